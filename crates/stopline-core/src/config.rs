@@ -1,0 +1,720 @@
+//! Configuration as code: the workspace, its people, teams and applications, read from TOML.
+//!
+//! [`Config::parse`] takes the file's name (for messages) and its text; it never touches the file
+//! system. Unknown keys are errors. Every problem names `file:line:column`, the key and what was
+//! expected, and all cross-check problems are reported together, so one run of `stopline check`
+//! shows everything to fix. See `docs/config.md`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Range;
+
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::application::{Application, LabelMatcher};
+use crate::ids::{ApplicationId, PersonId, TeamId};
+use crate::mapping::{ApplicationMapping, normalise};
+use crate::money::{Currency, ExposurePerHour};
+use crate::target::AvailabilityTarget;
+use crate::team::{Person, Team, TeamKind};
+use crate::workspace::{
+    DEFAULT_MAJOR_LOSS_PER_HOUR, WorkingHours, WorkspaceSettings, parse_weekday,
+};
+
+/// A commented starting point, written by `stopline init`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../templates/example.toml");
+/// A workspace big enough to feel real, written by `stopline init --demo`.
+pub const DEMO_CONFIG: &str = include_str!("../templates/demo.toml");
+
+/// A valid configuration: every id unique, every reference resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub workspace: WorkspaceSettings,
+    pub people: Vec<Person>,
+    pub teams: Vec<Team>,
+    /// In config order, which breaks ties in the application mapping.
+    pub applications: Vec<Application>,
+}
+
+impl Config {
+    /// Parses and cross-checks `text`; `file` is only used to name places in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
+            problems: vec![syntax_problem(file, text, &e)],
+        })?;
+        let mut checker = Checker {
+            file,
+            text,
+            problems: Vec::new(),
+        };
+        let config = checker.check(raw);
+        if checker.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError {
+                problems: checker.problems,
+            })
+        }
+    }
+
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id.as_str() == id)
+    }
+
+    pub fn team(&self, id: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id.as_str() == id)
+    }
+
+    pub fn application(&self, id: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.id.as_str() == id)
+    }
+
+    pub fn applications_of<'a>(&'a self, team: &'a TeamId) -> impl Iterator<Item = &'a Application> {
+        self.applications.iter().filter(move |a| &a.team == team)
+    }
+
+    pub fn mapping(&self) -> ApplicationMapping<'_> {
+        ApplicationMapping::new(&self.applications)
+    }
+}
+
+/// One or more problems with a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem, at one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The key's path, such as `applications[3].team`; empty when the problem is the syntax.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+fn syntax_problem(file: &str, text: &str, error: &toml::de::Error) -> ConfigProblem {
+    let span = error.span().unwrap_or(0..0);
+    let (line, column) = line_column(text, span.start);
+    // The message toml gives is the useful part ("unknown field `colour`, expected one of …");
+    // the key, when the span covers one, is the word at that place.
+    let at = text.get(span.clone()).unwrap_or("").trim();
+    let key = if !at.is_empty()
+        && at.len() <= 64
+        && at.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
+        at.to_owned()
+    } else {
+        String::new()
+    };
+    ConfigProblem {
+        file: file.to_owned(),
+        line,
+        column,
+        key,
+        message: error.message().trim().to_owned(),
+    }
+}
+
+// ---- The file's shape, as serde reads it. Positions are kept for the cross-checks. ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    workspace: RawWorkspace,
+    #[serde(default)]
+    people: Vec<RawPerson>,
+    #[serde(default)]
+    teams: Vec<RawTeam>,
+    #[serde(default)]
+    applications: Vec<RawApplication>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkspace {
+    name: Spanned<String>,
+    time_zone: Spanned<String>,
+    currency: Spanned<String>,
+    #[serde(default)]
+    working_hours: Option<RawWorkingHours>,
+    #[serde(default)]
+    major_loss_per_hour: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkingHours {
+    days: Vec<Spanned<String>>,
+    start: Spanned<String>,
+    end: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPerson {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    #[serde(default)]
+    time_zone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    kind: TeamKind,
+    #[serde(default)]
+    members: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApplication {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    team: Spanned<String>,
+    availability_target: Spanned<f64>,
+    exposure_per_hour: u64,
+    #[serde(default, rename = "match")]
+    match_equal: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    match_regex: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    journeys: Vec<Spanned<String>>,
+}
+
+/// Collects problems while turning the raw file into a [`Config`].
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        let (line, column) = line_column(self.text, span.start);
+        self.problems.push(ConfigProblem {
+            file: self.file.to_owned(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn line_of(&self, span: &Range<usize>) -> usize {
+        line_column(self.text, span.start).0
+    }
+
+    fn non_empty(&mut self, value: &Spanned<String>, key: &str) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.problem(value.span(), key, "must not be empty");
+        }
+        text.to_owned()
+    }
+
+    fn time_zone(&mut self, value: &Spanned<String>, key: &str) -> Option<TimeZone> {
+        match TimeZone::get(value.get_ref()) {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                self.problem(
+                    value.span(),
+                    key,
+                    format!(
+                        "unknown time zone {:?}: expected an IANA name such as \"Europe/London\"",
+                        value.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Parses a unique id; `seen` remembers where each id was first defined.
+    fn unique_id<T>(
+        &mut self,
+        value: &Spanned<String>,
+        key: &str,
+        what: &str,
+        seen: &mut HashMap<String, usize>,
+        make: fn(String) -> Result<T, crate::ids::IdError>,
+    ) -> Option<T> {
+        let span = value.span();
+        let id = match make(value.get_ref().clone()) {
+            Ok(id) => id,
+            Err(e) => {
+                self.problem(span, key, e.to_string());
+                return None;
+            }
+        };
+        let line = self.line_of(&span);
+        if let Some(first) = seen.get(value.get_ref()) {
+            self.problem(
+                span,
+                key,
+                format!(
+                    "duplicate {what} id {:?}: already defined at line {first}",
+                    value.get_ref()
+                ),
+            );
+            return None;
+        }
+        seen.insert(value.get_ref().clone(), line);
+        Some(id)
+    }
+
+    fn check(&mut self, raw: RawConfig) -> Config {
+        let workspace = self.workspace(raw.workspace);
+        let people = self.people(raw.people);
+        let teams = self.teams(raw.teams, &people);
+        let applications = self.applications(raw.applications, &teams);
+        Config {
+            workspace,
+            people,
+            teams,
+            applications,
+        }
+    }
+
+    fn workspace(&mut self, raw: RawWorkspace) -> WorkspaceSettings {
+        let name = self.non_empty(&raw.name, "workspace.name");
+        let time_zone = self
+            .time_zone(&raw.time_zone, "workspace.time_zone")
+            .unwrap_or(TimeZone::UTC);
+        let currency = match Currency::new(raw.currency.get_ref().clone()) {
+            Ok(currency) => currency,
+            Err(e) => {
+                self.problem(raw.currency.span(), "workspace.currency", e.to_string());
+                Currency::new("XXX").expect("XXX is a valid code")
+            }
+        };
+        let working_hours = match raw.working_hours {
+            Some(hours) => self.working_hours(hours),
+            None => WorkingHours::default(),
+        };
+        WorkspaceSettings {
+            name,
+            time_zone_name: raw.time_zone.into_inner(),
+            time_zone,
+            working_hours,
+            currency,
+            major_loss_per_hour: raw
+                .major_loss_per_hour
+                .unwrap_or(DEFAULT_MAJOR_LOSS_PER_HOUR),
+        }
+    }
+
+    fn working_hours(&mut self, raw: RawWorkingHours) -> WorkingHours {
+        let mut days = Vec::new();
+        for (i, day) in raw.days.iter().enumerate() {
+            match parse_weekday(day.get_ref()) {
+                Some(d) if days.contains(&d) => self.problem(
+                    day.span(),
+                    format!("workspace.working_hours.days[{i}]"),
+                    format!("{:?} is listed twice", day.get_ref()),
+                ),
+                Some(d) => days.push(d),
+                None => self.problem(
+                    day.span(),
+                    format!("workspace.working_hours.days[{i}]"),
+                    format!(
+                        "unknown day {:?}: expected mon, tue, wed, thu, fri, sat or sun",
+                        day.get_ref()
+                    ),
+                ),
+            }
+        }
+        let mut time = |value: &Spanned<String>, key: &str| match parse_time(value.get_ref()) {
+            Some(t) => Some(t),
+            None => {
+                self.problem(
+                    value.span(),
+                    key,
+                    format!(
+                        "invalid time {:?}: expected HH:MM such as \"09:00\"",
+                        value.get_ref()
+                    ),
+                );
+                None
+            }
+        };
+        let start = time(&raw.start, "workspace.working_hours.start");
+        let end = time(&raw.end, "workspace.working_hours.end");
+        let default = WorkingHours::default();
+        if let (Some(start), Some(end)) = (start, end)
+            && start >= end
+        {
+            self.problem(
+                raw.end.span(),
+                "workspace.working_hours.end",
+                "working hours must end after they start on the same day",
+            );
+        }
+        WorkingHours {
+            days,
+            start: start.unwrap_or(default.start),
+            end: end.unwrap_or(default.end),
+        }
+    }
+
+    fn people(&mut self, raw: Vec<RawPerson>) -> Vec<Person> {
+        let mut seen = HashMap::new();
+        let mut people = Vec::new();
+        for (i, person) in raw.into_iter().enumerate() {
+            let key = format!("people[{i}]");
+            let id = self.unique_id(&person.id, &format!("{key}.id"), "person", &mut seen, PersonId::new);
+            let name = self.non_empty(&person.name, &format!("{key}.name"));
+            if let Some(zone) = &person.time_zone {
+                self.time_zone(zone, &format!("{key}.time_zone"));
+            }
+            if let Some(id) = id {
+                people.push(Person {
+                    id,
+                    name,
+                    time_zone: person.time_zone.map(Spanned::into_inner),
+                });
+            }
+        }
+        people
+    }
+
+    fn teams(&mut self, raw: Vec<RawTeam>, people: &[Person]) -> Vec<Team> {
+        let mut seen = HashMap::new();
+        let mut teams = Vec::new();
+        for (i, team) in raw.into_iter().enumerate() {
+            let key = format!("teams[{i}]");
+            let id = self.unique_id(&team.id, &format!("{key}.id"), "team", &mut seen, TeamId::new);
+            let name = self.non_empty(&team.name, &format!("{key}.name"));
+            let mut members: Vec<PersonId> = Vec::new();
+            for (j, member) in team.members.iter().enumerate() {
+                let member_key = format!("{key}.members[{j}]");
+                match people.iter().find(|p| p.id.as_str() == member.get_ref()) {
+                    Some(p) if members.contains(&p.id) => self.problem(
+                        member.span(),
+                        member_key,
+                        format!("{:?} is listed twice", member.get_ref()),
+                    ),
+                    Some(p) => members.push(p.id.clone()),
+                    None => self.problem(
+                        member.span(),
+                        member_key,
+                        format!(
+                            "{:?} is not a person: add it to [[people]] first",
+                            member.get_ref()
+                        ),
+                    ),
+                }
+            }
+            if let Some(id) = id {
+                teams.push(Team {
+                    id,
+                    name,
+                    kind: team.kind,
+                    members,
+                });
+            }
+        }
+        teams
+    }
+
+    fn applications(&mut self, raw: Vec<RawApplication>, teams: &[Team]) -> Vec<Application> {
+        let mut seen = HashMap::new();
+        let mut applications = Vec::new();
+        for (i, app) in raw.into_iter().enumerate() {
+            let key = format!("applications[{i}]");
+            let id = self.unique_id(
+                &app.id,
+                &format!("{key}.id"),
+                "application",
+                &mut seen,
+                ApplicationId::new,
+            );
+            let name = self.non_empty(&app.name, &format!("{key}.name"));
+            let team = match teams.iter().find(|t| t.id.as_str() == app.team.get_ref()) {
+                Some(team) if team.kind == TeamKind::Delivery => Some(team.id.clone()),
+                Some(team) => {
+                    self.problem(
+                        app.team.span(),
+                        format!("{key}.team"),
+                        format!(
+                            "{:?} is a {} team: an application is owned by a delivery team",
+                            team.id.as_str(),
+                            team.kind.as_str()
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    self.problem(
+                        app.team.span(),
+                        format!("{key}.team"),
+                        format!(
+                            "team {:?} does not exist: expected the id of a team in [[teams]]",
+                            app.team.get_ref()
+                        ),
+                    );
+                    None
+                }
+            };
+            let target = match AvailabilityTarget::from_percent(*app.availability_target.get_ref()) {
+                Ok(target) => Some(target),
+                Err(e) => {
+                    self.problem(
+                        app.availability_target.span(),
+                        format!("{key}.availability_target"),
+                        e.to_string(),
+                    );
+                    None
+                }
+            };
+            let mut matchers = Vec::new();
+            for (label, value) in &app.match_equal {
+                matchers.push(LabelMatcher::equals(label.clone(), value.get_ref().clone()));
+            }
+            for (label, pattern) in &app.match_regex {
+                match LabelMatcher::regex(label.clone(), pattern.get_ref()) {
+                    Ok(m) => matchers.push(m),
+                    Err(e) => {
+                        // The regex crate's message spans lines; the first says what is wrong.
+                        let detail = e.to_string();
+                        let reason = detail.lines().last().unwrap_or("").trim().to_owned();
+                        self.problem(
+                            pattern.span(),
+                            format!("{key}.match_regex.{label}"),
+                            format!("invalid regular expression {:?}: {reason}", pattern.get_ref()),
+                        );
+                    }
+                }
+            }
+            let mut journeys = Vec::new();
+            for (j, journey) in app.journeys.iter().enumerate() {
+                let normalised = normalise(journey.get_ref());
+                if normalised.is_empty() {
+                    self.problem(journey.span(), format!("{key}.journeys[{j}]"), "must not be empty");
+                } else if !journeys.contains(&normalised) {
+                    journeys.push(normalised);
+                }
+            }
+            if let (Some(id), Some(team), Some(target)) = (id, team, target) {
+                applications.push(Application {
+                    id,
+                    name,
+                    team,
+                    target,
+                    exposure_per_hour: ExposurePerHour(app.exposure_per_hour),
+                    matchers,
+                    journeys,
+                });
+            }
+        }
+        applications
+    }
+}
+
+/// `HH:MM` (or `HH:MM:SS`) as a wall-clock time.
+fn parse_time(text: &str) -> Option<Time> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+        return None;
+    }
+    let number = |p: &str| p.parse::<i8>().ok();
+    let hour = number(parts[0])?;
+    let minute = number(parts[1])?;
+    let second = parts.get(2).map_or(Some(0), |p| number(p))?;
+    Time::new(hour, minute, second, 0).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[workspace]
+name = "Acme"
+time_zone = "Europe/London"
+currency = "GBP"
+
+[[people]]
+id = "alice"
+name = "Alice"
+
+[[teams]]
+id = "payments"
+name = "Payments"
+kind = "delivery"
+members = ["alice"]
+
+[[applications]]
+id = "checkout-api"
+name = "Checkout API"
+team = "payments"
+availability_target = 99.9
+exposure_per_hour = 600000
+match = { service = "checkout-api" }
+journeys = ["Checkout"]
+"#;
+
+    fn problems(text: &str) -> Vec<ConfigProblem> {
+        Config::parse("stopline.toml", text).unwrap_err().problems
+    }
+
+    #[test]
+    fn a_minimal_config_parses() {
+        let config = Config::parse("stopline.toml", MINIMAL).unwrap();
+        assert_eq!(config.workspace.name, "Acme");
+        assert_eq!(config.teams[0].members[0].as_str(), "alice");
+        let app = config.application("checkout-api").unwrap();
+        assert_eq!(app.target.to_string(), "99.9%");
+        assert_eq!(app.journeys, vec!["checkout"]);
+        assert_eq!(config.workspace.working_hours, WorkingHours::default());
+    }
+
+    #[test]
+    fn the_shipped_templates_are_valid() {
+        let example = Config::parse("example.toml", EXAMPLE_CONFIG).unwrap();
+        assert!(!example.applications.is_empty());
+        let demo = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
+        let delivery = demo.teams.iter().filter(|t| t.kind == TeamKind::Delivery).count();
+        assert!(delivery >= 12, "{delivery} delivery teams");
+        assert!(demo.teams.iter().any(|t| t.kind == TeamKind::ServiceDesk));
+        assert!(demo.applications.len() >= 30);
+        for band in [95.0, 99.0, 99.9] {
+            assert!(
+                demo.applications.iter().any(|a| a.target.percent() == band),
+                "no application in the {band}% band"
+            );
+        }
+        for team in demo.teams.iter().filter(|t| t.kind == TeamKind::Delivery) {
+            assert!(team.members.len() >= 3, "{} has fewer than 3 people", team.id);
+        }
+    }
+
+    #[test]
+    fn unknown_team_is_named_with_its_place() {
+        let text = MINIMAL.replace("team = \"payments\"", "team = \"payment\"");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1);
+        let p = &found[0];
+        assert_eq!((p.line, p.column), (20, 8));
+        assert_eq!(p.key, "applications[0].team");
+        assert!(p.message.contains("team \"payment\" does not exist"), "{}", p.message);
+        assert!(p.to_string().starts_with("stopline.toml:20:8: applications[0].team: "));
+    }
+
+    #[test]
+    fn duplicate_ids_name_both_places() {
+        let text = format!("{MINIMAL}\n[[people]]\nid = \"alice\"\nname = \"Alice Again\"\n");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key, "people[1].id");
+        assert!(found[0].message.contains("already defined at line 8"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_place() {
+        let text = MINIMAL.replace("kind = \"delivery\"", "kind = \"delivery\"\ncolour = \"red\"");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 15);
+        assert_eq!(found[0].column, 1);
+        assert!(found[0].message.contains("unknown field `colour`"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_place() {
+        let text = MINIMAL.replace("name = \"Acme\"", "name = \"Acme");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 3);
+    }
+
+    #[test]
+    fn every_cross_check_problem_is_reported_at_once() {
+        let text = MINIMAL
+            .replace("members = [\"alice\"]", "members = [\"alice\", \"zed\"]")
+            .replace("availability_target = 99.9", "availability_target = 100")
+            .replace("time_zone = \"Europe/London\"", "time_zone = \"Europe/Londn\"")
+            .replace(
+                "match = { service = \"checkout-api\" }",
+                "match_regex = { service = \"(checkout\" }",
+            );
+        let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "workspace.time_zone",
+                "teams[0].members[1]",
+                "applications[0].availability_target",
+                "applications[0].match_regex.service",
+            ]
+        );
+    }
+
+    #[test]
+    fn service_desk_cannot_own_applications() {
+        let text = MINIMAL.replace("kind = \"delivery\"", "kind = \"service_desk\"");
+        let found = problems(&text);
+        assert!(found[0].message.contains("owned by a delivery team"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn working_hours_are_checked() {
+        let text = MINIMAL.replace(
+            "currency = \"GBP\"",
+            "currency = \"GBP\"\nworking_hours = { days = [\"mon\", \"funday\"], start = \"18:00\", end = \"09:00\" }",
+        );
+        let messages: Vec<String> = problems(&text).into_iter().map(|p| p.message).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("unknown day \"funday\""));
+        assert!(messages[1].contains("must end after they start"));
+    }
+
+    #[test]
+    fn times_parse_strictly() {
+        assert_eq!(parse_time("09:00"), Some(Time::constant(9, 0, 0, 0)));
+        assert_eq!(parse_time("17:30:15"), Some(Time::constant(17, 30, 15, 0)));
+        for bad in ["9:00", "24:00", "09:60", "0900", "09:00:00:00", "aa:bb"] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+}

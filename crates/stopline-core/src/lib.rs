@@ -1,0 +1,33 @@
+//! The Stopline domain: what a workspace, team, application, alert and incident are, and the rules
+//! that tie them together (the application mapping, the incident state machine, availability
+//! targets, configuration as code).
+//!
+//! This crate is plain data and pure functions. It does no I/O (the caller reads files and passes
+//! text in), spawns no tasks and never reads the system clock on its own: anything that needs the
+//! time takes it from a [`Clock`] or as a `now` argument, so tests can move time at will.
+
+pub mod alert;
+pub mod application;
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod incident;
+pub mod mapping;
+pub mod money;
+pub mod target;
+pub mod team;
+pub mod timeline;
+pub mod workspace;
+
+pub use alert::{Alert, AlertState, Fingerprint, Labels};
+pub use application::{Application, LabelMatcher, MatchOp};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, ConfigError};
+pub use ids::{ApplicationId, IdError, PersonId, TeamId};
+pub use incident::{Incident, IncidentId, IncidentState, Severity, Transition, TransitionError};
+pub use mapping::{ApplicationMapping, Route};
+pub use money::{Currency, ExposurePerHour};
+pub use target::AvailabilityTarget;
+pub use team::{Person, Team, TeamKind};
+pub use timeline::{TimelineEvent, TimelineKind};
+pub use workspace::{WorkingHours, WorkspaceSettings};

@@ -1,0 +1,137 @@
+//! The local incident store: the one crate that owns SQLite.
+//!
+//! Everything Stopline tells a user is saved (an incident opened, an acknowledgement, a note, an
+//! alert answered with 2xx) is committed here with `synchronous=FULL` before the caller reports
+//! success, so a crash or `kill -9` never loses it. Every write runs in a `BEGIN IMMEDIATE`
+//! transaction and either happens completely or not at all: a rejected transition changes nothing.
+//! WAL mode lets readers (the CLI, the desktop app) read while one writer writes.
+//!
+//! Timestamps are stored as UTC milliseconds since the Unix epoch. This crate holds no business
+//! rule of its own: the state machine is `stopline-core`'s; the store loads, applies and saves.
+
+mod alerts;
+mod incidents;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use stopline_core::incident::{IncidentId, TransitionError};
+
+pub use alerts::AlertUpsert;
+pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
+
+/// How long a writer waits for another process's write before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the store at {path} was written by a newer Stopline (schema version {found}, this one knows up to {known}); upgrade Stopline"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("no incident {0}")]
+    IncidentNotFound(IncidentId),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("the store holds a value it cannot read: {0}")]
+    Corrupt(String),
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open store. Reads take `&self`; writes take `&mut self` and run in their own transaction.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_error = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        // WAL: readers never block the writer. FULL: a commit is on disk before we say "saved".
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_error)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        migrations::migrate(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when SQLite finds nothing wrong, else what it found.
+    pub fn integrity_check(&self) -> Result<Result<(), String>> {
+        let mut statement = self.conn.prepare("PRAGMA integrity_check")?;
+        let lines = statement
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(if lines == ["ok"] {
+            Ok(())
+        } else {
+            Err(lines.join("; "))
+        })
+    }
+
+    /// Runs `work` in a `BEGIN IMMEDIATE` transaction: committed if it returns `Ok`, rolled back
+    /// (changing nothing) if it returns `Err`.
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn to_millis(at: Timestamp) -> i64 {
+    at.as_millisecond()
+}
+
+fn from_millis(millis: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(millis)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {millis}: {e}")))
+}
