@@ -38,7 +38,9 @@ impl ManualClock {
 
     pub fn advance(&self, by: SignedDuration) {
         let mut now = self.lock();
-        *now = now.saturating_add(by).expect("time stays within jiff's range");
+        *now = now
+            .saturating_add(by)
+            .expect("time stays within jiff's range");
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Timestamp> {
@@ -63,6 +65,9 @@ mod tests {
         let clock = ManualClock::new(start);
         assert_eq!(clock.now(), start);
         clock.advance(SignedDuration::from_mins(90));
-        assert_eq!(clock.now(), "2026-03-29T02:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            clock.now(),
+            "2026-03-29T02:00:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 }

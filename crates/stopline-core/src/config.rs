@@ -72,7 +72,10 @@ impl Config {
         self.applications.iter().find(|a| a.id.as_str() == id)
     }
 
-    pub fn applications_of<'a>(&'a self, team: &'a TeamId) -> impl Iterator<Item = &'a Application> {
+    pub fn applications_of<'a>(
+        &'a self,
+        team: &'a TeamId,
+    ) -> impl Iterator<Item = &'a Application> {
         self.applications.iter().filter(move |a| &a.team == team)
     }
 
@@ -138,7 +141,9 @@ fn syntax_problem(file: &str, text: &str, error: &toml::de::Error) -> ConfigProb
     let at = text.get(span.clone()).unwrap_or("").trim();
     let key = if !at.is_empty()
         && at.len() <= 64
-        && at.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && at
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
     {
         at.to_owned()
     } else {
@@ -402,7 +407,13 @@ impl Checker<'_> {
         let mut people = Vec::new();
         for (i, person) in raw.into_iter().enumerate() {
             let key = format!("people[{i}]");
-            let id = self.unique_id(&person.id, &format!("{key}.id"), "person", &mut seen, PersonId::new);
+            let id = self.unique_id(
+                &person.id,
+                &format!("{key}.id"),
+                "person",
+                &mut seen,
+                PersonId::new,
+            );
             let name = self.non_empty(&person.name, &format!("{key}.name"));
             if let Some(zone) = &person.time_zone {
                 self.time_zone(zone, &format!("{key}.time_zone"));
@@ -423,7 +434,13 @@ impl Checker<'_> {
         let mut teams = Vec::new();
         for (i, team) in raw.into_iter().enumerate() {
             let key = format!("teams[{i}]");
-            let id = self.unique_id(&team.id, &format!("{key}.id"), "team", &mut seen, TeamId::new);
+            let id = self.unique_id(
+                &team.id,
+                &format!("{key}.id"),
+                "team",
+                &mut seen,
+                TeamId::new,
+            );
             let name = self.non_empty(&team.name, &format!("{key}.name"));
             let mut members: Vec<PersonId> = Vec::new();
             for (j, member) in team.members.iter().enumerate() {
@@ -496,7 +513,8 @@ impl Checker<'_> {
                     None
                 }
             };
-            let target = match AvailabilityTarget::from_percent(*app.availability_target.get_ref()) {
+            let target = match AvailabilityTarget::from_percent(*app.availability_target.get_ref())
+            {
                 Ok(target) => Some(target),
                 Err(e) => {
                     self.problem(
@@ -521,7 +539,10 @@ impl Checker<'_> {
                         self.problem(
                             pattern.span(),
                             format!("{key}.match_regex.{label}"),
-                            format!("invalid regular expression {:?}: {reason}", pattern.get_ref()),
+                            format!(
+                                "invalid regular expression {:?}: {reason}",
+                                pattern.get_ref()
+                            ),
                         );
                     }
                 }
@@ -530,7 +551,11 @@ impl Checker<'_> {
             for (j, journey) in app.journeys.iter().enumerate() {
                 let normalised = normalise(journey.get_ref());
                 if normalised.is_empty() {
-                    self.problem(journey.span(), format!("{key}.journeys[{j}]"), "must not be empty");
+                    self.problem(
+                        journey.span(),
+                        format!("{key}.journeys[{j}]"),
+                        "must not be empty",
+                    );
                 } else if !journeys.contains(&normalised) {
                     journeys.push(normalised);
                 }
@@ -614,7 +639,11 @@ journeys = ["Checkout"]
         let example = Config::parse("example.toml", EXAMPLE_CONFIG).unwrap();
         assert!(!example.applications.is_empty());
         let demo = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
-        let delivery = demo.teams.iter().filter(|t| t.kind == TeamKind::Delivery).count();
+        let delivery = demo
+            .teams
+            .iter()
+            .filter(|t| t.kind == TeamKind::Delivery)
+            .count();
         assert!(delivery >= 12, "{delivery} delivery teams");
         assert!(demo.teams.iter().any(|t| t.kind == TeamKind::ServiceDesk));
         assert!(demo.applications.len() >= 30);
@@ -625,7 +654,11 @@ journeys = ["Checkout"]
             );
         }
         for team in demo.teams.iter().filter(|t| t.kind == TeamKind::Delivery) {
-            assert!(team.members.len() >= 3, "{} has fewer than 3 people", team.id);
+            assert!(
+                team.members.len() >= 3,
+                "{} has fewer than 3 people",
+                team.id
+            );
         }
     }
 
@@ -637,8 +670,15 @@ journeys = ["Checkout"]
         let p = &found[0];
         assert_eq!((p.line, p.column), (20, 8));
         assert_eq!(p.key, "applications[0].team");
-        assert!(p.message.contains("team \"payment\" does not exist"), "{}", p.message);
-        assert!(p.to_string().starts_with("stopline.toml:20:8: applications[0].team: "));
+        assert!(
+            p.message.contains("team \"payment\" does not exist"),
+            "{}",
+            p.message
+        );
+        assert!(
+            p.to_string()
+                .starts_with("stopline.toml:20:8: applications[0].team: ")
+        );
     }
 
     #[test]
@@ -647,17 +687,28 @@ journeys = ["Checkout"]
         let found = problems(&text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].key, "people[1].id");
-        assert!(found[0].message.contains("already defined at line 8"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("already defined at line 8"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
     fn unknown_keys_are_errors_with_a_place() {
-        let text = MINIMAL.replace("kind = \"delivery\"", "kind = \"delivery\"\ncolour = \"red\"");
+        let text = MINIMAL.replace(
+            "kind = \"delivery\"",
+            "kind = \"delivery\"\ncolour = \"red\"",
+        );
         let found = problems(&text);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, 15);
         assert_eq!(found[0].column, 1);
-        assert!(found[0].message.contains("unknown field `colour`"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("unknown field `colour`"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
@@ -673,7 +724,10 @@ journeys = ["Checkout"]
         let text = MINIMAL
             .replace("members = [\"alice\"]", "members = [\"alice\", \"zed\"]")
             .replace("availability_target = 99.9", "availability_target = 100")
-            .replace("time_zone = \"Europe/London\"", "time_zone = \"Europe/Londn\"")
+            .replace(
+                "time_zone = \"Europe/London\"",
+                "time_zone = \"Europe/Londn\"",
+            )
             .replace(
                 "match = { service = \"checkout-api\" }",
                 "match_regex = { service = \"(checkout\" }",
@@ -694,7 +748,11 @@ journeys = ["Checkout"]
     fn service_desk_cannot_own_applications() {
         let text = MINIMAL.replace("kind = \"delivery\"", "kind = \"service_desk\"");
         let found = problems(&text);
-        assert!(found[0].message.contains("owned by a delivery team"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("owned by a delivery team"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

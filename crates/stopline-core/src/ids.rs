@@ -98,7 +98,14 @@ mod tests {
 
     #[test]
     fn accepts_slugs() {
-        for ok in ["a", "payments", "checkout-api", "svc_2", "eu.west", "9lives"] {
+        for ok in [
+            "a",
+            "payments",
+            "checkout-api",
+            "svc_2",
+            "eu.west",
+            "9lives",
+        ] {
             assert!(TeamId::new(ok).is_ok(), "{ok}");
         }
     }

@@ -316,8 +316,17 @@ mod tests {
 
     #[test]
     fn severity_starts_from_money() {
-        assert_eq!(Severity::from_estimated_loss(800_000, 250_000), Severity::Major);
-        assert_eq!(Severity::from_estimated_loss(250_000, 250_000), Severity::Major);
-        assert_eq!(Severity::from_estimated_loss(7_000, 250_000), Severity::Minor);
+        assert_eq!(
+            Severity::from_estimated_loss(800_000, 250_000),
+            Severity::Major
+        );
+        assert_eq!(
+            Severity::from_estimated_loss(250_000, 250_000),
+            Severity::Major
+        );
+        assert_eq!(
+            Severity::from_estimated_loss(7_000, 250_000),
+            Severity::Minor
+        );
     }
 }

@@ -119,7 +119,11 @@ mod tests {
     #[test]
     fn most_specific_application_wins() {
         let apps = vec![
-            app("web", vec![LabelMatcher::regex("service", "web-.*").unwrap()], &[]),
+            app(
+                "web",
+                vec![LabelMatcher::regex("service", "web-.*").unwrap()],
+                &[],
+            ),
             app(
                 "web-checkout",
                 vec![
@@ -139,7 +143,11 @@ mod tests {
     #[test]
     fn exact_beats_regex_at_equal_count_and_ties_go_to_config_order() {
         let apps = vec![
-            app("first", vec![LabelMatcher::regex("job", "api").unwrap()], &[]),
+            app(
+                "first",
+                vec![LabelMatcher::regex("job", "api").unwrap()],
+                &[],
+            ),
             app("second", vec![LabelMatcher::equals("job", "api")], &[]),
             app("third", vec![LabelMatcher::equals("job", "api")], &[]),
         ];
@@ -162,7 +170,10 @@ mod tests {
             mapping.route_labels(&labels(&[("service", "my-api-2")])),
             Route::Unrouted
         ));
-        assert!(matches!(mapping.route_labels(&Labels::new()), Route::Unrouted));
+        assert!(matches!(
+            mapping.route_labels(&Labels::new()),
+            Route::Unrouted
+        ));
     }
 
     #[test]
@@ -172,7 +183,10 @@ mod tests {
             app("checkout", vec![], &["checkout", "pay"]),
         ];
         let mapping = ApplicationMapping::new(&apps);
-        assert_eq!(routed_id(mapping.route_journey("Checkout")), Some("checkout"));
+        assert_eq!(
+            routed_id(mapping.route_journey("Checkout")),
+            Some("checkout")
+        );
         assert_eq!(
             routed_id(mapping.route_journey("customers cannot sign  in")),
             Some("auth")

@@ -125,9 +125,18 @@ mod tests {
             target(99.9).tolerable_unavailability_per_week(),
             SignedDuration::from_millis(604_800)
         );
-        assert_eq!(format_duration(target(99.9).tolerable_unavailability_per_week()), "10m 5s");
-        assert_eq!(format_duration(target(95.0).tolerable_unavailability_per_week()), "8h 24m 0s");
-        assert_eq!(format_duration(target(99.0).tolerable_unavailability_per_week()), "1h 40m 48s");
+        assert_eq!(
+            format_duration(target(99.9).tolerable_unavailability_per_week()),
+            "10m 5s"
+        );
+        assert_eq!(
+            format_duration(target(95.0).tolerable_unavailability_per_week()),
+            "8h 24m 0s"
+        );
+        assert_eq!(
+            format_duration(target(99.0).tolerable_unavailability_per_week()),
+            "1h 40m 48s"
+        );
     }
 
     #[test]

@@ -1,1 +1,65 @@
-//! placeholder
+//! Stopline's engine: what hosts (the `stopline` CLI, the desktop app) call to act on the world.
+//!
+//! It owns the files on disk (the data directory with its store, the config file) and the
+//! operations that combine configuration with the store, such as opening an incident through the
+//! application mapping. Later it runs the alert sources, the webhook server, the pager and the
+//! outbox. It holds no presentation: hosts turn its results into tables, JSON or UI events, and
+//! it never depends on Tauri.
+
+pub mod desk;
+pub mod files;
+
+use std::path::PathBuf;
+
+use stopline_core::config::ConfigError;
+use stopline_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no config at {path}: create one with `stopline init` (or `stopline init --demo`)")]
+    ConfigMissing { path: PathBuf },
+    #[error("config already exists at {path}: use --force to replace it")]
+    ConfigExists { path: PathBuf },
+    #[error("{0}")]
+    ConfigInvalid(#[from] ConfigError),
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "unknown person {0:?}: expected the id of a person in the config (see `stopline teams`)"
+    )]
+    UnknownPerson(String),
+    #[error("unknown application {0:?}: expected an application id (see `stopline apps`)")]
+    UnknownApplication(String),
+    #[error("{0} matches no application: name one with --app (see `stopline apps`)")]
+    Unrouted(String),
+    #[error("the title must not be empty")]
+    EmptyTitle,
+    #[error("the note must not be empty")]
+    EmptyNote,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// Whether the user asked for something that can never work as asked (bad config, unknown
+    /// names), as opposed to a request about state that is not as they thought.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            EngineError::ConfigMissing { .. }
+                | EngineError::ConfigExists { .. }
+                | EngineError::ConfigInvalid(_)
+                | EngineError::UnknownPerson(_)
+                | EngineError::UnknownApplication(_)
+                | EngineError::Unrouted(_)
+                | EngineError::EmptyTitle
+                | EngineError::EmptyNote
+        )
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -32,7 +32,10 @@ impl Store {
             )?;
             for alert in alerts {
                 let known = exists
-                    .query_row(params![alert.source, alert.fingerprint.as_str()], |_| Ok(()))
+                    .query_row(
+                        params![alert.source, alert.fingerprint.as_str()],
+                        |_| Ok(()),
+                    )
                     .optional()?
                     .is_some();
                 upsert.execute(params![
@@ -80,8 +83,18 @@ impl Store {
                 ))
             })?
             .map(|row| {
-                let (source, fingerprint, labels, annotations, state, starts, ends, url, first, last) =
-                    row?;
+                let (
+                    source,
+                    fingerprint,
+                    labels,
+                    annotations,
+                    state,
+                    starts,
+                    ends,
+                    url,
+                    first,
+                    last,
+                ) = row?;
                 Ok(Alert {
                     source,
                     fingerprint: Fingerprint::new(fingerprint)

@@ -3,9 +3,7 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use stopline_core::ids::{ApplicationId, PersonId, TeamId};
-use stopline_core::incident::{
-    Incident, IncidentId, IncidentState, Severity, Stamp, Transition,
-};
+use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity, Stamp, Transition};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
 use crate::{Result, Store, StoreError, from_millis, to_millis};
@@ -144,7 +142,12 @@ impl Store {
                 "SELECT at, who, kind, detail FROM timeline WHERE incident_id = ?1 ORDER BY id",
             )?
             .query_map([sql_id(id)], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
             })?
             .map(|row| {
                 let (at, who, kind, detail) = row?;
@@ -167,9 +170,8 @@ impl Store {
             IncidentFilter::State(state) => ("state = ?1", Some(state.as_str())),
             IncidentFilter::All => ("?1 IS NULL", None),
         };
-        let sql = format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {condition} ORDER BY id DESC"
-        );
+        let sql =
+            format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {condition} ORDER BY id DESC");
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = if condition.contains("?1") {
             statement.query_map([state], read_incident)?
@@ -238,7 +240,9 @@ fn read_incident(row: &Row<'_>) -> rusqlite::Result<Result<Incident>> {
             }
         };
         Ok(Incident {
-            id: IncidentId(u64::try_from(id).map_err(|_| StoreError::Corrupt(format!("incident id {id}")))?),
+            id: IncidentId(
+                u64::try_from(id).map_err(|_| StoreError::Corrupt(format!("incident id {id}")))?,
+            ),
             application: application.map(parse_id(ApplicationId::new)).transpose()?,
             team: team.map(parse_id(TeamId::new)).transpose()?,
             title,

@@ -76,9 +76,12 @@ impl Store {
         .map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // WAL: readers never block the writer. FULL: a commit is on disk before we say "saved".
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(open_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error)?;
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
             conn,

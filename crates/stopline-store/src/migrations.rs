@@ -81,7 +81,10 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
                 known: SCHEMA_VERSION,
             });
         }
-        let Some(sql) = usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v)) else {
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
             return Ok(());
         };
         tx.execute_batch(sql)?;

@@ -1,0 +1,146 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stopline",
+    version,
+    about = "Incident command for teams that build and run their own software",
+    long_about = "Incident command for teams that build and run their own software.\n\n\
+        Configuration is a TOML file (see docs/config.md); incidents live in a local SQLite store \
+        in the data directory, shared with the desktop app."
+)]
+pub struct Cli {
+    /// Directory holding the incident store.
+    #[arg(long, global = true, env = "STOPLINE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The configuration file.
+    #[arg(long, global = true, env = "STOPLINE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print machine-readable JSON (documented in docs/cli.md) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented example config (or, with --demo, a full demo workspace).
+    Init {
+        /// Write the demo workspace: 14 delivery teams, a service desk, 35 applications.
+        #[arg(long)]
+        demo: bool,
+        /// Replace an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate the config; every problem is reported with file:line:column.
+    Check,
+    /// List teams with their members and applications.
+    Teams,
+    /// List applications with their owner, availability target and exposure.
+    Apps,
+    /// Show which application and team alert labels or a customer journey route to.
+    Route(RouteArgs),
+    /// Open an incident for the application a name, journey or labels route to.
+    Open(OpenArgs),
+    /// List incidents (open ones by default).
+    Incidents {
+        /// Which incidents to list.
+        #[arg(long, value_enum, default_value_t = StateFilter::Open)]
+        state: StateFilter,
+    },
+    /// Show one incident with its timeline.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+    /// Acknowledge an incident: you are on it.
+    Ack(ActorArgs),
+    /// Resolve an incident: availability is back.
+    Resolve(ActorArgs),
+    /// Add a note to an incident's timeline.
+    Note {
+        /// The incident, such as INC-42.
+        id: String,
+        /// The note.
+        text: String,
+        /// Who writes it (a person id from the config).
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
+    /// List alerts received from alert sources.
+    Alerts,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Show an incident and its timeline.
+    Show {
+        /// The incident, such as INC-42.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct RouteArgs {
+    /// Alert labels, such as service=checkout-api,env=prod.
+    #[arg(long, value_name = "K=V[,K=V]")]
+    pub labels: Option<String>,
+    /// A customer journey or keyword, such as checkout.
+    #[arg(long, value_name = "WORDS")]
+    pub journey: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    #[command(flatten)]
+    pub target: OpenTargetArgs,
+    /// What is wrong, in the customer's words.
+    #[arg(long)]
+    pub title: String,
+    /// Who opens it (a person id from the config).
+    #[arg(long = "as", value_name = "PERSON")]
+    pub who: String,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OpenTargetArgs {
+    /// An application id.
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
+    /// A customer journey or keyword.
+    #[arg(long, value_name = "WORDS")]
+    pub journey: Option<String>,
+    /// Alert labels, such as service=checkout-api.
+    #[arg(long, value_name = "K=V[,K=V]")]
+    pub labels: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActorArgs {
+    /// The incident, such as INC-42.
+    pub id: String,
+    /// Who does it (a person id from the config).
+    #[arg(long = "as", value_name = "PERSON")]
+    pub who: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFilter {
+    /// Triggered or acknowledged.
+    Open,
+    Triggered,
+    Acknowledged,
+    Resolved,
+    All,
+}

@@ -1,0 +1,288 @@
+//! How results look: stable JSON shapes (documented in docs/cli.md, relied on by tools outside
+//! this repository: add fields, never rename or remove them) and aligned tables for people.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use stopline_core::alert::Alert;
+use stopline_core::application::{Application, MatchOp};
+use stopline_core::config::{Config, ConfigProblem};
+use stopline_core::incident::Incident;
+use stopline_core::target::format_duration;
+use stopline_core::team::Team;
+use stopline_core::timeline::TimelineEvent;
+
+#[derive(Debug, Serialize)]
+pub struct IncidentJson {
+    pub id: String,
+    pub title: String,
+    pub state: &'static str,
+    pub severity: &'static str,
+    pub application: Option<String>,
+    pub team: Option<String>,
+    pub opened_at: Timestamp,
+    pub opened_by: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<Timestamp>,
+    pub resolved_by: Option<String>,
+}
+
+impl From<&Incident> for IncidentJson {
+    fn from(incident: &Incident) -> Self {
+        Self {
+            id: incident.id.to_string(),
+            title: incident.title.clone(),
+            state: incident.state.as_str(),
+            severity: incident.severity.as_str(),
+            application: incident.application.as_ref().map(ToString::to_string),
+            team: incident.team.as_ref().map(ToString::to_string),
+            opened_at: incident.opened_at,
+            opened_by: incident.opened_by.as_ref().map(ToString::to_string),
+            acknowledged_at: incident.acknowledged.as_ref().map(|s| s.at),
+            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.by.to_string()),
+            resolved_at: incident.resolved.as_ref().map(|s| s.at),
+            resolved_by: incident.resolved.as_ref().map(|s| s.by.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineEventJson {
+    pub at: Timestamp,
+    pub who: Option<String>,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+impl From<&TimelineEvent> for TimelineEventJson {
+    fn from(event: &TimelineEvent) -> Self {
+        Self {
+            at: event.at,
+            who: event.who.as_ref().map(ToString::to_string),
+            kind: event.kind.as_str(),
+            detail: event.detail.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentDetailJson {
+    #[serde(flatten)]
+    pub incident: IncidentJson,
+    pub timeline: Vec<TimelineEventJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NamedJson {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteJson {
+    /// `"routed"` or `"unrouted"`.
+    pub route: &'static str,
+    pub application: Option<NamedJson>,
+    pub team: Option<NamedJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamJson {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub members: Vec<String>,
+    pub applications: Vec<String>,
+}
+
+impl TeamJson {
+    pub fn new(config: &Config, team: &Team) -> Self {
+        Self {
+            id: team.id.to_string(),
+            name: team.name.clone(),
+            kind: team.kind.as_str(),
+            members: team.members.iter().map(ToString::to_string).collect(),
+            applications: config
+                .applications_of(&team.id)
+                .map(|a| a.id.to_string())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApplicationJson {
+    pub id: String,
+    pub name: String,
+    pub team: String,
+    pub availability_target: f64,
+    pub tolerable_unavailability_per_week_seconds: f64,
+    pub exposure_per_hour: u64,
+    pub currency: String,
+    #[serde(rename = "match")]
+    pub match_equal: BTreeMap<String, String>,
+    pub match_regex: BTreeMap<String, String>,
+    pub journeys: Vec<String>,
+}
+
+impl ApplicationJson {
+    pub fn new(config: &Config, app: &Application) -> Self {
+        let mut match_equal = BTreeMap::new();
+        let mut match_regex = BTreeMap::new();
+        for matcher in &app.matchers {
+            match &matcher.op {
+                MatchOp::Equals(value) => {
+                    match_equal.insert(matcher.label.clone(), value.clone());
+                }
+                MatchOp::Regex(regex) => {
+                    // Shown as written: without the anchors added when it was compiled.
+                    let pattern = regex.as_str();
+                    let written = pattern
+                        .strip_prefix("^(?:")
+                        .and_then(|p| p.strip_suffix(")$"))
+                        .unwrap_or(pattern);
+                    match_regex.insert(matcher.label.clone(), written.to_owned());
+                }
+            }
+        }
+        Self {
+            id: app.id.to_string(),
+            name: app.name.clone(),
+            team: app.team.to_string(),
+            availability_target: app.target.percent(),
+            tolerable_unavailability_per_week_seconds: app
+                .target
+                .tolerable_unavailability_per_week()
+                .as_secs_f64(),
+            exposure_per_hour: app.exposure_per_hour.0,
+            currency: config.workspace.currency.to_string(),
+            match_equal,
+            match_regex,
+            journeys: app.journeys.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertJson<'a> {
+    pub source: &'a str,
+    pub fingerprint: &'a str,
+    pub state: &'static str,
+    pub labels: &'a BTreeMap<String, String>,
+    pub annotations: &'a BTreeMap<String, String>,
+    pub starts_at: Timestamp,
+    pub ends_at: Option<Timestamp>,
+    pub generator_url: Option<&'a str>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+impl<'a> From<&'a Alert> for AlertJson<'a> {
+    fn from(alert: &'a Alert) -> Self {
+        Self {
+            source: &alert.source,
+            fingerprint: alert.fingerprint.as_str(),
+            state: alert.state.as_str(),
+            labels: &alert.labels,
+            annotations: &alert.annotations,
+            starts_at: alert.starts_at,
+            ends_at: alert.ends_at,
+            generator_url: alert.generator_url.as_deref(),
+            first_seen: alert.first_seen,
+            last_seen: alert.last_seen,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckJson {
+    pub ok: bool,
+    pub file: String,
+    pub people: usize,
+    pub teams: usize,
+    pub applications: usize,
+    pub problems: Vec<ProblemJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemJson {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl From<&ConfigProblem> for ProblemJson {
+    fn from(p: &ConfigProblem) -> Self {
+        Self {
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+            key: p.key.clone(),
+            message: p.message.clone(),
+        }
+    }
+}
+
+/// Writes one line to stdout. When the reader has gone (`stopline apps | head`), stops quietly
+/// instead of panicking: nothing more can be shown to anyone.
+pub fn emit(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("stopline: cannot write output: {e}");
+        std::process::exit(1);
+    }
+}
+
+pub fn print_json(value: &impl Serialize) {
+    // Serialising these plain structs cannot fail.
+    emit(&serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+}
+
+/// A table with a header row; columns padded to their widest cell.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
+            .collect();
+        emit(padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// An instant as people read it in the workspace's zone: `2026-11-27 10:03 GMT`.
+pub fn local_time(at: Timestamp, zone: &TimeZone) -> String {
+    at.to_zoned_datetime(zone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// How long ago, coarsely: `4m`, `2h 5m`.
+pub fn age(since: Timestamp, now: Timestamp) -> String {
+    let elapsed = now.duration_since(since);
+    let rounded = jiff::SignedDuration::from_secs(elapsed.as_secs() / 60 * 60);
+    if rounded.as_secs() < 60 {
+        "<1m".to_owned()
+    } else {
+        format_duration(rounded).trim_end_matches(" 0s").to_owned()
+    }
+}

@@ -1,0 +1,541 @@
+//! The `stopline` binary as a user drives it: real processes, a real config file, a real store.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A throwaway home for one test: its own config file and data directory.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A sandbox with the demo workspace written by `stopline init --demo`.
+    fn demo() -> Self {
+        let sandbox = Self::new();
+        sandbox.ok(&["init", "--demo"]);
+        sandbox
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config/stopline.toml")
+    }
+
+    fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data/stopline.db")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stopline"));
+        command
+            .args(args)
+            .env("STOPLINE_CONFIG", self.config_path())
+            .env("STOPLINE_DATA_DIR", self.dir.path().join("data"))
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "stopline {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+
+    /// Runs and expects failure with `status`; returns stderr.
+    fn fails(&self, args: &[&str], status: i32) -> String {
+        let output = self.run(args);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "stopline {args:?}: stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(!stderr.trim().is_empty(), "a failure says why");
+        stderr
+    }
+
+    fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.config_path().parent().unwrap()).unwrap();
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    fn read_config(&self) -> String {
+        std::fs::read_to_string(self.config_path()).unwrap()
+    }
+}
+
+#[test]
+fn demo_workspace_checks_clean() {
+    let sandbox = Sandbox::demo();
+    let check = sandbox.json(&["check"]);
+    assert_eq!(check["ok"], true);
+    assert!(check["teams"].as_u64().unwrap() >= 13);
+    assert!(check["applications"].as_u64().unwrap() >= 30);
+    let human = sandbox.ok(&["check"]);
+    assert!(human.contains(": ok ("), "{human}");
+}
+
+#[test]
+fn init_never_replaces_a_config_without_force() {
+    let sandbox = Sandbox::demo();
+    let before = sandbox.read_config();
+    let stderr = sandbox.fails(&["init"], 2);
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(sandbox.read_config(), before);
+    sandbox.ok(&["init", "--force"]);
+    assert_ne!(sandbox.read_config(), before);
+    sandbox.ok(&["check"]);
+}
+
+/// Applies `edit` to the demo config and expects `stopline check` to fail with exit 2 and a
+/// message at `file:line:column` containing `expected`.
+fn assert_config_error(edit: impl Fn(&str) -> String, line: usize, expected: &str) {
+    let sandbox = Sandbox::demo();
+    let broken = edit(&sandbox.read_config());
+    sandbox.write_config(&broken);
+    let stderr = sandbox.fails(&["check"], 2);
+    let place = format!("{}:{line}:", sandbox.config_path().display());
+    assert!(stderr.contains(&place), "expected {place} in: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in: {stderr}"
+    );
+    // The config is read, never rewritten.
+    assert_eq!(sandbox.read_config(), broken);
+    let json: Value = serde_json::from_slice(&sandbox.run(&["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["problems"][0]["line"], line);
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn an_application_whose_team_does_not_exist_is_a_config_error() {
+    let config = Sandbox::demo().read_config();
+    let line = line_of(&config, "team = \"payments\"");
+    assert_config_error(
+        |c| c.replacen("team = \"payments\"", "team = \"paymnets\"", 1),
+        line,
+        "applications[0].team: team \"paymnets\" does not exist",
+    );
+}
+
+#[test]
+fn a_duplicate_id_is_a_config_error() {
+    let config = Sandbox::demo().read_config();
+    let line = line_of(&config, "id = \"refunds\"");
+    assert_config_error(
+        |c| c.replacen("id = \"refunds\"", "id = \"payment-gateway\"", 1),
+        line,
+        "duplicate application id \"payment-gateway\"",
+    );
+}
+
+#[test]
+fn an_unknown_key_is_a_config_error() {
+    assert_config_error(
+        |c| {
+            c.replacen(
+                "currency = \"GBP\"",
+                "currency = \"GBP\"\ncolour = \"teal\"",
+                1,
+            )
+        },
+        10,
+        "unknown field `colour`",
+    );
+}
+
+#[test]
+fn a_toml_syntax_error_is_a_config_error() {
+    assert_config_error(
+        |c| {
+            c.replacen(
+                "name = \"Northwind Retail\"",
+                "name = \"Northwind Retail",
+                1,
+            )
+        },
+        7,
+        "",
+    );
+}
+
+#[test]
+fn without_a_config_commands_say_how_to_make_one() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["check"][..],
+        &["teams"],
+        &["route", "--journey", "checkout"],
+    ] {
+        let stderr = sandbox.fails(args, 2);
+        assert!(stderr.contains("stopline init"), "{stderr}");
+    }
+}
+
+#[test]
+fn labels_and_journeys_route_to_the_owning_team() {
+    let sandbox = Sandbox::demo();
+    let route = sandbox.json(&["route", "--labels", "service=checkout-web,env=prod"]);
+    assert_eq!(route["route"], "routed");
+    assert_eq!(route["application"]["id"], "checkout-web");
+    assert_eq!(route["team"]["id"], "checkout");
+    assert_eq!(route["team"]["name"], "Checkout");
+
+    let regex = sandbox.json(&["route", "--labels", "job=warehouse-eu-sync"]);
+    assert_eq!(regex["application"]["id"], "warehouse-sync");
+    assert_eq!(regex["team"]["id"], "fulfilment");
+
+    let unrouted = sandbox.json(&["route", "--labels", "service=unknown-thing"]);
+    assert_eq!(unrouted["route"], "unrouted");
+    assert_eq!(unrouted["application"], Value::Null);
+    assert_eq!(unrouted["team"], Value::Null);
+
+    let journey = sandbox.json(&["route", "--journey", "Forgot my password"]);
+    assert_eq!(journey["application"]["id"], "login");
+    assert_eq!(journey["team"]["id"], "identity");
+    let nothing = sandbox.json(&["route", "--journey", "weather forecast"]);
+    assert_eq!(nothing["route"], "unrouted");
+
+    let stderr = sandbox.fails(&["route", "--labels", "service"], 2);
+    assert!(stderr.contains("\"service\" is not key=value"), "{stderr}");
+}
+
+#[test]
+fn the_service_desk_opens_an_incident_that_moves_through_its_states() {
+    let sandbox = Sandbox::demo();
+    let opened = sandbox.json(&[
+        "open",
+        "--journey",
+        "checkout",
+        "--title",
+        "Customers can't pay",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(opened["id"], "INC-1");
+    assert_eq!(opened["application"], "checkout-web");
+    assert_eq!(opened["team"], "checkout");
+    assert_eq!(opened["state"], "triggered");
+    assert_eq!(
+        opened["severity"], "major",
+        "a 99.9% application starts major"
+    );
+    assert_eq!(opened["opened_by"], "aisha");
+
+    let by_app = sandbox.json(&[
+        "open",
+        "--app",
+        "reporting",
+        "--title",
+        "Slow report",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(by_app["team"], "data-platform");
+    assert_eq!(by_app["severity"], "minor");
+    let by_labels = sandbox.json(&[
+        "open",
+        "--labels",
+        "service=login",
+        "--title",
+        "Login errors",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(by_labels["team"], "identity");
+
+    let acked = sandbox.json(&["ack", "INC-1", "--as", "ben"]);
+    assert_eq!(acked["state"], "acknowledged");
+    assert_eq!(acked["acknowledged_by"], "ben");
+    sandbox.json(&["note", "INC-1", "Rolled back release 1.42", "--as", "ben"]);
+    let resolved = sandbox.json(&["resolve", "inc-1", "--as", "carla"]);
+    assert_eq!(resolved["state"], "resolved");
+
+    let shown = sandbox.json(&["incident", "show", "INC-1"]);
+    let timeline = shown["timeline"].as_array().unwrap();
+    let steps: Vec<(&str, &str)> = timeline
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["who"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("opened", "aisha"),
+            ("acknowledged", "ben"),
+            ("note", "ben"),
+            ("resolved", "carla")
+        ]
+    );
+    for event in timeline {
+        let at: jiff::Timestamp = event["at"].as_str().unwrap().parse().unwrap();
+        assert!(at <= jiff::Timestamp::now());
+    }
+    assert_eq!(timeline[2]["detail"], "Rolled back release 1.42");
+
+    let open: Vec<Value> = serde_json::from_value(sandbox.json(&["incidents"])).unwrap();
+    let ids: Vec<&str> = open.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["INC-3", "INC-2"], "open incidents, newest first");
+    let resolved: Vec<Value> =
+        serde_json::from_value(sandbox.json(&["incidents", "--state", "resolved"])).unwrap();
+    assert_eq!(resolved.len(), 1);
+}
+
+#[test]
+fn invalid_requests_fail_clearly_and_change_nothing() {
+    let sandbox = Sandbox::demo();
+    sandbox.json(&[
+        "open",
+        "--app",
+        "login",
+        "--title",
+        "Login errors",
+        "--as",
+        "aisha",
+    ]);
+    sandbox.json(&["resolve", "INC-1", "--as", "ben"]);
+    let before = sandbox.json(&["incident", "show", "INC-1"]);
+
+    // Resolve, then acknowledge: the state machine says no.
+    let stderr = sandbox.fails(&["ack", "INC-1", "--as", "ben"], 1);
+    assert!(
+        stderr.contains("INC-1 is already resolved (by ben at")
+            && stderr.contains("cannot be acknowledged"),
+        "{stderr}"
+    );
+    assert_eq!(sandbox.json(&["incident", "show", "INC-1"]), before);
+
+    // Unknown and malformed ids.
+    let stderr = sandbox.fails(&["ack", "INC-99", "--as", "ben"], 1);
+    assert!(stderr.contains("no incident INC-99"), "{stderr}");
+    let stderr = sandbox.fails(&["incident", "show", "INC-x"], 2);
+    assert!(stderr.contains("invalid incident id \"INC-x\""), "{stderr}");
+
+    // Unknown people, applications, journeys; empty titles.
+    let stderr = sandbox.fails(&["note", "INC-1", "hello", "--as", "mallory"], 2);
+    assert!(stderr.contains("unknown person \"mallory\""), "{stderr}");
+    let stderr = sandbox.fails(
+        &["open", "--app", "nope", "--title", "x", "--as", "aisha"],
+        2,
+    );
+    assert!(stderr.contains("unknown application \"nope\""), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "open",
+            "--journey",
+            "weather",
+            "--title",
+            "x",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("journey \"weather\" matches no application"),
+        "{stderr}"
+    );
+    sandbox.fails(
+        &["open", "--app", "login", "--title", "  ", "--as", "aisha"],
+        2,
+    );
+    // Two targets at once is a usage error from the argument parser.
+    sandbox.fails(
+        &[
+            "open",
+            "--app",
+            "login",
+            "--journey",
+            "x",
+            "--title",
+            "x",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+
+    assert_eq!(sandbox.json(&["incident", "show", "INC-1"]), before);
+    let all: Vec<Value> =
+        serde_json::from_value(sandbox.json(&["incidents", "--state", "all"])).unwrap();
+    assert_eq!(all.len(), 1, "no failed command created an incident");
+}
+
+#[test]
+fn a_broken_config_does_not_stop_anyone_listing_incidents() {
+    let sandbox = Sandbox::demo();
+    sandbox.json(&[
+        "open",
+        "--app",
+        "login",
+        "--title",
+        "Login errors",
+        "--as",
+        "aisha",
+    ]);
+    sandbox.write_config("this is not toml");
+    let output = sandbox.run(&["incidents"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("INC-1"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("times are shown in UTC"));
+}
+
+/// A cheap, seedable random source: the test needs varied kill timings, not cryptography.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Starts `count` copies of a write command, SIGKILLs each at a random moment, and returns the
+/// stdout of those that finished (and so reported success) before their kill.
+fn storm(
+    sandbox: &Sandbox,
+    rng: &mut XorShift,
+    args: impl Fn(usize) -> Vec<String>,
+) -> (Vec<(usize, String)>, usize) {
+    let mut succeeded = Vec::new();
+    let mut killed = 0;
+    for wave in 0..10 {
+        let mut children: Vec<(usize, std::process::Child, Duration)> = (0..6)
+            .map(|i| {
+                let n = wave * 6 + i;
+                let argv = args(n);
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                let child = sandbox
+                    .command(&argv)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (n, child, Duration::from_micros(rng.below(25_000)))
+            })
+            .collect();
+        let start = Instant::now();
+        children.sort_by_key(|(_, _, at)| *at);
+        for (n, mut child, at) in children {
+            if let Some(wait) = at.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+            }
+            let output = child.wait_with_output().unwrap();
+            if output.status.success() {
+                succeeded.push((n, String::from_utf8(output.stdout).unwrap()));
+            }
+        }
+    }
+    (succeeded, killed)
+}
+
+fn integrity_ok(store: &Path) {
+    let conn = rusqlite::Connection::open(store).unwrap();
+    let result: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(result, "ok");
+}
+
+#[test]
+fn sigkill_during_many_writes_loses_nothing_that_reported_success() {
+    let sandbox = Sandbox::demo();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = XorShift(seed);
+
+    let (opened, killed_opens) = storm(&sandbox, &mut rng, |n| {
+        [
+            "open",
+            "--app",
+            "checkout-web",
+            "--title",
+            &format!("storm {n}"),
+            "--as",
+            "aisha",
+            "--json",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    integrity_ok(&sandbox.store_path());
+    let reported: Vec<(String, String)> = opened
+        .iter()
+        .map(|(n, stdout)| {
+            let json: Value = serde_json::from_str(stdout).unwrap();
+            (
+                json["id"].as_str().unwrap().to_owned(),
+                format!("storm {n}"),
+            )
+        })
+        .collect();
+    for (id, title) in &reported {
+        let shown = sandbox.json(&["incident", "show", id]);
+        assert_eq!(&shown["title"], title.as_str(), "seed {seed}");
+    }
+
+    let ids: Vec<String> = reported.iter().map(|(id, _)| id.clone()).collect();
+    let (acked, killed_acks) = storm(&sandbox, &mut rng, |n| {
+        ["ack", &ids[n % ids.len()], "--as", "ben", "--json"]
+            .map(String::from)
+            .to_vec()
+    });
+    integrity_ok(&sandbox.store_path());
+    for (_, stdout) in &acked {
+        let json: Value = serde_json::from_str(stdout).unwrap();
+        let shown = sandbox.json(&["incident", "show", json["id"].as_str().unwrap()]);
+        assert_eq!(shown["state"], "acknowledged", "seed {seed}");
+        assert_eq!(shown["acknowledged_by"], "ben");
+    }
+
+    // The storm must have exercised both outcomes, or it proved nothing.
+    assert!(
+        !reported.is_empty() && !acked.is_empty(),
+        "seed {seed}: nothing succeeded"
+    );
+    assert!(
+        killed_opens + killed_acks > 0,
+        "seed {seed}: nothing was killed"
+    );
+    eprintln!(
+        "seed {seed}: {} opens succeeded, {killed_opens} killed; {} acks succeeded, {killed_acks} killed",
+        reported.len(),
+        acked.len()
+    );
+}

@@ -1,0 +1,117 @@
+//! What people do to incidents by hand: the service desk opens one through the application
+//! mapping; responders acknowledge, resolve and add notes. Every action names a person from the
+//! config, and a rejected action changes nothing.
+
+use jiff::Timestamp;
+use stopline_core::alert::Labels;
+use stopline_core::application::Application;
+use stopline_core::config::Config;
+use stopline_core::ids::PersonId;
+use stopline_core::incident::{Incident, IncidentId, Severity, Transition};
+use stopline_core::mapping::Route;
+use stopline_core::timeline::TimelineEvent;
+use stopline_store::{NewIncident, Store};
+
+use crate::{EngineError, Result};
+
+/// How the service desk names what is broken.
+#[derive(Debug, Clone)]
+pub enum OpenTarget {
+    /// An application id.
+    Application(String),
+    /// A customer journey or keyword ("checkout").
+    Journey(String),
+    /// Alert-style labels (`service=checkout-api`).
+    Labels(Labels),
+}
+
+/// Finds the application a target names, through the application mapping.
+pub fn resolve_target<'a>(config: &'a Config, target: &OpenTarget) -> Result<&'a Application> {
+    match target {
+        OpenTarget::Application(id) => config
+            .application(id)
+            .ok_or_else(|| EngineError::UnknownApplication(id.clone())),
+        OpenTarget::Journey(journey) => match config.mapping().route_journey(journey) {
+            Route::Routed(app) => Ok(app),
+            Route::Unrouted => Err(EngineError::Unrouted(format!("journey {journey:?}"))),
+        },
+        OpenTarget::Labels(labels) => match config.mapping().route_labels(labels) {
+            Route::Routed(app) => Ok(app),
+            Route::Unrouted => {
+                let text: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                Err(EngineError::Unrouted(format!("labels {}", text.join(","))))
+            }
+        },
+    }
+}
+
+/// The person with this id, or an error naming the id.
+pub fn person(config: &Config, id: &str) -> Result<PersonId> {
+    config
+        .person(id)
+        .map(|p| p.id.clone())
+        .ok_or_else(|| EngineError::UnknownPerson(id.to_owned()))
+}
+
+/// Opens an incident for the application the target names, owned by that application's team,
+/// with a severity estimated from the application's financial exposure.
+pub fn open_incident(
+    store: &mut Store,
+    config: &Config,
+    target: &OpenTarget,
+    title: &str,
+    opened_by: &str,
+    now: Timestamp,
+) -> Result<Incident> {
+    let opened_by = person(config, opened_by)?;
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(EngineError::EmptyTitle);
+    }
+    let application = resolve_target(config, target)?;
+    // Until incidents revise their estimate, the first hour's loss decides.
+    let severity = Severity::from_estimated_loss(
+        application.exposure_per_hour.0,
+        config.workspace.major_loss_per_hour,
+    );
+    Ok(store.open_incident(
+        NewIncident {
+            application: Some(application.id.clone()),
+            team: Some(application.team.clone()),
+            title: title.to_owned(),
+            severity,
+            opened_by: Some(opened_by),
+        },
+        now,
+    )?)
+}
+
+/// Acknowledges or resolves an incident as a person from the config.
+pub fn transition(
+    store: &mut Store,
+    config: &Config,
+    id: IncidentId,
+    transition: Transition,
+    who: &str,
+    now: Timestamp,
+) -> Result<Incident> {
+    let who = person(config, who)?;
+    Ok(store.transition(id, transition, &who, now)?)
+}
+
+/// Adds a note to an incident's timeline as a person from the config.
+pub fn add_note(
+    store: &mut Store,
+    config: &Config,
+    id: IncidentId,
+    text: &str,
+    who: &str,
+    now: Timestamp,
+) -> Result<TimelineEvent> {
+    let who = person(config, who)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(EngineError::EmptyNote);
+    }
+    Ok(store.add_note(id, &who, text, now)?)
+}

@@ -1,0 +1,153 @@
+//! Where Stopline keeps things on disk: the data directory (with the store) and the config file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use stopline_core::config::Config;
+use stopline_store::Store;
+
+use crate::{EngineError, Result};
+
+/// The store's file name inside the data directory.
+pub const STORE_FILE: &str = "stopline.db";
+/// The config file's name inside the config directory.
+pub const CONFIG_FILE: &str = "stopline.toml";
+
+/// `$XDG_DATA_HOME/stopline` (usually `~/.local/share/stopline`).
+pub fn default_data_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("stopline"))
+}
+
+/// `$XDG_CONFIG_HOME/stopline/stopline.toml` (usually `~/.config/stopline/stopline.toml`).
+pub fn default_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("stopline").join(CONFIG_FILE))
+}
+
+/// The directory that holds the store (and later the lock file and webhook token).
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.root.join(STORE_FILE)
+    }
+
+    /// Opens the store, creating the directory (readable by its owner only) on first use.
+    pub fn open_store(&self) -> Result<Store> {
+        create_private_dir(&self.root)?;
+        Ok(Store::open(&self.store_path())?)
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<()> {
+    let io = |source| EngineError::Io {
+        action: "cannot create directory",
+        path: path.to_owned(),
+        source,
+    };
+    if path.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(io)
+}
+
+/// Reads and checks the config file. Problems name `file:line:column` with the path as given.
+pub fn load_config(path: &Path) -> Result<Config> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(EngineError::ConfigMissing {
+                path: path.to_owned(),
+            });
+        }
+        Err(source) => {
+            return Err(EngineError::Io {
+                action: "cannot read config",
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    Ok(Config::parse(&path.display().to_string(), &text)?)
+}
+
+/// Writes a config file, refusing to replace one unless `overwrite`. The text is written to a
+/// temporary file and renamed into place, so a crash never leaves half a config.
+pub fn write_config(path: &Path, text: &str, overwrite: bool) -> Result<()> {
+    if path.exists() && !overwrite {
+        return Err(EngineError::ConfigExists {
+            path: path.to_owned(),
+        });
+    }
+    let io = |action| {
+        move |source| EngineError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io("cannot create the directory for"))?;
+    }
+    let temporary = path.with_extension("toml.tmp");
+    let mut file = fs::File::create(&temporary).map_err(io("cannot write"))?;
+    file.write_all(text.as_bytes())
+        .map_err(io("cannot write"))?;
+    file.sync_all().map_err(io("cannot write"))?;
+    fs::rename(&temporary, path).map_err(io("cannot write"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_config_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_config(&dir.path().join("nope.toml")).unwrap_err();
+        assert!(matches!(err, EngineError::ConfigMissing { .. }));
+        assert!(err.to_string().contains("stopline init"));
+    }
+
+    #[test]
+    fn write_config_never_replaces_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/stopline.toml");
+        write_config(&path, "a = 1\n", false).unwrap();
+        let err = write_config(&path, "b = 2\n", false).unwrap_err();
+        assert!(matches!(err, EngineError::ConfigExists { .. }));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "a = 1\n");
+        write_config(&path, "b = 2\n", true).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "b = 2\n");
+    }
+
+    #[test]
+    fn the_data_dir_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path().join("data"));
+        data.open_store().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(data.root()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        assert!(data.store_path().exists());
+    }
+}
