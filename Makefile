@@ -1,0 +1,54 @@
+# Stopline's entry points. `make run` and `make test` work on a fresh Debian/Ubuntu machine: they
+# install what is missing first (scripts/setup), then build. CI runs `make test` (.ci/run).
+
+CARGO ?= cargo
+# Debug builds: dependencies are optimised (see [profile.dev.package."*"]), our crates build fast.
+APP := target/debug/stopline-desktop
+CLI := target/debug/stopline
+
+.PHONY: run test setup ui build lint check-layering test-rust test-ui bindings clean
+
+run:
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset)."; \
+	  echo "Stopline is a desktop app: run this from a graphical session."; \
+	  echo "Without one, build the CLI with 'cargo build -p stopline-cli' and run 'target/debug/stopline --help'."; \
+	  exit 1; \
+	fi
+	@$(MAKE) --no-print-directory build
+	$(APP)
+
+setup:
+	@scripts/setup
+
+# The UI is embedded into the desktop binary at compile time, so it is built first.
+ui: setup
+	cd ui && npm run build --silent
+
+build: ui
+	$(CARGO) build --locked -p stopline-desktop -p stopline-cli
+
+test: ui lint check-layering test-rust test-ui
+	@echo "make test: all checks passed"
+
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Only src-tauri may depend on Tauri: the domain never knows it is in a desktop app.
+check-layering:
+	@scripts/check-layering
+
+test-rust: ui
+	$(CARGO) test --workspace --locked
+
+test-ui: setup
+	cd ui && npm run typecheck --silent && npm test --silent
+
+# Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
+bindings: ui
+	UPDATE_BINDINGS=1 $(CARGO) test --locked -p stopline-desktop --lib typescript_bindings
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist

@@ -1,0 +1,143 @@
+//! Transport types between the Rust side and the UI. TypeScript declarations for them are
+//! generated into `ui/src/bindings.ts` (committed); a test fails when that file is stale, and
+//! `make bindings` rewrites it.
+
+use serde::Serialize;
+use stopline_core::config::Config;
+use stopline_core::incident::Incident;
+use ts_rs::TS;
+
+/// What the main window shows: the workspace and its open incidents.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Overview {
+    /// The workspace's name; `null` when the config cannot be read.
+    pub workspace: Option<String>,
+    pub config_path: String,
+    /// Something the user should know about this start, such as the demo workspace being written.
+    pub notice: Option<String>,
+    /// Why the config cannot be read; incidents are still listed.
+    pub config_error: Option<String>,
+    /// Open incidents, newest first.
+    pub incidents: Vec<IncidentRow>,
+}
+
+/// One incident as the queue lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IncidentRow {
+    /// `INC-42`.
+    pub id: String,
+    pub title: String,
+    pub state: IncidentStateText,
+    pub severity: SeverityText,
+    pub application: Option<String>,
+    pub application_name: Option<String>,
+    pub team: Option<String>,
+    pub team_name: Option<String>,
+    /// RFC 3339, UTC.
+    pub opened_at: String,
+    pub acknowledged_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStateText {
+    Triggered,
+    Acknowledged,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityText {
+    Major,
+    Minor,
+}
+
+impl IncidentRow {
+    /// `config` supplies display names; without it only ids are shown.
+    pub fn new(incident: &Incident, config: Option<&Config>) -> Self {
+        use stopline_core::incident::{IncidentState, Severity};
+        let application = incident.application.as_ref();
+        let team = incident.team.as_ref();
+        Self {
+            id: incident.id.to_string(),
+            title: incident.title.clone(),
+            state: match incident.state {
+                IncidentState::Triggered => IncidentStateText::Triggered,
+                IncidentState::Acknowledged => IncidentStateText::Acknowledged,
+                IncidentState::Resolved => IncidentStateText::Resolved,
+            },
+            severity: match incident.severity {
+                Severity::Major => SeverityText::Major,
+                Severity::Minor => SeverityText::Minor,
+            },
+            application: application.map(ToString::to_string),
+            application_name: application
+                .and_then(|a| config?.application(a.as_str()))
+                .map(|a| a.name.clone()),
+            team: team.map(ToString::to_string),
+            team_name: team
+                .and_then(|t| config?.team(t.as_str()))
+                .map(|t| t.name.clone()),
+            opened_at: incident.opened_at.to_string(),
+            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.by.to_string()),
+        }
+    }
+}
+
+/// An error as the UI receives it: `{ "code": …, "message": … }`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The incident store could not be opened or read.
+    Store,
+}
+
+/// The whole `ui/src/bindings.ts` file.
+pub fn typescript_bindings() -> String {
+    let cfg = ts_rs::Config::new();
+    let declarations = [
+        Overview::decl(&cfg),
+        IncidentRow::decl(&cfg),
+        IncidentStateText::decl(&cfg),
+        SeverityText::decl(&cfg),
+        CommandError::decl(&cfg),
+        ErrorCode::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri/src/dto.rs by `make bindings`. Do not edit by hand.\n",
+    );
+    for declaration in declarations {
+        out.push('\n');
+        out.push_str("export ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typescript_bindings_are_up_to_date() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
+        let generated = typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/bindings.ts is stale: run `make bindings` and commit the result"
+        );
+    }
+}

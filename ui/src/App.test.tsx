@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { App } from "./App";
+import type { IncidentRow, Overview } from "./bindings";
+import { age } from "./time";
+
+function incident(overrides: Partial<IncidentRow>): IncidentRow {
+  return {
+    id: "INC-1",
+    title: "Customers can't pay",
+    state: "triggered",
+    severity: "major",
+    application: "checkout-web",
+    application_name: "Checkout Web",
+    team: "checkout",
+    team_name: "Checkout",
+    opened_at: new Date(Date.now() - 5 * 60000).toISOString(),
+    acknowledged_by: null,
+    ...overrides,
+  };
+}
+
+function overview(overrides: Partial<Overview>): Overview {
+  return {
+    workspace: "Northwind Retail",
+    config_path: "/home/alice/.config/stopline/stopline.toml",
+    notice: null,
+    config_error: null,
+    incidents: [],
+    ...overrides,
+  };
+}
+
+/** Answers the `overview` command with `answer`; anything else is a test failure. */
+function serve(answer: () => Overview) {
+  const calls: string[] = [];
+  mockIPC((cmd) => {
+    calls.push(cmd);
+    if (cmd === "overview") return answer();
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  return calls;
+}
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  vi.useRealTimers();
+});
+
+describe("the incident queue", () => {
+  it("lists open incidents with team, application, severity and age", async () => {
+    serve(() =>
+      overview({
+        incidents: [
+          incident({}),
+          incident({
+            id: "INC-2",
+            title: "Slow search",
+            severity: "minor",
+            state: "acknowledged",
+            acknowledged_by: "ben",
+            team: "search",
+            team_name: "Search",
+            application: "search-api",
+            application_name: "Search API",
+          }),
+        ],
+      }),
+    );
+    render(<App />);
+    const first = await screen.findByText("Customers can't pay");
+    const row = first.closest("tr")!;
+    expect(within(row).getByText("INC-1")).toBeTruthy();
+    expect(within(row).getByText("Checkout")).toBeTruthy();
+    expect(within(row).getByText("Checkout Web")).toBeTruthy();
+    expect(within(row).getByText("major")).toBeTruthy();
+    expect(within(row).getByText("5m")).toBeTruthy();
+    const second = screen.getByText("Slow search").closest("tr")!;
+    expect(within(second).getByText("acknowledged by ben")).toBeTruthy();
+    expect(screen.getByText("Northwind Retail", { exact: false })).toBeTruthy();
+  });
+
+  it("says plainly when nothing is open", async () => {
+    serve(() => overview({}));
+    render(<App />);
+    expect(await screen.findByText("No open incidents.")).toBeTruthy();
+    expect(screen.getByText(/stopline open --journey checkout/)).toBeTruthy();
+  });
+
+  it("shows unrouted incidents as unrouted, not blank", async () => {
+    serve(() =>
+      overview({
+        incidents: [incident({ team: null, team_name: null, application: null, application_name: null })],
+      }),
+    );
+    render(<App />);
+    const row = (await screen.findByText("Customers can't pay")).closest("tr")!;
+    expect(within(row).getAllByText("unrouted")).toHaveLength(2);
+  });
+
+  it("keeps listing incidents when the config is broken, and says why", async () => {
+    serve(() =>
+      overview({
+        workspace: null,
+        config_error: "stopline.toml:12:8: applications[0].team: team \"x\" does not exist",
+        incidents: [incident({})],
+      }),
+    );
+    render(<App />);
+    expect(await screen.findByText(/has problems/)).toBeTruthy();
+    expect(screen.getByText(/team "x" does not exist/)).toBeTruthy();
+    expect(screen.getByText("Customers can't pay")).toBeTruthy();
+  });
+
+  it("shows the demo-workspace notice on a first start", async () => {
+    serve(() => overview({ notice: "Stopline started on the demo workspace" }));
+    render(<App />);
+    expect(await screen.findByRole("status")).toBeTruthy();
+  });
+
+  it("reports a store failure and recovers on retry", async () => {
+    let fail = true;
+    mockIPC((cmd) => {
+      if (cmd !== "overview") throw new Error(`unexpected command ${cmd}`);
+      if (fail) throw { code: "store", message: "cannot open the store at /x: disk I/O error" };
+      return overview({ incidents: [incident({})] });
+    });
+    render(<App />);
+    const alert = await screen.findByRole("alert");
+    expect(within(alert).getByText(/disk I\/O error/)).toBeTruthy();
+    fail = false;
+    fireEvent.click(within(alert).getByText("Try again"));
+    expect(await screen.findByText("Customers can't pay")).toBeTruthy();
+  });
+
+  it("re-reads the store on its own, so CLI changes appear", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let incidents: IncidentRow[] = [];
+    const calls = serve(() => overview({ incidents }));
+    render(<App />);
+    await screen.findByText("No open incidents.");
+    incidents = [incident({ title: "Opened from the CLI" })];
+    await vi.advanceTimersByTimeAsync(5000);
+    await waitFor(() => expect(screen.getByText("Opened from the CLI")).toBeTruthy());
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("age", () => {
+  it("reads like a person would say it", () => {
+    const now = new Date("2026-11-27T12:00:00Z");
+    expect(age("2026-11-27T11:59:40Z", now)).toBe("just now");
+    expect(age("2026-11-27T11:56:00Z", now)).toBe("4m");
+    expect(age("2026-11-27T09:55:00Z", now)).toBe("2h 5m");
+    expect(age("2026-11-25T11:00:00Z", now)).toBe("2d 1h");
+    expect(age("not a time", now)).toBe("unknown");
+  });
+});

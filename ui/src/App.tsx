@@ -1,0 +1,137 @@
+import { useCallback, useEffect, useState } from "react";
+import { errorMessage, fetchOverview } from "./api";
+import type { IncidentRow, Overview } from "./bindings";
+import { age } from "./time";
+
+/** How often the queue re-reads the store, so changes made from the CLI appear on their own. */
+export const REFRESH_MS = 5000;
+
+type Load =
+  | { kind: "loading" }
+  | { kind: "failed"; message: string }
+  | { kind: "loaded"; overview: Overview; at: Date };
+
+export function App() {
+  const [load, setLoad] = useState<Load>({ kind: "loading" });
+
+  const refresh = useCallback(async () => {
+    try {
+      const overview = await fetchOverview();
+      setLoad({ kind: "loaded", overview, at: new Date() });
+    } catch (error) {
+      setLoad({ kind: "failed", message: errorMessage(error) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const timer = window.setInterval(() => void refresh(), REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [refresh]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1>
+          Stopline
+          {load.kind === "loaded" && load.overview.workspace && (
+            <span className="workspace"> · {load.overview.workspace}</span>
+          )}
+        </h1>
+        <button type="button" onClick={() => void refresh()} aria-label="Refresh incidents">
+          Refresh
+        </button>
+      </header>
+      <main>
+        {load.kind === "loading" && <p className="state">Loading incidents…</p>}
+        {load.kind === "failed" && (
+          <div className="state error" role="alert">
+            <h2>Cannot read the incident store</h2>
+            <p>{load.message}</p>
+            <button type="button" onClick={() => void refresh()}>
+              Try again
+            </button>
+          </div>
+        )}
+        {load.kind === "loaded" && <Queue overview={load.overview} now={load.at} />}
+      </main>
+    </div>
+  );
+}
+
+function Queue({ overview, now }: { overview: Overview; now: Date }) {
+  return (
+    <>
+      {overview.notice && (
+        <p className="banner notice" role="status">
+          {overview.notice}
+        </p>
+      )}
+      {overview.config_error && (
+        <div className="banner warning" role="alert">
+          <strong>The config at {overview.config_path} has problems.</strong> Incidents are still
+          listed; fix it and run <code>stopline check</code>.
+          <pre>{overview.config_error}</pre>
+        </div>
+      )}
+      <h2 className="section-title">
+        Open incidents <span className="count">{overview.incidents.length}</span>
+      </h2>
+      {overview.incidents.length === 0 ? (
+        <div className="state empty">
+          <p>
+            <strong>No open incidents.</strong> Every line is running.
+          </p>
+          <p>
+            The service desk opens one with{" "}
+            <code>stopline open --journey checkout --title "Customers can't pay" --as PERSON</code>
+          </p>
+        </div>
+      ) : (
+        <IncidentTable incidents={overview.incidents} now={now} />
+      )}
+    </>
+  );
+}
+
+function IncidentTable({ incidents, now }: { incidents: IncidentRow[]; now: Date }) {
+  return (
+    <table className="incidents">
+      <thead>
+        <tr>
+          <th scope="col">Incident</th>
+          <th scope="col">Severity</th>
+          <th scope="col">State</th>
+          <th scope="col">Team</th>
+          <th scope="col">Application</th>
+          <th scope="col">Title</th>
+          <th scope="col">Age</th>
+        </tr>
+      </thead>
+      <tbody>
+        {incidents.map((incident) => (
+          <tr key={incident.id} data-incident={incident.id}>
+            <td className="id">{incident.id}</td>
+            <td>
+              <span className={`pill severity-${incident.severity}`}>{incident.severity}</span>
+            </td>
+            <td>
+              <span className={`pill state-${incident.state}`}>
+                {incident.state}
+                {incident.acknowledged_by && ` by ${incident.acknowledged_by}`}
+              </span>
+            </td>
+            <td>{incident.team_name ?? incident.team ?? "unrouted"}</td>
+            <td>{incident.application_name ?? incident.application ?? "unrouted"}</td>
+            <td className="title">{incident.title}</td>
+            <td>
+              <time dateTime={incident.opened_at} title={incident.opened_at}>
+                {age(incident.opened_at, now)}
+              </time>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

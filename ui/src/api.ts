@@ -1,0 +1,15 @@
+// Calls into the Rust side. Types come from bindings.ts, generated from src-tauri/src/dto.rs.
+import { invoke } from "@tauri-apps/api/core";
+import type { CommandError, Overview } from "./bindings";
+
+export function fetchOverview(): Promise<Overview> {
+  return invoke<Overview>("overview");
+}
+
+/** A readable message from whatever a failed invoke rejected with. */
+export function errorMessage(error: unknown): string {
+  if (typeof error === "object" && error !== null && "message" in error) {
+    return String((error as CommandError).message);
+  }
+  return String(error);
+}
