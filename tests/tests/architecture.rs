@@ -8,17 +8,30 @@ use std::process::Command;
 use serde_json::Value;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Each workspace package's name → (manifest path, the workspace packages it depends on).
 fn workspace_graph() -> BTreeMap<String, (PathBuf, BTreeSet<String>)> {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
     let packages = metadata["packages"].as_array().unwrap();
     let names: BTreeSet<String> = packages
@@ -63,7 +76,10 @@ fn layers_point_one_way() {
     let graph = workspace_graph();
     let packages: BTreeSet<&str> = graph.keys().map(String::as_str).collect();
     let known: BTreeSet<&str> = allowed.keys().copied().collect();
-    assert_eq!(packages, known, "a new crate needs its place in the layering");
+    assert_eq!(
+        packages, known,
+        "a new crate needs its place in the layering"
+    );
     for (name, (_, deps)) in &graph {
         for dep in deps {
             assert!(
@@ -90,6 +106,10 @@ fn every_crate_says_what_it_owns_and_uses_the_workspace_lints() {
             .unwrap();
         let source = std::fs::read_to_string(&root).unwrap();
         let has_doc = source.lines().any(|l| l.starts_with("//!"));
-        assert!(has_doc, "{} has no //! paragraph saying what it owns", root.display());
+        assert!(
+            has_doc,
+            "{} has no //! paragraph saying what it owns",
+            root.display()
+        );
     }
 }

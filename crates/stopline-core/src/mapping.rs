@@ -56,7 +56,7 @@ impl<'a> ApplicationMapping<'a> {
         let exact = self
             .applications
             .iter()
-            .find(|a| a.journeys.iter().any(|j| *j == query));
+            .find(|a| a.journeys.contains(&query));
         let within = || {
             let words: Vec<&str> = query
                 .split(|c: char| !c.is_alphanumeric() && c != '-')
