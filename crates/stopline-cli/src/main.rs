@@ -55,15 +55,6 @@ impl From<stopline_store::StoreError> for Failure {
     }
 }
 
-impl From<anyhow::Error> for Failure {
-    fn from(error: anyhow::Error) -> Self {
-        Self {
-            status: 1,
-            message: format!("{error:#}"),
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {

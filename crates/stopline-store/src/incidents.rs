@@ -165,18 +165,17 @@ impl Store {
 
     /// Incidents, newest first.
     pub fn incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>> {
-        let (condition, state) = match filter {
-            IncidentFilter::Open => ("state <> 'resolved'", None),
-            IncidentFilter::State(state) => ("state = ?1", Some(state.as_str())),
-            IncidentFilter::All => ("?1 IS NULL", None),
+        let condition = match filter {
+            IncidentFilter::Open => "state <> 'resolved'",
+            IncidentFilter::State(_) => "state = ?1",
+            IncidentFilter::All => "1",
         };
-        let sql =
-            format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {condition} ORDER BY id DESC");
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = if condition.contains("?1") {
-            statement.query_map([state], read_incident)?
-        } else {
-            statement.query_map([], read_incident)?
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {condition} ORDER BY id DESC"
+        ))?;
+        let rows = match filter {
+            IncidentFilter::State(state) => statement.query_map([state.as_str()], read_incident)?,
+            IncidentFilter::Open | IncidentFilter::All => statement.query_map([], read_incident)?,
         };
         rows.map(|row| row?).collect()
     }
