@@ -80,7 +80,7 @@ impl IncidentRow {
                 .and_then(|t| config?.team(t.as_str()))
                 .map(|t| t.name.clone()),
             opened_at: incident.opened_at.to_string(),
-            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.by.to_string()),
+            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.actor()),
         }
     }
 }

@@ -13,7 +13,7 @@ use stopline_core::target::format_duration;
 use stopline_engine::desk::{self, OpenTarget};
 use stopline_engine::files::{self, DataDir};
 use stopline_engine::{EngineError, Result as EngineResult};
-use stopline_store::{IncidentFilter, Store};
+use stopline_store::{AlertFilter, IncidentFilter, Store};
 
 use crate::Failure;
 use crate::args::{ActorArgs, Cli, Command, IncidentCommand, OpenArgs, RouteArgs, StateFilter};
@@ -447,7 +447,7 @@ fn note(cx: &Context, id: &str, text: &str, who: &str) -> Result {
 }
 
 fn alerts(cx: &Context) -> Result {
-    let alerts = cx.store()?.alerts()?;
+    let alerts = cx.store()?.alerts(AlertFilter::All)?;
     if cx.json {
         let list: Vec<AlertJson<'_>> = alerts.iter().map(AlertJson::from).collect();
         print_json(&list);
@@ -460,19 +460,38 @@ fn alerts(cx: &Context) -> Result {
     let zone = cx.display_zone();
     let rows: Vec<Vec<String>> = alerts
         .iter()
-        .map(|a| {
+        .map(|stored| {
+            let a = &stored.alert;
             let name = a.labels.get("alertname").cloned().unwrap_or_default();
+            let state = if a.muted {
+                format!("{} (muted)", a.state.as_str())
+            } else {
+                a.state.as_str().to_owned()
+            };
             vec![
                 a.source.clone(),
                 a.fingerprint.to_string(),
-                a.state.as_str().to_owned(),
+                state,
                 name,
+                stored
+                    .application
+                    .as_ref()
+                    .map_or("unrouted".into(), ToString::to_string),
+                stored.incident.map_or("-".into(), |i| i.to_string()),
                 local_time(a.last_seen, &zone),
             ]
         })
         .collect();
     print_table(
-        &["SOURCE", "FINGERPRINT", "STATE", "ALERT", "LAST SEEN"],
+        &[
+            "SOURCE",
+            "FINGERPRINT",
+            "STATE",
+            "ALERT",
+            "APP",
+            "INCIDENT",
+            "LAST SEEN",
+        ],
         &rows,
     );
     Ok(())

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use stopline_core::alert::Alert;
 use stopline_core::application::{Application, MatchOp};
 use stopline_core::config::{Config, ConfigProblem};
 use stopline_core::incident::Incident;
 use stopline_core::target::format_duration;
 use stopline_core::team::Team;
 use stopline_core::timeline::TimelineEvent;
+use stopline_store::StoredAlert;
 
 #[derive(Debug, Serialize)]
 pub struct IncidentJson {
@@ -42,9 +42,15 @@ impl From<&Incident> for IncidentJson {
             opened_at: incident.opened_at,
             opened_by: incident.opened_by.as_ref().map(ToString::to_string),
             acknowledged_at: incident.acknowledged.as_ref().map(|s| s.at),
-            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.by.to_string()),
+            acknowledged_by: incident
+                .acknowledged
+                .as_ref()
+                .and_then(|s| s.by.as_ref().map(ToString::to_string)),
             resolved_at: incident.resolved.as_ref().map(|s| s.at),
-            resolved_by: incident.resolved.as_ref().map(|s| s.by.to_string()),
+            resolved_by: incident
+                .resolved
+                .as_ref()
+                .and_then(|s| s.by.as_ref().map(ToString::to_string)),
         }
     }
 }
@@ -171,28 +177,39 @@ pub struct AlertJson<'a> {
     pub source: &'a str,
     pub fingerprint: &'a str,
     pub state: &'static str,
+    pub muted: bool,
     pub labels: &'a BTreeMap<String, String>,
     pub annotations: &'a BTreeMap<String, String>,
+    pub links: &'a BTreeMap<String, String>,
     pub starts_at: Timestamp,
     pub ends_at: Option<Timestamp>,
     pub generator_url: Option<&'a str>,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
+    pub application: Option<String>,
+    pub team: Option<String>,
+    pub incident: Option<String>,
 }
 
-impl<'a> From<&'a Alert> for AlertJson<'a> {
-    fn from(alert: &'a Alert) -> Self {
+impl<'a> From<&'a StoredAlert> for AlertJson<'a> {
+    fn from(stored: &'a StoredAlert) -> Self {
+        let alert = &stored.alert;
         Self {
             source: &alert.source,
             fingerprint: alert.fingerprint.as_str(),
             state: alert.state.as_str(),
+            muted: alert.muted,
             labels: &alert.labels,
             annotations: &alert.annotations,
+            links: &alert.links,
             starts_at: alert.starts_at,
             ends_at: alert.ends_at,
             generator_url: alert.generator_url.as_deref(),
             first_seen: alert.first_seen,
             last_seen: alert.last_seen,
+            application: stored.application.as_ref().map(ToString::to_string),
+            team: stored.team.as_ref().map(ToString::to_string),
+            incident: stored.incident.map(|i| i.to_string()),
         }
     }
 }

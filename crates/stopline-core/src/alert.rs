@@ -89,6 +89,10 @@ pub struct Alert {
     pub starts_at: Timestamp,
     pub ends_at: Option<Timestamp>,
     pub generator_url: Option<String>,
+    /// Extra links the source sent: Grafana's `dashboard`, `panel` and `silence` URLs.
+    pub links: BTreeMap<String, String>,
+    /// Silenced or inhibited at the source: recorded, but it pages nobody.
+    pub muted: bool,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
 }

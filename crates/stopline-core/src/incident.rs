@@ -145,11 +145,21 @@ pub struct TransitionError {
     pub at: Timestamp,
 }
 
-/// Who did something, and when.
+/// Who did something, and when. `by` is `None` when Stopline itself did it (an incident that
+/// resolved itself because all its alerts resolved).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
-    pub by: PersonId,
+    pub by: Option<PersonId>,
     pub at: Timestamp,
+}
+
+impl Stamp {
+    /// The person's id, or `stopline`.
+    pub fn actor(&self) -> String {
+        self.by
+            .as_ref()
+            .map_or_else(|| "stopline".to_owned(), ToString::to_string)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,8 +187,42 @@ impl Incident {
         who: &PersonId,
         at: Timestamp,
     ) -> Result<TimelineEvent, TransitionError> {
+        self.apply_as(transition, Some(who), at)
+    }
+
+    /// Resolves an incident nobody acknowledged once all its alerts have resolved.
+    pub fn resolve_automatically(
+        &mut self,
+        at: Timestamp,
+    ) -> Result<TimelineEvent, TransitionError> {
+        if self.state != IncidentState::Triggered {
+            return Err(self.refusal(Transition::Resolve));
+        }
+        self.apply_as(Transition::Resolve, None, at)
+    }
+
+    fn refusal(&self, transition: Transition) -> TransitionError {
+        let current = match self.state {
+            IncidentState::Resolved => self.resolved.as_ref(),
+            _ => self.acknowledged.as_ref(),
+        };
+        TransitionError {
+            id: self.id,
+            state: self.state,
+            transition,
+            by: current.map_or_else(|| "unknown".to_owned(), Stamp::actor),
+            at: current.map_or(self.opened_at, |s| s.at),
+        }
+    }
+
+    fn apply_as(
+        &mut self,
+        transition: Transition,
+        who: Option<&PersonId>,
+        at: Timestamp,
+    ) -> Result<TimelineEvent, TransitionError> {
         let stamp = Stamp {
-            by: who.clone(),
+            by: who.cloned(),
             at,
         };
         match (self.state, transition) {
@@ -190,29 +234,22 @@ impl Incident {
                 self.state = IncidentState::Resolved;
                 self.resolved = Some(stamp);
             }
-            (state, transition) => {
-                let current = match state {
-                    IncidentState::Resolved => self.resolved.as_ref(),
-                    _ => self.acknowledged.as_ref(),
-                };
-                return Err(TransitionError {
-                    id: self.id,
-                    state,
-                    transition,
-                    by: current.map_or_else(|| "unknown".to_owned(), |s| s.by.to_string()),
-                    at: current.map_or(self.opened_at, |s| s.at),
-                });
-            }
+            (_, transition) => return Err(self.refusal(transition)),
         }
         let kind = match transition {
             Transition::Acknowledge => TimelineKind::Acknowledged,
             Transition::Resolve => TimelineKind::Resolved,
         };
+        let detail = match who {
+            Some(who) => format!("{} by {who}", transition.verb()),
+            None => "resolved by Stopline: all its alerts resolved and nobody acknowledged it"
+                .to_owned(),
+        };
         Ok(TimelineEvent {
             at,
-            who: Some(who.clone()),
+            who: who.cloned(),
             kind,
-            detail: format!("{} by {who}", transition.verb()),
+            detail,
         })
     }
 }
@@ -266,8 +303,8 @@ mod tests {
             .apply(Transition::Resolve, &bob, at("2026-11-27T10:30:00Z"))
             .unwrap();
         assert_eq!(resolved.kind, TimelineKind::Resolved);
-        assert_eq!(incident.resolved.as_ref().unwrap().by, bob);
-        assert_eq!(incident.acknowledged.as_ref().unwrap().by, alice);
+        assert_eq!(incident.resolved.as_ref().unwrap().by, Some(bob));
+        assert_eq!(incident.acknowledged.as_ref().unwrap().by, Some(alice));
     }
 
     #[test]
@@ -311,6 +348,33 @@ mod tests {
             acked
                 .apply(Transition::Acknowledge, &alice, at("2026-11-27T10:02:00Z"))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn only_an_unacknowledged_incident_resolves_itself() {
+        let mut quiet = incident();
+        let event = quiet
+            .resolve_automatically(at("2026-11-27T10:09:00Z"))
+            .unwrap();
+        assert_eq!(event.who, None);
+        assert_eq!(quiet.state, IncidentState::Resolved);
+        assert_eq!(quiet.resolved.as_ref().unwrap().actor(), "stopline");
+
+        let mut worked_on = incident();
+        let alice = PersonId::new("alice").unwrap();
+        worked_on
+            .apply(Transition::Acknowledge, &alice, at("2026-11-27T10:01:00Z"))
+            .unwrap();
+        assert!(
+            worked_on
+                .resolve_automatically(at("2026-11-27T10:09:00Z"))
+                .is_err()
+        );
+        assert_eq!(
+            worked_on.state,
+            IncidentState::Acknowledged,
+            "a human decides when it is over"
         );
     }
 

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod incident;
 pub mod mapping;
 pub mod money;
+pub mod routing;
 pub mod target;
 pub mod team;
 pub mod timeline;

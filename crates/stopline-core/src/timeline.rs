@@ -12,6 +12,8 @@ pub enum TimelineKind {
     Acknowledged,
     Resolved,
     Note,
+    /// Alerts joined the incident or resolved.
+    Alerts,
 }
 
 impl TimelineKind {
@@ -21,6 +23,7 @@ impl TimelineKind {
             TimelineKind::Acknowledged => "acknowledged",
             TimelineKind::Resolved => "resolved",
             TimelineKind::Note => "note",
+            TimelineKind::Alerts => "alerts",
         }
     }
 
@@ -30,6 +33,7 @@ impl TimelineKind {
             "acknowledged" => Some(TimelineKind::Acknowledged),
             "resolved" => Some(TimelineKind::Resolved),
             "note" => Some(TimelineKind::Note),
+            "alerts" => Some(TimelineKind::Alerts),
             _ => None,
         }
     }

@@ -1,124 +1,99 @@
-//! Alerts, stored once per (source, fingerprint).
+//! Reading stored alerts.
 
-use rusqlite::{OptionalExtension, params};
-use stopline_core::alert::{Alert, AlertState, Fingerprint, Labels};
+use rusqlite::Row;
+use stopline_core::alert::{Alert, AlertState, Fingerprint};
+use stopline_core::ids::{ApplicationId, TeamId};
+use stopline_core::incident::IncidentId;
 
-use crate::{Result, Store, StoreError, from_millis, to_millis};
+use crate::incidents::parse_id;
+use crate::ingest::from_json;
+use crate::{Result, Store, StoreError, from_millis};
 
-/// What an upsert did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AlertUpsert {
-    pub inserted: usize,
-    pub updated: usize,
+/// An alert with where it was routed and the incident it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlert {
+    pub alert: Alert,
+    pub application: Option<ApplicationId>,
+    pub team: Option<TeamId>,
+    pub incident: Option<IncidentId>,
 }
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertFilter {
+    All,
+    /// Alerts that matched no application: the service desk's queue.
+    Unrouted,
+    Incident(IncidentId),
+}
+
+const ALERT_COLUMNS: &str = "source, fingerprint, labels, annotations, links, muted, state, \
+     starts_at, ends_at, generator_url, first_seen, last_seen, application_id, team_id, incident_id";
 
 impl Store {
-    /// Inserts new alerts and updates known ones, all in one transaction. A known alert keeps its
-    /// `first_seen`; everything else takes the incoming values.
-    pub fn upsert_alerts(&mut self, alerts: &[Alert]) -> Result<AlertUpsert> {
-        self.write(|tx| {
-            let mut outcome = AlertUpsert::default();
-            let mut exists =
-                tx.prepare_cached("SELECT 1 FROM alerts WHERE source = ?1 AND fingerprint = ?2")?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO alerts (source, fingerprint, labels, annotations, state, starts_at,
-                                     ends_at, generator_url, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (source, fingerprint) DO UPDATE SET
-                     labels = excluded.labels, annotations = excluded.annotations,
-                     state = excluded.state, starts_at = excluded.starts_at,
-                     ends_at = excluded.ends_at, generator_url = excluded.generator_url,
-                     last_seen = excluded.last_seen",
-            )?;
-            for alert in alerts {
-                let known = exists
-                    .query_row(
-                        params![alert.source, alert.fingerprint.as_str()],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
-                upsert.execute(params![
-                    alert.source,
-                    alert.fingerprint.as_str(),
-                    to_json(&alert.labels),
-                    to_json(&alert.annotations),
-                    alert.state.as_str(),
-                    to_millis(alert.starts_at),
-                    alert.ends_at.map(to_millis),
-                    alert.generator_url,
-                    to_millis(alert.first_seen),
-                    to_millis(alert.last_seen),
-                ])?;
-                if known {
-                    outcome.updated += 1;
-                } else {
-                    outcome.inserted += 1;
-                }
+    /// Alerts, most recently seen first.
+    pub fn alerts(&self, filter: AlertFilter) -> Result<Vec<StoredAlert>> {
+        let condition = match filter {
+            AlertFilter::All => "1",
+            AlertFilter::Unrouted => "application_id IS NULL",
+            AlertFilter::Incident(_) => "incident_id = ?1",
+        };
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE {condition} ORDER BY last_seen DESC, id DESC"
+        ))?;
+        let rows = match filter {
+            AlertFilter::Incident(id) => {
+                statement.query_map([crate::incidents::sql_id(id)], read_alert)?
             }
-            Ok(outcome)
-        })
+            AlertFilter::All | AlertFilter::Unrouted => statement.query_map([], read_alert)?,
+        };
+        rows.map(|row| row?).collect()
     }
+}
 
-    /// Every stored alert, most recently seen first.
-    pub fn alerts(&self) -> Result<Vec<Alert>> {
-        self.conn
-            .prepare_cached(
-                "SELECT source, fingerprint, labels, annotations, state, starts_at, ends_at,
-                        generator_url, first_seen, last_seen
-                 FROM alerts ORDER BY last_seen DESC, id DESC",
-            )?
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, i64>(5)?,
-                    row.get::<_, Option<i64>>(6)?,
-                    row.get::<_, Option<String>>(7)?,
-                    row.get::<_, i64>(8)?,
-                    row.get::<_, i64>(9)?,
-                ))
-            })?
-            .map(|row| {
-                let (
-                    source,
-                    fingerprint,
-                    labels,
-                    annotations,
-                    state,
-                    starts,
-                    ends,
-                    url,
-                    first,
-                    last,
-                ) = row?;
-                Ok(Alert {
-                    source,
-                    fingerprint: Fingerprint::new(fingerprint)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    labels: from_json(&labels)?,
-                    annotations: from_json(&annotations)?,
-                    state: AlertState::parse(&state)
-                        .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
-                    starts_at: from_millis(starts)?,
-                    ends_at: ends.map(from_millis).transpose()?,
-                    generator_url: url,
-                    first_seen: from_millis(first)?,
-                    last_seen: from_millis(last)?,
+fn read_alert(row: &Row<'_>) -> rusqlite::Result<Result<StoredAlert>> {
+    let source: String = row.get(0)?;
+    let fingerprint: String = row.get(1)?;
+    let labels: String = row.get(2)?;
+    let annotations: String = row.get(3)?;
+    let links: String = row.get(4)?;
+    let muted: bool = row.get(5)?;
+    let state: String = row.get(6)?;
+    let starts_at: i64 = row.get(7)?;
+    let ends_at: Option<i64> = row.get(8)?;
+    let generator_url: Option<String> = row.get(9)?;
+    let first_seen: i64 = row.get(10)?;
+    let last_seen: i64 = row.get(11)?;
+    let application: Option<String> = row.get(12)?;
+    let team: Option<String> = row.get(13)?;
+    let incident: Option<i64> = row.get(14)?;
+    Ok((|| {
+        Ok(StoredAlert {
+            alert: Alert {
+                source,
+                fingerprint: Fingerprint::new(fingerprint)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                labels: from_json(&labels)?,
+                annotations: from_json(&annotations)?,
+                links: from_json(&links)?,
+                muted,
+                state: AlertState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
+                starts_at: from_millis(starts_at)?,
+                ends_at: ends_at.map(from_millis).transpose()?,
+                generator_url,
+                first_seen: from_millis(first_seen)?,
+                last_seen: from_millis(last_seen)?,
+            },
+            application: application.map(parse_id(ApplicationId::new)).transpose()?,
+            team: team.map(parse_id(TeamId::new)).transpose()?,
+            incident: incident
+                .map(|id| {
+                    u64::try_from(id)
+                        .map(IncidentId)
+                        .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))
                 })
-            })
-            .collect()
-    }
-}
-
-fn to_json(map: &Labels) -> String {
-    // A map of strings always serialises.
-    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
-}
-
-fn from_json(text: &str) -> Result<Labels> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("label set: {e}")))
+                .transpose()?,
+        })
+    })())
 }

@@ -42,35 +42,11 @@ impl Store {
     /// Opens an incident and records who opened it on its timeline.
     pub fn open_incident(&mut self, new: NewIncident, now: Timestamp) -> Result<Incident> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO incidents (application_id, team_id, title, severity, state, opened_at, opened_by)
-                 VALUES (?1, ?2, ?3, ?4, 'triggered', ?5, ?6)",
-            )?
-            .execute(params![
-                new.application.as_ref().map(ApplicationId::as_str),
-                new.team.as_ref().map(TeamId::as_str),
-                new.title,
-                new.severity.as_str(),
-                to_millis(now),
-                new.opened_by.as_ref().map(PersonId::as_str),
-            ])?;
-            let id = IncidentId(tx.last_insert_rowid().try_into().map_err(|_| {
-                StoreError::Corrupt("negative incident id".into())
-            })?);
             let detail = match &new.opened_by {
                 Some(who) => format!("opened by {who}: {}", new.title),
                 None => format!("opened: {}", new.title),
             };
-            append(
-                tx,
-                id,
-                &TimelineEvent {
-                    at: now,
-                    who: new.opened_by.clone(),
-                    kind: TimelineKind::Opened,
-                    detail,
-                },
-            )?;
+            let id = insert(tx, &new, None, &detail, now)?;
             load(tx, id)
         })
     }
@@ -87,26 +63,7 @@ impl Store {
         self.write(|tx| {
             let mut incident = load(tx, id)?;
             let event = incident.apply(transition, who, now)?;
-            let stamp_of = |s: &Option<Stamp>| {
-                s.as_ref()
-                    .map(|s| (to_millis(s.at), s.by.as_str().to_owned()))
-                    .unzip()
-            };
-            let (acknowledged_at, acknowledged_by) = stamp_of(&incident.acknowledged);
-            let (resolved_at, resolved_by) = stamp_of(&incident.resolved);
-            tx.prepare_cached(
-                "UPDATE incidents SET state = ?2, acknowledged_at = ?3, acknowledged_by = ?4,
-                     resolved_at = ?5, resolved_by = ?6
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                sql_id(id),
-                incident.state.as_str(),
-                acknowledged_at,
-                acknowledged_by,
-                resolved_at,
-                resolved_by,
-            ])?;
+            save_state(tx, &incident)?;
             append(tx, id, &event)?;
             Ok(incident)
         })
@@ -181,7 +138,73 @@ impl Store {
     }
 }
 
-fn load(conn: &rusqlite::Connection, id: IncidentId) -> Result<Incident> {
+/// Inserts a triggered incident with its `opened` timeline entry. `group_key` lets later alerts
+/// with the same key join it.
+pub(crate) fn insert(
+    tx: &Transaction<'_>,
+    new: &NewIncident,
+    group_key: Option<&str>,
+    detail: &str,
+    now: Timestamp,
+) -> Result<IncidentId> {
+    tx.prepare_cached(
+        "INSERT INTO incidents (application_id, team_id, title, severity, state, opened_at, opened_by, group_key)
+         VALUES (?1, ?2, ?3, ?4, 'triggered', ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        new.application.as_ref().map(ApplicationId::as_str),
+        new.team.as_ref().map(TeamId::as_str),
+        new.title,
+        new.severity.as_str(),
+        to_millis(now),
+        new.opened_by.as_ref().map(PersonId::as_str),
+        group_key,
+    ])?;
+    let id = IncidentId(
+        u64::try_from(tx.last_insert_rowid())
+            .map_err(|_| StoreError::Corrupt("negative incident id".into()))?,
+    );
+    append(
+        tx,
+        id,
+        &TimelineEvent {
+            at: now,
+            who: new.opened_by.clone(),
+            kind: TimelineKind::Opened,
+            detail: detail.to_owned(),
+        },
+    )?;
+    Ok(id)
+}
+
+/// Writes an incident's state and stamps after a transition.
+pub(crate) fn save_state(tx: &Transaction<'_>, incident: &Incident) -> Result<()> {
+    let stamp_of = |s: &Option<Stamp>| match s {
+        Some(s) => (
+            Some(to_millis(s.at)),
+            s.by.as_ref().map(|p| p.as_str().to_owned()),
+        ),
+        None => (None, None),
+    };
+    let (acknowledged_at, acknowledged_by) = stamp_of(&incident.acknowledged);
+    let (resolved_at, resolved_by) = stamp_of(&incident.resolved);
+    tx.prepare_cached(
+        "UPDATE incidents SET state = ?2, acknowledged_at = ?3, acknowledged_by = ?4,
+             resolved_at = ?5, resolved_by = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        sql_id(incident.id),
+        incident.state.as_str(),
+        acknowledged_at,
+        acknowledged_by,
+        resolved_at,
+        resolved_by,
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn load(conn: &rusqlite::Connection, id: IncidentId) -> Result<Incident> {
     conn.prepare_cached(&format!(
         "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"
     ))?
@@ -190,7 +213,7 @@ fn load(conn: &rusqlite::Connection, id: IncidentId) -> Result<Incident> {
     .ok_or(StoreError::IncidentNotFound(id))?
 }
 
-fn append(tx: &Transaction<'_>, id: IncidentId, event: &TimelineEvent) -> Result<()> {
+pub(crate) fn append(tx: &Transaction<'_>, id: IncidentId, event: &TimelineEvent) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO timeline (incident_id, at, who, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -206,11 +229,11 @@ fn append(tx: &Transaction<'_>, id: IncidentId, event: &TimelineEvent) -> Result
 
 /// SQLite's integer key for an incident. A number beyond `i64` cannot be stored, so it maps to
 /// -1, which no incident has: looking it up says "not found".
-fn sql_id(id: IncidentId) -> i64 {
+pub(crate) fn sql_id(id: IncidentId) -> i64 {
     i64::try_from(id.0).unwrap_or(-1)
 }
 
-fn parse_id<T>(
+pub(crate) fn parse_id<T>(
     make: fn(String) -> Result<T, stopline_core::ids::IdError>,
 ) -> impl Fn(String) -> Result<T> {
     move |text| make(text).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -230,12 +253,12 @@ fn read_incident(row: &Row<'_>) -> rusqlite::Result<Result<Incident>> {
     let resolved: (Option<i64>, Option<String>) = (row.get(10)?, row.get(11)?);
     Ok((|| {
         let stamp = |(at, by): (Option<i64>, Option<String>)| -> Result<Option<Stamp>> {
-            match (at, by) {
-                (Some(at), Some(by)) => Ok(Some(Stamp {
+            match at {
+                Some(at) => Ok(Some(Stamp {
                     at: from_millis(at)?,
-                    by: parse_id(PersonId::new)(by)?,
+                    by: by.map(parse_id(PersonId::new)).transpose()?,
                 })),
-                _ => Ok(None),
+                None => Ok(None),
             }
         };
         Ok(Incident {

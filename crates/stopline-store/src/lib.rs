@@ -11,7 +11,9 @@
 
 mod alerts;
 mod incidents;
+mod ingest;
 mod migrations;
+mod sources;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,8 +22,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use stopline_core::incident::{IncidentId, TransitionError};
 
-pub use alerts::AlertUpsert;
+pub use alerts::{AlertFilter, StoredAlert};
 pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
+pub use ingest::{AlertObservation, IngestPolicy, IngestSummary};
+pub use sources::SourceStatus;
 
 /// How long a writer waits for another process's write before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

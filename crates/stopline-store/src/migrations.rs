@@ -58,6 +58,29 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (source, fingerprint)
     ) STRICT;
     "#,
+    // 2: alert routing and muting, grouping incidents by key, and alert source health.
+    r#"
+    ALTER TABLE alerts ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE alerts ADD COLUMN application_id TEXT;
+    ALTER TABLE alerts ADD COLUMN team_id TEXT;
+    CREATE INDEX alerts_by_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;
+    CREATE INDEX alerts_unrouted ON alerts (last_seen) WHERE application_id IS NULL;
+
+    ALTER TABLE incidents ADD COLUMN group_key TEXT;
+    CREATE INDEX incidents_open_by_group ON incidents (group_key) WHERE state <> 'resolved';
+
+    CREATE TABLE sources (
+        name              TEXT PRIMARY KEY,
+        kind              TEXT NOT NULL,
+        url               TEXT,
+        last_success      INTEGER,
+        last_error        TEXT,
+        last_error_at     INTEGER,
+        failing_since     INTEGER,
+        heartbeat_seen_at INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,8 +6,12 @@ use jiff::Timestamp;
 use stopline_core::alert::{Alert, AlertState, Fingerprint, Labels};
 use stopline_core::ids::{ApplicationId, PersonId, TeamId};
 use stopline_core::incident::{IncidentId, IncidentState, Severity, Transition};
+use stopline_core::routing::RoutedAlert;
 use stopline_core::timeline::TimelineKind;
-use stopline_store::{IncidentFilter, NewIncident, Store, StoreError};
+use stopline_store::{
+    AlertFilter, AlertObservation, IncidentFilter, IngestPolicy, IngestSummary, NewIncident, Store,
+    StoreError, StoredAlert,
+};
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -38,11 +42,11 @@ fn an_empty_database_migrates_to_the_current_schema_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stopline.db");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
     drop(store);
     let again = Store::open(&path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 1);
+    assert_eq!(again.schema_version().unwrap(), 2);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -230,48 +234,377 @@ fn alert(fingerprint: &str, state: AlertState, seen: Timestamp) -> Alert {
         annotations: BTreeMap::from([("summary".to_owned(), "5xx above 5%".to_owned())]),
         state,
         starts_at: at("2026-11-27T09:59:00Z"),
-        ends_at: None,
+        ends_at: (state == AlertState::Resolved).then(|| at("2026-11-27T10:20:00Z")),
         generator_url: Some("http://prometheus.local/graph".into()),
+        links: BTreeMap::new(),
+        muted: false,
         first_seen: seen,
         last_seen: seen,
     }
 }
 
+fn routed(alert: Alert) -> AlertObservation {
+    AlertObservation {
+        title: "HighErrorRate: 5xx above 5%".into(),
+        route: Some(RoutedAlert {
+            application: ApplicationId::new("checkout-api").unwrap(),
+            team: TeamId::new("payments").unwrap(),
+            severity: Severity::Major,
+        }),
+        group_key: Some("app=checkout-api".into()),
+        alert,
+    }
+}
+
+fn unrouted(alert: Alert) -> AlertObservation {
+    AlertObservation {
+        title: "x".into(),
+        route: None,
+        group_key: None,
+        alert,
+    }
+}
+
+fn ingest(store: &mut Store, batch: Vec<AlertObservation>, now: &str) -> IngestSummary {
+    store
+        .ingest(&batch, IngestPolicy::default(), at(now))
+        .unwrap()
+}
+
+fn stored(store: &Store, fingerprint: &str) -> StoredAlert {
+    store
+        .alerts(AlertFilter::All)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.alert.fingerprint.as_str() == fingerprint)
+        .unwrap()
+}
+
+const T0: &str = "2026-11-27T10:00:00Z";
+const T1: &str = "2026-11-27T10:05:00Z";
+const T2: &str = "2026-11-27T10:30:00Z";
+
 #[test]
-fn alert_upsert_is_keyed_by_source_and_fingerprint() {
+fn firing_alerts_of_one_application_open_one_incident() {
     let (_dir, mut store) = temp_store();
-    let first = at("2026-11-27T10:00:00Z");
-    let later = at("2026-11-27T10:05:00Z");
-    let outcome = store
-        .upsert_alerts(&[
-            alert("a1", AlertState::Firing, first),
-            alert("a2", AlertState::Firing, first),
-        ])
-        .unwrap();
-    assert_eq!((outcome.inserted, outcome.updated), (2, 0));
-    let outcome = store
-        .upsert_alerts(&[alert("a1", AlertState::Resolved, later)])
-        .unwrap();
-    assert_eq!((outcome.inserted, outcome.updated), (0, 1));
-
-    let alerts = store.alerts().unwrap();
-    assert_eq!(alerts.len(), 2);
-    let a1 = alerts
-        .iter()
-        .find(|a| a.fingerprint.as_str() == "a1")
-        .unwrap();
-    assert_eq!(a1.state, AlertState::Resolved);
-    assert_eq!(a1.first_seen, first, "first_seen survives an update");
-    assert_eq!(a1.last_seen, later);
-    assert_eq!(a1.labels["service"], "checkout-api");
-
-    let mut other_source = alert("a1", AlertState::Firing, later);
-    other_source.source = "grafana".into();
-    let outcome = store.upsert_alerts(&[other_source]).unwrap();
-    assert_eq!(
-        outcome.inserted, 1,
-        "the same fingerprint from another source is another alert"
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
     );
+    assert_eq!(
+        (summary.new, summary.opened.len(), summary.joined),
+        (2, 1, 1)
+    );
+    let incident = summary.opened[0];
+    let detail = store.incident(incident).unwrap();
+    assert_eq!(detail.incident.title, "HighErrorRate: 5xx above 5%");
+    assert_eq!(detail.incident.team.as_ref().unwrap().as_str(), "payments");
+    assert_eq!(detail.incident.opened_by, None);
+    assert_eq!(
+        store.alerts(AlertFilter::Incident(incident)).unwrap().len(),
+        2
+    );
+
+    // A later alert of the same application joins the open incident.
+    let later = ingest(
+        &mut store,
+        vec![routed(alert("a3", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert!(later.opened.is_empty());
+    assert_eq!(stored(&store, "a3").incident, Some(incident));
+    let kinds: Vec<_> = store
+        .incident(incident)
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TimelineKind::Opened,
+            TimelineKind::Alerts,
+            TimelineKind::Alerts
+        ]
+    );
+}
+
+#[test]
+fn a_replayed_delivery_changes_nothing_but_last_seen() {
+    let (_dir, mut store) = temp_store();
+    let first = vec![
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    ingest(&mut store, first, T0);
+    let before_incidents = store.incidents(IncidentFilter::All).unwrap();
+    let before_timeline = store.incident(before_incidents[0].id).unwrap().timeline;
+
+    let replay = vec![
+        routed(alert("a1", AlertState::Firing, at(T1))),
+        routed(alert("a2", AlertState::Firing, at(T1))),
+    ];
+    let summary = ingest(&mut store, replay, T1);
+    assert_eq!(
+        summary,
+        IngestSummary {
+            repeated: 2,
+            ..IngestSummary::default()
+        }
+    );
+    assert_eq!(
+        store.incidents(IncidentFilter::All).unwrap(),
+        before_incidents
+    );
+    assert_eq!(
+        store.incident(before_incidents[0].id).unwrap().timeline,
+        before_timeline
+    );
+    let a1 = stored(&store, "a1");
+    assert_eq!(a1.alert.first_seen, at(T0));
+    assert_eq!(a1.alert.last_seen, at(T1));
+}
+
+#[test]
+fn a_resolved_before_its_firing_leaves_no_zombie() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T0)))],
+        T0,
+    );
+    assert!(summary.opened.is_empty());
+    // The delayed firing of the same occurrence arrives afterwards.
+    let late = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert_eq!(late.stale, 1);
+    assert!(late.opened.is_empty());
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+    assert!(store.incidents(IncidentFilter::All).unwrap().is_empty());
+}
+
+#[test]
+fn a_new_occurrence_after_resolution_opens_a_new_incident() {
+    let (_dir, mut store) = temp_store();
+    let first = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    let mut again = alert("a1", AlertState::Firing, at(T2));
+    again.starts_at = at("2026-11-27T10:25:00Z");
+    let summary = ingest(&mut store, vec![routed(again)], T2);
+    assert_eq!(summary.opened.len(), 1);
+    assert_ne!(summary.opened[0], first);
+    assert_eq!(stored(&store, "a1").incident, Some(summary.opened[0]));
+}
+
+#[test]
+fn an_incident_nobody_acknowledged_resolves_with_its_last_alert() {
+    let (_dir, mut store) = temp_store();
+    let incident = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    )
+    .opened[0];
+    let partly = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(partly.auto_resolved.is_empty());
+    assert_eq!(
+        store.incident(incident).unwrap().incident.state,
+        IncidentState::Triggered
+    );
+    let last = ingest(
+        &mut store,
+        vec![routed(alert("a2", AlertState::Resolved, at(T2)))],
+        T2,
+    );
+    assert_eq!(last.auto_resolved, vec![incident]);
+    let detail = store.incident(incident).unwrap();
+    assert_eq!(detail.incident.state, IncidentState::Resolved);
+    assert_eq!(detail.incident.resolved.as_ref().unwrap().by, None);
+    let last_two: Vec<&str> = detail
+        .timeline
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(
+        last_two[1].contains("no alert is firing any more"),
+        "{last_two:?}"
+    );
+}
+
+#[test]
+fn an_acknowledged_incident_waits_for_a_person_to_resolve_it() {
+    let (_dir, mut store) = temp_store();
+    let incident = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    let summary = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(summary.auto_resolved.is_empty());
+    assert_eq!(
+        store.incident(incident).unwrap().incident.state,
+        IncidentState::Acknowledged
+    );
+
+    // With the policy off, even an unacknowledged incident stays open.
+    let (_dir, mut other) = temp_store();
+    let policy = IngestPolicy {
+        auto_resolve: false,
+    };
+    let id = other
+        .ingest(
+            &[routed(alert("b", AlertState::Firing, at(T0)))],
+            policy,
+            at(T0),
+        )
+        .unwrap()
+        .opened[0];
+    other
+        .ingest(
+            &[routed(alert("b", AlertState::Resolved, at(T1)))],
+            policy,
+            at(T1),
+        )
+        .unwrap();
+    assert_eq!(
+        other.incident(id).unwrap().incident.state,
+        IncidentState::Triggered
+    );
+}
+
+#[test]
+fn unrouted_and_muted_alerts_are_kept_but_open_nothing() {
+    let (_dir, mut store) = temp_store();
+    let mut silenced = alert("muted", AlertState::Firing, at(T0));
+    silenced.muted = true;
+    let summary = ingest(
+        &mut store,
+        vec![
+            unrouted(alert("lost", AlertState::Firing, at(T0))),
+            routed(silenced),
+        ],
+        T0,
+    );
+    assert_eq!(summary.new, 2);
+    assert!(summary.opened.is_empty());
+    let queue = store.alerts(AlertFilter::Unrouted).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].alert.fingerprint.as_str(), "lost");
+    assert!(stored(&store, "muted").alert.muted);
+
+    // Once the silence ends the alert pages.
+    let unmuted = ingest(
+        &mut store,
+        vec![routed(alert("muted", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert_eq!(unmuted.opened.len(), 1);
+}
+
+#[test]
+fn a_snapshot_resolves_what_it_no_longer_contains() {
+    let (_dir, mut store) = temp_store();
+    let policy = IngestPolicy::default();
+    let both = [
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    store
+        .ingest_snapshot("alertmanager", &both, policy, at(T0))
+        .unwrap();
+    let summary = store
+        .ingest_snapshot("alertmanager", &both[..1], policy, at(T1))
+        .unwrap();
+    assert_eq!((summary.repeated, summary.resolved), (1, 1));
+    assert_eq!(stored(&store, "a2").alert.state, AlertState::Resolved);
+    assert_eq!(stored(&store, "a2").alert.ends_at, Some(at(T1)));
+    // Another source's alerts are not touched by this source's snapshot.
+    let mut grafana = alert("g1", AlertState::Firing, at(T1));
+    grafana.source = "grafana".into();
+    store.ingest(&[routed(grafana)], policy, at(T1)).unwrap();
+    store
+        .ingest_snapshot("alertmanager", &[], policy, at(T2))
+        .unwrap();
+    assert_eq!(stored(&store, "g1").alert.state, AlertState::Firing);
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+}
+
+#[test]
+fn the_same_fingerprint_from_another_source_is_another_alert() {
+    let (_dir, mut store) = temp_store();
+    let mut grafana = alert("a1", AlertState::Firing, at(T0));
+    grafana.source = "grafana".into();
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(grafana),
+        ],
+        T0,
+    );
+    assert_eq!(summary.new, 2);
+}
+
+#[test]
+fn source_health_survives_across_processes() {
+    let (dir, mut store) = temp_store();
+    store
+        .record_source_success("am", "alertmanager", Some("http://127.0.0.1:9093"), at(T0))
+        .unwrap();
+    let since = store
+        .record_source_failure("am", "alertmanager", None, "connection refused", at(T1))
+        .unwrap();
+    let again = store
+        .record_source_failure("am", "alertmanager", None, "timed out", at(T2))
+        .unwrap();
+    assert_eq!(
+        (since, again),
+        (at(T1), at(T1)),
+        "failing since the first failure"
+    );
+    let other = Store::open(&dir.path().join("stopline.db")).unwrap();
+    let status = other.source_status("am").unwrap().unwrap();
+    assert!(status.is_failing());
+    assert_eq!(status.last_success, Some(at(T0)));
+    assert_eq!(status.last_error.as_deref(), Some("timed out"));
+    store
+        .record_source_success("am", "alertmanager", None, at(T2))
+        .unwrap();
+    assert!(!other.source_status("am").unwrap().unwrap().is_failing());
 }
 
 #[test]

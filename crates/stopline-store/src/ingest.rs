@@ -1,0 +1,578 @@
+//! Alerts arriving from sources, in one transaction per delivery: deduplicated by
+//! `(source, fingerprint)` and grouped into incidents.
+//!
+//! The rules, alert by alert:
+//! - A new firing alert that is routed and not muted joins the open incident with its group key,
+//!   or opens one. Unrouted or muted, it is recorded and opens nothing.
+//! - The same alert again with nothing new only moves `last_seen` (Alertmanager re-sends every
+//!   group and repeat interval: that must never page twice).
+//! - A firing alert whose occurrence already resolved (it started no later than it ended) is
+//!   stale, an out-of-order or replayed delivery: it changes nothing but `last_seen`. So a resolved
+//!   that arrives before its firing leaves no zombie alert.
+//! - A firing alert after its resolution, starting later, is a new occurrence and is routed again.
+//! - When the last firing alert of an incident resolves, the timeline says so, and an incident
+//!   nobody acknowledged resolves itself (if the policy says so).
+//!
+//! Timeline entries are summarised per incident per delivery, so a storm of ten thousand alerts
+//! adds a handful of rows, not ten thousand.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, params};
+use stopline_core::alert::{Alert, AlertState};
+use stopline_core::incident::{IncidentId, IncidentState};
+use stopline_core::routing::RoutedAlert;
+use stopline_core::timeline::{TimelineEvent, TimelineKind};
+
+use crate::incidents::{self, NewIncident, sql_id};
+use crate::{Result, Store, StoreError, to_millis};
+
+/// One alert as a source delivered it, with where it routes.
+#[derive(Debug, Clone)]
+pub struct AlertObservation {
+    /// `first_seen` and `last_seen` are when it arrived.
+    pub alert: Alert,
+    /// `None` when unrouted.
+    pub route: Option<RoutedAlert>,
+    /// Alerts with the same key join the same open incident; set when routed.
+    pub group_key: Option<String>,
+    /// The title of the incident this alert would open.
+    pub title: String,
+}
+
+/// Choices the workspace makes about alert-driven incidents.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestPolicy {
+    /// Resolve an incident nobody acknowledged when all its alerts have resolved.
+    pub auto_resolve: bool,
+}
+
+impl Default for IngestPolicy {
+    fn default() -> Self {
+        Self { auto_resolve: true }
+    }
+}
+
+/// What one delivery did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Alerts seen for the first time.
+    pub new: usize,
+    /// Known alerts whose state or content changed.
+    pub changed: usize,
+    /// Re-sent with nothing new: only `last_seen` moved.
+    pub repeated: usize,
+    /// Firing deliveries for an occurrence that already resolved: ignored.
+    pub stale: usize,
+    /// Alerts that went from firing to resolved.
+    pub resolved: usize,
+    /// Incidents these alerts opened.
+    pub opened: Vec<IncidentId>,
+    /// Alerts that joined an incident that was already open.
+    pub joined: usize,
+    /// Incidents that resolved themselves.
+    pub auto_resolved: Vec<IncidentId>,
+}
+
+impl Store {
+    /// Records a delivery of alerts (a webhook payload, or part of one).
+    pub fn ingest(
+        &mut self,
+        batch: &[AlertObservation],
+        policy: IngestPolicy,
+        now: Timestamp,
+    ) -> Result<IngestSummary> {
+        self.write(|tx| Ingest::new(tx, policy, now).run(batch, None))
+    }
+
+    /// Records a complete view of one source's active alerts (a poll): its firing alerts that
+    /// are not in `batch` have stopped, and are resolved.
+    pub fn ingest_snapshot(
+        &mut self,
+        source: &str,
+        batch: &[AlertObservation],
+        policy: IngestPolicy,
+        now: Timestamp,
+    ) -> Result<IngestSummary> {
+        self.write(|tx| Ingest::new(tx, policy, now).run(batch, Some(source)))
+    }
+}
+
+/// What is stored about an alert, as far as ingesting needs it.
+struct Known {
+    id: i64,
+    state: AlertState,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    incident: Option<IncidentId>,
+    /// Everything that makes a repeat "changed" when it differs.
+    content: Content,
+}
+
+#[derive(PartialEq, Eq)]
+struct Content {
+    labels: String,
+    annotations: String,
+    links: String,
+    muted: bool,
+    generator_url: Option<String>,
+    application: Option<String>,
+    team: Option<String>,
+}
+
+impl Content {
+    fn of(observation: &AlertObservation) -> Self {
+        let alert = &observation.alert;
+        Self {
+            labels: to_json(&alert.labels),
+            annotations: to_json(&alert.annotations),
+            links: to_json(&alert.links),
+            muted: alert.muted,
+            generator_url: alert.generator_url.clone(),
+            application: observation
+                .route
+                .as_ref()
+                .map(|r| r.application.to_string()),
+            team: observation.route.as_ref().map(|r| r.team.to_string()),
+        }
+    }
+}
+
+/// Per-incident changes in this delivery, for the summary timeline entries.
+#[derive(Default)]
+struct Touched {
+    joined: Vec<String>,
+    resolved: Vec<String>,
+}
+
+struct Ingest<'a, 'tx> {
+    tx: &'a Transaction<'tx>,
+    policy: IngestPolicy,
+    now: Timestamp,
+    summary: IngestSummary,
+    /// Open incident per group key, found or opened in this delivery.
+    open_by_group: HashMap<String, IncidentId>,
+    touched: BTreeMap<IncidentId, Touched>,
+    /// Alerts that only need `last_seen` moved: one statement at the end.
+    repeated: Vec<i64>,
+}
+
+impl<'a, 'tx> Ingest<'a, 'tx> {
+    fn new(tx: &'a Transaction<'tx>, policy: IngestPolicy, now: Timestamp) -> Self {
+        Self {
+            tx,
+            policy,
+            now,
+            summary: IngestSummary::default(),
+            open_by_group: HashMap::new(),
+            touched: BTreeMap::new(),
+            repeated: Vec::new(),
+        }
+    }
+
+    fn run(
+        mut self,
+        batch: &[AlertObservation],
+        complete_for: Option<&str>,
+    ) -> Result<IngestSummary> {
+        for observation in batch {
+            self.observe(observation)?;
+        }
+        if let Some(source) = complete_for {
+            let present: HashSet<&str> = batch
+                .iter()
+                .filter(|o| o.alert.source == source)
+                .map(|o| o.alert.fingerprint.as_str())
+                .collect();
+            self.resolve_missing(source, &present)?;
+        }
+        self.touch_last_seen()?;
+        self.summarise()?;
+        Ok(self.summary)
+    }
+
+    fn observe(&mut self, observation: &AlertObservation) -> Result<()> {
+        let alert = &observation.alert;
+        let known = self.known(alert)?;
+        let content = Content::of(observation);
+        match (known, alert.state) {
+            (None, state) => {
+                let incident = match state {
+                    AlertState::Firing => self.attach(observation)?,
+                    // A resolved alert we never saw firing: kept, so its late firing is stale.
+                    AlertState::Resolved => None,
+                };
+                self.insert(observation, &content, incident)?;
+                self.summary.new += 1;
+            }
+            (Some(known), AlertState::Firing) if known.state == AlertState::Firing => {
+                if known.content == content && known.starts_at == to_millis(alert.starts_at) {
+                    self.repeated.push(known.id);
+                    self.summary.repeated += 1;
+                    return Ok(());
+                }
+                // Attach only an alert that never had an incident (it was muted or unrouted):
+                // an incident a person resolved while the alert kept firing stays resolved.
+                let incident = match known.incident {
+                    Some(incident) => Some(incident),
+                    None => self.attach(observation)?,
+                };
+                self.update(known.id, observation, &content, incident)?;
+                self.summary.changed += 1;
+            }
+            (Some(known), AlertState::Firing) => {
+                let ended = known.ends_at.unwrap_or(known.starts_at);
+                if to_millis(alert.starts_at) <= ended {
+                    self.repeated.push(known.id);
+                    self.summary.stale += 1;
+                    return Ok(());
+                }
+                // Fired again after resolving: a new occurrence.
+                let incident = self.attach(observation)?;
+                self.update(known.id, observation, &content, incident)?;
+                self.summary.changed += 1;
+            }
+            (Some(known), AlertState::Resolved) if known.state == AlertState::Firing => {
+                self.update(known.id, observation, &content, known.incident)?;
+                if let Some(incident) = known.incident {
+                    self.touched
+                        .entry(incident)
+                        .or_default()
+                        .resolved
+                        .push(alert_name(alert));
+                }
+                self.summary.resolved += 1;
+            }
+            (Some(known), AlertState::Resolved) => {
+                self.repeated.push(known.id);
+                self.summary.repeated += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn known(&self, alert: &Alert) -> Result<Option<Known>> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT id, state, starts_at, ends_at, incident_id, labels, annotations, links,
+                        muted, generator_url, application_id, team_id
+                 FROM alerts WHERE source = ?1 AND fingerprint = ?2",
+            )?
+            .query_row(params![alert.source, alert.fingerprint.as_str()], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    Content {
+                        labels: row.get(5)?,
+                        annotations: row.get(6)?,
+                        links: row.get(7)?,
+                        muted: row.get(8)?,
+                        generator_url: row.get(9)?,
+                        application: row.get(10)?,
+                        team: row.get(11)?,
+                    },
+                ))
+            })
+            .optional()?;
+        let Some((id, state, starts_at, ends_at, incident, content)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Known {
+            id,
+            state: AlertState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
+            starts_at,
+            ends_at,
+            incident: incident.map(incident_id).transpose()?,
+            content,
+        }))
+    }
+
+    /// The open incident this firing alert joins, opening one if needed; `None` when it must not
+    /// page (unrouted or muted).
+    fn attach(&mut self, observation: &AlertObservation) -> Result<Option<IncidentId>> {
+        let (Some(route), Some(key)) = (&observation.route, &observation.group_key) else {
+            return Ok(None);
+        };
+        if observation.alert.muted {
+            return Ok(None);
+        }
+        let name = alert_name(&observation.alert);
+        if let Some(&incident) = self.open_by_group.get(key) {
+            self.touched.entry(incident).or_default().joined.push(name);
+            self.summary.joined += 1;
+            return Ok(Some(incident));
+        }
+        let open = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM incidents WHERE group_key = ?1 AND state <> 'resolved'
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([key], |row| row.get::<_, i64>(0))
+            .optional()?;
+        let incident = match open {
+            Some(id) => {
+                let incident = incident_id(id)?;
+                self.touched.entry(incident).or_default().joined.push(name);
+                self.summary.joined += 1;
+                incident
+            }
+            None => {
+                let new = NewIncident {
+                    application: Some(route.application.clone()),
+                    team: Some(route.team.clone()),
+                    title: observation.title.clone(),
+                    severity: route.severity,
+                    opened_by: None,
+                };
+                let detail = format!("opened by alert {name} from {}", observation.alert.source);
+                let incident = incidents::insert(self.tx, &new, Some(key), &detail, self.now)?;
+                self.summary.opened.push(incident);
+                incident
+            }
+        };
+        self.open_by_group.insert(key.clone(), incident);
+        Ok(Some(incident))
+    }
+
+    fn insert(
+        &self,
+        observation: &AlertObservation,
+        content: &Content,
+        incident: Option<IncidentId>,
+    ) -> Result<()> {
+        let alert = &observation.alert;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO alerts (source, fingerprint, labels, annotations, links, muted, state,
+                     starts_at, ends_at, generator_url, application_id, team_id, incident_id,
+                     first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+            )?
+            .execute(params![
+                alert.source,
+                alert.fingerprint.as_str(),
+                content.labels,
+                content.annotations,
+                content.links,
+                content.muted,
+                alert.state.as_str(),
+                to_millis(alert.starts_at),
+                alert.ends_at.map(to_millis),
+                content.generator_url,
+                content.application,
+                content.team,
+                incident.map(sql_id),
+                to_millis(alert.last_seen),
+            ])?;
+        Ok(())
+    }
+
+    fn update(
+        &self,
+        id: i64,
+        observation: &AlertObservation,
+        content: &Content,
+        incident: Option<IncidentId>,
+    ) -> Result<()> {
+        let alert = &observation.alert;
+        self.tx
+            .prepare_cached(
+                "UPDATE alerts SET labels = ?2, annotations = ?3, links = ?4, muted = ?5,
+                     state = ?6, starts_at = ?7, ends_at = ?8, generator_url = ?9,
+                     application_id = ?10, team_id = ?11, incident_id = ?12, last_seen = ?13
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                content.labels,
+                content.annotations,
+                content.links,
+                content.muted,
+                alert.state.as_str(),
+                to_millis(alert.starts_at),
+                alert.ends_at.map(to_millis),
+                content.generator_url,
+                content.application,
+                content.team,
+                incident.map(sql_id),
+                to_millis(alert.last_seen),
+            ])?;
+        Ok(())
+    }
+
+    /// Resolves a source's firing alerts that a complete snapshot no longer contains.
+    fn resolve_missing(&mut self, source: &str, present: &HashSet<&str>) -> Result<()> {
+        let firing: Vec<(i64, String, Option<i64>, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, fingerprint, incident_id, labels FROM alerts
+                 WHERE source = ?1 AND state = 'firing'",
+            )?
+            .query_map([source], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let now = to_millis(self.now);
+        for (id, fingerprint, incident, labels) in firing {
+            if present.contains(fingerprint.as_str()) {
+                continue;
+            }
+            self.tx
+                .prepare_cached(
+                    "UPDATE alerts SET state = 'resolved', ends_at = ?2, last_seen = ?2 WHERE id = ?1",
+                )?
+                .execute(params![id, now])?;
+            if let Some(incident) = incident.map(incident_id).transpose()? {
+                let name = serde_json::from_str::<BTreeMap<String, String>>(&labels)
+                    .ok()
+                    .and_then(|l| l.get("alertname").cloned())
+                    .unwrap_or(fingerprint);
+                self.touched
+                    .entry(incident)
+                    .or_default()
+                    .resolved
+                    .push(name);
+            }
+            self.summary.resolved += 1;
+        }
+        Ok(())
+    }
+
+    fn touch_last_seen(&mut self) -> Result<()> {
+        if self.repeated.is_empty() {
+            return Ok(());
+        }
+        // One statement for the whole batch: the ids travel as a JSON array.
+        let ids = serde_json::to_string(&self.repeated)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.tx
+            .prepare_cached(
+                "UPDATE alerts SET last_seen = ?1 WHERE id IN (SELECT value FROM json_each(?2))",
+            )?
+            .execute(params![to_millis(self.now), ids])?;
+        Ok(())
+    }
+
+    /// One timeline entry per incident for what this delivery did to it; resolves incidents
+    /// whose alerts have all resolved, when nobody acknowledged them.
+    fn summarise(&mut self) -> Result<()> {
+        let touched = std::mem::take(&mut self.touched);
+        for (incident, changes) in touched {
+            if !changes.joined.is_empty() {
+                let detail = format!(
+                    "{} joined: {}",
+                    count(changes.joined.len(), "alert"),
+                    listing(&changes.joined)
+                );
+                self.timeline(incident, detail)?;
+            }
+            if changes.resolved.is_empty() {
+                continue;
+            }
+            let still_firing: i64 = self
+                .tx
+                .prepare_cached(
+                    "SELECT count(*) FROM alerts WHERE incident_id = ?1 AND state = 'firing'",
+                )?
+                .query_row([sql_id(incident)], |row| row.get(0))?;
+            let detail = if still_firing == 0 {
+                format!(
+                    "{} resolved: {}; no alert is firing any more",
+                    count(changes.resolved.len(), "alert"),
+                    listing(&changes.resolved)
+                )
+            } else {
+                format!(
+                    "{} resolved: {}; {} still firing",
+                    count(changes.resolved.len(), "alert"),
+                    listing(&changes.resolved),
+                    still_firing
+                )
+            };
+            self.timeline(incident, detail)?;
+            if still_firing == 0 && self.policy.auto_resolve {
+                let mut current = incidents::load(self.tx, incident)?;
+                if current.state == IncidentState::Triggered {
+                    let event = current.resolve_automatically(self.now)?;
+                    incidents::save_state(self.tx, &current)?;
+                    incidents::append(self.tx, incident, &event)?;
+                    self.summary.auto_resolved.push(incident);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn timeline(&self, incident: IncidentId, detail: String) -> Result<()> {
+        incidents::append(
+            self.tx,
+            incident,
+            &TimelineEvent {
+                at: self.now,
+                who: None,
+                kind: TimelineKind::Alerts,
+                detail,
+            },
+        )
+    }
+}
+
+fn incident_id(id: i64) -> Result<IncidentId> {
+    u64::try_from(id)
+        .map(IncidentId)
+        .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))
+}
+
+/// How an alert is named on a timeline: its `alertname`, else its fingerprint.
+fn alert_name(alert: &Alert) -> String {
+    alert
+        .labels
+        .get("alertname")
+        .cloned()
+        .unwrap_or_else(|| alert.fingerprint.to_string())
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The first few names, then how many more: alert storms make long lists.
+fn listing(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut distinct: Vec<&str> = Vec::new();
+    for name in names {
+        if !distinct.contains(&name.as_str()) {
+            distinct.push(name);
+        }
+    }
+    let mut text = distinct
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if distinct.len() > SHOWN {
+        text.push_str(&format!(" and {} more", distinct.len() - SHOWN));
+    }
+    text
+}
+
+pub(crate) fn to_json(map: &BTreeMap<String, String>) -> String {
+    // A map of strings always serialises.
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub(crate) fn from_json(text: &str) -> Result<BTreeMap<String, String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("label set: {e}")))
+}
