@@ -8,6 +8,7 @@
 
 pub mod desk;
 pub mod files;
+pub mod payload;
 
 use std::path::PathBuf;
 
