@@ -78,6 +78,43 @@ pub enum Command {
     },
     /// List alerts received from alert sources.
     Alerts,
+    /// Run the engine: the webhook server, Alertmanager polling and the blind-pipeline watch,
+    /// until SIGINT or SIGTERM. Works without a config: alerts then route by their labels.
+    Serve(ServeArgs),
+    /// Print the webhook token senders put in `Authorization: Bearer …` (created on first use).
+    Token,
+    /// Pull every Alertmanager source once; exit 1 naming any source that failed.
+    Sync {
+        /// Pull once and exit (the only mode: `stopline serve` polls continuously).
+        #[arg(long, required = true)]
+        once: bool,
+        /// An Alertmanager to pull from besides the configured sources (repeatable).
+        #[arg(long = "alertmanager", value_name = "URL")]
+        alertmanagers: Vec<String>,
+    },
+    /// Show each alert source's health: ok or failing, last success, last error, failing since.
+    Sources,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for the webhook server (default from [webhook] listen, else 127.0.0.1:9177).
+    #[arg(long, value_name = "IP:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// An Alertmanager to poll (repeatable; several are one HA cluster, source "alertmanager").
+    #[arg(long = "alertmanager", value_name = "URL")]
+    pub alertmanagers: Vec<String>,
+    /// The webhook bearer token (default: the one stored in the data directory).
+    #[arg(
+        long,
+        env = "STOPLINE_WEBHOOK_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub webhook_token: Option<String>,
+    /// A host name to accept in the Host header besides the loopback names (repeatable).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,36 +15,36 @@ use stopline_engine::files::{self, DataDir};
 use stopline_engine::{EngineError, Result as EngineResult};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
-use crate::Failure;
 use crate::args::{ActorArgs, Cli, Command, IncidentCommand, OpenArgs, RouteArgs, StateFilter};
 use crate::output::emit;
 use crate::output::{
     AlertJson, ApplicationJson, CheckJson, IncidentDetailJson, IncidentJson, NamedJson,
     ProblemJson, RouteJson, TeamJson, TimelineEventJson, age, local_time, print_json, print_table,
 };
+use crate::{Failure, engine};
 
 type Result<T = ()> = std::result::Result<T, Failure>;
 
 /// What every command may need, resolved once from the global flags.
-struct Context {
-    config_path: PathBuf,
-    data_dir: DataDir,
-    json: bool,
-    clock: SystemClock,
+pub struct Context {
+    pub config_path: PathBuf,
+    pub data_dir: DataDir,
+    pub json: bool,
+    pub clock: SystemClock,
 }
 
 impl Context {
-    fn config(&self) -> EngineResult<Config> {
+    pub fn config(&self) -> EngineResult<Config> {
         files::load_config(&self.config_path)
     }
 
-    fn store(&self) -> EngineResult<Store> {
+    pub fn store(&self) -> EngineResult<Store> {
         self.data_dir.open_store()
     }
 
     /// The workspace's zone for showing times; UTC (with a warning) when the config cannot be
     /// read, so incidents can always be listed even while the config is broken.
-    fn display_zone(&self) -> TimeZone {
+    pub fn display_zone(&self) -> TimeZone {
         match self.config() {
             Ok(config) => config.workspace.time_zone,
             Err(EngineError::ConfigMissing { .. }) => TimeZone::UTC,
@@ -97,6 +97,13 @@ pub fn run(cli: Cli) -> Result {
         Command::Resolve(args) => change_state(&cx, args, Transition::Resolve),
         Command::Note { id, text, who } => note(&cx, &id, &text, &who),
         Command::Alerts => alerts(&cx),
+        Command::Serve(args) => engine::serve(&cx, args),
+        Command::Token => engine::token(&cx),
+        Command::Sync {
+            once: _,
+            alertmanagers,
+        } => engine::sync_once(&cx, &alertmanagers),
+        Command::Sources => engine::sources(&cx),
     }
 }
 

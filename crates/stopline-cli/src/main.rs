@@ -16,6 +16,7 @@ macro_rules! out {
 
 mod args;
 mod commands;
+mod engine;
 mod output;
 
 use std::process::ExitCode;

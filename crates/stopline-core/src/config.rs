@@ -18,6 +18,10 @@ use crate::application::{Application, LabelMatcher};
 use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, normalise};
 use crate::money::{Currency, ExposurePerHour};
+use crate::settings::{
+    AlertSettings, DEFAULT_POLL_INTERVAL, PipelineSettings, SourceConfig, SourceKind,
+    WebhookSettings, parse_duration, parse_http_url,
+};
 use crate::target::AvailabilityTarget;
 use crate::team::{Person, Team, TeamKind};
 use crate::workspace::{
@@ -37,6 +41,10 @@ pub struct Config {
     pub teams: Vec<Team>,
     /// In config order, which breaks ties in the application mapping.
     pub applications: Vec<Application>,
+    pub alerts: AlertSettings,
+    pub webhook: WebhookSettings,
+    pub pipeline: PipelineSettings,
+    pub sources: Vec<SourceConfig>,
 }
 
 impl Config {
@@ -170,6 +178,64 @@ struct RawConfig {
     teams: Vec<RawTeam>,
     #[serde(default)]
     applications: Vec<RawApplication>,
+    #[serde(default)]
+    alerts: Option<RawAlerts>,
+    #[serde(default)]
+    webhook: Option<RawWebhook>,
+    #[serde(default)]
+    pipeline: Option<RawPipeline>,
+    #[serde(default)]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    #[serde(default)]
+    group_by: Vec<String>,
+    #[serde(default)]
+    auto_resolve: Option<bool>,
+    #[serde(default)]
+    heartbeat_alert: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    #[serde(default)]
+    listen: Option<Spanned<String>>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
+    max_body_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPipeline {
+    #[serde(default)]
+    owner: Option<Spanned<String>>,
+    #[serde(default)]
+    heartbeat_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    unreachable_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    urls: Vec<Spanned<String>>,
+    #[serde(default)]
+    poll_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    bearer_token_env: Option<String>,
+    #[serde(default)]
+    application: Option<Spanned<String>>,
+    #[serde(default)]
+    routing_key_env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -313,12 +379,226 @@ impl Checker<'_> {
         let people = self.people(raw.people);
         let teams = self.teams(raw.teams, &people);
         let applications = self.applications(raw.applications, &teams);
+        let alerts = self.alerts(raw.alerts);
+        let webhook = self.webhook(raw.webhook);
+        let pipeline = self.pipeline(raw.pipeline, &applications);
+        let sources = self.sources(raw.sources, &applications);
         Config {
             workspace,
             people,
             teams,
             applications,
+            alerts,
+            webhook,
+            pipeline,
+            sources,
         }
+    }
+
+    fn duration(&mut self, value: &Spanned<String>, key: &str) -> Option<std::time::Duration> {
+        let parsed = parse_duration(value.get_ref()).filter(|d| !d.is_zero());
+        if parsed.is_none() {
+            self.problem(
+                value.span(),
+                key,
+                format!(
+                    "invalid duration {:?}: expected a positive whole number with a unit, such as \"15s\", \"5m\" or \"1h30m\"",
+                    value.get_ref()
+                ),
+            );
+        }
+        parsed
+    }
+
+    fn alerts(&mut self, raw: Option<RawAlerts>) -> AlertSettings {
+        let mut settings = AlertSettings::default();
+        let Some(raw) = raw else { return settings };
+        settings.group_by = raw.group_by;
+        settings.auto_resolve = raw.auto_resolve.unwrap_or(true);
+        if let Some(name) = raw.heartbeat_alert {
+            settings.heartbeat_alert = self.non_empty(&name, "alerts.heartbeat_alert");
+        }
+        settings
+    }
+
+    fn webhook(&mut self, raw: Option<RawWebhook>) -> WebhookSettings {
+        let mut settings = WebhookSettings::default();
+        let Some(raw) = raw else { return settings };
+        if let Some(listen) = raw.listen {
+            match listen.get_ref().parse() {
+                Ok(address) => settings.listen = address,
+                Err(_) => self.problem(
+                    listen.span(),
+                    "webhook.listen",
+                    format!(
+                        "invalid address {:?}: expected IP:PORT such as \"127.0.0.1:9177\"",
+                        listen.get_ref()
+                    ),
+                ),
+            }
+        }
+        settings.allowed_hosts = raw
+            .allowed_hosts
+            .into_iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        if let Some(limit) = raw.max_body_bytes {
+            match usize::try_from(*limit.get_ref()) {
+                Ok(bytes) if bytes >= 1024 => settings.max_body_bytes = bytes,
+                _ => self.problem(
+                    limit.span(),
+                    "webhook.max_body_bytes",
+                    "expected at least 1024 bytes",
+                ),
+            }
+        }
+        settings
+    }
+
+    fn pipeline(
+        &mut self,
+        raw: Option<RawPipeline>,
+        applications: &[Application],
+    ) -> PipelineSettings {
+        let mut settings = PipelineSettings::default();
+        let Some(raw) = raw else { return settings };
+        if let Some(owner) = raw.owner {
+            match applications.iter().find(|a| a.id.as_str() == owner.get_ref()) {
+                Some(app) => settings.owner = Some(app.id.clone()),
+                None => self.problem(
+                    owner.span(),
+                    "pipeline.owner",
+                    format!(
+                        "application {:?} does not exist: expected the id of the application that stands for the alerting pipeline",
+                        owner.get_ref()
+                    ),
+                ),
+            }
+        }
+        if let Some(value) = &raw.heartbeat_timeout
+            && let Some(d) = self.duration(value, "pipeline.heartbeat_timeout")
+        {
+            settings.heartbeat_timeout = d;
+        }
+        if let Some(value) = &raw.unreachable_timeout
+            && let Some(d) = self.duration(value, "pipeline.unreachable_timeout")
+        {
+            settings.unreachable_timeout = d;
+        }
+        settings
+    }
+
+    fn sources(&mut self, raw: Vec<RawSource>, applications: &[Application]) -> Vec<SourceConfig> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut sources = Vec::new();
+        for (i, source) in raw.into_iter().enumerate() {
+            let key = format!("sources[{i}]");
+            let name = self.non_empty(&source.name, &format!("{key}.name"));
+            if let Some(first) = seen.get(&name) {
+                self.problem(
+                    source.name.span(),
+                    format!("{key}.name"),
+                    format!("duplicate source name {name:?}: already defined at line {first}"),
+                );
+                continue;
+            }
+            seen.insert(name.clone(), self.line_of(&source.name.span()));
+            let kind = match source.kind.get_ref().as_str() {
+                "alertmanager" => {
+                    if source.urls.is_empty() {
+                        self.problem(
+                            source.kind.span(),
+                            format!("{key}.urls"),
+                            "an alertmanager source needs urls = [\"http://HOST:PORT\"] (both members of an HA pair, if it has two)",
+                        );
+                    }
+                    let mut urls = Vec::new();
+                    for (j, url) in source.urls.iter().enumerate() {
+                        match parse_http_url(url.get_ref()) {
+                            Some(u) => urls.push(u),
+                            None => self.problem(
+                                url.span(),
+                                format!("{key}.urls[{j}]"),
+                                format!("invalid URL {:?}: expected http://HOST:PORT or https://HOST:PORT", url.get_ref()),
+                            ),
+                        }
+                    }
+                    let poll_interval = match &source.poll_interval {
+                        Some(value) => self.duration(value, &format!("{key}.poll_interval")),
+                        None => Some(DEFAULT_POLL_INTERVAL),
+                    };
+                    poll_interval.map(|poll_interval| SourceKind::Alertmanager {
+                        urls,
+                        poll_interval,
+                        bearer_token_env: source.bearer_token_env,
+                    })
+                }
+                "pagerduty" => {
+                    let application = match &source.application {
+                        Some(app) => {
+                            match applications.iter().find(|a| a.id.as_str() == app.get_ref()) {
+                                Some(found) => Some(found.id.clone()),
+                                None => {
+                                    self.problem(
+                                        app.span(),
+                                        format!("{key}.application"),
+                                        format!("application {:?} does not exist", app.get_ref()),
+                                    );
+                                    None
+                                }
+                            }
+                        }
+                        None => {
+                            self.problem(
+                                source.kind.span(),
+                                format!("{key}.application"),
+                                "a pagerduty source needs the application its events go to",
+                            );
+                            None
+                        }
+                    };
+                    let routing_key_env = match &source.routing_key_env {
+                        Some(env) if !env.get_ref().trim().is_empty() => {
+                            Some(env.get_ref().clone())
+                        }
+                        Some(env) => {
+                            self.problem(
+                                env.span(),
+                                format!("{key}.routing_key_env"),
+                                "must not be empty",
+                            );
+                            None
+                        }
+                        None => {
+                            self.problem(
+                                source.kind.span(),
+                                format!("{key}.routing_key_env"),
+                                "a pagerduty source needs routing_key_env: the environment variable that holds its routing key (never the key itself)",
+                            );
+                            None
+                        }
+                    };
+                    application
+                        .zip(routing_key_env)
+                        .map(|(application, routing_key_env)| SourceKind::PagerDuty {
+                            application,
+                            routing_key_env,
+                        })
+                }
+                other => {
+                    self.problem(
+                        source.kind.span(),
+                        format!("{key}.kind"),
+                        format!("unknown source kind {other:?}: expected \"alertmanager\" or \"pagerduty\""),
+                    );
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                sources.push(SourceConfig { name, kind });
+            }
+        }
+        sources
     }
 
     fn workspace(&mut self, raw: RawWorkspace) -> WorkspaceSettings {
@@ -765,6 +1045,99 @@ journeys = ["Checkout"]
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[0].contains("unknown day \"funday\""));
         assert!(messages[1].contains("must end after they start"));
+    }
+
+    #[test]
+    fn engine_settings_default_and_parse() {
+        let config = Config::parse("stopline.toml", MINIMAL).unwrap();
+        assert_eq!(config.webhook.listen.to_string(), "127.0.0.1:9177");
+        assert!(config.alerts.auto_resolve);
+        assert!(config.sources.is_empty());
+
+        let text = format!(
+            "{MINIMAL}
+[alerts]
+group_by = [\"region\"]
+auto_resolve = false
+
+[webhook]
+listen = \"127.0.0.1:8080\"
+allowed_hosts = [\"Stopline.Internal\"]
+
+[pipeline]
+owner = \"checkout-api\"
+heartbeat_timeout = \"3m\"
+
+[[sources]]
+name = \"am\"
+kind = \"alertmanager\"
+urls = [\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094/\"]
+poll_interval = \"5s\"
+
+[[sources]]
+name = \"stock\"
+kind = \"pagerduty\"
+application = \"checkout-api\"
+routing_key_env = \"STOCK_KEY\"
+"
+        );
+        let config = Config::parse("stopline.toml", &text).unwrap();
+        assert_eq!(config.alerts.group_by, vec!["region"]);
+        assert!(!config.alerts.auto_resolve);
+        assert_eq!(config.webhook.allowed_hosts, vec!["stopline.internal"]);
+        assert_eq!(
+            config.pipeline.owner.as_ref().unwrap().as_str(),
+            "checkout-api"
+        );
+        assert_eq!(config.pipeline.heartbeat_timeout.as_secs(), 180);
+        assert_eq!(
+            config.sources[0].kind,
+            SourceKind::Alertmanager {
+                urls: vec![
+                    "http://127.0.0.1:9093".into(),
+                    "http://127.0.0.1:9094".into()
+                ],
+                poll_interval: std::time::Duration::from_secs(5),
+                bearer_token_env: None,
+            }
+        );
+        assert!(matches!(
+            config.sources[1].kind,
+            SourceKind::PagerDuty { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_sources_name_their_place() {
+        let text = format!(
+            "{MINIMAL}
+[[sources]]
+name = \"am\"
+kind = \"alertmanager\"
+urls = [\"127.0.0.1:9093\"]
+poll_interval = \"soon\"
+
+[[sources]]
+name = \"pd\"
+kind = \"pagerduty\"
+application = \"nope\"
+
+[[sources]]
+name = \"am\"
+kind = \"nagios\"
+"
+        );
+        let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "sources[0].urls[0]",
+                "sources[0].poll_interval",
+                "sources[1].application",
+                "sources[1].routing_key_env",
+                "sources[2].name",
+            ]
+        );
     }
 
     #[test]

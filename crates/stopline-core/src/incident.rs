@@ -201,6 +201,21 @@ impl Incident {
         self.apply_as(Transition::Resolve, None, at)
     }
 
+    /// Acknowledges on behalf of an alert source (a PagerDuty `acknowledge` event): someone
+    /// there is on it. Only a triggered incident changes.
+    pub fn acknowledge_for_source(
+        &mut self,
+        source: &str,
+        at: Timestamp,
+    ) -> Result<TimelineEvent, TransitionError> {
+        if self.state != IncidentState::Triggered {
+            return Err(self.refusal(Transition::Acknowledge));
+        }
+        let mut event = self.apply_as(Transition::Acknowledge, None, at)?;
+        event.detail = format!("acknowledged by the sender of {source}");
+        Ok(event)
+    }
+
     fn refusal(&self, transition: Transition) -> TransitionError {
         let current = match self.state {
             IncidentState::Resolved => self.resolved.as_ref(),

@@ -15,6 +15,7 @@ pub mod incident;
 pub mod mapping;
 pub mod money;
 pub mod routing;
+pub mod settings;
 pub mod target;
 pub mod team;
 pub mod timeline;

@@ -108,6 +108,7 @@ pub fn incident_title(labels: &Labels, annotations: &Labels) -> String {
         .map(|s| s.trim())
         .filter(|s| !s.is_empty());
     match (name, summary) {
+        (Some(name), Some(summary)) if name == summary => name.to_owned(),
         (Some(name), Some(summary)) => format!("{name}: {summary}"),
         (Some(text), None) | (None, Some(text)) => text.to_owned(),
         (None, None) => "Alert without a name".to_owned(),
@@ -219,6 +220,8 @@ mod tests {
         let a = labels(&[("summary", "5xx above 5%")]);
         assert_eq!(incident_title(&l, &a), "HighErrorRate: 5xx above 5%");
         assert_eq!(incident_title(&l, &Labels::new()), "HighErrorRate");
+        let same = labels(&[("summary", "HighErrorRate")]);
+        assert_eq!(incident_title(&l, &same), "HighErrorRate", "never `X: X`");
         assert_eq!(
             incident_title(&Labels::new(), &Labels::new()),
             "Alert without a name"

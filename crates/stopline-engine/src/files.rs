@@ -11,6 +11,11 @@ use crate::{EngineError, Result};
 
 /// The store's file name inside the data directory.
 pub const STORE_FILE: &str = "stopline.db";
+/// The webhook token's file inside the data directory (mode 0600).
+pub const TOKEN_FILE: &str = "webhook-token";
+/// Held by the running engine, so two engines never serve (and page) from one data directory.
+pub const LOCK_FILE: &str = "engine.lock";
+
 /// The config file's name inside the config directory.
 pub const CONFIG_FILE: &str = "stopline.toml";
 
@@ -43,11 +48,64 @@ impl DataDir {
         self.root.join(STORE_FILE)
     }
 
+    pub fn token_path(&self) -> PathBuf {
+        self.root.join(TOKEN_FILE)
+    }
+
+    /// The webhook token: the one stored here, or a new one stored now.
+    pub fn webhook_token(&self) -> Result<String> {
+        create_private_dir(&self.root)?;
+        crate::secrets::load_or_create_token(&self.token_path())
+    }
+
+    /// Takes the engine lock, or says which process holds it. The lock lasts as long as the
+    /// returned value, and the OS releases it if the process dies, even by `kill -9`.
+    pub fn lock_engine(&self) -> Result<EngineLock> {
+        create_private_dir(&self.root)?;
+        let path = self.root.join(LOCK_FILE);
+        let io = |action| {
+            let path = path.clone();
+            move |source| EngineError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io("cannot open the engine lock"))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                return Err(EngineError::AlreadyRunning {
+                    data_dir: self.root.clone(),
+                    pid: holder.trim().to_owned(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock")(e)),
+        }
+        file.set_len(0)
+            .map_err(io("cannot write the engine lock"))?;
+        writeln!(file, "{}", std::process::id()).map_err(io("cannot write the engine lock"))?;
+        Ok(EngineLock { _file: file })
+    }
+
     /// Opens the store, creating the directory (readable by its owner only) on first use.
     pub fn open_store(&self) -> Result<Store> {
         create_private_dir(&self.root)?;
         Ok(Store::open(&self.store_path())?)
     }
+}
+
+/// Proof that this process is the data directory's one engine.
+#[derive(Debug)]
+pub struct EngineLock {
+    _file: fs::File,
 }
 
 fn create_private_dir(path: &Path) -> Result<()> {
@@ -135,6 +193,20 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "a = 1\n");
         write_config(&path, "b = 2\n", true).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "b = 2\n");
+    }
+
+    #[test]
+    fn only_one_engine_holds_a_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let held = data.lock_engine().unwrap();
+        let err = data.lock_engine().unwrap_err();
+        assert!(
+            err.to_string().contains(&std::process::id().to_string()),
+            "names the holder: {err}"
+        );
+        drop(held);
+        data.lock_engine().unwrap();
     }
 
     #[test]

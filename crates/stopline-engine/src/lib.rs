@@ -6,9 +6,15 @@
 //! outbox. It holds no presentation: hosts turn its results into tables, JSON or UI events, and
 //! it never depends on Tauri.
 
+pub mod alertmanager;
+pub mod blind;
 pub mod desk;
 pub mod files;
+pub mod intake;
 pub mod payload;
+pub mod secrets;
+pub mod serve;
+pub mod webhook;
 
 use std::path::PathBuf;
 
@@ -41,6 +47,17 @@ pub enum EngineError {
     EmptyTitle,
     #[error("the note must not be empty")]
     EmptyNote,
+    #[error(
+        "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
+    )]
+    AlreadyRunning { data_dir: PathBuf, pid: String },
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("environment variable {name} is not set: {what} is read from it")]
+    MissingSecret { name: String, what: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -24,6 +24,8 @@ pub struct IncomingAlert {
     pub starts_at: Timestamp,
     pub ends_at: Option<Timestamp>,
     pub generator_url: Option<String>,
+    /// Silenced or inhibited at the source (known only from the Alertmanager API).
+    pub muted: bool,
 }
 
 /// Why a body was refused, and where in it.
@@ -83,7 +85,14 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     check_depth(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        // An unknown position prints as `?`: name the nearest known parent instead.
+        let raw = e.path().to_string();
+        let known = raw.trim_end_matches('?').trim_end_matches('.').to_owned();
+        let path = if known.is_empty() {
+            ".".to_owned()
+        } else {
+            known
+        };
         let inner = e.into_inner();
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("invalid JSON: {inner}")
@@ -209,6 +218,7 @@ fn webhook_alert(alert: WebhookAlert, path: &str) -> Result<IncomingAlert, Paylo
         starts_at,
         ends_at,
         generator_url: alert.generator_url.filter(|u| !u.is_empty()),
+        muted: false,
     })
 }
 
@@ -430,6 +440,7 @@ fn pagerduty_alert(
         starts_at,
         ends_at: None,
         generator_url: client_url,
+        muted: false,
     })
 }
 

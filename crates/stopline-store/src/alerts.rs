@@ -31,6 +31,41 @@ const ALERT_COLUMNS: &str = "source, fingerprint, labels, annotations, links, mu
      starts_at, ends_at, generator_url, first_seen, last_seen, application_id, team_id, incident_id";
 
 impl Store {
+    /// One alert by its identity.
+    pub fn alert(&self, source: &str, fingerprint: &Fingerprint) -> Result<Option<StoredAlert>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts WHERE source = ?1 AND fingerprint = ?2"
+            ))?
+            .query_row([source, fingerprint.as_str()], read_alert)
+            .optional()?
+            .transpose()
+    }
+
+    /// Acknowledges, on the source's behalf, the triggered incident this alert belongs to.
+    /// Returns the incident, if one changed.
+    pub fn acknowledge_from_source(
+        &mut self,
+        source: &str,
+        fingerprint: &Fingerprint,
+        now: jiff::Timestamp,
+    ) -> Result<Option<IncidentId>> {
+        let Some(incident) = self.alert(source, fingerprint)?.and_then(|a| a.incident) else {
+            return Ok(None);
+        };
+        self.write(|tx| {
+            let mut current = crate::incidents::load(tx, incident)?;
+            if current.state != stopline_core::incident::IncidentState::Triggered {
+                return Ok(None);
+            }
+            let event = current.acknowledge_for_source(source, now)?;
+            crate::incidents::save_state(tx, &current)?;
+            crate::incidents::append(tx, incident, &event)?;
+            Ok(Some(incident))
+        })
+    }
+
     /// Alerts, most recently seen first.
     pub fn alerts(&self, filter: AlertFilter) -> Result<Vec<StoredAlert>> {
         let condition = match filter {

@@ -1,0 +1,272 @@
+//! The subcommands that run the engine: `serve`, `token`, `sync --once`, `sources`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use stopline_core::clock::{Clock, SystemClock};
+use stopline_core::settings::parse_http_url;
+use stopline_engine::EngineError;
+use stopline_engine::alertmanager::{AlertmanagerClient, poll_once};
+use stopline_engine::intake::AlertIntake;
+use stopline_engine::serve::{Engine, ServeOptions};
+
+use crate::Failure;
+use crate::args::ServeArgs;
+use crate::commands::Context;
+use crate::output::{local_time, print_json, print_table};
+
+type Result<T = ()> = std::result::Result<T, Failure>;
+
+fn check_urls(urls: &[String]) -> Result<Vec<String>> {
+    urls.iter()
+        .map(|url| {
+            parse_http_url(url).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--alertmanager: {url:?} is not a URL: expected http://HOST:PORT"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The config if there is one; `None` (routing by labels) if there is none; an error if it is
+/// broken, since serving a half-read config would route alerts wrongly.
+fn optional_config(cx: &Context) -> Result<Option<stopline_core::config::Config>> {
+    match cx.config() {
+        Ok(config) => Ok(Some(config)),
+        Err(EngineError::ConfigMissing { path }) => {
+            tracing::info!(
+                "no config at {}: alerts route by their labels (service/app/application/job, team)",
+                path.display()
+            );
+            Ok(None)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STOPLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            status: 1,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn serve(cx: &Context, args: ServeArgs) -> Result {
+    init_logging();
+    let options = ServeOptions {
+        config: optional_config(cx)?,
+        alertmanager_urls: check_urls(&args.alertmanagers)?,
+        listen: args.listen,
+        token: args.webhook_token,
+        allowed_hosts: args.allow_hosts,
+        env: std::env::vars().collect::<HashMap<_, _>>(),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    runtime()?.block_on(async {
+        let engine = Engine::start(&cx.data_dir, options, clock).await?;
+        engine.run(shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+pub fn token(cx: &Context) -> Result {
+    let token = cx.data_dir.webhook_token()?;
+    if cx.json {
+        print_json(&serde_json::json!({ "token": token, "file": cx.data_dir.token_path() }));
+    } else {
+        out!("{token}");
+    }
+    Ok(())
+}
+
+pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
+    init_logging();
+    let options = ServeOptions {
+        config: optional_config(cx)?,
+        alertmanager_urls: check_urls(alertmanagers)?,
+        env: std::env::vars().collect(),
+        ..ServeOptions::default()
+    };
+    let sources = options.alertmanager_sources()?;
+    if sources.is_empty() {
+        return Err(Failure::usage(
+            "no Alertmanager to pull from: configure [[sources]] or pass --alertmanager URL",
+        ));
+    }
+    let store = Arc::new(Mutex::new(cx.store()?));
+    let intake = Arc::new(AlertIntake::new(options.config.clone()));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let client = AlertmanagerClient::new().map_err(|e| Failure {
+        status: 1,
+        message: e.0,
+    })?;
+    let mut failed = Vec::new();
+    runtime()?.block_on(async {
+        for source in &sources {
+            match poll_once(source, &client, &store, &intake, &clock).await {
+                Ok(outcome) => {
+                    let s = &outcome.summary;
+                    out!(
+                        "{}: ok, {} alerts ({} new, {} resolved, {} incidents opened)",
+                        source.name,
+                        outcome.alerts,
+                        s.new,
+                        s.resolved,
+                        s.opened.len()
+                    );
+                    for member in &outcome.unreachable {
+                        eprintln!("stopline: warning: {}: {member}", source.name);
+                    }
+                }
+                Err(error) => failed.push(format!("{}: {error}", source.name)),
+            }
+        }
+    });
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure {
+            status: 1,
+            message: failed
+                .iter()
+                .map(|f| format!("source {f}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct SourceJson {
+    name: String,
+    kind: String,
+    url: Option<String>,
+    /// `ok`, `failing`, or `unknown` before the first poll.
+    state: &'static str,
+    last_success: Option<Timestamp>,
+    last_error: Option<String>,
+    last_error_at: Option<Timestamp>,
+    failing_since: Option<Timestamp>,
+    heartbeat_seen_at: Option<Timestamp>,
+}
+
+pub fn sources(cx: &Context) -> Result {
+    let store = cx.store()?;
+    let mut list: Vec<SourceJson> = store
+        .source_statuses()?
+        .into_iter()
+        .map(|s| SourceJson {
+            state: if s.is_failing() {
+                "failing"
+            } else if s.last_success.is_some() {
+                "ok"
+            } else {
+                "unknown"
+            },
+            name: s.name,
+            kind: s.kind,
+            url: s.url,
+            last_success: s.last_success,
+            last_error: s.last_error,
+            last_error_at: s.last_error_at,
+            failing_since: s.failing_since,
+            heartbeat_seen_at: s.heartbeat_seen_at,
+        })
+        .collect();
+    // Configured sources that never reported yet are listed too, as unknown.
+    if let Ok(config) = cx.config() {
+        for source in &config.sources {
+            if !list.iter().any(|s| s.name == source.name) {
+                list.push(SourceJson {
+                    name: source.name.clone(),
+                    kind: source.kind.as_str().to_owned(),
+                    url: None,
+                    state: "unknown",
+                    last_success: None,
+                    last_error: None,
+                    last_error_at: None,
+                    failing_since: None,
+                    heartbeat_seen_at: None,
+                });
+            }
+        }
+    }
+    if cx.json {
+        print_json(&list);
+        return Ok(());
+    }
+    if list.is_empty() {
+        out!(
+            "No alert sources yet: configure [[sources]] or run `stopline serve --alertmanager URL`."
+        );
+        return Ok(());
+    }
+    let zone = cx.display_zone();
+    let when = |t: Option<Timestamp>| t.map_or("-".to_owned(), |t| local_time(t, &zone));
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.kind.clone(),
+                s.state.to_owned(),
+                when(s.last_success),
+                when(s.failing_since),
+                s.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "SOURCE",
+            "KIND",
+            "STATE",
+            "LAST SUCCESS",
+            "FAILING SINCE",
+            "LAST ERROR",
+        ],
+        &rows,
+    );
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Settings for the running engine: how alerts group, where the webhook listens, which alert
+//! sources to poll or accept, and when the alerting pipeline counts as blind. All optional in
+//! config, with the defaults below; `stopline serve` with no config at all uses the defaults.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::ids::ApplicationId;
+
+/// The webhook server's default address: loopback only, so nothing off this machine can reach it
+/// unless configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9177";
+/// Alertmanager's own limit is far below this; larger bodies are refused with 413.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub const DEFAULT_HEARTBEAT_ALERT: &str = "Watchdog";
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_UNREACHABLE_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// Labels whose values split an application's alerts into separate incidents.
+    pub group_by: Vec<String>,
+    /// Resolve an incident nobody acknowledged once all its alerts resolve.
+    pub auto_resolve: bool,
+    /// The alert name a source shows continuously to prove the pipeline works.
+    pub heartbeat_alert: String,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            group_by: Vec::new(),
+            auto_resolve: true,
+            heartbeat_alert: DEFAULT_HEARTBEAT_ALERT.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub listen: SocketAddr,
+    /// Host names accepted in the `Host` header besides the loopback names.
+    pub allowed_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
+            allowed_hosts: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineSettings {
+    /// The application whose team is told when the alerting pipeline goes blind. Without one,
+    /// blindness shows in `stopline sources` and the log, but opens no incident.
+    pub owner: Option<ApplicationId>,
+    /// A source that has shown its heartbeat alert and then stops for this long is blind.
+    pub heartbeat_timeout: Duration,
+    /// A source unreachable for this long is blind.
+    pub unreachable_timeout: Duration,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            owner: None,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            unreachable_timeout: DEFAULT_UNREACHABLE_TIMEOUT,
+        }
+    }
+}
+
+/// An alert source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    /// Alerts are identified by (source name, fingerprint). Give the members of one Alertmanager
+    /// HA pair one source, so each alert is stored once.
+    pub name: String,
+    pub kind: SourceKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Polled through its API v2; also the source of webhook deliveries to `/v1/alertmanager`.
+    Alertmanager {
+        urls: Vec<String>,
+        poll_interval: Duration,
+        /// Environment variable holding a bearer token for the API, if it needs one.
+        bearer_token_env: Option<String>,
+    },
+    /// Events posted to `/v2/enqueue` with this source's routing key go to `application`.
+    PagerDuty {
+        application: ApplicationId,
+        /// Environment variable holding the routing key: a secret, never written in config.
+        routing_key_env: String,
+    },
+}
+
+impl SourceKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Alertmanager { .. } => "alertmanager",
+            SourceKind::PagerDuty { .. } => "pagerduty",
+        }
+    }
+}
+
+/// `15s`, `5m`, `1h30m`, `500ms`, `2d`: whole numbers with units ms, s, m, h, d.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let number: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let millis_per = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return None,
+        };
+        total = total.checked_add(Duration::from_millis(number.checked_mul(millis_per)?))?;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+/// An `http://` or `https://` URL with a host, without a trailing slash.
+pub fn parse_http_url(text: &str) -> Option<String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_written() {
+        assert_eq!(parse_duration("15s"), Some(Duration::from_secs(15)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2d"), Some(Duration::from_secs(172_800)));
+        for bad in ["", "15", "s", "1x", "-5s", "1.5s", "5 m"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_need_a_scheme_and_a_host() {
+        assert_eq!(
+            parse_http_url("http://127.0.0.1:9093/").as_deref(),
+            Some("http://127.0.0.1:9093")
+        );
+        assert_eq!(
+            parse_http_url("https://am.example:443/prefix").as_deref(),
+            Some("https://am.example:443/prefix")
+        );
+        for bad in ["127.0.0.1:9093", "ftp://x", "http://", "http:// x"] {
+            assert_eq!(parse_http_url(bad), None, "{bad}");
+        }
+    }
+}

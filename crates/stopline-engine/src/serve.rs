@@ -1,0 +1,245 @@
+//! `stopline serve`: one engine per data directory, running the webhook server, the Alertmanager
+//! pollers and the blind-pipeline watch until told to stop. On shutdown it finishes the requests
+//! in flight (each committed before it is answered), stops the background tasks and returns.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use stopline_core::clock::Clock;
+use stopline_core::config::Config;
+use stopline_core::settings::{
+    DEFAULT_POLL_INTERVAL, PipelineSettings, SourceKind, WebhookSettings,
+};
+use stopline_store::Store;
+use tokio::task::JoinHandle;
+
+use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_forever};
+use crate::files::{DataDir, EngineLock};
+use crate::intake::AlertIntake;
+use crate::webhook::{WebhookServer, WebhookState, routing_keys};
+use crate::{EngineError, Result, blind};
+
+/// The source name zero-config Alertmanagers (`--alertmanager URL`) share: one HA cluster.
+pub const DEFAULT_ALERTMANAGER_SOURCE: &str = "alertmanager";
+
+/// Everything `stopline serve` was told.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// `None` runs without config: alerts route by labels.
+    pub config: Option<Config>,
+    /// Alertmanagers given on the command line, polled as one source.
+    pub alertmanager_urls: Vec<String>,
+    /// Overrides `[webhook] listen`.
+    pub listen: Option<SocketAddr>,
+    /// Overrides the stored token.
+    pub token: Option<String>,
+    /// Added to `[webhook] allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// Where secrets named in config are looked up (the process environment).
+    pub env: HashMap<String, String>,
+}
+
+impl ServeOptions {
+    /// The Alertmanager sources to poll: configured ones, then the command line's.
+    pub fn alertmanager_sources(&self) -> Result<Vec<AlertmanagerSource>> {
+        let mut sources = Vec::new();
+        if let Some(config) = &self.config {
+            for source in &config.sources {
+                if let SourceKind::Alertmanager {
+                    urls,
+                    poll_interval,
+                    bearer_token_env,
+                } = &source.kind
+                {
+                    let bearer_token = bearer_token_env
+                        .as_ref()
+                        .map(|name| {
+                            self.env
+                                .get(name)
+                                .cloned()
+                                .ok_or_else(|| EngineError::MissingSecret {
+                                    name: name.clone(),
+                                    what: format!("the API token of source {:?}", source.name),
+                                })
+                        })
+                        .transpose()?;
+                    sources.push(AlertmanagerSource {
+                        name: source.name.clone(),
+                        urls: urls.clone(),
+                        poll_interval: *poll_interval,
+                        bearer_token,
+                    });
+                }
+            }
+        }
+        if !self.alertmanager_urls.is_empty() {
+            sources.push(AlertmanagerSource {
+                name: DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
+                urls: self.alertmanager_urls.clone(),
+                poll_interval: DEFAULT_POLL_INTERVAL,
+                bearer_token: None,
+            });
+        }
+        Ok(sources)
+    }
+
+    fn webhook_settings(&self) -> WebhookSettings {
+        let mut settings = self
+            .config
+            .as_ref()
+            .map(|c| c.webhook.clone())
+            .unwrap_or_default();
+        if let Some(listen) = self.listen {
+            settings.listen = listen;
+        }
+        settings
+            .allowed_hosts
+            .extend(self.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()));
+        settings
+    }
+}
+
+/// A started engine: it holds the data directory's lock and a bound webhook server.
+#[derive(Debug)]
+pub struct Engine {
+    _lock: EngineLock,
+    server: WebhookServer,
+    store: Arc<Mutex<Store>>,
+    intake: Arc<AlertIntake>,
+    clock: Arc<dyn Clock>,
+    sources: Vec<AlertmanagerSource>,
+    pipeline: PipelineSettings,
+}
+
+impl Engine {
+    /// Takes the lock, opens the store, reads secrets and binds the webhook server. Any problem
+    /// here is reported before anything runs.
+    pub async fn start(
+        data_dir: &DataDir,
+        options: ServeOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine> {
+        let lock = data_dir.lock_engine()?;
+        let token = match &options.token {
+            Some(token) if !token.trim().is_empty() => token.trim().to_owned(),
+            _ => data_dir.webhook_token()?,
+        };
+        let store = Arc::new(Mutex::new(data_dir.open_store()?));
+        let sources = options.alertmanager_sources()?;
+        let keys = routing_keys(options.config.as_ref(), &options.env)?;
+        let settings = options.webhook_settings();
+        let pipeline = options
+            .config
+            .as_ref()
+            .map(|c| c.pipeline.clone())
+            .unwrap_or_default();
+        let alertmanager_source = sources.first().map_or_else(
+            || DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
+            |s| s.name.clone(),
+        );
+        let intake = Arc::new(AlertIntake::new(options.config));
+        let state = WebhookState {
+            store: Arc::clone(&store),
+            intake: Arc::clone(&intake),
+            clock: Arc::clone(&clock),
+            token,
+            allowed_hosts: settings.allowed_hosts,
+            max_body_bytes: settings.max_body_bytes,
+            routing_keys: keys,
+            alertmanager_source,
+        };
+        let server = WebhookServer::bind(settings.listen, state).await?;
+        Ok(Engine {
+            _lock: lock,
+            server,
+            store,
+            intake,
+            clock,
+            sources,
+            pipeline,
+        })
+    }
+
+    pub fn webhook_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    pub fn sources(&self) -> &[AlertmanagerSource] {
+        &self.sources
+    }
+
+    /// Runs until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+        if !self.sources.is_empty() {
+            let client = AlertmanagerClient::new().map_err(|e| EngineError::Io {
+                action: "cannot start polling",
+                path: "alert sources".into(),
+                source: std::io::Error::other(e.0),
+            })?;
+            for source in self.sources.clone() {
+                tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
+                tasks.push(tokio::spawn(poll_forever(
+                    source,
+                    client.clone(),
+                    Arc::clone(&self.store),
+                    Arc::clone(&self.intake),
+                    Arc::clone(&self.clock),
+                )));
+            }
+        }
+        tasks.push(tokio::spawn(watch_pipeline(
+            Arc::clone(&self.store),
+            Arc::clone(&self.intake),
+            self.pipeline.clone(),
+            Arc::clone(&self.clock),
+        )));
+        tracing::info!(address = %self.webhook_addr(), "webhook server listening");
+        let result = self.server.serve(shutdown).await;
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Checks the alerting pipeline's health a few times per timeout.
+async fn watch_pipeline(
+    store: Arc<Mutex<Store>>,
+    intake: Arc<AlertIntake>,
+    settings: PipelineSettings,
+    clock: Arc<dyn Clock>,
+) {
+    let shortest = settings.heartbeat_timeout.min(settings.unreachable_timeout);
+    let period = (shortest / 4).clamp(Duration::from_secs(1), Duration::from_secs(15));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let (store, intake, settings, clock) = (
+            Arc::clone(&store),
+            Arc::clone(&intake),
+            settings.clone(),
+            Arc::clone(&clock),
+        );
+        let checked = tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            blind::check_pipeline(&mut store, &intake, &settings, clock.now())
+        })
+        .await;
+        match checked {
+            Ok(Ok(blind)) if !blind.is_empty() => {
+                tracing::warn!(sources = %blind.join(", "), "alerting pipeline blind");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "cannot check the alerting pipeline"),
+            Err(error) => tracing::error!(%error, "the pipeline check failed"),
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! The webhook server: where Alertmanager, Grafana and anything that speaks PagerDuty Events v2
+//! deliver alerts.
+//!
+//! Every request passes, in order: the `Host` allow-list (403, against DNS rebinding), the bearer
+//! token (401; PagerDuty events authenticate by routing key instead), the content type (415), the
+//! body limit (413) and the payload's shape (400, naming the JSON path). A 2xx is answered only
+//! after the alerts are committed; a store failure answers 503, since a retry can help. A rejected
+//! request stores nothing and the server keeps serving.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use stopline_core::alert::Fingerprint;
+use stopline_core::clock::Clock;
+use stopline_core::ids::ApplicationId;
+use stopline_store::{IngestSummary, Store};
+use tokio::net::TcpListener;
+
+use crate::intake::{AlertIntake, Intake};
+use crate::payload::{self, PagerDutyEvent, PayloadError};
+use crate::secrets::constant_time_eq;
+use crate::{EngineError, Result};
+
+/// Host names always accepted: the loopback names.
+const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
+
+/// A PagerDuty routing key and where its events go.
+#[derive(Debug, Clone)]
+pub struct RoutingKey {
+    pub key: String,
+    pub source: String,
+    pub application: ApplicationId,
+}
+
+/// What the server needs to answer requests.
+pub struct WebhookState {
+    pub store: Arc<Mutex<Store>>,
+    pub intake: Arc<AlertIntake>,
+    pub clock: Arc<dyn Clock>,
+    pub token: String,
+    pub allowed_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub routing_keys: Vec<RoutingKey>,
+    /// The source name webhook deliveries to `/v1/alertmanager` are recorded under.
+    pub alertmanager_source: String,
+}
+
+impl std::fmt::Debug for WebhookState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token or the routing keys.
+        f.debug_struct("WebhookState")
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bound webhook server, ready to serve.
+#[derive(Debug)]
+pub struct WebhookServer {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl WebhookServer {
+    pub async fn bind(address: SocketAddr, state: WebhookState) -> Result<Self> {
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| EngineError::Listen { address, source })?;
+        let router = Router::new()
+            .route("/v1/alertmanager", post(alertmanager))
+            .route("/v1/grafana", post(grafana))
+            .route("/v2/enqueue", post(pagerduty))
+            .route("/healthz", get(healthz))
+            .fallback(not_found)
+            .with_state(Arc::new(state));
+        Ok(Self { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let address = self.local_addr();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| EngineError::Listen { address, source })
+    }
+}
+
+/// A refusal: a status and a JSON body naming the problem.
+struct Refusal {
+    status: StatusCode,
+    error: String,
+    path: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, error: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            status,
+            error: error.into(),
+            path: path.into(),
+        }
+    }
+
+    fn payload(error: PayloadError) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error.message, error.path)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(json!({ "error": self.error, "path": self.path })),
+        )
+            .into_response()
+    }
+}
+
+type Answer = std::result::Result<Response, Refusal>;
+
+fn check_host(state: &WebhookState, headers: &HeaderMap) -> std::result::Result<(), Refusal> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    // Strip the port: `127.0.0.1:9177`, `[::1]:9177`, `stopline.internal:443`.
+    let name = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    }
+    .to_ascii_lowercase();
+    let allowed =
+        LOOPBACK_HOSTS.contains(&name.as_str()) || state.allowed_hosts.iter().any(|h| *h == name);
+    if allowed {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!("host {host:?} is not allowed: add it to [webhook] allowed_hosts"),
+            "headers.host",
+        ))
+    }
+}
+
+fn check_token(state: &WebhookState, headers: &HeaderMap) -> std::result::Result<(), Refusal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "missing Authorization: Bearer <token> (see `stopline token`)",
+            "headers.authorization",
+        ));
+    };
+    let presented = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(presented.trim().as_bytes(), state.token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong bearer token",
+            "headers.authorization",
+        ))
+    }
+}
+
+fn check_json(headers: &HeaderMap) -> std::result::Result<(), Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json" {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content type {content_type:?} is not accepted: send application/json"),
+            "headers.content-type",
+        ))
+    }
+}
+
+async fn read_body(state: &WebhookState, body: Body) -> std::result::Result<Vec<u8>, Refusal> {
+    axum::body::to_bytes(body, state.max_body_bytes)
+        .await
+        .map(|bytes| bytes.to_vec())
+        .map_err(|_| {
+            Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "body larger than {} bytes (set [webhook] max_body_bytes)",
+                    state.max_body_bytes
+                ),
+                ".",
+            )
+        })
+}
+
+/// The checks every token-authenticated route makes, then the body.
+async fn accept(state: &WebhookState, request: Request) -> std::result::Result<Vec<u8>, Refusal> {
+    check_host(state, request.headers())?;
+    check_token(state, request.headers())?;
+    check_json(request.headers())?;
+    read_body(state, request.into_body()).await
+}
+
+/// `?source=NAME` overrides the source a delivery is recorded under.
+fn source_param(request: &Request) -> Option<String> {
+    request
+        .uri()
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("source="))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Commits a delivery on a blocking thread; the caller answers only after this returns.
+async fn commit(
+    state: &Arc<WebhookState>,
+    source: String,
+    intake: Intake,
+) -> std::result::Result<IngestSummary, Refusal> {
+    let state = Arc::clone(state);
+    let result = tokio::task::spawn_blocking(move || {
+        let now = state.clock.now();
+        let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+        if intake.heartbeat {
+            store.record_heartbeat(&source, "alertmanager", now)?;
+        }
+        store.ingest(&intake.observations, state.intake.policy(), now)
+    })
+    .await;
+    match result {
+        Ok(Ok(summary)) => Ok(summary),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "cannot store a delivery");
+            Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot store the alerts now, retry: {error}"),
+                ".",
+            ))
+        }
+        Err(join) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the store task failed, retry: {join}"),
+            ".",
+        )),
+    }
+}
+
+fn received(summary: &IngestSummary, alerts: usize) -> Response {
+    let opened: Vec<String> = summary.opened.iter().map(ToString::to_string).collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "status": "ok",
+            "alerts": alerts,
+            "new": summary.new,
+            "repeated": summary.repeated + summary.stale,
+            "resolved": summary.resolved,
+            "opened": opened,
+        })),
+    )
+        .into_response()
+}
+
+async fn alertmanager(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
+    let source = source_param(&request).unwrap_or_else(|| state.alertmanager_source.clone());
+    answer(webhook_route(state, request, source, payload::alertmanager_webhook).await)
+}
+
+async fn grafana(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
+    let source = source_param(&request).unwrap_or_else(|| "grafana".to_owned());
+    answer(webhook_route(state, request, source, payload::grafana_webhook).await)
+}
+
+async fn webhook_route(
+    state: Arc<WebhookState>,
+    request: Request,
+    source: String,
+    parse: fn(&[u8]) -> std::result::Result<Vec<payload::IncomingAlert>, PayloadError>,
+) -> Answer {
+    let body = accept(&state, request).await?;
+    let alerts = parse(&body).map_err(Refusal::payload)?;
+    let count = alerts.len();
+    let intake = state.intake.alerts(&source, alerts, state.clock.now());
+    let summary = commit(&state, source, intake).await?;
+    Ok(received(&summary, count))
+}
+
+fn answer(result: Answer) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// PagerDuty Events API v2: answers like PagerDuty, so senders need only the URL changed.
+async fn pagerduty(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
+    match pagerduty_route(&state, request).await {
+        Ok(response) => response,
+        Err(refusal) => {
+            let status = refusal.status;
+            let body = json!({
+                "status": if status == StatusCode::BAD_REQUEST { "invalid event" } else { "error" },
+                "message": refusal.error,
+                "errors": [refusal.error],
+                "error": refusal.error,
+                "path": refusal.path,
+            });
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}
+
+async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer {
+    check_host(state, request.headers())?;
+    check_json(request.headers())?;
+    let body = read_body(state, request.into_body()).await?;
+    let now = state.clock.now();
+    let event = payload::pagerduty_event(&body, now).map_err(Refusal::payload)?;
+    let key = state
+        .routing_keys
+        .iter()
+        .find(|k| constant_time_eq(k.key.as_bytes(), event.routing_key.as_bytes()))
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
+                "routing_key",
+            )
+        })?
+        .clone();
+    let dedup_key = event.dedup_key().to_string();
+    match event.event {
+        PagerDutyEvent::Trigger(alert) => {
+            let observation =
+                state
+                    .intake
+                    .alert_for(&key.source, Some(&key.application), alert, now);
+            let intake = Intake {
+                observations: vec![observation],
+                heartbeat: false,
+            };
+            commit(state, key.source.clone(), intake).await?;
+        }
+        PagerDutyEvent::Resolve(fingerprint) => {
+            resolve_pagerduty(state, &key, fingerprint).await?;
+        }
+        PagerDutyEvent::Acknowledge(fingerprint) => {
+            acknowledge_pagerduty(state, &key, fingerprint).await?;
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({
+            "status": "success",
+            "message": "Event processed",
+            "dedup_key": dedup_key,
+        })),
+    )
+        .into_response())
+}
+
+/// A PagerDuty resolve: the stored alert with this dedup key resolves. An unknown key is fine
+/// (PagerDuty accepts it too): there is nothing to resolve.
+async fn resolve_pagerduty(
+    state: &Arc<WebhookState>,
+    key: &RoutingKey,
+    fingerprint: Fingerprint,
+) -> std::result::Result<(), Refusal> {
+    let stored = find_alert(state, &key.source, &fingerprint).await?;
+    let Some(mut alert) = stored else {
+        return Ok(());
+    };
+    let now = state.clock.now();
+    alert.alert.state = stopline_core::alert::AlertState::Resolved;
+    alert.alert.ends_at = Some(now);
+    let incoming = payload::IncomingAlert {
+        fingerprint: alert.alert.fingerprint.clone(),
+        labels: alert.alert.labels.clone(),
+        annotations: alert.alert.annotations.clone(),
+        links: alert.alert.links.clone(),
+        state: alert.alert.state,
+        starts_at: alert.alert.starts_at,
+        ends_at: alert.alert.ends_at,
+        generator_url: alert.alert.generator_url.clone(),
+        muted: alert.alert.muted,
+    };
+    let observation = state
+        .intake
+        .alert_for(&key.source, Some(&key.application), incoming, now);
+    commit(
+        state,
+        key.source.clone(),
+        Intake {
+            observations: vec![observation],
+            heartbeat: false,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A PagerDuty acknowledge: the alert's incident is acknowledged on the sender's behalf.
+async fn acknowledge_pagerduty(
+    state: &Arc<WebhookState>,
+    key: &RoutingKey,
+    fingerprint: Fingerprint,
+) -> std::result::Result<(), Refusal> {
+    let state = Arc::clone(state);
+    let source = key.source.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let now = state.clock.now();
+        let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.acknowledge_from_source(&source, &fingerprint, now)
+    })
+    .await;
+    match result {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot store the acknowledgement now, retry: {error}"),
+            ".",
+        )),
+        Err(join) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the store task failed, retry: {join}"),
+            ".",
+        )),
+    }
+}
+
+async fn find_alert(
+    state: &Arc<WebhookState>,
+    source: &str,
+    fingerprint: &Fingerprint,
+) -> std::result::Result<Option<stopline_store::StoredAlert>, Refusal> {
+    let state = Arc::clone(state);
+    let (source, fingerprint) = (source.to_owned(), fingerprint.clone());
+    let found = tokio::task::spawn_blocking(move || {
+        let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.alert(&source, &fingerprint)
+    })
+    .await;
+    match found {
+        Ok(Ok(alert)) => Ok(alert),
+        Ok(Err(error)) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot read the store now, retry: {error}"),
+            ".",
+        )),
+        Err(join) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the store task failed, retry: {join}"),
+            ".",
+        )),
+    }
+}
+
+async fn healthz(State(state): State<Arc<WebhookState>>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = check_host(&state, &headers) {
+        return refusal.into_response();
+    }
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+async fn not_found(request: Request) -> Response {
+    Refusal::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue and GET /healthz",
+            request.uri().path()
+        ),
+        ".",
+    )
+    .into_response()
+}
+
+/// Routing keys from the configured PagerDuty sources, read from their environment variables.
+pub fn routing_keys(
+    config: Option<&stopline_core::config::Config>,
+    env: &HashMap<String, String>,
+) -> Result<Vec<RoutingKey>> {
+    let Some(config) = config else {
+        return Ok(Vec::new());
+    };
+    config
+        .sources
+        .iter()
+        .filter_map(|source| match &source.kind {
+            stopline_core::settings::SourceKind::PagerDuty {
+                application,
+                routing_key_env,
+            } => Some((source, application, routing_key_env)),
+            _ => None,
+        })
+        .map(|(source, application, variable)| {
+            let key = env
+                .get(variable)
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| EngineError::MissingSecret {
+                    name: variable.clone(),
+                    what: format!("the routing key of source {:?}", source.name),
+                })?;
+            Ok(RoutingKey {
+                key: key.trim().to_owned(),
+                source: source.name.clone(),
+                application: application.clone(),
+            })
+        })
+        .collect()
+}
