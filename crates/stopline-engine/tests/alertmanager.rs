@@ -1,0 +1,459 @@
+//! Against a real Prometheus Alertmanager (Debian's `prometheus-alertmanager`), started on a free
+//! loopback port with a temporary config and storage path: polling, its own webhook
+//! notifications, and what happens when it goes away and comes back.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use stopline_core::alert::AlertState;
+use stopline_core::clock::{Clock, SystemClock};
+use stopline_core::config::Config;
+use stopline_core::incident::IncidentState;
+use stopline_engine::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_once};
+use stopline_engine::blind::check_pipeline;
+use stopline_engine::files::DataDir;
+use stopline_engine::intake::AlertIntake;
+use stopline_engine::serve::{Engine, ServeOptions};
+use stopline_store::{AlertFilter, IncidentFilter, Store};
+
+const BINARY: &str = "/usr/bin/prometheus-alertmanager";
+const TOKEN: &str = "alertmanager-test-token";
+
+const CONFIG: &str = r#"
+[workspace]
+name = "Test"
+time_zone = "UTC"
+currency = "GBP"
+
+[[people]]
+id = "alice"
+name = "Alice"
+
+[[teams]]
+id = "checkout"
+name = "Checkout"
+kind = "delivery"
+members = ["alice"]
+
+[[teams]]
+id = "platform"
+name = "Platform"
+kind = "delivery"
+members = ["alice"]
+
+[[applications]]
+id = "payments-api"
+name = "Payments API"
+team = "checkout"
+availability_target = 99.9
+exposure_per_hour = 600000
+match = { service = "payments-api" }
+
+[[applications]]
+id = "alerting"
+name = "Alerting pipeline"
+team = "platform"
+availability_target = 99.9
+exposure_per_hour = 300000
+
+[pipeline]
+owner = "alerting"
+unreachable_timeout = "1m"
+heartbeat_timeout = "2m"
+"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running Alertmanager; stopped (and reaped) when dropped.
+struct Alertmanager {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Alertmanager {
+    /// Starts one that notifies `webhook` (if any) with a short group wait.
+    fn start(dir: &Path, port: u16, webhook: Option<&str>) -> Self {
+        assert!(
+            Path::new(BINARY).exists(),
+            "{BINARY} is missing: run scripts/setup"
+        );
+        let receiver = match webhook {
+            Some(url) => format!(
+                "  - name: stopline\n    webhook_configs:\n      - url: {url}\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: {TOKEN}\n"
+            ),
+            None => "  - name: stopline\n".to_owned(),
+        };
+        let config = format!(
+            "route:\n  receiver: stopline\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n{receiver}"
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let config_path = dir.join("alertmanager.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(BINARY)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut alertmanager = Self {
+            child: Some(child),
+            port,
+            dir: dir.to_owned(),
+        };
+        alertmanager.wait_ready();
+        alertmanager
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let _ = write!(stream, "GET /-/ready HTTP/1.0\r\n\r\n");
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("Alertmanager on port {} did not become ready", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Restarts on the same port and storage.
+    fn restart(&mut self, webhook: Option<&str>) {
+        self.stop();
+        let again = Self::start(&self.dir, self.port, webhook);
+        *self = again;
+    }
+
+    /// Posts an alert; `ends_at` in the past resolves it.
+    async fn post_alert(&self, name: &str, ends_at: Option<Timestamp>) {
+        let mut alert = json!({
+            "labels": {"alertname": name, "service": "payments-api", "severity": "critical"},
+            "annotations": {"summary": "5xx above 5%"},
+            "startsAt": "2026-01-01T00:00:00Z",
+        });
+        if let Some(ends) = ends_at {
+            alert["endsAt"] = json!(ends.to_string());
+        }
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v2/alerts", self.url()))
+            .json(&json!([alert]))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn setup() -> (
+    tempfile::TempDir,
+    Arc<Mutex<Store>>,
+    Arc<AlertIntake>,
+    AlertmanagerClient,
+) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(
+        Store::open(&dir.path().join("stopline.db")).unwrap(),
+    ));
+    let intake = Arc::new(AlertIntake::new(Some(
+        Config::parse("t.toml", CONFIG).unwrap(),
+    )));
+    (dir, store, intake, AlertmanagerClient::new().unwrap())
+}
+
+fn source(alertmanager: &Alertmanager) -> AlertmanagerSource {
+    AlertmanagerSource {
+        name: "alertmanager".into(),
+        urls: vec![alertmanager.url()],
+        poll_interval: Duration::from_secs(1),
+        bearer_token: None,
+    }
+}
+
+#[tokio::test]
+async fn polling_finds_alerts_and_follows_their_resolution() {
+    let (dir, store, intake, client) = setup();
+    let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    alertmanager.post_alert("PaymentsHighErrorRate", None).await;
+
+    let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    assert_eq!(outcome.alerts, 1);
+    assert_eq!(outcome.summary.opened.len(), 1);
+    let incident = outcome.summary.opened[0];
+    let again = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    assert_eq!(again.summary.repeated, 1, "a second poll pages nobody");
+    assert!(again.summary.opened.is_empty());
+
+    // Resolve it in Alertmanager: the next poll resolves it here.
+    alertmanager
+        .post_alert(
+            "PaymentsHighErrorRate",
+            Some(Timestamp::now() - SignedDuration::from_secs(1)),
+        )
+        .await;
+    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    let store = store.lock().unwrap();
+    let alerts = store.alerts(AlertFilter::All).unwrap();
+    assert_eq!(alerts[0].alert.state, AlertState::Resolved);
+    let detail = store.incident(incident).unwrap();
+    assert_eq!(
+        detail.incident.state,
+        IncidentState::Resolved,
+        "nobody acknowledged it"
+    );
+    let status = store.source_status("alertmanager").unwrap().unwrap();
+    assert!(!status.is_failing());
+    assert!(status.last_success.is_some());
+}
+
+#[tokio::test]
+async fn silenced_alerts_are_recorded_but_page_nobody() {
+    let (dir, store, intake, client) = setup();
+    let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let now = Timestamp::now();
+    let silence = json!({
+        "matchers": [{"name": "alertname", "value": "Quiet", "isRegex": false, "isEqual": true}],
+        "startsAt": now.to_string(),
+        "endsAt": (now + SignedDuration::from_hours(1)).to_string(),
+        "createdBy": "test",
+        "comment": "maintenance",
+    });
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v2/silences", alertmanager.url()))
+        .json(&silence)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    alertmanager.post_alert("Quiet", None).await;
+    // Alertmanager marks silences on its next evaluation.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+            .await
+            .unwrap();
+        assert!(outcome.summary.opened.is_empty(), "a silenced alert paged");
+        let muted = store
+            .lock()
+            .unwrap()
+            .alerts(AlertFilter::All)
+            .unwrap()
+            .iter()
+            .any(|a| a.alert.muted);
+        if muted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the silence never showed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .incidents(IncidentFilter::All)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn alertmanagers_own_webhook_reaches_stopline_serve() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let options = ServeOptions {
+        config: Some(Config::parse("t.toml", CONFIG).unwrap()),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        token: Some(TOKEN.into()),
+        env: HashMap::new(),
+        ..ServeOptions::default()
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Engine::start(&DataDir::new(dir.path()), options, clock)
+        .await
+        .unwrap();
+    let webhook = format!("http://{}/v1/alertmanager", engine.webhook_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(engine.run(async move {
+        let _ = stopped.await;
+    }));
+    let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), Some(&webhook));
+    let store = Store::open(&dir.path().join("stopline.db")).unwrap();
+
+    alertmanager.post_alert("CheckoutDown", None).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.incidents(IncidentFilter::Open).unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook notification never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let incident = store.incidents(IncidentFilter::Open).unwrap()[0].clone();
+    assert_eq!(incident.team.as_ref().unwrap().as_str(), "checkout");
+
+    alertmanager
+        .post_alert(
+            "CheckoutDown",
+            Some(Timestamp::now() - SignedDuration::from_secs(1)),
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.incident(incident.id).unwrap().incident.state != IncidentState::Resolved {
+        assert!(
+            Instant::now() < deadline,
+            "the resolved notification never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
+    let (dir, store, intake, client) = setup();
+    let mut alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = intake.config().unwrap().pipeline.clone();
+    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+
+    alertmanager.stop();
+    let err = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap_err();
+    assert!(
+        err.0.contains(&alertmanager.url()),
+        "names the source: {err}"
+    );
+    let failing_since = {
+        let store = store.lock().unwrap();
+        let status = store.source_status("alertmanager").unwrap().unwrap();
+        assert!(status.is_failing());
+        status.failing_since.unwrap()
+    };
+
+    // Within the timeout: not blind yet. Past it (time moved, not slept): blind.
+    {
+        let mut store = store.lock().unwrap();
+        let soon = failing_since + SignedDuration::from_secs(30);
+        assert!(
+            check_pipeline(&mut store, &intake, &settings, soon)
+                .unwrap()
+                .is_empty()
+        );
+        let later = failing_since + SignedDuration::from_secs(90);
+        assert_eq!(
+            check_pipeline(&mut store, &intake, &settings, later).unwrap(),
+            vec!["alertmanager"]
+        );
+        let open = store.incidents(IncidentFilter::Open).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].team.as_ref().unwrap().as_str(), "platform");
+        assert!(
+            open[0].title.contains("AlertingPipelineBlind"),
+            "{}",
+            open[0].title
+        );
+        assert!(open[0].title.contains("unreachable"), "{}", open[0].title);
+    }
+
+    alertmanager.restart(None);
+    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    let mut store = store.lock().unwrap();
+    assert!(
+        !store
+            .source_status("alertmanager")
+            .unwrap()
+            .unwrap()
+            .is_failing()
+    );
+    assert!(
+        check_pipeline(&mut store, &intake, &settings, Timestamp::now())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store.incidents(IncidentFilter::Open).unwrap().is_empty(),
+        "the blind incident resolved"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_heartbeat_makes_the_pipeline_blind() {
+    let (dir, store, intake, client) = setup();
+    let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = intake.config().unwrap().pipeline.clone();
+    alertmanager.post_alert("Watchdog", None).await;
+    let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    assert!(
+        outcome.summary.opened.is_empty(),
+        "the heartbeat pages nobody"
+    );
+    let seen = store
+        .lock()
+        .unwrap()
+        .source_status("alertmanager")
+        .unwrap()
+        .unwrap()
+        .heartbeat_seen_at
+        .unwrap();
+    let mut store = store.lock().unwrap();
+    let later = seen + SignedDuration::from_mins(3);
+    assert_eq!(
+        check_pipeline(&mut store, &intake, &settings, later).unwrap(),
+        vec!["alertmanager"]
+    );
+    let open = store.incidents(IncidentFilter::Open).unwrap();
+    assert!(open[0].title.contains("heartbeat"), "{}", open[0].title);
+}
