@@ -539,3 +539,191 @@ fn sigkill_during_many_writes_loses_nothing_that_reported_success() {
         acked.len()
     );
 }
+
+/// A `stopline serve` child and the address it listens on (read from its log).
+struct Served {
+    child: std::process::Child,
+    address: String,
+    /// Kept so the thread draining the child's stderr keeps running: a full pipe would block it.
+    _log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Served {
+    fn start(sandbox: &Sandbox, extra: &[&str]) -> Self {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = sandbox
+            .command(&args)
+            .env("STOPLINE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (lines, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("serve never said where it listens");
+            if let Some(rest) = line.split("address=").nth(1) {
+                let address = rest.split_whitespace().next().unwrap().to_owned();
+                return Self {
+                    child,
+                    address,
+                    _log: log,
+                };
+            }
+        }
+    }
+
+    /// A raw HTTP/1.0 request: status line and body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        (status, body)
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../../shared/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn serve_without_config_routes_by_labels_and_stops_cleanly_on_sigterm() {
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[]);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    assert_eq!(token.len(), 64);
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, body) = served.request(
+        "POST",
+        "/v1/alertmanager",
+        &headers,
+        &fixture("alertmanager-webhook-v4.json"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = served.request("GET", "/healthz", &[], b"");
+    assert_eq!(status, 200);
+
+    // Committed before the 200: visible to another process at once.
+    let incidents: Vec<Value> = serde_json::from_value(sandbox.json(&["incidents"])).unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0]["team"], "checkout", "from the team label");
+    assert_eq!(
+        incidents[0]["application"], "payments-api",
+        "from the service label"
+    );
+    let alerts: Vec<Value> = serde_json::from_value(sandbox.json(&["alerts"])).unwrap();
+    assert_eq!(alerts.len(), 2);
+
+    // One engine per data directory.
+    let second = sandbox.run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
+
+    let status = served.terminate();
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
+}
+
+#[test]
+fn serve_refuses_a_broken_config_and_a_bad_url() {
+    let sandbox = Sandbox::demo();
+    let stderr = sandbox.fails(&["serve", "--alertmanager", "localhost:9093"], 2);
+    assert!(
+        stderr.contains("--alertmanager: \"localhost:9093\" is not a URL"),
+        "{stderr}"
+    );
+    sandbox.write_config("[workspace]\nname = 1\n");
+    let stderr = sandbox.fails(&["serve"], 2);
+    assert!(stderr.contains("stopline.toml:2:8"), "{stderr}");
+}
+
+#[test]
+fn sync_once_names_a_failing_source_and_sources_shows_it() {
+    let sandbox = Sandbox::new();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let stderr = sandbox.fails(&["sync", "--once", "--alertmanager", &url], 1);
+    assert!(
+        stderr.contains("source alertmanager") && stderr.contains(&url),
+        "{stderr}"
+    );
+    let sources: Vec<Value> = serde_json::from_value(sandbox.json(&["sources"])).unwrap();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0]["name"], "alertmanager");
+    assert_eq!(sources[0]["state"], "failing");
+    assert!(sources[0]["failing_since"].is_string());
+    assert!(
+        sources[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect")
+    );
+    let stderr = sandbox.fails(&["sync", "--once"], 2);
+    assert!(stderr.contains("no Alertmanager to pull from"), "{stderr}");
+}
