@@ -6,7 +6,7 @@ CARGO ?= cargo
 APP := target/debug/stopline-desktop
 CLI := target/debug/stopline
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui bindings clean
+.PHONY: run test setup ui build lint check-layering test-rust test-ui bindings bench clean
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -44,6 +44,10 @@ test-rust: ui
 
 test-ui: setup
 	cd ui && npm run typecheck --silent && npm test --silent
+
+# Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
+bench: setup
+	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

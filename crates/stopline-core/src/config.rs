@@ -16,7 +16,7 @@ use toml::Spanned;
 
 use crate::application::{Application, LabelMatcher};
 use crate::ids::{ApplicationId, PersonId, TeamId};
-use crate::mapping::{ApplicationMapping, normalise};
+use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
 use crate::money::{Currency, ExposurePerHour};
 use crate::settings::{
     AlertSettings, DEFAULT_POLL_INTERVAL, PipelineSettings, SourceConfig, SourceKind,
@@ -45,6 +45,8 @@ pub struct Config {
     pub webhook: WebhookSettings,
     pub pipeline: PipelineSettings,
     pub sources: Vec<SourceConfig>,
+    /// Built once from `applications`, so routing an alert storm stays fast.
+    mapping_index: MappingIndex,
 }
 
 impl Config {
@@ -88,7 +90,7 @@ impl Config {
     }
 
     pub fn mapping(&self) -> ApplicationMapping<'_> {
-        ApplicationMapping::new(&self.applications)
+        ApplicationMapping::with_index(&self.applications, &self.mapping_index)
     }
 }
 
@@ -383,6 +385,7 @@ impl Checker<'_> {
         let webhook = self.webhook(raw.webhook);
         let pipeline = self.pipeline(raw.pipeline, &applications);
         let sources = self.sources(raw.sources, &applications);
+        let mapping_index = MappingIndex::build(&applications);
         Config {
             workspace,
             people,
@@ -392,6 +395,7 @@ impl Checker<'_> {
             webhook,
             pipeline,
             sources,
+            mapping_index,
         }
     }
 

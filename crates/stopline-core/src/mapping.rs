@@ -7,8 +7,11 @@
 //! equal to the whole query wins, else one that appears in it as a word, in config order. Nothing
 //! matched means *unrouted*: the alert is kept for the service desk to triage, never dropped.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use crate::alert::Labels;
-use crate::application::Application;
+use crate::application::{Application, MatchOp};
 
 /// Where an alert or report goes.
 #[derive(Debug, Clone, Copy)]
@@ -26,43 +29,109 @@ impl<'a> Route<'a> {
     }
 }
 
+/// Which applications an alert could match, so routing does not test every application against
+/// every alert (an alert storm over hundreds of applications). Each application is filed under
+/// its first exact matcher; an application with only regex matchers is always a candidate.
+#[derive(Debug, Clone, Default)]
+pub struct MappingIndex {
+    /// label → value → positions in config order.
+    exact: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Positions of applications with regex matchers only.
+    scan: Vec<usize>,
+}
+
+impl MappingIndex {
+    pub fn build(applications: &[Application]) -> Self {
+        let mut index = Self::default();
+        for (position, application) in applications.iter().enumerate() {
+            let exact = application.matchers.iter().find_map(|m| match &m.op {
+                MatchOp::Equals(value) => Some((&m.label, value)),
+                MatchOp::Regex(_) => None,
+            });
+            match exact {
+                Some((label, value)) => index
+                    .exact
+                    .entry(label.clone())
+                    .or_default()
+                    .entry(value.clone())
+                    .or_default()
+                    .push(position),
+                None if !application.matchers.is_empty() => index.scan.push(position),
+                None => {}
+            }
+        }
+        index
+    }
+
+    /// Positions of the applications that could match: every one that does is among them.
+    fn candidates(&self, labels: &Labels) -> Vec<usize> {
+        let mut positions = self.scan.clone();
+        for (label, value) in labels {
+            if let Some(found) = self.exact.get(label).and_then(|values| values.get(value)) {
+                positions.extend_from_slice(found);
+            }
+        }
+        positions
+    }
+}
+
 /// The applications in config order, ready to route.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApplicationMapping<'a> {
     applications: &'a [Application],
+    index: Cow<'a, MappingIndex>,
 }
 
 impl<'a> ApplicationMapping<'a> {
     pub fn new(applications: &'a [Application]) -> Self {
-        Self { applications }
+        Self {
+            applications,
+            index: Cow::Owned(MappingIndex::build(applications)),
+        }
+    }
+
+    /// With an index built earlier from the same applications.
+    pub fn with_index(applications: &'a [Application], index: &'a MappingIndex) -> Self {
+        Self {
+            applications,
+            index: Cow::Borrowed(index),
+        }
     }
 
     pub fn route_labels(&self, labels: &Labels) -> Route<'a> {
-        let mut best: Option<&'a Application> = None;
-        for application in self.applications.iter().filter(|a| a.matches(labels)) {
-            // Strictly greater: an equally specific later application never displaces an earlier one.
-            if best.is_none_or(|b| application.specificity() > b.specificity()) {
-                best = Some(application);
+        let mut best: Option<(usize, &'a Application)> = None;
+        for position in self.index.candidates(labels) {
+            let application = &self.applications[position];
+            if !application.matches(labels) {
+                continue;
+            }
+            // More specific wins; at equal specificity the one listed first in config.
+            let better = best.is_none_or(|(best_position, b)| {
+                application.specificity() > b.specificity()
+                    || (application.specificity() == b.specificity() && position < best_position)
+            });
+            if better {
+                best = Some((position, application));
             }
         }
-        best.map_or(Route::Unrouted, Route::Routed)
+        best.map_or(Route::Unrouted, |(_, application)| {
+            Route::Routed(application)
+        })
     }
 
     pub fn route_journey(&self, query: &str) -> Route<'a> {
+        let applications: &'a [Application] = self.applications;
         let query = normalise(query);
         if query.is_empty() {
             return Route::Unrouted;
         }
-        let exact = self
-            .applications
-            .iter()
-            .find(|a| a.journeys.contains(&query));
+        let exact = applications.iter().find(|a| a.journeys.contains(&query));
         let within = || {
             let words: Vec<&str> = query
                 .split(|c: char| !c.is_alphanumeric() && c != '-')
                 .filter(|w| !w.is_empty())
                 .collect();
-            self.applications
+            applications
                 .iter()
                 .find(|a| a.journeys.iter().any(|j| contains_phrase(&words, j)))
         };

@@ -83,6 +83,11 @@ fn check_depth(body: &[u8]) -> Result<(), PayloadError> {
 /// Deserialises `body`, naming the JSON path of the first problem.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     check_depth(body)?;
+    // Tracking the path costs time on every value; only a failure needs it, so parse again
+    // with tracking to explain one.
+    if let Ok(parsed) = serde_json::from_slice(body) {
+        return Ok(parsed);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         // An unknown position prints as `?`: name the nearest known parent instead.

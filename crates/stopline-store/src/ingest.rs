@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
+
 use stopline_core::alert::{Alert, AlertState};
 use stopline_core::incident::{IncidentId, IncidentState};
 use stopline_core::routing::RoutedAlert;
@@ -156,6 +157,9 @@ struct Ingest<'a, 'tx> {
     touched: BTreeMap<IncidentId, Touched>,
     /// Alerts that only need `last_seen` moved: one statement at the end.
     repeated: Vec<i64>,
+    /// What the store holds about this delivery's alerts, looked up in one query per source
+    /// and kept current as the delivery is applied (a payload may name an alert twice).
+    known: HashMap<(String, String), Known>,
 }
 
 impl<'a, 'tx> Ingest<'a, 'tx> {
@@ -168,6 +172,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             open_by_group: HashMap::new(),
             touched: BTreeMap::new(),
             repeated: Vec::new(),
+            known: HashMap::new(),
         }
     }
 
@@ -176,6 +181,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         batch: &[AlertObservation],
         complete_for: Option<&str>,
     ) -> Result<IngestSummary> {
+        self.load_known(batch)?;
         for observation in batch {
             self.observe(observation)?;
         }
@@ -194,8 +200,34 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
 
     fn observe(&mut self, observation: &AlertObservation) -> Result<()> {
         let alert = &observation.alert;
-        let known = self.known(alert)?;
+        let identity = (alert.source.clone(), alert.fingerprint.to_string());
+        let known = self.known.remove(&identity);
         let content = Content::of(observation);
+        let result = self.apply(observation, known, content);
+        if let Ok(Some(now_known)) = result {
+            self.known.insert(identity, now_known);
+            return Ok(());
+        }
+        result.map(|_| ())
+    }
+
+    /// Applies one alert; returns what the store now holds about it.
+    fn apply(
+        &mut self,
+        observation: &AlertObservation,
+        known: Option<Known>,
+        content: Content,
+    ) -> Result<Option<Known>> {
+        let alert = &observation.alert;
+        let starts_at = to_millis(alert.starts_at);
+        let after = |id: i64, incident: Option<IncidentId>, content: Content| Known {
+            id,
+            state: alert.state,
+            starts_at,
+            ends_at: alert.ends_at.map(to_millis),
+            incident,
+            content,
+        };
         match (known, alert.state) {
             (None, state) => {
                 let incident = match state {
@@ -203,14 +235,15 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     // A resolved alert we never saw firing: kept, so its late firing is stale.
                     AlertState::Resolved => None,
                 };
-                self.insert(observation, &content, incident)?;
+                let id = self.insert(observation, &content, incident)?;
                 self.summary.new += 1;
+                Ok(Some(after(id, incident, content)))
             }
             (Some(known), AlertState::Firing) if known.state == AlertState::Firing => {
-                if known.content == content && known.starts_at == to_millis(alert.starts_at) {
+                if known.content == content && known.starts_at == starts_at {
                     self.repeated.push(known.id);
                     self.summary.repeated += 1;
-                    return Ok(());
+                    return Ok(Some(known));
                 }
                 // Attach only an alert that never had an incident (it was muted or unrouted):
                 // an incident a person resolved while the alert kept firing stays resolved.
@@ -220,18 +253,20 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 };
                 self.update(known.id, observation, &content, incident)?;
                 self.summary.changed += 1;
+                Ok(Some(after(known.id, incident, content)))
             }
             (Some(known), AlertState::Firing) => {
                 let ended = known.ends_at.unwrap_or(known.starts_at);
-                if to_millis(alert.starts_at) <= ended {
+                if starts_at <= ended {
                     self.repeated.push(known.id);
                     self.summary.stale += 1;
-                    return Ok(());
+                    return Ok(Some(known));
                 }
                 // Fired again after resolving: a new occurrence.
                 let incident = self.attach(observation)?;
                 self.update(known.id, observation, &content, incident)?;
                 self.summary.changed += 1;
+                Ok(Some(after(known.id, incident, content)))
             }
             (Some(known), AlertState::Resolved) if known.state == AlertState::Firing => {
                 self.update(known.id, observation, &content, known.incident)?;
@@ -243,54 +278,69 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                         .push(alert_name(alert));
                 }
                 self.summary.resolved += 1;
+                Ok(Some(after(known.id, known.incident, content)))
             }
             (Some(known), AlertState::Resolved) => {
                 self.repeated.push(known.id);
                 self.summary.repeated += 1;
+                Ok(Some(known))
             }
         }
-        Ok(())
     }
 
-    fn known(&self, alert: &Alert) -> Result<Option<Known>> {
-        let row = self
-            .tx
-            .prepare_cached(
-                "SELECT id, state, starts_at, ends_at, incident_id, labels, annotations, links,
-                        muted, generator_url, application_id, team_id
-                 FROM alerts WHERE source = ?1 AND fingerprint = ?2",
-            )?
-            .query_row(params![alert.source, alert.fingerprint.as_str()], |row| {
+    /// Looks up every alert of the delivery that the store already holds: one query per source.
+    fn load_known(&mut self, batch: &[AlertObservation]) -> Result<()> {
+        let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for observation in batch {
+            by_source
+                .entry(observation.alert.source.as_str())
+                .or_default()
+                .push(observation.alert.fingerprint.as_str());
+        }
+        for (source, fingerprints) in by_source {
+            // The fingerprints travel as one JSON array.
+            let list = serde_json::to_string(&fingerprints)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut statement = self.tx.prepare_cached(
+                "SELECT id, fingerprint, state, starts_at, ends_at, incident_id, labels, annotations,
+                        links, muted, generator_url, application_id, team_id
+                 FROM alerts
+                 WHERE source = ?1 AND fingerprint IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = statement.query_map(params![source, list], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
                     row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
                     Content {
-                        labels: row.get(5)?,
-                        annotations: row.get(6)?,
-                        links: row.get(7)?,
-                        muted: row.get(8)?,
-                        generator_url: row.get(9)?,
-                        application: row.get(10)?,
-                        team: row.get(11)?,
+                        labels: row.get(6)?,
+                        annotations: row.get(7)?,
+                        links: row.get(8)?,
+                        muted: row.get(9)?,
+                        generator_url: row.get(10)?,
+                        application: row.get(11)?,
+                        team: row.get(12)?,
                     },
                 ))
-            })
-            .optional()?;
-        let Some((id, state, starts_at, ends_at, incident, content)) = row else {
-            return Ok(None);
-        };
-        Ok(Some(Known {
-            id,
-            state: AlertState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
-            starts_at,
-            ends_at,
-            incident: incident.map(incident_id).transpose()?,
-            content,
-        }))
+            })?;
+            for row in rows {
+                let (id, fingerprint, state, starts_at, ends_at, incident, content) = row?;
+                let known = Known {
+                    id,
+                    state: AlertState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
+                    starts_at,
+                    ends_at,
+                    incident: incident.map(incident_id).transpose()?,
+                    content,
+                };
+                self.known.insert((source.to_owned(), fingerprint), known);
+            }
+        }
+        Ok(())
     }
 
     /// The open incident this firing alert joins, opening one if needed; `None` when it must not
@@ -346,7 +396,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         observation: &AlertObservation,
         content: &Content,
         incident: Option<IncidentId>,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         let alert = &observation.alert;
         self.tx
             .prepare_cached(
@@ -371,7 +421,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 incident.map(sql_id),
                 to_millis(alert.last_seen),
             ])?;
-        Ok(())
+        Ok(self.tx.last_insert_rowid())
     }
 
     fn update(

@@ -628,3 +628,20 @@ fn readers_are_not_blocked_by_a_writer() {
     );
     writer.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn an_alert_named_twice_in_one_delivery_is_applied_in_order() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a1", AlertState::Resolved, at(T0))),
+        ],
+        T0,
+    );
+    assert_eq!((summary.new, summary.repeated, summary.resolved), (1, 1, 1));
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+    assert_eq!(store.alerts(AlertFilter::All).unwrap().len(), 1);
+}
