@@ -24,7 +24,7 @@ const APPLICATIONS: usize = 200;
 const BIG: usize = 10_000;
 const SMALL_PAYLOADS: usize = 1_000;
 const SMALL: usize = 10;
-const RUNS: usize = 2;
+const RUNS: usize = 5;
 const TOKEN: &str = "bench-token";
 
 fn config() -> Config {

@@ -12,6 +12,7 @@ pub mod desk;
 pub mod files;
 pub mod intake;
 pub mod payload;
+pub mod replay;
 pub mod secrets;
 pub mod serve;
 pub mod webhook;

@@ -149,6 +149,7 @@ impl Engine {
             max_body_bytes: settings.max_body_bytes,
             routing_keys: keys,
             alertmanager_source,
+            replays: Mutex::new(crate::replay::ReplayCache::default()),
         };
         let server = WebhookServer::bind(settings.listen, state).await?;
         Ok(Engine {

@@ -21,11 +21,12 @@ use serde_json::json;
 use stopline_core::alert::Fingerprint;
 use stopline_core::clock::Clock;
 use stopline_core::ids::ApplicationId;
-use stopline_store::{IngestSummary, Store};
+use stopline_store::{IngestSummary, Receipt, Store};
 use tokio::net::TcpListener;
 
 use crate::intake::{AlertIntake, Intake};
 use crate::payload::{self, PagerDutyEvent, PayloadError};
+use crate::replay::{Remembered, ReplayCache};
 use crate::secrets::constant_time_eq;
 use crate::{EngineError, Result};
 
@@ -51,6 +52,8 @@ pub struct WebhookState {
     pub routing_keys: Vec<RoutingKey>,
     /// The source name webhook deliveries to `/v1/alertmanager` are recorded under.
     pub alertmanager_source: String,
+    /// Deliveries already applied, to recognise the sender's repeats.
+    pub replays: Mutex<ReplayCache>,
 }
 
 impl std::fmt::Debug for WebhookState {
@@ -240,29 +243,25 @@ fn source_param(request: &Request) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Commits a delivery on a blocking thread; the caller answers only after this returns.
-async fn commit(
+/// Runs a store operation on a blocking thread; the caller answers only after it committed.
+async fn with_store<T: Send + 'static>(
     state: &Arc<WebhookState>,
-    source: String,
-    intake: Intake,
-) -> std::result::Result<IngestSummary, Refusal> {
+    work: impl FnOnce(&mut Store, jiff::Timestamp) -> stopline_store::Result<T> + Send + 'static,
+) -> std::result::Result<T, Refusal> {
     let state = Arc::clone(state);
     let result = tokio::task::spawn_blocking(move || {
         let now = state.clock.now();
         let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-        if intake.heartbeat {
-            store.record_heartbeat(&source, "alertmanager", now)?;
-        }
-        store.ingest(&intake.observations, state.intake.policy(), now)
+        work(&mut store, now)
     })
     .await;
     match result {
-        Ok(Ok(summary)) => Ok(summary),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => {
             tracing::error!(%error, "cannot store a delivery");
             Err(Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("cannot store the alerts now, retry: {error}"),
+                format!("cannot store it now, retry: {error}"),
                 ".",
             ))
         }
@@ -272,6 +271,22 @@ async fn commit(
             ".",
         )),
     }
+}
+
+/// Commits a delivery; returns what it did and the receipt for recognising its repeats.
+async fn commit(
+    state: &Arc<WebhookState>,
+    source: String,
+    intake: Intake,
+) -> std::result::Result<(IngestSummary, Receipt), Refusal> {
+    let policy = state.intake.policy();
+    with_store(state, move |store, now| {
+        if intake.heartbeat {
+            store.record_heartbeat(&source, "alertmanager", now)?;
+        }
+        store.ingest_with_receipt(&intake.observations, policy, now)
+    })
+    .await
 }
 
 fn received(summary: &IngestSummary, alerts: usize) -> Response {
@@ -307,11 +322,43 @@ async fn webhook_route(
     parse: fn(&[u8]) -> std::result::Result<Vec<payload::IncomingAlert>, PayloadError>,
 ) -> Answer {
     let body = accept(&state, request).await?;
+    let key = lock(&state.replays).key(&source, &body);
+    let remembered = lock(&state.replays).get(&key);
+    if let Some(remembered) = remembered {
+        let (receipt, heartbeat, name) = (
+            remembered.receipt.clone(),
+            remembered.heartbeat,
+            source.clone(),
+        );
+        let repeated = with_store(&state, move |store, now| {
+            let unchanged = store.replay(&receipt, now)?;
+            if unchanged && heartbeat {
+                store.record_heartbeat(&name, "alertmanager", now)?;
+            }
+            Ok(unchanged)
+        })
+        .await?;
+        if repeated {
+            let summary = IngestSummary {
+                repeated: remembered.receipt.len(),
+                ..IngestSummary::default()
+            };
+            return Ok(received(&summary, remembered.receipt.len()));
+        }
+        lock(&state.replays).forget(&key);
+    }
     let alerts = parse(&body).map_err(Refusal::payload)?;
     let count = alerts.len();
     let intake = state.intake.alerts(&source, alerts, state.clock.now());
-    let summary = commit(&state, source, intake).await?;
+    let heartbeat = intake.heartbeat;
+    let (summary, receipt) = commit(&state, source, intake).await?;
+    lock(&state.replays).remember(key, Remembered { receipt, heartbeat });
     Ok(received(&summary, count))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a request panicked; the cache is still consistent.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn answer(result: Answer) -> Response {
@@ -431,27 +478,12 @@ async fn acknowledge_pagerduty(
     key: &RoutingKey,
     fingerprint: Fingerprint,
 ) -> std::result::Result<(), Refusal> {
-    let state = Arc::clone(state);
     let source = key.source.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let now = state.clock.now();
-        let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+    with_store(state, move |store, now| {
         store.acknowledge_from_source(&source, &fingerprint, now)
     })
-    .await;
-    match result {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("cannot store the acknowledgement now, retry: {error}"),
-            ".",
-        )),
-        Err(join) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the store task failed, retry: {join}"),
-            ".",
-        )),
-    }
+    .await?;
+    Ok(())
 }
 
 async fn find_alert(
@@ -459,26 +491,8 @@ async fn find_alert(
     source: &str,
     fingerprint: &Fingerprint,
 ) -> std::result::Result<Option<stopline_store::StoredAlert>, Refusal> {
-    let state = Arc::clone(state);
     let (source, fingerprint) = (source.to_owned(), fingerprint.clone());
-    let found = tokio::task::spawn_blocking(move || {
-        let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.alert(&source, &fingerprint)
-    })
-    .await;
-    match found {
-        Ok(Ok(alert)) => Ok(alert),
-        Ok(Err(error)) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("cannot read the store now, retry: {error}"),
-            ".",
-        )),
-        Err(join) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the store task failed, retry: {join}"),
-            ".",
-        )),
-    }
+    with_store(state, move |store, _| store.alert(&source, &fingerprint)).await
 }
 
 async fn healthz(State(state): State<Arc<WebhookState>>, headers: HeaderMap) -> Response {

@@ -457,3 +457,50 @@ async fn a_missing_heartbeat_makes_the_pipeline_blind() {
     let open = store.incidents(IncidentFilter::Open).unwrap();
     assert!(open[0].title.contains("heartbeat"), "{}", open[0].title);
 }
+
+#[tokio::test]
+async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
+    let (dir, store, intake, client) = setup();
+    let first = Alertmanager::start(&dir.path().join("am1"), free_port(), None);
+    let second = Alertmanager::start(&dir.path().join("am2"), free_port(), None);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Prometheus sends every alert to both members.
+    first.post_alert("PaymentsHighErrorRate", None).await;
+    second.post_alert("PaymentsHighErrorRate", None).await;
+    let pair = AlertmanagerSource {
+        name: "alertmanager".into(),
+        urls: vec![first.url(), second.url()],
+        poll_interval: Duration::from_secs(1),
+        bearer_token: None,
+    };
+    let outcome = poll_once(&pair, &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    assert_eq!(outcome.alerts, 1);
+    assert_eq!(
+        store
+            .lock()
+            .unwrap()
+            .alerts(AlertFilter::All)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // With one member down the pair still answers, and nothing resolves.
+    drop(first);
+    let outcome = poll_once(&pair, &client, &store, &intake, &clock)
+        .await
+        .unwrap();
+    assert_eq!(outcome.unreachable.len(), 1);
+    assert_eq!(outcome.summary.resolved, 0);
+    let store = store.lock().unwrap();
+    assert!(
+        !store
+            .source_status("alertmanager")
+            .unwrap()
+            .unwrap()
+            .is_failing()
+    );
+    assert_eq!(store.incidents(IncidentFilter::Open).unwrap().len(), 1);
+}

@@ -55,6 +55,24 @@ impl Default for IngestPolicy {
     }
 }
 
+/// Which alert rows a delivery left, at which revision. If none of them has changed since, the
+/// same delivery again is a pure repeat: see [`Store::replay`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    /// (row id, revision), one per alert, each alert once.
+    rows: Vec<(i64, i64)>,
+}
+
+impl Receipt {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// What one delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestSummary {
@@ -84,7 +102,48 @@ impl Store {
         policy: IngestPolicy,
         now: Timestamp,
     ) -> Result<IngestSummary> {
-        self.write(|tx| Ingest::new(tx, policy, now).run(batch, None))
+        Ok(self.ingest_with_receipt(batch, policy, now)?.0)
+    }
+
+    /// As [`Store::ingest`], with the receipt that lets the same delivery be replayed cheaply.
+    pub fn ingest_with_receipt(
+        &mut self,
+        batch: &[AlertObservation],
+        policy: IngestPolicy,
+        now: Timestamp,
+    ) -> Result<(IngestSummary, Receipt)> {
+        self.write(|tx| {
+            let mut ingest = Ingest::new(tx, policy, now);
+            let summary = ingest.run(batch, None)?;
+            let receipt = ingest.receipt(batch);
+            Ok((summary, receipt))
+        })
+    }
+
+    /// Applies a delivery again that was ingested before with `receipt`, if none of its alerts
+    /// has changed since: then applying it in full would only move their `last_seen`, so that
+    /// is all this does. Returns false, changing nothing, when something changed: apply the
+    /// delivery in full instead.
+    pub fn replay(&mut self, receipt: &Receipt, now: Timestamp) -> Result<bool> {
+        let rows =
+            serde_json::to_string(&receipt.rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write(|tx| {
+            let unchanged: i64 = tx
+                .prepare_cached(
+                    "SELECT count(*) FROM json_each(?1) AS r
+                     JOIN alerts AS a ON a.id = r.value ->> 0 AND a.revision = r.value ->> 1",
+                )?
+                .query_row([&rows], |row| row.get(0))?;
+            if usize::try_from(unchanged).ok() != Some(receipt.rows.len()) {
+                return Ok(false);
+            }
+            tx.prepare_cached(
+                "UPDATE alerts SET last_seen = ?2
+                 WHERE id IN (SELECT value ->> 0 FROM json_each(?1))",
+            )?
+            .execute(params![rows, to_millis(now)])?;
+            Ok(true)
+        })
     }
 
     /// Records a complete view of one source's active alerts (a poll): its firing alerts that
@@ -103,6 +162,7 @@ impl Store {
 /// What is stored about an alert, as far as ingesting needs it.
 struct Known {
     id: i64,
+    revision: i64,
     state: AlertState,
     starts_at: i64,
     ends_at: Option<i64>,
@@ -177,7 +237,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
     }
 
     fn run(
-        mut self,
+        &mut self,
         batch: &[AlertObservation],
         complete_for: Option<&str>,
     ) -> Result<IngestSummary> {
@@ -195,7 +255,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         }
         self.touch_last_seen()?;
         self.summarise()?;
-        Ok(self.summary)
+        Ok(std::mem::take(&mut self.summary))
     }
 
     fn observe(&mut self, observation: &AlertObservation) -> Result<()> {
@@ -220,14 +280,16 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
     ) -> Result<Option<Known>> {
         let alert = &observation.alert;
         let starts_at = to_millis(alert.starts_at);
-        let after = |id: i64, incident: Option<IncidentId>, content: Content| Known {
-            id,
-            state: alert.state,
-            starts_at,
-            ends_at: alert.ends_at.map(to_millis),
-            incident,
-            content,
-        };
+        let after =
+            |id: i64, revision: i64, incident: Option<IncidentId>, content: Content| Known {
+                id,
+                revision,
+                state: alert.state,
+                starts_at,
+                ends_at: alert.ends_at.map(to_millis),
+                incident,
+                content,
+            };
         match (known, alert.state) {
             (None, state) => {
                 let incident = match state {
@@ -237,7 +299,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 };
                 let id = self.insert(observation, &content, incident)?;
                 self.summary.new += 1;
-                Ok(Some(after(id, incident, content)))
+                Ok(Some(after(id, 0, incident, content)))
             }
             (Some(known), AlertState::Firing) if known.state == AlertState::Firing => {
                 if known.content == content && known.starts_at == starts_at {
@@ -253,7 +315,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 };
                 self.update(known.id, observation, &content, incident)?;
                 self.summary.changed += 1;
-                Ok(Some(after(known.id, incident, content)))
+                Ok(Some(after(known.id, known.revision + 1, incident, content)))
             }
             (Some(known), AlertState::Firing) => {
                 let ended = known.ends_at.unwrap_or(known.starts_at);
@@ -266,7 +328,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 let incident = self.attach(observation)?;
                 self.update(known.id, observation, &content, incident)?;
                 self.summary.changed += 1;
-                Ok(Some(after(known.id, incident, content)))
+                Ok(Some(after(known.id, known.revision + 1, incident, content)))
             }
             (Some(known), AlertState::Resolved) if known.state == AlertState::Firing => {
                 self.update(known.id, observation, &content, known.incident)?;
@@ -278,7 +340,12 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                         .push(alert_name(alert));
                 }
                 self.summary.resolved += 1;
-                Ok(Some(after(known.id, known.incident, content)))
+                Ok(Some(after(
+                    known.id,
+                    known.revision + 1,
+                    known.incident,
+                    content,
+                )))
             }
             (Some(known), AlertState::Resolved) => {
                 self.repeated.push(known.id);
@@ -303,7 +370,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let mut statement = self.tx.prepare_cached(
                 "SELECT id, fingerprint, state, starts_at, ends_at, incident_id, labels, annotations,
-                        links, muted, generator_url, application_id, team_id
+                        links, muted, generator_url, application_id, team_id, revision
                  FROM alerts
                  WHERE source = ?1 AND fingerprint IN (SELECT value FROM json_each(?2))",
             )?;
@@ -324,12 +391,15 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                         application: row.get(11)?,
                         team: row.get(12)?,
                     },
+                    row.get::<_, i64>(13)?,
                 ))
             })?;
             for row in rows {
-                let (id, fingerprint, state, starts_at, ends_at, incident, content) = row?;
+                let (id, fingerprint, state, starts_at, ends_at, incident, content, revision) =
+                    row?;
                 let known = Known {
                     id,
+                    revision,
                     state: AlertState::parse(&state)
                         .ok_or_else(|| StoreError::Corrupt(format!("alert state {state:?}")))?,
                     starts_at,
@@ -436,7 +506,8 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             .prepare_cached(
                 "UPDATE alerts SET labels = ?2, annotations = ?3, links = ?4, muted = ?5,
                      state = ?6, starts_at = ?7, ends_at = ?8, generator_url = ?9,
-                     application_id = ?10, team_id = ?11, incident_id = ?12, last_seen = ?13
+                     application_id = ?10, team_id = ?11, incident_id = ?12, last_seen = ?13,
+                     revision = revision + 1
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -476,7 +547,9 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             }
             self.tx
                 .prepare_cached(
-                    "UPDATE alerts SET state = 'resolved', ends_at = ?2, last_seen = ?2 WHERE id = ?1",
+                    "UPDATE alerts SET state = 'resolved', ends_at = ?2, last_seen = ?2,
+                         revision = revision + 1
+                     WHERE id = ?1",
                 )?
                 .execute(params![id, now])?;
             if let Some(incident) = incident.map(incident_id).transpose()? {
@@ -493,6 +566,20 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             self.summary.resolved += 1;
         }
         Ok(())
+    }
+
+    /// Each alert of the delivery once, at the revision it now has.
+    fn receipt(&self, batch: &[AlertObservation]) -> Receipt {
+        let mut seen = HashSet::new();
+        let rows = batch
+            .iter()
+            .filter_map(|o| {
+                let identity = (o.alert.source.clone(), o.alert.fingerprint.to_string());
+                let known = self.known.get(&identity)?;
+                seen.insert(known.id).then_some((known.id, known.revision))
+            })
+            .collect();
+        Receipt { rows }
     }
 
     fn touch_last_seen(&mut self) -> Result<()> {

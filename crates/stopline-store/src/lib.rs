@@ -24,7 +24,7 @@ use stopline_core::incident::{IncidentId, TransitionError};
 
 pub use alerts::{AlertFilter, StoredAlert};
 pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
-pub use ingest::{AlertObservation, IngestPolicy, IngestSummary};
+pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use sources::SourceStatus;
 
 /// How long a writer waits for another process's write before giving up.

@@ -81,6 +81,11 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_seen_at INTEGER
     ) STRICT;
     "#,
+    // 3: a revision per alert, bumped by every change but `last_seen`, so a replayed delivery
+    // can be recognised as a pure repeat without re-reading it.
+    r#"
+    ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -42,11 +42,11 @@ fn an_empty_database_migrates_to_the_current_schema_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stopline.db");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
     drop(store);
     let again = Store::open(&path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 2);
+    assert_eq!(again.schema_version().unwrap(), 3);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -644,4 +644,37 @@ fn an_alert_named_twice_in_one_delivery_is_applied_in_order() {
     assert_eq!((summary.new, summary.repeated, summary.resolved), (1, 1, 1));
     assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
     assert_eq!(store.alerts(AlertFilter::All).unwrap().len(), 1);
+}
+
+#[test]
+fn a_replay_moves_only_last_seen_and_only_while_nothing_changed() {
+    let (_dir, mut store) = temp_store();
+    let delivery = vec![
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    let (summary, receipt) = store
+        .ingest_with_receipt(&delivery, IngestPolicy::default(), at(T0))
+        .unwrap();
+    assert_eq!(summary.opened.len(), 1);
+    assert_eq!(receipt.len(), 2);
+    let incidents = store.incidents(IncidentFilter::All).unwrap();
+
+    assert!(store.replay(&receipt, at(T1)).unwrap());
+    assert_eq!(stored(&store, "a1").alert.last_seen, at(T1));
+    assert_eq!(stored(&store, "a1").alert.first_seen, at(T0));
+    assert_eq!(store.incidents(IncidentFilter::All).unwrap(), incidents);
+
+    // Once one of its alerts changes, the receipt no longer vouches for a pure repeat.
+    ingest(
+        &mut store,
+        vec![routed(alert("a2", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(!store.replay(&receipt, at(T2)).unwrap());
+    assert_eq!(
+        stored(&store, "a1").alert.last_seen,
+        at(T1),
+        "a refused replay changes nothing"
+    );
 }
