@@ -561,6 +561,12 @@ impl Served {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (lines, log) = std::sync::mpsc::channel();
+        // Owned at once, so the child is reaped (by Drop) even if this start fails.
+        let mut served = Self {
+            child,
+            address: String::new(),
+            _log: log,
+        };
         std::thread::spawn(move || {
             use std::io::BufRead;
             for line in std::io::BufReader::new(stderr)
@@ -574,16 +580,13 @@ impl Served {
         });
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let line = log
+            let line = served
+                ._log
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("serve never said where it listens");
             if let Some(rest) = line.split("address=").nth(1) {
-                let address = rest.split_whitespace().next().unwrap().to_owned();
-                return Self {
-                    child,
-                    address,
-                    _log: log,
-                };
+                served.address = rest.split_whitespace().next().unwrap().to_owned();
+                return served;
             }
         }
     }
@@ -616,7 +619,7 @@ impl Served {
     }
 
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -647,7 +650,7 @@ fn fixture(name: &str) -> Vec<u8> {
 #[test]
 fn serve_without_config_routes_by_labels_and_stops_cleanly_on_sigterm() {
     let sandbox = Sandbox::new();
-    let served = Served::start(&sandbox, &[]);
+    let mut served = Served::start(&sandbox, &[]);
     let token = sandbox.ok(&["token"]).trim().to_owned();
     assert_eq!(token.len(), 64);
     let auth = format!("Bearer {token}");

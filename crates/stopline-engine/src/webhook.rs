@@ -149,8 +149,7 @@ fn check_host(state: &WebhookState, headers: &HeaderMap) -> std::result::Result<
         host.rsplit_once(':').map_or(host, |(name, _)| name)
     }
     .to_ascii_lowercase();
-    let allowed =
-        LOOPBACK_HOSTS.contains(&name.as_str()) || state.allowed_hosts.iter().any(|h| *h == name);
+    let allowed = LOOPBACK_HOSTS.contains(&name.as_str()) || state.allowed_hosts.contains(&name);
     if allowed {
         Ok(())
     } else {
