@@ -94,6 +94,21 @@ pub enum Command {
     },
     /// Show each alert source's health: ok or failing, last success, last error, failing since.
     Sources,
+    /// Keep a secret (a routing key, an API token) in the OS keyring, for config entries such as
+    /// `routing_key_keyring = "NAME"`.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store the secret read from standard input (never an argument: those show in `ps` and
+    /// shell history) under NAME: `stopline secret set stock-events < key.txt`.
+    Set { name: String },
+    /// Remove NAME from the keyring.
+    Delete { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,9 @@ use stopline_engine::files::{self, DataDir};
 use stopline_engine::{EngineError, Result as EngineResult};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
-use crate::args::{ActorArgs, Cli, Command, IncidentCommand, OpenArgs, RouteArgs, StateFilter};
+use crate::args::{
+    ActorArgs, Cli, Command, IncidentCommand, OpenArgs, RouteArgs, SecretCommand, StateFilter,
+};
 use crate::output::emit;
 use crate::output::{
     AlertJson, ApplicationJson, CheckJson, IncidentDetailJson, IncidentJson, NamedJson,
@@ -104,6 +106,12 @@ pub fn run(cli: Cli) -> Result {
             alertmanagers,
         } => engine::sync_once(&cx, &alertmanagers),
         Command::Sources => engine::sources(&cx),
+        Command::Secret {
+            command: SecretCommand::Set { name },
+        } => engine::secret_set(&name),
+        Command::Secret {
+            command: SecretCommand::Delete { name },
+        } => engine::secret_delete(&name),
     }
 }
 

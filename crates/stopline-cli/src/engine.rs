@@ -10,6 +10,7 @@ use stopline_core::settings::parse_http_url;
 use stopline_engine::EngineError;
 use stopline_engine::alertmanager::{AlertmanagerClient, poll_once};
 use stopline_engine::intake::AlertIntake;
+use stopline_engine::secrets::{KEYRING_SERVICE, OsKeyring, SecretStore};
 use stopline_engine::serve::{Engine, ServeOptions};
 
 use crate::Failure;
@@ -101,6 +102,7 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         token: args.webhook_token,
         allowed_hosts: args.allow_hosts,
         env: std::env::vars().collect::<HashMap<_, _>>(),
+        keyring: None,
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     runtime()?.block_on(async {
@@ -269,4 +271,62 @@ pub fn sources(cx: &Context) -> Result {
         &rows,
     );
     Ok(())
+}
+
+fn check_secret_name(name: &str) -> Result<&str> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if valid {
+        Ok(name)
+    } else {
+        Err(Failure::usage(format!(
+            "invalid secret name {name:?}: use letters, digits, '-', '_' and '.'"
+        )))
+    }
+}
+
+pub fn secret_set(name: &str) -> Result {
+    use std::io::Read;
+    let name = check_secret_name(name)?;
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!(
+            "stopline: type the secret, then press Ctrl-D (or pipe it in: stopline secret set {name} < FILE)"
+        );
+    }
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_to_string(&mut secret)
+        .map_err(|e| Failure {
+            status: 1,
+            message: format!("cannot read the secret from standard input: {e}"),
+        })?;
+    let secret = secret.trim_end_matches(['\n', '\r']);
+    if secret.trim().is_empty() {
+        return Err(Failure::usage(
+            "no secret on standard input: nothing was stored",
+        ));
+    }
+    OsKeyring
+        .set(name, secret)
+        .map_err(|message| Failure { status: 1, message })?;
+    out!("Stored {name:?} in the OS keyring (service \"{KEYRING_SERVICE}\").");
+    Ok(())
+}
+
+pub fn secret_delete(name: &str) -> Result {
+    let name = check_secret_name(name)?;
+    match OsKeyring.delete(name) {
+        Ok(true) => {
+            out!("Removed {name:?} from the OS keyring.");
+            Ok(())
+        }
+        Ok(false) => Err(Failure {
+            status: 1,
+            message: format!("no keyring entry {name:?}: nothing was removed"),
+        }),
+        Err(message) => Err(Failure { status: 1, message }),
+    }
 }

@@ -550,10 +550,16 @@ struct Served {
 
 impl Served {
     fn start(sandbox: &Sandbox, extra: &[&str]) -> Self {
+        Self::start_with_env(sandbox, extra, &[])
+    }
+
+    /// With `env` on top of the sandbox's environment.
+    fn start_with_env(sandbox: &Sandbox, extra: &[&str], env: &[(String, String)]) -> Self {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut child = sandbox
             .command(&args)
+            .envs(env.iter().cloned())
             .env("STOPLINE_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -729,4 +735,194 @@ fn sync_once_names_a_failing_source_and_sources_shows_it() {
     );
     let stderr = sandbox.fails(&["sync", "--once"], 2);
     assert!(stderr.contains("no Alertmanager to pull from"), "{stderr}");
+}
+
+/// A private D-Bus session bus with GNOME Keyring's Secret Service on it, unlocked; both stopped
+/// when dropped. HOME points into the test's directory, so no real keyring is touched.
+struct SecretService {
+    bus: std::process::Child,
+    keyring: std::process::Child,
+    env: Vec<(String, String)>,
+}
+
+impl SecretService {
+    fn start(dir: &Path) -> Self {
+        let home = dir.join("home");
+        let runtime = dir.join("run");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&runtime).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let socket = dir.join("bus");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is missing: run scripts/setup");
+        let address = {
+            use std::io::BufRead;
+            let mut line = String::new();
+            std::io::BufReader::new(bus.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            line.trim().to_owned()
+        };
+        let env = vec![
+            ("DBUS_SESSION_BUS_ADDRESS".to_owned(), address),
+            ("HOME".to_owned(), home.display().to_string()),
+            ("XDG_RUNTIME_DIR".to_owned(), runtime.display().to_string()),
+            (
+                "XDG_DATA_HOME".to_owned(),
+                home.join(".local/share").display().to_string(),
+            ),
+        ];
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is missing: run scripts/setup");
+        {
+            use std::io::Write;
+            let mut stdin = keyring.stdin.take().unwrap();
+            stdin.write_all(b"test-keyring-password").unwrap();
+        }
+        let service = Self { bus, keyring, env };
+        // Ready once the Secret Service name is on the bus.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let names = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/",
+                    "org.freedesktop.DBus.ListNames",
+                ])
+                .envs(service.env.iter().cloned())
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&names.stdout).contains("org.freedesktop.secrets") {
+                return service;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Secret Service never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        for child in [&mut self.keyring, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn a_routing_key_can_live_in_the_os_keyring() {
+    let sandbox = Sandbox::demo();
+    let config = sandbox.read_config()
+        + "\n[[sources]]\nname = \"stock-events\"\nkind = \"pagerduty\"\napplication = \"warehouse-sync\"\nrouting_key_keyring = \"stock-events\"\n";
+    sandbox.write_config(&config);
+    let service = SecretService::start(sandbox.dir.path());
+    let key = "R0UTINGKEYFORSTOCKSERVICE0000001";
+
+    // No entry yet: serve refuses to start and says how to store one.
+    let output = sandbox
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .envs(service.env.iter().cloned())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("stopline secret set stock-events"),
+        "{stderr}"
+    );
+
+    let mut set = sandbox
+        .command(&["secret", "set", "stock-events"])
+        .envs(service.env.iter().cloned())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        set.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{key}\n").as_bytes())
+            .unwrap();
+    }
+    let stored = set.wait_with_output().unwrap();
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    // The secret is nowhere in the config or the data directory.
+    assert!(!sandbox.read_config().contains(key));
+
+    let served = Served::start_with_env(&sandbox, &[], &service.env);
+    let headers = [("Content-Type", "application/json")];
+    let (status, body) = served.request(
+        "POST",
+        "/v2/enqueue",
+        &headers,
+        &fixture("pagerduty-events-v2-trigger.json"),
+    );
+    assert_eq!(status, 202, "{body}");
+    let wrong = br#"{"routing_key":"WRONG","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"error"}}"#;
+    let (status, _) = served.request("POST", "/v2/enqueue", &headers, wrong);
+    assert_eq!(status, 400);
+    drop(served);
+    for file in walk(sandbox.dir.path().join("data").as_path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the routing key landed in {}",
+            file.display()
+        );
+    }
+
+    let removed = sandbox
+        .command(&["secret", "delete", "stock-events"])
+        .envs(service.env.iter().cloned())
+        .output()
+        .unwrap();
+    assert!(removed.status.success());
+    let again = sandbox
+        .command(&["secret", "delete", "stock-events"])
+        .envs(service.env.iter().cloned())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "nothing left to remove");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

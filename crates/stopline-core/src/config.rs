@@ -19,7 +19,7 @@ use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
 use crate::money::{Currency, ExposurePerHour};
 use crate::settings::{
-    AlertSettings, DEFAULT_POLL_INTERVAL, PipelineSettings, SourceConfig, SourceKind,
+    AlertSettings, DEFAULT_POLL_INTERVAL, PipelineSettings, SecretRef, SourceConfig, SourceKind,
     WebhookSettings, parse_duration, parse_http_url,
 };
 use crate::target::AvailabilityTarget;
@@ -233,11 +233,15 @@ struct RawSource {
     #[serde(default)]
     poll_interval: Option<Spanned<String>>,
     #[serde(default)]
-    bearer_token_env: Option<String>,
+    bearer_token_env: Option<Spanned<String>>,
+    #[serde(default)]
+    bearer_token_keyring: Option<Spanned<String>>,
     #[serde(default)]
     application: Option<Spanned<String>>,
     #[serde(default)]
     routing_key_env: Option<Spanned<String>>,
+    #[serde(default)]
+    routing_key_keyring: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -492,6 +496,34 @@ impl Checker<'_> {
         settings
     }
 
+    /// A secret given by exactly one of `{name}_env` and `{name}_keyring` (or neither, when
+    /// optional). `Err(())` when the problem was reported.
+    fn secret(
+        &mut self,
+        key: &str,
+        name: &str,
+        env: &Option<Spanned<String>>,
+        keyring: &Option<Spanned<String>>,
+    ) -> Result<Option<SecretRef>, ()> {
+        match (env, keyring) {
+            (Some(env), Some(_)) => {
+                self.problem(
+                    env.span(),
+                    format!("{key}.{name}_env"),
+                    format!("give {name}_env or {name}_keyring, not both"),
+                );
+                Err(())
+            }
+            (Some(value), None) | (None, Some(value)) if value.get_ref().trim().is_empty() => {
+                self.problem(value.span(), format!("{key}.{name}"), "must not be empty");
+                Err(())
+            }
+            (Some(env), None) => Ok(Some(SecretRef::Env(env.get_ref().trim().to_owned()))),
+            (None, Some(entry)) => Ok(Some(SecretRef::Keyring(entry.get_ref().trim().to_owned()))),
+            (None, None) => Ok(None),
+        }
+    }
+
     fn sources(&mut self, raw: Vec<RawSource>, applications: &[Application]) -> Vec<SourceConfig> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut sources = Vec::new();
@@ -531,11 +563,20 @@ impl Checker<'_> {
                         Some(value) => self.duration(value, &format!("{key}.poll_interval")),
                         None => Some(DEFAULT_POLL_INTERVAL),
                     };
-                    poll_interval.map(|poll_interval| SourceKind::Alertmanager {
-                        urls,
-                        poll_interval,
-                        bearer_token_env: source.bearer_token_env,
-                    })
+                    let bearer_token = self.secret(
+                        &key,
+                        "bearer_token",
+                        &source.bearer_token_env,
+                        &source.bearer_token_keyring,
+                    );
+                    match (poll_interval, bearer_token) {
+                        (Some(poll_interval), Ok(bearer_token)) => Some(SourceKind::Alertmanager {
+                            urls,
+                            poll_interval,
+                            bearer_token,
+                        }),
+                        _ => None,
+                    }
                 }
                 "pagerduty" => {
                     let application = match &source.application {
@@ -561,32 +602,28 @@ impl Checker<'_> {
                             None
                         }
                     };
-                    let routing_key_env = match &source.routing_key_env {
-                        Some(env) if !env.get_ref().trim().is_empty() => {
-                            Some(env.get_ref().clone())
-                        }
-                        Some(env) => {
-                            self.problem(
-                                env.span(),
-                                format!("{key}.routing_key_env"),
-                                "must not be empty",
-                            );
-                            None
-                        }
-                        None => {
+                    let routing_key = match self.secret(
+                        &key,
+                        "routing_key",
+                        &source.routing_key_env,
+                        &source.routing_key_keyring,
+                    ) {
+                        Ok(Some(secret)) => Some(secret),
+                        Ok(None) => {
                             self.problem(
                                 source.kind.span(),
                                 format!("{key}.routing_key_env"),
-                                "a pagerduty source needs routing_key_env: the environment variable that holds its routing key (never the key itself)",
+                                "a pagerduty source needs routing_key_env (an environment variable) or routing_key_keyring (an OS keyring entry) that holds its routing key: never the key itself",
                             );
                             None
                         }
+                        Err(()) => None,
                     };
                     application
-                        .zip(routing_key_env)
-                        .map(|(application, routing_key_env)| SourceKind::PagerDuty {
+                        .zip(routing_key)
+                        .map(|(application, routing_key)| SourceKind::PagerDuty {
                             application,
-                            routing_key_env,
+                            routing_key,
                         })
                 }
                 other => {
@@ -1102,7 +1139,7 @@ routing_key_env = \"STOCK_KEY\"
                     "http://127.0.0.1:9094".into()
                 ],
                 poll_interval: std::time::Duration::from_secs(5),
-                bearer_token_env: None,
+                bearer_token: None,
             }
         );
         assert!(matches!(

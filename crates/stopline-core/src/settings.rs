@@ -76,6 +76,25 @@ impl Default for PipelineSettings {
     }
 }
 
+/// Where a secret is read from: never the config file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    /// An environment variable of the engine's process.
+    Env(String),
+    /// An entry of the OS keyring (Secret Service on Linux) under the service `stopline`,
+    /// stored with `stopline secret set NAME`.
+    Keyring(String),
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::Env(name) => write!(f, "environment variable {name}"),
+            SecretRef::Keyring(name) => write!(f, "keyring entry {name:?}"),
+        }
+    }
+}
+
 /// An alert source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceConfig {
@@ -91,14 +110,14 @@ pub enum SourceKind {
     Alertmanager {
         urls: Vec<String>,
         poll_interval: Duration,
-        /// Environment variable holding a bearer token for the API, if it needs one.
-        bearer_token_env: Option<String>,
+        /// A bearer token for the API, if it needs one.
+        bearer_token: Option<SecretRef>,
     },
     /// Events posted to `/v2/enqueue` with this source's routing key go to `application`.
     PagerDuty {
         application: ApplicationId,
-        /// Environment variable holding the routing key: a secret, never written in config.
-        routing_key_env: String,
+        /// The routing key: a secret, never written in config.
+        routing_key: SecretRef,
     },
 }
 

@@ -1,10 +1,11 @@
 //! Stopline's engine: what hosts (the `stopline` CLI, the desktop app) call to act on the world.
 //!
-//! It owns the files on disk (the data directory with its store, the config file) and the
-//! operations that combine configuration with the store, such as opening an incident through the
-//! application mapping. Later it runs the alert sources, the webhook server, the pager and the
-//! outbox. It holds no presentation: hosts turn its results into tables, JSON or UI events, and
-//! it never depends on Tauri.
+//! It owns the files on disk (the data directory with its store, webhook token and engine lock;
+//! the config file), the operations that combine configuration with the store (the service desk
+//! opening an incident through the application mapping), and alert intake: payload parsing, the
+//! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
+//! tokio. The pager and the outbox come later. It holds no presentation: hosts turn its results
+//! into tables, JSON or UI events, and it never depends on Tauri.
 
 pub mod alertmanager;
 pub mod blind;
@@ -57,8 +58,14 @@ pub enum EngineError {
         address: std::net::SocketAddr,
         source: std::io::Error,
     },
-    #[error("environment variable {name} is not set: {what} is read from it")]
-    MissingSecret { name: String, what: String },
+    #[error("{secret} is not set: {what} is read from it; {hint}")]
+    MissingSecret {
+        secret: String,
+        what: String,
+        hint: String,
+    },
+    #[error("cannot read {secret}: {reason}")]
+    SecretUnavailable { secret: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -77,6 +84,7 @@ impl EngineError {
                 | EngineError::Unrouted(_)
                 | EngineError::EmptyTitle
                 | EngineError::EmptyNote
+                | EngineError::MissingSecret { .. }
         )
     }
 }

@@ -1,11 +1,92 @@
 //! The webhook token and other secrets: generated with the OS's random source, stored readable by
 //! the owner only, compared in constant time, and never logged.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use stopline_core::settings::SecretRef;
+
 use crate::{EngineError, Result};
+
+/// The service name Stopline's entries have in the OS keyring.
+pub const KEYRING_SERVICE: &str = "stopline";
+
+/// A place secrets are kept: the OS keyring, or (for failure injection in tests) something else.
+pub trait SecretStore: Send + Sync + std::fmt::Debug {
+    /// The secret stored under `entry`; `None` when there is none.
+    fn get(&self, entry: &str) -> std::result::Result<Option<String>, String>;
+    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), String>;
+    /// Whether there was something to delete.
+    fn delete(&self, entry: &str) -> std::result::Result<bool, String>;
+}
+
+/// The OS keyring: the Secret Service on Linux (GNOME Keyring, KWallet), Keychain on macOS,
+/// Credential Manager on Windows.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsKeyring;
+
+impl OsKeyring {
+    fn entry(name: &str) -> std::result::Result<keyring::Entry, String> {
+        keyring::Entry::new(KEYRING_SERVICE, name)
+            .map_err(|e| format!("the OS keyring is not available: {e}"))
+    }
+}
+
+impl SecretStore for OsKeyring {
+    fn get(&self, entry: &str) -> std::result::Result<Option<String>, String> {
+        match Self::entry(entry)?.get_password() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(format!("cannot read keyring entry {entry:?}: {e}")),
+        }
+    }
+
+    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), String> {
+        Self::entry(entry)?
+            .set_password(secret)
+            .map_err(|e| format!("cannot store keyring entry {entry:?}: {e}"))
+    }
+
+    fn delete(&self, entry: &str) -> std::result::Result<bool, String> {
+        match Self::entry(entry)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(format!("cannot delete keyring entry {entry:?}: {e}")),
+        }
+    }
+}
+
+/// Reads a secret a config refers to. `what` says what it is for, in messages.
+pub fn resolve(
+    secret: &SecretRef,
+    what: &str,
+    env: &HashMap<String, String>,
+    keyring: &dyn SecretStore,
+) -> Result<String> {
+    let found = match secret {
+        SecretRef::Env(name) => env.get(name).map(|v| v.trim().to_owned()),
+        SecretRef::Keyring(entry) => keyring
+            .get(entry)
+            .map_err(|reason| EngineError::SecretUnavailable {
+                secret: secret.to_string(),
+                reason,
+            })?
+            .map(|v| v.trim().to_owned()),
+    };
+    match found {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(EngineError::MissingSecret {
+            secret: secret.to_string(),
+            what: what.to_owned(),
+            hint: match secret {
+                SecretRef::Env(_) => "set it in the engine's environment".to_owned(),
+                SecretRef::Keyring(entry) => format!("store it with `stopline secret set {entry}`"),
+            },
+        }),
+    }
+}
 
 /// A new token: 32 random bytes as 64 hex digits.
 pub fn generate_token() -> Result<String> {

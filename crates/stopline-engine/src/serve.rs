@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_forever};
 use crate::files::{DataDir, EngineLock};
 use crate::intake::AlertIntake;
+use crate::secrets::{OsKeyring, SecretStore, resolve};
 use crate::webhook::{WebhookServer, WebhookState, routing_keys};
 use crate::{EngineError, Result, blind};
 
@@ -37,32 +38,38 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// Added to `[webhook] allowed_hosts`.
     pub allowed_hosts: Vec<String>,
-    /// Where secrets named in config are looked up (the process environment).
+    /// Where secrets named in config are looked up: the process environment…
     pub env: HashMap<String, String>,
+    /// …and the OS keyring (`None`: the real one).
+    pub keyring: Option<Arc<dyn SecretStore>>,
 }
 
 impl ServeOptions {
+    pub fn secret_store(&self) -> Arc<dyn SecretStore> {
+        self.keyring.clone().unwrap_or_else(|| Arc::new(OsKeyring))
+    }
+
     /// The Alertmanager sources to poll: configured ones, then the command line's.
     pub fn alertmanager_sources(&self) -> Result<Vec<AlertmanagerSource>> {
+        let keyring = self.secret_store();
         let mut sources = Vec::new();
         if let Some(config) = &self.config {
             for source in &config.sources {
                 if let SourceKind::Alertmanager {
                     urls,
                     poll_interval,
-                    bearer_token_env,
+                    bearer_token,
                 } = &source.kind
                 {
-                    let bearer_token = bearer_token_env
+                    let bearer_token = bearer_token
                         .as_ref()
-                        .map(|name| {
-                            self.env
-                                .get(name)
-                                .cloned()
-                                .ok_or_else(|| EngineError::MissingSecret {
-                                    name: name.clone(),
-                                    what: format!("the API token of source {:?}", source.name),
-                                })
+                        .map(|secret| {
+                            resolve(
+                                secret,
+                                &format!("the API token of source {:?}", source.name),
+                                &self.env,
+                                keyring.as_ref(),
+                            )
                         })
                         .transpose()?;
                     sources.push(AlertmanagerSource {
@@ -128,7 +135,11 @@ impl Engine {
         };
         let store = Arc::new(Mutex::new(data_dir.open_store()?));
         let sources = options.alertmanager_sources()?;
-        let keys = routing_keys(options.config.as_ref(), &options.env)?;
+        let keys = routing_keys(
+            options.config.as_ref(),
+            &options.env,
+            options.secret_store().as_ref(),
+        )?;
         let settings = options.webhook_settings();
         let pipeline = options
             .config

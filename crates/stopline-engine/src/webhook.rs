@@ -513,10 +513,11 @@ async fn not_found(request: Request) -> Response {
     .into_response()
 }
 
-/// Routing keys from the configured PagerDuty sources, read from their environment variables.
+/// Routing keys from the configured PagerDuty sources, read from where the config says.
 pub fn routing_keys(
     config: Option<&stopline_core::config::Config>,
     env: &HashMap<String, String>,
+    keyring: &dyn crate::secrets::SecretStore,
 ) -> Result<Vec<RoutingKey>> {
     let Some(config) = config else {
         return Ok(Vec::new());
@@ -527,20 +528,19 @@ pub fn routing_keys(
         .filter_map(|source| match &source.kind {
             stopline_core::settings::SourceKind::PagerDuty {
                 application,
-                routing_key_env,
-            } => Some((source, application, routing_key_env)),
+                routing_key,
+            } => Some((source, application, routing_key)),
             _ => None,
         })
-        .map(|(source, application, variable)| {
-            let key = env
-                .get(variable)
-                .filter(|k| !k.trim().is_empty())
-                .ok_or_else(|| EngineError::MissingSecret {
-                    name: variable.clone(),
-                    what: format!("the routing key of source {:?}", source.name),
-                })?;
+        .map(|(source, application, secret)| {
+            let key = crate::secrets::resolve(
+                secret,
+                &format!("the routing key of source {:?}", source.name),
+                env,
+                keyring,
+            )?;
             Ok(RoutingKey {
-                key: key.trim().to_owned(),
+                key,
                 source: source.name.clone(),
                 application: application.clone(),
             })
