@@ -441,3 +441,38 @@ async fn a_missing_routing_key_secret_stops_the_start() {
         "{err}"
     );
 }
+
+/// A store that cannot commit answers 503 (Alertmanager retries those), stores nothing, and the
+/// retry succeeds once the store works again.
+#[tokio::test]
+async fn a_store_failure_answers_503_and_the_retry_succeeds() {
+    let engine = Running::start().await;
+    let outside = rusqlite::Connection::open(engine.dir.path().join("stopline.db")).unwrap();
+    // Failure injection: the table the delivery must write to is gone.
+    outside
+        .execute_batch("ALTER TABLE alerts RENAME TO alerts_away")
+        .unwrap();
+    let (status, body) = engine
+        .send(engine.post("/v1/alertmanager", fixture("alertmanager-webhook-v4.json")))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("retry"), "{body}");
+    outside
+        .execute_batch("ALTER TABLE alerts_away RENAME TO alerts")
+        .unwrap();
+    assert!(
+        engine
+            .store()
+            .incidents(IncidentFilter::All)
+            .unwrap()
+            .is_empty(),
+        "nothing half-stored"
+    );
+
+    let (status, body) = engine
+        .send(engine.post("/v1/alertmanager", fixture("alertmanager-webhook-v4.json")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["new"], 2);
+    engine.stop().await;
+}
