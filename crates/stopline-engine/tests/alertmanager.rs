@@ -12,7 +12,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use stopline_core::alert::AlertState;
 use stopline_core::clock::{Clock, SystemClock};
-use stopline_core::config::Config;
 use stopline_core::incident::IncidentState;
 use stopline_engine::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_once};
 use stopline_engine::blind::check_pipeline;
@@ -21,38 +20,18 @@ use stopline_engine::intake::AlertIntake;
 use stopline_engine::serve::{Engine, ServeOptions};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
+mod support;
+
 const BINARY: &str = "/usr/bin/prometheus-alertmanager";
 const TOKEN: &str = "alertmanager-test-token";
 
-const CONFIG: &str = r#"
-[workspace]
-name = "Test"
-time_zone = "UTC"
-currency = "GBP"
-
-[[people]]
-id = "alice"
-name = "Alice"
-
-[[teams]]
-id = "checkout"
-name = "Checkout"
-kind = "delivery"
-members = ["alice"]
-
+/// Besides the base workspace: the platform team owns the alerting pipeline itself.
+const EXTRA: &str = r#"
 [[teams]]
 id = "platform"
 name = "Platform"
 kind = "delivery"
 members = ["alice"]
-
-[[applications]]
-id = "payments-api"
-name = "Payments API"
-team = "checkout"
-availability_target = 99.9
-exposure_per_hour = 600000
-match = { service = "payments-api" }
 
 [[applications]]
 id = "alerting"
@@ -191,9 +170,7 @@ fn setup() -> (
     let store = Arc::new(Mutex::new(
         Store::open(&dir.path().join("stopline.db")).unwrap(),
     ));
-    let intake = Arc::new(AlertIntake::new(Some(
-        Config::parse("t.toml", CONFIG).unwrap(),
-    )));
+    let intake = Arc::new(AlertIntake::new(Some(support::config(EXTRA))));
     (dir, store, intake, AlertmanagerClient::new().unwrap())
 }
 
@@ -305,7 +282,7 @@ async fn alertmanagers_own_webhook_reaches_stopline_serve() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let options = ServeOptions {
-        config: Some(Config::parse("t.toml", CONFIG).unwrap()),
+        config: Some(support::config(EXTRA)),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         token: Some(TOKEN.into()),
         env: HashMap::new(),

@@ -8,44 +8,25 @@ use jiff::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use stopline_core::clock::{Clock, ManualClock};
-use stopline_core::config::Config;
 use stopline_core::incident::IncidentState;
 use stopline_engine::files::DataDir;
 use stopline_engine::serve::{Engine, ServeOptions};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
+mod support;
+use support::fixture;
+
 const TOKEN: &str = "test-token-0123456789";
 const ROUTING_KEY: &str = "R0UTINGKEYFORSTOCKSERVICE0000001";
 
-const CONFIG: &str = r#"
-[workspace]
-name = "Test"
-time_zone = "Europe/London"
-currency = "GBP"
-
-[[people]]
-id = "alice"
-name = "Alice"
-
-[[teams]]
-id = "checkout"
-name = "Checkout"
-kind = "delivery"
-members = ["alice"]
-
+/// Besides the base workspace: a second team with a Grafana-fed application, and a PagerDuty
+/// source whose routing key comes from the environment.
+const EXTRA: &str = r#"
 [[teams]]
 id = "discovery"
 name = "Discovery"
 kind = "delivery"
 members = ["alice"]
-
-[[applications]]
-id = "payments-api"
-name = "Payments API"
-team = "checkout"
-availability_target = 99.9
-exposure_per_hour = 600000
-match = { service = "payments-api" }
 
 [[applications]]
 id = "search-api"
@@ -72,14 +53,6 @@ application = "stock-sync"
 routing_key_env = "STOCK_ROUTING_KEY"
 "#;
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 struct Running {
     base: String,
     dir: tempfile::TempDir,
@@ -93,7 +66,7 @@ impl Running {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let options = ServeOptions {
-            config: Some(Config::parse("test.toml", CONFIG).unwrap()),
+            config: Some(support::config(EXTRA)),
             listen: Some("127.0.0.1:0".parse().unwrap()),
             token: Some(TOKEN.into()),
             env: HashMap::from([("STOCK_ROUTING_KEY".to_owned(), ROUTING_KEY.to_owned())]),
@@ -428,7 +401,7 @@ async fn a_second_engine_on_the_same_data_dir_refuses_to_start() {
 async fn a_missing_routing_key_secret_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let options = ServeOptions {
-        config: Some(Config::parse("test.toml", CONFIG).unwrap()),
+        config: Some(support::config(EXTRA)),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ..ServeOptions::default()
     };
