@@ -4,8 +4,10 @@
 //! - one Alertmanager payload of 10,000 alerts across 200 applications: alerts/s and request time;
 //! - the same payload replayed (deduplication: only `last_seen` moves);
 //! - 1,000 payloads of 10 alerts, 8 in flight: request latency p50/p99 and alerts/s;
-//! - a raw rusqlite batch insert of the same 10,000 rows in one transaction, with the same
-//!   durability settings (WAL, synchronous=FULL) and unique index;
+//! - a raw rusqlite batch insert of the same 10,000 rows (every column, into the store's own
+//!   table) in one transaction, with the same durability: the store's physical limit;
+//! - the store's share alone: the same alerts applied to a fresh store, parsed and routed
+//!   beforehand;
 //! - peak RSS of this process (engine and load generator together).
 //!
 //! Medians of several runs; figures go to docs/performance.md. Never run by `make test`.
@@ -134,44 +136,100 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-/// The store's physical limit: the same rows, inserted raw, with the same durability.
-fn raw_insert_seconds() -> f64 {
+/// The store's physical limit: the same rows (every column the engine writes, into the store's
+/// own `alerts` table with its indexes and foreign key), inserted raw with one prepared statement
+/// in one transaction, with the same durability.
+fn raw_insert_seconds(body: &[u8]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let conn = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    let path = dir.path().join("raw.db");
+    // The real schema, made by the store's own migrations; then plain rusqlite.
+    drop(stopline_store::Store::open(&path).unwrap());
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
-    conn.execute_batch(
-        "CREATE TABLE alerts (id INTEGER PRIMARY KEY, source TEXT NOT NULL, fingerprint TEXT NOT NULL,
-           labels TEXT NOT NULL, annotations TEXT NOT NULL, state TEXT NOT NULL, starts_at INTEGER NOT NULL,
-           generator_url TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-           UNIQUE (source, fingerprint)) STRICT;",
-    )
-    .unwrap();
-    let rows: Vec<(String, String)> = (0..BIG)
-        .map(|i| {
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    // The incidents the alerts belong to, one per application, as the engine would have opened.
+    let tx = conn.transaction().unwrap();
+    for app in 0..APPLICATIONS {
+        tx.execute(
+            "INSERT INTO incidents (id, application_id, team_id, title, severity, state, opened_at)
+             VALUES (?1, ?2, 'team', 'storm', 'major', 'triggered', 0)",
+            (app as i64 + 1, format!("app-{app}")),
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    // The rows exactly as the engine stores them, built before the clock starts.
+    let intake = stopline_engine::intake::AlertIntake::new(Some(config()));
+    let now = jiff::Timestamp::now();
+    let alerts = stopline_engine::payload::alertmanager_webhook(body).unwrap();
+    let delivery = intake.alerts("alertmanager", alerts, now);
+    let rows: Vec<(String, String, String, String, i64, String, String, i64)> = delivery
+        .observations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let route = o.route.as_ref().unwrap();
             (
-                format!("{i:016x}"),
-                format!(
-                    "{{\"alertname\":\"Storm{}\",\"instance\":\"host-{i}:9100\",\"service\":\"app-{}\",\"severity\":\"critical\"}}",
-                    i % 7,
-                    i % APPLICATIONS
-                ),
+                o.alert.fingerprint.to_string(),
+                serde_json::to_string(&o.alert.labels).unwrap(),
+                serde_json::to_string(&o.alert.annotations).unwrap(),
+                o.alert.generator_url.clone().unwrap_or_default(),
+                o.alert.starts_at.as_millisecond(),
+                route.application.to_string(),
+                route.team.to_string(),
+                (i % APPLICATIONS) as i64 + 1,
             )
         })
         .collect();
     let started = Instant::now();
-    let mut conn = conn;
     let tx = conn.transaction().unwrap();
     {
         let mut insert = tx
-            .prepare("INSERT INTO alerts (source, fingerprint, labels, annotations, state, starts_at, generator_url, first_seen, last_seen) VALUES ('alertmanager', ?1, ?2, '{\"summary\":\"latency above SLO\"}', 'firing', 1, 'http://prometheus.local/graph', 2, 2)")
+            .prepare(
+                "INSERT INTO alerts (source, fingerprint, labels, annotations, links, muted, state,
+                     starts_at, ends_at, generator_url, application_id, team_id, incident_id,
+                     first_seen, last_seen)
+                 VALUES ('alertmanager', ?1, ?2, ?3, '{}', 0, 'firing', ?4, NULL, ?5, ?6, ?7, ?8, ?9, ?9)",
+            )
             .unwrap();
-        for (fingerprint, labels) in &rows {
-            insert.execute((fingerprint, labels)).unwrap();
+        let seen = now.as_millisecond();
+        for (fingerprint, labels, annotations, url, starts, app, team, incident) in &rows {
+            insert
+                .execute(rusqlite::params![
+                    fingerprint,
+                    labels,
+                    annotations,
+                    starts,
+                    url,
+                    app,
+                    team,
+                    incident,
+                    seen
+                ])
+                .unwrap();
         }
     }
     tx.commit().unwrap();
     started.elapsed().as_secs_f64()
+}
+
+/// The store's share alone: the same 10,000 alerts, parsed and routed beforehand, applied to a
+/// fresh store in one delivery.
+fn store_only_seconds(body: &[u8]) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = stopline_store::Store::open(&dir.path().join("stopline.db")).unwrap();
+    let intake = stopline_engine::intake::AlertIntake::new(Some(config()));
+    let now = jiff::Timestamp::now();
+    let alerts = stopline_engine::payload::alertmanager_webhook(body).unwrap();
+    let delivery = intake.alerts("alertmanager", alerts, now);
+    let started = Instant::now();
+    store
+        .ingest_with_receipt(&delivery.observations, intake.policy(), now)
+        .unwrap();
+    let took = started.elapsed().as_secs_f64();
+    drop(delivery);
+    took
 }
 
 fn peak_rss_mib() -> f64 {
@@ -195,7 +253,8 @@ fn main() {
         .map(|i| payload(BIG + i * SMALL, SMALL))
         .collect();
 
-    let (mut first, mut replay, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut first, mut replay, mut raw, mut store_only) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut small_rate, mut p50, mut p99) = (Vec::new(), Vec::new(), Vec::new());
     runtime.block_on(async {
         let client = reqwest::Client::new();
@@ -228,7 +287,8 @@ fn main() {
             small_rate.push((SMALL_PAYLOADS * SMALL) as f64 / elapsed);
             p50.push(percentile(&latencies, 0.50).as_secs_f64() * 1000.0);
             p99.push(percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
-            raw.push(raw_insert_seconds());
+            raw.push(raw_insert_seconds(&big));
+            store_only.push(store_only_seconds(&big));
             engine.stop.send(()).unwrap();
             engine.task.await.unwrap();
             eprintln!(
@@ -238,7 +298,12 @@ fn main() {
         }
     });
 
-    let (first, replay, raw) = (median(first), median(replay), median(raw));
+    let (first, replay, raw, store_only) = (
+        median(first),
+        median(replay),
+        median(raw),
+        median(store_only),
+    );
     println!("| measure | median of {RUNS} runs |");
     println!("|---|---|");
     println!(
@@ -266,6 +331,11 @@ fn main() {
         raw * 1000.0
     );
     println!("| first ingest ÷ raw insert | {:.2}× |", first / raw);
+    println!(
+        "| store share alone (same alerts, parsed and routed beforehand) | {:.0} ms |",
+        store_only * 1000.0
+    );
+    println!("| store share ÷ raw insert | {:.2}× |", store_only / raw);
     println!(
         "| 1,000 payloads of 10 alerts, 8 in flight: alerts/s | {:.0} |",
         median(small_rate)

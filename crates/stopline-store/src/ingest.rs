@@ -203,8 +203,32 @@ impl Content {
 /// Per-incident changes in this delivery, for the summary timeline entries.
 #[derive(Default)]
 struct Touched {
-    joined: Vec<String>,
-    resolved: Vec<String>,
+    joined: Names,
+    resolved: Names,
+}
+
+/// How many alerts, and the first few distinct names: a storm's timeline entry lists a handful.
+#[derive(Default)]
+struct Names {
+    count: usize,
+    first: Vec<String>,
+}
+
+/// Names a timeline entry lists before "and N more".
+const LISTED: usize = 5;
+
+impl Names {
+    fn add(&mut self, name: &str) {
+        self.count += 1;
+        // One more than listed, to know whether there are more.
+        if self.first.len() <= LISTED && !self.first.iter().any(|n| n == name) {
+            self.first.push(name.to_owned());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
 }
 
 struct Ingest<'a, 'tx> {
@@ -219,7 +243,7 @@ struct Ingest<'a, 'tx> {
     repeated: Vec<i64>,
     /// What the store holds about this delivery's alerts, looked up in one query per source
     /// and kept current as the delivery is applied (a payload may name an alert twice).
-    known: HashMap<(String, String), Known>,
+    known: HashMap<String, HashMap<String, Known>>,
 }
 
 impl<'a, 'tx> Ingest<'a, 'tx> {
@@ -260,15 +284,18 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
 
     fn observe(&mut self, observation: &AlertObservation) -> Result<()> {
         let alert = &observation.alert;
-        let identity = (alert.source.clone(), alert.fingerprint.to_string());
-        let known = self.known.remove(&identity);
+        let known = self
+            .known
+            .get_mut(alert.source.as_str())
+            .and_then(|by_fingerprint| by_fingerprint.remove(alert.fingerprint.as_str()));
         let content = Content::of(observation);
-        let result = self.apply(observation, known, content);
-        if let Ok(Some(now_known)) = result {
-            self.known.insert(identity, now_known);
-            return Ok(());
+        if let Some(now_known) = self.apply(observation, known, content)? {
+            self.known
+                .entry(alert.source.clone())
+                .or_default()
+                .insert(alert.fingerprint.to_string(), now_known);
         }
-        result.map(|_| ())
+        Ok(())
     }
 
     /// Applies one alert; returns what the store now holds about it.
@@ -337,7 +364,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                         .entry(incident)
                         .or_default()
                         .resolved
-                        .push(alert_name(alert));
+                        .add(alert_name(alert));
                 }
                 self.summary.resolved += 1;
                 Ok(Some(after(
@@ -407,7 +434,10 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     incident: incident.map(incident_id).transpose()?,
                     content,
                 };
-                self.known.insert((source.to_owned(), fingerprint), known);
+                self.known
+                    .entry(source.to_owned())
+                    .or_default()
+                    .insert(fingerprint, known);
             }
         }
         Ok(())
@@ -424,7 +454,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         }
         let name = alert_name(&observation.alert);
         if let Some(&incident) = self.open_by_group.get(key) {
-            self.touched.entry(incident).or_default().joined.push(name);
+            self.touched.entry(incident).or_default().joined.add(name);
             self.summary.joined += 1;
             return Ok(Some(incident));
         }
@@ -439,7 +469,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         let incident = match open {
             Some(id) => {
                 let incident = incident_id(id)?;
-                self.touched.entry(incident).or_default().joined.push(name);
+                self.touched.entry(incident).or_default().joined.add(name);
                 self.summary.joined += 1;
                 incident
             }
@@ -561,7 +591,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     .entry(incident)
                     .or_default()
                     .resolved
-                    .push(name);
+                    .add(&name);
             }
             self.summary.resolved += 1;
         }
@@ -574,8 +604,10 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         let rows = batch
             .iter()
             .filter_map(|o| {
-                let identity = (o.alert.source.clone(), o.alert.fingerprint.to_string());
-                let known = self.known.get(&identity)?;
+                let known = self
+                    .known
+                    .get(o.alert.source.as_str())?
+                    .get(o.alert.fingerprint.as_str())?;
                 seen.insert(known.id).then_some((known.id, known.revision))
             })
             .collect();
@@ -605,7 +637,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             if !changes.joined.is_empty() {
                 let detail = format!(
                     "{} joined: {}",
-                    count(changes.joined.len(), "alert"),
+                    count(changes.joined.count, "alert"),
                     listing(&changes.joined)
                 );
                 self.timeline(incident, detail)?;
@@ -622,13 +654,13 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             let detail = if still_firing == 0 {
                 format!(
                     "{} resolved: {}; no alert is firing any more",
-                    count(changes.resolved.len(), "alert"),
+                    count(changes.resolved.count, "alert"),
                     listing(&changes.resolved)
                 )
             } else {
                 format!(
                     "{} resolved: {}; {} still firing",
-                    count(changes.resolved.len(), "alert"),
+                    count(changes.resolved.count, "alert"),
                     listing(&changes.resolved),
                     still_firing
                 )
@@ -668,12 +700,11 @@ fn incident_id(id: i64) -> Result<IncidentId> {
 }
 
 /// How an alert is named on a timeline: its `alertname`, else its fingerprint.
-fn alert_name(alert: &Alert) -> String {
+fn alert_name(alert: &Alert) -> &str {
     alert
         .labels
         .get("alertname")
-        .cloned()
-        .unwrap_or_else(|| alert.fingerprint.to_string())
+        .map_or(alert.fingerprint.as_str(), String::as_str)
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -684,23 +715,17 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// The first few names, then how many more: alert storms make long lists.
-fn listing(names: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut distinct: Vec<&str> = Vec::new();
-    for name in names {
-        if !distinct.contains(&name.as_str()) {
-            distinct.push(name);
-        }
-    }
-    let mut text = distinct
+/// The first few distinct names: alert storms make long lists.
+fn listing(names: &Names) -> String {
+    let shown: Vec<&str> = names
+        .first
         .iter()
-        .take(SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if distinct.len() > SHOWN {
-        text.push_str(&format!(" and {} more", distinct.len() - SHOWN));
+        .take(LISTED)
+        .map(String::as_str)
+        .collect();
+    let mut text = shown.join(", ");
+    if names.first.len() > LISTED {
+        text.push_str(" and others");
     }
     text
 }
