@@ -136,6 +136,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
+/// One alert row as the engine stores it.
+struct RawRow {
+    fingerprint: String,
+    labels: String,
+    annotations: String,
+    generator_url: String,
+    starts_at: i64,
+    application: String,
+    team: String,
+    incident: i64,
+}
+
 /// The store's physical limit: the same rows (every column the engine writes, into the store's
 /// own `alerts` table with its indexes and foreign key), inserted raw with one prepared statement
 /// in one transaction, with the same durability.
@@ -164,22 +176,22 @@ fn raw_insert_seconds(body: &[u8]) -> f64 {
     let now = jiff::Timestamp::now();
     let alerts = stopline_engine::payload::alertmanager_webhook(body).unwrap();
     let delivery = intake.alerts("alertmanager", alerts, now);
-    let rows: Vec<(String, String, String, String, i64, String, String, i64)> = delivery
+    let rows: Vec<RawRow> = delivery
         .observations
         .iter()
         .enumerate()
         .map(|(i, o)| {
             let route = o.route.as_ref().unwrap();
-            (
-                o.alert.fingerprint.to_string(),
-                serde_json::to_string(&o.alert.labels).unwrap(),
-                serde_json::to_string(&o.alert.annotations).unwrap(),
-                o.alert.generator_url.clone().unwrap_or_default(),
-                o.alert.starts_at.as_millisecond(),
-                route.application.to_string(),
-                route.team.to_string(),
-                (i % APPLICATIONS) as i64 + 1,
-            )
+            RawRow {
+                fingerprint: o.alert.fingerprint.to_string(),
+                labels: serde_json::to_string(&o.alert.labels).unwrap(),
+                annotations: serde_json::to_string(&o.alert.annotations).unwrap(),
+                generator_url: o.alert.generator_url.clone().unwrap_or_default(),
+                starts_at: o.alert.starts_at.as_millisecond(),
+                application: route.application.to_string(),
+                team: route.team.to_string(),
+                incident: (i % APPLICATIONS) as i64 + 1,
+            }
         })
         .collect();
     let started = Instant::now();
@@ -194,17 +206,17 @@ fn raw_insert_seconds(body: &[u8]) -> f64 {
             )
             .unwrap();
         let seen = now.as_millisecond();
-        for (fingerprint, labels, annotations, url, starts, app, team, incident) in &rows {
+        for row in &rows {
             insert
                 .execute(rusqlite::params![
-                    fingerprint,
-                    labels,
-                    annotations,
-                    starts,
-                    url,
-                    app,
-                    team,
-                    incident,
+                    row.fingerprint,
+                    row.labels,
+                    row.annotations,
+                    row.starts_at,
+                    row.generator_url,
+                    row.application,
+                    row.team,
+                    row.incident,
                     seen
                 ])
                 .unwrap();
