@@ -19,13 +19,27 @@ use crate::intake::AlertIntake;
 use crate::payload::{IncomingAlert, label_fingerprint};
 
 /// One Alertmanager source: a single instance or the members of an HA pair.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AlertmanagerSource {
     pub name: String,
     pub urls: Vec<String>,
     pub poll_interval: Duration,
     /// Sent as `Authorization: Bearer …`; read from the environment, never logged.
     pub bearer_token: Option<String>,
+}
+
+impl std::fmt::Debug for AlertmanagerSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerSource")
+            .field("name", &self.name)
+            .field("urls", &self.urls)
+            .field("poll_interval", &self.poll_interval)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// Why a poll failed.

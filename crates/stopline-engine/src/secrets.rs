@@ -161,6 +161,35 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_secrets() {
+        let source = crate::alertmanager::AlertmanagerSource {
+            name: "am".into(),
+            urls: vec!["http://127.0.0.1:9093".into()],
+            poll_interval: std::time::Duration::from_secs(15),
+            bearer_token: Some("am-secret-token".into()),
+        };
+        let key = crate::webhook::RoutingKey {
+            key: "routing-secret".into(),
+            source: "stock".into(),
+            application: stopline_core::ids::ApplicationId::new("stock-sync").unwrap(),
+        };
+        let options = crate::serve::ServeOptions {
+            token: Some("webhook-secret".into()),
+            env: HashMap::from([("KEY".to_owned(), "env-secret".to_owned())]),
+            ..Default::default()
+        };
+        let printed = format!("{source:?} {key:?} {options:?}");
+        for secret in [
+            "am-secret-token",
+            "routing-secret",
+            "webhook-secret",
+            "env-secret",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+    }
+
+    #[test]
     fn comparison_is_exact() {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));

@@ -26,7 +26,7 @@ use crate::{EngineError, Result, blind};
 pub const DEFAULT_ALERTMANAGER_SOURCE: &str = "alertmanager";
 
 /// Everything `stopline serve` was told.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ServeOptions {
     /// `None` runs without config: alerts route by labels.
     pub config: Option<Config>,
@@ -42,6 +42,17 @@ pub struct ServeOptions {
     pub env: HashMap<String, String>,
     /// …and the OS keyring (`None`: the real one).
     pub keyring: Option<Arc<dyn SecretStore>>,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token or the environment: they hold secrets.
+        f.debug_struct("ServeOptions")
+            .field("alertmanager_urls", &self.alertmanager_urls)
+            .field("listen", &self.listen)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServeOptions {

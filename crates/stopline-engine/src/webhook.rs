@@ -34,11 +34,21 @@ use crate::{EngineError, Result};
 const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /// A PagerDuty routing key and where its events go.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RoutingKey {
     pub key: String,
     pub source: String,
     pub application: ApplicationId,
+}
+
+impl std::fmt::Debug for RoutingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingKey")
+            .field("key", &"<redacted>")
+            .field("source", &self.source)
+            .field("application", &self.application)
+            .finish()
+    }
 }
 
 /// What the server needs to answer requests.
