@@ -33,6 +33,11 @@ impl AppState {
             .map(PathBuf::from)
             .or_else(files::default_data_dir)
             .ok_or("cannot find a data directory: set STOPLINE_DATA_DIR")?;
+        Self::prepare_at(config_path, data_dir)
+    }
+
+    /// As [`AppState::prepare`], with the locations given.
+    pub fn prepare_at(config_path: PathBuf, data_dir: PathBuf) -> Result<Self, String> {
         let demo_written = if config_path.exists() {
             false
         } else {
@@ -88,5 +93,28 @@ pub fn run() -> ExitCode {
             eprintln!("stopline-desktop: {error}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_start_without_config_writes_the_demo_workspace_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config/stopline.toml");
+        let first = AppState::prepare_at(config.clone(), dir.path().join("data")).unwrap();
+        assert!(first.demo_written);
+        let parsed = files::load_config(&config).unwrap();
+        assert_eq!(parsed.workspace.name, "Northwind Retail");
+
+        std::fs::write(&config, stopline_core::config::EXAMPLE_CONFIG).unwrap();
+        let second = AppState::prepare_at(config.clone(), dir.path().join("data")).unwrap();
+        assert!(!second.demo_written, "an existing config is never replaced");
+        assert_eq!(
+            std::fs::read_to_string(&config).unwrap(),
+            stopline_core::config::EXAMPLE_CONFIG
+        );
     }
 }
