@@ -548,6 +548,14 @@ struct Served {
     _log: std::sync::mpsc::Receiver<String>,
 }
 
+/// Stops the child whatever happens in the test: nothing outlives it.
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Served {
     fn start(sandbox: &Sandbox, extra: &[&str]) -> Self {
         Self::start_with_env(sandbox, extra, &[])
