@@ -89,6 +89,15 @@ impl Config {
         self.applications.iter().filter(move |a| &a.team == team)
     }
 
+    /// The severity an incident on `application` starts with: the loss over its first hour
+    /// against the workspace's threshold.
+    pub fn initial_severity(&self, application: &Application) -> crate::incident::Severity {
+        crate::incident::Severity::from_estimated_loss(
+            application.exposure_per_hour.0,
+            self.workspace.major_loss_per_hour,
+        )
+    }
+
     pub fn mapping(&self) -> ApplicationMapping<'_> {
         ApplicationMapping::with_index(&self.applications, &self.mapping_index)
     }

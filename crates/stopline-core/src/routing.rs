@@ -25,6 +25,17 @@ pub struct RoutedAlert {
     pub severity: Severity,
 }
 
+impl RoutedAlert {
+    /// To a configured application, owned by its team, with the workspace's starting severity.
+    pub fn to(config: &Config, application: &crate::application::Application) -> Self {
+        Self {
+            application: application.id.clone(),
+            team: application.team.clone(),
+            severity: config.initial_severity(application),
+        }
+    }
+}
+
 /// Routes alerts by the config's mapping, or by labels when there is no config.
 #[derive(Debug, Clone, Copy)]
 pub enum AlertRouter<'a> {
@@ -37,14 +48,7 @@ impl AlertRouter<'_> {
         match self {
             AlertRouter::Config(config) => {
                 let app = config.mapping().route_labels(labels).application()?;
-                Some(RoutedAlert {
-                    application: app.id.clone(),
-                    team: app.team.clone(),
-                    severity: Severity::from_estimated_loss(
-                        app.exposure_per_hour.0,
-                        config.workspace.major_loss_per_hour,
-                    ),
-                })
+                Some(RoutedAlert::to(config, app))
             }
             AlertRouter::Labels => {
                 let application = APPLICATION_LABELS

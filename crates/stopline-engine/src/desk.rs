@@ -7,7 +7,7 @@ use stopline_core::alert::Labels;
 use stopline_core::application::Application;
 use stopline_core::config::Config;
 use stopline_core::ids::PersonId;
-use stopline_core::incident::{Incident, IncidentId, Severity, Transition};
+use stopline_core::incident::{Incident, IncidentId, Transition};
 use stopline_core::mapping::Route;
 use stopline_core::timeline::TimelineEvent;
 use stopline_store::{NewIncident, Store};
@@ -69,11 +69,7 @@ pub fn open_incident(
         return Err(EngineError::EmptyTitle);
     }
     let application = resolve_target(config, target)?;
-    // Until incidents revise their estimate, the first hour's loss decides.
-    let severity = Severity::from_estimated_loss(
-        application.exposure_per_hour.0,
-        config.workspace.major_loss_per_hour,
-    );
+    let severity = config.initial_severity(application);
     Ok(store.open_incident(
         NewIncident {
             application: Some(application.id.clone()),

@@ -79,18 +79,9 @@ impl AlertIntake {
         now: Timestamp,
     ) -> AlertObservation {
         let route = match (&self.config, application) {
-            (Some(config), Some(application)) => {
-                config
-                    .application(application.as_str())
-                    .map(|app| RoutedAlert {
-                        application: app.id.clone(),
-                        team: app.team.clone(),
-                        severity: stopline_core::incident::Severity::from_estimated_loss(
-                            app.exposure_per_hour.0,
-                            config.workspace.major_loss_per_hour,
-                        ),
-                    })
-            }
+            (Some(config), Some(application)) => config
+                .application(application.as_str())
+                .map(|app| RoutedAlert::to(config, app)),
             _ => None,
         };
         self.observation(source, incoming, route, now)

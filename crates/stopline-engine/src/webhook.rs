@@ -282,16 +282,18 @@ async fn with_store<T: Send + 'static>(
     }
 }
 
-/// Commits a delivery; returns what it did and the receipt for recognising its repeats.
+/// Commits a delivery from a source of `kind`; returns what it did and the receipt for
+/// recognising its repeats.
 async fn commit(
     state: &Arc<WebhookState>,
     source: String,
+    kind: &'static str,
     intake: Intake,
 ) -> std::result::Result<(IngestSummary, Receipt), Refusal> {
     let policy = state.intake.policy();
     with_store(state, move |store, now| {
         if intake.heartbeat {
-            store.record_heartbeat(&source, "alertmanager", now)?;
+            store.record_heartbeat(&source, kind, now)?;
         }
         store.ingest_with_receipt(&intake.observations, policy, now)
     })
@@ -316,18 +318,28 @@ fn received(summary: &IngestSummary, alerts: usize) -> Response {
 
 async fn alertmanager(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
     let source = source_param(&request).unwrap_or_else(|| state.alertmanager_source.clone());
-    answer(webhook_route(state, request, source, payload::alertmanager_webhook).await)
+    answer(
+        webhook_route(
+            state,
+            request,
+            source,
+            "alertmanager",
+            payload::alertmanager_webhook,
+        )
+        .await,
+    )
 }
 
 async fn grafana(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
     let source = source_param(&request).unwrap_or_else(|| "grafana".to_owned());
-    answer(webhook_route(state, request, source, payload::grafana_webhook).await)
+    answer(webhook_route(state, request, source, "grafana", payload::grafana_webhook).await)
 }
 
 async fn webhook_route(
     state: Arc<WebhookState>,
     request: Request,
     source: String,
+    kind: &'static str,
     parse: fn(&[u8]) -> std::result::Result<Vec<payload::IncomingAlert>, PayloadError>,
 ) -> Answer {
     let body = accept(&state, request).await?;
@@ -342,7 +354,7 @@ async fn webhook_route(
         let repeated = with_store(&state, move |store, now| {
             let unchanged = store.replay(&receipt, now)?;
             if unchanged && heartbeat {
-                store.record_heartbeat(&name, "alertmanager", now)?;
+                store.record_heartbeat(&name, kind, now)?;
             }
             Ok(unchanged)
         })
@@ -360,7 +372,7 @@ async fn webhook_route(
     let count = alerts.len();
     let intake = state.intake.alerts(&source, alerts, state.clock.now());
     let heartbeat = intake.heartbeat;
-    let (summary, receipt) = commit(&state, source, intake).await?;
+    let (summary, receipt) = commit(&state, source, kind, intake).await?;
     lock(&state.replays).remember(key, Remembered { receipt, heartbeat });
     Ok(received(&summary, count))
 }
@@ -421,7 +433,7 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
                 observations: vec![observation],
                 heartbeat: false,
             };
-            commit(state, key.source.clone(), intake).await?;
+            commit(state, key.source.clone(), "pagerduty", intake).await?;
         }
         PagerDutyEvent::Resolve(fingerprint) => {
             resolve_pagerduty(state, &key, fingerprint).await?;
@@ -472,6 +484,7 @@ async fn resolve_pagerduty(
     commit(
         state,
         key.source.clone(),
+        "pagerduty",
         Intake {
             observations: vec![observation],
             heartbeat: false,

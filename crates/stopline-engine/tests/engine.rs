@@ -449,3 +449,27 @@ async fn a_store_failure_answers_503_and_the_retry_succeeds() {
     assert_eq!(body["new"], 2);
     engine.stop().await;
 }
+
+#[tokio::test]
+async fn a_heartbeat_by_webhook_is_recorded_under_its_sender_and_pages_nobody() {
+    let engine = Running::start().await;
+    let body = json!({
+        "version": "1",
+        "alerts": [{
+            "status": "firing",
+            "labels": {"alertname": "Watchdog"},
+            "startsAt": "2026-11-20T09:00:00Z",
+        }],
+    });
+    let (status, body) = engine
+        .send(engine.post("/v1/grafana", serde_json::to_vec(&body).unwrap()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let store = engine.store();
+    let grafana = store.source_status("grafana").unwrap().unwrap();
+    assert_eq!(grafana.kind, "grafana");
+    assert!(grafana.heartbeat_seen_at.is_some());
+    assert!(store.alerts(AlertFilter::All).unwrap().is_empty());
+    assert!(store.incidents(IncidentFilter::All).unwrap().is_empty());
+    engine.stop().await;
+}
