@@ -14,12 +14,16 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod rotas;
+
 use crate::application::{Application, LabelMatcher};
+use crate::callout::EscalationPolicy;
+use crate::rota::Rota;
 use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
 use crate::money::{Currency, ExposurePerHour};
 use crate::settings::{
-    AlertSettings, DEFAULT_POLL_INTERVAL, PipelineSettings, SecretRef, SourceConfig, SourceKind,
+    AlertSettings, DEFAULT_POLL_INTERVAL, NotificationSettings, PipelineSettings, SecretRef, SourceConfig, SourceKind,
     WebhookSettings, parse_duration, parse_http_url,
 };
 use crate::target::AvailabilityTarget;
@@ -45,6 +49,11 @@ pub struct Config {
     pub webhook: WebhookSettings,
     pub pipeline: PipelineSettings,
     pub sources: Vec<SourceConfig>,
+    /// On-call rotas, team and domain; see `rota` and `callout`.
+    pub rotas: Vec<Rota>,
+    /// The workspace's escalation policy, for teams without their own.
+    pub escalation: EscalationPolicy,
+    pub notifications: NotificationSettings,
     /// Built once from `applications`, so routing an alert storm stays fast.
     mapping_index: MappingIndex,
 }
@@ -197,6 +206,12 @@ struct RawConfig {
     pipeline: Option<RawPipeline>,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    rotas: Vec<rotas::RawRota>,
+    #[serde(default)]
+    escalation: Option<rotas::RawEscalation>,
+    #[serde(default)]
+    notifications: Option<rotas::RawNotifications>,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +278,8 @@ struct RawWorkspace {
     working_hours: Option<RawWorkingHours>,
     #[serde(default)]
     major_loss_per_hour: Option<u64>,
+    #[serde(default)]
+    holidays: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +307,8 @@ struct RawTeam {
     kind: TeamKind,
     #[serde(default)]
     members: Vec<Spanned<String>>,
+    #[serde(default)]
+    escalation: Option<rotas::RawEscalation>,
 }
 
 #[derive(Deserialize)]
@@ -392,7 +411,16 @@ impl Checker<'_> {
     fn check(&mut self, raw: RawConfig) -> Config {
         let workspace = self.workspace(raw.workspace);
         let people = self.people(raw.people);
-        let teams = self.teams(raw.teams, &people);
+        let escalation =
+            self.escalation(raw.escalation.as_ref(), "escalation", EscalationPolicy::default());
+        let teams = self.teams(raw.teams, &people, escalation);
+        let rotas = self.rotas(
+            raw.rotas,
+            &people,
+            &teams,
+            (&workspace.time_zone_name, &workspace.time_zone),
+        );
+        let notifications = self.notifications(raw.notifications);
         let applications = self.applications(raw.applications, &teams);
         let alerts = self.alerts(raw.alerts);
         let webhook = self.webhook(raw.webhook);
@@ -408,6 +436,9 @@ impl Checker<'_> {
             webhook,
             pipeline,
             sources,
+            rotas,
+            escalation,
+            notifications,
             mapping_index,
         }
     }
@@ -663,10 +694,11 @@ impl Checker<'_> {
                 Currency::new("XXX").expect("XXX is a valid code")
             }
         };
-        let working_hours = match raw.working_hours {
+        let mut working_hours = match raw.working_hours {
             Some(hours) => self.working_hours(hours),
             None => WorkingHours::default(),
         };
+        working_hours.holidays = self.holidays(&raw.holidays);
         WorkspaceSettings {
             name,
             time_zone_name: raw.time_zone.into_inner(),
@@ -729,6 +761,7 @@ impl Checker<'_> {
             days,
             start: start.unwrap_or(default.start),
             end: end.unwrap_or(default.end),
+            holidays: default.holidays,
         }
     }
 
@@ -759,7 +792,12 @@ impl Checker<'_> {
         people
     }
 
-    fn teams(&mut self, raw: Vec<RawTeam>, people: &[Person]) -> Vec<Team> {
+    fn teams(
+        &mut self,
+        raw: Vec<RawTeam>,
+        people: &[Person],
+        default_escalation: EscalationPolicy,
+    ) -> Vec<Team> {
         let mut seen = HashMap::new();
         let mut teams = Vec::new();
         for (i, team) in raw.into_iter().enumerate() {
@@ -792,12 +830,16 @@ impl Checker<'_> {
                     ),
                 }
             }
+            let escalation = team.escalation.as_ref().map(|raw| {
+                self.escalation(Some(raw), &format!("{key}.escalation"), default_escalation)
+            });
             if let Some(id) = id {
                 teams.push(Team {
                     id,
                     name,
                     kind: team.kind,
                     members,
+                    escalation,
                 });
             }
         }

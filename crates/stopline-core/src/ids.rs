@@ -1,4 +1,4 @@
-//! Identifiers of things defined in configuration: people, teams and applications.
+//! Identifiers of things defined in configuration: people, teams, applications and rotas.
 //!
 //! An id is a short slug (`payments`, `checkout-api`, `alice`) that appears in config files, on the
 //! command line and in the store, so it is restricted to characters that need no quoting anywhere.
@@ -90,6 +90,10 @@ slug_id!(
 slug_id!(
     /// An application, as named in config (`checkout-api`).
     ApplicationId
+);
+slug_id!(
+    /// An on-call rota, as named in config (`payments-oncall`).
+    RotaId
 );
 
 #[cfg(test)]

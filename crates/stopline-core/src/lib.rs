@@ -1,6 +1,6 @@
 //! The Stopline domain: what a workspace, team, application, alert and incident are, and the rules
 //! that tie them together (the application mapping, the incident state machine, availability
-//! targets, configuration as code).
+//! targets, on-call rotas and escalation, configuration as code).
 //!
 //! This crate is plain data and pure functions. It does no I/O (the caller reads files and passes
 //! text in), spawns no tasks and never reads the system clock on its own: anything that needs the
@@ -8,12 +8,14 @@
 
 pub mod alert;
 pub mod application;
+pub mod callout;
 pub mod clock;
 pub mod config;
 pub mod ids;
 pub mod incident;
 pub mod mapping;
 pub mod money;
+pub mod rota;
 pub mod routing;
 pub mod settings;
 pub mod target;
@@ -24,11 +26,13 @@ pub mod workspace;
 pub use alert::{Alert, AlertState, Fingerprint, Labels};
 pub use application::{Application, LabelMatcher, MatchOp};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use callout::{Callout, EscalationPlan, EscalationPolicy, EscalationStep, Recipient};
 pub use config::{Config, ConfigError};
-pub use ids::{ApplicationId, IdError, PersonId, TeamId};
+pub use ids::{ApplicationId, IdError, PersonId, RotaId, TeamId};
 pub use incident::{Incident, IncidentId, IncidentState, Severity, Transition, TransitionError};
 pub use mapping::{ApplicationMapping, Route};
 pub use money::{Currency, ExposurePerHour};
+pub use rota::{Rota, Shift};
 pub use target::AvailabilityTarget;
 pub use team::{Person, Team, TeamKind};
 pub use timeline::{TimelineEvent, TimelineKind};

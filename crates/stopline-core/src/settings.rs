@@ -37,6 +37,26 @@ impl Default for AlertSettings {
     }
 }
 
+/// How pages show on this desktop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// Show pages meant for teammates too, as ordinary (not critical) notifications.
+    pub teammates: bool,
+    /// More pages than this within a minute are shown as one summary notification.
+    pub flood_threshold: u32,
+}
+
+pub const DEFAULT_FLOOD_THRESHOLD: u32 = 5;
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            teammates: false,
+            flood_threshold: DEFAULT_FLOOD_THRESHOLD,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
     pub listen: SocketAddr,

@@ -29,6 +29,14 @@ pub struct AvailabilityTarget {
 }
 
 impl AvailabilityTarget {
+    /// A target given in thousandths of a percent: `99_900` is 99.9%. For constants; config
+    /// goes through [`AvailabilityTarget::from_percent`], which checks the range.
+    pub const fn from_thousandths(thousandths_of_percent: u32) -> Self {
+        Self {
+            thousandths_of_percent,
+        }
+    }
+
     pub fn from_percent(percent: f64) -> Result<Self, TargetError> {
         if !percent.is_finite() || !(MIN_PERCENT..=MAX_PERCENT).contains(&percent) {
             return Err(TargetError::OutOfRange(percent));

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::callout::EscalationPolicy;
 use crate::ids::{PersonId, TeamId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,4 +36,6 @@ pub struct Team {
     pub name: String,
     pub kind: TeamKind,
     pub members: Vec<PersonId>,
+    /// The team's own escalation policy; `None` uses the workspace's.
+    pub escalation: Option<EscalationPolicy>,
 }

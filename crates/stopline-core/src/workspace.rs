@@ -1,7 +1,11 @@
-//! Settings that hold for the whole organisation: its name, time zone, working hours and currency.
+//! Settings that hold for the whole organisation: its name, time zone, working hours (with
+//! holidays) and currency. Working hours decide in-hours against out-of-hours callout.
 
-use jiff::civil::{Time, Weekday};
+use std::collections::BTreeSet;
+
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
 
 use crate::money::Currency;
 
@@ -27,6 +31,44 @@ pub struct WorkingHours {
     pub days: Vec<Weekday>,
     pub start: Time,
     pub end: Time,
+    /// Whole days off (public holidays) on which no working hours begin.
+    pub holidays: BTreeSet<Date>,
+}
+
+impl WorkingHours {
+    fn is_working_day(&self, date: Date) -> bool {
+        self.days.contains(&date.weekday()) && !self.holidays.contains(&date)
+    }
+
+    /// Whether `at` falls within working hours, reading the wall clock in `zone`.
+    pub fn is_working_time(&self, at: Timestamp, zone: &TimeZone) -> bool {
+        let local = zone.to_datetime(at);
+        self.is_working_day(local.date()) && local.time() >= self.start && local.time() < self.end
+    }
+
+    /// The first moment at or after `at` that is within working hours: `at` itself when it is
+    /// already in hours. `None` only when no day is a working day (no `days`), or none falls in
+    /// the next ten years because of holidays.
+    pub fn next_working_start(&self, at: Timestamp, zone: &TimeZone) -> Option<Timestamp> {
+        if self.is_working_time(at, zone) {
+            return Some(at);
+        }
+        let mut date = zone.to_datetime(at).date();
+        for _ in 0..3660 {
+            if self.is_working_day(date) {
+                // A start inside a skipped hour moves forward with the clocks, as handoffs do.
+                let start = zone
+                    .to_ambiguous_timestamp(date.to_datetime(self.start))
+                    .compatible()
+                    .ok()?;
+                if start >= at {
+                    return Some(start);
+                }
+            }
+            date = date.checked_add(1.day()).ok()?;
+        }
+        None
+    }
 }
 
 impl Default for WorkingHours {
@@ -41,6 +83,7 @@ impl Default for WorkingHours {
             ],
             start: Time::constant(9, 0, 0, 0),
             end: Time::constant(17, 0, 0, 0),
+            holidays: BTreeSet::new(),
         }
     }
 }
@@ -58,4 +101,53 @@ pub fn parse_weekday(text: &str) -> Option<Weekday> {
         _ => return None,
     };
     Some(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn london() -> TimeZone {
+        TimeZone::get("Europe/London").unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn working_time_is_read_on_the_local_wall_clock() {
+        let hours = WorkingHours::default();
+        // 08:30 UTC in July is 09:30 BST: in hours. In January it is 08:30 GMT: not yet.
+        assert!(hours.is_working_time(at("2026-07-01T08:30:00Z"), &london()));
+        assert!(!hours.is_working_time(at("2026-01-07T08:30:00Z"), &london()));
+        // Saturday is not a working day; 17:00 is already out of hours.
+        assert!(!hours.is_working_time(at("2026-11-28T12:00:00Z"), &london()));
+        assert!(!hours.is_working_time(at("2026-11-27T17:00:00Z"), &london()));
+    }
+
+    #[test]
+    fn the_next_working_day_skips_weekends_and_holidays() {
+        let mut hours = WorkingHours::default();
+        hours.holidays.insert(Date::constant(2026, 12, 28));
+        // Friday 25 December 2026, 22:00: the next start is Tuesday 29th at 09:00 (Monday is off).
+        hours.holidays.insert(Date::constant(2026, 12, 25));
+        assert_eq!(
+            hours.next_working_start(at("2026-12-24T22:00:00Z"), &london()),
+            Some(at("2026-12-29T09:00:00Z"))
+        );
+        // In hours already: now.
+        let now = at("2026-11-27T10:00:00Z");
+        assert_eq!(hours.next_working_start(now, &london()), Some(now));
+        // Early morning: the same day's start.
+        assert_eq!(
+            hours.next_working_start(at("2026-11-27T06:00:00Z"), &london()),
+            Some(at("2026-11-27T09:00:00Z"))
+        );
+        let never = WorkingHours {
+            days: Vec::new(),
+            ..WorkingHours::default()
+        };
+        assert_eq!(never.next_working_start(now, &london()), None);
+    }
 }
