@@ -94,6 +94,39 @@ pub enum Command {
     },
     /// Show each alert source's health: ok or failing, last success, last error, failing since.
     Sources,
+    /// Show or set who sits at this desktop: their pages show here as notifications.
+    Whoami {
+        /// The person at this desktop (a person id from the config).
+        #[arg(long, value_name = "PERSON")]
+        set: Option<String>,
+        /// Nobody sits here: pages show only as configured for teammates.
+        #[arg(long, conflicts_with = "set")]
+        clear: bool,
+    },
+    /// Who is on call on each layer of each rota, since and until, and who is next.
+    Oncall {
+        /// Only the rotas that cover this team (its own and its domain's).
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+        /// Another moment than now: "2026-03-29 09:00" (workspace zone) or RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// A person's on-call shifts between two moments, cut to that window.
+    Shifts {
+        /// A person id from the config.
+        #[arg(long, value_name = "PERSON")]
+        person: String,
+        /// "2026-03-01" or "2026-03-01 09:00" (workspace zone), or RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        #[arg(long, value_name = "TIME")]
+        to: String,
+    },
+    /// Send a test page to this desktop's notifications; exit 1 when they are unavailable.
+    NotifyTest,
+    /// This desktop: who sits here, whether the engine runs, notifications, pages waiting.
+    Status,
     /// Keep a secret (a routing key, an API token) in the OS keyring, for config entries such as
     /// `routing_key_keyring = "NAME"`.
     Secret {

@@ -13,17 +13,18 @@ use stopline_core::target::format_duration;
 use stopline_engine::desk::{self, OpenTarget};
 use stopline_engine::files::{self, DataDir};
 use stopline_engine::{EngineError, Result as EngineResult};
-use stopline_store::{AlertFilter, IncidentFilter, Store};
+use stopline_store::{AlertFilter, EscalationStatus, IncidentFilter, Store};
 
 use crate::args::{
     ActorArgs, Cli, Command, IncidentCommand, OpenArgs, RouteArgs, SecretCommand, StateFilter,
 };
 use crate::output::emit;
 use crate::output::{
-    AlertJson, ApplicationJson, CheckJson, IncidentDetailJson, IncidentJson, NamedJson,
-    ProblemJson, RouteJson, TeamJson, TimelineEventJson, age, local_time, print_json, print_table,
+    AlertJson, ApplicationJson, CheckJson, EscalationJson, IncidentDetailJson, IncidentJson,
+    NamedJson, PageJson, ProblemJson, RouteJson, TeamJson, TimelineEventJson, age, local_time,
+    print_json, print_table,
 };
-use crate::{Failure, engine};
+use crate::{Failure, engine, oncall};
 
 type Result<T = ()> = std::result::Result<T, Failure>;
 
@@ -106,6 +107,11 @@ pub fn run(cli: Cli) -> Result {
             alertmanagers,
         } => engine::sync_once(&cx, &alertmanagers),
         Command::Sources => engine::sources(&cx),
+        Command::Whoami { set, clear } => oncall::whoami(&cx, set.as_deref(), clear),
+        Command::Oncall { team, at } => oncall::oncall(&cx, team.as_deref(), at.as_deref()),
+        Command::Shifts { person, from, to } => oncall::shifts(&cx, &person, &from, &to),
+        Command::NotifyTest => oncall::notify_test(&cx),
+        Command::Status => oncall::status(&cx),
         Command::Secret {
             command: SecretCommand::Set { name },
         } => engine::secret_set(&name),
@@ -382,7 +388,10 @@ fn parse_id(text: &str) -> Result<IncidentId> {
 
 fn show(cx: &Context, id: &str) -> Result {
     let id = parse_id(id)?;
-    let detail = cx.store()?.incident(id)?;
+    let store = cx.store()?;
+    let detail = store.incident(id)?;
+    let escalation = store.escalation(id)?;
+    let pages = store.pages(id)?;
     if cx.json {
         print_json(&IncidentDetailJson {
             incident: IncidentJson::from(&detail.incident),
@@ -391,6 +400,8 @@ fn show(cx: &Context, id: &str) -> Result {
                 .iter()
                 .map(TimelineEventJson::from)
                 .collect(),
+            escalation: escalation.as_ref().map(EscalationJson::from),
+            pages: pages.iter().map(PageJson::from).collect(),
         });
         return Ok(());
     }
@@ -404,6 +415,20 @@ fn show(cx: &Context, id: &str) -> Result {
         i.team.as_ref().map_or("-", |t| t.as_str()),
         i.application.as_ref().map_or("-", |a| a.as_str()),
     );
+    if let Some(e) = &escalation {
+        let when = match e.status {
+            EscalationStatus::Due | EscalationStatus::Deferred => {
+                format!(", next page {}", local_time(e.due_at, &zone))
+            }
+            EscalationStatus::Stopped | EscalationStatus::Exhausted => String::new(),
+        };
+        let note = if e.note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", e.note)
+        };
+        out!("paging {}{when}{note}", e.status.as_str());
+    }
     emit("");
     let rows: Vec<Vec<String>> = detail
         .timeline

@@ -10,6 +10,7 @@ use stopline_core::settings::parse_http_url;
 use stopline_engine::EngineError;
 use stopline_engine::alertmanager::{AlertmanagerClient, poll_once};
 use stopline_engine::intake::AlertIntake;
+use stopline_engine::pager::WHOAMI_KEY;
 use stopline_engine::secrets::{KEYRING_SERVICE, OsKeyring, SecretStore};
 use stopline_engine::serve::{Engine, ServeOptions};
 
@@ -59,7 +60,7 @@ fn init_logging() {
         .try_init();
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -103,10 +104,26 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         allowed_hosts: args.allow_hosts,
         env: std::env::vars().collect::<HashMap<_, _>>(),
         keyring: None,
+        open_incident: None,
     };
+    let pages = options.config.is_some();
+    let person = cx
+        .store()?
+        .desktop_setting(WHOAMI_KEY)?
+        .filter(|p| !p.is_empty());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     runtime()?.block_on(async {
         let engine = Engine::start(&cx.data_dir, options, clock).await?;
+        tracing::info!("{}", engine.notifications());
+        match (pages, person) {
+            (false, _) => tracing::info!("no config, so no rotas: nobody is paged"),
+            (true, Some(person)) => {
+                tracing::info!(%person, "pages for this person show on this desktop")
+            }
+            (true, None) => tracing::warn!(
+                "nobody sits at this desktop: run `stopline whoami --set PERSON` to get pages here"
+            ),
+        }
         engine.run(shutdown_signal()).await?;
         Ok(())
     })

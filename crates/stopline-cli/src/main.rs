@@ -17,6 +17,7 @@ macro_rules! out {
 mod args;
 mod commands;
 mod engine;
+mod oncall;
 mod output;
 
 use std::process::ExitCode;

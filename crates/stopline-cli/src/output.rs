@@ -12,7 +12,7 @@ use stopline_core::incident::Incident;
 use stopline_core::target::format_duration;
 use stopline_core::team::Team;
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::StoredAlert;
+use stopline_store::{Escalation, Page, StoredAlert};
 
 #[derive(Debug, Serialize)]
 pub struct IncidentJson {
@@ -79,6 +79,55 @@ pub struct IncidentDetailJson {
     #[serde(flatten)]
     pub incident: IncidentJson,
     pub timeline: Vec<TimelineEventJson>,
+    /// `None` for an incident with no owning team (nobody to page).
+    pub escalation: Option<EscalationJson>,
+    pub pages: Vec<PageJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EscalationJson {
+    /// `due`, `deferred`, `stopped` or `exhausted`.
+    pub status: &'static str,
+    pub next_step: u32,
+    pub due_at: Timestamp,
+    pub rota: Option<String>,
+    pub note: String,
+}
+
+impl From<&Escalation> for EscalationJson {
+    fn from(e: &Escalation) -> Self {
+        Self {
+            status: e.status.as_str(),
+            next_step: e.next_step,
+            due_at: e.due_at,
+            rota: e.rota.as_ref().map(ToString::to_string),
+            note: e.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageJson {
+    pub person: String,
+    pub reason: String,
+    pub step: u32,
+    /// 0 for the first round of the escalation, 1 for the first repeat, …
+    pub repeat: u32,
+    pub paged_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+impl From<&Page> for PageJson {
+    fn from(p: &Page) -> Self {
+        Self {
+            person: p.person.to_string(),
+            reason: p.reason.clone(),
+            step: p.step,
+            repeat: p.cycle,
+            paged_at: p.paged_at,
+            delivered_at: p.delivered_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -71,7 +71,10 @@ impl OutOfHoursCallout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callout {
     /// Page now through this rota; `None` pages the whole owning team.
-    Page { rota: Option<RotaId>, reason: String },
+    Page {
+        rota: Option<RotaId>,
+        reason: String,
+    },
     /// Wait: out of hours for an application whose target does not justify a callout. `until`
     /// is the start of the next working day (`None` when the workspace has no working days).
     Defer {
@@ -223,7 +226,12 @@ impl Config {
 
     /// Who step `step` pages for an incident of `team` at `at`. Empty when nobody holds the
     /// layer (the rotation has not begun): the caller moves straight on to the next step.
-    pub fn recipients(&self, step: &EscalationStep, team: &TeamId, at: Timestamp) -> Vec<Recipient> {
+    pub fn recipients(
+        &self,
+        step: &EscalationStep,
+        team: &TeamId,
+        at: Timestamp,
+    ) -> Vec<Recipient> {
         match step {
             EscalationStep::Layer { rota, layer } => {
                 let Some(r) = self.rota(rota.as_str()) else {

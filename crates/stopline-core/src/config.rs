@@ -18,13 +18,13 @@ mod rotas;
 
 use crate::application::{Application, LabelMatcher};
 use crate::callout::EscalationPolicy;
-use crate::rota::Rota;
 use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
 use crate::money::{Currency, ExposurePerHour};
+use crate::rota::Rota;
 use crate::settings::{
-    AlertSettings, DEFAULT_POLL_INTERVAL, NotificationSettings, PipelineSettings, SecretRef, SourceConfig, SourceKind,
-    WebhookSettings, parse_duration, parse_http_url,
+    AlertSettings, DEFAULT_POLL_INTERVAL, NotificationSettings, PipelineSettings, SecretRef,
+    SourceConfig, SourceKind, WebhookSettings, parse_duration, parse_http_url,
 };
 use crate::target::AvailabilityTarget;
 use crate::team::{Person, Team, TeamKind};
@@ -411,8 +411,11 @@ impl Checker<'_> {
     fn check(&mut self, raw: RawConfig) -> Config {
         let workspace = self.workspace(raw.workspace);
         let people = self.people(raw.people);
-        let escalation =
-            self.escalation(raw.escalation.as_ref(), "escalation", EscalationPolicy::default());
+        let escalation = self.escalation(
+            raw.escalation.as_ref(),
+            "escalation",
+            EscalationPolicy::default(),
+        );
         let teams = self.teams(raw.teams, &people, escalation);
         let rotas = self.rotas(
             raw.rotas,

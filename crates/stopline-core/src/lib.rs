@@ -25,8 +25,8 @@ pub mod workspace;
 
 pub use alert::{Alert, AlertState, Fingerprint, Labels};
 pub use application::{Application, LabelMatcher, MatchOp};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use callout::{Callout, EscalationPlan, EscalationPolicy, EscalationStep, Recipient};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use ids::{ApplicationId, IdError, PersonId, RotaId, TeamId};
 pub use incident::{Incident, IncidentId, IncidentState, Severity, Transition, TransitionError};

@@ -314,10 +314,19 @@ mod tests {
         assert_seamless_every(rota, from, to, 1)
     }
 
-    fn assert_seamless_every(rota: &Rota, from: Timestamp, to: Timestamp, minutes: i64) -> Vec<Shift> {
+    fn assert_seamless_every(
+        rota: &Rota,
+        from: Timestamp,
+        to: Timestamp,
+        minutes: i64,
+    ) -> Vec<Shift> {
         let shifts = rota.shifts(0, from, to);
         assert!(!shifts.is_empty());
-        assert_eq!(shifts.first().unwrap().start, from, "covered from the start");
+        assert_eq!(
+            shifts.first().unwrap().start,
+            from,
+            "covered from the start"
+        );
         assert_eq!(shifts.last().unwrap().end, to, "covered to the end");
         for pair in shifts.windows(2) {
             assert_eq!(pair[0].end, pair[1].start, "no gap, no overlap: {pair:?}");
@@ -431,7 +440,8 @@ mod tests {
             Handoff::Weekly(Weekday::Monday, Time::constant(9, 0, 0, 0)),
             7,
         );
-        let shifts = assert_seamless_every(&r, at("2026-03-01T00:00Z"), at("2026-11-30T00:00Z"), 59);
+        let shifts =
+            assert_seamless_every(&r, at("2026-03-01T00:00Z"), at("2026-11-30T00:00Z"), 59);
         for s in &shifts[1..] {
             let local = r.time_zone.to_datetime(s.start);
             assert_eq!(local.date().weekday(), Weekday::Monday);
@@ -439,16 +449,34 @@ mod tests {
         }
         // The turn that holds the spring change is an hour short; the autumn one an hour long.
         let hours = |s: &Shift| s.end.duration_since(s.start).as_hours();
-        let spring = shifts.iter().find(|s| s.start == at("2026-03-23T09:00Z")).unwrap();
-        let autumn = shifts.iter().find(|s| s.start == at("2026-10-19T08:00Z")).unwrap();
+        let spring = shifts
+            .iter()
+            .find(|s| s.start == at("2026-03-23T09:00Z"))
+            .unwrap();
+        let autumn = shifts
+            .iter()
+            .find(|s| s.start == at("2026-10-19T08:00Z"))
+            .unwrap();
         assert_eq!((hours(spring), hours(autumn)), (167, 169));
         // Members take turns in order: the first Monday on or after 1 January 2026 is the 5th.
         let first = r.on_call(0, at("2026-01-05T09:00Z")).unwrap();
         assert_eq!(first.person, person("alice"));
-        assert_eq!(r.on_call(0, at("2026-01-12T09:00Z")).unwrap().person, person("ben"));
-        assert_eq!(r.on_call(0, at("2026-01-19T09:00Z")).unwrap().person, person("chen"));
-        assert_eq!(r.on_call(0, at("2026-01-26T09:00Z")).unwrap().person, person("alice"));
-        assert!(r.on_call(0, at("2026-01-05T08:59Z")).is_none(), "not started yet");
+        assert_eq!(
+            r.on_call(0, at("2026-01-12T09:00Z")).unwrap().person,
+            person("ben")
+        );
+        assert_eq!(
+            r.on_call(0, at("2026-01-19T09:00Z")).unwrap().person,
+            person("chen")
+        );
+        assert_eq!(
+            r.on_call(0, at("2026-01-26T09:00Z")).unwrap().person,
+            person("alice")
+        );
+        assert!(
+            r.on_call(0, at("2026-01-05T08:59Z")).is_none(),
+            "not started yet"
+        );
     }
 
     #[test]
@@ -469,18 +497,43 @@ mod tests {
         assert_eq!(
             summary,
             [
-                ("alice", at("2026-01-01T09:00Z"), at("2026-01-03T18:00Z"), false),
-                ("dan", at("2026-01-03T18:00Z"), at("2026-01-05T09:00Z"), true),
-                ("alice", at("2026-01-05T09:00Z"), at("2026-01-08T09:00Z"), false),
+                (
+                    "alice",
+                    at("2026-01-01T09:00Z"),
+                    at("2026-01-03T18:00Z"),
+                    false
+                ),
+                (
+                    "dan",
+                    at("2026-01-03T18:00Z"),
+                    at("2026-01-05T09:00Z"),
+                    true
+                ),
+                (
+                    "alice",
+                    at("2026-01-05T09:00Z"),
+                    at("2026-01-08T09:00Z"),
+                    false
+                ),
             ]
         );
         // Since and until are the true edges, not a window's.
         let now = r.on_call(0, at("2026-01-04T12:00Z")).unwrap();
-        assert_eq!((now.start, now.end), (at("2026-01-03T18:00Z"), at("2026-01-05T09:00Z")));
+        assert_eq!(
+            (now.start, now.end),
+            (at("2026-01-03T18:00Z"), at("2026-01-05T09:00Z"))
+        );
         let after = r.on_call(0, at("2026-01-06T12:00Z")).unwrap();
-        assert_eq!((after.start, after.end), (at("2026-01-05T09:00Z"), at("2026-01-08T09:00Z")));
+        assert_eq!(
+            (after.start, after.end),
+            (at("2026-01-05T09:00Z"), at("2026-01-08T09:00Z"))
+        );
         // Alice's own shifts that week: the two pieces around Dan's cover.
-        let hers = r.shifts_of(&person("alice"), at("2026-01-01T00:00Z"), at("2026-01-08T00:00Z"));
+        let hers = r.shifts_of(
+            &person("alice"),
+            at("2026-01-01T00:00Z"),
+            at("2026-01-08T00:00Z"),
+        );
         assert_eq!(hers.len(), 2);
         assert_eq!(hers[1].end, at("2026-01-08T00:00Z"), "cut to the window");
     }

@@ -14,6 +14,8 @@ pub enum TimelineKind {
     Note,
     /// Alerts joined the incident or resolved.
     Alerts,
+    /// Who was paged and why, a deferred callout, or an escalation that ran out.
+    Paging,
 }
 
 impl TimelineKind {
@@ -24,6 +26,7 @@ impl TimelineKind {
             TimelineKind::Resolved => "resolved",
             TimelineKind::Note => "note",
             TimelineKind::Alerts => "alerts",
+            TimelineKind::Paging => "paging",
         }
     }
 
@@ -34,6 +37,7 @@ impl TimelineKind {
             "resolved" => Some(TimelineKind::Resolved),
             "note" => Some(TimelineKind::Note),
             "alerts" => Some(TimelineKind::Alerts),
+            "paging" => Some(TimelineKind::Paging),
             _ => None,
         }
     }

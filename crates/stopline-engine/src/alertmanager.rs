@@ -221,6 +221,7 @@ pub async fn poll_once(
     }
     let answered = failures.len() < source.urls.len();
     let store = Arc::clone(store);
+    let signal = Arc::clone(intake);
     let intake = Arc::clone(intake);
     let name = source.name.clone();
     let url_list = source.urls.join(", ");
@@ -250,6 +251,9 @@ pub async fn poll_once(
     })
     .await
     .map_err(|e| PollError(format!("the store task failed: {e}")))??;
+    if !outcome.opened.is_empty() {
+        signal.incidents_opened();
+    }
     Ok(PollOutcome {
         alerts: count,
         summary: outcome,

@@ -1,6 +1,8 @@
 //! Turns parsed alerts into store observations: routes each through the application mapping (or
 //! labels, with no config), sets its group key and incident title, and sets the heartbeat aside.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use stopline_core::alert::Alert;
 use stopline_core::config::Config;
@@ -8,6 +10,7 @@ use stopline_core::ids::ApplicationId;
 use stopline_core::routing::{AlertRouter, RoutedAlert, group_key, incident_title};
 use stopline_core::settings::AlertSettings;
 use stopline_store::{AlertObservation, IngestPolicy};
+use tokio::sync::Notify;
 
 use crate::payload::IncomingAlert;
 
@@ -16,6 +19,9 @@ use crate::payload::IncomingAlert;
 pub struct AlertIntake {
     config: Option<Config>,
     settings: AlertSettings,
+    /// Fired after a delivery opened incidents, so the pager pages at once instead of at its
+    /// next tick.
+    opened: Arc<Notify>,
 }
 
 /// A delivery, ready for the store.
@@ -32,7 +38,21 @@ impl AlertIntake {
             .as_ref()
             .map(|c| c.alerts.clone())
             .unwrap_or_default();
-        Self { config, settings }
+        Self {
+            config,
+            settings,
+            opened: Arc::new(Notify::new()),
+        }
+    }
+
+    /// What the pager waits on.
+    pub fn opened_signal(&self) -> Arc<Notify> {
+        Arc::clone(&self.opened)
+    }
+
+    /// Tells the pager that incidents were opened.
+    pub fn incidents_opened(&self) {
+        self.opened.notify_one();
     }
 
     pub fn config(&self) -> Option<&Config> {

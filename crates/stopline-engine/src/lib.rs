@@ -4,14 +4,18 @@
 //! the config file), the operations that combine configuration with the store (the service desk
 //! opening an incident through the application mapping), and alert intake: payload parsing, the
 //! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
-//! tokio. The pager and the outbox come later. It holds no presentation: hosts turn its results
+//! tokio; and paging: escalation steps recorded in the store, and pages shown as desktop
+//! notifications (`escalation`, `notify`, `pager`). The outbox comes later. It holds no presentation: hosts turn its results
 //! into tables, JSON or UI events, and it never depends on Tauri.
 
 pub mod alertmanager;
 pub mod blind;
 pub mod desk;
+pub mod escalation;
 pub mod files;
 pub mod intake;
+pub mod notify;
+pub mod pager;
 pub mod payload;
 pub mod replay;
 pub mod secrets;

@@ -13,11 +13,14 @@ use stopline_core::settings::{
     DEFAULT_POLL_INTERVAL, PipelineSettings, SourceKind, WebhookSettings,
 };
 use stopline_store::Store;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_forever};
 use crate::files::{DataDir, EngineLock};
 use crate::intake::AlertIntake;
+use crate::notify::{InvokedAction, Notifier, NotifierStatus, desktop_notifier};
+use crate::pager::{NOTIFICATIONS_KEY, OpenIncident, Pager};
 use crate::secrets::{OsKeyring, SecretStore, resolve};
 use crate::webhook::{WebhookServer, WebhookState, routing_keys};
 use crate::{EngineError, Result, blind};
@@ -42,6 +45,9 @@ pub struct ServeOptions {
     pub env: HashMap<String, String>,
     /// …and the OS keyring (`None`: the real one).
     pub keyring: Option<Arc<dyn SecretStore>>,
+    /// What the notification's Open button does; `None` (a host with no window) offers only
+    /// Acknowledge.
+    pub open_incident: Option<OpenIncident>,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -124,6 +130,9 @@ impl ServeOptions {
 pub struct Engine {
     _lock: EngineLock,
     server: WebhookServer,
+    /// With a config: escalation and this desktop's notifications.
+    pager: Option<(Arc<Pager>, mpsc::UnboundedReceiver<InvokedAction>)>,
+    notifications: NotifierStatus,
     store: Arc<Mutex<Store>>,
     intake: Arc<AlertIntake>,
     clock: Arc<dyn Clock>,
@@ -161,6 +170,24 @@ impl Engine {
             || DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
             |s| s.name.clone(),
         );
+        let (actions, actions_received) = mpsc::unbounded_channel();
+        let notifier: Arc<dyn Notifier> = desktop_notifier(actions).await;
+        let notifications = notifier.status();
+        {
+            // What `stopline status` reports while this engine runs.
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            store.set_desktop_setting(NOTIFICATIONS_KEY, &notifications.to_string())?;
+        }
+        let pager = options.config.clone().map(|config| {
+            let pager = Pager::new(
+                Arc::clone(&store),
+                Arc::new(config),
+                Arc::clone(&clock),
+                notifier,
+                options.open_incident.clone(),
+            );
+            (Arc::new(pager), actions_received)
+        });
         let intake = Arc::new(AlertIntake::new(options.config));
         let state = WebhookState {
             store: Arc::clone(&store),
@@ -177,6 +204,8 @@ impl Engine {
         Ok(Engine {
             _lock: lock,
             server,
+            pager,
+            notifications,
             store,
             intake,
             clock,
@@ -193,9 +222,24 @@ impl Engine {
         &self.sources
     }
 
+    /// Whether pages reach this desktop as notifications, found at start.
+    pub fn notifications(&self) -> &NotifierStatus {
+        &self.notifications
+    }
+
+    /// Whether this engine pages (it has a config with people to page).
+    pub fn pages(&self) -> bool {
+        self.pager.is_some()
+    }
+
     /// Runs until `shutdown` completes.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+        if let Some((pager, actions)) = self.pager.take() {
+            tasks.push(tokio::spawn(
+                pager.run(self.intake.opened_signal(), actions),
+            ));
+        }
         if !self.sources.is_empty() {
             let client = AlertmanagerClient::new().map_err(|e| EngineError::Io {
                 action: "cannot start polling",

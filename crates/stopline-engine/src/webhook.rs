@@ -291,13 +291,19 @@ async fn commit(
     intake: Intake,
 ) -> std::result::Result<(IngestSummary, Receipt), Refusal> {
     let policy = state.intake.policy();
-    with_store(state, move |store, now| {
+    let committed = with_store(state, move |store, now| {
         if intake.heartbeat {
             store.record_heartbeat(&source, kind, now)?;
         }
         store.ingest_with_receipt(&intake.observations, policy, now)
     })
-    .await
+    .await;
+    if let Ok((summary, _)) = &committed
+        && !summary.opened.is_empty()
+    {
+        state.intake.incidents_opened();
+    }
+    committed
 }
 
 fn received(summary: &IngestSummary, alerts: usize) -> Response {

@@ -13,6 +13,7 @@ mod alerts;
 mod incidents;
 mod ingest;
 mod migrations;
+mod paging;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use stopline_core::incident::{IncidentId, TransitionError};
 pub use alerts::{AlertFilter, StoredAlert};
 pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
+pub use paging::{Escalation, EscalationStatus, EscalationStepRecord, Page, StepOutcome};
 pub use sources::SourceStatus;
 
 /// How long a writer waits for another process's write before giving up.

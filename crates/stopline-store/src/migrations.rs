@@ -86,6 +86,53 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE alerts ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: paging. Every incident with an owning team gets an escalation in the same transaction
+    // that opens it, and any change of state away from 'triggered' stops it in the transaction
+    // that makes the change: triggers do both, so no code path can forget, and a crash between
+    // "opened" and "paged" cannot lose the page. `pages` holds what escalation decided, one row
+    // per person and step; `delivered_at` is set once this desktop has shown it.
+    r#"
+    CREATE TABLE escalations (
+        incident_id INTEGER PRIMARY KEY REFERENCES incidents (id),
+        status      TEXT NOT NULL CHECK (status IN ('due', 'deferred', 'stopped', 'exhausted')),
+        next_step   INTEGER NOT NULL DEFAULT 0,
+        due_at      INTEGER NOT NULL,
+        rota        TEXT,
+        note        TEXT NOT NULL DEFAULT '',
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX escalations_due ON escalations (due_at) WHERE status IN ('due', 'deferred');
+    CREATE TRIGGER escalation_starts AFTER INSERT ON incidents
+        WHEN NEW.team_id IS NOT NULL AND NEW.state = 'triggered'
+        BEGIN
+            INSERT INTO escalations (incident_id, status, due_at, updated_at)
+            VALUES (NEW.id, 'due', NEW.opened_at, NEW.opened_at);
+        END;
+    CREATE TRIGGER escalation_stops AFTER UPDATE OF state ON incidents
+        WHEN NEW.state <> 'triggered'
+        BEGIN
+            UPDATE escalations SET status = 'stopped', note = 'stopped: ' || NEW.state
+            WHERE incident_id = NEW.id AND status IN ('due', 'deferred');
+        END;
+
+    CREATE TABLE pages (
+        id           INTEGER PRIMARY KEY,
+        incident_id  INTEGER NOT NULL REFERENCES incidents (id),
+        step         INTEGER NOT NULL,
+        cycle        INTEGER NOT NULL,
+        person       TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        paged_at     INTEGER NOT NULL,
+        delivered_at INTEGER,
+        UNIQUE (incident_id, step, person)
+    ) STRICT;
+    CREATE INDEX pages_undelivered ON pages (id) WHERE delivered_at IS NULL;
+
+    CREATE TABLE desktop (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

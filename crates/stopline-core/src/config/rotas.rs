@@ -146,7 +146,13 @@ impl Checker<'_> {
         let mut rotas = Vec::new();
         for (i, rota) in raw.into_iter().enumerate() {
             let key = format!("rotas[{i}]");
-            let id = self.unique_id(&rota.id, &format!("{key}.id"), "rota", &mut seen, RotaId::new);
+            let id = self.unique_id(
+                &rota.id,
+                &format!("{key}.id"),
+                "rota",
+                &mut seen,
+                RotaId::new,
+            );
             let name = match &rota.name {
                 Some(name) => self.non_empty(name, &format!("{key}.name")),
                 None => rota.id.get_ref().clone(),
@@ -180,7 +186,11 @@ impl Checker<'_> {
             } else {
                 &mut domain_rota_of
             };
-            let what = if covered.len() == 1 { "its own" } else { "a domain" };
+            let what = if covered.len() == 1 {
+                "its own"
+            } else {
+                "a domain"
+            };
             let mut clash = false;
             for team in &covered {
                 if let Some(other) = index.get(team) {
@@ -326,7 +336,10 @@ impl Checker<'_> {
                         self.problem(
                             member.span(),
                             member_key,
-                            format!("{:?} is not a person: add it to [[people]] first", member.get_ref()),
+                            format!(
+                                "{:?} is not a person: add it to [[people]] first",
+                                member.get_ref()
+                            ),
                         );
                         ok = false;
                     }
@@ -359,17 +372,27 @@ impl Checker<'_> {
                     self.problem(
                         layer.start.span(),
                         format!("{key}.start"),
-                        format!("invalid date {:?}: expected YYYY-MM-DD", layer.start.get_ref()),
+                        format!(
+                            "invalid date {:?}: expected YYYY-MM-DD",
+                            layer.start.get_ref()
+                        ),
                     );
                     None
                 }
             };
-            let handoff = self.handoff(layer.handoff.as_ref(), &layer.name, &format!("{key}.handoff"));
+            let handoff = self.handoff(
+                layer.handoff.as_ref(),
+                &layer.name,
+                &format!("{key}.handoff"),
+            );
             let length = self.length(layer.length.as_ref(), &layer.name, &format!("{key}.length"));
             if let (Some(Handoff::Weekly(..)), Some(days)) = (handoff, length)
                 && days % 7 != 0
             {
-                let span = layer.length.as_ref().map_or(layer.name.span(), Spanned::span);
+                let span = layer
+                    .length
+                    .as_ref()
+                    .map_or(layer.name.span(), Spanned::span);
                 self.problem(
                     span,
                     format!("{key}.length"),
@@ -377,7 +400,9 @@ impl Checker<'_> {
                 );
                 ok = false;
             }
-            if let (true, Some(start), Some(handoff), Some(length_days)) = (ok, start, handoff, length) {
+            if let (true, Some(start), Some(handoff), Some(length_days)) =
+                (ok, start, handoff, length)
+            {
                 layers.push(Layer {
                     name,
                     members,
@@ -423,7 +448,9 @@ impl Checker<'_> {
         fallback: &Spanned<String>,
         key: &str,
     ) -> Option<u32> {
-        let text = value.map_or(DEFAULT_LENGTH, |v| v.get_ref().as_str()).trim();
+        let text = value
+            .map_or(DEFAULT_LENGTH, |v| v.get_ref().as_str())
+            .trim();
         let span = value.map_or(fallback.span(), Spanned::span);
         let (number, unit) = text.split_at(text.len().saturating_sub(1));
         let days = match (number.parse::<u32>(), unit) {
@@ -433,7 +460,11 @@ impl Checker<'_> {
         };
         match days {
             Some(0) => {
-                self.problem(span, key, "a shift of zero length would leave nobody on call: expected at least \"1d\"");
+                self.problem(
+                    span,
+                    key,
+                    "a shift of zero length would leave nobody on call: expected at least \"1d\"",
+                );
                 None
             }
             Some(days) if days <= 366 => Some(days),
@@ -467,7 +498,11 @@ impl Checker<'_> {
                     format!(
                         "layer {:?} does not exist in this rota: expected one of {}",
                         o.layer.get_ref(),
-                        layers.iter().map(|l| format!("{:?}", l.name)).collect::<Vec<_>>().join(", ")
+                        layers
+                            .iter()
+                            .map(|l| format!("{:?}", l.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }
@@ -476,7 +511,10 @@ impl Checker<'_> {
                 self.problem(
                     o.person.span(),
                     format!("{key}.person"),
-                    format!("{:?} is not a person: add it to [[people]] first", o.person.get_ref()),
+                    format!(
+                        "{:?} is not a person: add it to [[people]] first",
+                        o.person.get_ref()
+                    ),
                 );
             }
             let from = self.instant(&o.from, &format!("{key}.from"), zone);
@@ -484,7 +522,11 @@ impl Checker<'_> {
             if let (Some(from), Some(to)) = (from, to)
                 && from >= to
             {
-                self.problem(o.to.span(), format!("{key}.to"), "an override must end after it starts");
+                self.problem(
+                    o.to.span(),
+                    format!("{key}.to"),
+                    "an override must end after it starts",
+                );
                 continue;
             }
             if let (Some(layer), Some(person), Some(from), Some(to)) = (layer, person, from, to) {
@@ -501,7 +543,12 @@ impl Checker<'_> {
 
     /// An instant written with an offset (`2026-03-28T18:00:00Z`) or as a wall-clock time in the
     /// rota's zone (`2026-03-28 18:00`).
-    fn instant(&mut self, value: &Spanned<String>, key: &str, zone: &TimeZone) -> Option<Timestamp> {
+    fn instant(
+        &mut self,
+        value: &Spanned<String>,
+        key: &str,
+        zone: &TimeZone,
+    ) -> Option<Timestamp> {
         let text = value.get_ref().trim();
         if let Ok(at) = text.parse::<Timestamp>() {
             return Some(at);
@@ -632,7 +679,10 @@ to = "2026-03-09T12:00:00Z"
         let own = config.team_rota(&"payments".parse_id()).unwrap();
         assert_eq!(own.layers.len(), 2);
         assert_eq!(own.layers[0].length_days, 7, "a week by default");
-        assert_eq!(own.time_zone_name, "Europe/London", "the workspace's zone by default");
+        assert_eq!(
+            own.time_zone_name, "Europe/London",
+            "the workspace's zone by default"
+        );
         let domain = config.domain_rota(&"refunds".parse_id()).unwrap();
         assert_eq!(domain.budget_holder.as_str(), "payments");
         // 02:30 on 8 March does not exist in Chicago: the override starts at 03:30 CDT.
@@ -640,15 +690,27 @@ to = "2026-03-09T12:00:00Z"
         let policy = config.escalation_policy(&"payments".parse_id());
         assert_eq!(policy.ack_timeout.as_secs(), 120);
         assert_eq!(policy.repeat, 2, "the workspace default");
-        assert!(config.workspace.working_hours.holidays.contains(&jiff::civil::date(2026, 12, 25)));
+        assert!(
+            config
+                .workspace
+                .working_hours
+                .holidays
+                .contains(&jiff::civil::date(2026, 12, 25))
+        );
     }
 
     #[test]
     fn invalid_rotations_name_their_place() {
         let bad = ROTA
-            .replace(r#"members = ["chen", "alice", "ben"]"#, r#"members = ["chen", "dana"]"#)
+            .replace(
+                r#"members = ["chen", "alice", "ben"]"#,
+                r#"members = ["chen", "dana"]"#,
+            )
             .replace(r#"length = "7d""#, r#"length = "0w""#)
-            .replace(r#"time_zone = "America/Chicago""#, r#"time_zone = "America/Chicgo""#);
+            .replace(
+                r#"time_zone = "America/Chicago""#,
+                r#"time_zone = "America/Chicgo""#,
+            );
         let problems = parse(&bad).unwrap_err();
         let line = |needle: &str| {
             let text = format!("{BASE}{bad}");
@@ -657,9 +719,18 @@ to = "2026-03-09T12:00:00Z"
         assert_eq!(
             problems,
             [
-                format!("stopline.toml:{}:20: rotas[0].layers[1].members[1]: \"dana\" is not a member of the rota's teams (payments): add them to the team's members first", line(r#"members = ["chen", "dana"]"#)),
-                format!("stopline.toml:{}:10: rotas[0].layers[1].length: a shift of zero length would leave nobody on call: expected at least \"1d\"", line(r#"length = "0w""#)),
-                format!("stopline.toml:{}:13: rotas[1].time_zone: unknown time zone \"America/Chicgo\": expected an IANA name such as \"Europe/London\"", line("America/Chicgo")),
+                format!(
+                    "stopline.toml:{}:20: rotas[0].layers[1].members[1]: \"dana\" is not a member of the rota's teams (payments): add them to the team's members first",
+                    line(r#"members = ["chen", "dana"]"#)
+                ),
+                format!(
+                    "stopline.toml:{}:10: rotas[0].layers[1].length: a shift of zero length would leave nobody on call: expected at least \"1d\"",
+                    line(r#"length = "0w""#)
+                ),
+                format!(
+                    "stopline.toml:{}:13: rotas[1].time_zone: unknown time zone \"America/Chicgo\": expected an IANA name such as \"Europe/London\"",
+                    line("America/Chicgo")
+                ),
             ]
         );
     }
@@ -668,13 +739,26 @@ to = "2026-03-09T12:00:00Z"
     fn domain_rotas_and_clashes_are_checked() {
         let no_holder = ROTA.replace("budget_holder = \"payments\"\n", "");
         assert!(parse(&no_holder).unwrap_err()[0].contains("a domain rota needs budget_holder"));
-        let twice = format!("{ROTA}{}", ROTA.split("[[rotas]]\nid = \"money\"").next().unwrap().replace("payments-oncall", "payments-2"));
+        let twice = format!(
+            "{ROTA}{}",
+            ROTA.split("[[rotas]]\nid = \"money\"")
+                .next()
+                .unwrap()
+                .replace("payments-oncall", "payments-2")
+        );
         let problems = parse(&twice).unwrap_err();
-        assert!(problems[0].contains("already has its own rota \"payments-oncall\""), "{problems:?}");
-        let weekly_days = ROTA.replace("length = \"7d\"", "length = \"3d\"").replace("handoff = \"09:00\"", "handoff = \"tue 09:00\"");
+        assert!(
+            problems[0].contains("already has its own rota \"payments-oncall\""),
+            "{problems:?}"
+        );
+        let weekly_days = ROTA
+            .replace("length = \"7d\"", "length = \"3d\"")
+            .replace("handoff = \"09:00\"", "handoff = \"tue 09:00\"");
         assert!(parse(&weekly_days).unwrap_err()[0].contains("whole weeks"));
         let unknown_layer = ROTA.replace("layer = \"primary\"", "layer = \"tertiary\"");
-        assert!(parse(&unknown_layer).unwrap_err()[0].contains("layer \"tertiary\" does not exist"));
+        assert!(
+            parse(&unknown_layer).unwrap_err()[0].contains("layer \"tertiary\" does not exist")
+        );
     }
 
     #[test]
@@ -689,8 +773,15 @@ to = "2026-03-09T12:00:00Z"
         };
         // Friday 27 November 2026, in hours: every application pages its team's rota.
         let in_hours = at("2026-11-27T10:00:00Z");
-        assert_eq!(rota(config.callout(statements, in_hours)).as_deref(), Some("payments-oncall"));
-        assert_eq!(rota(config.callout(refund, in_hours)).as_deref(), Some("money"), "refunds has only the domain rota");
+        assert_eq!(
+            rota(config.callout(statements, in_hours)).as_deref(),
+            Some("payments-oncall")
+        );
+        assert_eq!(
+            rota(config.callout(refund, in_hours)).as_deref(),
+            Some("money"),
+            "refunds has only the domain rota"
+        );
         // Friday night: 95% waits until Monday 09:00; 99.0% pages the domain; 99.9% the team.
         let night = at("2026-11-27T23:00:00Z");
         assert_eq!(
@@ -700,8 +791,14 @@ to = "2026-03-09T12:00:00Z"
                 reason: "out of hours: a 95.0% application waits for the next working day".into()
             }
         );
-        assert_eq!(rota(config.callout(checkout, night)).as_deref(), Some("payments-oncall"));
-        assert_eq!(rota(config.callout(refund, night)).as_deref(), Some("money"));
+        assert_eq!(
+            rota(config.callout(checkout, night)).as_deref(),
+            Some("payments-oncall")
+        );
+        assert_eq!(
+            rota(config.callout(refund, night)).as_deref(),
+            Some("money")
+        );
         // The escalation: each layer, then all hands; three cycles by default.
         let plan = config.escalation_plan(&checkout.team, Some(&"payments-oncall".parse_id()));
         assert_eq!(plan.cycle.len(), 3);

@@ -1,0 +1,369 @@
+//! Helpers shared by the CLI's integration tests: a sandboxed config and data directory, a
+//! `stopline serve` child, private D-Bus session buses with real services on them.
+
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A throwaway home for one test: its own config file and data directory.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A sandbox with the demo workspace written by `stopline init --demo`.
+    pub fn demo() -> Self {
+        let sandbox = Self::new();
+        sandbox.ok(&["init", "--demo"]);
+        sandbox
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config/stopline.toml")
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data/stopline.db")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stopline"));
+        command
+            .args(args)
+            .env("STOPLINE_CONFIG", self.config_path())
+            .env("STOPLINE_DATA_DIR", self.dir.path().join("data"))
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "stopline {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+
+    /// Runs and expects failure with `status`; returns stderr.
+    pub fn fails(&self, args: &[&str], status: i32) -> String {
+        let output = self.run(args);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(status),
+            "stopline {args:?}: stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(!stderr.trim().is_empty(), "a failure says why");
+        stderr
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.config_path().parent().unwrap()).unwrap();
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    pub fn read_config(&self) -> String {
+        std::fs::read_to_string(self.config_path()).unwrap()
+    }
+}
+
+/// A cheap, seedable random source: the test needs varied kill timings, not cryptography.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Starts `count` copies of a write command, SIGKILLs each at a random moment, and returns the
+/// stdout of those that finished (and so reported success) before their kill.
+pub fn storm(
+    sandbox: &Sandbox,
+    rng: &mut XorShift,
+    args: impl Fn(usize) -> Vec<String>,
+) -> (Vec<(usize, String)>, usize) {
+    let mut succeeded = Vec::new();
+    let mut killed = 0;
+    for wave in 0..10 {
+        let mut children: Vec<(usize, std::process::Child, Duration)> = (0..6)
+            .map(|i| {
+                let n = wave * 6 + i;
+                let argv = args(n);
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                let child = sandbox
+                    .command(&argv)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (n, child, Duration::from_micros(rng.below(25_000)))
+            })
+            .collect();
+        let start = Instant::now();
+        children.sort_by_key(|(_, _, at)| *at);
+        for (n, mut child, at) in children {
+            if let Some(wait) = at.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+            }
+            let output = child.wait_with_output().unwrap();
+            if output.status.success() {
+                succeeded.push((n, String::from_utf8(output.stdout).unwrap()));
+            }
+        }
+    }
+    (succeeded, killed)
+}
+
+pub fn integrity_ok(store: &Path) {
+    let conn = rusqlite::Connection::open(store).unwrap();
+    let result: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(result, "ok");
+}
+
+/// A `stopline serve` child and the address it listens on (read from its log).
+pub struct Served {
+    pub child: std::process::Child,
+    pub address: String,
+    /// Kept so the thread draining the child's stderr keeps running: a full pipe would block it.
+    _log: std::sync::mpsc::Receiver<String>,
+}
+
+/// Stops the child whatever happens in the test: nothing outlives it.
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    pub fn start(sandbox: &Sandbox, extra: &[&str]) -> Self {
+        Self::start_with_env(sandbox, extra, &[])
+    }
+
+    /// With `env` on top of the sandbox's environment.
+    pub fn start_with_env(sandbox: &Sandbox, extra: &[&str], env: &[(String, String)]) -> Self {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = sandbox
+            .command(&args)
+            .envs(env.iter().cloned())
+            .env("STOPLINE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (lines, log) = std::sync::mpsc::channel();
+        // Owned at once, so the child is reaped (by Drop) even if this start fails.
+        let mut served = Self {
+            child,
+            address: String::new(),
+            _log: log,
+        };
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = served
+                ._log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("serve never said where it listens");
+            if let Some(rest) = line.split("address=").nth(1) {
+                served.address = rest.split_whitespace().next().unwrap().to_owned();
+                return served;
+            }
+        }
+    }
+
+    /// A raw HTTP/1.0 request: status line and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        (status, body)
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../../shared/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A private D-Bus session bus with GNOME Keyring's Secret Service on it, unlocked; both stopped
+/// when dropped. HOME points into the test's directory, so no real keyring is touched.
+pub struct SecretService {
+    bus: std::process::Child,
+    keyring: std::process::Child,
+    pub env: Vec<(String, String)>,
+}
+
+impl SecretService {
+    pub fn start(dir: &Path) -> Self {
+        let home = dir.join("home");
+        let runtime = dir.join("run");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&runtime).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let socket = dir.join("bus");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is missing: run scripts/setup");
+        let address = {
+            use std::io::BufRead;
+            let mut line = String::new();
+            std::io::BufReader::new(bus.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            line.trim().to_owned()
+        };
+        let env = vec![
+            ("DBUS_SESSION_BUS_ADDRESS".to_owned(), address),
+            ("HOME".to_owned(), home.display().to_string()),
+            ("XDG_RUNTIME_DIR".to_owned(), runtime.display().to_string()),
+            (
+                "XDG_DATA_HOME".to_owned(),
+                home.join(".local/share").display().to_string(),
+            ),
+        ];
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is missing: run scripts/setup");
+        {
+            use std::io::Write;
+            let mut stdin = keyring.stdin.take().unwrap();
+            stdin.write_all(b"test-keyring-password").unwrap();
+        }
+        let service = Self { bus, keyring, env };
+        // Ready once the Secret Service name is on the bus.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let names = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/",
+                    "org.freedesktop.DBus.ListNames",
+                ])
+                .envs(service.env.iter().cloned())
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&names.stdout).contains("org.freedesktop.secrets") {
+                return service;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Secret Service never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        for child in [&mut self.keyring, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

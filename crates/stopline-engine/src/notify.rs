@@ -1,0 +1,296 @@
+//! Desktop notifications behind one trait, so the pager does not care how a page reaches the
+//! person at this desktop.
+//!
+//! - [`DbusNotifier`] speaks the freedesktop notification protocol (through notify-rust) to
+//!   whatever server the session runs (GNOME Shell, KDE, dunst, mako). Every call has a short
+//!   timeout: a hung server must not hold up paging. Actions the user invokes (Acknowledge,
+//!   Open) come back on a channel.
+//! - [`ConsoleNotifier`] is what remains when there is no notification server: a terminal bell
+//!   and a line on standard error, so `stopline serve` in a terminal still pages.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use stopline_core::incident::IncidentId;
+use tokio::sync::mpsc;
+
+/// How long any one call to the notification server may take.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The action that acknowledges the incident as the person at this desktop.
+pub const ACTION_ACKNOWLEDGE: &str = "acknowledge";
+/// The action that opens the incident in the app.
+pub const ACTION_OPEN: &str = "open";
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How loud a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loudness {
+    /// A page for the person at this desktop: critical, never expires.
+    Page,
+    /// Someone else's page, or a summary: an ordinary notification.
+    Ordinary,
+}
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopNotification {
+    /// The incident it is about; `None` for a summary of several.
+    pub incident: Option<IncidentId>,
+    pub summary: String,
+    pub body: String,
+    pub loudness: Loudness,
+    /// Action ids and labels, offered where the server supports actions.
+    pub actions: Vec<(String, String)>,
+    /// Replace this earlier notification (the flood summary updates in place).
+    pub replaces: Option<u32>,
+}
+
+/// An action the user invoked on a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokedAction {
+    pub notification: u32,
+    pub incident: Option<IncidentId>,
+    pub action: String,
+}
+
+/// Whether notifications reach this desktop, as found at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifierStatus {
+    Available {
+        /// The server's name and version, such as "dunst 1.9.0".
+        server: String,
+        /// Whether it shows action buttons.
+        actions: bool,
+    },
+    Unavailable {
+        reason: String,
+    },
+}
+
+impl fmt::Display for NotifierStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotifierStatus::Available { server, actions } => write!(
+                f,
+                "notifications available ({server}{})",
+                if *actions {
+                    ", with actions"
+                } else {
+                    ", no action buttons"
+                }
+            ),
+            NotifierStatus::Unavailable { reason } => {
+                write!(f, "notifications unavailable: {reason}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot show the notification: {0}")]
+pub struct NotifyError(pub String);
+
+/// Shows and closes notifications on this desktop.
+pub trait Notifier: Send + Sync + fmt::Debug {
+    fn status(&self) -> NotifierStatus;
+    /// Shows a notification; its id lets it be closed or replaced later.
+    fn show(&self, notification: DesktopNotification) -> BoxFuture<'_, Result<u32, NotifyError>>;
+    /// Takes a notification away (the incident was acknowledged elsewhere). Best effort.
+    fn close(&self, id: u32) -> BoxFuture<'_, ()>;
+}
+
+/// Notifications through the session's D-Bus notification server.
+pub struct DbusNotifier {
+    status: NotifierStatus,
+    actions_supported: bool,
+    /// Shown notifications still open, by id: closing needs the handle's connection.
+    open: Mutex<HashMap<u32, Arc<notify_rust::NotificationHandle>>>,
+    actions: mpsc::UnboundedSender<InvokedAction>,
+}
+
+impl fmt::Debug for DbusNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbusNotifier")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DbusNotifier {
+    /// Asks the session bus for a notification server, within [`NOTIFY_TIMEOUT`]. `Err` carries
+    /// the reason there is none, for the status line.
+    pub async fn probe(actions: mpsc::UnboundedSender<InvokedAction>) -> Result<Self, String> {
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
+            && std::env::var_os("XDG_RUNTIME_DIR").is_none()
+        {
+            return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".to_owned());
+        }
+        let asked = tokio::task::spawn_blocking(|| {
+            let info = notify_rust::get_server_information().map_err(|e| e.to_string())?;
+            let capabilities = notify_rust::get_capabilities().map_err(|e| e.to_string())?;
+            Ok::<_, String>((info, capabilities))
+        });
+        let (info, capabilities) = match tokio::time::timeout(NOTIFY_TIMEOUT, asked).await {
+            Ok(Ok(Ok(found))) => found,
+            Ok(Ok(Err(e))) => {
+                return Err(format!("no notification server on the session bus ({e})"));
+            }
+            Ok(Err(e)) => return Err(format!("the probe failed: {e}")),
+            Err(_) => {
+                return Err(format!(
+                    "the notification server did not answer within {NOTIFY_TIMEOUT:?}"
+                ));
+            }
+        };
+        let actions_supported = capabilities.iter().any(|c| c == "actions");
+        Ok(Self {
+            status: NotifierStatus::Available {
+                server: format!("{} {}", info.name, info.version),
+                actions: actions_supported,
+            },
+            actions_supported,
+            open: Mutex::new(HashMap::new()),
+            actions,
+        })
+    }
+
+    fn forget(&self, id: u32) -> Option<Arc<notify_rust::NotificationHandle>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id)
+    }
+}
+
+impl Notifier for DbusNotifier {
+    fn status(&self) -> NotifierStatus {
+        self.status.clone()
+    }
+
+    fn show(&self, notification: DesktopNotification) -> BoxFuture<'_, Result<u32, NotifyError>> {
+        Box::pin(async move {
+            let mut n = notify_rust::Notification::new();
+            n.appname("Stopline")
+                .summary(&notification.summary)
+                .body(&notification.body);
+            match notification.loudness {
+                Loudness::Page => {
+                    n.urgency(notify_rust::Urgency::Critical)
+                        .timeout(notify_rust::Timeout::Never)
+                        .hint(notify_rust::Hint::Category("im.received".to_owned()));
+                }
+                Loudness::Ordinary => {
+                    n.urgency(notify_rust::Urgency::Normal);
+                }
+            }
+            if self.actions_supported {
+                for (id, label) in &notification.actions {
+                    n.action(id, label);
+                }
+            }
+            if let Some(id) = notification.replaces {
+                n.id(id);
+            }
+            let handle = tokio::time::timeout(NOTIFY_TIMEOUT, n.show_async())
+                .await
+                .map_err(|_| NotifyError(format!("no answer within {NOTIFY_TIMEOUT:?}")))?
+                .map_err(|e| NotifyError(e.to_string()))?;
+            let id = handle.id();
+            let handle = Arc::new(handle);
+            self.open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, Arc::clone(&handle));
+            if self.actions_supported && !notification.actions.is_empty() {
+                let sender = self.actions.clone();
+                let incident = notification.incident;
+                tokio::spawn(async move {
+                    handle
+                        .wait_for_action_async(move |response| {
+                            if let notify_rust::NotificationResponse::Action(action) = response {
+                                let _ = sender.send(InvokedAction {
+                                    notification: id,
+                                    incident,
+                                    action: action.clone(),
+                                });
+                            }
+                        })
+                        .await;
+                });
+            }
+            Ok(id)
+        })
+    }
+
+    fn close(&self, id: u32) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(handle) = self.forget(id) {
+                let _ = tokio::time::timeout(NOTIFY_TIMEOUT, handle.close_async()).await;
+            }
+        })
+    }
+}
+
+/// The fallback with no notification server: a bell and a line on standard error.
+#[derive(Debug)]
+pub struct ConsoleNotifier {
+    reason: String,
+    next_id: Mutex<u32>,
+}
+
+impl ConsoleNotifier {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            next_id: Mutex::new(0),
+        }
+    }
+}
+
+impl Notifier for ConsoleNotifier {
+    fn status(&self) -> NotifierStatus {
+        NotifierStatus::Unavailable {
+            reason: self.reason.clone(),
+        }
+    }
+
+    fn show(&self, notification: DesktopNotification) -> BoxFuture<'_, Result<u32, NotifyError>> {
+        Box::pin(async move {
+            let bell = if notification.loudness == Loudness::Page {
+                "\x07"
+            } else {
+                ""
+            };
+            let what = match notification.loudness {
+                Loudness::Page => "PAGE",
+                Loudness::Ordinary => "page",
+            };
+            eprintln!(
+                "{bell}stopline: {what}: {} | {}",
+                notification.summary,
+                notification.body.replace('\n', " | ")
+            );
+            let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+            *next += 1;
+            Ok(*next)
+        })
+    }
+
+    fn close(&self, _id: u32) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The best notifier this session has: D-Bus when a server answers, else the console.
+pub async fn desktop_notifier(actions: mpsc::UnboundedSender<InvokedAction>) -> Arc<dyn Notifier> {
+    match DbusNotifier::probe(actions).await {
+        Ok(dbus) => Arc::new(dbus),
+        Err(reason) => Arc::new(ConsoleNotifier::new(reason)),
+    }
+}

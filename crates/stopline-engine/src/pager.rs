@@ -1,0 +1,431 @@
+//! The pager: moves escalations on and shows this desktop's pages.
+//!
+//! Each tick it records the escalation steps that are due (see `escalation`), then delivers the
+//! pages not yet shown here. A page for the person at this desktop (`stopline whoami`) is a
+//! critical notification with Acknowledge (and Open, where the host has a window); a teammate's
+//! page shows as an ordinary notification only when `[notifications] teammates` is on. At most
+//! one notification per incident per repeat of its escalation; more pages than the flood
+//! threshold within a minute become one summary notification. A notification whose incident is
+//! acknowledged or resolved (anywhere: here, the CLI, another desktop) is closed.
+//!
+//! A page is marked delivered after it is shown: a crash in between shows it once more after
+//! the restart, and never loses it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use stopline_core::clock::Clock;
+use stopline_core::config::Config;
+use stopline_core::ids::PersonId;
+use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
+use stopline_core::money::group_thousands;
+use stopline_core::target::format_duration;
+use stopline_store::{Page, Store};
+use tokio::sync::{Notify, mpsc};
+
+use crate::escalation::{EscalationPass, escalate};
+use crate::notify::{
+    ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
+};
+use crate::{EngineError, Result, desk};
+
+/// The desktop setting that names the person at this desktop.
+pub const WHOAMI_KEY: &str = "person";
+/// The desktop setting where the running engine reports its notifier's status.
+pub const NOTIFICATIONS_KEY: &str = "notifications";
+/// The longest the pager sleeps between ticks: how soon it notices an acknowledgement made by
+/// another process.
+const MAX_IDLE: Duration = Duration::from_secs(1);
+/// The window of the flood rule.
+const FLOOD_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+/// How many incidents a summary notification names.
+const SUMMARY_LINES: usize = 5;
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub escalation: EscalationPass,
+    /// Notifications shown, one per incident and repeat.
+    pub shown: usize,
+    /// Pages folded into the flood summary instead.
+    pub summarised: usize,
+    /// Notifications closed because their incident was acknowledged or resolved.
+    pub closed: usize,
+}
+
+/// Called when the user picks Open on a notification: the host's window shows the incident.
+pub type OpenIncident = Arc<dyn Fn(IncidentId) + Send + Sync>;
+
+pub struct Pager {
+    store: Arc<Mutex<Store>>,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    notifier: Arc<dyn Notifier>,
+    open: Option<OpenIncident>,
+    delivery: tokio::sync::Mutex<Delivery>,
+}
+
+impl std::fmt::Debug for Pager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pager")
+            .field("notifier", &self.notifier)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What this desktop has on screen.
+#[derive(Debug, Default)]
+struct Delivery {
+    /// The notification showing for each incident, and the repeat it belongs to.
+    shown: HashMap<IncidentId, (u32, u32)>,
+    /// When recent page notifications were shown, for the flood rule.
+    recent: VecDeque<Timestamp>,
+    /// The flood summary on screen, and the lines it lists.
+    summary: Option<(u32, Vec<String>)>,
+}
+
+/// A page with what its notification says.
+struct Pending {
+    page: Page,
+    incident: Incident,
+}
+
+impl Pager {
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        notifier: Arc<dyn Notifier>,
+        open: Option<OpenIncident>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            clock,
+            notifier,
+            open,
+            delivery: tokio::sync::Mutex::new(Delivery::default()),
+        }
+    }
+
+    pub fn notifier(&self) -> &Arc<dyn Notifier> {
+        &self.notifier
+    }
+
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store, &Config) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.store);
+        let config = Arc::clone(&self.config);
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            work(&mut store, &config)
+        })
+        .await
+        .map_err(|e| EngineError::Io {
+            action: "the pager's store task failed",
+            path: "store".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+    }
+
+    /// Records due escalation steps, shows new pages and closes stale notifications.
+    pub async fn tick(&self) -> Result<Tick> {
+        let now = self.clock.now();
+        let mut delivery = self.delivery.lock().await;
+        let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
+        let (escalation, me, pending, settled) = self
+            .with_store(move |store, config| {
+                let escalation = escalate(store, config, now)?;
+                let me = store
+                    .desktop_setting(WHOAMI_KEY)?
+                    .and_then(|id| PersonId::new(id).ok());
+                let mut pending = Vec::new();
+                for page in store.undelivered_pages()? {
+                    let incident = store.incident(page.incident)?.incident;
+                    pending.push(Pending { page, incident });
+                }
+                let mut settled = Vec::new();
+                for id in showing {
+                    if store.incident(id)?.incident.state != IncidentState::Triggered {
+                        settled.push(id);
+                    }
+                }
+                Ok((escalation, me, pending, settled))
+            })
+            .await?;
+        let mut tick = Tick {
+            escalation,
+            ..Tick::default()
+        };
+        for id in settled {
+            if let Some((notification, _)) = delivery.shown.remove(&id) {
+                self.notifier.close(notification).await;
+                tick.closed += 1;
+            }
+        }
+        let mut delivered = Vec::new();
+        for pending in pending {
+            self.deliver(&mut delivery, &pending, me.as_ref(), now, &mut tick)
+                .await;
+            delivered.push(pending.page.id);
+        }
+        if !delivered.is_empty() {
+            self.with_store(move |store, _| {
+                for page in delivered {
+                    store.mark_page_delivered(page, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(tick)
+    }
+
+    async fn deliver(
+        &self,
+        delivery: &mut Delivery,
+        pending: &Pending,
+        me: Option<&PersonId>,
+        now: Timestamp,
+        tick: &mut Tick,
+    ) {
+        let page = &pending.page;
+        let mine = me == Some(&page.person);
+        if !mine && !self.config.notifications.teammates {
+            return;
+        }
+        // One notification per incident per repeat: all hands after the primary, for the same
+        // person, is not a second notification.
+        if let Some((_, cycle)) = delivery.shown.get(&page.incident)
+            && *cycle >= page.cycle
+        {
+            return;
+        }
+        let loudness = if mine {
+            Loudness::Page
+        } else {
+            Loudness::Ordinary
+        };
+        let (summary, body) = self.describe(pending, mine, now);
+        if loudness == Loudness::Page {
+            while delivery
+                .recent
+                .front()
+                .is_some_and(|at| now.duration_since(*at) > FLOOD_WINDOW)
+            {
+                delivery.recent.pop_front();
+            }
+            let flooding = delivery.recent.len()
+                >= usize::try_from(self.config.notifications.flood_threshold).unwrap_or(usize::MAX);
+            delivery.recent.push_back(now);
+            if flooding {
+                self.summarise(delivery, &summary, page.incident).await;
+                tick.summarised += 1;
+                return;
+            }
+        }
+        let mut actions = Vec::new();
+        if mine {
+            actions.push((ACTION_ACKNOWLEDGE.to_owned(), "Acknowledge".to_owned()));
+            if self.open.is_some() {
+                actions.push((ACTION_OPEN.to_owned(), "Open".to_owned()));
+            }
+        }
+        let notification = DesktopNotification {
+            incident: Some(page.incident),
+            summary,
+            body,
+            loudness,
+            actions,
+            replaces: None,
+        };
+        let old = delivery.shown.get(&page.incident).map(|(id, _)| *id);
+        match self.notifier.show(notification.clone()).await {
+            Ok(id) => {
+                if let Some(old) = old {
+                    self.notifier.close(old).await;
+                }
+                delivery.shown.insert(page.incident, (id, page.cycle));
+                tick.shown += 1;
+                tracing::info!(incident = %page.incident, person = %page.person, "page shown");
+            }
+            Err(error) => {
+                // The page must still reach the person: a bell and a line, as with no server.
+                tracing::warn!(%error, "notification failed; paging on the terminal instead");
+                eprintln!(
+                    "\x07stopline: PAGE: {} | {}",
+                    notification.summary,
+                    notification.body.replace('\n', " | ")
+                );
+            }
+        }
+    }
+
+    /// The notification's summary and body: application and alert; team, severity, estimated
+    /// loss per hour and age.
+    fn describe(&self, pending: &Pending, mine: bool, now: Timestamp) -> (String, String) {
+        let incident = &pending.incident;
+        let config = &self.config;
+        let application = incident
+            .application
+            .as_ref()
+            .and_then(|id| config.application(id.as_str()));
+        let summary = match application {
+            Some(app) => format!("{}: {}", app.name, incident.title),
+            None => incident.title.clone(),
+        };
+        let team = incident
+            .team
+            .as_ref()
+            .map(|t| {
+                config
+                    .team(t.as_str())
+                    .map_or(t.to_string(), |t| t.name.clone())
+            })
+            .unwrap_or_else(|| "no team".to_owned());
+        let loss = application.map_or_else(
+            || "loss unknown".to_owned(),
+            |app| {
+                format!(
+                    "est. loss {} {}/h",
+                    config.workspace.currency,
+                    group_thousands(app.exposure_per_hour.0)
+                )
+            },
+        );
+        let age = format_duration(now.duration_since(incident.opened_at));
+        let who = if mine {
+            format!("You are paged as {}", pending.page.reason)
+        } else {
+            format!(
+                "{} is paged as {}",
+                pending.page.person, pending.page.reason
+            )
+        };
+        let body = format!(
+            "{} · {team} · {} · {loss} · open {age}\n{who}",
+            incident.id,
+            incident.severity.as_str()
+        );
+        (summary, body)
+    }
+
+    /// Folds a page into the one summary notification of a flood.
+    async fn summarise(&self, delivery: &mut Delivery, line: &str, incident: IncidentId) {
+        let (replaces, mut lines) = delivery.summary.take().unwrap_or_default();
+        lines.push(format!("{incident} {line}"));
+        let count = delivery.recent.len();
+        let shown: Vec<&str> = lines
+            .iter()
+            .rev()
+            .take(SUMMARY_LINES)
+            .map(String::as_str)
+            .collect();
+        let notification = DesktopNotification {
+            incident: None,
+            summary: format!("Stopline: {count} pages in the last minute"),
+            body: format!(
+                "{}\nAcknowledge them in Stopline or with `stopline ack`.",
+                shown.join("\n")
+            ),
+            loudness: Loudness::Page,
+            actions: Vec::new(),
+            replaces: (replaces != 0).then_some(replaces),
+        };
+        match self.notifier.show(notification).await {
+            Ok(id) => delivery.summary = Some((id, lines)),
+            Err(error) => {
+                tracing::warn!(%error, "summary notification failed");
+                eprintln!("\x07stopline: PAGE: {count} pages in the last minute");
+                delivery.summary = Some((replaces, lines));
+            }
+        }
+    }
+
+    /// Acts on a button the user pressed: Acknowledge records the acknowledgement as the person
+    /// at this desktop; Open asks the host to show the incident.
+    pub async fn handle_action(&self, invoked: InvokedAction) -> Result<()> {
+        let Some(incident) = invoked.incident else {
+            return Ok(());
+        };
+        match invoked.action.as_str() {
+            ACTION_ACKNOWLEDGE => {
+                let now = self.clock.now();
+                let acknowledged = self
+                    .with_store(move |store, config| {
+                        let me = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
+                        let Some(me) = me else {
+                            return Err(EngineError::UnknownPerson(String::new()));
+                        };
+                        desk::transition(store, config, incident, Transition::Acknowledge, &me, now)
+                    })
+                    .await;
+                match acknowledged {
+                    Ok(incident) => {
+                        tracing::info!(incident = %incident.id, "acknowledged from the notification")
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "acknowledge from the notification failed")
+                    }
+                }
+                let mut delivery = self.delivery.lock().await;
+                if let Some((id, _)) = delivery.shown.remove(&incident) {
+                    self.notifier.close(id).await;
+                }
+                Ok(())
+            }
+            ACTION_OPEN => {
+                if let Some(open) = &self.open {
+                    open(incident);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Ticks until `shutdown`: at once when `wake` fires (an alert opened an incident), when
+    /// the next escalation is due, or at least every second.
+    pub async fn run(
+        self: Arc<Self>,
+        wake: Arc<Notify>,
+        mut actions: mpsc::UnboundedReceiver<InvokedAction>,
+    ) {
+        loop {
+            if let Err(error) = self.tick().await {
+                tracing::error!(%error, "paging tick failed");
+            }
+            let idle = self.idle().await;
+            tokio::select! {
+                () = wake.notified() => {}
+                Some(invoked) = actions.recv() => {
+                    if let Err(error) = self.handle_action(invoked).await {
+                        tracing::warn!(%error, "notification action failed");
+                    }
+                }
+                () = tokio::time::sleep(idle) => {}
+            }
+        }
+    }
+
+    /// How long until the next escalation step is due, at most [`MAX_IDLE`].
+    async fn idle(&self) -> Duration {
+        let now = self.clock.now();
+        let next = self
+            .with_store(|store, _| Ok(store.next_escalation_due()?))
+            .await
+            .ok()
+            .flatten();
+        match next {
+            Some(due) if due <= now => Duration::ZERO,
+            Some(due) => Duration::try_from(due.duration_since(now))
+                .unwrap_or(MAX_IDLE)
+                .min(MAX_IDLE),
+            None => MAX_IDLE,
+        }
+    }
+}

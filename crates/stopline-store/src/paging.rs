@@ -1,0 +1,398 @@
+//! Escalation state and pages: what the pager has decided, kept so that a restart (even after
+//! `kill -9`) carries on where it was.
+//!
+//! An escalation row appears with its incident and stops with it (triggers, see migration 4).
+//! The pager reads the escalations that are due, decides who to page with the config (that rule
+//! is `stopline-core`'s), and records the step here: the pages and the next due time in one
+//! transaction, only while the incident is still triggered and the step is the one it read. So a
+//! step is recorded at most once, and an acknowledged or resolved incident never gets a new page.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use stopline_core::callout::Recipient;
+use stopline_core::ids::{PersonId, RotaId};
+use stopline_core::incident::{Incident, IncidentId};
+use stopline_core::timeline::{TimelineEvent, TimelineKind};
+
+use crate::incidents::{append, load, parse_id, sql_id};
+use crate::{Result, Store, StoreError, from_millis, to_millis};
+
+/// Where an incident's escalation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscalationStatus {
+    /// The next step pages at `due_at`.
+    Due,
+    /// Out of hours for a low-target application: the first page waits until `due_at`.
+    Deferred,
+    /// Acknowledged or resolved: never pages again.
+    Stopped,
+    /// Every step of every cycle paged and nobody acknowledged.
+    Exhausted,
+}
+
+impl EscalationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationStatus::Due => "due",
+            EscalationStatus::Deferred => "deferred",
+            EscalationStatus::Stopped => "stopped",
+            EscalationStatus::Exhausted => "exhausted",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "due" => EscalationStatus::Due,
+            "deferred" => EscalationStatus::Deferred,
+            "stopped" => EscalationStatus::Stopped,
+            "exhausted" => EscalationStatus::Exhausted,
+            other => return Err(StoreError::Corrupt(format!("escalation status {other:?}"))),
+        })
+    }
+}
+
+/// One incident's escalation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub incident: IncidentId,
+    pub status: EscalationStatus,
+    /// The step (counted across cycles) that pages next.
+    pub next_step: u32,
+    pub due_at: Timestamp,
+    /// The rota chosen when paging began; `None` before that, or when paging all hands.
+    pub rota: Option<RotaId>,
+    /// Why it is where it is, for people: "deferred: out of hours …".
+    pub note: String,
+}
+
+/// One escalation step the pager decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationStepRecord {
+    /// The step this decision is for: if the store has moved on, nothing is recorded.
+    pub step: u32,
+    pub cycle: u32,
+    pub rota: Option<RotaId>,
+    pub recipients: Vec<Recipient>,
+    /// When the following step is due; `None` when this was the last.
+    pub next_due: Option<Timestamp>,
+}
+
+/// What recording a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The pages were recorded (possibly none, when nobody held the layer).
+    Recorded,
+    /// The incident is no longer triggered, or the step was recorded already: nothing changed.
+    Skipped,
+}
+
+/// A page as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub id: i64,
+    pub incident: IncidentId,
+    pub step: u32,
+    pub cycle: u32,
+    pub person: PersonId,
+    pub reason: String,
+    pub paged_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+const PAGE_COLUMNS: &str = "id, incident_id, step, cycle, person, reason, paged_at, delivered_at";
+
+fn read_page(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Page>> {
+    let incident: i64 = row.get(1)?;
+    let step: i64 = row.get(2)?;
+    let cycle: i64 = row.get(3)?;
+    let person: String = row.get(4)?;
+    let paged_at: i64 = row.get(6)?;
+    let delivered_at: Option<i64> = row.get(7)?;
+    let id: i64 = row.get(0)?;
+    let reason: String = row.get(5)?;
+    Ok((|| {
+        Ok(Page {
+            id,
+            incident: IncidentId(
+                u64::try_from(incident)
+                    .map_err(|_| StoreError::Corrupt(format!("incident id {incident}")))?,
+            ),
+            step: small(step)?,
+            cycle: small(cycle)?,
+            person: parse_id(PersonId::new)(person)?,
+            reason,
+            paged_at: from_millis(paged_at)?,
+            delivered_at: delivered_at.map(from_millis).transpose()?,
+        })
+    })())
+}
+
+fn small(value: i64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("step {value}")))
+}
+
+fn read_escalation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Escalation>> {
+    let incident: i64 = row.get(0)?;
+    let status: String = row.get(1)?;
+    let next_step: i64 = row.get(2)?;
+    let due_at: i64 = row.get(3)?;
+    let rota: Option<String> = row.get(4)?;
+    let note: String = row.get(5)?;
+    Ok((|| {
+        Ok(Escalation {
+            incident: IncidentId(
+                u64::try_from(incident)
+                    .map_err(|_| StoreError::Corrupt(format!("incident id {incident}")))?,
+            ),
+            status: EscalationStatus::parse(&status)?,
+            next_step: small(next_step)?,
+            due_at: from_millis(due_at)?,
+            rota: rota.map(parse_id(RotaId::new)).transpose()?,
+            note,
+        })
+    })())
+}
+
+const ESCALATION_COLUMNS: &str = "incident_id, status, next_step, due_at, rota, note";
+
+impl Store {
+    /// Escalations due or deferred whose time has come, earliest first, with their incidents.
+    pub fn due_escalations(&self, now: Timestamp) -> Result<Vec<(Escalation, Incident)>> {
+        let escalations = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ESCALATION_COLUMNS} FROM escalations
+                 WHERE status IN ('due', 'deferred') AND due_at <= ?1 ORDER BY due_at, incident_id"
+            ))?
+            .query_map([to_millis(now)], read_escalation)?
+            .map(|row| row?)
+            .collect::<Result<Vec<_>>>()?;
+        escalations
+            .into_iter()
+            .map(|e| {
+                let incident = load(&self.conn, e.incident)?;
+                Ok((e, incident))
+            })
+            .collect()
+    }
+
+    /// When the next escalation comes due, if any is waiting.
+    pub fn next_escalation_due(&self) -> Result<Option<Timestamp>> {
+        let next: Option<i64> = self.conn.query_row(
+            "SELECT min(due_at) FROM escalations WHERE status IN ('due', 'deferred')",
+            [],
+            |row| row.get(0),
+        )?;
+        next.map(from_millis).transpose()
+    }
+
+    pub fn escalation(&self, incident: IncidentId) -> Result<Option<Escalation>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = ?1"
+            ))?
+            .query_row([sql_id(incident)], read_escalation)
+            .optional()?
+            .transpose()
+    }
+
+    /// Records one step: its pages, on the timeline too, and when the next is due. Nothing is
+    /// recorded unless the incident is still triggered and `record.step` is the step due.
+    pub fn record_escalation_step(
+        &mut self,
+        incident: IncidentId,
+        record: &EscalationStepRecord,
+        now: Timestamp,
+    ) -> Result<StepOutcome> {
+        self.write(|tx| {
+            if !step_is_current(tx, incident, record.step)? {
+                return Ok(StepOutcome::Skipped);
+            }
+            for recipient in &record.recipients {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO pages (incident_id, step, cycle, person, reason, paged_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    sql_id(incident),
+                    record.step,
+                    record.cycle,
+                    recipient.person.as_str(),
+                    recipient.reason,
+                    to_millis(now),
+                ])?;
+            }
+            let detail = if record.recipients.is_empty() {
+                "nobody holds this step's layer: escalating at once".to_owned()
+            } else {
+                let names: Vec<String> = record
+                    .recipients
+                    .iter()
+                    .map(|r| format!("{} ({})", r.person, r.reason))
+                    .collect();
+                let repeat = if record.cycle > 0 {
+                    format!(", repeat {}", record.cycle)
+                } else {
+                    String::new()
+                };
+                format!("paged {}{repeat}", names.join(", "))
+            };
+            let (status, due, note) = match record.next_due {
+                Some(due) => (EscalationStatus::Due, due, String::new()),
+                None => (
+                    EscalationStatus::Exhausted,
+                    now,
+                    "every step paged; nobody acknowledged".to_owned(),
+                ),
+            };
+            tx.prepare_cached(
+                "UPDATE escalations SET status = ?2, next_step = ?3, due_at = ?4, rota = ?5,
+                     note = ?6, updated_at = ?7
+                 WHERE incident_id = ?1",
+            )?
+            .execute(params![
+                sql_id(incident),
+                status.as_str(),
+                record.step + 1,
+                to_millis(due),
+                record.rota.as_ref().map(RotaId::as_str),
+                note,
+                to_millis(now),
+            ])?;
+            append(tx, incident, &paging_event(now, detail))?;
+            if status == EscalationStatus::Exhausted {
+                append(tx, incident, &paging_event(now, note))?;
+            }
+            Ok(StepOutcome::Recorded)
+        })
+    }
+
+    /// Holds the first page until `until` (the next working day), saying why on the timeline.
+    /// `until` of `None` (a workspace with no working days) waits for a person to act.
+    pub fn defer_escalation(
+        &mut self,
+        incident: IncidentId,
+        until: Option<Timestamp>,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<StepOutcome> {
+        self.write(|tx| {
+            if !step_is_current(tx, incident, 0)? {
+                return Ok(StepOutcome::Skipped);
+            }
+            let status: String = tx.query_row(
+                "SELECT status FROM escalations WHERE incident_id = ?1",
+                [sql_id(incident)],
+                |row| row.get(0),
+            )?;
+            let note = match until {
+                Some(until) => format!("{reason}: paging at {until}"),
+                None => format!("{reason}: no working hours are configured, so nobody is paged"),
+            };
+            tx.prepare_cached(
+                "UPDATE escalations SET status = ?2, due_at = ?3, note = ?4, updated_at = ?5
+                 WHERE incident_id = ?1",
+            )?
+            .execute(params![
+                sql_id(incident),
+                match until {
+                    Some(_) => EscalationStatus::Deferred.as_str(),
+                    None => EscalationStatus::Exhausted.as_str(),
+                },
+                to_millis(until.unwrap_or(now)),
+                note,
+                to_millis(now),
+            ])?;
+            // Said once on the timeline, not at every re-check.
+            if status != EscalationStatus::Deferred.as_str() {
+                append(tx, incident, &paging_event(now, note))?;
+            }
+            Ok(StepOutcome::Recorded)
+        })
+    }
+
+    /// Pages not yet shown on this desktop whose incidents are still triggered, oldest first.
+    /// Pages of incidents acknowledged or resolved since are left out: they must not show.
+    pub fn undelivered_pages(&self) -> Result<Vec<Page>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM pages p JOIN incidents i ON i.id = p.incident_id
+                 WHERE p.delivered_at IS NULL AND i.state = 'triggered' ORDER BY p.id",
+                PAGE_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("p.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))?
+            .query_map([], read_page)?
+            .map(|row| row?)
+            .collect()
+    }
+
+    pub fn mark_page_delivered(&mut self, page: i64, now: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.prepare_cached("UPDATE pages SET delivered_at = ?2 WHERE id = ?1")?
+                .execute(params![page, to_millis(now)])?;
+            Ok(())
+        })
+    }
+
+    /// Every page of an incident, oldest first.
+    pub fn pages(&self, incident: IncidentId) -> Result<Vec<Page>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {PAGE_COLUMNS} FROM pages WHERE incident_id = ?1 ORDER BY id"
+            ))?
+            .query_map([sql_id(incident)], read_page)?
+            .map(|row| row?)
+            .collect()
+    }
+
+    /// A setting of this desktop (such as who sits at it), kept with the store it belongs to.
+    pub fn desktop_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM desktop WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_desktop_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO desktop (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Whether the incident is still triggered and its escalation is waiting on `step`.
+fn step_is_current(
+    tx: &rusqlite::Transaction<'_>,
+    incident: IncidentId,
+    step: u32,
+) -> Result<bool> {
+    let row: Option<(String, i64, String)> = tx
+        .query_row(
+            "SELECT e.status, e.next_step, i.state FROM escalations e
+             JOIN incidents i ON i.id = e.incident_id WHERE e.incident_id = ?1",
+            [sql_id(incident)],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(matches!(row, Some((status, next, state))
+        if (status == "due" || status == "deferred") && next == i64::from(step) && state == "triggered"))
+}
+
+fn paging_event(at: Timestamp, detail: String) -> TimelineEvent {
+    TimelineEvent {
+        at,
+        who: None,
+        kind: TimelineKind::Paging,
+        detail,
+    }
+}
