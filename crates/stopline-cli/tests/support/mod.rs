@@ -158,8 +158,10 @@ pub fn integrity_ok(store: &Path) {
 pub struct Served {
     pub child: std::process::Child,
     pub address: String,
-    /// Kept so the thread draining the child's stderr keeps running: a full pipe would block it.
-    _log: std::sync::mpsc::Receiver<String>,
+    /// The child's stderr, line by line, drained by a thread so a full pipe never blocks it.
+    log: std::sync::mpsc::Receiver<String>,
+    /// Lines already read from `log`, so a later wait can still find them.
+    seen: std::sync::Mutex<Vec<String>>,
 }
 
 /// Stops the child whatever happens in the test: nothing outlives it.
@@ -193,7 +195,8 @@ impl Served {
         let mut served = Self {
             child,
             address: String::new(),
-            _log: log,
+            log,
+            seen: std::sync::Mutex::new(Vec::new()),
         };
         std::thread::spawn(move || {
             use std::io::BufRead;
@@ -209,14 +212,73 @@ impl Served {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let line = served
-                ._log
+                .log
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("serve never said where it listens");
+            served.seen.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split("address=").nth(1) {
                 served.address = rest.split_whitespace().next().unwrap().to_owned();
                 return served;
             }
         }
+    }
+
+    /// Waits for a line of the log that contains `needle`; returns it.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        if let Some(line) = self
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains(needle))
+        {
+            return line.clone();
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("serve never logged {needle:?}"));
+            self.seen.lock().unwrap().push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// POSTs an Alertmanager webhook with one firing alert per `(alertname, labels)`.
+    pub fn post_alerts(&self, token: &str, alerts: &[(&str, &[(&str, &str)])]) -> (u16, String) {
+        let alerts: Vec<Value> = alerts
+            .iter()
+            .map(|(name, labels)| {
+                let mut all = serde_json::Map::new();
+                all.insert("alertname".into(), Value::from(*name));
+                for (k, v) in labels.iter() {
+                    all.insert((*k).into(), Value::from(*v));
+                }
+                serde_json::json!({
+                    "status": "firing",
+                    "labels": all,
+                    "annotations": {},
+                    "startsAt": "2026-11-27T10:00:00Z",
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+            "alerts": alerts,
+        });
+        let auth = format!("Bearer {token}");
+        self.request(
+            "POST",
+            "/v1/alertmanager",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
     }
 
     /// A raw HTTP/1.0 request: status line and body.
@@ -362,6 +424,166 @@ impl SecretService {
 impl Drop for SecretService {
     fn drop(&mut self) {
         for child in [&mut self.keyring, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Reads the mock notification server's log and invokes actions on it, through D-Bus itself.
+const MOCK_CLIENT: &str = r#"
+import dbus, json, sys
+bus = dbus.SessionBus()
+mock = dbus.Interface(
+    bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications"),
+    "org.freedesktop.DBus.Mock")
+if sys.argv[1] == "calls":
+    calls = []
+    for _, method, args in mock.GetCalls():
+        if method == "Notify":
+            app, replaces, icon, summary, body, actions, hints, timeout = args
+            calls.append({"method": "Notify", "app": str(app), "replaces_id": int(replaces),
+                "summary": str(summary), "body": str(body), "actions": [str(a) for a in actions],
+                "urgency": int(hints["urgency"]) if "urgency" in hints else None,
+                "timeout": int(timeout)})
+        else:
+            calls.append({"method": str(method), "args": [int(a) if isinstance(a, int) else str(a) for a in args]})
+    print(json.dumps(calls))
+else:
+    mock.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us",
+                    [dbus.UInt32(int(sys.argv[2])), sys.argv[3]])
+"#;
+
+/// A private D-Bus session bus with a real notification server on it: python3-dbusmock's
+/// `notification_daemon` template, which records every call. The bus has no service
+/// directories, so nothing else (no dunst) is started on demand. Both stop when dropped.
+pub struct NotificationServer {
+    bus: std::process::Child,
+    server: std::process::Child,
+    pub env: Vec<(String, String)>,
+}
+
+impl NotificationServer {
+    /// `capabilities` as the server announces them, such as "body actions".
+    pub fn start(dir: &Path, capabilities: &str) -> Self {
+        let socket = dir.join("notify-bus");
+        let config = dir.join("notify-bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display()
+            ),
+        )
+        .unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is missing: run scripts/setup");
+        let address = {
+            use std::io::BufRead;
+            let mut line = String::new();
+            std::io::BufReader::new(bus.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            line.trim().to_owned()
+        };
+        let env = vec![("DBUS_SESSION_BUS_ADDRESS".to_owned(), address)];
+        let server = Command::new("/usr/bin/python3")
+            .args(["-m", "dbusmock", "--template", "notification_daemon", "-p"])
+            .arg(format!("{{\"capabilities\": \"{capabilities}\"}}"))
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-dbusmock is missing: run scripts/setup");
+        let this = Self { bus, server, env };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while this.try_calls().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the mock notification server never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        this
+    }
+
+    fn client(&self, args: &[&str]) -> Output {
+        Command::new("/usr/bin/python3")
+            .args(["-c", MOCK_CLIENT])
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .output()
+            .unwrap()
+    }
+
+    fn try_calls(&self) -> Option<Vec<Value>> {
+        let output = self.client(&["calls"]);
+        if !output.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&output.stdout).ok()
+    }
+
+    /// Every call the server received, oldest first.
+    pub fn calls(&self) -> Vec<Value> {
+        self.try_calls().expect("cannot read the mock's calls")
+    }
+
+    /// The `Notify` calls, oldest first.
+    pub fn notifications(&self) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c["method"] == "Notify")
+            .collect()
+    }
+
+    /// Waits until at least `count` notifications were shown; returns them all.
+    pub fn wait_for_notifications(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let shown = self.notifications();
+            if shown.len() >= count {
+                return shown;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} notifications shown, expected {count}: {shown:#?}",
+                shown.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The user presses `action` on notification `id`.
+    pub fn invoke(&self, id: u32, action: &str) {
+        let output = self.client(&["invoke", &id.to_string(), action]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for NotificationServer {
+    fn drop(&mut self) {
+        for child in [&mut self.server, &mut self.bus] {
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -1,0 +1,394 @@
+//! Paging as the person at the desk sees it: `stopline serve` with a real D-Bus session bus and a
+//! real notification server (python3-dbusmock's notification daemon), alerts posted to the
+//! webhook, the Notify calls read back from the server, and its Acknowledge button pressed.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{NotificationServer, Sandbox, Served, XorShift, integrity_ok};
+
+/// Who is primary on the payments rota right now, by the CLI's own account.
+fn payments_primary(sandbox: &Sandbox) -> String {
+    let oncall = sandbox.json(&["oncall", "--team", "payments"]);
+    oncall["rotas"][0]["layers"][0]["now"]["person"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Appends `extra` to the demo config.
+fn add_config(sandbox: &Sandbox, extra: &str) {
+    let config = sandbox.read_config() + extra;
+    sandbox.write_config(&config);
+}
+
+fn incident(sandbox: &Sandbox, id: &str) -> Value {
+    sandbox.json(&["incident", "show", id])
+}
+
+/// Waits until `check` holds of the incident; returns it.
+fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = incident(sandbox, id);
+        if check(&shown) {
+            return shown;
+        }
+        assert!(Instant::now() < deadline, "{id} never got there: {shown:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    served.wait_for_log("notifications available (mock-notify 1.0, with actions)");
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+
+    let (status, _) = served.post_alerts(
+        &token,
+        &[("HighErrorRate", &[("service", "payment-gateway")])],
+    );
+    assert_eq!(status, 200);
+    let shown = server.wait_for_notifications(1);
+    let page = &shown[0];
+    assert_eq!(page["app"], "Stopline");
+    assert_eq!(page["summary"], "Payment Gateway: HighErrorRate");
+    let body = page["body"].as_str().unwrap();
+    for part in [
+        "INC-1",
+        "Payments",
+        "major",
+        "est. loss GBP 780,000/h",
+        "open ",
+        "You are paged as primary on payments-oncall",
+    ] {
+        assert!(body.contains(part), "{part:?} missing from {body:?}");
+    }
+    assert_eq!(page["urgency"], 2, "critical");
+    assert_eq!(page["timeout"], 0, "never expires");
+    // No window to open from `stopline serve`: Acknowledge only.
+    assert_eq!(
+        page["actions"],
+        serde_json::json!(["acknowledge", "Acknowledge"])
+    );
+
+    // The button, pressed (again, if the pager had not begun listening yet).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        server.invoke(1, "acknowledge");
+        std::thread::sleep(Duration::from_millis(200));
+        if incident(&sandbox, "INC-1")["state"] == "acknowledged" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Acknowledge action never landed"
+        );
+    }
+    let shown = incident(&sandbox, "INC-1");
+    assert_eq!(shown["acknowledged_by"], me.as_str());
+    assert_eq!(shown["escalation"]["status"], "stopped");
+    assert_eq!(shown["pages"].as_array().unwrap().len(), 1);
+    assert!(shown["pages"][0]["delivered_at"].is_string());
+    // Paging stops: a secondary would be due in five minutes; nothing more is shown or closed
+    // twice. The notification itself was taken away.
+    std::thread::sleep(Duration::from_millis(1500));
+    let calls = server.calls();
+    assert_eq!(
+        calls.iter().filter(|c| c["method"] == "Notify").count(),
+        1,
+        "{calls:#?}"
+    );
+    assert!(
+        calls.iter().any(|c| c["method"] == "CloseNotification"),
+        "{calls:#?}"
+    );
+}
+
+#[test]
+fn a_flood_of_pages_becomes_one_summary_notification() {
+    let sandbox = Sandbox::demo();
+    add_config(
+        &sandbox,
+        "\n[alerts]\ngroup_by = [\"instance\"]\n\n[notifications]\nflood_threshold = 2\n",
+    );
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let instances = ["a", "b", "c", "d", "e"];
+    let alerts: Vec<[(&str, &str); 2]> = instances
+        .iter()
+        .map(|i| [("service", "payment-gateway"), ("instance", *i)])
+        .collect();
+    let alerts: Vec<(&str, &[(&str, &str)])> =
+        alerts.iter().map(|l| ("HighLatency", &l[..])).collect();
+    let (status, body) = served.post_alerts(&token, &alerts);
+    assert_eq!(status, 200, "{body}");
+    // Five incidents: two pages, then one summary, updated in place for the other three.
+    let shown = server.wait_for_notifications(5);
+    let summaries: Vec<&Value> = shown
+        .iter()
+        .filter(|n| {
+            n["summary"]
+                .as_str()
+                .unwrap()
+                .contains("pages in the last minute")
+        })
+        .collect();
+    assert_eq!(shown.len() - summaries.len(), 2, "{shown:#?}");
+    assert_eq!(summaries.len(), 3, "{shown:#?}");
+    assert_eq!(summaries[0]["replaces_id"], 0);
+    assert_eq!(
+        summaries[1]["replaces_id"], 3,
+        "the summary replaces itself"
+    );
+    assert_eq!(summaries[2]["replaces_id"], 3);
+    assert_eq!(
+        summaries[2]["summary"],
+        "Stopline: 5 pages in the last minute"
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(server.notifications().len(), 5, "nothing more");
+}
+
+#[test]
+fn a_teammates_page_is_recorded_but_not_shown_unless_configured() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body");
+    let me = payments_primary(&sandbox);
+    // Someone else in payments, not on call on the primary layer.
+    let teammate = ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .find(|p| *p != me)
+        .unwrap();
+    sandbox.ok(&["whoami", "--set", teammate]);
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    let shown = wait_for_incident(&sandbox, "INC-1", |i| {
+        i["pages"][0]["delivered_at"].is_string()
+    });
+    assert_eq!(shown["pages"][0]["person"], me.as_str());
+    assert!(server.notifications().is_empty(), "not this desk's page");
+    drop(served);
+
+    // With teammates' pages on, they show, as ordinary notifications without buttons.
+    add_config(&sandbox, "\n[notifications]\nteammates = true\n");
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    served.post_alerts(&token, &[("Down", &[("service", "refunds")])]);
+    let shown = server.wait_for_notifications(1);
+    assert_eq!(shown[0]["summary"], "Refunds: Down");
+    assert_eq!(shown[0]["urgency"], 1, "normal, not critical");
+    assert_eq!(shown[0]["actions"], serde_json::json!([]));
+    let body = shown[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("{me} is paged as primary on payments-oncall")),
+        "{body}"
+    );
+}
+
+#[test]
+fn without_a_notification_server_pages_still_reach_the_terminal() {
+    let sandbox = Sandbox::demo();
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let nowhere = [(
+        "DBUS_SESSION_BUS_ADDRESS".to_owned(),
+        format!("unix:path={}", sandbox.dir.path().join("no-bus").display()),
+    )];
+    let served = Served::start_with_env(&sandbox, &[], &nowhere);
+    served.wait_for_log("notifications unavailable");
+    let status = sandbox.json(&["status"]);
+    assert!(
+        status["notifications"]
+            .as_str()
+            .unwrap()
+            .starts_with("notifications unavailable"),
+        "{status:#}"
+    );
+    assert_eq!(status["person"], me.as_str());
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    let line = served.wait_for_log("PAGE: Payment Gateway: Down");
+    assert!(
+        line.starts_with("\x07stopline: PAGE:"),
+        "a bell first: {line:?}"
+    );
+    assert!(line.contains("You are paged as primary on payments-oncall"));
+
+    let output = sandbox
+        .command(&["notify-test"])
+        .envs(nowhere.iter().cloned())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("notifications unavailable"), "{stderr}");
+}
+
+#[test]
+fn notify_test_sends_a_test_page() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    sandbox.ok(&["whoami", "--set", "aisha"]);
+    let output = sandbox
+        .command(&["notify-test"])
+        .envs(server.env.iter().cloned())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown = server.notifications();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0]["summary"], "Stopline: test page");
+    assert_eq!(shown[0]["urgency"], 2);
+    assert!(shown[0]["body"].as_str().unwrap().contains("aisha"));
+}
+
+#[test]
+fn whoami_oncall_and_shifts_name_their_bad_arguments() {
+    let sandbox = Sandbox::demo();
+    let stderr = sandbox.fails(&["whoami", "--set", "nobody"], 2);
+    assert!(stderr.contains("unknown person \"nobody\""), "{stderr}");
+    assert_eq!(sandbox.json(&["whoami"])["person"], Value::Null);
+    let stderr = sandbox.fails(&["oncall", "--at", "tomorrow"], 2);
+    assert!(
+        stderr.contains("--at: invalid time \"tomorrow\""),
+        "{stderr}"
+    );
+    let stderr = sandbox.fails(&["oncall", "--team", "paymnets"], 2);
+    assert!(stderr.contains("--team: unknown team"), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "shifts",
+            "--person",
+            "aisha",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-01",
+        ],
+        2,
+    );
+    assert!(stderr.contains("--to: must be after --from"), "{stderr}");
+    // Over the spring change: the turn that holds it is an hour short, and all add up.
+    let shifts = sandbox.json(&[
+        "shifts",
+        "--person",
+        "aisha",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-05-01",
+    ]);
+    let shifts = shifts.as_array().unwrap();
+    assert!(!shifts.is_empty());
+    let at = |v: &Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    for pair in shifts.windows(2) {
+        assert!(at(&pair[0]["until"]) <= at(&pair[1]["since"]));
+    }
+    let at_change = sandbox.json(&["oncall", "--team", "payments", "--at", "2026-03-29 01:30"]);
+    let now = &at_change["rotas"][0]["layers"][0]["now"];
+    assert_eq!(now["since"], "2026-03-23T09:00:00Z");
+    assert_eq!(now["until"], "2026-03-30T08:00:00Z", "09:00 BST");
+    assert_eq!(now["hours"], 167.0);
+}
+
+/// `kill -9` the engine at random moments while alerts arrive and people acknowledge; after
+/// each restart no due page is lost, and no acknowledged incident gets another page.
+#[test]
+fn sigkill_during_paging_loses_no_page_and_never_pages_an_acknowledged_incident() {
+    let sandbox = Sandbox::demo();
+    add_config(
+        &sandbox,
+        "\n[alerts]\ngroup_by = [\"instance\"]\n\n[notifications]\nflood_threshold = 1000\n",
+    );
+    // Escalate every second so steps come due across the kills.
+    let config = sandbox
+        .read_config()
+        .replace("ack_timeout = \"5m\"", "ack_timeout = \"1s\"");
+    sandbox.write_config(&config);
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let mut rng = XorShift(0x5eed_cafe);
+    let mut opened = 0;
+    let mut acknowledged = Vec::new();
+    for round in 0..8 {
+        let mut served = Served::start_with_env(&sandbox, &[], &server.env);
+        let token = sandbox.ok(&["token"]).trim().to_owned();
+        for i in 0..2 {
+            let instance = format!("r{round}-{i}");
+            let (status, _) = served.post_alerts(
+                &token,
+                &[(
+                    "Down",
+                    &[("service", "payment-gateway"), ("instance", &instance)],
+                )],
+            );
+            if status == 200 {
+                opened += 1;
+            }
+        }
+        // Someone acknowledges an earlier incident from the command line meanwhile.
+        if round > 0 {
+            let id = format!("INC-{}", round * 2 - 1);
+            let ack = sandbox
+                .command(&["ack", &id, "--as", &me])
+                .stdout(Stdio::null())
+                .output()
+                .unwrap();
+            if ack.status.success() {
+                acknowledged.push(id);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(1200)));
+        served.child.kill().unwrap(); // SIGKILL
+        served.child.wait().unwrap();
+    }
+    integrity_ok(&sandbox.store_path());
+    // The last restart: every due step is paged, late but not lost.
+    let _served = Served::start_with_env(&sandbox, &[], &server.env);
+    for n in 1..=opened {
+        let id = format!("INC-{n}");
+        let shown = if acknowledged.contains(&id) {
+            incident(&sandbox, &id)
+        } else {
+            // Unacknowledged: the escalation moves past the primary and the secondary.
+            wait_for_incident(&sandbox, &id, |i| {
+                i["pages"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|page| page["step"].as_u64() >= Some(2)))
+            })
+        };
+        let pages = shown["pages"].as_array().unwrap();
+        assert!(!pages.is_empty(), "{id} was never paged: {shown:#}");
+        assert_eq!(pages[0]["step"], 0, "{id}: the first step first");
+        if let Some(acked_at) = shown["acknowledged_at"].as_str() {
+            let acked_at: jiff::Timestamp = acked_at.parse().unwrap();
+            for page in pages {
+                let paged_at: jiff::Timestamp = page["paged_at"].as_str().unwrap().parse().unwrap();
+                assert!(
+                    paged_at <= acked_at,
+                    "{id} paged after its acknowledgement: {shown:#}"
+                );
+            }
+            assert_eq!(shown["escalation"]["status"], "stopped");
+        }
+    }
+    assert!(acknowledged.len() >= 5, "{acknowledged:?}");
+    integrity_ok(&sandbox.store_path());
+}
