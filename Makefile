@@ -48,6 +48,7 @@ test-ui: setup
 # Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
 bench: setup
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
+	$(CARGO) bench --locked -p stopline-cli --bench page_latency
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

@@ -9,7 +9,9 @@ use jiff::{SignedDuration, Timestamp};
 use stopline_core::callout::Callout;
 use stopline_core::config::Config;
 use stopline_core::incident::{Incident, IncidentState};
-use stopline_store::{Escalation, EscalationStepRecord, StepOutcome, Store};
+use stopline_store::{
+    Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, StepOutcome, Store,
+};
 
 use crate::Result;
 
@@ -22,44 +24,56 @@ pub struct EscalationPass {
     pub deferred: usize,
 }
 
-/// A pass never takes more steps than this, so a config where nobody holds any layer cannot
+/// A pass never takes more rounds than this, so a config where nobody holds any layer cannot
 /// spin: the rest waits for the next tick.
-const MAX_STEPS_PER_PASS: usize = 10_000;
+const MAX_ROUNDS_PER_PASS: usize = 100;
 
-/// Records every escalation step due at `now`.
+/// Records every escalation step due at `now`. Each round decides for every due escalation,
+/// then records all the decisions in one transaction; a further round runs only for steps that
+/// paged nobody (a layer no one holds yet), which move straight on.
 pub fn escalate(store: &mut Store, config: &Config, now: Timestamp) -> Result<EscalationPass> {
     let mut pass = EscalationPass::default();
-    for _ in 0..MAX_STEPS_PER_PASS {
-        let due = store.due_escalations(now)?;
-        if due.is_empty() {
+    for _ in 0..MAX_ROUNDS_PER_PASS {
+        let decisions: Vec<EscalationDecision> = store
+            .due_escalations(now)?
+            .iter()
+            .filter_map(|(escalation, incident)| decide(config, escalation, incident, now))
+            .collect();
+        if decisions.is_empty() {
             break;
         }
-        let mut progressed = false;
-        for (escalation, incident) in due {
-            progressed |= step(store, config, &escalation, &incident, now, &mut pass)?;
+        let outcomes = store.record_escalations(&decisions, now)?;
+        let mut again = false;
+        for (decision, outcome) in decisions.iter().zip(outcomes) {
+            if outcome != StepOutcome::Recorded {
+                continue;
+            }
+            match decision {
+                EscalationDecision::Defer { .. } => pass.deferred += 1,
+                EscalationDecision::Step { record, .. } => {
+                    pass.pages += record.recipients.len();
+                    again |= record.recipients.is_empty() && record.next_due.is_some();
+                }
+            }
         }
-        if !progressed {
+        if !again {
             break;
         }
     }
     Ok(pass)
 }
 
-/// Takes one escalation one step; `true` when something was recorded.
-fn step(
-    store: &mut Store,
+/// What the next step of one escalation is, or `None` when there is nothing to do.
+fn decide(
     config: &Config,
     escalation: &Escalation,
     incident: &Incident,
     now: Timestamp,
-    pass: &mut EscalationPass,
-) -> Result<bool> {
+) -> Option<EscalationDecision> {
     if incident.state != IncidentState::Triggered {
-        return Ok(false);
+        return None;
     }
-    let Some(team) = &incident.team else {
-        return Ok(false);
-    };
+    let team = incident.team.as_ref()?;
     let application = incident
         .application
         .as_ref()
@@ -69,11 +83,17 @@ fn step(
     let rota = if escalation.next_step == 0 {
         match application.map(|app| config.callout(app, now)) {
             Some(Callout::Defer { until, reason }) => {
-                let deferred = store.defer_escalation(incident.id, until, &reason, now)?;
-                if deferred == StepOutcome::Recorded {
-                    pass.deferred += 1;
+                // Re-deciding a deferral that is not yet due changes nothing.
+                if escalation.status == EscalationStatus::Deferred
+                    && Some(escalation.due_at) == until
+                {
+                    return None;
                 }
-                return Ok(false);
+                return Some(EscalationDecision::Defer {
+                    incident: incident.id,
+                    until,
+                    reason,
+                });
             }
             Some(Callout::Page { rota, .. }) => rota,
             // An incident whose application left the config: its team, all hands.
@@ -83,12 +103,9 @@ fn step(
         escalation.rota.clone()
     };
     let plan = config.escalation_plan(team, rota.as_ref());
-    let Some((cycle, current)) = plan.step(escalation.next_step) else {
-        return Ok(false);
-    };
+    let (cycle, current) = plan.step(escalation.next_step)?;
     let recipients = config.recipients(current, team, now);
-    let is_last = escalation.next_step + 1 >= plan.len();
-    let next_due = if is_last {
+    let next_due = if escalation.next_step + 1 >= plan.len() {
         None
     } else if recipients.is_empty() {
         Some(now)
@@ -97,22 +114,14 @@ fn step(
             SignedDuration::try_from(plan.policy.ack_timeout).unwrap_or(SignedDuration::MAX);
         Some(now.saturating_add(timeout).unwrap_or(now))
     };
-    let count = recipients.len();
-    let outcome = store.record_escalation_step(
-        incident.id,
-        &EscalationStepRecord {
+    Some(EscalationDecision::Step {
+        incident: incident.id,
+        record: EscalationStepRecord {
             step: escalation.next_step,
             cycle,
             rota,
             recipients,
             next_due,
         },
-        now,
-    )?;
-    if outcome == StepOutcome::Recorded {
-        pass.pages += count;
-        // Move straight on only when nobody could be paged at this step.
-        return Ok(count == 0 && !is_last);
-    }
-    Ok(false)
+    })
 }

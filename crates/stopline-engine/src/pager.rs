@@ -174,13 +174,8 @@ impl Pager {
             delivered.push(pending.page.id);
         }
         if !delivered.is_empty() {
-            self.with_store(move |store, _| {
-                for page in delivered {
-                    store.mark_page_delivered(page, now)?;
-                }
-                Ok(())
-            })
-            .await?;
+            self.with_store(move |store, _| Ok(store.mark_pages_delivered(&delivered, now)?))
+                .await?;
         }
         Ok(tick)
     }

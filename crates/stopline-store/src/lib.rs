@@ -26,7 +26,9 @@ use stopline_core::incident::{IncidentId, TransitionError};
 pub use alerts::{AlertFilter, StoredAlert};
 pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
-pub use paging::{Escalation, EscalationStatus, EscalationStepRecord, Page, StepOutcome};
+pub use paging::{
+    Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, Page, StepOutcome,
+};
 pub use sources::SourceStatus;
 
 /// How long a writer waits for another process's write before giving up.

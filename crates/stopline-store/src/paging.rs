@@ -77,6 +77,22 @@ pub struct EscalationStepRecord {
     pub next_due: Option<Timestamp>,
 }
 
+/// What the pager decided for one escalation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalationDecision {
+    /// Page this step.
+    Step {
+        incident: IncidentId,
+        record: EscalationStepRecord,
+    },
+    /// Hold the first page until `until`, the next working day (`None`: no working days at all).
+    Defer {
+        incident: IncidentId,
+        until: Option<Timestamp>,
+        reason: String,
+    },
+}
+
 /// What recording a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepOutcome {
@@ -196,118 +212,29 @@ impl Store {
             .transpose()
     }
 
-    /// Records one step: its pages, on the timeline too, and when the next is due. Nothing is
-    /// recorded unless the incident is still triggered and `record.step` is the step due.
-    pub fn record_escalation_step(
+    /// Records what the pager decided for several escalations in one transaction: one sync to
+    /// disk however many incidents page at once. Each decision is recorded only while its
+    /// incident is still triggered and its step is still the one due; the outcomes come back in
+    /// order.
+    pub fn record_escalations(
         &mut self,
-        incident: IncidentId,
-        record: &EscalationStepRecord,
+        decisions: &[EscalationDecision],
         now: Timestamp,
-    ) -> Result<StepOutcome> {
+    ) -> Result<Vec<StepOutcome>> {
         self.write(|tx| {
-            if !step_is_current(tx, incident, record.step)? {
-                return Ok(StepOutcome::Skipped);
-            }
-            for recipient in &record.recipients {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO pages (incident_id, step, cycle, person, reason, paged_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    sql_id(incident),
-                    record.step,
-                    record.cycle,
-                    recipient.person.as_str(),
-                    recipient.reason,
-                    to_millis(now),
-                ])?;
-            }
-            let detail = if record.recipients.is_empty() {
-                "nobody holds this step's layer: escalating at once".to_owned()
-            } else {
-                let names: Vec<String> = record
-                    .recipients
-                    .iter()
-                    .map(|r| format!("{} ({})", r.person, r.reason))
-                    .collect();
-                let repeat = if record.cycle > 0 {
-                    format!(", repeat {}", record.cycle)
-                } else {
-                    String::new()
-                };
-                format!("paged {}{repeat}", names.join(", "))
-            };
-            let (status, due, note) = match record.next_due {
-                Some(due) => (EscalationStatus::Due, due, String::new()),
-                None => (
-                    EscalationStatus::Exhausted,
-                    now,
-                    "every step paged; nobody acknowledged".to_owned(),
-                ),
-            };
-            tx.prepare_cached(
-                "UPDATE escalations SET status = ?2, next_step = ?3, due_at = ?4, rota = ?5,
-                     note = ?6, updated_at = ?7
-                 WHERE incident_id = ?1",
-            )?
-            .execute(params![
-                sql_id(incident),
-                status.as_str(),
-                record.step + 1,
-                to_millis(due),
-                record.rota.as_ref().map(RotaId::as_str),
-                note,
-                to_millis(now),
-            ])?;
-            append(tx, incident, &paging_event(now, detail))?;
-            if status == EscalationStatus::Exhausted {
-                append(tx, incident, &paging_event(now, note))?;
-            }
-            Ok(StepOutcome::Recorded)
-        })
-    }
-
-    /// Holds the first page until `until` (the next working day), saying why on the timeline.
-    /// `until` of `None` (a workspace with no working days) waits for a person to act.
-    pub fn defer_escalation(
-        &mut self,
-        incident: IncidentId,
-        until: Option<Timestamp>,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<StepOutcome> {
-        self.write(|tx| {
-            if !step_is_current(tx, incident, 0)? {
-                return Ok(StepOutcome::Skipped);
-            }
-            let status: String = tx.query_row(
-                "SELECT status FROM escalations WHERE incident_id = ?1",
-                [sql_id(incident)],
-                |row| row.get(0),
-            )?;
-            let note = match until {
-                Some(until) => format!("{reason}: paging at {until}"),
-                None => format!("{reason}: no working hours are configured, so nobody is paged"),
-            };
-            tx.prepare_cached(
-                "UPDATE escalations SET status = ?2, due_at = ?3, note = ?4, updated_at = ?5
-                 WHERE incident_id = ?1",
-            )?
-            .execute(params![
-                sql_id(incident),
-                match until {
-                    Some(_) => EscalationStatus::Deferred.as_str(),
-                    None => EscalationStatus::Exhausted.as_str(),
-                },
-                to_millis(until.unwrap_or(now)),
-                note,
-                to_millis(now),
-            ])?;
-            // Said once on the timeline, not at every re-check.
-            if status != EscalationStatus::Deferred.as_str() {
-                append(tx, incident, &paging_event(now, note))?;
-            }
-            Ok(StepOutcome::Recorded)
+            decisions
+                .iter()
+                .map(|decision| match decision {
+                    EscalationDecision::Step { incident, record } => {
+                        record_step(tx, *incident, record, now)
+                    }
+                    EscalationDecision::Defer {
+                        incident,
+                        until,
+                        reason,
+                    } => defer(tx, *incident, *until, reason, now),
+                })
+                .collect()
         })
     }
 
@@ -329,10 +256,14 @@ impl Store {
             .collect()
     }
 
-    pub fn mark_page_delivered(&mut self, page: i64, now: Timestamp) -> Result<()> {
+    /// Marks pages as handled on this desktop, in one transaction.
+    pub fn mark_pages_delivered(&mut self, pages: &[i64], now: Timestamp) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached("UPDATE pages SET delivered_at = ?2 WHERE id = ?1")?
-                .execute(params![page, to_millis(now)])?;
+            let mut update =
+                tx.prepare_cached("UPDATE pages SET delivered_at = ?2 WHERE id = ?1")?;
+            for page in pages {
+                update.execute(params![page, to_millis(now)])?;
+            }
             Ok(())
         })
     }
@@ -368,6 +299,116 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Records one step: its pages, on the timeline too, and when the next is due.
+fn record_step(
+    tx: &rusqlite::Transaction<'_>,
+    incident: IncidentId,
+    record: &EscalationStepRecord,
+    now: Timestamp,
+) -> Result<StepOutcome> {
+    if !step_is_current(tx, incident, record.step)? {
+        return Ok(StepOutcome::Skipped);
+    }
+    for recipient in &record.recipients {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO pages (incident_id, step, cycle, person, reason, paged_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            sql_id(incident),
+            record.step,
+            record.cycle,
+            recipient.person.as_str(),
+            recipient.reason,
+            to_millis(now),
+        ])?;
+    }
+    let detail = if record.recipients.is_empty() {
+        "nobody holds this step's layer: escalating at once".to_owned()
+    } else {
+        let names: Vec<String> = record
+            .recipients
+            .iter()
+            .map(|r| format!("{} ({})", r.person, r.reason))
+            .collect();
+        let repeat = if record.cycle > 0 {
+            format!(", repeat {}", record.cycle)
+        } else {
+            String::new()
+        };
+        format!("paged {}{repeat}", names.join(", "))
+    };
+    let (status, due, note) = match record.next_due {
+        Some(due) => (EscalationStatus::Due, due, String::new()),
+        None => (
+            EscalationStatus::Exhausted,
+            now,
+            "every step paged; nobody acknowledged".to_owned(),
+        ),
+    };
+    tx.prepare_cached(
+        "UPDATE escalations SET status = ?2, next_step = ?3, due_at = ?4, rota = ?5,
+             note = ?6, updated_at = ?7
+         WHERE incident_id = ?1",
+    )?
+    .execute(params![
+        sql_id(incident),
+        status.as_str(),
+        record.step + 1,
+        to_millis(due),
+        record.rota.as_ref().map(RotaId::as_str),
+        note,
+        to_millis(now),
+    ])?;
+    append(tx, incident, &paging_event(now, detail))?;
+    if status == EscalationStatus::Exhausted {
+        append(tx, incident, &paging_event(now, note))?;
+    }
+    Ok(StepOutcome::Recorded)
+}
+
+/// Holds the first page until `until` (the next working day), saying why on the timeline.
+/// `until` of `None` (a workspace with no working days) waits for a person to act.
+fn defer(
+    tx: &rusqlite::Transaction<'_>,
+    incident: IncidentId,
+    until: Option<Timestamp>,
+    reason: &str,
+    now: Timestamp,
+) -> Result<StepOutcome> {
+    if !step_is_current(tx, incident, 0)? {
+        return Ok(StepOutcome::Skipped);
+    }
+    let status: String = tx.query_row(
+        "SELECT status FROM escalations WHERE incident_id = ?1",
+        [sql_id(incident)],
+        |row| row.get(0),
+    )?;
+    let note = match until {
+        Some(until) => format!("{reason}: paging at {until}"),
+        None => format!("{reason}: no working hours are configured, so nobody is paged"),
+    };
+    tx.prepare_cached(
+        "UPDATE escalations SET status = ?2, due_at = ?3, note = ?4, updated_at = ?5
+         WHERE incident_id = ?1",
+    )?
+    .execute(params![
+        sql_id(incident),
+        match until {
+            Some(_) => EscalationStatus::Deferred.as_str(),
+            None => EscalationStatus::Exhausted.as_str(),
+        },
+        to_millis(until.unwrap_or(now)),
+        note,
+        to_millis(now),
+    ])?;
+    // Said once on the timeline, not at every re-check.
+    if status != EscalationStatus::Deferred.as_str() {
+        append(tx, incident, &paging_event(now, note))?;
+    }
+    Ok(StepOutcome::Recorded)
 }
 
 /// Whether the incident is still triggered and its escalation is waiting on `step`.
