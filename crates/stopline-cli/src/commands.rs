@@ -343,7 +343,8 @@ fn incidents(cx: &Context, state: StateFilter) -> Result {
         StateFilter::Resolved => IncidentFilter::State(IncidentState::Resolved),
         StateFilter::All => IncidentFilter::All,
     };
-    let list = cx.store()?.incidents(filter)?;
+    let store = cx.store()?;
+    let list = store.incidents(filter)?;
     if cx.json {
         let list: Vec<IncidentJson> = list.iter().map(IncidentJson::from).collect();
         print_json(&list);
@@ -355,10 +356,23 @@ fn incidents(cx: &Context, state: StateFilter) -> Result {
     }
     let now = cx.clock.now();
     let zone = cx.display_zone();
+    // Where paging stands, for incidents still paging: a deferred one waits visibly.
+    let paging = |id| -> Result<String> {
+        Ok(match store.escalation(id)? {
+            Some(e) if e.status == EscalationStatus::Deferred => {
+                format!("deferred to {}", local_time(e.due_at, &zone))
+            }
+            Some(e) if e.status == EscalationStatus::Due => {
+                format!("next {}", local_time(e.due_at, &zone))
+            }
+            Some(e) if e.status == EscalationStatus::Exhausted => "exhausted".to_owned(),
+            _ => "-".to_owned(),
+        })
+    };
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|i| {
-            vec![
+            Ok(vec![
                 i.id.to_string(),
                 i.state.as_str().to_owned(),
                 i.severity.as_str().to_owned(),
@@ -368,13 +382,14 @@ fn incidents(cx: &Context, state: StateFilter) -> Result {
                     .map_or("-".into(), ToString::to_string),
                 local_time(i.opened_at, &zone),
                 age(i.opened_at, now),
+                paging(i.id)?,
                 i.title.clone(),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_>>()?;
     print_table(
         &[
-            "ID", "STATE", "SEVERITY", "TEAM", "APP", "OPENED", "AGE", "TITLE",
+            "ID", "STATE", "SEVERITY", "TEAM", "APP", "OPENED", "AGE", "PAGING", "TITLE",
         ],
         &rows,
     );

@@ -89,6 +89,15 @@ fn decide(
                 {
                     return None;
                 }
+                let zone = &config.workspace.time_zone;
+                let reason = match until {
+                    Some(at) => format!(
+                        "{reason}: paging at {}",
+                        at.to_zoned_datetime(zone.clone())
+                            .strftime("%a %-d %b %H:%M %Z")
+                    ),
+                    None => format!("{reason}: no working days are configured, so nobody is paged"),
+                };
                 return Some(EscalationDecision::Defer {
                     incident: incident.id,
                     until,

@@ -85,7 +85,8 @@ pub enum EscalationDecision {
         incident: IncidentId,
         record: EscalationStepRecord,
     },
-    /// Hold the first page until `until`, the next working day (`None`: no working days at all).
+    /// Hold the first page until `until`, the next working day (`None`: no working days at
+    /// all). `reason` is the note people read, on the timeline and in `incident show`.
     Defer {
         incident: IncidentId,
         until: Option<Timestamp>,
@@ -386,10 +387,7 @@ fn defer(
         [sql_id(incident)],
         |row| row.get(0),
     )?;
-    let note = match until {
-        Some(until) => format!("{reason}: paging at {until}"),
-        None => format!("{reason}: no working hours are configured, so nobody is paged"),
-    };
+    let note = reason.to_owned();
     tx.prepare_cached(
         "UPDATE escalations SET status = ?2, due_at = ?3, note = ?4, updated_at = ?5
          WHERE incident_id = ?1",
