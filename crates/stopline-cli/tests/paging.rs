@@ -114,6 +114,33 @@ fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
 }
 
 #[test]
+fn acknowledging_elsewhere_takes_the_notification_away() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    server.wait_for_notifications(1);
+    // A teammate acknowledges from a terminal: the page on this desktop goes away.
+    sandbox.ok(&["ack", "INC-1", "--as", "aisha"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .calls()
+        .iter()
+        .any(|c| c["method"] == "CloseNotification")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the notification was never closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.notifications().len(), 1);
+}
+
+#[test]
 fn a_flood_of_pages_becomes_one_summary_notification() {
     let sandbox = Sandbox::demo();
     add_config(

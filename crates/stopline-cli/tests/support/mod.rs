@@ -337,6 +337,24 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Starts a private `dbus-daemon` with `args`; returns it and the address it listens on.
+fn start_bus(args: &[String]) -> (std::process::Child, String) {
+    let mut bus = Command::new("dbus-daemon")
+        .args(args)
+        .args(["--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-daemon is missing: run scripts/setup");
+    let mut address = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
+        &mut address,
+    )
+    .unwrap();
+    (bus, address.trim().to_owned())
+}
+
 /// A private D-Bus session bus with GNOME Keyring's Secret Service on it, unlocked; both stopped
 /// when dropped. HOME points into the test's directory, so no real keyring is touched.
 pub struct SecretService {
@@ -357,21 +375,10 @@ impl SecretService {
             std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
         let socket = dir.join("bus");
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", socket.display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon is missing: run scripts/setup");
-        let address = {
-            use std::io::BufRead;
-            let mut line = String::new();
-            std::io::BufReader::new(bus.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            line.trim().to_owned()
-        };
+        let (bus, address) = start_bus(&[
+            "--session".to_owned(),
+            format!("--address=unix:path={}", socket.display()),
+        ]);
         let env = vec![
             ("DBUS_SESSION_BUS_ADDRESS".to_owned(), address),
             ("HOME".to_owned(), home.display().to_string()),
@@ -487,21 +494,7 @@ impl NotificationServer {
             ),
         )
         .unwrap();
-        let mut bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon is missing: run scripts/setup");
-        let address = {
-            use std::io::BufRead;
-            let mut line = String::new();
-            std::io::BufReader::new(bus.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            line.trim().to_owned()
-        };
+        let (bus, address) = start_bus(&[format!("--config-file={}", config.display())]);
         let env = vec![("DBUS_SESSION_BUS_ADDRESS".to_owned(), address)];
         let server = Command::new("/usr/bin/python3")
             .args(["-m", "dbusmock", "--template", "notification_daemon", "-p"])
