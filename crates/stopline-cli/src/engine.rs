@@ -10,7 +10,7 @@ use stopline_core::settings::parse_http_url;
 use stopline_engine::EngineError;
 use stopline_engine::alertmanager::{AlertmanagerClient, poll_once};
 use stopline_engine::intake::AlertIntake;
-use stopline_engine::pager::WHOAMI_KEY;
+use stopline_engine::pager::{OpenIncident, WHOAMI_KEY};
 use stopline_engine::secrets::{KEYRING_SERVICE, OsKeyring, SecretStore};
 use stopline_engine::serve::{Engine, ServeOptions};
 
@@ -104,7 +104,7 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         allowed_hosts: args.allow_hosts,
         env: std::env::vars().collect::<HashMap<_, _>>(),
         keyring: None,
-        open_incident: None,
+        open_incident: desktop_opener(cx),
     };
     let pages = options.config.is_some();
     let person = cx
@@ -127,6 +127,42 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         engine.run(shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// What a notification's Open button does under `stopline serve`: start the desktop app on the
+/// same config and data directory, naming the incident in `STOPLINE_OPEN_INCIDENT`. The app is
+/// `$STOPLINE_DESKTOP` when set (empty: no Open button), else `stopline-desktop` beside this
+/// binary; with neither, notifications offer Acknowledge only.
+fn desktop_opener(cx: &Context) -> Option<OpenIncident> {
+    let app = match std::env::var_os("STOPLINE_DESKTOP") {
+        Some(app) if app.is_empty() => return None,
+        Some(app) => std::path::PathBuf::from(app),
+        None => std::env::current_exe()
+            .ok()?
+            .with_file_name(format!("stopline-desktop{}", std::env::consts::EXE_SUFFIX)),
+    };
+    if !app.is_file() {
+        return None;
+    }
+    let config = cx.config_path.clone();
+    let data_dir = cx.data_dir.root().to_owned();
+    Some(Arc::new(move |incident| {
+        let started = std::process::Command::new(&app)
+            .env("STOPLINE_CONFIG", &config)
+            .env("STOPLINE_DATA_DIR", &data_dir)
+            .env("STOPLINE_OPEN_INCIDENT", incident.to_string())
+            .stdin(std::process::Stdio::null())
+            .spawn();
+        match started {
+            // Reaped by a thread of its own, so a closed app leaves no zombie behind.
+            Ok(mut child) => {
+                std::thread::spawn(move || child.wait());
+            }
+            Err(error) => {
+                tracing::warn!(app = %app.display(), %error, "cannot open the desktop app")
+            }
+        }
+    }))
 }
 
 pub fn token(cx: &Context) -> Result {

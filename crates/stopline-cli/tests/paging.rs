@@ -114,6 +114,57 @@ fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
 }
 
 #[test]
+fn open_starts_the_desktop_app_on_the_incident() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    // Stands in for the desktop app: records what it was started with.
+    let app = sandbox.dir.path().join("desktop-app");
+    let started = sandbox.dir.path().join("desktop-app.env");
+    std::fs::write(
+        &app,
+        format!(
+            "#!/bin/sh\nenv | grep '^STOPLINE_' > '{}'\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&app, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut env = server.env.clone();
+    env.push(("STOPLINE_DESKTOP".to_owned(), app.display().to_string()));
+    let served = Served::start_with_env(&sandbox, &[], &env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    let shown = server.wait_for_notifications(1);
+    assert_eq!(
+        shown[0]["actions"],
+        serde_json::json!(["acknowledge", "Acknowledge", "open", "Open"])
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        server.invoke(1, "open");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(Instant::now() < deadline, "Open never started the app");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let env = std::fs::read_to_string(&started).unwrap();
+    assert!(env.contains("STOPLINE_OPEN_INCIDENT=INC-1"), "{env}");
+    assert!(
+        env.contains(&format!(
+            "STOPLINE_DATA_DIR={}",
+            sandbox.dir.path().join("data").display()
+        )),
+        "{env}"
+    );
+    // Opening is not acknowledging.
+    assert_eq!(incident(&sandbox, "INC-1")["state"], "triggered");
+}
+
+#[test]
 fn acknowledging_elsewhere_takes_the_notification_away() {
     let sandbox = Sandbox::demo();
     let server = NotificationServer::start(sandbox.dir.path(), "body actions");

@@ -42,6 +42,8 @@ impl Sandbox {
             .args(args)
             .env("STOPLINE_CONFIG", self.config_path())
             .env("STOPLINE_DATA_DIR", self.dir.path().join("data"))
+            // No desktop app to open from notifications, unless a test says otherwise.
+            .env("STOPLINE_DESKTOP", "")
             .stdin(Stdio::null());
         command
     }
