@@ -313,6 +313,10 @@ impl Pager {
     async fn summarise(&self, delivery: &mut Delivery, line: &str, incident: IncidentId) {
         let (replaces, mut lines) = delivery.summary.take().unwrap_or_default();
         lines.push(format!("{incident} {line}"));
+        // Only the latest few are shown; older ones need not be kept.
+        if lines.len() > SUMMARY_LINES {
+            lines.drain(..lines.len() - SUMMARY_LINES);
+        }
         let count = delivery.recent.len();
         let shown: Vec<&str> = lines
             .iter()
