@@ -64,8 +64,14 @@ pub enum Command {
     },
     /// Acknowledge an incident: you are on it.
     Ack(ActorArgs),
-    /// Resolve an incident: availability is back.
-    Resolve(ActorArgs),
+    /// Resolve an incident: availability is back. Refused while required checklist steps are open.
+    Resolve {
+        #[command(flatten)]
+        actor: ActorArgs,
+        /// Resolve even with required steps open; the override goes on the timeline.
+        #[arg(long)]
+        force: bool,
+    },
     /// Add a note to an incident's timeline.
     Note {
         /// The incident, such as INC-42.
@@ -125,6 +131,67 @@ pub enum Command {
     },
     /// Send a test page to this desktop's notifications; exit 1 when they are unavailable.
     NotifyTest,
+    /// Show an incident's Stop The Line checklist.
+    Checklist {
+        /// The incident, such as INC-42.
+        id: String,
+    },
+    /// Change a checklist step: `stopline step INC-4 restore done --as ben`.
+    Step {
+        /// The incident, such as INC-42.
+        id: String,
+        /// The step's id, as `stopline checklist` shows it.
+        step: String,
+        /// The new state.
+        #[arg(value_enum)]
+        state: Option<StepStateArg>,
+        /// Why it is skipped (required with `skip`).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who does it (a person id from the config).
+        #[arg(long, value_name = "PERSON")]
+        assign: Option<String>,
+        /// Who makes the change.
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
+    /// Name the incident commander, communications lead or scribe.
+    Role {
+        /// The incident, such as INC-42.
+        id: String,
+        #[arg(value_enum)]
+        role: LeadRole,
+        /// The person taking the role.
+        person: String,
+        /// Take over from whoever holds it now (recorded as a handover).
+        #[arg(long)]
+        handover: bool,
+        /// Who names them.
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
+    /// Join the swarm on an incident as a responder.
+    Join(ActorArgs),
+    /// Leave the swarm on an incident.
+    Leave(ActorArgs),
+    /// Set an incident's severity by hand, with a reason; money no longer revises it.
+    Severity {
+        /// The incident, such as INC-42.
+        id: String,
+        #[arg(value_enum)]
+        severity: SeverityArg,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
+    /// Whether each team's line runs or is stopped by an incident (exit 0 either way).
+    Line {
+        /// One team only.
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+    },
     /// This desktop: who sits here, whether the engine runs, notifications, pages waiting.
     Status,
     /// Keep a secret (a routing key, an API token) in the OS keyring, for config entries such as
@@ -218,6 +285,27 @@ pub struct ActorArgs {
     /// Who does it (a person id from the config).
     #[arg(long = "as", value_name = "PERSON")]
     pub who: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StepStateArg {
+    Todo,
+    Doing,
+    Done,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LeadRole {
+    Commander,
+    Comms,
+    Scribe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Major,
+    Minor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,7 +24,7 @@ use crate::output::{
     NamedJson, PageJson, ProblemJson, RouteJson, TeamJson, TimelineEventJson, age, local_time,
     print_json, print_table,
 };
-use crate::{Failure, engine, oncall};
+use crate::{Failure, engine, oncall, swarm};
 
 type Result<T = ()> = std::result::Result<T, Failure>;
 
@@ -96,8 +96,8 @@ pub fn run(cli: Cli) -> Result {
         Command::Incident {
             command: IncidentCommand::Show { id },
         } => show(&cx, &id),
-        Command::Ack(args) => change_state(&cx, args, Transition::Acknowledge),
-        Command::Resolve(args) => change_state(&cx, args, Transition::Resolve),
+        Command::Ack(args) => change_state(&cx, args, Transition::Acknowledge, false),
+        Command::Resolve { actor, force } => change_state(&cx, actor, Transition::Resolve, force),
         Command::Note { id, text, who } => note(&cx, &id, &text, &who),
         Command::Alerts => alerts(&cx),
         Command::Serve(args) => engine::serve(&cx, args),
@@ -111,6 +111,39 @@ pub fn run(cli: Cli) -> Result {
         Command::Oncall { team, at } => oncall::oncall(&cx, team.as_deref(), at.as_deref()),
         Command::Shifts { person, from, to } => oncall::shifts(&cx, &person, &from, &to),
         Command::NotifyTest => oncall::notify_test(&cx),
+        Command::Checklist { id } => swarm::checklist(&cx, &parse_id(&id)?),
+        Command::Step {
+            id,
+            step,
+            state,
+            reason,
+            assign,
+            who,
+        } => swarm::step(
+            &cx,
+            parse_id(&id)?,
+            &step,
+            state,
+            reason.as_deref(),
+            assign.as_deref(),
+            &who,
+        ),
+        Command::Role {
+            id,
+            role,
+            person,
+            handover,
+            who,
+        } => swarm::role(&cx, parse_id(&id)?, role, &person, handover, &who),
+        Command::Join(args) => swarm::join(&cx, parse_id(&args.id)?, &args.who, true),
+        Command::Leave(args) => swarm::join(&cx, parse_id(&args.id)?, &args.who, false),
+        Command::Severity {
+            id,
+            severity,
+            reason,
+            who,
+        } => swarm::severity(&cx, parse_id(&id)?, severity, &reason, &who),
+        Command::Line { team } => swarm::line(&cx, team.as_deref()),
         Command::Status => oncall::status(&cx),
         Command::Secret {
             command: SecretCommand::Set { name },
@@ -396,7 +429,7 @@ fn incidents(cx: &Context, state: StateFilter) -> Result {
     Ok(())
 }
 
-fn parse_id(text: &str) -> Result<IncidentId> {
+pub(crate) fn parse_id(text: &str) -> Result<IncidentId> {
     text.parse::<IncidentId>()
         .map_err(|e| Failure::usage(e.to_string()))
 }
@@ -463,7 +496,7 @@ fn show(cx: &Context, id: &str) -> Result {
     Ok(())
 }
 
-fn change_state(cx: &Context, args: ActorArgs, transition: Transition) -> Result {
+fn change_state(cx: &Context, args: ActorArgs, transition: Transition, force: bool) -> Result {
     let id = parse_id(&args.id)?;
     let config = cx.config()?;
     let mut store = cx.store()?;
@@ -473,6 +506,7 @@ fn change_state(cx: &Context, args: ActorArgs, transition: Transition) -> Result
         id,
         transition,
         &args.who,
+        force,
         cx.clock.now(),
     )?;
     if cx.json {

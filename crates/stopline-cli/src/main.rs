@@ -19,6 +19,7 @@ mod commands;
 mod engine;
 mod oncall;
 mod output;
+mod swarm;
 
 use std::process::ExitCode;
 

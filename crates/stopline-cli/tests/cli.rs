@@ -197,29 +197,46 @@ fn the_service_desk_opens_an_incident_that_moves_through_its_states() {
     assert_eq!(acked["state"], "acknowledged");
     assert_eq!(acked["acknowledged_by"], "ben");
     sandbox.json(&["note", "INC-1", "Rolled back release 1.42", "--as", "ben"]);
-    let resolved = sandbox.json(&["resolve", "inc-1", "--as", "carla"]);
+    // The swarm's checklist (started when the desk opened it) holds the resolve back...
+    let stderr = sandbox.fails(&["resolve", "inc-1", "--as", "carla"], 1);
+    assert!(stderr.contains("required checklist steps still open"), "{stderr}");
+    // ...unless forced, which the timeline records.
+    let resolved = sandbox.json(&["resolve", "inc-1", "--as", "carla", "--force"]);
     assert_eq!(resolved["state"], "resolved");
 
     let shown = sandbox.json(&["incident", "show", "INC-1"]);
     let timeline = shown["timeline"].as_array().unwrap();
     let steps: Vec<(&str, &str)> = timeline
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap(), e["who"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["who"].as_str().unwrap_or("stopline"),
+            )
+        })
         .collect();
     assert_eq!(
         steps,
         vec![
             ("opened", "aisha"),
+            ("checklist", "stopline"),
             ("acknowledged", "ben"),
             ("note", "ben"),
             ("resolved", "carla")
         ]
     );
+    assert!(
+        timeline[4]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("overriding required checklist steps still open: stop-the-line"),
+        "{timeline:#?}"
+    );
     for event in timeline {
         let at: jiff::Timestamp = event["at"].as_str().unwrap().parse().unwrap();
         assert!(at <= jiff::Timestamp::now());
     }
-    assert_eq!(timeline[2]["detail"], "Rolled back release 1.42");
+    assert_eq!(timeline[3]["detail"], "Rolled back release 1.42");
 
     let open: Vec<Value> = serde_json::from_value(sandbox.json(&["incidents"])).unwrap();
     let ids: Vec<&str> = open.iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -241,7 +258,7 @@ fn invalid_requests_fail_clearly_and_change_nothing() {
         "--as",
         "aisha",
     ]);
-    sandbox.json(&["resolve", "INC-1", "--as", "ben"]);
+    sandbox.json(&["resolve", "INC-1", "--as", "ben", "--force"]);
     let before = sandbox.json(&["incident", "show", "INC-1"]);
 
     // Resolve, then acknowledge: the state machine says no.

@@ -19,6 +19,26 @@ pub struct Application {
     pub matchers: Vec<LabelMatcher>,
     /// Lower-case journeys and keywords the service desk searches by ("checkout", "login").
     pub journeys: Vec<String>,
+    /// How long an incident here is expected to last: with the exposure, the projected loss
+    /// that decides its starting severity.
+    pub expected_time_to_restore: std::time::Duration,
+    /// Steps added to the swarm's checklist for this application (with runbook links).
+    pub checklist_extra: Vec<crate::swarm::StepTemplate>,
+}
+
+/// One hour, unless an application says otherwise.
+pub const DEFAULT_EXPECTED_TIME_TO_RESTORE: std::time::Duration =
+    std::time::Duration::from_secs(60 * 60);
+
+impl Application {
+    /// The estimated loss of an incident that has lasted `elapsed`: the projected loss
+    /// (exposure × expected time to restore), or the loss so far (exposure × elapsed) once that
+    /// is larger. In whole units of the workspace currency.
+    pub fn estimated_loss(&self, elapsed: std::time::Duration) -> u64 {
+        let longest = elapsed.max(self.expected_time_to_restore);
+        let loss = u128::from(self.exposure_per_hour.0) * longest.as_millis() / 3_600_000;
+        u64::try_from(loss).unwrap_or(u64::MAX)
+    }
 }
 
 impl Application {

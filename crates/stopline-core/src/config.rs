@@ -15,8 +15,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod rotas;
+mod swarm;
 
-use crate::application::{Application, LabelMatcher};
+use crate::application::{Application, DEFAULT_EXPECTED_TIME_TO_RESTORE, LabelMatcher};
 use crate::callout::EscalationPolicy;
 use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
@@ -26,6 +27,7 @@ use crate::settings::{
     AlertSettings, DEFAULT_POLL_INTERVAL, NotificationSettings, PipelineSettings, SecretRef,
     SourceConfig, SourceKind, WebhookSettings, parse_duration, parse_http_url,
 };
+use crate::swarm::{LineStopsOn, StepTemplate, default_checklist};
 use crate::target::AvailabilityTarget;
 use crate::team::{Person, Team, TeamKind};
 use crate::workspace::{
@@ -54,6 +56,10 @@ pub struct Config {
     /// The workspace's escalation policy, for teams without their own.
     pub escalation: EscalationPolicy,
     pub notifications: NotificationSettings,
+    /// The workspace's checklist template (the built-in one unless `[checklist]` is given).
+    pub checklist: Vec<StepTemplate>,
+    /// Which acknowledged incidents stop their team's line.
+    pub line_stops_on: LineStopsOn,
     /// Built once from `applications`, so routing an alert storm stays fast.
     mapping_index: MappingIndex,
 }
@@ -98,13 +104,39 @@ impl Config {
         self.applications.iter().filter(move |a| &a.team == team)
     }
 
-    /// The severity an incident on `application` starts with: the loss over its first hour
-    /// against the workspace's threshold.
+    /// The severity an incident on `application` starts with: its projected loss (exposure ×
+    /// expected time to restore) against the workspace's threshold.
     pub fn initial_severity(&self, application: &Application) -> crate::incident::Severity {
+        self.severity_after(application, std::time::Duration::ZERO)
+    }
+
+    /// The severity money says an incident on `application` has after lasting `elapsed`.
+    pub fn severity_after(
+        &self,
+        application: &Application,
+        elapsed: std::time::Duration,
+    ) -> crate::incident::Severity {
         crate::incident::Severity::from_estimated_loss(
-            application.exposure_per_hour.0,
+            application.estimated_loss(elapsed),
             self.workspace.major_loss_per_hour,
         )
+    }
+
+    /// The checklist an incident of `team` on `application` starts with: the team's template
+    /// (else the workspace's), with the application's extra steps.
+    pub fn checklist_for(
+        &self,
+        team: Option<&TeamId>,
+        application: Option<&ApplicationId>,
+    ) -> Vec<StepTemplate> {
+        let template = team
+            .and_then(|t| self.team(t.as_str()))
+            .and_then(|t| t.checklist.as_deref())
+            .unwrap_or(&self.checklist);
+        let extra = application
+            .and_then(|a| self.application(a.as_str()))
+            .map_or(&[][..], |a| a.checklist_extra.as_slice());
+        crate::swarm::checklist_for(template, extra)
     }
 
     pub fn mapping(&self) -> ApplicationMapping<'_> {
@@ -212,6 +244,10 @@ struct RawConfig {
     escalation: Option<rotas::RawEscalation>,
     #[serde(default)]
     notifications: Option<rotas::RawNotifications>,
+    #[serde(default)]
+    checklist: Option<swarm::RawChecklist>,
+    #[serde(default)]
+    line: Option<swarm::RawLine>,
 }
 
 #[derive(Deserialize)]
@@ -309,6 +345,8 @@ struct RawTeam {
     members: Vec<Spanned<String>>,
     #[serde(default)]
     escalation: Option<rotas::RawEscalation>,
+    #[serde(default)]
+    checklist: Option<Vec<swarm::RawStep>>,
 }
 
 #[derive(Deserialize)]
@@ -325,6 +363,10 @@ struct RawApplication {
     match_regex: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     journeys: Vec<Spanned<String>>,
+    #[serde(default)]
+    expected_time_to_restore: Option<Spanned<String>>,
+    #[serde(default)]
+    checklist_extra: Vec<swarm::RawStep>,
 }
 
 /// Collects problems while turning the raw file into a [`Config`].
@@ -424,6 +466,10 @@ impl Checker<'_> {
             (&workspace.time_zone_name, &workspace.time_zone),
         );
         let notifications = self.notifications(raw.notifications);
+        let checklist = self
+            .checklist(raw.checklist.as_ref())
+            .unwrap_or_else(default_checklist);
+        let line_stops_on = self.line(raw.line.as_ref());
         let applications = self.applications(raw.applications, &teams);
         let alerts = self.alerts(raw.alerts);
         let webhook = self.webhook(raw.webhook);
@@ -442,6 +488,8 @@ impl Checker<'_> {
             rotas,
             escalation,
             notifications,
+            checklist,
+            line_stops_on,
             mapping_index,
         }
     }
@@ -836,6 +884,10 @@ impl Checker<'_> {
             let escalation = team.escalation.as_ref().map(|raw| {
                 self.escalation(Some(raw), &format!("{key}.escalation"), default_escalation)
             });
+            let checklist = team
+                .checklist
+                .as_ref()
+                .map(|steps| self.steps(steps, &format!("{key}.checklist")));
             if let Some(id) = id {
                 teams.push(Team {
                     id,
@@ -843,6 +895,7 @@ impl Checker<'_> {
                     kind: team.kind,
                     members,
                     escalation,
+                    checklist,
                 });
             }
         }
@@ -935,6 +988,14 @@ impl Checker<'_> {
                     journeys.push(normalised);
                 }
             }
+            let expected_time_to_restore = match &app.expected_time_to_restore {
+                Some(value) => self
+                    .duration(value, &format!("{key}.expected_time_to_restore"))
+                    .unwrap_or(DEFAULT_EXPECTED_TIME_TO_RESTORE),
+                None => DEFAULT_EXPECTED_TIME_TO_RESTORE,
+            };
+            let checklist_extra =
+                self.steps(&app.checklist_extra, &format!("{key}.checklist_extra"));
             if let (Some(id), Some(team), Some(target)) = (id, team, target) {
                 applications.push(Application {
                     id,
@@ -944,6 +1005,8 @@ impl Checker<'_> {
                     exposure_per_hour: ExposurePerHour(app.exposure_per_hour),
                     matchers,
                     journeys,
+                    expected_time_to_restore,
+                    checklist_extra,
                 });
             }
         }

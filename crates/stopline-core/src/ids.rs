@@ -95,6 +95,10 @@ slug_id!(
     /// An on-call rota, as named in config (`payments-oncall`).
     RotaId
 );
+slug_id!(
+    /// A checklist step (`restart-the-line`).
+    StepId
+);
 
 #[cfg(test)]
 mod tests {

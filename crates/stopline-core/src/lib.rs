@@ -1,6 +1,7 @@
 //! The Stopline domain: what a workspace, team, application, alert and incident are, and the rules
 //! that tie them together (the application mapping, the incident state machine, availability
-//! targets, on-call rotas and escalation, configuration as code).
+//! targets, on-call rotas and escalation, the Stop The Line checklist and roles, severity from
+//! money, configuration as code).
 //!
 //! This crate is plain data and pure functions. It does no I/O (the caller reads files and passes
 //! text in), spawns no tasks and never reads the system clock on its own: anything that needs the
@@ -18,6 +19,7 @@ pub mod money;
 pub mod rota;
 pub mod routing;
 pub mod settings;
+pub mod swarm;
 pub mod target;
 pub mod team;
 pub mod timeline;
@@ -28,7 +30,7 @@ pub use application::{Application, LabelMatcher, MatchOp};
 pub use callout::{Callout, EscalationPlan, EscalationPolicy, EscalationStep, Recipient};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError};
-pub use ids::{ApplicationId, IdError, PersonId, RotaId, TeamId};
+pub use ids::{ApplicationId, IdError, PersonId, RotaId, StepId, TeamId};
 pub use incident::{Incident, IncidentId, IncidentState, Severity, Transition, TransitionError};
 pub use mapping::{ApplicationMapping, Route};
 pub use money::{Currency, ExposurePerHour};

@@ -164,6 +164,8 @@ mod tests {
 
     fn app(id: &str, matchers: Vec<LabelMatcher>, journeys: &[&str]) -> Application {
         Application {
+            expected_time_to_restore: crate::application::DEFAULT_EXPECTED_TIME_TO_RESTORE,
+            checklist_extra: Vec::new(),
             id: ApplicationId::new(id).unwrap(),
             name: id.to_owned(),
             team: TeamId::new(format!("team-{id}")).unwrap(),

@@ -38,4 +38,6 @@ pub struct Team {
     pub members: Vec<PersonId>,
     /// The team's own escalation policy; `None` uses the workspace's.
     pub escalation: Option<EscalationPolicy>,
+    /// The team's own checklist template; `None` uses the workspace's.
+    pub checklist: Option<Vec<crate::swarm::StepTemplate>>,
 }

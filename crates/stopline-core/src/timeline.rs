@@ -16,6 +16,12 @@ pub enum TimelineKind {
     Alerts,
     /// Who was paged and why, a deferred callout, or an escalation that ran out.
     Paging,
+    /// A checklist step changed (state, assignee), or the checklist started.
+    Checklist,
+    /// Someone took, handed over or left a role, or joined the swarm.
+    Role,
+    /// The severity changed: revised from money, or set by a person with a reason.
+    Severity,
 }
 
 impl TimelineKind {
@@ -27,6 +33,9 @@ impl TimelineKind {
             TimelineKind::Note => "note",
             TimelineKind::Alerts => "alerts",
             TimelineKind::Paging => "paging",
+            TimelineKind::Checklist => "checklist",
+            TimelineKind::Role => "role",
+            TimelineKind::Severity => "severity",
         }
     }
 
@@ -38,6 +47,9 @@ impl TimelineKind {
             "note" => Some(TimelineKind::Note),
             "alerts" => Some(TimelineKind::Alerts),
             "paging" => Some(TimelineKind::Paging),
+            "checklist" => Some(TimelineKind::Checklist),
+            "role" => Some(TimelineKind::Role),
+            "severity" => Some(TimelineKind::Severity),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, Transition};
 use stopline_core::mapping::Route;
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{NewIncident, Store};
+use stopline_store::{Act, NewIncident, Store};
 
 use crate::{EngineError, Result};
 
@@ -70,7 +70,9 @@ pub fn open_incident(
     }
     let application = resolve_target(config, target)?;
     let severity = config.initial_severity(application);
-    Ok(store.open_incident(
+    // A person has seen the problem: the swarm's checklist starts with the incident.
+    let checklist = config.checklist_for(Some(&application.team), Some(&application.id));
+    Ok(store.open_incident_with_checklist(
         NewIncident {
             application: Some(application.id.clone()),
             team: Some(application.team.clone()),
@@ -78,21 +80,27 @@ pub fn open_incident(
             severity,
             opened_by: Some(opened_by),
         },
+        &checklist,
         now,
     )?)
 }
 
-/// Acknowledges or resolves an incident as a person from the config.
+/// Acknowledges or resolves an incident as a person from the config. Acknowledging starts the
+/// swarm's checklist; resolving is refused while required steps are open, unless `force`, which
+/// records the override.
 pub fn transition(
     store: &mut Store,
     config: &Config,
     id: IncidentId,
     transition: Transition,
     who: &str,
+    force: bool,
     now: Timestamp,
 ) -> Result<Incident> {
     let who = person(config, who)?;
-    Ok(store.transition(id, transition, &who, now)?)
+    let incident = store.incident(id)?.incident;
+    let checklist = config.checklist_for(incident.team.as_ref(), incident.application.as_ref());
+    Ok(store.act(id, transition, &who, now, &Act { checklist, force })?)
 }
 
 /// Adds a note to an incident's timeline as a person from the config.

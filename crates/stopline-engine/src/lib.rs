@@ -5,7 +5,8 @@
 //! opening an incident through the application mapping), and alert intake: payload parsing, the
 //! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
 //! tokio; and paging: escalation steps recorded in the store, and pages shown as desktop
-//! notifications (`escalation`, `notify`, `pager`). The outbox comes later. It holds no presentation: hosts turn its results
+//! notifications (`escalation`, `notify`, `pager`); and the swarm: checklist, roles, severity and
+//! each team's line (`swarm`). The outbox comes later. It holds no presentation: hosts turn its results
 //! into tables, JSON or UI events, and it never depends on Tauri.
 
 pub mod alertmanager;
@@ -20,6 +21,7 @@ pub mod payload;
 pub mod replay;
 pub mod secrets;
 pub mod serve;
+pub mod swarm;
 pub mod webhook;
 
 use std::path::PathBuf;
@@ -53,6 +55,12 @@ pub enum EngineError {
     EmptyTitle,
     #[error("the note must not be empty")]
     EmptyNote,
+    #[error("{0} needs a reason: add --reason \"why\"")]
+    ReasonRequired(&'static str),
+    #[error("nothing to change: give a state (todo, doing, done, skip) or --assign PERSON")]
+    NothingToChange,
+    #[error("unknown team {0:?}: expected the id of a delivery team (see `stopline teams`)")]
+    UnknownTeam(String),
     #[error(
         "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
     )]
@@ -88,7 +96,13 @@ impl EngineError {
                 | EngineError::Unrouted(_)
                 | EngineError::EmptyTitle
                 | EngineError::EmptyNote
+                | EngineError::ReasonRequired(_)
+                | EngineError::NothingToChange
+                | EngineError::UnknownTeam(_)
                 | EngineError::MissingSecret { .. }
+                | EngineError::Store(
+                    StoreError::UnknownStep { .. } | StoreError::SkipWithoutReason { .. }
+                )
         )
     }
 }

@@ -139,6 +139,8 @@ impl Pager {
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
         let (escalation, me, pending, settled) = self
             .with_store(move |store, config| {
+                // Money first: an incident raised to major pages as a major one.
+                crate::swarm::revise_severities(store, config, now)?;
                 let escalation = escalate(store, config, now)?;
                 let me = store
                     .desktop_setting(WHOAMI_KEY)?
@@ -360,7 +362,15 @@ impl Pager {
                         let Some(me) = me else {
                             return Err(EngineError::UnknownPerson(String::new()));
                         };
-                        desk::transition(store, config, incident, Transition::Acknowledge, &me, now)
+                        desk::transition(
+                            store,
+                            config,
+                            incident,
+                            Transition::Acknowledge,
+                            &me,
+                            false,
+                            now,
+                        )
                     })
                     .await;
                 match acknowledged {

@@ -93,6 +93,7 @@ impl WebhookServer {
             .route("/v1/grafana", post(grafana))
             .route("/v2/enqueue", post(pagerduty))
             .route("/healthz", get(healthz))
+            .route("/v1/teams/{team}/line", get(team_line))
             .fallback(not_found)
             .with_state(Arc::new(state));
         Ok(Self { listener, router })
@@ -530,11 +531,72 @@ async fn healthz(State(state): State<Arc<WebhookState>>, headers: HeaderMap) -> 
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
+/// `GET /v1/teams/{team}/line`: 200 while the team's line runs, 423 (Locked) while an incident
+/// holds it, so a CD pipeline can refuse to deploy feature work with `curl --fail`. Needs the
+/// bearer token like every route but `/healthz`.
+async fn team_line(
+    State(state): State<Arc<WebhookState>>,
+    axum::extract::Path(team): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refusal) = check_host(&state, &headers).and_then(|()| check_token(&state, &headers))
+    {
+        return refusal.into_response();
+    }
+    let Some(config) = state.intake.config().cloned() else {
+        return Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "unknown team {team:?}: this engine runs without a config, so it knows no teams"
+            ),
+            "team",
+        )
+        .into_response();
+    };
+    let looked_up = tokio::task::spawn_blocking({
+        let state = Arc::clone(&state);
+        move || {
+            let now = state.clock.now();
+            let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
+            crate::swarm::line(&store, &config, &team, now).map_err(|e| (e, team))
+        }
+    })
+    .await;
+    match looked_up {
+        Ok(Ok(line)) => {
+            let status = if line.is_stopped() {
+                StatusCode::LOCKED
+            } else {
+                StatusCode::OK
+            };
+            (status, axum::Json(line)).into_response()
+        }
+        Ok(Err((EngineError::UnknownTeam(_), team))) => Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("unknown team {team:?}: expected the id of a delivery team"),
+            "team",
+        )
+        .into_response(),
+        Ok(Err((error, _))) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot read the line now, retry: {error}"),
+            ".",
+        )
+        .into_response(),
+        Err(join) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the store task failed, retry: {join}"),
+            ".",
+        )
+        .into_response(),
+    }
+}
+
 async fn not_found(request: Request) -> Response {
     Refusal::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue and GET /healthz",
+            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue, GET /v1/teams/TEAM/line and GET /healthz",
             request.uri().path()
         ),
         ".",

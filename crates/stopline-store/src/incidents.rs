@@ -6,7 +6,9 @@ use stopline_core::ids::{ApplicationId, PersonId, TeamId};
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity, Stamp, Transition};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
-use crate::{Result, Store, StoreError, from_millis, to_millis};
+use stopline_core::swarm::StepTemplate;
+
+use crate::{Result, Store, StoreError, from_millis, swarm, to_millis};
 
 /// What it takes to open an incident.
 #[derive(Debug, Clone)]
@@ -17,6 +19,15 @@ pub struct NewIncident {
     pub severity: Severity,
     /// `None` when an alert opens it.
     pub opened_by: Option<PersonId>,
+}
+
+/// What goes with a person's transition (see [`Store::act`]).
+#[derive(Debug, Clone, Default)]
+pub struct Act {
+    /// The checklist the acknowledgement starts.
+    pub checklist: Vec<StepTemplate>,
+    /// Resolve even with required steps open, recording the override.
+    pub force: bool,
 }
 
 /// Which incidents to list.
@@ -41,12 +52,24 @@ const INCIDENT_COLUMNS: &str = "id, application_id, team_id, title, severity, st
 impl Store {
     /// Opens an incident and records who opened it on its timeline.
     pub fn open_incident(&mut self, new: NewIncident, now: Timestamp) -> Result<Incident> {
+        self.open_incident_with_checklist(new, &[], now)
+    }
+
+    /// Opens an incident with its swarm's checklist already started, in one transaction: what
+    /// the service desk does, since a person has seen the problem.
+    pub fn open_incident_with_checklist(
+        &mut self,
+        new: NewIncident,
+        checklist: &[StepTemplate],
+        now: Timestamp,
+    ) -> Result<Incident> {
         self.write(|tx| {
             let detail = match &new.opened_by {
                 Some(who) => format!("opened by {who}: {}", new.title),
                 None => format!("opened: {}", new.title),
             };
             let id = insert(tx, &new, None, &detail, now)?;
+            swarm::start(tx, id, checklist, now)?;
             load(tx, id)
         })
     }
@@ -60,11 +83,45 @@ impl Store {
         who: &PersonId,
         now: Timestamp,
     ) -> Result<Incident> {
+        self.act(id, transition, who, now, &Act::default())
+    }
+
+    /// A transition with what goes with it: acknowledging starts the swarm's checklist (from
+    /// `act.checklist`); resolving is refused while required steps are open, unless
+    /// `act.force`, which records the override on the timeline.
+    pub fn act(
+        &mut self,
+        id: IncidentId,
+        transition: Transition,
+        who: &PersonId,
+        now: Timestamp,
+        act: &Act,
+    ) -> Result<Incident> {
         self.write(|tx| {
             let mut incident = load(tx, id)?;
-            let event = incident.apply(transition, who, now)?;
+            let open_steps = match transition {
+                Transition::Resolve => swarm::open_required_steps(tx, id)?,
+                Transition::Acknowledge => Vec::new(),
+            };
+            let mut event = incident.apply(transition, who, now)?;
+            if !open_steps.is_empty() {
+                if !act.force {
+                    return Err(StoreError::OpenSteps {
+                        id,
+                        steps: open_steps,
+                    });
+                }
+                event.detail = format!(
+                    "{}, overriding required checklist steps still open: {}",
+                    event.detail,
+                    open_steps.join(", ")
+                );
+            }
             save_state(tx, &incident)?;
             append(tx, id, &event)?;
+            if transition == Transition::Acknowledge {
+                swarm::start(tx, id, &act.checklist, now)?;
+            }
             Ok(incident)
         })
     }

@@ -15,6 +15,7 @@ mod ingest;
 mod migrations;
 mod paging;
 mod sources;
+mod swarm;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,12 +25,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use stopline_core::incident::{IncidentId, TransitionError};
 
 pub use alerts::{AlertFilter, StoredAlert};
-pub use incidents::{IncidentDetail, IncidentFilter, NewIncident};
+pub use incidents::{Act, IncidentDetail, IncidentFilter, NewIncident};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use paging::{
     Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, Page, StepOutcome,
 };
 pub use sources::SourceStatus;
+pub use swarm::{ChecklistStep, LineHold, RoleHolding, StepChange};
 
 /// How long a writer waits for another process's write before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,6 +55,34 @@ pub enum StoreError {
     IncidentNotFound(IncidentId),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error(
+        "{0}'s checklist starts when it is acknowledged (or opened by the service desk): acknowledge it first"
+    )]
+    ChecklistNotStarted(IncidentId),
+    #[error("{id} has no step {step:?}: its steps are {}", known.join(", "))]
+    UnknownStep {
+        id: IncidentId,
+        step: String,
+        known: Vec<String>,
+    },
+    #[error("skipping step {step:?} needs a reason: add --reason \"why\"")]
+    SkipWithoutReason { step: String },
+    #[error("{holder} is already the {} of {id}: hand over with --handover (one {} at a time)", role.title(), role.title())]
+    RoleTaken {
+        id: IncidentId,
+        role: stopline_core::swarm::Role,
+        holder: String,
+    },
+    #[error("{person} is already the {} of {id}", role.title())]
+    AlreadyInRole {
+        id: IncidentId,
+        role: stopline_core::swarm::Role,
+        person: String,
+    },
+    #[error("{person} is not in the swarm on {id}: join it first")]
+    NotInSwarm { id: IncidentId, person: String },
+    #[error("{id} has required checklist steps still open: {}; finish or skip them (stopline step), or resolve with --force to record the override", steps.join(", "))]
+    OpenSteps { id: IncidentId, steps: Vec<String> },
     #[error("the store holds a value it cannot read: {0}")]
     Corrupt(String),
     #[error("store error: {0}")]

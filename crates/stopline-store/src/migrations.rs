@@ -133,6 +133,42 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) STRICT;
     "#,
+    // 5: Stop The Line. Each incident's checklist, copied from its template when the swarm
+    // starts; the roles people hold, with when they took and left them (at most one holder of
+    // each lead role, and one open membership per responder, at a time: unique indexes); and
+    // a person's severity override, whose reason stops the money-based revision.
+    r#"
+    CREATE TABLE checklist_steps (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        position    INTEGER NOT NULL,
+        step        TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        required    INTEGER NOT NULL CHECK (required IN (0, 1)),
+        runbook     TEXT,
+        state       TEXT NOT NULL CHECK (state IN ('todo', 'doing', 'done', 'skipped')),
+        assignee    TEXT,
+        reason      TEXT,
+        changed_at  INTEGER,
+        changed_by  TEXT,
+        PRIMARY KEY (incident_id, step)
+    ) STRICT;
+
+    CREATE TABLE roles (
+        id          INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        role        TEXT NOT NULL CHECK (role IN ('commander', 'comms', 'scribe', 'responder')),
+        person      TEXT NOT NULL,
+        since       INTEGER NOT NULL,
+        until       INTEGER,
+        named_by    TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX roles_one_lead ON roles (incident_id, role)
+        WHERE until IS NULL AND role <> 'responder';
+    CREATE UNIQUE INDEX roles_one_membership ON roles (incident_id, person)
+        WHERE until IS NULL AND role = 'responder';
+
+    ALTER TABLE incidents ADD COLUMN severity_reason TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

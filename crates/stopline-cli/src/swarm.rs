@@ -1,0 +1,273 @@
+//! The swarm's subcommands: `checklist`, `step`, `role`, `join`/`leave`, `severity` and `line`.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use stopline_core::clock::Clock;
+use stopline_core::incident::{IncidentId, Severity};
+use stopline_core::swarm::{Role, StepState};
+use stopline_core::target::format_duration;
+use stopline_engine::EngineError;
+use stopline_engine::swarm as engine;
+use stopline_store::ChecklistStep;
+
+use crate::Failure;
+use crate::args::{LeadRole, SeverityArg, StepStateArg};
+use crate::commands::Context;
+use crate::output::{IncidentJson, local_time, print_json, print_table};
+
+type Result<T = ()> = std::result::Result<T, Failure>;
+
+#[derive(Debug, Serialize)]
+struct StepJson {
+    step: String,
+    title: String,
+    required: bool,
+    runbook: Option<String>,
+    /// `todo`, `doing`, `done` or `skipped`.
+    state: &'static str,
+    assignee: Option<String>,
+    reason: Option<String>,
+    changed_by: Option<String>,
+    changed_at: Option<Timestamp>,
+}
+
+impl From<&ChecklistStep> for StepJson {
+    fn from(s: &ChecklistStep) -> Self {
+        Self {
+            step: s.step.to_string(),
+            title: s.title.clone(),
+            required: s.required,
+            runbook: s.runbook.clone(),
+            state: s.state.as_str(),
+            assignee: s.assignee.as_ref().map(ToString::to_string),
+            reason: s.reason.clone(),
+            changed_by: s.changed_by.as_ref().map(ToString::to_string),
+            changed_at: s.changed_at,
+        }
+    }
+}
+
+pub fn checklist(cx: &Context, id: &IncidentId) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let steps = engine::checklist(&mut store, &config, *id, cx.clock.now())?;
+    if cx.json {
+        print_json(&steps.iter().map(StepJson::from).collect::<Vec<_>>());
+        return Ok(());
+    }
+    if steps.is_empty() {
+        out!("{id}'s checklist starts when it is acknowledged.");
+        return Ok(());
+    }
+    let zone = &config.workspace.time_zone;
+    let rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|s| {
+            vec![
+                s.step.to_string(),
+                match &s.reason {
+                    Some(reason) => format!("{} ({reason})", s.state.as_str()),
+                    None => s.state.as_str().to_owned(),
+                },
+                if s.required { "yes" } else { "" }.to_owned(),
+                s.assignee
+                    .as_ref()
+                    .map_or(String::new(), ToString::to_string),
+                match (&s.changed_by, s.changed_at) {
+                    (Some(who), Some(at)) => format!("{who} {}", local_time(at, zone)),
+                    _ => String::new(),
+                },
+                match &s.runbook {
+                    Some(url) => format!("{} <{url}>", s.title),
+                    None => s.title.clone(),
+                },
+            ]
+        })
+        .collect();
+    print_table(
+        &["STEP", "STATE", "REQUIRED", "ASSIGNEE", "CHANGED", "WHAT"],
+        &rows,
+    );
+    Ok(())
+}
+
+pub fn step(
+    cx: &Context,
+    id: IncidentId,
+    step: &str,
+    state: Option<StepStateArg>,
+    reason: Option<&str>,
+    assign: Option<&str>,
+    who: &str,
+) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let state = state.map(|s| match s {
+        StepStateArg::Todo => StepState::Todo,
+        StepStateArg::Doing => StepState::Doing,
+        StepStateArg::Done => StepState::Done,
+        StepStateArg::Skip => StepState::Skipped,
+    });
+    let request = engine::StepRequest {
+        step,
+        state,
+        reason,
+        assignee: assign,
+    };
+    let changed = engine::change_step(&mut store, &config, id, request, who, cx.clock.now())?;
+    if cx.json {
+        print_json(&StepJson::from(&changed));
+    } else {
+        out!("{id} {}: {}", changed.step, changed.state.as_str());
+    }
+    Ok(())
+}
+
+pub fn role(
+    cx: &Context,
+    id: IncidentId,
+    role: LeadRole,
+    person: &str,
+    handover: bool,
+    who: &str,
+) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let role = match role {
+        LeadRole::Commander => Role::Commander,
+        LeadRole::Comms => Role::Comms,
+        LeadRole::Scribe => Role::Scribe,
+    };
+    let request = engine::RoleRequest {
+        role,
+        person,
+        handover,
+    };
+    engine::name_role(&mut store, &config, id, request, who, cx.clock.now())?;
+    report_roles(cx, &store, id)
+}
+
+/// `join` (`joining`) or `leave`.
+pub fn join(cx: &Context, id: IncidentId, who: &str, joining: bool) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let now = cx.clock.now();
+    if joining {
+        engine::join(&mut store, &config, id, who, now)?;
+    } else {
+        engine::leave(&mut store, &config, id, who, now)?;
+    }
+    report_roles(cx, &store, id)
+}
+
+#[derive(Debug, Serialize)]
+struct RoleJson {
+    role: &'static str,
+    person: String,
+    since: Timestamp,
+    until: Option<Timestamp>,
+}
+
+/// Who holds which role now.
+fn report_roles(cx: &Context, store: &stopline_store::Store, id: IncidentId) -> Result {
+    let now_holding: Vec<_> = store
+        .roles(id)?
+        .into_iter()
+        .filter(|r| r.until.is_none())
+        .collect();
+    if cx.json {
+        let list: Vec<RoleJson> = now_holding
+            .iter()
+            .map(|r| RoleJson {
+                role: r.role.as_str(),
+                person: r.person.to_string(),
+                since: r.since,
+                until: r.until,
+            })
+            .collect();
+        print_json(&serde_json::json!({ "incident": id, "roles": list }));
+    } else {
+        for r in &now_holding {
+            out!("{id} {}: {}", r.role.title(), r.person);
+        }
+    }
+    Ok(())
+}
+
+pub fn severity(
+    cx: &Context,
+    id: IncidentId,
+    severity: SeverityArg,
+    reason: &str,
+    who: &str,
+) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let severity = match severity {
+        SeverityArg::Major => Severity::Major,
+        SeverityArg::Minor => Severity::Minor,
+    };
+    let incident = engine::override_severity(
+        &mut store,
+        &config,
+        id,
+        severity,
+        reason,
+        who,
+        cx.clock.now(),
+    )?;
+    if cx.json {
+        print_json(&IncidentJson::from(&incident));
+    } else {
+        out!(
+            "{} is {}: {reason}",
+            incident.id,
+            incident.severity.as_str()
+        );
+    }
+    Ok(())
+}
+
+pub fn line(cx: &Context, team: Option<&str>) -> Result {
+    let config = cx.config()?;
+    let store = cx.store()?;
+    let now = cx.clock.now();
+    let lines = match team {
+        Some(team) => vec![
+            engine::line(&store, &config, team, now).map_err(|e| match e {
+                EngineError::UnknownTeam(_) => Failure::usage(format!("--team: {e}")),
+                other => other.into(),
+            })?,
+        ],
+        None => engine::lines(&store, &config, now)?,
+    };
+    if cx.json {
+        match team {
+            Some(_) => print_json(&lines[0]),
+            None => print_json(&lines),
+        }
+        return Ok(());
+    }
+    let zone = &config.workspace.time_zone;
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.team.clone(),
+                l.state.to_owned(),
+                l.since.map_or(String::new(), |s| local_time(s, zone)),
+                l.incidents
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                format_duration(jiff::SignedDuration::from_secs(l.stopped_seconds)),
+            ]
+        })
+        .collect();
+    print_table(
+        &["TEAM", "LINE", "SINCE", "HELD BY", "STOPPED IN ALL"],
+        &rows,
+    );
+    Ok(())
+}
