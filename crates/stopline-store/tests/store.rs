@@ -42,11 +42,11 @@ fn an_empty_database_migrates_to_the_current_schema_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stopline.db");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
     drop(store);
     let again = Store::open(&path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 4);
+    assert_eq!(again.schema_version().unwrap(), 5);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
