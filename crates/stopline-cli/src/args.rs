@@ -186,6 +186,16 @@ pub enum Command {
         #[arg(long = "as", value_name = "PERSON")]
         who: String,
     },
+    /// Write the post-incident review: summary, timeline, checklist, roles, times and loss.
+    Review {
+        /// The incident, such as INC-42.
+        id: String,
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Markdown)]
+        format: ReviewFormat,
+        /// Write it to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Whether each team's line runs or is stopped by an incident (exit 0 either way).
     Line {
         /// One team only.
@@ -285,6 +295,11 @@ pub struct ActorArgs {
     /// Who does it (a person id from the config).
     #[arg(long = "as", value_name = "PERSON")]
     pub who: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -144,6 +144,9 @@ pub fn run(cli: Cli) -> Result {
             who,
         } => swarm::severity(&cx, parse_id(&id)?, severity, &reason, &who),
         Command::Line { team } => swarm::line(&cx, team.as_deref()),
+        Command::Review { id, format: _, out } => {
+            swarm::review(&cx, parse_id(&id)?, out.as_deref())
+        }
         Command::Status => oncall::status(&cx),
         Command::Secret {
             command: SecretCommand::Set { name },

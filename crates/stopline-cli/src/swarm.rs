@@ -271,3 +271,31 @@ pub fn line(cx: &Context, team: Option<&str>) -> Result {
     );
     Ok(())
 }
+
+/// The review as Markdown, on standard output or into `out` (written whole, or not at all).
+pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Result {
+    let config = cx.config()?;
+    let store = cx.store()?;
+    let text = stopline_engine::review::markdown(&store, &config, id, cx.clock.now())?;
+    match out {
+        None => {
+            for line in text.lines() {
+                out!("{line}");
+            }
+        }
+        Some(path) => {
+            stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| {
+                Failure {
+                    status: 1,
+                    message: format!("--out: {e}"),
+                }
+            })?;
+            if cx.json {
+                print_json(&serde_json::json!({ "incident": id, "written": path }));
+            } else {
+                out!("Wrote the review of {id} to {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}

@@ -199,7 +199,10 @@ fn the_service_desk_opens_an_incident_that_moves_through_its_states() {
     sandbox.json(&["note", "INC-1", "Rolled back release 1.42", "--as", "ben"]);
     // The swarm's checklist (started when the desk opened it) holds the resolve back...
     let stderr = sandbox.fails(&["resolve", "inc-1", "--as", "carla"], 1);
-    assert!(stderr.contains("required checklist steps still open"), "{stderr}");
+    assert!(
+        stderr.contains("required checklist steps still open"),
+        "{stderr}"
+    );
     // ...unless forced, which the timeline records.
     let resolved = sandbox.json(&["resolve", "inc-1", "--as", "carla", "--force"]);
     assert_eq!(resolved["state"], "resolved");

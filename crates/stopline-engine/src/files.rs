@@ -152,6 +152,12 @@ pub fn write_config(path: &Path, text: &str, overwrite: bool) -> Result<()> {
             path: path.to_owned(),
         });
     }
+    write_atomically(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place: a reader or a crash
+/// sees the old file or the new one, never half of one. Creates the parent directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |action| {
         move |source| EngineError::Io {
             action,
@@ -162,10 +168,11 @@ pub fn write_config(path: &Path, text: &str, overwrite: bool) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io("cannot create the directory for"))?;
     }
-    let temporary = path.with_extension("toml.tmp");
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = std::path::PathBuf::from(temporary);
     let mut file = fs::File::create(&temporary).map_err(io("cannot write"))?;
-    file.write_all(text.as_bytes())
-        .map_err(io("cannot write"))?;
+    file.write_all(bytes).map_err(io("cannot write"))?;
     file.sync_all().map_err(io("cannot write"))?;
     fs::rename(&temporary, path).map_err(io("cannot write"))?;
     Ok(())

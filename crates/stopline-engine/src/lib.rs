@@ -19,6 +19,7 @@ pub mod notify;
 pub mod pager;
 pub mod payload;
 pub mod replay;
+pub mod review;
 pub mod secrets;
 pub mod serve;
 pub mod swarm;
