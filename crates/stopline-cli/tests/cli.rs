@@ -598,3 +598,177 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// The CD pipeline step in docs/swarm.md, run for real: `curl --fail` passes while the team's
+/// line runs and fails while a major incident holds it.
+#[test]
+fn the_line_endpoint_tells_a_pipeline_whether_to_deploy() {
+    let sandbox = Sandbox::demo();
+    let served = Served::start(&sandbox, &[]);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let pipeline = |team: &str| {
+        std::process::Command::new("curl")
+            .args(["--silent", "--show-error", "--fail", "--header"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://{}/v1/teams/{team}/line", served.address))
+            .output()
+            .unwrap()
+    };
+    let running = pipeline("checkout");
+    assert!(running.status.success(), "{running:?}");
+    let body: Value = serde_json::from_slice(&running.stdout).unwrap();
+    assert_eq!(body["state"], "running");
+
+    sandbox.ok(&[
+        "open",
+        "--journey",
+        "checkout",
+        "--title",
+        "Checkout down",
+        "--as",
+        "aisha",
+    ]);
+    sandbox.ok(&["ack", "INC-1", "--as", "elena"]);
+    let stopped = pipeline("checkout");
+    assert_eq!(stopped.status.code(), Some(22), "curl --fail: HTTP error");
+    let auth = format!("Bearer {token}");
+    let (status, body) = served.request(
+        "GET",
+        "/v1/teams/checkout/line",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 423);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["team"], "checkout");
+    assert_eq!(body["state"], "stopped");
+    assert_eq!(body["incidents"], serde_json::json!(["INC-1"]));
+    assert!(body["since"].is_string());
+    assert_eq!(
+        sandbox.json(&["line", "--team", "checkout"])["state"],
+        "stopped"
+    );
+    // Another team deploys as usual.
+    assert!(pipeline("search").status.success());
+
+    // Unknown team: 404; no token: 401.
+    let (status, body) = served.request(
+        "GET",
+        "/v1/teams/chekout/line",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(status, 404, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body["error"],
+        "unknown team \"chekout\": expected the id of a delivery team"
+    );
+    let (status, _) = served.request("GET", "/v1/teams/checkout/line", &[], b"");
+    assert_eq!(status, 401);
+    let stderr = sandbox.fails(&["line", "--team", "chekout"], 2);
+    assert!(
+        stderr.contains("--team: unknown team \"chekout\""),
+        "{stderr}"
+    );
+
+    // Restarting the line lets the pipeline through again.
+    sandbox.ok(&["step", "INC-1", "restart-the-line", "done", "--as", "elena"]);
+    assert!(pipeline("checkout").status.success());
+}
+
+#[test]
+fn the_swarm_from_the_command_line() {
+    let sandbox = Sandbox::demo();
+    sandbox.ok(&[
+        "open",
+        "--journey",
+        "checkout",
+        "--title",
+        "Checkout down",
+        "--as",
+        "aisha",
+    ]);
+    let steps = sandbox.json(&["checklist", "INC-1"]);
+    assert_eq!(steps[0]["step"], "stop-the-line");
+    assert_eq!(steps[0]["state"], "todo");
+    let step = sandbox.json(&["step", "INC-1", "stop-the-line", "done", "--as", "elena"]);
+    assert_eq!(step["state"], "done");
+    assert_eq!(step["changed_by"], "elena");
+    let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "skip", "--as", "elena"], 2);
+    assert!(stderr.contains("needs a reason"), "{stderr}");
+    let stderr = sandbox.fails(&["step", "INC-1", "reboot", "done", "--as", "elena"], 2);
+    assert!(stderr.contains("INC-1 has no step \"reboot\""), "{stderr}");
+    let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "--as", "elena"], 2);
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+
+    sandbox.ok(&["role", "INC-1", "commander", "elena", "--as", "elena"]);
+    let stderr = sandbox.fails(&["role", "INC-1", "commander", "farid", "--as", "farid"], 1);
+    assert!(
+        stderr.contains("elena is already the incident commander of INC-1"),
+        "{stderr}"
+    );
+    let roles = sandbox.json(&[
+        "role",
+        "INC-1",
+        "commander",
+        "farid",
+        "--handover",
+        "--as",
+        "farid",
+    ]);
+    assert_eq!(roles["roles"][0]["person"], "farid");
+    sandbox.ok(&["join", "INC-1", "--as", "grace"]);
+    let stderr = sandbox.fails(&["leave", "INC-1", "--as", "hiro"], 1);
+    assert!(stderr.contains("hiro is not in the swarm"), "{stderr}");
+
+    let stderr = sandbox.fails(
+        &[
+            "severity", "INC-1", "minor", "--reason", " ", "--as", "elena",
+        ],
+        2,
+    );
+    assert!(stderr.contains("needs a reason"), "{stderr}");
+    let changed = sandbox.json(&[
+        "severity",
+        "INC-1",
+        "minor",
+        "--reason",
+        "three customers",
+        "--as",
+        "elena",
+    ]);
+    assert_eq!(changed["severity"], "minor");
+
+    let stderr = sandbox.fails(&["resolve", "INC-1", "--as", "elena"], 1);
+    assert!(
+        stderr.contains("required checklist steps still open: assemble-swarm"),
+        "{stderr}"
+    );
+    sandbox.ok(&["resolve", "INC-1", "--as", "elena", "--force"]);
+
+    let out = sandbox.dir.path().join("reviews/INC-1.md");
+    sandbox.ok(&[
+        "review",
+        "INC-1",
+        "--format",
+        "markdown",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let review = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        review.starts_with("# Post-incident review: INC-1 Checkout down"),
+        "{review}"
+    );
+    assert!(
+        review.contains("| Severity | minor (set by hand: three customers) |"),
+        "{review}"
+    );
+    assert!(
+        review.contains("incident commander: handed over from elena to farid"),
+        "{review}"
+    );
+    let stderr = sandbox.fails(&["review", "INC-9"], 1);
+    assert!(stderr.contains("no incident INC-9"), "{stderr}");
+}
