@@ -91,6 +91,14 @@ DOMAIN_ROTAS = [
     ("engagement-oncall", "Customer engagement", ["promotions", "messaging", "loyalty"]),
 ]
 
+# Extra checklist steps (with runbook links) for a few applications.
+EXTRA_STEPS = {
+    "payment-gateway": '{ id = "failover-psp", title = "Fail over to the backup payment provider", required = false, runbook = "https://runbooks.northwind.example/payment-gateway/failover" }',
+    "checkout-web": '{ id = "feature-flags", title = "Switch off the newest checkout feature flags", required = false, runbook = "https://runbooks.northwind.example/checkout-web/flags" }',
+}
+# Applications whose incidents usually last longer than the default hour.
+EXPECTED_TIME_TO_RESTORE = {"warehouse-sync": "3h", "catalogue-import": "4h", "event-pipeline": "6h"}
+
 def toml_list(items):
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
@@ -126,7 +134,12 @@ def main():
             out.append(f'match_regex = {{ job = "{job_regex}" }}')
         else:
             out.append(f'match = {{ service = "{app_id}" }}')
-        out += [f"journeys = {toml_list(journeys)}", ""]
+        out.append(f"journeys = {toml_list(journeys)}")
+        if app_id in EXPECTED_TIME_TO_RESTORE:
+            out.append(f'expected_time_to_restore = "{EXPECTED_TIME_TO_RESTORE[app_id]}"')
+        if app_id in EXTRA_STEPS:
+            out.append(f"checklist_extra = [{EXTRA_STEPS[app_id]}]")
+        out.append("")
     members_of = {tid: members for tid, _, _, members in teams}
     top_target = {tid: max(a[2] for a in team_apps) for tid, _, team_apps in TEAMS}
     rotas = [(f"{tid}-oncall", f"{name} on call", [tid]) for tid, name, _ in TEAMS if top_target[tid] >= 99.9]
