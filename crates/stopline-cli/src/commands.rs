@@ -21,8 +21,8 @@ use crate::args::{
 use crate::output::emit;
 use crate::output::{
     AlertJson, ApplicationJson, CheckJson, EscalationJson, IncidentDetailJson, IncidentJson,
-    NamedJson, PageJson, ProblemJson, RouteJson, TeamJson, TimelineEventJson, age, local_time,
-    print_json, print_table,
+    NamedJson, PageJson, ProblemJson, RoleJson, RouteJson, StepJson, TeamJson, TimelineEventJson,
+    age, local_time, print_json, print_table,
 };
 use crate::{Failure, engine, oncall, swarm};
 
@@ -443,6 +443,7 @@ fn show(cx: &Context, id: &str) -> Result {
     let detail = store.incident(id)?;
     let escalation = store.escalation(id)?;
     let pages = store.pages(id)?;
+    let checklist = store.checklist(id)?;
     if cx.json {
         print_json(&IncidentDetailJson {
             incident: IncidentJson::from(&detail.incident),
@@ -453,6 +454,9 @@ fn show(cx: &Context, id: &str) -> Result {
                 .collect(),
             escalation: escalation.as_ref().map(EscalationJson::from),
             pages: pages.iter().map(PageJson::from).collect(),
+            checklist: checklist.iter().map(StepJson::from).collect(),
+            roles: store.roles(id)?.iter().map(RoleJson::from).collect(),
+            severity_reason: store.severity_reason(id)?,
         });
         return Ok(());
     }
@@ -479,6 +483,23 @@ fn show(cx: &Context, id: &str) -> Result {
             format!(" ({})", e.note)
         };
         out!("paging {}{when}{note}", e.status.as_str());
+    }
+    if !checklist.is_empty() {
+        let closed = checklist.iter().filter(|s| s.state.is_closed()).count();
+        let open_required: Vec<&str> = checklist
+            .iter()
+            .filter(|s| s.required && !s.state.is_closed())
+            .map(|s| s.step.as_str())
+            .collect();
+        out!(
+            "checklist {closed}/{} done or skipped{}",
+            checklist.len(),
+            if open_required.is_empty() {
+                String::new()
+            } else {
+                format!("; required still open: {}", open_required.join(", "))
+            }
+        );
     }
     emit("");
     let rows: Vec<Vec<String>> = detail

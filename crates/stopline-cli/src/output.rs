@@ -12,7 +12,7 @@ use stopline_core::incident::Incident;
 use stopline_core::target::format_duration;
 use stopline_core::team::Team;
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{Escalation, Page, StoredAlert};
+use stopline_store::{ChecklistStep, Escalation, Page, RoleHolding, StoredAlert};
 
 #[derive(Debug, Serialize)]
 pub struct IncidentJson {
@@ -82,6 +82,63 @@ pub struct IncidentDetailJson {
     /// `None` for an incident with no owning team (nobody to page).
     pub escalation: Option<EscalationJson>,
     pub pages: Vec<PageJson>,
+    /// The Stop The Line checklist, as `stopline checklist` shows it; empty before it starts.
+    pub checklist: Vec<StepJson>,
+    /// Everyone who held a role, with since and until.
+    pub roles: Vec<RoleJson>,
+    /// Why a person set the severity, when one did.
+    pub severity_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepJson {
+    pub step: String,
+    pub title: String,
+    pub required: bool,
+    pub runbook: Option<String>,
+    /// `todo`, `doing`, `done` or `skipped`.
+    pub state: &'static str,
+    pub assignee: Option<String>,
+    pub reason: Option<String>,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<Timestamp>,
+}
+
+impl From<&ChecklistStep> for StepJson {
+    fn from(s: &ChecklistStep) -> Self {
+        Self {
+            step: s.step.to_string(),
+            title: s.title.clone(),
+            required: s.required,
+            runbook: s.runbook.clone(),
+            state: s.state.as_str(),
+            assignee: s.assignee.as_ref().map(ToString::to_string),
+            reason: s.reason.clone(),
+            changed_by: s.changed_by.as_ref().map(ToString::to_string),
+            changed_at: s.changed_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleJson {
+    /// `commander`, `comms`, `scribe` or `responder`.
+    pub role: &'static str,
+    pub person: String,
+    pub since: Timestamp,
+    /// `null` while they still hold it.
+    pub until: Option<Timestamp>,
+}
+
+impl From<&RoleHolding> for RoleJson {
+    fn from(r: &RoleHolding) -> Self {
+        Self {
+            role: r.role.as_str(),
+            person: r.person.to_string(),
+            since: r.since,
+            until: r.until,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

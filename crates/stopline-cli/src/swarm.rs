@@ -1,51 +1,18 @@
 //! The swarm's subcommands: `checklist`, `step`, `role`, `join`/`leave`, `severity` and `line`.
 
-use jiff::Timestamp;
-use serde::Serialize;
 use stopline_core::clock::Clock;
 use stopline_core::incident::{IncidentId, Severity};
 use stopline_core::swarm::{Role, StepState};
 use stopline_core::target::format_duration;
 use stopline_engine::EngineError;
 use stopline_engine::swarm as engine;
-use stopline_store::ChecklistStep;
 
 use crate::Failure;
 use crate::args::{LeadRole, SeverityArg, StepStateArg};
 use crate::commands::Context;
-use crate::output::{IncidentJson, local_time, print_json, print_table};
+use crate::output::{IncidentJson, RoleJson, StepJson, local_time, print_json, print_table};
 
 type Result<T = ()> = std::result::Result<T, Failure>;
-
-#[derive(Debug, Serialize)]
-struct StepJson {
-    step: String,
-    title: String,
-    required: bool,
-    runbook: Option<String>,
-    /// `todo`, `doing`, `done` or `skipped`.
-    state: &'static str,
-    assignee: Option<String>,
-    reason: Option<String>,
-    changed_by: Option<String>,
-    changed_at: Option<Timestamp>,
-}
-
-impl From<&ChecklistStep> for StepJson {
-    fn from(s: &ChecklistStep) -> Self {
-        Self {
-            step: s.step.to_string(),
-            title: s.title.clone(),
-            required: s.required,
-            runbook: s.runbook.clone(),
-            state: s.state.as_str(),
-            assignee: s.assignee.as_ref().map(ToString::to_string),
-            reason: s.reason.clone(),
-            changed_by: s.changed_by.as_ref().map(ToString::to_string),
-            changed_at: s.changed_at,
-        }
-    }
-}
 
 pub fn checklist(cx: &Context, id: &IncidentId) -> Result {
     let config = cx.config()?;
@@ -160,14 +127,6 @@ pub fn join(cx: &Context, id: IncidentId, who: &str, joining: bool) -> Result {
     report_roles(cx, &store, id)
 }
 
-#[derive(Debug, Serialize)]
-struct RoleJson {
-    role: &'static str,
-    person: String,
-    since: Timestamp,
-    until: Option<Timestamp>,
-}
-
 /// Who holds which role now.
 fn report_roles(cx: &Context, store: &stopline_store::Store, id: IncidentId) -> Result {
     let now_holding: Vec<_> = store
@@ -176,15 +135,7 @@ fn report_roles(cx: &Context, store: &stopline_store::Store, id: IncidentId) -> 
         .filter(|r| r.until.is_none())
         .collect();
     if cx.json {
-        let list: Vec<RoleJson> = now_holding
-            .iter()
-            .map(|r| RoleJson {
-                role: r.role.as_str(),
-                person: r.person.to_string(),
-                since: r.since,
-                until: r.until,
-            })
-            .collect();
+        let list: Vec<RoleJson> = now_holding.iter().map(RoleJson::from).collect();
         print_json(&serde_json::json!({ "incident": id, "roles": list }));
     } else {
         for r in &now_holding {
