@@ -84,6 +84,35 @@ pub enum Command {
     },
     /// List alerts received from alert sources.
     Alerts,
+    /// Alerts that matched no application: the service desk's queue to triage.
+    Unrouted,
+    /// Route an unrouted alert to an application by hand; with --save, the next such alert
+    /// routes itself.
+    Assign {
+        /// The alert's fingerprint, as `stopline unrouted` shows it.
+        fingerprint: String,
+        /// The application it belongs to.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// The alert's source, when several sources sent the same fingerprint.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Append a [[routes]] rule to the config for alerts with the same labels.
+        #[arg(long)]
+        save: bool,
+        /// The labels the saved rule matches (default: the first of service, app, application,
+        /// job that the alert has).
+        #[arg(
+            long,
+            value_name = "LABEL[,LABEL]",
+            value_delimiter = ',',
+            requires = "save"
+        )]
+        by: Vec<String>,
+        /// Who routes it.
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
     /// Run the engine: the webhook server, Alertmanager polling and the blind-pipeline watch,
     /// until SIGINT or SIGTERM. Works without a config: alerts then route by their labels.
     Serve(ServeArgs),

@@ -100,6 +100,22 @@ pub fn run(cli: Cli) -> Result {
         Command::Resolve { actor, force } => change_state(&cx, actor, Transition::Resolve, force),
         Command::Note { id, text, who } => note(&cx, &id, &text, &who),
         Command::Alerts => alerts(&cx),
+        Command::Unrouted => swarm::unrouted(&cx),
+        Command::Assign {
+            fingerprint,
+            app,
+            source,
+            save,
+            by,
+            who,
+        } => swarm::assign(
+            &cx,
+            &fingerprint,
+            &app,
+            source.as_deref(),
+            save.then_some(&by[..]),
+            &who,
+        ),
         Command::Serve(args) => engine::serve(&cx, args),
         Command::Token => engine::token(&cx),
         Command::Sync {

@@ -250,3 +250,102 @@ pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Re
     }
     Ok(())
 }
+
+/// The service desk's queue: alerts no application claimed, newest first.
+pub fn unrouted(cx: &Context) -> Result {
+    let store = cx.store()?;
+    let mut alerts = store.alerts(stopline_store::AlertFilter::Unrouted)?;
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.last_seen));
+    if cx.json {
+        let list: Vec<crate::output::AlertJson<'_>> =
+            alerts.iter().map(crate::output::AlertJson::from).collect();
+        print_json(&list);
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        out!("No unrouted alerts: every alert found its application.");
+        return Ok(());
+    }
+    let zone = cx.display_zone();
+    let rows: Vec<Vec<String>> = alerts
+        .iter()
+        .map(|stored| {
+            let a = &stored.alert;
+            let labels: Vec<String> = a
+                .labels
+                .iter()
+                .filter(|(k, _)| k.as_str() != "alertname")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            vec![
+                a.fingerprint.to_string(),
+                a.source.clone(),
+                a.state.as_str().to_owned(),
+                a.labels.get("alertname").cloned().unwrap_or_default(),
+                labels.join(","),
+                local_time(a.last_seen, &zone),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "FINGERPRINT",
+            "SOURCE",
+            "STATE",
+            "ALERT",
+            "LABELS",
+            "LAST SEEN",
+        ],
+        &rows,
+    );
+    out!("");
+    out!("Route one: stopline assign FINGERPRINT --app APP --as YOU [--save]");
+    Ok(())
+}
+
+pub fn assign(
+    cx: &Context,
+    fingerprint: &str,
+    app: &str,
+    source: Option<&str>,
+    save_by: Option<&[String]>,
+    who: &str,
+) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    let alert = stopline_engine::triage::unrouted_alert(&store, fingerprint, source)?;
+    let request = stopline_engine::triage::AssignRequest {
+        application: app,
+        save_by,
+        who,
+    };
+    let assigned = stopline_engine::triage::assign(
+        &mut store,
+        &config,
+        &cx.config_path,
+        &alert,
+        request,
+        cx.clock.now(),
+    )?;
+    if cx.json {
+        print_json(&serde_json::json!({
+            "fingerprint": fingerprint,
+            "application": app,
+            "incident": assigned.incident,
+            "saved_route": assigned.saved_route,
+        }));
+        return Ok(());
+    }
+    match assigned.incident {
+        Some(incident) => out!("{fingerprint} routes to {app}: {incident}"),
+        None => out!("{fingerprint} routes to {app} (it is not firing, so no incident)"),
+    }
+    if let Some(rule) = &assigned.saved_route {
+        out!("Saved to {}:", cx.config_path.display());
+        for line in rule.lines() {
+            out!("  {line}");
+        }
+        out!("A running `stopline serve` routes by it once restarted.");
+    }
+    Ok(())
+}

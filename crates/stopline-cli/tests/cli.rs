@@ -772,3 +772,114 @@ fn the_swarm_from_the_command_line() {
     let stderr = sandbox.fails(&["review", "INC-9"], 1);
     assert!(stderr.contains("no incident INC-9"), "{stderr}");
 }
+
+#[test]
+fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
+    let sandbox = Sandbox::demo();
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let labels: &[(&str, &str)] = &[("service", "checkout-v2"), ("env", "prod")];
+    {
+        let served = Served::start(&sandbox, &[]);
+        let (status, body) = served.post_alerts(&token, &[("QueueBacklog", labels)]);
+        assert_eq!(status, 200, "{body}");
+    }
+    let queue = sandbox.json(&["unrouted"]);
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    let fingerprint = queue[0]["fingerprint"].as_str().unwrap().to_owned();
+    let config_before = sandbox.read_config();
+
+    // Bad input changes nothing: not the store, not the config.
+    let stderr = sandbox.fails(
+        &["assign", &fingerprint, "--app", "nope", "--as", "aisha"],
+        2,
+    );
+    assert!(stderr.contains("unknown application \"nope\""), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            "0123456789abcdef",
+            "--app",
+            "checkout-web",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+    assert!(stderr.contains("no alert with fingerprint"), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            &fingerprint,
+            "--app",
+            "checkout-web",
+            "--save",
+            "--by",
+            "team",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--by: the alert has no label \"team\""),
+        "{stderr}"
+    );
+    assert_eq!(sandbox.json(&["unrouted"]).as_array().unwrap().len(), 1);
+    assert_eq!(sandbox.read_config(), config_before);
+
+    let assigned = sandbox.json(&[
+        "assign",
+        &fingerprint,
+        "--app",
+        "checkout-web",
+        "--save",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(assigned["incident"], "INC-1");
+    assert_eq!(
+        assigned["saved_route"],
+        "[[routes]]\napplication = \"checkout-web\"\nmatch = { service = \"checkout-v2\" }\n"
+    );
+    assert!(sandbox.json(&["unrouted"]).as_array().unwrap().is_empty());
+    let incident = sandbox.json(&["incident", "show", "INC-1"]);
+    assert_eq!(incident["team"], "checkout");
+    assert_eq!(
+        incident["escalation"]["status"], "due",
+        "the owning team is paged"
+    );
+    sandbox.ok(&["check"]);
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            &fingerprint,
+            "--app",
+            "checkout-web",
+            "--as",
+            "aisha",
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("already routes to checkout-web"),
+        "{stderr}"
+    );
+
+    // The next such alert routes itself.
+    let served = Served::start(&sandbox, &[]);
+    let (_, body) = served.post_alerts(
+        &token,
+        &[(
+            "QueueBacklog",
+            &[("service", "checkout-v2"), ("env", "staging")],
+        )],
+    );
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["new"], 1, "{body}");
+    assert!(sandbox.json(&["unrouted"]).as_array().unwrap().is_empty());
+    let alerts = sandbox.json(&["alerts"]);
+    for alert in alerts.as_array().unwrap() {
+        assert_eq!(alert["application"], "checkout-web", "{alert:#}");
+        assert_eq!(alert["incident"], "INC-1", "joins the open incident");
+    }
+}

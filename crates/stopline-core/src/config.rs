@@ -60,7 +60,10 @@ pub struct Config {
     pub checklist: Vec<StepTemplate>,
     /// Which acknowledged incidents stop their team's line.
     pub line_stops_on: LineStopsOn,
-    /// Built once from `applications`, so routing an alert storm stays fast.
+    /// The applications followed by one copy per `[[routes]]` entry (with the route's matchers):
+    /// what the mapping routes over.
+    routing: Vec<Application>,
+    /// Built once from `routing`, so routing an alert storm stays fast.
     mapping_index: MappingIndex,
 }
 
@@ -139,8 +142,9 @@ impl Config {
         crate::swarm::checklist_for(template, extra)
     }
 
+    /// Routes alerts and journeys: the applications, then the `[[routes]]` to them.
     pub fn mapping(&self) -> ApplicationMapping<'_> {
-        ApplicationMapping::with_index(&self.applications, &self.mapping_index)
+        ApplicationMapping::with_index(&self.routing, &self.mapping_index)
     }
 }
 
@@ -248,6 +252,19 @@ struct RawConfig {
     checklist: Option<swarm::RawChecklist>,
     #[serde(default)]
     line: Option<swarm::RawLine>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+}
+
+/// More labels that send alerts to an application (`stopline assign --save` writes these).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    application: Spanned<String>,
+    #[serde(default, rename = "match")]
+    match_equal: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    match_regex: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -475,7 +492,9 @@ impl Checker<'_> {
         let webhook = self.webhook(raw.webhook);
         let pipeline = self.pipeline(raw.pipeline, &applications);
         let sources = self.sources(raw.sources, &applications);
-        let mapping_index = MappingIndex::build(&applications);
+        let mut routing = applications.clone();
+        routing.extend(self.routes(&raw.routes, &applications));
+        let mapping_index = MappingIndex::build(&routing);
         Config {
             workspace,
             people,
@@ -490,6 +509,7 @@ impl Checker<'_> {
             notifications,
             checklist,
             line_stops_on,
+            routing,
             mapping_index,
         }
     }
@@ -953,28 +973,7 @@ impl Checker<'_> {
                     None
                 }
             };
-            let mut matchers = Vec::new();
-            for (label, value) in &app.match_equal {
-                matchers.push(LabelMatcher::equals(label.clone(), value.get_ref().clone()));
-            }
-            for (label, pattern) in &app.match_regex {
-                match LabelMatcher::regex(label.clone(), pattern.get_ref()) {
-                    Ok(m) => matchers.push(m),
-                    Err(e) => {
-                        // The regex crate's message spans lines; the first says what is wrong.
-                        let detail = e.to_string();
-                        let reason = detail.lines().last().unwrap_or("").trim().to_owned();
-                        self.problem(
-                            pattern.span(),
-                            format!("{key}.match_regex.{label}"),
-                            format!(
-                                "invalid regular expression {:?}: {reason}",
-                                pattern.get_ref()
-                            ),
-                        );
-                    }
-                }
-            }
+            let matchers = self.matchers(&app.match_equal, &app.match_regex, &key);
             let mut journeys = Vec::new();
             for (j, journey) in app.journeys.iter().enumerate() {
                 let normalised = normalise(journey.get_ref());
@@ -1011,6 +1010,79 @@ impl Checker<'_> {
             }
         }
         applications
+    }
+}
+
+impl Checker<'_> {
+    /// `match` and `match_regex` tables as matchers; a bad regular expression is a problem at
+    /// its place.
+    fn matchers(
+        &mut self,
+        equal: &BTreeMap<String, Spanned<String>>,
+        regex: &BTreeMap<String, Spanned<String>>,
+        key: &str,
+    ) -> Vec<LabelMatcher> {
+        let mut matchers = Vec::new();
+        for (label, value) in equal {
+            matchers.push(LabelMatcher::equals(label.clone(), value.get_ref().clone()));
+        }
+        for (label, pattern) in regex {
+            match LabelMatcher::regex(label.clone(), pattern.get_ref()) {
+                Ok(m) => matchers.push(m),
+                Err(e) => {
+                    // The regex crate's message spans lines; the first says what is wrong.
+                    let detail = e.to_string();
+                    let reason = detail.lines().last().unwrap_or("").trim().to_owned();
+                    self.problem(
+                        pattern.span(),
+                        format!("{key}.match_regex.{label}"),
+                        format!(
+                            "invalid regular expression {:?}: {reason}",
+                            pattern.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+        matchers
+    }
+
+    /// Extra routes to applications: each becomes a copy of its application with the route's
+    /// matchers (and no journeys), listed after the applications, so the mapping's rules (most
+    /// specific wins, ties to the one listed first) hold for routes too.
+    fn routes(&mut self, raw: &[RawRoute], applications: &[Application]) -> Vec<Application> {
+        let mut routes = Vec::new();
+        for (i, route) in raw.iter().enumerate() {
+            let key = format!("routes[{i}]");
+            let matchers = self.matchers(&route.match_equal, &route.match_regex, &key);
+            if route.match_equal.is_empty() && route.match_regex.is_empty() {
+                self.problem(
+                    route.application.span(),
+                    format!("{key}.match"),
+                    "a route needs match or match_regex: the labels that send alerts to the application",
+                );
+                continue;
+            }
+            match applications
+                .iter()
+                .find(|a| a.id.as_str() == route.application.get_ref())
+            {
+                Some(app) => routes.push(Application {
+                    matchers,
+                    journeys: Vec::new(),
+                    ..app.clone()
+                }),
+                None => self.problem(
+                    route.application.span(),
+                    format!("{key}.application"),
+                    format!(
+                        "application {:?} does not exist: expected the id of an application in [[applications]]",
+                        route.application.get_ref()
+                    ),
+                ),
+            }
+        }
+        routes
     }
 }
 
@@ -1098,6 +1170,42 @@ journeys = ["Checkout"]
                 team.id
             );
         }
+    }
+
+    #[test]
+    fn routes_send_more_labels_to_an_application() {
+        let text = format!(
+            "{MINIMAL}\n[[routes]]\napplication = \"checkout-api\"\nmatch = {{ service = \"checkout-v2\" }}\n"
+        );
+        let config = Config::parse("stopline.toml", &text).unwrap();
+        let labels: crate::alert::Labels =
+            [("service".to_owned(), "checkout-v2".to_owned())].into();
+        let routed = config
+            .mapping()
+            .route_labels(&labels)
+            .application()
+            .unwrap();
+        assert_eq!(routed.id.as_str(), "checkout-api");
+        assert_eq!(
+            config.applications.len(),
+            1,
+            "a route is not another application"
+        );
+        // The application's own matchers still route as before.
+        let own: crate::alert::Labels = [("service".to_owned(), "checkout-api".to_owned())].into();
+        assert!(config.mapping().route_labels(&own).application().is_some());
+
+        let bad =
+            format!("{MINIMAL}\n[[routes]]\napplication = \"nope\"\nmatch = {{ a = \"b\" }}\n");
+        let found = problems(&bad);
+        assert_eq!(found[0].key, "routes[0].application");
+        assert!(
+            found[0]
+                .message
+                .contains("application \"nope\" does not exist")
+        );
+        let empty = format!("{MINIMAL}\n[[routes]]\napplication = \"checkout-api\"\n");
+        assert_eq!(problems(&empty)[0].key, "routes[0].match");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod review;
 pub mod secrets;
 pub mod serve;
 pub mod swarm;
+pub mod triage;
 pub mod webhook;
 
 use std::path::PathBuf;
@@ -62,6 +63,24 @@ pub enum EngineError {
     NothingToChange,
     #[error("unknown team {0:?}: expected the id of a delivery team (see `stopline teams`)")]
     UnknownTeam(String),
+    #[error("no alert with fingerprint {0:?}: see `stopline unrouted`")]
+    UnknownAlert(String),
+    #[error(
+        "alert {fingerprint} already routes to {application}: only unrouted alerts are assigned"
+    )]
+    AlreadyRouted {
+        fingerprint: String,
+        application: String,
+    },
+    #[error("alert {fingerprint} came from several sources ({}): say which with --source", sources.join(", "))]
+    AmbiguousAlert {
+        fingerprint: String,
+        sources: Vec<String>,
+    },
+    #[error("the alert has none of the labels {0}: name the labels to route by with --by LABEL")]
+    NoRouteLabels(String),
+    #[error("--by: the alert has no label {0:?}")]
+    MissingRouteLabel(String),
     #[error(
         "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
     )]
@@ -100,6 +119,10 @@ impl EngineError {
                 | EngineError::ReasonRequired(_)
                 | EngineError::NothingToChange
                 | EngineError::UnknownTeam(_)
+                | EngineError::UnknownAlert(_)
+                | EngineError::AmbiguousAlert { .. }
+                | EngineError::NoRouteLabels(_)
+                | EngineError::MissingRouteLabel(_)
                 | EngineError::MissingSecret { .. }
                 | EngineError::Store(
                     StoreError::UnknownStep { .. } | StoreError::SkipWithoutReason { .. }
