@@ -96,8 +96,10 @@ async fn shutdown_signal() {
 
 pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     init_logging();
+    let config = optional_config(cx)?;
     let options = ServeOptions {
-        config: optional_config(cx)?,
+        config_path: config.as_ref().map(|_| cx.config_path.clone()),
+        config,
         alertmanager_urls: check_urls(&args.alertmanagers)?,
         listen: args.listen,
         token: args.webhook_token,

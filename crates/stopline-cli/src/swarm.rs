@@ -345,7 +345,7 @@ pub fn assign(
         for line in rule.lines() {
             out!("  {line}");
         }
-        out!("A running `stopline serve` routes by it once restarted.");
+        out!("A running `stopline serve` routes by it within a few seconds.");
     }
     Ok(())
 }

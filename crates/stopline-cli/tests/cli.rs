@@ -827,6 +827,9 @@ fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
     assert_eq!(sandbox.json(&["unrouted"]).as_array().unwrap().len(), 1);
     assert_eq!(sandbox.read_config(), config_before);
 
+    // An engine keeps running meanwhile; it picks up the saved route by itself.
+    let served = Served::start(&sandbox, &[]);
+
     let assigned = sandbox.json(&[
         "assign",
         &fingerprint,
@@ -865,8 +868,8 @@ fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
         "{stderr}"
     );
 
-    // The next such alert routes itself.
-    let served = Served::start(&sandbox, &[]);
+    // The next such alert routes itself, without restarting the engine.
+    served.wait_for_log("config reloaded");
     let (_, body) = served.post_alerts(
         &token,
         &[(
@@ -882,4 +885,27 @@ fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
         assert_eq!(alert["application"], "checkout-web", "{alert:#}");
         assert_eq!(alert["incident"], "INC-1", "joins the open incident");
     }
+}
+
+#[test]
+fn a_running_engine_keeps_its_config_when_the_file_breaks() {
+    let sandbox = Sandbox::demo();
+    let served = Served::start(&sandbox, &[]);
+    let good = sandbox.read_config();
+    sandbox.write_config(&good.replace("team = \"payments\"", "team = \"paymnets\""));
+    served.wait_for_log("the changed config is invalid: keeping the config in use");
+    let problem = served.wait_for_log("team \"paymnets\" does not exist");
+    assert!(problem.contains("stopline.toml:"), "{problem}");
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let (_, body) = served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body["opened"],
+        serde_json::json!(["INC-1"]),
+        "still routing"
+    );
+    assert_eq!(
+        sandbox.json(&["incident", "show", "INC-1"])["team"],
+        "payments"
+    );
 }

@@ -12,13 +12,15 @@ use stopline_core::settings::AlertSettings;
 use stopline_store::{AlertObservation, IngestPolicy};
 use tokio::sync::Notify;
 
+use crate::live::LiveConfig;
+
 use crate::payload::IncomingAlert;
 
 /// What the engine knows about routing alerts.
 #[derive(Debug, Clone)]
 pub struct AlertIntake {
-    config: Option<Config>,
-    settings: AlertSettings,
+    /// `None`: no config, alerts route by their labels.
+    config: Option<LiveConfig>,
     /// Fired after a delivery opened incidents, so the pager pages at once instead of at its
     /// next tick.
     opened: Arc<Notify>,
@@ -34,13 +36,13 @@ pub struct Intake {
 
 impl AlertIntake {
     pub fn new(config: Option<Config>) -> Self {
-        let settings = config
-            .as_ref()
-            .map(|c| c.alerts.clone())
-            .unwrap_or_default();
+        Self::live(config.map(LiveConfig::new))
+    }
+
+    /// With a config that may be replaced while the engine runs.
+    pub fn live(config: Option<LiveConfig>) -> Self {
         Self {
             config,
-            settings,
             opened: Arc::new(Notify::new()),
         }
     }
@@ -55,36 +57,40 @@ impl AlertIntake {
         self.opened.notify_one();
     }
 
-    pub fn config(&self) -> Option<&Config> {
-        self.config.as_ref()
+    /// The config now, if there is one.
+    pub fn config(&self) -> Option<Arc<Config>> {
+        self.config.as_ref().map(LiveConfig::current)
+    }
+
+    fn settings(config: Option<&Config>) -> AlertSettings {
+        config.map(|c| c.alerts.clone()).unwrap_or_default()
     }
 
     pub fn policy(&self) -> IngestPolicy {
         IngestPolicy {
-            auto_resolve: self.settings.auto_resolve,
-        }
-    }
-
-    fn router(&self) -> AlertRouter<'_> {
-        match &self.config {
-            Some(config) => AlertRouter::Config(config),
-            None => AlertRouter::Labels,
+            auto_resolve: Self::settings(self.config().as_deref()).auto_resolve,
         }
     }
 
     /// Routes alerts from `source` by their labels.
     pub fn alerts(&self, source: &str, incoming: Vec<IncomingAlert>, now: Timestamp) -> Intake {
-        let router = self.router();
+        // One snapshot for the whole delivery, however long it takes.
+        let config = self.config();
+        let settings = Self::settings(config.as_deref());
+        let router = match config.as_deref() {
+            Some(config) => AlertRouter::Config(config),
+            None => AlertRouter::Labels,
+        };
         let mut intake = Intake::default();
         for alert in incoming {
-            if alert.labels.get("alertname") == Some(&self.settings.heartbeat_alert) {
+            if alert.labels.get("alertname") == Some(&settings.heartbeat_alert) {
                 intake.heartbeat = true;
                 continue;
             }
             let route = router.route(&alert.labels);
             intake
                 .observations
-                .push(self.observation(source, alert, route, now));
+                .push(observation(&settings, source, alert, route, now));
         }
         intake
     }
@@ -98,44 +104,51 @@ impl AlertIntake {
         incoming: IncomingAlert,
         now: Timestamp,
     ) -> AlertObservation {
-        let route = match (&self.config, application) {
+        let config = self.config();
+        let route = match (config.as_deref(), application) {
             (Some(config), Some(application)) => config
                 .application(application.as_str())
                 .map(|app| RoutedAlert::to(config, app)),
             _ => None,
         };
-        self.observation(source, incoming, route, now)
-    }
-
-    fn observation(
-        &self,
-        source: &str,
-        incoming: IncomingAlert,
-        route: Option<RoutedAlert>,
-        now: Timestamp,
-    ) -> AlertObservation {
-        let title = incident_title(&incoming.labels, &incoming.annotations);
-        let group_key = route
-            .as_ref()
-            .map(|r| group_key(&r.application, &incoming.labels, &self.settings.group_by));
-        AlertObservation {
-            alert: Alert {
-                source: source.to_owned(),
-                fingerprint: incoming.fingerprint,
-                labels: incoming.labels,
-                annotations: incoming.annotations,
-                links: incoming.links,
-                muted: incoming.muted,
-                state: incoming.state,
-                starts_at: incoming.starts_at,
-                ends_at: incoming.ends_at,
-                generator_url: incoming.generator_url,
-                first_seen: now,
-                last_seen: now,
-            },
+        observation(
+            &Self::settings(config.as_deref()),
+            source,
+            incoming,
             route,
-            group_key,
-            title,
-        }
+            now,
+        )
+    }
+}
+
+fn observation(
+    settings: &AlertSettings,
+    source: &str,
+    incoming: IncomingAlert,
+    route: Option<RoutedAlert>,
+    now: Timestamp,
+) -> AlertObservation {
+    let title = incident_title(&incoming.labels, &incoming.annotations);
+    let group_key = route
+        .as_ref()
+        .map(|r| group_key(&r.application, &incoming.labels, &settings.group_by));
+    AlertObservation {
+        alert: Alert {
+            source: source.to_owned(),
+            fingerprint: incoming.fingerprint,
+            labels: incoming.labels,
+            annotations: incoming.annotations,
+            links: incoming.links,
+            muted: incoming.muted,
+            state: incoming.state,
+            starts_at: incoming.starts_at,
+            ends_at: incoming.ends_at,
+            generator_url: incoming.generator_url,
+            first_seen: now,
+            last_seen: now,
+        },
+        route,
+        group_key,
+        title,
     }
 }

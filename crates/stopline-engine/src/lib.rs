@@ -15,6 +15,7 @@ pub mod desk;
 pub mod escalation;
 pub mod files;
 pub mod intake;
+pub mod live;
 pub mod notify;
 pub mod pager;
 pub mod payload;

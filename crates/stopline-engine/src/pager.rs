@@ -26,6 +26,7 @@ use stopline_store::{Page, Store};
 use tokio::sync::{Notify, mpsc};
 
 use crate::escalation::{EscalationPass, escalate};
+use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
 };
@@ -60,7 +61,7 @@ pub type OpenIncident = Arc<dyn Fn(IncidentId) + Send + Sync>;
 
 pub struct Pager {
     store: Arc<Mutex<Store>>,
-    config: Arc<Config>,
+    config: LiveConfig,
     clock: Arc<dyn Clock>,
     notifier: Arc<dyn Notifier>,
     open: Option<OpenIncident>,
@@ -95,7 +96,7 @@ struct Pending {
 impl Pager {
     pub fn new(
         store: Arc<Mutex<Store>>,
-        config: Arc<Config>,
+        config: LiveConfig,
         clock: Arc<dyn Clock>,
         notifier: Arc<dyn Notifier>,
         open: Option<OpenIncident>,
@@ -119,7 +120,7 @@ impl Pager {
         work: impl FnOnce(&mut Store, &Config) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let store = Arc::clone(&self.store);
-        let config = Arc::clone(&self.config);
+        let config = self.config.current();
         tokio::task::spawn_blocking(move || {
             let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
             work(&mut store, &config)
@@ -192,7 +193,8 @@ impl Pager {
     ) {
         let page = &pending.page;
         let mine = me == Some(&page.person);
-        if !mine && !self.config.notifications.teammates {
+        let notifications = self.config.current().notifications;
+        if !mine && !notifications.teammates {
             return;
         }
         // One notification per incident per repeat: all hands after the primary, for the same
@@ -217,7 +219,7 @@ impl Pager {
                 delivery.recent.pop_front();
             }
             let flooding = delivery.recent.len()
-                >= usize::try_from(self.config.notifications.flood_threshold).unwrap_or(usize::MAX);
+                >= usize::try_from(notifications.flood_threshold).unwrap_or(usize::MAX);
             delivery.recent.push_back(now);
             if flooding {
                 self.summarise(delivery, &summary, page.incident).await;
@@ -266,7 +268,7 @@ impl Pager {
     /// loss per hour and age.
     fn describe(&self, pending: &Pending, mine: bool, now: Timestamp) -> (String, String) {
         let incident = &pending.incident;
-        let config = &self.config;
+        let config = self.config.current();
         let application = incident
             .application
             .as_ref()

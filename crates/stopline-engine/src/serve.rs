@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_forever};
 use crate::files::{DataDir, EngineLock};
 use crate::intake::AlertIntake;
+use crate::live::LiveConfig;
 use crate::notify::{InvokedAction, Notifier, NotifierStatus, desktop_notifier};
 use crate::pager::{NOTIFICATIONS_KEY, OpenIncident, Pager};
 use crate::secrets::{OsKeyring, SecretStore, resolve};
@@ -33,6 +34,8 @@ pub const DEFAULT_ALERTMANAGER_SOURCE: &str = "alertmanager";
 pub struct ServeOptions {
     /// `None` runs without config: alerts route by labels.
     pub config: Option<Config>,
+    /// Where `config` came from: the engine reloads it when the file changes.
+    pub config_path: Option<std::path::PathBuf>,
     /// Alertmanagers given on the command line, polled as one source.
     pub alertmanager_urls: Vec<String>,
     /// Overrides `[webhook] listen`.
@@ -132,6 +135,8 @@ pub struct Engine {
     server: WebhookServer,
     /// With a config: escalation and this desktop's notifications.
     pager: Option<(Arc<Pager>, mpsc::UnboundedReceiver<InvokedAction>)>,
+    /// The config file the engine reloads, and the config it replaces.
+    watched: Option<(std::path::PathBuf, LiveConfig)>,
     notifications: NotifierStatus,
     store: Arc<Mutex<Store>>,
     intake: Arc<AlertIntake>,
@@ -178,17 +183,19 @@ impl Engine {
             let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
             store.set_desktop_setting(NOTIFICATIONS_KEY, &notifications.to_string())?;
         }
-        let pager = options.config.clone().map(|config| {
+        let live = options.config.clone().map(LiveConfig::new);
+        let pager = live.clone().map(|config| {
             let pager = Pager::new(
                 Arc::clone(&store),
-                Arc::new(config),
+                config,
                 Arc::clone(&clock),
                 notifier,
                 options.open_incident.clone(),
             );
             (Arc::new(pager), actions_received)
         });
-        let intake = Arc::new(AlertIntake::new(options.config));
+        let intake = Arc::new(AlertIntake::live(live.clone()));
+        let watched = options.config_path.clone().zip(live);
         let state = WebhookState {
             store: Arc::clone(&store),
             intake: Arc::clone(&intake),
@@ -205,6 +212,7 @@ impl Engine {
             _lock: lock,
             server,
             pager,
+            watched,
             notifications,
             store,
             intake,
@@ -239,6 +247,9 @@ impl Engine {
             tasks.push(tokio::spawn(
                 pager.run(self.intake.opened_signal(), actions),
             ));
+        }
+        if let Some((path, live)) = self.watched.take() {
+            tasks.push(tokio::spawn(crate::live::watch(path, live)));
         }
         if !self.sources.is_empty() {
             let client = AlertmanagerClient::new().map_err(|e| EngineError::Io {

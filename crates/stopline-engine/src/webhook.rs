@@ -543,7 +543,7 @@ async fn team_line(
     {
         return refusal.into_response();
     }
-    let Some(config) = state.intake.config().cloned() else {
+    let Some(config) = state.intake.config() else {
         return Refusal::new(
             StatusCode::NOT_FOUND,
             format!(
