@@ -98,7 +98,7 @@ pub fn transition(
     now: Timestamp,
 ) -> Result<Incident> {
     let who = person(config, who)?;
-    let incident = store.incident(id)?.incident;
+    let incident = store.incident_record(id)?;
     let checklist = config.checklist_for(incident.team.as_ref(), incident.application.as_ref());
     Ok(store.act(id, transition, &who, now, &Act { checklist, force })?)
 }

@@ -262,20 +262,7 @@ impl Notifier for ConsoleNotifier {
 
     fn show(&self, notification: DesktopNotification) -> BoxFuture<'_, Result<u32, NotifyError>> {
         Box::pin(async move {
-            let bell = if notification.loudness == Loudness::Page {
-                "\x07"
-            } else {
-                ""
-            };
-            let what = match notification.loudness {
-                Loudness::Page => "PAGE",
-                Loudness::Ordinary => "page",
-            };
-            eprintln!(
-                "{bell}stopline: {what}: {} | {}",
-                notification.summary,
-                notification.body.replace('\n', " | ")
-            );
+            on_the_terminal(&notification);
             let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             *next += 1;
             Ok(*next)
@@ -285,6 +272,20 @@ impl Notifier for ConsoleNotifier {
     fn close(&self, _id: u32) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
+}
+
+/// A notification as a line on standard error, led by a bell when it is a page: how pages
+/// reach a person when no notification server shows them.
+pub fn on_the_terminal(notification: &DesktopNotification) {
+    let (bell, what) = match notification.loudness {
+        Loudness::Page => ("\x07", "PAGE"),
+        Loudness::Ordinary => ("", "page"),
+    };
+    eprintln!(
+        "{bell}stopline: {what}: {} | {}",
+        notification.summary,
+        notification.body.replace('\n', " | ")
+    );
 }
 
 /// The best notifier this session has: D-Bus when a server answers, else the console.

@@ -29,6 +29,7 @@ use crate::escalation::{EscalationPass, escalate};
 use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
+    on_the_terminal,
 };
 use crate::{EngineError, Result, desk};
 
@@ -148,12 +149,12 @@ impl Pager {
                     .and_then(|id| PersonId::new(id).ok());
                 let mut pending = Vec::new();
                 for page in store.undelivered_pages()? {
-                    let incident = store.incident(page.incident)?.incident;
+                    let incident = store.incident_record(page.incident)?;
                     pending.push(Pending { page, incident });
                 }
                 let mut settled = Vec::new();
                 for id in showing {
-                    if store.incident(id)?.incident.state != IncidentState::Triggered {
+                    if store.incident_record(id)?.state != IncidentState::Triggered {
                         settled.push(id);
                     }
                 }
@@ -255,11 +256,7 @@ impl Pager {
             Err(error) => {
                 // The page must still reach the person: a bell and a line, as with no server.
                 tracing::warn!(%error, "notification failed; paging on the terminal instead");
-                eprintln!(
-                    "\x07stopline: PAGE: {} | {}",
-                    notification.summary,
-                    notification.body.replace('\n', " | ")
-                );
+                on_the_terminal(&notification);
             }
         }
     }
@@ -339,11 +336,11 @@ impl Pager {
             actions: Vec::new(),
             replaces: (replaces != 0).then_some(replaces),
         };
-        match self.notifier.show(notification).await {
+        match self.notifier.show(notification.clone()).await {
             Ok(id) => delivery.summary = Some((id, lines)),
             Err(error) => {
                 tracing::warn!(%error, "summary notification failed");
-                eprintln!("\x07stopline: PAGE: {count} pages in the last minute");
+                on_the_terminal(&notification);
                 delivery.summary = Some((replaces, lines));
             }
         }

@@ -23,7 +23,7 @@ pub fn checklist(
     id: IncidentId,
     now: Timestamp,
 ) -> Result<Vec<ChecklistStep>> {
-    let incident = store.incident(id)?.incident;
+    let incident = store.incident_record(id)?;
     if incident.state != IncidentState::Triggered || incident.opened_by.is_some() {
         let template = config.checklist_for(incident.team.as_ref(), incident.application.as_ref());
         store.start_checklist(id, &template, now)?;

@@ -3,6 +3,7 @@
 
 use jiff::{Timestamp, ToSpan};
 use stopline_core::config::Config;
+use stopline_core::ids::{ApplicationId, TeamId};
 use stopline_core::incident::{IncidentId, IncidentState, Severity, Transition};
 use stopline_core::swarm::{Role, StepState};
 use stopline_core::timeline::TimelineKind;
@@ -205,8 +206,8 @@ fn an_alerted_incident_gets_its_checklist_when_acknowledged() {
         .store
         .open_incident(
             stopline_store::NewIncident {
-                application: Some("checkout".parse_id()),
-                team: Some("payments".parse_id()),
+                application: Some(ApplicationId::new("checkout").unwrap()),
+                team: Some(TeamId::new("payments").unwrap()),
                 title: "Checkout 5xx".into(),
                 severity: Severity::Major,
                 opened_by: None,
@@ -711,21 +712,5 @@ fn the_review_tells_the_whole_story() {
         "## Timeline",
     ] {
         assert!(text.contains(part), "missing {part:?} in\n{text}");
-    }
-}
-
-/// Parses ids in tests without ceremony.
-trait ParseId {
-    fn parse_id<T: TryFrom<String>>(&self) -> T
-    where
-        T::Error: std::fmt::Debug;
-}
-
-impl ParseId for str {
-    fn parse_id<T: TryFrom<String>>(&self) -> T
-    where
-        T::Error: std::fmt::Debug,
-    {
-        T::try_from(self.to_owned()).unwrap()
     }
 }

@@ -157,6 +157,11 @@ impl Store {
         })
     }
 
+    /// The incident alone, without reading its timeline: for the pager's and the desk's checks.
+    pub fn incident_record(&self, id: IncidentId) -> Result<Incident> {
+        load(&self.conn, id)
+    }
+
     pub fn incident(&self, id: IncidentId) -> Result<IncidentDetail> {
         let incident = load(&self.conn, id)?;
         let timeline = self
