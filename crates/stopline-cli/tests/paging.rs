@@ -192,6 +192,49 @@ fn acknowledging_elsewhere_takes_the_notification_away() {
 }
 
 #[test]
+fn one_notification_per_incident_per_repeat_of_the_escalation() {
+    let sandbox = Sandbox::demo();
+    let config = sandbox.read_config().replace(
+        "ack_timeout = \"5m\"\nrepeat = 2",
+        "ack_timeout = \"1s\"\nrepeat = 1",
+    );
+    sandbox.write_config(&config);
+    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+    let me = payments_primary(&sandbox);
+    sandbox.ok(&["whoami", "--set", &me]);
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    // The first round: primary (this desk), secondary (someone else), then all hands, which
+    // includes this desk again: still one notification.
+    let all_hands = |i: &Value| {
+        i["pages"].as_array().is_some_and(|pages| {
+            pages
+                .iter()
+                .any(|p| p["step"] == 2 && p["delivered_at"].is_string())
+        })
+    };
+    wait_for_incident(&sandbox, "INC-1", all_hands);
+    assert_eq!(server.notifications().len(), 1, "{:#?}", server.calls());
+    // The repeat pages the primary again: a new notification, the old one taken away.
+    let repeated = |i: &Value| {
+        i["pages"].as_array().is_some_and(|pages| {
+            pages
+                .iter()
+                .any(|p| p["repeat"] == 1 && p["delivered_at"].is_string())
+        })
+    };
+    wait_for_incident(&sandbox, "INC-1", repeated);
+    let calls = server.calls();
+    assert_eq!(
+        calls.iter().filter(|c| c["method"] == "Notify").count(),
+        2,
+        "{calls:#?}"
+    );
+    assert!(calls.iter().any(|c| c["method"] == "CloseNotification"));
+}
+
+#[test]
 fn a_flood_of_pages_becomes_one_summary_notification() {
     let sandbox = Sandbox::demo();
     add_config(
