@@ -38,5 +38,6 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
             .iter()
             .map(|i| IncidentRow::new(i, config.as_ref()))
             .collect(),
+        engine: state.host.mode(),
     })
 }

@@ -19,6 +19,8 @@ pub struct Overview {
     pub config_error: Option<String>,
     /// Open incidents, newest first.
     pub incidents: Vec<IncidentRow>,
+    /// Whether this app runs the engine, or shows another engine's data.
+    pub engine: crate::host::EngineMode,
 }
 
 /// One incident as the queue lists it.
@@ -104,6 +106,7 @@ pub fn typescript_bindings() -> String {
     let cfg = ts_rs::Config::new();
     let declarations = [
         Overview::decl(&cfg),
+        crate::host::EngineMode::decl(&cfg),
         IncidentRow::decl(&cfg),
         IncidentStateText::decl(&cfg),
         SeverityText::decl(&cfg),

@@ -1,9 +1,13 @@
 //! The Stopline desktop app: a Tauri v2 window over the same engine and store the `stopline` CLI
-//! uses. This is the only crate that depends on Tauri. It wires things together and maps results
-//! to transport types (`dto`); it holds no business rule.
+//! uses. It runs the engine itself (`host`) unless a `stopline serve` already holds the data
+//! directory, and keeps running in the tray when its window is closed, so pages still arrive.
+//! This is the only crate that depends on Tauri. It wires things together and maps results to
+//! transport types (`dto`); it holds no business rule.
 
 pub mod commands;
 pub mod dto;
+pub mod host;
+mod tray;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +23,8 @@ pub struct AppState {
     pub data_dir: DataDir,
     /// Set when this start wrote the demo workspace because there was no config yet.
     pub demo_written: bool,
+    /// The engine this app runs, or why it does not.
+    pub host: host::Host,
 }
 
 impl AppState {
@@ -48,6 +54,7 @@ impl AppState {
             config_path,
             data_dir: DataDir::new(data_dir),
             demo_written,
+            host: host::Host::default(),
         })
     }
 }
@@ -83,17 +90,64 @@ pub fn run() -> ExitCode {
             state.config_path.display()
         );
     }
-    let result = tauri::Builder::default()
+    let host = state.host.clone();
+    let app = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![commands::overview])
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .setup(|app| {
+            start_engine(app.handle());
+            // Without a tray to reopen it from, closing the window quits as usual.
+            if let Err(error) = tray::create(app.handle()) {
+                eprintln!("stopline-desktop: no tray icon ({error}): closing the window quits");
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Stopline running in the tray, so pages still arrive.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && tray::exists(tauri::Manager::app_handle(window))
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
         Err(error) => {
             eprintln!("stopline-desktop: {error}");
-            ExitCode::from(1)
+            return ExitCode::from(1);
         }
-    }
+    };
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            host.stop();
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+/// Starts the engine in the background; the window shows its state as it goes.
+fn start_engine(app: &tauri::AppHandle) {
+    use tauri::{Emitter, Manager};
+    let state = app.state::<AppState>();
+    let (host, data_dir, config_path) = (
+        state.host.clone(),
+        DataDir::new(state.data_dir.root()),
+        state.config_path.clone(),
+    );
+    let handle = app.clone();
+    // A notification's Open button brings the window forward on the incident.
+    let open: stopline_engine::pager::OpenIncident = std::sync::Arc::new(move |incident| {
+        tray::show_window(&handle);
+        let _ = handle.emit("open-incident", incident.to_string());
+    });
+    tauri::async_runtime::spawn(async move {
+        let mode = host.start(data_dir, config_path, Some(open)).await;
+        if let host::EngineMode::Failed { reason } = &mode {
+            eprintln!("stopline-desktop: the engine is not running: {reason}");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ function overview(overrides: Partial<Overview>): Overview {
     notice: null,
     config_error: null,
     incidents: [],
+    engine: { mode: "hosting", webhook: "http://127.0.0.1:9177", notifications: "notifications available (dunst 1.9.0, with actions)" },
     ...overrides,
   };
 }
@@ -111,6 +112,33 @@ describe("the incident queue", () => {
     render(<App />);
     expect(await screen.findByText(/has problems/)).toBeTruthy();
     expect(screen.getByText(/team "x" does not exist/)).toBeTruthy();
+    expect(screen.getByText("Customers can't pay")).toBeTruthy();
+  });
+
+  it("says whether this window runs the engine", async () => {
+    serve(() => overview({}));
+    render(<App />);
+    expect(await screen.findByText(/Engine running/)).toBeTruthy();
+    expect(screen.getByText("http://127.0.0.1:9177")).toBeTruthy();
+  });
+
+  it("says when another engine holds the data directory", async () => {
+    serve(() => overview({ engine: { mode: "attached", pid: "4242" } }));
+    render(<App />);
+    const status = await screen.findByRole("status");
+    expect(status.textContent).toMatch(/Another Stopline engine .* pid 4242/);
+  });
+
+  it("says when the engine could not start, and still lists incidents", async () => {
+    serve(() =>
+      overview({
+        engine: { mode: "failed", reason: "cannot listen on 127.0.0.1:9177: address in use" },
+        incidents: [incident({})],
+      }),
+    );
+    render(<App />);
+    expect(await screen.findByText(/The engine is not running/)).toBeTruthy();
+    expect(screen.getByText(/address in use/)).toBeTruthy();
     expect(screen.getByText("Customers can't pay")).toBeTruthy();
   });
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { errorMessage, fetchOverview } from "./api";
-import type { IncidentRow, Overview } from "./bindings";
+import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { age } from "./time";
 
 /** How often the queue re-reads the store, so changes made from the CLI appear on their own. */
@@ -59,9 +59,39 @@ export function App() {
   );
 }
 
+/** Whether this window's engine pages and receives alerts, in one line people can act on. */
+export function EngineStatus({ engine }: { engine: EngineMode }) {
+  switch (engine.mode) {
+    case "starting":
+      return <p className="engine">Starting the engine…</p>;
+    case "hosting":
+      return (
+        <p className="engine ok">
+          Engine running: alerts to <code>{engine.webhook}</code>, {engine.notifications}.
+        </p>
+      );
+    case "attached":
+      return (
+        <p className="banner notice engine" role="status">
+          Another Stopline engine (<code>stopline serve</code>, pid {engine.pid}) runs on this data
+          directory. This window shows its incidents; pages come from it, not from this window.
+        </p>
+      );
+    case "failed":
+      return (
+        <div className="banner warning engine" role="alert">
+          <strong>The engine is not running, so nothing is paged from here.</strong> Incidents are
+          still listed.
+          <pre>{engine.reason}</pre>
+        </div>
+      );
+  }
+}
+
 function Queue({ overview, now }: { overview: Overview; now: Date }) {
   return (
     <>
+      <EngineStatus engine={overview.engine} />
       {overview.notice && (
         <p className="banner notice" role="status">
           {overview.notice}

@@ -16,7 +16,13 @@ config_error: string | null,
 /**
  * Open incidents, newest first.
  */
-incidents: Array<IncidentRow>, };
+incidents: Array<IncidentRow>, 
+/**
+ * Whether this app runs the engine, or shows another engine's data.
+ */
+engine: EngineMode, };
+
+export type EngineMode = { "mode": "starting" } | { "mode": "hosting", webhook: string, notifications: string, } | { "mode": "attached", pid: string, } | { "mode": "failed", reason: string, };
 
 export type IncidentRow = { 
 /**

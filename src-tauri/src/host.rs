@@ -1,0 +1,183 @@
+//! The engine inside the app: the same engine as `stopline serve`, on the same data directory
+//! and behind the same lock.
+//!
+//! When no other engine holds the data directory, the app runs it: the webhook server, polling,
+//! the blind-pipeline watch and this desktop's pages. When a `stopline serve` already holds it,
+//! the app does not start a second engine (nothing must page twice): it shows that engine's
+//! data from the shared store, read-only for paging, and says so. Everything people do in the
+//! app still works then, since it goes through the store like the CLI.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use stopline_core::clock::{Clock, SystemClock};
+use stopline_engine::EngineError;
+use stopline_engine::files::{DataDir, load_config};
+use stopline_engine::pager::OpenIncident;
+use stopline_engine::serve::{Engine, ServeOptions};
+use tokio::sync::oneshot;
+use ts_rs::TS;
+
+/// How the app relates to the engine of its data directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum EngineMode {
+    /// Not started yet.
+    Starting,
+    /// The app runs the engine; alert sources post to `webhook`.
+    Hosting {
+        webhook: String,
+        notifications: String,
+    },
+    /// Another engine (a `stopline serve`, pid `pid`) holds the data directory: the app shows
+    /// its data and pages nothing itself.
+    Attached { pid: String },
+    /// The engine could not start (a broken config, a port in use); the app still shows the
+    /// store's data.
+    Failed { reason: String },
+}
+
+/// The hosted engine's status and the way to stop it.
+#[derive(Debug, Clone)]
+pub struct Host {
+    mode: Arc<Mutex<EngineMode>>,
+    stop: Arc<Mutex<Option<oneshot::Sender<()>>>>,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self {
+            mode: Arc::new(Mutex::new(EngineMode::Starting)),
+            stop: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+impl Host {
+    pub fn mode(&self) -> EngineMode {
+        self.mode.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, mode: EngineMode) {
+        *self.mode.lock().unwrap_or_else(|e| e.into_inner()) = mode;
+    }
+
+    /// Starts the engine on `data_dir` with the config at `config_path`, and runs it until
+    /// [`Host::stop`]. Returns once it started (or found it cannot); the engine runs on in a
+    /// task of the current tokio runtime.
+    pub async fn start(
+        &self,
+        data_dir: DataDir,
+        config_path: PathBuf,
+        open_incident: Option<OpenIncident>,
+    ) -> EngineMode {
+        let config = match load_config(&config_path) {
+            Ok(config) => config,
+            Err(error) => {
+                let mode = EngineMode::Failed {
+                    reason: error.to_string(),
+                };
+                self.set(mode.clone());
+                return mode;
+            }
+        };
+        let options = ServeOptions {
+            config: Some(config),
+            config_path: Some(config_path),
+            env: std::env::vars().collect(),
+            open_incident,
+            ..ServeOptions::default()
+        };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let mode = match Engine::start(&data_dir, options, clock).await {
+            Ok(engine) => {
+                let mode = EngineMode::Hosting {
+                    webhook: format!("http://{}", engine.webhook_addr()),
+                    notifications: engine.notifications().to_string(),
+                };
+                let (stop, stopped) = oneshot::channel();
+                *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
+                tokio::spawn(async move {
+                    let shutdown = async {
+                        let _ = stopped.await;
+                    };
+                    if let Err(error) = engine.run(shutdown).await {
+                        eprintln!("stopline-desktop: the engine stopped: {error}");
+                    }
+                });
+                mode
+            }
+            Err(EngineError::AlreadyRunning { pid, .. }) => EngineMode::Attached { pid },
+            Err(error) => EngineMode::Failed {
+                reason: error.to_string(),
+            },
+        };
+        self.set(mode.clone());
+        mode
+    }
+
+    /// Stops the hosted engine, if it runs: requests in flight finish first.
+    pub fn stop(&self) {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("stopline.toml");
+        // The demo workspace, listening on a free loopback port.
+        let text = format!(
+            "{}\n[webhook]\nlisten = \"127.0.0.1:0\"\n",
+            stopline_core::config::DEMO_CONFIG
+        );
+        std::fs::write(&config, text).unwrap();
+        (dir, config)
+    }
+
+    #[tokio::test]
+    async fn the_app_hosts_the_engine_unless_another_holds_the_data_directory() {
+        let (dir, config) = workspace();
+        let first = Host::default();
+        let mode = first
+            .start(DataDir::new(dir.path().join("data")), config.clone(), None)
+            .await;
+        let EngineMode::Hosting { webhook, .. } = &mode else {
+            panic!("expected to host: {mode:?}");
+        };
+        assert!(webhook.starts_with("http://127.0.0.1:"), "{webhook}");
+
+        // A second app (or the app beside a `stopline serve`) attaches instead.
+        let second = Host::default();
+        let mode = second
+            .start(DataDir::new(dir.path().join("data")), config.clone(), None)
+            .await;
+        assert_eq!(
+            mode,
+            EngineMode::Attached {
+                pid: std::process::id().to_string()
+            }
+        );
+        first.stop();
+    }
+
+    #[tokio::test]
+    async fn a_broken_config_is_reported_not_fatal() {
+        let (dir, config) = workspace();
+        std::fs::write(&config, "[workspace]\nname = 1\n").unwrap();
+        let host = Host::default();
+        let mode = host
+            .start(DataDir::new(dir.path().join("data")), config, None)
+            .await;
+        let EngineMode::Failed { reason } = mode else {
+            panic!("expected a failure");
+        };
+        assert!(reason.contains("stopline.toml:2:8"), "{reason}");
+    }
+}
