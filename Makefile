@@ -5,8 +5,10 @@ CARGO ?= cargo
 # Debug builds: dependencies are optimised (see [profile.dev.package."*"]), our crates build fast.
 APP := target/debug/stopline-desktop
 CLI := target/debug/stopline
+# Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui bindings bench clean
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench clean
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -28,7 +30,7 @@ ui: setup
 build: ui
 	$(CARGO) build --locked -p stopline-desktop -p stopline-cli
 
-test: ui lint check-layering test-rust test-ui
+test: ui lint check-layering test-rust test-ui test-e2e
 	@echo "make test: all checks passed"
 
 lint: setup
@@ -44,6 +46,11 @@ test-rust: ui
 
 test-ui: setup
 	cd ui && npm run typecheck --silent && npm test --silent
+
+# The real app in real WebKit (tauri-driver + WebKitWebDriver under Xvfb); screenshots go to
+# target/e2e-artifacts. Uses the binaries test-rust built, with the UI embedded.
+test-e2e: build
+	tests/e2e/run
 
 # Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
 bench: setup

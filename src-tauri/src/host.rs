@@ -19,6 +19,9 @@ use stopline_engine::serve::{Engine, ServeOptions};
 use tokio::sync::oneshot;
 use ts_rs::TS;
 
+/// The shortest time between two change events to the window.
+const CHANGE_BATCH: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How the app relates to the engine of its data directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -66,11 +69,14 @@ impl Host {
     /// Starts the engine on `data_dir` with the config at `config_path`, and runs it until
     /// [`Host::stop`]. Returns once it started (or found it cannot); the engine runs on in a
     /// task of the current tokio runtime.
+    /// `on_change` is called when the engine changed the store, at most four times a second
+    /// however many changes there were (an alert storm is a handful of calls, not thousands).
     pub async fn start(
         &self,
         data_dir: DataDir,
         config_path: PathBuf,
         open_incident: Option<OpenIncident>,
+        on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> EngineMode {
         let config = match load_config(&config_path) {
             Ok(config) => config,
@@ -96,6 +102,14 @@ impl Host {
                     webhook: format!("http://{}", engine.webhook_addr()),
                     notifications: engine.notifications().to_string(),
                 };
+                let mut changes = engine.changes();
+                tokio::spawn(async move {
+                    while changes.changed().await.is_ok() {
+                        on_change();
+                        // Changes during the pause are told once, after it.
+                        tokio::time::sleep(CHANGE_BATCH).await;
+                    }
+                });
                 let (stop, stopped) = oneshot::channel();
                 *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
                 tokio::spawn(async move {
@@ -141,12 +155,21 @@ mod tests {
         (dir, config)
     }
 
+    fn quiet() -> Arc<dyn Fn() + Send + Sync> {
+        Arc::new(|| {})
+    }
+
     #[tokio::test]
     async fn the_app_hosts_the_engine_unless_another_holds_the_data_directory() {
         let (dir, config) = workspace();
         let first = Host::default();
         let mode = first
-            .start(DataDir::new(dir.path().join("data")), config.clone(), None)
+            .start(
+                DataDir::new(dir.path().join("data")),
+                config.clone(),
+                None,
+                quiet(),
+            )
             .await;
         let EngineMode::Hosting { webhook, .. } = &mode else {
             panic!("expected to host: {mode:?}");
@@ -156,7 +179,12 @@ mod tests {
         // A second app (or the app beside a `stopline serve`) attaches instead.
         let second = Host::default();
         let mode = second
-            .start(DataDir::new(dir.path().join("data")), config.clone(), None)
+            .start(
+                DataDir::new(dir.path().join("data")),
+                config.clone(),
+                None,
+                quiet(),
+            )
             .await;
         assert_eq!(
             mode,
@@ -173,7 +201,7 @@ mod tests {
         std::fs::write(&config, "[workspace]\nname = 1\n").unwrap();
         let host = Host::default();
         let mode = host
-            .start(DataDir::new(dir.path().join("data")), config, None)
+            .start(DataDir::new(dir.path().join("data")), config, None, quiet())
             .await;
         let EngineMode::Failed { reason } = mode else {
             panic!("expected a failure");

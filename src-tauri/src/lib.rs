@@ -142,8 +142,13 @@ fn start_engine(app: &tauri::AppHandle) {
         tray::show_window(&handle);
         let _ = handle.emit("open-incident", incident.to_string());
     });
+    let handle = app.clone();
+    // The window refreshes when the engine changed something, instead of waiting for its timer.
+    let changed: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(move || {
+        let _ = handle.emit("store-changed", ());
+    });
     tauri::async_runtime::spawn(async move {
-        let mode = host.start(data_dir, config_path, Some(open)).await;
+        let mode = host.start(data_dir, config_path, Some(open), changed).await;
         if let host::EngineMode::Failed { reason } = &mode {
             eprintln!("stopline-desktop: the engine is not running: {reason}");
         }

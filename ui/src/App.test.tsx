@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { App } from "./App";
 import type { IncidentRow, Overview } from "./bindings";
@@ -36,18 +37,23 @@ function overview(overrides: Partial<Overview>): Overview {
 /** Answers the `overview` command with `answer`; anything else is a test failure. */
 function serve(answer: () => Overview) {
   const calls: string[] = [];
-  mockIPC((cmd) => {
-    calls.push(cmd);
-    if (cmd === "overview") return answer();
-    throw new Error(`unexpected command ${cmd}`);
-  });
+  mockIPC(
+    (cmd) => {
+      calls.push(cmd);
+      if (cmd === "overview") return answer();
+      throw new Error(`unexpected command ${cmd}`);
+    },
+    { shouldMockEvents: true },
+  );
   return calls;
 }
 
-afterEach(() => {
-  cleanup();
-  clearMocks();
+afterEach(async () => {
   vi.useRealTimers();
+  cleanup();
+  // Unmounting stops listening asynchronously: let it finish before the mocks go.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  clearMocks();
 });
 
 describe("the incident queue", () => {
@@ -113,6 +119,17 @@ describe("the incident queue", () => {
     expect(await screen.findByText(/has problems/)).toBeTruthy();
     expect(screen.getByText(/team "x" does not exist/)).toBeTruthy();
     expect(screen.getByText("Customers can't pay")).toBeTruthy();
+  });
+
+  it("refreshes when the engine says the store changed, without waiting for its timer", async () => {
+    let incidents: IncidentRow[] = [];
+    const calls = serve(() => overview({ incidents }));
+    render(<App />);
+    expect(await screen.findByText("No open incidents.")).toBeTruthy();
+    incidents = [incident({})];
+    await emit("store-changed");
+    expect(await screen.findByText("Customers can't pay")).toBeTruthy();
+    expect(calls.filter((c) => c === "overview").length).toBe(2);
   });
 
   it("says whether this window runs the engine", async () => {

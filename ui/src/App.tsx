@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useState } from "react";
-import { errorMessage, fetchOverview } from "./api";
+import { errorMessage, fetchOverview, onStoreChanged } from "./api";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { age } from "./time";
 
-/** How often the queue re-reads the store, so changes made from the CLI appear on their own. */
+/**
+ * How often the queue re-reads the store anyway: the engine's change events cover what it does,
+ * this covers what others do (the CLI, another engine).
+ */
 export const REFRESH_MS = 5000;
 
 type Load =
@@ -26,7 +29,11 @@ export function App() {
   useEffect(() => {
     void refresh();
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);
-    return () => window.clearInterval(timer);
+    const unlisten = onStoreChanged(() => void refresh()).catch(() => undefined);
+    return () => {
+      window.clearInterval(timer);
+      void unlisten.then((stop) => stop?.());
+    };
   }, [refresh]);
 
   return (

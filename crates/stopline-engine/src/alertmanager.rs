@@ -251,9 +251,7 @@ pub async fn poll_once(
     })
     .await
     .map_err(|e| PollError(format!("the store task failed: {e}")))??;
-    if !outcome.opened.is_empty() {
-        signal.incidents_opened();
-    }
+    signal.delivered(&outcome);
     Ok(PollOutcome {
         alerts: count,
         summary: outcome,

@@ -9,8 +9,8 @@ use stopline_core::config::Config;
 use stopline_core::ids::ApplicationId;
 use stopline_core::routing::{AlertRouter, RoutedAlert, group_key, incident_title};
 use stopline_core::settings::AlertSettings;
-use stopline_store::{AlertObservation, IngestPolicy};
-use tokio::sync::Notify;
+use stopline_store::{AlertObservation, IngestPolicy, IngestSummary};
+use tokio::sync::{Notify, watch};
 
 use crate::live::LiveConfig;
 
@@ -24,6 +24,9 @@ pub struct AlertIntake {
     /// Fired after a delivery opened incidents, so the pager pages at once instead of at its
     /// next tick.
     opened: Arc<Notify>,
+    /// Counts the engine's changes to the store, so a window can refresh when something
+    /// happened instead of on a timer.
+    changes: Arc<watch::Sender<u64>>,
 }
 
 /// A delivery, ready for the store.
@@ -44,6 +47,7 @@ impl AlertIntake {
         Self {
             config,
             opened: Arc::new(Notify::new()),
+            changes: Arc::new(watch::channel(0).0),
         }
     }
 
@@ -52,9 +56,30 @@ impl AlertIntake {
         Arc::clone(&self.opened)
     }
 
-    /// Tells the pager that incidents were opened.
-    pub fn incidents_opened(&self) {
-        self.opened.notify_one();
+    /// After a delivery is committed: wakes the pager when it opened incidents, and tells
+    /// watchers when it changed anything.
+    pub fn delivered(&self, summary: &IngestSummary) {
+        if !summary.opened.is_empty() {
+            self.opened.notify_one();
+        }
+        let unchanged = summary.new == 0
+            && summary.changed == 0
+            && summary.resolved == 0
+            && summary.opened.is_empty()
+            && summary.auto_resolved.is_empty();
+        if !unchanged {
+            self.store_changed();
+        }
+    }
+
+    /// The engine changed the store (a delivery, a page, an escalation step).
+    pub fn store_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes as they happen: the value only counts, what changed is in the store.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The config now, if there is one.

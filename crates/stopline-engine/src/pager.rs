@@ -23,9 +23,10 @@ use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
 use stopline_core::money::group_thousands;
 use stopline_core::target::format_duration;
 use stopline_store::{Page, Store};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 use crate::escalation::{EscalationPass, escalate};
+use crate::intake::AlertIntake;
 use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
@@ -55,6 +56,15 @@ pub struct Tick {
     pub summarised: usize,
     /// Notifications closed because their incident was acknowledged or resolved.
     pub closed: usize,
+    /// Incidents raised to major by their estimated loss.
+    pub raised: usize,
+}
+
+impl Tick {
+    /// Whether the tick changed the store (pages, escalation steps, severities).
+    pub fn changed_store(&self) -> bool {
+        self.escalation.pages > 0 || self.escalation.deferred > 0 || self.raised > 0
+    }
 }
 
 /// Called when the user picks Open on a notification: the host's window shows the incident.
@@ -139,10 +149,9 @@ impl Pager {
         let now = self.clock.now();
         let mut delivery = self.delivery.lock().await;
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
-        let (escalation, me, pending, settled) = self
+        let (escalation, raised, me, pending, settled) = self
             .with_store(move |store, config| {
-                // Money first: an incident raised to major pages as a major one.
-                crate::swarm::revise_severities(store, config, now)?;
+                let raised = crate::swarm::revise_severities(store, config, now)?.len();
                 let escalation = escalate(store, config, now)?;
                 let me = store
                     .desktop_setting(WHOAMI_KEY)?
@@ -158,11 +167,12 @@ impl Pager {
                         settled.push(id);
                     }
                 }
-                Ok((escalation, me, pending, settled))
+                Ok((escalation, raised, me, pending, settled))
             })
             .await?;
         let mut tick = Tick {
             escalation,
+            raised,
             ..Tick::default()
         };
         for id in settled {
@@ -396,16 +406,20 @@ impl Pager {
         }
     }
 
-    /// Ticks until `shutdown`: at once when `wake` fires (an alert opened an incident), when
-    /// the next escalation is due, or at least every second.
+    /// Ticks until the task is aborted: at once when a delivery opened an incident, when the
+    /// next escalation is due, or at least every second. Tells `intake`'s watchers when a tick
+    /// changed the store.
     pub async fn run(
         self: Arc<Self>,
-        wake: Arc<Notify>,
+        intake: Arc<AlertIntake>,
         mut actions: mpsc::UnboundedReceiver<InvokedAction>,
     ) {
+        let wake = intake.opened_signal();
         loop {
-            if let Err(error) = self.tick().await {
-                tracing::error!(%error, "paging tick failed");
+            match self.tick().await {
+                Ok(tick) if tick.changed_store() => intake.store_changed(),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "paging tick failed"),
             }
             let idle = self.idle().await;
             tokio::select! {

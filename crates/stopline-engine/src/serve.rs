@@ -235,6 +235,11 @@ impl Engine {
         &self.notifications
     }
 
+    /// Bumped whenever the engine changes the store: a host refreshes its view on it.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.intake.changes()
+    }
+
     /// Whether this engine pages (it has a config with people to page).
     pub fn pages(&self) -> bool {
         self.pager.is_some()
@@ -244,9 +249,7 @@ impl Engine {
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let mut tasks: Vec<JoinHandle<()>> = Vec::new();
         if let Some((pager, actions)) = self.pager.take() {
-            tasks.push(tokio::spawn(
-                pager.run(self.intake.opened_signal(), actions),
-            ));
+            tasks.push(tokio::spawn(pager.run(Arc::clone(&self.intake), actions)));
         }
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));

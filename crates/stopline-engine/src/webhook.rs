@@ -299,10 +299,8 @@ async fn commit(
         store.ingest_with_receipt(&intake.observations, policy, now)
     })
     .await;
-    if let Ok((summary, _)) = &committed
-        && !summary.opened.is_empty()
-    {
-        state.intake.incidents_opened();
+    if let Ok((summary, _)) = &committed {
+        state.intake.delivered(summary);
     }
     committed
 }
