@@ -1,11 +1,51 @@
-//! Tauri commands: unpack, call the engine or store, map to DTOs.
+//! Tauri commands: unpack, call the engine or store, map to DTOs. What a person does from the
+//! app, they do as the person at this desktop (`stopline whoami`), through the same engine
+//! functions the CLI calls.
 
-use stopline_engine::files;
-use stopline_store::IncidentFilter;
+use stopline_core::clock::{Clock, SystemClock};
+use stopline_core::config::Config;
+use stopline_core::incident::{IncidentId, Transition};
+use stopline_core::money::group_thousands;
+use stopline_core::swarm::StepState;
+use stopline_engine::pager::WHOAMI_KEY;
+use stopline_engine::swarm::StepRequest;
+use stopline_engine::{EngineError, desk, files, swarm};
+use stopline_store::{AlertFilter, IncidentFilter, Store, StoreError};
 use tauri::State;
 
 use crate::AppState;
-use crate::dto::{CommandError, ErrorCode, IncidentRow, Overview};
+use crate::dto::{
+    AlertView, CommandError, ErrorCode, IncidentAction, IncidentRow, IncidentView, Overview,
+    PersonOption, RoleView, StepStateText, StepView, TimelineEntry,
+};
+
+fn store_error(e: &dyn std::fmt::Display) -> CommandError {
+    CommandError {
+        code: ErrorCode::Store,
+        message: e.to_string(),
+    }
+}
+
+/// An engine error as the UI shows it: which kind, and the message the CLI would print.
+fn engine_error(error: EngineError) -> CommandError {
+    let code = match &error {
+        EngineError::ConfigInvalid(_) | EngineError::ConfigMissing { .. } => ErrorCode::Config,
+        EngineError::Store(StoreError::Sqlite(_) | StoreError::Open { .. }) => ErrorCode::Store,
+        e if e.is_usage() => ErrorCode::BadInput,
+        _ => ErrorCode::Refused,
+    };
+    CommandError {
+        code,
+        message: error.to_string(),
+    }
+}
+
+fn who_sits_here(store: &Store) -> Result<Option<String>, CommandError> {
+    Ok(store
+        .desktop_setting(WHOAMI_KEY)
+        .map_err(|e| store_error(&e))?
+        .filter(|p| !p.is_empty()))
+}
 
 /// The workspace and its open incidents. A broken config does not hide incidents: it is reported
 /// beside them.
@@ -14,10 +54,6 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
     let (config, config_error) = match files::load_config(&state.config_path) {
         Ok(config) => (Some(config), None),
         Err(error) => (None, Some(error.to_string())),
-    };
-    let store_error = |e: &dyn std::fmt::Display| CommandError {
-        code: ErrorCode::Store,
-        message: e.to_string(),
     };
     let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
     let incidents = store
@@ -39,5 +75,192 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
             .map(|i| IncidentRow::new(i, config.as_ref()))
             .collect(),
         engine: state.host.mode(),
+        me: who_sits_here(&store)?,
+        people: config
+            .as_ref()
+            .map(|c| {
+                c.people
+                    .iter()
+                    .map(|p| PersonOption {
+                        id: p.id.to_string(),
+                        name: p.name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// Says who sits at this desktop (the same setting as `stopline whoami --set`).
+#[tauri::command]
+pub async fn set_me(state: State<'_, AppState>, person: String) -> Result<(), CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let person = desk::person(&config, &person).map_err(engine_error)?;
+    let mut store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    store
+        .set_desktop_setting(WHOAMI_KEY, person.as_str())
+        .map_err(|e| store_error(&e))
+}
+
+fn parse_id(id: &str) -> Result<IncidentId, CommandError> {
+    id.parse()
+        .map_err(|e: stopline_core::incident::IncidentIdError| CommandError {
+            code: ErrorCode::BadInput,
+            message: e.to_string(),
+        })
+}
+
+/// One incident with its timeline, checklist, roles and alerts.
+#[tauri::command]
+pub async fn incident(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<IncidentView, CommandError> {
+    let id = parse_id(&id)?;
+    let config = files::load_config(&state.config_path).ok();
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    view(&store, config.as_ref(), id)
+}
+
+/// Does something to an incident as the person at this desktop; answers with the incident as it
+/// is after.
+#[tauri::command]
+pub async fn act(
+    state: State<'_, AppState>,
+    id: String,
+    action: IncidentAction,
+) -> Result<IncidentView, CommandError> {
+    let id = parse_id(&id)?;
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let mut store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let me = who_sits_here(&store)?.ok_or(CommandError {
+        code: ErrorCode::NoPerson,
+        message: "Choose who you are (top right) first: what you do here is recorded as you."
+            .to_owned(),
+    })?;
+    let now = SystemClock.now();
+    let done = match action {
+        IncidentAction::Acknowledge => desk::transition(
+            &mut store,
+            &config,
+            id,
+            Transition::Acknowledge,
+            &me,
+            false,
+            now,
+        )
+        .map(|_| ()),
+        IncidentAction::Resolve { force } => desk::transition(
+            &mut store,
+            &config,
+            id,
+            Transition::Resolve,
+            &me,
+            force,
+            now,
+        )
+        .map(|_| ()),
+        IncidentAction::Step {
+            step,
+            state,
+            reason,
+        } => {
+            let request = StepRequest {
+                step: &step,
+                state: Some(match state {
+                    StepStateText::Todo => StepState::Todo,
+                    StepStateText::Doing => StepState::Doing,
+                    StepStateText::Done => StepState::Done,
+                    StepStateText::Skipped => StepState::Skipped,
+                }),
+                reason: reason.as_deref(),
+                assignee: None,
+            };
+            swarm::change_step(&mut store, &config, id, request, &me, now).map(|_| ())
+        }
+        IncidentAction::Note { text } => {
+            desk::add_note(&mut store, &config, id, &text, &me, now).map(|_| ())
+        }
+    };
+    done.map_err(engine_error)?;
+    view(&store, Some(&config), id)
+}
+
+fn view(
+    store: &Store,
+    config: Option<&Config>,
+    id: IncidentId,
+) -> Result<IncidentView, CommandError> {
+    let detail = store.incident(id).map_err(|e| engine_error(e.into()))?;
+    let incident = &detail.incident;
+    let application = incident
+        .application
+        .as_ref()
+        .and_then(|a| config?.application(a.as_str()));
+    let checklist = store.checklist(id).map_err(|e| store_error(&e))?;
+    let roles = store.roles(id).map_err(|e| store_error(&e))?;
+    let alerts = store
+        .alerts(AlertFilter::Incident(id))
+        .map_err(|e| store_error(&e))?;
+    Ok(IncidentView {
+        incident: IncidentRow::new(incident, config),
+        severity_reason: store.severity_reason(id).map_err(|e| store_error(&e))?,
+        loss_per_hour: application.zip(config).map(|(app, config)| {
+            format!(
+                "{} {}/h",
+                config.workspace.currency,
+                group_thousands(app.exposure_per_hour.0)
+            )
+        }),
+        timeline: detail
+            .timeline
+            .iter()
+            .map(|e| TimelineEntry {
+                at: e.at.to_string(),
+                who: e.who.as_ref().map(ToString::to_string),
+                kind: e.kind.as_str().to_owned(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
+        checklist: checklist
+            .iter()
+            .map(|s| StepView {
+                step: s.step.to_string(),
+                title: s.title.clone(),
+                required: s.required,
+                runbook: s.runbook.clone(),
+                state: match s.state {
+                    StepState::Todo => StepStateText::Todo,
+                    StepState::Doing => StepStateText::Doing,
+                    StepState::Done => StepStateText::Done,
+                    StepState::Skipped => StepStateText::Skipped,
+                },
+                assignee: s.assignee.as_ref().map(ToString::to_string),
+                reason: s.reason.clone(),
+                changed_by: s.changed_by.as_ref().map(ToString::to_string),
+                changed_at: s.changed_at.map(|t| t.to_string()),
+            })
+            .collect(),
+        roles: roles
+            .iter()
+            .filter(|r| r.until.is_none())
+            .map(|r| RoleView {
+                role: r.role.as_str().to_owned(),
+                title: r.role.title().to_owned(),
+                person: r.person.to_string(),
+                since: r.since.to_string(),
+            })
+            .collect(),
+        alerts: alerts
+            .iter()
+            .map(|a| AlertView {
+                source: a.alert.source.clone(),
+                fingerprint: a.alert.fingerprint.to_string(),
+                state: a.alert.state.as_str().to_owned(),
+                labels: a.alert.labels.clone(),
+                annotations: a.alert.annotations.clone(),
+                links: a.alert.links.clone(),
+            })
+            .collect(),
     })
 }

@@ -21,6 +21,107 @@ pub struct Overview {
     pub incidents: Vec<IncidentRow>,
     /// Whether this app runs the engine, or shows another engine's data.
     pub engine: crate::host::EngineMode,
+    /// Who sits at this desktop: what the app does, it does as them. `null` until chosen.
+    pub me: Option<String>,
+    /// Everyone in the config, to choose from.
+    pub people: Vec<PersonOption>,
+}
+
+/// A person to choose.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PersonOption {
+    pub id: String,
+    pub name: String,
+}
+
+/// One incident with everything the swarm works from.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IncidentView {
+    pub incident: IncidentRow,
+    /// Why a person set the severity, when one did.
+    pub severity_reason: Option<String>,
+    /// The application's exposure, such as `GBP 780,000/h`.
+    pub loss_per_hour: Option<String>,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Empty before the swarm starts (at the acknowledgement).
+    pub checklist: Vec<StepView>,
+    /// Who holds which role now.
+    pub roles: Vec<RoleView>,
+    pub alerts: Vec<AlertView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TimelineEntry {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `null` for Stopline's own entries.
+    pub who: Option<String>,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StepView {
+    pub step: String,
+    pub title: String,
+    pub required: bool,
+    pub runbook: Option<String>,
+    pub state: StepStateText,
+    pub assignee: Option<String>,
+    pub reason: Option<String>,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStateText {
+    Todo,
+    Doing,
+    Done,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RoleView {
+    /// `commander`, `comms`, `scribe` or `responder`.
+    pub role: String,
+    pub title: String,
+    pub person: String,
+    pub since: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertView {
+    pub source: String,
+    pub fingerprint: String,
+    /// `firing` or `resolved`.
+    pub state: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// Links a source sent: the generator (`source`), Grafana's `dashboard`, `panel`, `silence`.
+    pub links: std::collections::BTreeMap<String, String>,
+}
+
+/// What someone does to an incident from the app, as the person at this desktop.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IncidentAction {
+    Acknowledge,
+    /// `force` resolves with required checklist steps open, recording the override.
+    Resolve {
+        force: bool,
+    },
+    /// Sets a checklist step's state; `skipped` needs a reason.
+    Step {
+        step: String,
+        state: StepStateText,
+        reason: Option<String>,
+    },
+    Note {
+        text: String,
+    },
 }
 
 /// One incident as the queue lists it.
@@ -99,6 +200,14 @@ pub struct CommandError {
 pub enum ErrorCode {
     /// The incident store could not be opened or read.
     Store,
+    /// Nobody has said who sits at this desktop yet.
+    NoPerson,
+    /// The request was understood but refused (a state that forbids it, open required steps).
+    Refused,
+    /// The request names something that does not exist, or lacks something it needs.
+    BadInput,
+    /// The config cannot be read, so people and templates are unknown.
+    Config,
 }
 
 /// The whole `ui/src/bindings.ts` file.
@@ -106,6 +215,14 @@ pub fn typescript_bindings() -> String {
     let cfg = ts_rs::Config::new();
     let declarations = [
         Overview::decl(&cfg),
+        PersonOption::decl(&cfg),
+        IncidentView::decl(&cfg),
+        TimelineEntry::decl(&cfg),
+        StepView::decl(&cfg),
+        StepStateText::decl(&cfg),
+        RoleView::decl(&cfg),
+        AlertView::decl(&cfg),
+        IncidentAction::decl(&cfg),
         crate::host::EngineMode::decl(&cfg),
         IncidentRow::decl(&cfg),
         IncidentStateText::decl(&cfg),

@@ -93,7 +93,12 @@ pub fn run() -> ExitCode {
     let host = state.host.clone();
     let app = tauri::Builder::default()
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::overview])
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::incident,
+            commands::act,
+            commands::set_me
+        ])
         .setup(|app| {
             start_engine(app.handle());
             // Without a tray to reopen it from, closing the window quits as usual.

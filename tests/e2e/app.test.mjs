@@ -128,3 +128,42 @@ test("the app runs the engine, and an alert posted to its webhook is in the queu
   assert.match(text, /major/);
   await screenshot("queue-with-alert");
 });
+
+test("acknowledging in the app updates the view, and the CLI agrees", async () => {
+  // Who sits at this desk: what the app does is recorded as them.
+  const picker = await driver.findElement(By.css("label.me select"));
+  await picker.findElement(By.css('option[value="ben"]')).click();
+  await driver.wait(async () => JSON.parse(stopline("whoami", "--json")).person === "ben", 5_000);
+
+  await driver.findElement(By.xpath("//td[@class='id']/button[text()='INC-1']")).click();
+  const panel = await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-1"]')), 5_000);
+  await panel.findElement(By.xpath(".//button[text()='Acknowledge']")).click();
+  await driver.wait(
+    until.elementLocated(By.css('[data-incident-panel="INC-1"] [data-state="acknowledged"]')),
+    5_000,
+  );
+  const shown = JSON.parse(stopline("incident", "show", "INC-1", "--json"));
+  assert.equal(shown.state, "acknowledged");
+  assert.equal(shown.acknowledged_by, "ben");
+  await screenshot("incident-acknowledged");
+});
+
+test("a checklist step done in the app appears on the timeline", async () => {
+  const done = await driver.wait(
+    until.elementLocated(By.css('li[data-step="stop-the-line"] button[aria-label^="Done"]')),
+    5_000,
+  );
+  await done.click();
+  await driver.wait(until.elementLocated(By.css('li[data-step="stop-the-line"][data-state="done"]')), 5_000);
+  const entry = "Stop the line: halt feature work and tell the team: done";
+  await driver.wait(async () => {
+    const timeline = await driver.findElement(By.css("ol.timeline")).getText();
+    return timeline.includes(entry);
+  }, 5_000);
+  const shown = JSON.parse(stopline("incident", "show", "INC-1", "--json"));
+  const event = shown.timeline.find((e) => e.detail === entry);
+  assert.ok(event, JSON.stringify(shown.timeline));
+  assert.equal(event.who, "ben");
+  assert.equal(event.kind, "checklist");
+  await screenshot("incident-checklist");
+});

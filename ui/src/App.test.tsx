@@ -30,6 +30,11 @@ function overview(overrides: Partial<Overview>): Overview {
     config_error: null,
     incidents: [],
     engine: { mode: "hosting", webhook: "http://127.0.0.1:9177", notifications: "notifications available (dunst 1.9.0, with actions)" },
+    me: "ben",
+    people: [
+      { id: "aisha", name: "Aisha Adeyemi" },
+      { id: "ben", name: "Ben Berg" },
+    ],
     ...overrides,
   };
 }

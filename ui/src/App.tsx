@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
-import { errorMessage, fetchOverview, onStoreChanged } from "./api";
+import { errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
+import { IncidentPanel } from "./Incident";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { age } from "./time";
 
@@ -16,11 +17,15 @@ type Load =
 
 export function App() {
   const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [selected, setSelected] = useState<string | null>(null);
+  // Bumped on every refresh, so an open incident re-reads too.
+  const [version, setVersion] = useState(0);
 
   const refresh = useCallback(async () => {
     try {
       const overview = await fetchOverview();
       setLoad({ kind: "loaded", overview, at: new Date() });
+      setVersion((v) => v + 1);
     } catch (error) {
       setLoad({ kind: "failed", message: errorMessage(error) });
     }
@@ -45,6 +50,9 @@ export function App() {
             <span className="workspace"> · {load.overview.workspace}</span>
           )}
         </h1>
+        {load.kind === "loaded" && (
+          <PersonPicker overview={load.overview} onChosen={() => void refresh()} />
+        )}
         <button type="button" onClick={() => void refresh()} aria-label="Refresh incidents">
           Refresh
         </button>
@@ -60,7 +68,17 @@ export function App() {
             </button>
           </div>
         )}
-        {load.kind === "loaded" && <Queue overview={load.overview} now={load.at} />}
+        {load.kind === "loaded" && (
+          <Queue overview={load.overview} now={load.at} onOpen={setSelected} />
+        )}
+        {selected && (
+          <IncidentPanel
+            id={selected}
+            version={version}
+            onClose={() => setSelected(null)}
+            onChanged={() => void refresh()}
+          />
+        )}
       </main>
     </div>
   );
@@ -95,7 +113,41 @@ export function EngineStatus({ engine }: { engine: EngineMode }) {
   }
 }
 
-function Queue({ overview, now }: { overview: Overview; now: Date }) {
+/** Who sits at this desktop: what they do in the app is recorded as them. */
+function PersonPicker({ overview, onChosen }: { overview: Overview; onChosen: () => void }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  if (overview.people.length === 0) return null;
+  return (
+    <label className="me">
+      You are{" "}
+      <select
+        value={overview.me ?? ""}
+        onChange={(event) => {
+          setProblem(null);
+          setMe(event.target.value).then(onChosen, (error) => setProblem(errorMessage(error)));
+        }}
+      >
+        {overview.me === null && <option value="">choose…</option>}
+        {overview.people.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name} ({p.id})
+          </option>
+        ))}
+      </select>
+      {problem && <span role="alert"> {problem}</span>}
+    </label>
+  );
+}
+
+function Queue({
+  overview,
+  now,
+  onOpen,
+}: {
+  overview: Overview;
+  now: Date;
+  onOpen: (id: string) => void;
+}) {
   return (
     <>
       <EngineStatus engine={overview.engine} />
@@ -125,13 +177,21 @@ function Queue({ overview, now }: { overview: Overview; now: Date }) {
           </p>
         </div>
       ) : (
-        <IncidentTable incidents={overview.incidents} now={now} />
+        <IncidentTable incidents={overview.incidents} now={now} onOpen={onOpen} />
       )}
     </>
   );
 }
 
-function IncidentTable({ incidents, now }: { incidents: IncidentRow[]; now: Date }) {
+function IncidentTable({
+  incidents,
+  now,
+  onOpen,
+}: {
+  incidents: IncidentRow[];
+  now: Date;
+  onOpen: (id: string) => void;
+}) {
   return (
     <table className="incidents">
       <thead>
@@ -148,7 +208,11 @@ function IncidentTable({ incidents, now }: { incidents: IncidentRow[]; now: Date
       <tbody>
         {incidents.map((incident) => (
           <tr key={incident.id} data-incident={incident.id}>
-            <td className="id">{incident.id}</td>
+            <td className="id">
+              <button type="button" className="link" onClick={() => onOpen(incident.id)}>
+                {incident.id}
+              </button>
+            </td>
             <td>
               <span className={`pill severity-${incident.severity}`}>{incident.severity}</span>
             </td>

@@ -1,10 +1,32 @@
 // Calls into the Rust side. Types come from bindings.ts, generated from src-tauri/src/dto.rs.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { CommandError, Overview } from "./bindings";
+import type { CommandError, IncidentAction, IncidentView, Overview } from "./bindings";
 
 export function fetchOverview(): Promise<Overview> {
   return invoke<Overview>("overview");
+}
+
+export function fetchIncident(id: string): Promise<IncidentView> {
+  return invoke<IncidentView>("incident", { id });
+}
+
+/** Does something to an incident as the person at this desktop; resolves to the incident after. */
+export function act(id: string, action: IncidentAction): Promise<IncidentView> {
+  return invoke<IncidentView>("act", { id, action });
+}
+
+/** Says who sits at this desktop. */
+export function setMe(person: string): Promise<void> {
+  return invoke<void>("set_me", { person });
+}
+
+/** The error code a failed invoke carries, if it is one of ours. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    return String((error as CommandError).code);
+  }
+  return undefined;
 }
 
 /** Calls `onChange` whenever the engine in this app changed the store (batched by the engine). */

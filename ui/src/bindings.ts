@@ -20,7 +20,71 @@ incidents: Array<IncidentRow>,
 /**
  * Whether this app runs the engine, or shows another engine's data.
  */
-engine: EngineMode, };
+engine: EngineMode, 
+/**
+ * Who sits at this desktop: what the app does, it does as them. `null` until chosen.
+ */
+me: string | null, 
+/**
+ * Everyone in the config, to choose from.
+ */
+people: Array<PersonOption>, };
+
+export type PersonOption = { id: string, name: string, };
+
+export type IncidentView = { incident: IncidentRow, 
+/**
+ * Why a person set the severity, when one did.
+ */
+severity_reason: string | null, 
+/**
+ * The application's exposure, such as `GBP 780,000/h`.
+ */
+loss_per_hour: string | null, 
+/**
+ * Oldest first.
+ */
+timeline: Array<TimelineEntry>, 
+/**
+ * Empty before the swarm starts (at the acknowledgement).
+ */
+checklist: Array<StepView>, 
+/**
+ * Who holds which role now.
+ */
+roles: Array<RoleView>, alerts: Array<AlertView>, };
+
+export type TimelineEntry = { 
+/**
+ * RFC 3339, UTC.
+ */
+at: string, 
+/**
+ * `null` for Stopline's own entries.
+ */
+who: string | null, kind: string, detail: string, };
+
+export type StepView = { step: string, title: string, required: boolean, runbook: string | null, state: StepStateText, assignee: string | null, reason: string | null, changed_by: string | null, changed_at: string | null, };
+
+export type StepStateText = "todo" | "doing" | "done" | "skipped";
+
+export type RoleView = { 
+/**
+ * `commander`, `comms`, `scribe` or `responder`.
+ */
+role: string, title: string, person: string, since: string, };
+
+export type AlertView = { source: string, fingerprint: string, 
+/**
+ * `firing` or `resolved`.
+ */
+state: string, labels: { [key in string]: string }, annotations: { [key in string]: string }, 
+/**
+ * Links a source sent: the generator (`source`), Grafana's `dashboard`, `panel`, `silence`.
+ */
+links: { [key in string]: string }, };
+
+export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, };
 
 export type EngineMode = { "mode": "starting" } | { "mode": "hosting", webhook: string, notifications: string, } | { "mode": "attached", pid: string, } | { "mode": "failed", reason: string, };
 
@@ -40,4 +104,4 @@ export type SeverityText = "major" | "minor";
 
 export type CommandError = { code: ErrorCode, message: string, };
 
-export type ErrorCode = "store";
+export type ErrorCode = "store" | "no_person" | "refused" | "bad_input" | "config";
