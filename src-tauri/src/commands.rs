@@ -15,8 +15,8 @@ use tauri::State;
 
 use crate::AppState;
 use crate::dto::{
-    AlertView, CommandError, ErrorCode, IncidentAction, IncidentRow, IncidentView, Overview,
-    PersonOption, RoleView, StepStateText, StepView, TimelineEntry,
+    AlertView, CommandError, DeskRoute, ErrorCode, IncidentAction, IncidentRow, IncidentView,
+    OnCallView, Overview, PersonOption, RoleView, StepStateText, StepView, TimelineEntry,
 };
 
 fn store_error(e: &dyn std::fmt::Display) -> CommandError {
@@ -263,4 +263,69 @@ fn view(
             })
             .collect(),
     })
+}
+
+/// Where the service desk's words lead: an application id, else a customer journey through the
+/// application mapping. `null` when nothing matches.
+#[tauri::command]
+pub async fn desk_route(
+    state: State<'_, AppState>,
+    query: String,
+) -> Result<Option<DeskRoute>, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let query = query.trim();
+    let application = config
+        .application(query)
+        .or_else(|| config.mapping().route_journey(query).application());
+    let Some(app) = application else {
+        return Ok(None);
+    };
+    let now = SystemClock.now();
+    let team = config.team(app.team.as_str());
+    let rotas = [config.team_rota(&app.team), config.domain_rota(&app.team)];
+    let on_call = rotas
+        .into_iter()
+        .flatten()
+        .flat_map(|rota| {
+            (0..rota.layers.len()).map(move |layer| OnCallView {
+                rota: rota.id.to_string(),
+                layer: rota.layers[layer].name.clone(),
+                person: rota.on_call(layer, now).map(|s| s.person.to_string()),
+            })
+        })
+        .collect();
+    Ok(Some(DeskRoute {
+        application: app.id.to_string(),
+        application_name: app.name.clone(),
+        target: app.target.to_string(),
+        team: app.team.to_string(),
+        team_name: team.map_or_else(|| app.team.to_string(), |t| t.name.clone()),
+        on_call,
+    }))
+}
+
+/// The service desk opens an incident for an application, as the person at this desktop: the
+/// owning team's checklist starts and its on-call person is paged.
+#[tauri::command]
+pub async fn desk_open(
+    state: State<'_, AppState>,
+    application: String,
+    title: String,
+) -> Result<IncidentRow, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let mut store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let me = who_sits_here(&store)?.ok_or(CommandError {
+        code: ErrorCode::NoPerson,
+        message: "Choose who you are (top right) first: the incident is opened as you.".to_owned(),
+    })?;
+    let incident = desk::open_incident(
+        &mut store,
+        &config,
+        &desk::OpenTarget::Application(application),
+        &title,
+        &me,
+        SystemClock.now(),
+    )
+    .map_err(engine_error)?;
+    Ok(IncidentRow::new(&incident, Some(&config)))
 }

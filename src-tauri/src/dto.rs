@@ -104,6 +104,28 @@ pub struct AlertView {
     pub links: std::collections::BTreeMap<String, String>,
 }
 
+/// Where the service desk's words lead: the application, its owning team, and who is on call
+/// for it now.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeskRoute {
+    pub application: String,
+    pub application_name: String,
+    /// Such as `99.9%`.
+    pub target: String,
+    pub team: String,
+    pub team_name: String,
+    /// Each layer of the team's rotas (its own, then its domain's), with who holds it now.
+    pub on_call: Vec<OnCallView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OnCallView {
+    pub rota: String,
+    pub layer: String,
+    /// `null` before the layer's rotation begins.
+    pub person: Option<String>,
+}
+
 /// What someone does to an incident from the app, as the person at this desktop.
 #[derive(Debug, Clone, serde::Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -223,6 +245,8 @@ pub fn typescript_bindings() -> String {
         RoleView::decl(&cfg),
         AlertView::decl(&cfg),
         IncidentAction::decl(&cfg),
+        DeskRoute::decl(&cfg),
+        OnCallView::decl(&cfg),
         crate::host::EngineMode::decl(&cfg),
         IncidentRow::decl(&cfg),
         IncidentStateText::decl(&cfg),

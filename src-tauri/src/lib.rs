@@ -97,7 +97,9 @@ pub fn run() -> ExitCode {
             commands::overview,
             commands::incident,
             commands::act,
-            commands::set_me
+            commands::set_me,
+            commands::desk_route,
+            commands::desk_open
         ])
         .setup(|app| {
             start_engine(app.handle());

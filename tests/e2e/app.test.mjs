@@ -167,3 +167,22 @@ test("a checklist step done in the app appears on the timeline", async () => {
   assert.equal(event.kind, "checklist");
   await screenshot("incident-checklist");
 });
+
+test("the service desk opens an incident by journey and it lands on the right team", async () => {
+  const query = await driver.findElement(By.id("desk-query"));
+  await query.sendKeys("Customers can't log in");
+  await driver.findElement(By.xpath("//button[text()='Find the owner']")).click();
+  const route = await driver.wait(until.elementLocated(By.css("[data-route]")), 5_000);
+  assert.equal(await route.getAttribute("data-route"), "login");
+  assert.equal(await route.findElement(By.css("[data-team]")).getText(), "Identity");
+  await screenshot("service-desk-route");
+  await driver.findElement(By.xpath("//button[text()='Open incident']")).click();
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
+  const shown = JSON.parse(stopline("incident", "show", "INC-2", "--json"));
+  assert.equal(shown.team, "identity");
+  assert.equal(shown.application, "login");
+  assert.equal(shown.opened_by, "ben");
+  assert.equal(shown.title, "Customers can't log in");
+  assert.equal(shown.escalation.status, "due", "the owning team is paged");
+  await screenshot("service-desk-opened");
+});

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
+import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { age } from "./time";
@@ -70,6 +71,14 @@ export function App() {
         )}
         {load.kind === "loaded" && (
           <Queue overview={load.overview} now={load.at} onOpen={setSelected} />
+        )}
+        {load.kind === "loaded" && (
+          <ServiceDesk
+            onOpened={(id) => {
+              setSelected(id);
+              void refresh();
+            }}
+          />
         )}
         {selected && (
           <IncidentPanel

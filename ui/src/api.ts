@@ -1,7 +1,14 @@
 // Calls into the Rust side. Types come from bindings.ts, generated from src-tauri/src/dto.rs.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { CommandError, IncidentAction, IncidentView, Overview } from "./bindings";
+import type {
+  CommandError,
+  DeskRoute,
+  IncidentAction,
+  IncidentRow,
+  IncidentView,
+  Overview,
+} from "./bindings";
 
 export function fetchOverview(): Promise<Overview> {
   return invoke<Overview>("overview");
@@ -14,6 +21,16 @@ export function fetchIncident(id: string): Promise<IncidentView> {
 /** Does something to an incident as the person at this desktop; resolves to the incident after. */
 export function act(id: string, action: IncidentAction): Promise<IncidentView> {
   return invoke<IncidentView>("act", { id, action });
+}
+
+/** Where the service desk's words (a journey, or an application id) lead; null for nowhere. */
+export function deskRoute(query: string): Promise<DeskRoute | null> {
+  return invoke<DeskRoute | null>("desk_route", { query });
+}
+
+/** Opens an incident for an application as the person at this desktop. */
+export function deskOpen(application: string, title: string): Promise<IncidentRow> {
+  return invoke<IncidentRow>("desk_open", { application, title });
 }
 
 /** Says who sits at this desktop. */

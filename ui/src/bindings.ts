@@ -86,6 +86,22 @@ links: { [key in string]: string }, };
 
 export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, };
 
+export type DeskRoute = { application: string, application_name: string, 
+/**
+ * Such as `99.9%`.
+ */
+target: string, team: string, team_name: string, 
+/**
+ * Each layer of the team's rotas (its own, then its domain's), with who holds it now.
+ */
+on_call: Array<OnCallView>, };
+
+export type OnCallView = { rota: string, layer: string, 
+/**
+ * `null` before the layer's rotation begins.
+ */
+person: string | null, };
+
 export type EngineMode = { "mode": "starting" } | { "mode": "hosting", webhook: string, notifications: string, } | { "mode": "attached", pid: string, } | { "mode": "failed", reason: string, };
 
 export type IncidentRow = { 
