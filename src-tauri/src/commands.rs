@@ -65,6 +65,29 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
             state.config_path.display()
         )
     });
+    let me = who_sits_here(&store)?;
+    let my_teams: Vec<String> = match (&config, &me) {
+        (Some(config), Some(me)) => config
+            .teams
+            .iter()
+            .filter(|t| t.members.iter().any(|m| m.as_str() == me))
+            .map(|t| t.id.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let stopped_teams = match &config {
+        Some(config) => stopline_engine::swarm::lines(&store, config, SystemClock.now())
+            .map_err(engine_error)?
+            .into_iter()
+            .filter(|l| l.is_stopped())
+            .map(|l| l.team)
+            .collect(),
+        None => Vec::new(),
+    };
+    let unrouted = store
+        .alerts(AlertFilter::Unrouted)
+        .map_err(|e| store_error(&e))?
+        .len();
     Ok(Overview {
         workspace: config.as_ref().map(|c| c.workspace.name.clone()),
         config_path: state.config_path.display().to_string(),
@@ -75,7 +98,11 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
             .map(|i| IncidentRow::new(i, config.as_ref()))
             .collect(),
         engine: state.host.mode(),
-        me: who_sits_here(&store)?,
+        me,
+        currency: config.as_ref().map(|c| c.workspace.currency.to_string()),
+        my_teams,
+        stopped_teams,
+        unrouted_alerts: u32::try_from(unrouted).unwrap_or(u32::MAX),
         people: config
             .as_ref()
             .map(|c| {

@@ -25,6 +25,14 @@ pub struct Overview {
     pub me: Option<String>,
     /// Everyone in the config, to choose from.
     pub people: Vec<PersonOption>,
+    /// The workspace's currency code, for loss figures.
+    pub currency: Option<String>,
+    /// The teams the person at this desktop belongs to: their incidents come first.
+    pub my_teams: Vec<String>,
+    /// Teams whose line an incident holds stopped now.
+    pub stopped_teams: Vec<String>,
+    /// Alerts no application claimed: the service desk's queue (`stopline unrouted`).
+    pub unrouted_alerts: u32,
 }
 
 /// A person to choose.
@@ -161,6 +169,9 @@ pub struct IncidentRow {
     /// RFC 3339, UTC.
     pub opened_at: String,
     pub acknowledged_by: Option<String>,
+    /// Revenue lost per hour while it lasts (the application's exposure), in the workspace's
+    /// currency; `null` without an application.
+    pub exposure_per_hour: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]
@@ -206,6 +217,9 @@ impl IncidentRow {
                 .map(|t| t.name.clone()),
             opened_at: incident.opened_at.to_string(),
             acknowledged_by: incident.acknowledged.as_ref().map(|s| s.actor()),
+            exposure_per_hour: application
+                .and_then(|a| config?.application(a.as_str()))
+                .map(|a| u32::try_from(a.exposure_per_hour.0).unwrap_or(u32::MAX)),
         }
     }
 }

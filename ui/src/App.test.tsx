@@ -18,6 +18,7 @@ function incident(overrides: Partial<IncidentRow>): IncidentRow {
     team_name: "Checkout",
     opened_at: new Date(Date.now() - 5 * 60000).toISOString(),
     acknowledged_by: null,
+    exposure_per_hour: 650000,
     ...overrides,
   };
 }
@@ -31,6 +32,10 @@ function overview(overrides: Partial<Overview>): Overview {
     incidents: [],
     engine: { mode: "hosting", webhook: "http://127.0.0.1:9177", notifications: "notifications available (dunst 1.9.0, with actions)" },
     me: "ben",
+    currency: "GBP",
+    my_teams: [],
+    stopped_teams: [],
+    unrouted_alerts: 0,
     people: [
       { id: "aisha", name: "Aisha Adeyemi" },
       { id: "ben", name: "Ben Berg" },
@@ -135,6 +140,48 @@ describe("the incident queue", () => {
     await emit("store-changed");
     expect(await screen.findByText("Customers can't pay")).toBeTruthy();
     expect(calls.filter((c) => c === "overview").length).toBe(2);
+  });
+
+  it("is driven from the keyboard: j/k move, a acknowledges, Enter opens, Escape closes", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "overview") {
+        return overview({ incidents: [incident({ id: "INC-2" }), incident({ id: "INC-1" })] });
+      }
+      if (cmd === "act") return {};
+      if (cmd === "incident") throw { code: "store", message: "not in this test" };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<App />);
+    await screen.findAllByText("Customers can't pay");
+    const row = (id: string) => document.querySelector(`tr[data-incident="${id}"]`);
+    expect(row("INC-2")?.getAttribute("aria-selected")).toBe("true");
+    fireEvent.keyDown(window, { key: "j" });
+    expect(row("INC-1")?.getAttribute("aria-selected")).toBe("true");
+    fireEvent.keyDown(window, { key: "a" });
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === "act")?.args).toEqual({ id: "INC-1", action: { kind: "acknowledge" } }),
+    );
+    fireEvent.keyDown(window, { key: "Enter" });
+    expect(await screen.findByText(/Cannot read INC-1/)).toBeTruthy();
+    fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByText(/Cannot read INC-1/)).toBeNull());
+  });
+
+  it("shows the loss so far, the team's line and the unrouted alerts", async () => {
+    serve(() =>
+      overview({
+        incidents: [incident({ team: "checkout" })],
+        stopped_teams: ["checkout"],
+        unrouted_alerts: 3,
+      }),
+    );
+    render(<App />);
+    expect(await screen.findByText("stopped")).toBeTruthy();
+    // 650,000/h for five minutes: about 54,167.
+    expect(screen.getByText(/GBP 54,1\d\d/)).toBeTruthy();
+    expect(screen.getByText(/3 alerts/)).toBeTruthy();
   });
 
   it("says whether this window runs the engine", async () => {

@@ -1,9 +1,18 @@
 import { useCallback, useEffect, useState } from "react";
-import { errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
+import { act, errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
+import { lossSoFar, money, myTeamsFirst } from "./queue";
 import { age } from "./time";
+
+/** Whether a key press belongs to a form field rather than to the app's shortcuts. */
+function typing(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable)
+  );
+}
 
 /**
  * How often the queue re-reads the store anyway: the engine's change events cover what it does,
@@ -19,6 +28,9 @@ type Load =
 export function App() {
   const [load, setLoad] = useState<Load>({ kind: "loading" });
   const [selected, setSelected] = useState<string | null>(null);
+  // The queue row the keyboard is on.
+  const [cursor, setCursor] = useState(0);
+  const [problem, setProblem] = useState<string | null>(null);
   // Bumped on every refresh, so an open incident re-reads too.
   const [version, setVersion] = useState(0);
 
@@ -41,6 +53,56 @@ export function App() {
       void unlisten.then((stop) => stop?.());
     };
   }, [refresh]);
+
+  const ordered =
+    load.kind === "loaded" ? myTeamsFirst(load.overview.incidents, load.overview.my_teams) : [];
+
+  // Keyboard first: j/k move, Enter or o opens, a acknowledges, r resolves, / searches, Escape
+  // closes the incident.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      const current = ordered[Math.min(cursor, ordered.length - 1)];
+      const target = selected ?? current?.id;
+      const run = (action: Parameters<typeof act>[1]) => {
+        if (!target) return;
+        setProblem(null);
+        act(target, action).then(
+          () => void refresh(),
+          (error) => setProblem(errorMessage(error)),
+        );
+      };
+      switch (event.key) {
+        case "j":
+          setCursor((c) => Math.min(c + 1, Math.max(ordered.length - 1, 0)));
+          break;
+        case "k":
+          setCursor((c) => Math.max(c - 1, 0));
+          break;
+        case "Enter":
+        case "o":
+          if (current) setSelected(current.id);
+          break;
+        case "a":
+          run({ kind: "acknowledge" });
+          break;
+        case "r":
+          run({ kind: "resolve", force: false });
+          break;
+        case "/":
+          event.preventDefault();
+          document.getElementById("desk-query")?.focus();
+          break;
+        case "Escape":
+          setSelected(null);
+          break;
+        default:
+          return;
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [ordered, cursor, selected, refresh]);
 
   return (
     <div className="app">
@@ -69,8 +131,18 @@ export function App() {
             </button>
           </div>
         )}
+        {problem && (
+          <p className="banner warning" role="alert">
+            {problem}
+          </p>
+        )}
         {load.kind === "loaded" && (
-          <Queue overview={load.overview} now={load.at} onOpen={setSelected} />
+          <Queue
+            overview={load.overview}
+            incidents={ordered}
+            cursor={cursor}
+            onOpen={setSelected}
+          />
         )}
         {load.kind === "loaded" && (
           <ServiceDesk
@@ -150,13 +222,21 @@ function PersonPicker({ overview, onChosen }: { overview: Overview; onChosen: ()
 
 function Queue({
   overview,
-  now,
+  incidents,
+  cursor,
   onOpen,
 }: {
   overview: Overview;
-  now: Date;
+  incidents: IncidentRow[];
+  cursor: number;
   onOpen: (id: string) => void;
 }) {
+  // The loss ticks: re-render every second.
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(new Date()), 1000);
+    return () => window.clearInterval(timer);
+  }, []);
   return (
     <>
       <EngineStatus engine={overview.engine} />
@@ -172,8 +252,16 @@ function Queue({
           <pre>{overview.config_error}</pre>
         </div>
       )}
+      {overview.unrouted_alerts > 0 && (
+        <p className="banner notice unrouted">
+          {overview.unrouted_alerts === 1 ? "1 alert" : `${overview.unrouted_alerts} alerts`}{" "}
+          matched no application. Route them with <code>stopline unrouted</code> and{" "}
+          <code>stopline assign FINGERPRINT --app APP --as YOU --save</code>.
+        </p>
+      )}
       <h2 className="section-title">
         Open incidents <span className="count">{overview.incidents.length}</span>
+        <span className="keys">j/k move · Enter open · a acknowledge · r resolve · / search</span>
       </h2>
       {overview.incidents.length === 0 ? (
         <div className="state empty">
@@ -186,7 +274,15 @@ function Queue({
           </p>
         </div>
       ) : (
-        <IncidentTable incidents={overview.incidents} now={now} onOpen={onOpen} />
+        <IncidentTable
+          incidents={incidents}
+          now={now}
+          onOpen={onOpen}
+          cursor={cursor}
+          currency={overview.currency}
+          stoppedTeams={overview.stopped_teams}
+          myTeams={overview.my_teams}
+        />
       )}
     </>
   );
@@ -196,10 +292,18 @@ function IncidentTable({
   incidents,
   now,
   onOpen,
+  cursor,
+  currency,
+  stoppedTeams,
+  myTeams,
 }: {
   incidents: IncidentRow[];
   now: Date;
   onOpen: (id: string) => void;
+  cursor: number;
+  currency: string | null;
+  stoppedTeams: string[];
+  myTeams: string[];
 }) {
   return (
     <table className="incidents">
@@ -212,11 +316,21 @@ function IncidentTable({
           <th scope="col">Application</th>
           <th scope="col">Title</th>
           <th scope="col">Age</th>
+          <th scope="col">Est. loss so far</th>
+          <th scope="col">Line</th>
         </tr>
       </thead>
       <tbody>
-        {incidents.map((incident) => (
-          <tr key={incident.id} data-incident={incident.id}>
+        {incidents.map((incident, index) => (
+          <tr
+            key={incident.id}
+            data-incident={incident.id}
+            aria-selected={index === cursor}
+            className={[
+              index === cursor ? "cursor" : "",
+              incident.team !== null && myTeams.includes(incident.team) ? "mine" : "",
+            ].join(" ")}
+          >
             <td className="id">
               <button type="button" className="link" onClick={() => onOpen(incident.id)}>
                 {incident.id}
@@ -238,6 +352,21 @@ function IncidentTable({
               <time dateTime={incident.opened_at} title={incident.opened_at}>
                 {age(incident.opened_at, now)}
               </time>
+            </td>
+            <td className="loss">
+              {(() => {
+                const loss = lossSoFar(incident, now);
+                return loss === null ? "—" : money(loss, currency);
+              })()}
+            </td>
+            <td>
+              {incident.team === null ? (
+                "—"
+              ) : stoppedTeams.includes(incident.team) ? (
+                <span className="pill line-stopped">stopped</span>
+              ) : (
+                <span className="pill line-running">running</span>
+              )}
             </td>
           </tr>
         ))}

@@ -32,6 +32,7 @@ function view(overrides: Partial<IncidentView["incident"]>, steps: StepView[] = 
       team_name: "Payments",
       opened_at: "2026-11-27T10:00:00Z",
       acknowledged_by: null,
+      exposure_per_hour: 780000,
       ...overrides,
     },
     severity_reason: null,

@@ -28,7 +28,23 @@ me: string | null,
 /**
  * Everyone in the config, to choose from.
  */
-people: Array<PersonOption>, };
+people: Array<PersonOption>, 
+/**
+ * The workspace's currency code, for loss figures.
+ */
+currency: string | null, 
+/**
+ * The teams the person at this desktop belongs to: their incidents come first.
+ */
+my_teams: Array<string>, 
+/**
+ * Teams whose line an incident holds stopped now.
+ */
+stopped_teams: Array<string>, 
+/**
+ * Alerts no application claimed: the service desk's queue (`stopline unrouted`).
+ */
+unrouted_alerts: number, };
 
 export type PersonOption = { id: string, name: string, };
 
@@ -112,7 +128,12 @@ id: string, title: string, state: IncidentStateText, severity: SeverityText, app
 /**
  * RFC 3339, UTC.
  */
-opened_at: string, acknowledged_by: string | null, };
+opened_at: string, acknowledged_by: string | null, 
+/**
+ * Revenue lost per hour while it lasts (the application's exposure), in the workspace's
+ * currency; `null` without an application.
+ */
+exposure_per_hour: number | null, };
 
 export type IncidentStateText = "triggered" | "acknowledged" | "resolved";
 

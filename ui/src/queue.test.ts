@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import type { IncidentRow } from "./bindings";
+import { lossSoFar, money, myTeamsFirst } from "./queue";
+
+function row(id: string, team: string | null, exposure: number | null = 600000): IncidentRow {
+  return {
+    id,
+    title: id,
+    state: "triggered",
+    severity: "major",
+    application: null,
+    application_name: null,
+    team,
+    team_name: null,
+    opened_at: "2026-11-27T10:00:00Z",
+    acknowledged_by: null,
+    exposure_per_hour: exposure,
+  };
+}
+
+describe("the queue", () => {
+  it("puts my teams' incidents first and keeps the store's order otherwise", () => {
+    const list = [row("INC-4", "search"), row("INC-3", "payments"), row("INC-2", null), row("INC-1", "payments")];
+    expect(myTeamsFirst(list, ["payments"]).map((r) => r.id)).toEqual(["INC-3", "INC-1", "INC-4", "INC-2"]);
+    expect(myTeamsFirst(list, []).map((r) => r.id)).toEqual(["INC-4", "INC-3", "INC-2", "INC-1"]);
+  });
+
+  it("counts the loss so far from the exposure and the time since opening", () => {
+    const at = (t: string) => new Date(t);
+    expect(lossSoFar(row("INC-1", "payments"), at("2026-11-27T10:30:00Z"))).toBe(300000);
+    expect(lossSoFar(row("INC-1", "payments"), at("2026-11-27T10:00:06Z"))).toBe(1000);
+    expect(lossSoFar(row("INC-1", "payments", null), at("2026-11-27T11:00:00Z"))).toBeNull();
+    expect(money(1234567, "GBP")).toBe("GBP 1,234,567");
+  });
+});
