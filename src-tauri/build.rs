@@ -9,6 +9,9 @@ fn main() {
             "set_me",
             "desk_route",
             "desk_open",
+            "sources",
+            "test_page",
+            "on_call",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {error:#}");

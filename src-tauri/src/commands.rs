@@ -16,7 +16,8 @@ use tauri::State;
 use crate::AppState;
 use crate::dto::{
     AlertView, CommandError, DeskRoute, ErrorCode, IncidentAction, IncidentRow, IncidentView,
-    OnCallView, Overview, PersonOption, RoleView, StepStateText, StepView, TimelineEntry,
+    LayerView, OnCallOverview, OnCallView, Overview, PersonOption, RoleView, RotaView, ShiftView,
+    SourceRow, SourcesView, StepStateText, StepView, TimelineEntry,
 };
 
 fn store_error(e: &dyn std::fmt::Display) -> CommandError {
@@ -355,4 +356,122 @@ pub async fn desk_open(
     )
     .map_err(engine_error)?;
     Ok(IncidentRow::new(&incident, Some(&config)))
+}
+
+/// The alert sources' health, the webhook to post to and its token, and notifications.
+#[tauri::command]
+pub async fn sources(state: State<'_, AppState>) -> Result<SourcesView, CommandError> {
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let statuses = store.source_statuses().map_err(|e| store_error(&e))?;
+    let webhook = match state.host.mode() {
+        crate::host::EngineMode::Hosting { webhook, .. } => webhook,
+        _ => files::load_config(&state.config_path)
+            .map(|c| format!("http://{}", c.webhook.listen))
+            .unwrap_or_else(|_| "http://127.0.0.1:9177".to_owned()),
+    };
+    Ok(SourcesView {
+        sources: statuses
+            .into_iter()
+            .map(|s| SourceRow {
+                state: if s.is_failing() {
+                    "failing"
+                } else if s.last_success.is_some() {
+                    "ok"
+                } else {
+                    "unknown"
+                }
+                .to_owned(),
+                name: s.name,
+                kind: s.kind,
+                url: s.url,
+                last_success: s.last_success.map(|t| t.to_string()),
+                last_error: s.last_error,
+                failing_since: s.failing_since.map(|t| t.to_string()),
+            })
+            .collect(),
+        webhook,
+        token: state.data_dir.webhook_token().map_err(engine_error)?,
+        notifications: store
+            .desktop_setting(stopline_engine::pager::NOTIFICATIONS_KEY)
+            .map_err(|e| store_error(&e))?
+            .unwrap_or_else(|| "unknown: the engine has not started".to_owned()),
+    })
+}
+
+/// Sends a test page through this desktop's notification server; answers what happened.
+#[tauri::command]
+pub async fn test_page() -> Result<String, CommandError> {
+    use stopline_engine::notify::{DesktopNotification, Loudness, desktop_notifier};
+    let (actions, _received) = tokio::sync::mpsc::unbounded_channel();
+    let notifier = desktop_notifier(actions).await;
+    let status = notifier.status();
+    notifier
+        .show(DesktopNotification {
+            incident: None,
+            summary: "Stopline: test page".to_owned(),
+            body: "If you can read this, pages reach this desktop.".to_owned(),
+            loudness: Loudness::Page,
+            actions: Vec::new(),
+            replaces: None,
+        })
+        .await
+        .map_err(|e| CommandError {
+            code: ErrorCode::Refused,
+            message: e.to_string(),
+        })?;
+    Ok(status.to_string())
+}
+
+/// Who is on call on every layer of every rota, now and next, and my next four weeks.
+#[tauri::command]
+pub async fn on_call(state: State<'_, AppState>) -> Result<OnCallOverview, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let me = who_sits_here(&store)?;
+    let now = SystemClock.now();
+    let shift = |s: stopline_core::rota::Shift| ShiftView {
+        rota: s.rota.to_string(),
+        layer: s.layer,
+        person: s.person.to_string(),
+        since: s.start.to_string(),
+        until: s.end.to_string(),
+        is_override: s.is_override,
+    };
+    let rotas = config
+        .rotas
+        .iter()
+        .map(|rota| RotaView {
+            id: rota.id.to_string(),
+            name: rota.name.clone(),
+            kind: if rota.is_domain() { "domain" } else { "team" }.to_owned(),
+            teams: rota.teams.iter().map(ToString::to_string).collect(),
+            layers: (0..rota.layers.len())
+                .map(|i| {
+                    let current = rota.on_call(i, now);
+                    let next = current.as_ref().and_then(|s| rota.on_call(i, s.end));
+                    LayerView {
+                        layer: rota.layers[i].name.clone(),
+                        now: current.map(shift),
+                        next: next.map(shift),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let horizon = now
+        .checked_add(jiff::SignedDuration::from_hours(28 * 24))
+        .unwrap_or(now);
+    let my_shifts = match me.and_then(|m| stopline_core::ids::PersonId::new(m).ok()) {
+        Some(person) => {
+            let mut shifts: Vec<_> = config
+                .rotas
+                .iter()
+                .flat_map(|r| r.shifts_of(&person, now, horizon))
+                .collect();
+            shifts.sort_by_key(|s| s.start);
+            shifts.into_iter().map(shift).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(OnCallOverview { rotas, my_shifts })
 }

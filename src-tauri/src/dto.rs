@@ -134,6 +134,66 @@ pub struct OnCallView {
     pub person: Option<String>,
 }
 
+/// Where alerts come from, and how to send them here.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourcesView {
+    pub sources: Vec<SourceRow>,
+    /// Where Alertmanager and Grafana post: this app's engine, or the configured address.
+    pub webhook: String,
+    /// The bearer token senders put in `Authorization: Bearer …`.
+    pub token: String,
+    /// What the engine found of this desktop's notification server.
+    pub notifications: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceRow {
+    pub name: String,
+    pub kind: String,
+    pub url: Option<String>,
+    /// `ok`, `failing` or `unknown` (before the first poll or delivery).
+    pub state: String,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub failing_since: Option<String>,
+}
+
+/// Who is on call, per rota and layer, now and next; and this desktop's person's shifts.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OnCallOverview {
+    pub rotas: Vec<RotaView>,
+    /// The shifts of the person at this desktop over the next 28 days.
+    pub my_shifts: Vec<ShiftView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RotaView {
+    pub id: String,
+    pub name: String,
+    /// `team` or `domain`.
+    pub kind: String,
+    pub teams: Vec<String>,
+    pub layers: Vec<LayerView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LayerView {
+    pub layer: String,
+    pub now: Option<ShiftView>,
+    pub next: Option<ShiftView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ShiftView {
+    pub rota: String,
+    pub layer: String,
+    pub person: String,
+    /// RFC 3339, UTC.
+    pub since: String,
+    pub until: String,
+    pub is_override: bool,
+}
+
 /// What someone does to an incident from the app, as the person at this desktop.
 #[derive(Debug, Clone, serde::Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -260,6 +320,12 @@ pub fn typescript_bindings() -> String {
         AlertView::decl(&cfg),
         IncidentAction::decl(&cfg),
         DeskRoute::decl(&cfg),
+        SourcesView::decl(&cfg),
+        SourceRow::decl(&cfg),
+        OnCallOverview::decl(&cfg),
+        RotaView::decl(&cfg),
+        LayerView::decl(&cfg),
+        ShiftView::decl(&cfg),
         OnCallView::decl(&cfg),
         crate::host::EngineMode::decl(&cfg),
         IncidentRow::decl(&cfg),

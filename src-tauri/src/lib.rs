@@ -99,7 +99,10 @@ pub fn run() -> ExitCode {
             commands::act,
             commands::set_me,
             commands::desk_route,
-            commands::desk_open
+            commands::desk_open,
+            commands::sources,
+            commands::test_page,
+            commands::on_call
         ])
         .setup(|app| {
             start_engine(app.handle());

@@ -169,7 +169,8 @@ test("a checklist step done in the app appears on the timeline", async () => {
 });
 
 test("the service desk opens an incident by journey and it lands on the right team", async () => {
-  const query = await driver.findElement(By.id("desk-query"));
+  await driver.findElement(By.xpath("//nav//button[text()='Service desk']")).click();
+  const query = await driver.wait(until.elementLocated(By.id("desk-query")), 5_000);
   await query.sendKeys("Customers can't log in");
   await driver.findElement(By.xpath("//button[text()='Find the owner']")).click();
   const route = await driver.wait(until.elementLocated(By.css("[data-route]")), 5_000);
@@ -185,4 +186,21 @@ test("the service desk opens an incident by journey and it lands on the right te
   assert.equal(shown.title, "Customers can't log in");
   assert.equal(shown.escalation.status, "due", "the owning team is paged");
   await screenshot("service-desk-opened");
+});
+
+test("the sources view shows the webhook, and the on-call view who holds each layer", async () => {
+  await driver.findElement(By.xpath("//nav//button[text()='Sources']")).click();
+  const webhook = await driver.wait(
+    until.elementLocated(By.xpath(`//code[normalize-space(.)='http://127.0.0.1:${webhookPort}/v1/alertmanager']`)),
+    5_000,
+  );
+  assert.ok(webhook);
+  const notifications = await driver.findElement(By.css("[data-notifications]")).getText();
+  assert.match(notifications, /notifications (available|unavailable)/);
+  await screenshot("sources");
+  await driver.findElement(By.xpath("//nav//button[text()='On call']")).click();
+  const row = await driver.wait(until.elementLocated(By.css('tr[data-rota="payments-oncall"]')), 5_000);
+  const primary = JSON.parse(stopline("oncall", "--team", "payments", "--json")).rotas[0].layers[0].now.person;
+  assert.match(await row.getText(), new RegExp(primary));
+  await screenshot("on-call");
 });

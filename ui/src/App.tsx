@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { act, errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
+import { OnCall, Sources } from "./Views";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossSoFar, money, myTeamsFirst } from "./queue";
 import { age } from "./time";
@@ -20,6 +21,15 @@ function typing(target: EventTarget | null): boolean {
  */
 export const REFRESH_MS = 5000;
 
+/** The window's views, in the order of the navigation. */
+const VIEWS = [
+  ["queue", "Queue"],
+  ["desk", "Service desk"],
+  ["oncall", "On call"],
+  ["sources", "Sources"],
+] as const;
+type View = (typeof VIEWS)[number][0];
+
 type Load =
   | { kind: "loading" }
   | { kind: "failed"; message: string }
@@ -27,6 +37,7 @@ type Load =
 
 export function App() {
   const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [view, setView] = useState<View>("queue");
   const [selected, setSelected] = useState<string | null>(null);
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
@@ -57,11 +68,19 @@ export function App() {
   const ordered =
     load.kind === "loaded" ? myTeamsFirst(load.overview.incidents, load.overview.my_teams) : [];
 
+  // What the keyboard acts on, current as of the last render: the listener below is added once
+  // and reads it from here, so a key pressed right after an update never sees stale state.
+  const latest = useRef({ ordered, cursor, selected });
+  useLayoutEffect(() => {
+    latest.current = { ordered, cursor, selected };
+  });
+
   // Keyboard first: j/k move, Enter or o opens, a acknowledges, r resolves, / searches, Escape
   // closes the incident.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      const { ordered, cursor, selected } = latest.current;
       const current = ordered[Math.min(cursor, ordered.length - 1)];
       const target = selected ?? current?.id;
       const run = (action: Parameters<typeof act>[1]) => {
@@ -74,14 +93,17 @@ export function App() {
       };
       switch (event.key) {
         case "j":
-          setCursor((c) => Math.min(c + 1, Math.max(ordered.length - 1, 0)));
+          setCursor(Math.min(cursor + 1, Math.max(ordered.length - 1, 0)));
           break;
         case "k":
-          setCursor((c) => Math.max(c - 1, 0));
+          setCursor(Math.max(cursor - 1, 0));
           break;
         case "Enter":
         case "o":
-          if (current) setSelected(current.id);
+          if (current) {
+            setView("queue");
+            setSelected(current.id);
+          }
           break;
         case "a":
           run({ kind: "acknowledge" });
@@ -91,7 +113,8 @@ export function App() {
           break;
         case "/":
           event.preventDefault();
-          document.getElementById("desk-query")?.focus();
+          setView("desk");
+          window.setTimeout(() => document.getElementById("desk-query")?.focus(), 0);
           break;
         case "Escape":
           setSelected(null);
@@ -102,7 +125,7 @@ export function App() {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [ordered, cursor, selected, refresh]);
+  }, [refresh]);
 
   return (
     <div className="app">
@@ -120,6 +143,18 @@ export function App() {
           Refresh
         </button>
       </header>
+      <nav className="views" aria-label="Views">
+        {VIEWS.map(([id, label]) => (
+          <button
+            key={id}
+            type="button"
+            aria-current={view === id ? "page" : undefined}
+            onClick={() => setView(id)}
+          >
+            {label}
+          </button>
+        ))}
+      </nav>
       <main>
         {load.kind === "loading" && <p className="state">Loading incidents…</p>}
         {load.kind === "failed" && (
@@ -136,7 +171,7 @@ export function App() {
             {problem}
           </p>
         )}
-        {load.kind === "loaded" && (
+        {load.kind === "loaded" && view === "queue" && (
           <Queue
             overview={load.overview}
             incidents={ordered}
@@ -144,15 +179,18 @@ export function App() {
             onOpen={setSelected}
           />
         )}
-        {load.kind === "loaded" && (
+        {load.kind === "loaded" && view === "desk" && (
           <ServiceDesk
             onOpened={(id) => {
+              setView("queue");
               setSelected(id);
               void refresh();
             }}
           />
         )}
-        {selected && (
+        {load.kind === "loaded" && view === "oncall" && <OnCall version={version} />}
+        {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
+        {view === "queue" && selected && (
           <IncidentPanel
             id={selected}
             version={version}

@@ -7,7 +7,9 @@ import type {
   IncidentAction,
   IncidentRow,
   IncidentView,
+  OnCallOverview,
   Overview,
+  SourcesView,
 } from "./bindings";
 
 export function fetchOverview(): Promise<Overview> {
@@ -31,6 +33,19 @@ export function deskRoute(query: string): Promise<DeskRoute | null> {
 /** Opens an incident for an application as the person at this desktop. */
 export function deskOpen(application: string, title: string): Promise<IncidentRow> {
   return invoke<IncidentRow>("desk_open", { application, title });
+}
+
+export function fetchSources(): Promise<SourcesView> {
+  return invoke<SourcesView>("sources");
+}
+
+/** Sends a test page; resolves to what the engine knows of the notification server. */
+export function testPage(): Promise<string> {
+  return invoke<string>("test_page");
+}
+
+export function fetchOnCall(): Promise<OnCallOverview> {
+  return invoke<OnCallOverview>("on_call");
 }
 
 /** Says who sits at this desktop. */

@@ -112,6 +112,46 @@ target: string, team: string, team_name: string,
  */
 on_call: Array<OnCallView>, };
 
+export type SourcesView = { sources: Array<SourceRow>, 
+/**
+ * Where Alertmanager and Grafana post: this app's engine, or the configured address.
+ */
+webhook: string, 
+/**
+ * The bearer token senders put in `Authorization: Bearer …`.
+ */
+token: string, 
+/**
+ * What the engine found of this desktop's notification server.
+ */
+notifications: string, };
+
+export type SourceRow = { name: string, kind: string, url: string | null, 
+/**
+ * `ok`, `failing` or `unknown` (before the first poll or delivery).
+ */
+state: string, last_success: string | null, last_error: string | null, failing_since: string | null, };
+
+export type OnCallOverview = { rotas: Array<RotaView>, 
+/**
+ * The shifts of the person at this desktop over the next 28 days.
+ */
+my_shifts: Array<ShiftView>, };
+
+export type RotaView = { id: string, name: string, 
+/**
+ * `team` or `domain`.
+ */
+kind: string, teams: Array<string>, layers: Array<LayerView>, };
+
+export type LayerView = { layer: string, now: ShiftView | null, next: ShiftView | null, };
+
+export type ShiftView = { rota: string, layer: string, person: string, 
+/**
+ * RFC 3339, UTC.
+ */
+since: string, until: string, is_override: boolean, };
+
 export type OnCallView = { rota: string, layer: string, 
 /**
  * `null` before the layer's rotation begins.
