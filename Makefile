@@ -56,6 +56,9 @@ test-e2e: build
 bench: setup
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency
+	cd ui && npm run build --silent
+	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
+	scripts/bench-desktop
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

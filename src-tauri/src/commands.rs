@@ -52,6 +52,7 @@ fn who_sits_here(store: &Store) -> Result<Option<String>, CommandError> {
 /// beside them.
 #[tauri::command]
 pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandError> {
+    crate::queue_requested();
     let (config, config_error) = match files::load_config(&state.config_path) {
         Ok(config) => (Some(config), None),
         Err(error) => (None, Some(error.to_string())),

@@ -69,7 +69,25 @@ fn has_display() -> bool {
         .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
+/// When the process started, for the one line that says how long the queue took to appear.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Says once how long after start the window first asked for the queue: the cold start as a
+/// person sees it (`make bench` reads this line).
+pub(crate) fn queue_requested() {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Some(started) = STARTED.get()
+        && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!(
+            "stopline-desktop: queue requested {} ms after start",
+            started.elapsed().as_millis()
+        );
+    }
+}
+
 pub fn run() -> ExitCode {
+    let _ = STARTED.set(std::time::Instant::now());
     if !has_display() {
         eprintln!(
             "stopline-desktop: no display (DISPLAY and WAYLAND_DISPLAY are unset). Stopline is a \
