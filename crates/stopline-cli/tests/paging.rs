@@ -42,6 +42,15 @@ fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool
     }
 }
 
+/// Whether the incident has a page with `field` equal to `value` that this desk has handled.
+fn delivered(incident: &Value, field: &str, value: u64) -> bool {
+    incident["pages"].as_array().is_some_and(|pages| {
+        pages
+            .iter()
+            .any(|p| p[field] == value && p["delivered_at"].is_string())
+    })
+}
+
 #[test]
 fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
     let sandbox = Sandbox::demo();
@@ -207,24 +216,10 @@ fn one_notification_per_incident_per_repeat_of_the_escalation() {
     served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
     // The first round: primary (this desk), secondary (someone else), then all hands, which
     // includes this desk again: still one notification.
-    let all_hands = |i: &Value| {
-        i["pages"].as_array().is_some_and(|pages| {
-            pages
-                .iter()
-                .any(|p| p["step"] == 2 && p["delivered_at"].is_string())
-        })
-    };
-    wait_for_incident(&sandbox, "INC-1", all_hands);
+    wait_for_incident(&sandbox, "INC-1", |i| delivered(i, "step", 2));
     assert_eq!(server.notifications().len(), 1, "{:#?}", server.calls());
     // The repeat pages the primary again: a new notification, the old one taken away.
-    let repeated = |i: &Value| {
-        i["pages"].as_array().is_some_and(|pages| {
-            pages
-                .iter()
-                .any(|p| p["repeat"] == 1 && p["delivered_at"].is_string())
-        })
-    };
-    wait_for_incident(&sandbox, "INC-1", repeated);
+    wait_for_incident(&sandbox, "INC-1", |i| delivered(i, "repeat", 1));
     let calls = server.calls();
     assert_eq!(
         calls.iter().filter(|c| c["method"] == "Notify").count(),
