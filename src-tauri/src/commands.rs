@@ -105,6 +105,11 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
         my_teams,
         stopped_teams,
         unrouted_alerts: u32::try_from(unrouted).unwrap_or(u32::MAX),
+        open_incident: state
+            .open_on_start
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(),
         people: config
             .as_ref()
             .map(|c| {

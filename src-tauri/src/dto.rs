@@ -33,6 +33,9 @@ pub struct Overview {
     pub stopped_teams: Vec<String>,
     /// Alerts no application claimed: the service desk's queue (`stopline unrouted`).
     pub unrouted_alerts: u32,
+    /// An incident to open at once (the app was started from a notification's Open button);
+    /// given by the first overview only.
+    pub open_incident: Option<String>,
 }
 
 /// A person to choose.

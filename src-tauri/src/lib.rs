@@ -25,6 +25,9 @@ pub struct AppState {
     pub demo_written: bool,
     /// The engine this app runs, or why it does not.
     pub host: host::Host,
+    /// The incident to show first (`STOPLINE_OPEN_INCIDENT`, set when a notification's Open
+    /// button started the app); taken by the first overview.
+    pub open_on_start: std::sync::Mutex<Option<String>>,
 }
 
 impl AppState {
@@ -55,6 +58,11 @@ impl AppState {
             data_dir: DataDir::new(data_dir),
             demo_written,
             host: host::Host::default(),
+            open_on_start: std::sync::Mutex::new(
+                std::env::var("STOPLINE_OPEN_INCIDENT")
+                    .ok()
+                    .filter(|id| !id.trim().is_empty()),
+            ),
         })
     }
 }

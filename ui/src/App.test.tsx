@@ -36,6 +36,7 @@ function overview(overrides: Partial<Overview>): Overview {
     my_teams: [],
     stopped_teams: [],
     unrouted_alerts: 0,
+    open_incident: null,
     people: [
       { id: "aisha", name: "Aisha Adeyemi" },
       { id: "ben", name: "Ben Berg" },
@@ -182,6 +183,27 @@ describe("the incident queue", () => {
     // 650,000/h for five minutes: about 54,167.
     expect(screen.getByText(/GBP 54,1\d\d/)).toBeTruthy();
     expect(screen.getByText(/3 alerts/)).toBeTruthy();
+  });
+
+  it("opens the incident a notification's Open button named", async () => {
+    const calls: string[] = [];
+    mockIPC(
+      (cmd, args) => {
+        calls.push(cmd);
+        if (cmd === "overview") return overview({ incidents: [incident({})] });
+        if (cmd === "incident") {
+          expect(args).toEqual({ id: "INC-1" });
+          throw { code: "store", message: "not in this test" };
+        }
+        throw new Error(`unexpected command ${cmd}`);
+      },
+      { shouldMockEvents: true },
+    );
+    render(<App />);
+    await screen.findAllByText("Customers can't pay");
+    await emit("open-incident", "INC-1");
+    expect(await screen.findByText(/Cannot read INC-1/)).toBeTruthy();
+    expect(calls).toContain("incident");
   });
 
   it("says whether this window runs the engine", async () => {

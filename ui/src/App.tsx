@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { act, errorMessage, fetchOverview, onStoreChanged, setMe } from "./api";
+import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
 import { OnCall, Sources } from "./Views";
@@ -49,6 +49,10 @@ export function App() {
     try {
       const overview = await fetchOverview();
       setLoad({ kind: "loaded", overview, at: new Date() });
+      if (overview.open_incident) {
+        setView("queue");
+        setSelected(overview.open_incident);
+      }
       setVersion((v) => v + 1);
     } catch (error) {
       setLoad({ kind: "failed", message: errorMessage(error) });
@@ -59,9 +63,15 @@ export function App() {
     void refresh();
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);
     const unlisten = onStoreChanged(() => void refresh()).catch(() => undefined);
+    // A notification's Open button shows its incident.
+    const unlistenOpen = onOpenIncident((id) => {
+      setView("queue");
+      setSelected(id);
+    }).catch(() => undefined);
     return () => {
       window.clearInterval(timer);
       void unlisten.then((stop) => stop?.());
+      void unlistenOpen.then((stop) => stop?.());
     };
   }, [refresh]);
 

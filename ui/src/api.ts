@@ -66,6 +66,11 @@ export function onStoreChanged(onChange: () => void): Promise<UnlistenFn> {
   return listen("store-changed", () => onChange());
 }
 
+/** Calls `onOpen` with an incident id when a notification's Open button asks for it. */
+export function onOpenIncident(onOpen: (id: string) => void): Promise<UnlistenFn> {
+  return listen<string>("open-incident", (event) => onOpen(event.payload));
+}
+
 /** A readable message from whatever a failed invoke rejected with. */
 export function errorMessage(error: unknown): string {
   if (typeof error === "object" && error !== null && "message" in error) {

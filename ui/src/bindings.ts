@@ -44,7 +44,12 @@ stopped_teams: Array<string>,
 /**
  * Alerts no application claimed: the service desk's queue (`stopline unrouted`).
  */
-unrouted_alerts: number, };
+unrouted_alerts: number, 
+/**
+ * An incident to open at once (the app was started from a notification's Open button);
+ * given by the first overview only.
+ */
+open_incident: string | null, };
 
 export type PersonOption = { id: string, name: string, };
 
