@@ -42,6 +42,32 @@ fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool
     }
 }
 
+/// The desk of whoever is primary on the payments rota now: a notification server that shows
+/// actions, `stopline serve` on its bus, and the webhook token. Fields drop in order: the engine
+/// stops before its notification server.
+struct Desk {
+    served: Served,
+    server: NotificationServer,
+    me: String,
+    token: String,
+}
+
+impl Desk {
+    fn of_the_payments_primary(sandbox: &Sandbox) -> Self {
+        let server = NotificationServer::start(sandbox.dir.path(), "body actions");
+        let me = payments_primary(sandbox);
+        sandbox.ok(&["whoami", "--set", &me]);
+        let served = Served::start_with_env(sandbox, &[], &server.env);
+        let token = sandbox.ok(&["token"]).trim().to_owned();
+        Self {
+            served,
+            server,
+            me,
+            token,
+        }
+    }
+}
+
 /// Whether the incident has a page with `field` equal to `value` that this desk has handled.
 fn delivered(incident: &Value, field: &str, value: u64) -> bool {
     incident["pages"].as_array().is_some_and(|pages| {
@@ -54,12 +80,13 @@ fn delivered(incident: &Value, field: &str, value: u64) -> bool {
 #[test]
 fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
     let sandbox = Sandbox::demo();
-    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
-    let me = payments_primary(&sandbox);
-    sandbox.ok(&["whoami", "--set", &me]);
-    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let Desk {
+        served,
+        server,
+        me,
+        token,
+    } = Desk::of_the_payments_primary(&sandbox);
     served.wait_for_log("notifications available (mock-notify 1.0, with actions)");
-    let token = sandbox.ok(&["token"]).trim().to_owned();
 
     let (status, _) = served.post_alerts(
         &token,
@@ -176,11 +203,12 @@ fn open_starts_the_desktop_app_on_the_incident() {
 #[test]
 fn acknowledging_elsewhere_takes_the_notification_away() {
     let sandbox = Sandbox::demo();
-    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
-    let me = payments_primary(&sandbox);
-    sandbox.ok(&["whoami", "--set", &me]);
-    let served = Served::start_with_env(&sandbox, &[], &server.env);
-    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let Desk {
+        served,
+        server,
+        token,
+        ..
+    } = Desk::of_the_payments_primary(&sandbox);
     served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
     server.wait_for_notifications(1);
     // A teammate acknowledges from a terminal: the page on this desktop goes away.
@@ -208,11 +236,12 @@ fn one_notification_per_incident_per_repeat_of_the_escalation() {
         "ack_timeout = \"1s\"\nrepeat = 1",
     );
     sandbox.write_config(&config);
-    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
-    let me = payments_primary(&sandbox);
-    sandbox.ok(&["whoami", "--set", &me]);
-    let served = Served::start_with_env(&sandbox, &[], &server.env);
-    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let Desk {
+        served,
+        server,
+        token,
+        ..
+    } = Desk::of_the_payments_primary(&sandbox);
     served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
     // The first round: primary (this desk), secondary (someone else), then all hands, which
     // includes this desk again: still one notification.
@@ -236,11 +265,12 @@ fn a_flood_of_pages_becomes_one_summary_notification() {
         &sandbox,
         "\n[alerts]\ngroup_by = [\"instance\"]\n\n[notifications]\nflood_threshold = 2\n",
     );
-    let server = NotificationServer::start(sandbox.dir.path(), "body actions");
-    let me = payments_primary(&sandbox);
-    sandbox.ok(&["whoami", "--set", &me]);
-    let served = Served::start_with_env(&sandbox, &[], &server.env);
-    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let Desk {
+        served,
+        server,
+        token,
+        ..
+    } = Desk::of_the_payments_primary(&sandbox);
     let instances = ["a", "b", "c", "d", "e"];
     let alerts: Vec<[(&str, &str); 2]> = instances
         .iter()
