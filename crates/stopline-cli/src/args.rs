@@ -158,6 +158,39 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         to: String,
     },
+    /// Cover a shift: add an override to a rota in the config (kept beside the rota, comments
+    /// kept); a running engine picks it up within seconds.
+    Override {
+        /// The rota's id, as `stopline oncall` shows it.
+        #[arg(long, value_name = "ROTA")]
+        rota: String,
+        /// The layer's name; the first layer (the primary) when left out.
+        #[arg(long, value_name = "LAYER")]
+        layer: Option<String>,
+        /// Who covers the shift (a person id from the config).
+        #[arg(long, value_name = "PERSON")]
+        person: String,
+        /// "2026-12-24 17:00" (the rota's zone) or "2026-12-24T17:00:00Z".
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        #[arg(long, value_name = "TIME")]
+        to: String,
+        /// Who adds it.
+        #[arg(long = "as", value_name = "PERSON")]
+        who: String,
+    },
+    /// Show or change how pages show on this desktop (on top of the config's [notifications]).
+    Notifications {
+        /// Also show teammates' pages, as ordinary notifications.
+        #[arg(long, value_enum, value_name = "on|off")]
+        teammates: Option<OnOff>,
+        /// More pages than this within a minute become one summary notification.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        flood_threshold: Option<u32>,
+        /// Forget this desktop's choices: the config decides again.
+        #[arg(long, conflicts_with_all = ["teammates", "flood_threshold"])]
+        reset: bool,
+    },
     /// Send a test page to this desktop's notifications; exit 1 when they are unavailable.
     NotifyTest,
     /// Show an incident's Stop The Line checklist.
@@ -360,4 +393,10 @@ pub enum StateFilter {
     Acknowledged,
     Resolved,
     All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }

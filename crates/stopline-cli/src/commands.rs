@@ -126,6 +126,19 @@ pub fn run(cli: Cli) -> Result {
         Command::Whoami { set, clear } => oncall::whoami(&cx, set.as_deref(), clear),
         Command::Oncall { team, at } => oncall::oncall(&cx, team.as_deref(), at.as_deref()),
         Command::Shifts { person, from, to } => oncall::shifts(&cx, &person, &from, &to),
+        Command::Override {
+            rota,
+            layer,
+            person,
+            from,
+            to,
+            who,
+        } => oncall::add_override(&cx, &rota, layer.as_deref(), &person, (&from, &to), &who),
+        Command::Notifications {
+            teammates,
+            flood_threshold,
+            reset,
+        } => oncall::notifications(&cx, teammates, flood_threshold, reset),
         Command::NotifyTest => oncall::notify_test(&cx),
         Command::Checklist { id } => swarm::checklist(&cx, &parse_id(&id)?),
         Command::Step {

@@ -1,4 +1,5 @@
-//! The on-call subcommands: `whoami`, `oncall`, `shifts`, `notify-test` and `status`.
+//! The on-call subcommands: `whoami`, `oncall`, `shifts`, `override`, `notifications`,
+//! `notify-test` and `status`.
 
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
@@ -8,9 +9,12 @@ use stopline_core::config::Config;
 use stopline_core::rota::{Rota, Shift};
 use stopline_engine::EngineError;
 use stopline_engine::notify::{DesktopNotification, Loudness, NotifierStatus, desktop_notifier};
-use stopline_engine::pager::{NOTIFICATIONS_KEY, WHOAMI_KEY};
+use stopline_engine::pager::{
+    FLOOD_THRESHOLD_KEY, NOTIFICATIONS_KEY, TEAMMATES_KEY, WHOAMI_KEY, notification_settings,
+};
 
 use crate::Failure;
+use crate::args::OnOff;
 use crate::commands::Context;
 use crate::output::{local_time, print_json, print_table};
 
@@ -54,6 +58,105 @@ pub fn whoami(cx: &Context, set: Option<&str>, clear: bool) -> Result {
             Some(p) => out!("{p} sits at this desktop: their pages show here."),
             None => out!("Nobody: set it with `stopline whoami --set PERSON` to get pages here."),
         }
+    }
+    Ok(())
+}
+
+/// `stopline override`: someone covers a layer of a rota for a while.
+pub fn add_override(
+    cx: &Context,
+    rota: &str,
+    layer: Option<&str>,
+    person: &str,
+    (from, to): (&str, &str),
+    who: &str,
+) -> Result {
+    let config = cx.config()?;
+    // Without --layer, the primary: the first layer of the rota (an unknown rota is reported by
+    // the engine, with the rotas there are).
+    let primary = config
+        .rotas
+        .iter()
+        .find(|r| r.id.as_str() == rota)
+        .and_then(|r| r.layers.first())
+        .map_or("primary", |l| l.name.as_str());
+    let request = stopline_engine::overrides::OverrideRequest {
+        rota,
+        layer: layer.unwrap_or(primary),
+        person,
+        from,
+        to,
+        who,
+    };
+    let added = stopline_engine::overrides::add_override(
+        &cx.config_path,
+        &config,
+        request,
+        cx.clock.now(),
+    )?;
+    if cx.json {
+        print_json(&serde_json::json!({
+            "rota": added.rota,
+            "layer": added.layer,
+            "person": added.person,
+            "from": added.from,
+            "to": added.to,
+            "config": cx.config_path,
+        }));
+    } else {
+        out!(
+            "{} covers {} of {} from {} to {} (added to {}).",
+            added.person,
+            added.layer,
+            added.rota,
+            local_time(added.from, &config.workspace.time_zone),
+            local_time(added.to, &config.workspace.time_zone),
+            cx.config_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `stopline notifications`: this desktop's choices on top of the config's `[notifications]`.
+pub fn notifications(
+    cx: &Context,
+    teammates: Option<OnOff>,
+    flood_threshold: Option<u32>,
+    reset: bool,
+) -> Result {
+    let config = cx.config()?;
+    let mut store = cx.store()?;
+    if reset {
+        store.delete_desktop_setting(TEAMMATES_KEY)?;
+        store.delete_desktop_setting(FLOOD_THRESHOLD_KEY)?;
+    }
+    if let Some(teammates) = teammates {
+        let value = if teammates == OnOff::On {
+            "true"
+        } else {
+            "false"
+        };
+        store.set_desktop_setting(TEAMMATES_KEY, value)?;
+    }
+    if let Some(threshold) = flood_threshold {
+        store.set_desktop_setting(FLOOD_THRESHOLD_KEY, &threshold.to_string())?;
+    }
+    let settings = notification_settings(&store, &config)?;
+    if cx.json {
+        print_json(&serde_json::json!({
+            "teammates": settings.teammates,
+            "flood_threshold": settings.flood_threshold,
+        }));
+    } else {
+        out!(
+            "Teammates' pages: {}. More than {} pages a minute become one summary.",
+            if settings.teammates {
+                "shown"
+            } else {
+                "not shown"
+            },
+            settings.flood_threshold
+        );
     }
     Ok(())
 }

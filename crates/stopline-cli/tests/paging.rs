@@ -344,6 +344,101 @@ fn a_teammates_page_is_recorded_but_not_shown_unless_configured() {
 }
 
 #[test]
+fn this_desktops_choice_of_teammates_pages_wins_over_the_config() {
+    let sandbox = Sandbox::demo();
+    let server = NotificationServer::start(sandbox.dir.path(), "body");
+    let me = payments_primary(&sandbox);
+    let teammate = ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .find(|p| *p != me)
+        .unwrap();
+    sandbox.ok(&["whoami", "--set", teammate]);
+    let chosen = sandbox.json(&[
+        "notifications",
+        "--teammates",
+        "on",
+        "--flood-threshold",
+        "9",
+    ]);
+    assert_eq!(
+        chosen,
+        serde_json::json!({"teammates": true, "flood_threshold": 9})
+    );
+    let served = Served::start_with_env(&sandbox, &[], &server.env);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    let shown = server.wait_for_notifications(1);
+    assert_eq!(
+        shown[0]["urgency"], 1,
+        "a teammate's page, shown as ordinary"
+    );
+
+    // Off again: the next teammate's page is recorded, delivered, and not shown.
+    sandbox.ok(&["notifications", "--teammates", "off"]);
+    served.post_alerts(&token, &[("Down", &[("service", "refunds")])]);
+    wait_for_incident(&sandbox, "INC-2", |i| {
+        i["pages"][0]["delivered_at"].is_string()
+    });
+    assert_eq!(server.notifications().len(), 1);
+
+    let stderr = sandbox.fails(&["notifications", "--flood-threshold", "0"], 2);
+    assert!(stderr.contains("--flood-threshold"), "{stderr}");
+    let reset = sandbox.json(&["notifications", "--reset"]);
+    assert_eq!(
+        reset,
+        serde_json::json!({"teammates": false, "flood_threshold": 5})
+    );
+}
+
+#[test]
+fn an_override_covers_a_shift_and_on_call_agrees() {
+    let sandbox = Sandbox::demo();
+    let me = payments_primary(&sandbox);
+    let cover = ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .find(|p| *p != me)
+        .unwrap();
+    let now = jiff::Timestamp::now();
+    let from = (now - jiff::SignedDuration::from_mins(1)).to_string();
+    let to = (now + jiff::SignedDuration::from_hours(12)).to_string();
+    let before = sandbox.read_config();
+    let args = |rota: &'static str| {
+        vec![
+            "override".to_owned(),
+            "--rota".to_owned(),
+            rota.to_owned(),
+            "--person".to_owned(),
+            cover.to_owned(),
+            "--from".to_owned(),
+            from.clone(),
+            "--to".to_owned(),
+            to.clone(),
+            "--as".to_owned(),
+            me.clone(),
+        ]
+    };
+    let bad = args("payments-on-call");
+    let stderr = sandbox.fails(&bad.iter().map(String::as_str).collect::<Vec<_>>(), 2);
+    assert!(
+        stderr.contains("unknown rota \"payments-on-call\": expected one of \"payments-oncall\""),
+        "{stderr}"
+    );
+    assert_eq!(sandbox.read_config(), before, "nothing written");
+
+    let good = args("payments-oncall");
+    let added = sandbox.json(&good.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(added["layer"], "primary");
+    let oncall = sandbox.json(&["oncall", "--team", "payments"]);
+    let primary = &oncall["rotas"][0]["layers"][0]["now"];
+    assert_eq!(primary["person"], cover);
+    assert_eq!(primary["override"], true);
+    let config = sandbox.read_config();
+    assert!(config.starts_with(&before[..before.find("[[rotas]]").unwrap()]));
+    assert!(config.contains(&format!("# Added by {me} on ")), "{config}");
+    sandbox.ok(&["check"]);
+}
+
+#[test]
 fn without_a_notification_server_pages_still_reach_the_terminal() {
     let sandbox = Sandbox::demo();
     let me = payments_primary(&sandbox);

@@ -96,6 +96,32 @@ pub fn wall_clock_instant(zone: &TimeZone, date: Date, time: Time) -> Option<Tim
         .ok()
 }
 
+/// Reads an instant written with an offset (`2026-03-28T18:00:00Z`) or as a wall-clock time in
+/// `zone` (`2026-03-28 18:00`), the two ways config and commands take times.
+pub fn parse_instant(zone: &TimeZone, text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Some(at);
+    }
+    let local = text.parse::<jiff::civil::DateTime>().ok()?;
+    wall_clock_instant(zone, local.date(), local.time())
+}
+
+impl Rota {
+    /// `at` as people write it in this rota's config: the wall-clock time in its zone
+    /// (`2026-12-24 17:00`), or with an offset when the wall-clock text would mean another instant
+    /// (seconds, or the repeated hour when clocks go back).
+    pub fn wall_clock_text(&self, at: Timestamp) -> String {
+        let local = self.time_zone.to_datetime(at);
+        let text = local.strftime("%Y-%m-%d %H:%M").to_string();
+        if parse_instant(&self.time_zone, &text) == Some(at) {
+            return text;
+        }
+        let offset = self.time_zone.to_offset(at);
+        format!("{}{offset}", local.strftime("%Y-%m-%dT%H:%M:%S"))
+    }
+}
+
 impl Layer {
     fn handoff_time(&self) -> Time {
         match self.handoff {

@@ -6,7 +6,7 @@
 //! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
 //! tokio; and paging: escalation steps recorded in the store, and pages shown as desktop
 //! notifications (`escalation`, `notify`, `pager`); and the swarm: checklist, roles, severity and
-//! each team's line (`swarm`). The outbox comes later. It holds no presentation: hosts turn its results
+//! each team's line (`swarm`); and overrides added to rotas in the config file (`overrides`). The outbox comes later. It holds no presentation: hosts turn its results
 //! into tables, JSON or UI events, and it never depends on Tauri.
 
 pub mod alertmanager;
@@ -17,6 +17,7 @@ pub mod files;
 pub mod intake;
 pub mod live;
 pub mod notify;
+pub mod overrides;
 pub mod pager;
 pub mod payload;
 pub mod replay;
@@ -82,6 +83,8 @@ pub enum EngineError {
     NoRouteLabels(String),
     #[error("--by: the alert has no label {0:?}")]
     MissingRouteLabel(String),
+    #[error("cannot add the override: {0}")]
+    BadOverride(String),
     #[error(
         "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
     )]
@@ -124,6 +127,7 @@ impl EngineError {
                 | EngineError::AmbiguousAlert { .. }
                 | EngineError::NoRouteLabels(_)
                 | EngineError::MissingRouteLabel(_)
+                | EngineError::BadOverride(_)
                 | EngineError::MissingSecret { .. }
                 | EngineError::Store(
                     StoreError::UnknownStep { .. } | StoreError::SkipWithoutReason { .. }

@@ -3,7 +3,8 @@
 //! Each tick it records the escalation steps that are due (see `escalation`), then delivers the
 //! pages not yet shown here. A page for the person at this desktop (`stopline whoami`) is a
 //! critical notification with Acknowledge (and Open, where the host has a window); a teammate's
-//! page shows as an ordinary notification only when `[notifications] teammates` is on. At most
+//! page shows as an ordinary notification only when `[notifications] teammates` is on (or the
+//! person at this desktop turned it on in the app's settings). At most
 //! one notification per incident per repeat of its escalation; more pages than the flood
 //! threshold within a minute become one summary notification. A notification whose incident is
 //! acknowledged or resolved (anywhere: here, the CLI, another desktop) is closed.
@@ -21,6 +22,7 @@ use stopline_core::config::Config;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
 use stopline_core::money::group_thousands;
+use stopline_core::settings::NotificationSettings;
 use stopline_core::target::format_duration;
 use stopline_store::{Page, Store};
 use tokio::sync::mpsc;
@@ -38,6 +40,27 @@ use crate::{EngineError, Result, desk};
 pub const WHOAMI_KEY: &str = "person";
 /// The desktop setting where the running engine reports its notifier's status.
 pub const NOTIFICATIONS_KEY: &str = "notifications";
+/// The desktop setting that overrides `[notifications] teammates` on this desktop: "true" or
+/// "false"; absent, the config decides.
+pub const TEAMMATES_KEY: &str = "notifications.teammates";
+/// The desktop setting that overrides `[notifications] flood_threshold` on this desktop.
+pub const FLOOD_THRESHOLD_KEY: &str = "notifications.flood_threshold";
+
+/// How pages show on this desktop: the config's `[notifications]`, with what the person at this
+/// desktop chose in the app's settings (or `stopline prefs`) on top.
+pub fn notification_settings(store: &Store, config: &Config) -> Result<NotificationSettings> {
+    let mut settings = config.notifications;
+    if let Some(teammates) = store.desktop_setting(TEAMMATES_KEY)? {
+        settings.teammates = teammates == "true";
+    }
+    if let Some(threshold) = store
+        .desktop_setting(FLOOD_THRESHOLD_KEY)?
+        .and_then(|t| t.parse().ok())
+    {
+        settings.flood_threshold = threshold;
+    }
+    Ok(settings)
+}
 /// The longest the pager sleeps between ticks: how soon it notices an acknowledgement made by
 /// another process.
 const MAX_IDLE: Duration = Duration::from_secs(1);
@@ -104,6 +127,13 @@ struct Pending {
     incident: Incident,
 }
 
+/// Who sits at this desktop and how they want pages shown.
+#[derive(Clone, Copy)]
+struct Recipient<'a> {
+    me: Option<&'a PersonId>,
+    notifications: NotificationSettings,
+}
+
 impl Pager {
     pub fn new(
         store: Arc<Mutex<Store>>,
@@ -149,7 +179,7 @@ impl Pager {
         let now = self.clock.now();
         let mut delivery = self.delivery.lock().await;
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
-        let (escalation, raised, me, pending, settled) = self
+        let (escalation, raised, me, pending, settled, notifications) = self
             .with_store(move |store, config| {
                 let raised = crate::swarm::revise_severities(store, config, now)?.len();
                 let escalation = escalate(store, config, now)?;
@@ -167,7 +197,8 @@ impl Pager {
                         settled.push(id);
                     }
                 }
-                Ok((escalation, raised, me, pending, settled))
+                let notifications = notification_settings(store, config)?;
+                Ok((escalation, raised, me, pending, settled, notifications))
             })
             .await?;
         let mut tick = Tick {
@@ -183,7 +214,11 @@ impl Pager {
         }
         let mut delivered = Vec::new();
         for pending in pending {
-            self.deliver(&mut delivery, &pending, me.as_ref(), now, &mut tick)
+            let to = Recipient {
+                me: me.as_ref(),
+                notifications,
+            };
+            self.deliver(&mut delivery, &pending, to, now, &mut tick)
                 .await;
             delivered.push(pending.page.id);
         }
@@ -198,13 +233,13 @@ impl Pager {
         &self,
         delivery: &mut Delivery,
         pending: &Pending,
-        me: Option<&PersonId>,
+        to: Recipient<'_>,
         now: Timestamp,
         tick: &mut Tick,
     ) {
         let page = &pending.page;
-        let mine = me == Some(&page.person);
-        let notifications = self.config.current().notifications;
+        let mine = to.me == Some(&page.person);
+        let notifications = to.notifications;
         if !mine && !notifications.teammates {
             return;
         }

@@ -300,6 +300,14 @@ impl Store {
             Ok(())
         })
     }
+
+    /// Forgets a desktop setting; reading it then gives `None`.
+    pub fn delete_desktop_setting(&mut self, key: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM desktop WHERE key = ?1", [key])?;
+            Ok(())
+        })
+    }
 }
 
 /// Records one step: its pages, on the timeline too, and when the next is due.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime, Weekday};
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::{Checker, parse_time};
 use crate::callout::EscalationPolicy;
 use crate::ids::{PersonId, RotaId, TeamId};
-use crate::rota::{Handoff, Layer, Override, Rota, wall_clock_instant};
+use crate::rota::{Handoff, Layer, Override, Rota, parse_instant};
 use crate::settings::NotificationSettings;
 use crate::team::{Person, Team, TeamKind};
 use crate::workspace::parse_weekday;
@@ -550,11 +550,8 @@ impl Checker<'_> {
         zone: &TimeZone,
     ) -> Option<Timestamp> {
         let text = value.get_ref().trim();
-        if let Ok(at) = text.parse::<Timestamp>() {
+        if let Some(at) = parse_instant(zone, text) {
             return Some(at);
-        }
-        if let Ok(local) = text.parse::<DateTime>() {
-            return wall_clock_instant(zone, local.date(), local.time());
         }
         self.problem(
             value.span(),

@@ -1,0 +1,371 @@
+//! Covering someone's shift: an override added to a rota from the app or `stopline override`.
+//!
+//! Overrides live in the config file, beside the rota they change, so there is one place that
+//! says who is on call and the engine's config reload picks them up within seconds. The file is
+//! edited in place (comments and layout kept), the whole result is checked to parse before it is
+//! written, and it is written atomically: a request that cannot be met changes nothing.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use stopline_core::config::Config;
+use stopline_core::rota::parse_instant;
+use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
+
+use crate::desk::person;
+use crate::files::write_atomically;
+use crate::{EngineError, Result};
+
+/// Who covers which layer of which rota, and when. `from` and `to` are written as the config
+/// takes them: with an offset (`2026-12-24T17:00:00Z`) or as wall-clock times in the rota's zone
+/// (`2026-12-24 17:00`).
+#[derive(Debug, Clone, Copy)]
+pub struct OverrideRequest<'a> {
+    pub rota: &'a str,
+    pub layer: &'a str,
+    pub person: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Who adds it; named in a comment above the override.
+    pub who: &'a str,
+}
+
+/// The override as written to the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedOverride {
+    pub rota: String,
+    pub layer: String,
+    pub person: String,
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// Adds an override to a rota in the config file at `config_path`. Refused, with nothing
+/// written, when the rota, layer or person is unknown, a time does not parse, the override ends
+/// before it starts or has already ended, or the file would no longer parse.
+pub fn add_override(
+    config_path: &Path,
+    config: &Config,
+    request: OverrideRequest<'_>,
+    now: Timestamp,
+) -> Result<AddedOverride> {
+    let who = person(config, request.who)?;
+    let covering = person(config, request.person)?;
+    let rota = config
+        .rotas
+        .iter()
+        .find(|r| r.id.as_str() == request.rota)
+        .ok_or_else(|| {
+            EngineError::BadOverride(format!(
+                "unknown rota {:?}: expected one of {}",
+                request.rota,
+                list(config.rotas.iter().map(|r| r.id.as_str()))
+            ))
+        })?;
+    if !rota.layers.iter().any(|l| l.name == request.layer) {
+        return Err(EngineError::BadOverride(format!(
+            "rota {} has no layer {:?}: expected one of {}",
+            rota.id,
+            request.layer,
+            list(rota.layers.iter().map(|l| l.name.as_str()))
+        )));
+    }
+    let instant = |name: &str, text: &str| {
+        parse_instant(&rota.time_zone, text).ok_or_else(|| {
+            EngineError::BadOverride(format!(
+                "{name} {text:?} is not a time: expected a wall-clock time in the rota's zone \
+                 ({}) such as \"2026-12-24 17:00\", or one with an offset such as \
+                 \"2026-12-24T17:00:00Z\"",
+                rota.time_zone_name
+            ))
+        })
+    };
+    let from = instant("from", request.from)?;
+    let to = instant("to", request.to)?;
+    if from >= to {
+        return Err(EngineError::BadOverride(
+            "the override must end after it starts".to_owned(),
+        ));
+    }
+    if to <= now {
+        return Err(EngineError::BadOverride(
+            "the override has already ended: give a time still to come".to_owned(),
+        ));
+    }
+
+    let path = config_path.display().to_string();
+    let current = std::fs::read_to_string(config_path).map_err(|source| EngineError::Io {
+        action: "cannot read",
+        path: config_path.to_owned(),
+        source,
+    })?;
+    let mut document: DocumentMut = current.parse().map_err(|e: toml_edit::TomlError| {
+        EngineError::BadOverride(format!("{path} does not parse: {e}"))
+    })?;
+    let table = rota_table(&mut document, request.rota).ok_or_else(|| {
+        EngineError::BadOverride(format!(
+            "rota {} is not written as a [[rotas]] table in {path}, so it cannot be edited here",
+            request.rota
+        ))
+    })?;
+    let mut entry = InlineTable::new();
+    entry.insert("layer", Value::from(request.layer));
+    entry.insert("person", Value::from(covering.as_str()));
+    entry.insert("from", Value::from(rota.wall_clock_text(from)));
+    entry.insert("to", Value::from(rota.wall_clock_text(to)));
+    let comment = format!(
+        "\n# Added by {who} on {}.\n",
+        now.strftime("%Y-%m-%d %H:%M UTC")
+    );
+    match table.get_mut("overrides") {
+        None => {
+            let mut overrides = ArrayOfTables::new();
+            overrides.push(as_table(entry, &comment));
+            table.insert("overrides", Item::ArrayOfTables(overrides));
+        }
+        Some(Item::ArrayOfTables(overrides)) => overrides.push(as_table(entry, &comment)),
+        Some(Item::Value(Value::Array(overrides))) => overrides.push(entry),
+        Some(_) => {
+            return Err(EngineError::BadOverride(format!(
+                "overrides of rota {} in {path} are neither tables nor an array",
+                request.rota
+            )));
+        }
+    }
+    let text = document.to_string();
+    // The engine will read this file: it must parse, and the new override must be there.
+    Config::parse(&path, &text)?;
+    write_atomically(config_path, text.as_bytes())?;
+    Ok(AddedOverride {
+        rota: rota.id.to_string(),
+        layer: request.layer.to_owned(),
+        person: covering.to_string(),
+        from,
+        to,
+    })
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<_> = names.map(|n| format!("{n:?}")).collect();
+    if names.is_empty() {
+        "none (there are no [[rotas]] yet)".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The `[[rotas]]` table with this id.
+fn rota_table<'d>(document: &'d mut DocumentMut, id: &str) -> Option<&'d mut Table> {
+    document
+        .get_mut("rotas")?
+        .as_array_of_tables_mut()?
+        .iter_mut()
+        .find(|t| t.get("id").and_then(Item::as_str) == Some(id))
+}
+
+fn as_table(entry: InlineTable, comment: &str) -> Table {
+    let mut table = entry.into_table();
+    table.decor_mut().set_prefix(comment);
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"# The on-call people of a small shop.
+[workspace]
+name = "Shop"
+time_zone = "Europe/London"
+currency = "EUR"
+
+[[people]]
+id = "ana"
+name = "Ana"
+
+[[people]]
+id = "bo"
+name = "Bo"
+
+[[people]]
+id = "cy"
+name = "Cy"
+
+[[teams]]
+id = "payments"
+name = "Payments"
+kind = "delivery"
+members = ["ana", "bo"]
+
+[[teams]]
+id = "search"
+name = "Search"
+kind = "delivery"
+members = ["cy"]
+
+[[rotas]]
+id = "payments"
+name = "Payments on call"
+teams = ["payments"]
+time_zone = "Europe/London"
+
+[[rotas.layers]]
+name = "primary"
+members = ["ana", "bo"]
+start = "2026-11-02"
+handoff = "mon 09:00"
+
+# Search keeps its own rota.
+[[rotas]]
+id = "search"
+name = "Search on call"
+teams = ["search"]
+time_zone = "Europe/London"
+
+[[rotas.layers]]
+name = "primary"
+members = ["cy"]
+start = "2026-11-02"
+handoff = "mon 09:00"
+"#;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stopline.toml");
+        std::fs::write(&path, CONFIG).unwrap();
+        let config = Config::parse("stopline.toml", CONFIG).unwrap();
+        (dir, path, config)
+    }
+
+    fn request<'a>(rota: &'a str, from: &'a str, to: &'a str) -> OverrideRequest<'a> {
+        OverrideRequest {
+            rota,
+            layer: "primary",
+            person: "bo",
+            from,
+            to,
+            who: "ana",
+        }
+    }
+
+    #[test]
+    fn an_override_lands_on_its_rota_and_changes_who_is_on_call() {
+        let (_dir, path, config) = setup();
+        let now = at("2026-11-27T10:00:00Z");
+        let added = add_override(
+            &path,
+            &config,
+            request("payments", "2026-11-27 17:00", "2026-11-28T09:00:00Z"),
+            now,
+        )
+        .unwrap();
+        assert_eq!(added.from, at("2026-11-27T17:00:00Z"));
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# The on-call people of a small shop."),
+            "comments are kept"
+        );
+        assert!(text.contains("# Search keeps its own rota."));
+        assert!(
+            text.contains("# Added by ana on 2026-11-27 10:00 UTC."),
+            "{text}"
+        );
+        let reread = Config::parse("stopline.toml", &text).unwrap();
+        let payments = reread.rotas.iter().find(|r| r.id.as_str() == "payments");
+        let payments = payments.unwrap();
+        assert_eq!(payments.overrides.len(), 1, "{text}");
+        assert_eq!(
+            payments
+                .on_call(0, at("2026-11-27T20:00:00Z"))
+                .unwrap()
+                .person
+                .as_str(),
+            "bo"
+        );
+        let search = reread.rotas.iter().find(|r| r.id.as_str() == "search");
+        assert!(search.unwrap().overrides.is_empty(), "{text}");
+
+        // A second one joins the first.
+        add_override(
+            &path,
+            &reread,
+            request("payments", "2026-12-24 17:00", "2026-12-26 09:00"),
+            now,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let reread = Config::parse("stopline.toml", &text).unwrap();
+        assert_eq!(reread.rotas[0].overrides.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_bad_request_says_what_is_wrong_and_writes_nothing() {
+        let (_dir, path, config) = setup();
+        let now = at("2026-11-27T10:00:00Z");
+        let cases = [
+            (
+                request("nope", "2026-11-27 17:00", "2026-11-28 09:00"),
+                "unknown rota \"nope\"",
+            ),
+            (
+                OverrideRequest {
+                    layer: "tertiary",
+                    ..request("payments", "2026-11-27 17:00", "2026-11-28 09:00")
+                },
+                "no layer \"tertiary\": expected one of \"primary\"",
+            ),
+            (
+                OverrideRequest {
+                    person: "zed",
+                    ..request("payments", "2026-11-27 17:00", "2026-11-28 09:00")
+                },
+                "unknown person \"zed\"",
+            ),
+            (
+                request("payments", "tonight", "2026-11-28 09:00"),
+                "from \"tonight\" is not a time",
+            ),
+            (
+                request("payments", "2026-11-28 09:00", "2026-11-27 17:00"),
+                "must end after it starts",
+            ),
+            (
+                request("payments", "2026-11-20 09:00", "2026-11-21 09:00"),
+                "already ended",
+            ),
+        ];
+        for (request, expected) in cases {
+            let error = add_override(&path, &config, request, now).unwrap_err();
+            assert!(error.to_string().contains(expected), "{error}");
+            assert!(error.is_usage(), "{error}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), CONFIG);
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_wall_clock_unless_that_would_be_ambiguous() {
+        let (_dir, path, config) = setup();
+        let now = at("2026-10-20T10:00:00Z");
+        // 01:30 on 25 October 2026 happens twice in London; the second is 01:30 GMT.
+        add_override(
+            &path,
+            &config,
+            request("payments", "2026-10-25T01:30:00Z", "2026-10-25 12:00"),
+            now,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("from = \"2026-10-25T01:30:00+00"), "{text}");
+        assert!(text.contains("to = \"2026-10-25 12:00\""), "{text}");
+        let reread = Config::parse("stopline.toml", &text).unwrap();
+        assert_eq!(
+            reread.rotas[0].overrides[0].from,
+            at("2026-10-25T01:30:00Z")
+        );
+    }
+}
