@@ -12,6 +12,10 @@ fn main() {
             "sources",
             "test_page",
             "on_call",
+            "add_override",
+            "settings",
+            "save_settings",
+            "open_link",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {error:#}");

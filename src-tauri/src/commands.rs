@@ -4,11 +4,11 @@
 
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_core::config::Config;
-use stopline_core::incident::{IncidentId, Transition};
+use stopline_core::incident::{IncidentId, Severity, Transition};
 use stopline_core::money::group_thousands;
-use stopline_core::swarm::StepState;
+use stopline_core::swarm::{Role, StepState};
 use stopline_engine::pager::WHOAMI_KEY;
-use stopline_engine::swarm::StepRequest;
+use stopline_engine::swarm::{RoleRequest, StepRequest};
 use stopline_engine::{EngineError, desk, files, swarm};
 use stopline_store::{AlertFilter, IncidentFilter, Store, StoreError};
 use tauri::State;
@@ -16,8 +16,9 @@ use tauri::State;
 use crate::AppState;
 use crate::dto::{
     AlertView, CommandError, DeskRoute, ErrorCode, IncidentAction, IncidentRow, IncidentView,
-    LayerView, OnCallOverview, OnCallView, Overview, PersonOption, RoleView, RotaView, ShiftView,
-    SourceRow, SourcesView, StepStateText, StepView, TimelineEntry,
+    LayerView, LeadRoleText, OnCallOverview, OnCallView, OverrideForm, Overview, PersonOption,
+    RoleView, RotaView, SettingsChange, SettingsView, SeverityText, ShiftView, SourceRow,
+    SourcesView, StepStateText, StepView, TimelineEntry,
 };
 
 fn store_error(e: &dyn std::fmt::Display) -> CommandError {
@@ -110,19 +111,20 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take(),
-        people: config
-            .as_ref()
-            .map(|c| {
-                c.people
-                    .iter()
-                    .map(|p| PersonOption {
-                        id: p.id.to_string(),
-                        name: p.name.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        people: config.as_ref().map(people).unwrap_or_default(),
     })
+}
+
+/// Everyone in the config, to choose from.
+fn people(config: &Config) -> Vec<PersonOption> {
+    config
+        .people
+        .iter()
+        .map(|p| PersonOption {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+        })
+        .collect()
 }
 
 /// Says who sits at this desktop (the same setting as `stopline whoami --set`).
@@ -214,6 +216,41 @@ pub async fn act(
         }
         IncidentAction::Note { text } => {
             desk::add_note(&mut store, &config, id, &text, &me, now).map(|_| ())
+        }
+        IncidentAction::Assign { step, person } => {
+            let request = StepRequest {
+                step: &step,
+                state: None,
+                reason: None,
+                assignee: Some(&person),
+            };
+            swarm::change_step(&mut store, &config, id, request, &me, now).map(|_| ())
+        }
+        IncidentAction::Role {
+            role,
+            person,
+            handover,
+        } => {
+            let request = RoleRequest {
+                role: match role {
+                    LeadRoleText::Commander => Role::Commander,
+                    LeadRoleText::Comms => Role::Comms,
+                    LeadRoleText::Scribe => Role::Scribe,
+                },
+                person: &person,
+                handover,
+            };
+            swarm::name_role(&mut store, &config, id, request, &me, now).map(|_| ())
+        }
+        IncidentAction::Join => swarm::join(&mut store, &config, id, &me, now),
+        IncidentAction::Leave => swarm::leave(&mut store, &config, id, &me, now),
+        IncidentAction::Severity { severity, reason } => {
+            let severity = match severity {
+                SeverityText::Major => Severity::Major,
+                SeverityText::Minor => Severity::Minor,
+            };
+            swarm::override_severity(&mut store, &config, id, severity, &reason, &me, now)
+                .map(|_| ())
         }
     };
     done.map_err(engine_error)?;
@@ -480,4 +517,149 @@ pub async fn on_call(state: State<'_, AppState>) -> Result<OnCallOverview, Comma
         None => Vec::new(),
     };
     Ok(OnCallOverview { rotas, my_shifts })
+}
+
+/// Adds an override to a rota in the config, as the person at this desktop; answers with who is
+/// on call after it.
+#[tauri::command]
+pub async fn add_override(
+    state: State<'_, AppState>,
+    form: OverrideForm,
+) -> Result<OnCallOverview, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let me = who_sits_here(&store)?.ok_or(CommandError {
+        code: ErrorCode::NoPerson,
+        message: "Choose who you are (top right) first: the override is added as you.".to_owned(),
+    })?;
+    drop(store);
+    let request = stopline_engine::overrides::OverrideRequest {
+        rota: &form.rota,
+        layer: &form.layer,
+        person: &form.person,
+        from: &form.from,
+        to: &form.to,
+        who: &me,
+    };
+    stopline_engine::overrides::add_override(
+        &state.config_path,
+        &config,
+        request,
+        SystemClock.now(),
+    )
+    .map_err(engine_error)?;
+    on_call(state).await
+}
+
+/// This desktop's settings: who sits here, how pages show, whether Stopline starts at login.
+#[tauri::command]
+pub async fn settings(state: State<'_, AppState>) -> Result<SettingsView, CommandError> {
+    use stopline_engine::pager::{FLOOD_THRESHOLD_KEY, TEAMMATES_KEY, notification_settings};
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let notifications = notification_settings(&store, &config).map_err(engine_error)?;
+    let mut chosen_here = false;
+    for key in [TEAMMATES_KEY, FLOOD_THRESHOLD_KEY] {
+        chosen_here |= store
+            .desktop_setting(key)
+            .map_err(|e| store_error(&e))?
+            .is_some();
+    }
+    let autostart = crate::autostart::Autostart::for_this_user();
+    Ok(SettingsView {
+        me: who_sits_here(&store)?,
+        people: people(&config),
+        teammates: notifications.teammates,
+        flood_threshold: notifications.flood_threshold,
+        notifications_chosen_here: chosen_here,
+        start_at_login: autostart.is_on(),
+        start_at_login_detail: autostart.detail(),
+    })
+}
+
+/// Changes this desktop's settings; answers with all of them after the change.
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    change: SettingsChange,
+) -> Result<SettingsView, CommandError> {
+    use stopline_engine::pager::{FLOOD_THRESHOLD_KEY, TEAMMATES_KEY};
+    if change.flood_threshold == Some(0) {
+        return Err(CommandError {
+            code: ErrorCode::BadInput,
+            message: "flood threshold: at least 1 page a minute".to_owned(),
+        });
+    }
+    let mut store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    if change.reset_notifications {
+        for key in [TEAMMATES_KEY, FLOOD_THRESHOLD_KEY] {
+            store
+                .delete_desktop_setting(key)
+                .map_err(|e| store_error(&e))?;
+        }
+    }
+    if let Some(teammates) = change.teammates {
+        store
+            .set_desktop_setting(TEAMMATES_KEY, if teammates { "true" } else { "false" })
+            .map_err(|e| store_error(&e))?;
+    }
+    if let Some(threshold) = change.flood_threshold {
+        store
+            .set_desktop_setting(FLOOD_THRESHOLD_KEY, &threshold.to_string())
+            .map_err(|e| store_error(&e))?;
+    }
+    drop(store);
+    if let Some(on) = change.start_at_login {
+        let executable = std::env::current_exe().map_err(|e| CommandError {
+            code: ErrorCode::Refused,
+            message: format!("cannot tell where this app is installed: {e}"),
+        })?;
+        // The entry starts the app on this config and data directory, wherever they are.
+        let env = [
+            ("STOPLINE_CONFIG", state.config_path.display().to_string()),
+            (
+                "STOPLINE_DATA_DIR",
+                state.data_dir.root().display().to_string(),
+            ),
+        ];
+        crate::autostart::Autostart::for_this_user()
+            .set(on, &executable, &env)
+            .map_err(|message| CommandError {
+                code: ErrorCode::Refused,
+                message,
+            })?;
+    }
+    settings(state).await
+}
+
+/// Opens a web link of an alert or a runbook in the person's browser: the app's own window
+/// never navigates away from Stopline. Only http and https links are opened.
+#[tauri::command]
+pub async fn open_link(url: String) -> Result<(), CommandError> {
+    let url = url.trim();
+    let web = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(char::is_whitespace);
+    if !web {
+        return Err(CommandError {
+            code: ErrorCode::BadInput,
+            message: format!("not a web link, so it is not opened: {url}"),
+        });
+    }
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        // Reaped on a thread of its own, so no finished opener lingers as a zombie.
+        .map(|mut child| drop(std::thread::spawn(move || child.wait())))
+        .map_err(|e| CommandError {
+            code: ErrorCode::Refused,
+            message: format!("cannot start {opener} to open {url}: {e}"),
+        })
 }

@@ -215,6 +215,75 @@ pub enum IncidentAction {
     Note {
         text: String,
     },
+    /// Gives a checklist step to a person.
+    Assign {
+        step: String,
+        person: String,
+    },
+    /// Names the commander, communications lead or scribe; `handover` takes the role over from
+    /// whoever holds it now (recorded).
+    Role {
+        role: LeadRoleText,
+        person: String,
+        handover: bool,
+    },
+    /// The person at this desktop joins the swarm as a responder.
+    Join,
+    /// The person at this desktop leaves the swarm.
+    Leave,
+    /// Sets the severity by hand; the reason is required and goes on the timeline.
+    Severity {
+        severity: SeverityText,
+        reason: String,
+    },
+}
+
+/// The roles one person holds at a time.
+#[derive(Debug, Clone, Copy, serde::Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadRoleText {
+    Commander,
+    Comms,
+    Scribe,
+}
+
+/// How this desktop pages and starts, as the Settings view shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SettingsView {
+    /// Who sits at this desktop; `null` until chosen.
+    pub me: Option<String>,
+    pub people: Vec<PersonOption>,
+    /// Whether teammates' pages show here, as ordinary notifications.
+    pub teammates: bool,
+    /// More pages than this within a minute become one summary notification.
+    pub flood_threshold: u32,
+    /// Whether this desktop chose the two above (`true`) or the config's `[notifications]` decides.
+    pub notifications_chosen_here: bool,
+    /// Whether Stopline starts, in the tray, when this person logs in.
+    pub start_at_login: bool,
+    /// Where that is set up, or why it cannot be on this system.
+    pub start_at_login_detail: String,
+}
+
+/// A change to this desktop's settings; `null` leaves a setting as it is.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+pub struct SettingsChange {
+    pub teammates: Option<bool>,
+    pub flood_threshold: Option<u32>,
+    pub start_at_login: Option<bool>,
+    /// Forget this desktop's notification choices: the config decides again.
+    pub reset_notifications: bool,
+}
+
+/// Someone covers a layer of a rota for a while.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+pub struct OverrideForm {
+    pub rota: String,
+    pub layer: String,
+    pub person: String,
+    /// RFC 3339 with an offset, or a wall-clock time in the rota's zone.
+    pub from: String,
+    pub to: String,
 }
 
 /// One incident as the queue lists it.
@@ -245,7 +314,7 @@ pub enum IncidentStateText {
     Resolved,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, TS, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SeverityText {
     Major,
@@ -322,6 +391,10 @@ pub fn typescript_bindings() -> String {
         RoleView::decl(&cfg),
         AlertView::decl(&cfg),
         IncidentAction::decl(&cfg),
+        LeadRoleText::decl(&cfg),
+        SettingsView::decl(&cfg),
+        SettingsChange::decl(&cfg),
+        OverrideForm::decl(&cfg),
         DeskRoute::decl(&cfg),
         SourcesView::decl(&cfg),
         SourceRow::decl(&cfg),

@@ -1,12 +1,16 @@
 //! The Stopline desktop app: a Tauri v2 window over the same engine and store the `stopline` CLI
 //! uses. It runs the engine itself (`host`) unless a `stopline serve` already holds the data
 //! directory, and keeps running in the tray when its window is closed, so pages still arrive.
+//! One app runs per data directory (`instance`): starting it again brings the window forward.
+//! It can start at login, hidden in the tray (`autostart`).
 //! This is the only crate that depends on Tauri. It wires things together and maps results to
 //! transport types (`dto`); it holds no business rule.
 
+pub mod autostart;
 pub mod commands;
 pub mod dto;
 pub mod host;
+pub mod instance;
 mod tray;
 
 use std::path::PathBuf;
@@ -110,6 +114,32 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // One app per data directory: a second start brings the first one's window forward (on the
+    // incident it was started for) and ends here.
+    let request = match state
+        .open_on_start
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
+        Some(id) => instance::Request::Open(id),
+        None => instance::Request::Show,
+    };
+    let first = match instance::claim(state.data_dir.root(), &request) {
+        Ok(instance::Claim::First(first)) => Some(first),
+        Ok(instance::Claim::Forwarded { pid }) => {
+            eprintln!(
+                "stopline-desktop: Stopline already runs on {} (pid {pid}): its window was brought forward",
+                state.data_dir.root().display()
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(problem) => {
+            eprintln!("stopline-desktop: {problem}; starting anyway");
+            None
+        }
+    };
+    let hidden = std::env::args().any(|a| a == autostart::HIDDEN);
     if state.demo_written {
         eprintln!(
             "stopline-desktop: no config yet, so the demo workspace was written to {}",
@@ -128,13 +158,31 @@ pub fn run() -> ExitCode {
             commands::desk_open,
             commands::sources,
             commands::test_page,
-            commands::on_call
+            commands::on_call,
+            commands::add_override,
+            commands::settings,
+            commands::save_settings,
+            commands::open_link
         ])
-        .setup(|app| {
+        .setup(move |app| {
             start_engine(app.handle());
             // Without a tray to reopen it from, closing the window quits as usual.
             if let Err(error) = tray::create(app.handle()) {
                 eprintln!("stopline-desktop: no tray icon ({error}): closing the window quits");
+            } else if hidden && let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                // Started at login: wait in the tray until a page or the person calls.
+                let _ = window.hide();
+            }
+            if let Some(first) = first {
+                let handle = app.handle().clone();
+                let listening = first.listen(move |request| match request {
+                    instance::Request::Show => tray::show_window(&handle),
+                    instance::Request::Open(id) => tray::open_incident(&handle, &id),
+                });
+                if let Err(problem) = listening {
+                    eprintln!("stopline-desktop: {problem}: a second start cannot reach this one");
+                }
+                tauri::Manager::manage(app, first);
             }
             Ok(())
         })
@@ -175,8 +223,7 @@ fn start_engine(app: &tauri::AppHandle) {
     let handle = app.clone();
     // A notification's Open button brings the window forward on the incident.
     let open: stopline_engine::pager::OpenIncident = std::sync::Arc::new(move |incident| {
-        tray::show_window(&handle);
-        let _ = handle.emit("open-incident", incident.to_string());
+        tray::open_incident(&handle, &incident.to_string());
     });
     let handle = app.clone();
     // The window refreshes when the engine changed something, instead of waiting for its timer.

@@ -105,7 +105,47 @@ state: string, labels: { [key in string]: string }, annotations: { [key in strin
  */
 links: { [key in string]: string }, };
 
-export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, };
+export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, } | { "kind": "assign", step: string, person: string, } | { "kind": "role", role: LeadRoleText, person: string, handover: boolean, } | { "kind": "join" } | { "kind": "leave" } | { "kind": "severity", severity: SeverityText, reason: string, };
+
+export type LeadRoleText = "commander" | "comms" | "scribe";
+
+export type SettingsView = { 
+/**
+ * Who sits at this desktop; `null` until chosen.
+ */
+me: string | null, people: Array<PersonOption>, 
+/**
+ * Whether teammates' pages show here, as ordinary notifications.
+ */
+teammates: boolean, 
+/**
+ * More pages than this within a minute become one summary notification.
+ */
+flood_threshold: number, 
+/**
+ * Whether this desktop chose the two above (`true`) or the config's `[notifications]` decides.
+ */
+notifications_chosen_here: boolean, 
+/**
+ * Whether Stopline starts, in the tray, when this person logs in.
+ */
+start_at_login: boolean, 
+/**
+ * Where that is set up, or why it cannot be on this system.
+ */
+start_at_login_detail: string, };
+
+export type SettingsChange = { teammates: boolean | null, flood_threshold: number | null, start_at_login: boolean | null, 
+/**
+ * Forget this desktop's notification choices: the config decides again.
+ */
+reset_notifications: boolean, };
+
+export type OverrideForm = { rota: string, layer: string, person: string, 
+/**
+ * RFC 3339 with an offset, or a wall-clock time in the rota's zone.
+ */
+from: string, to: string, };
 
 export type DeskRoute = { application: string, application_name: string, 
 /**
