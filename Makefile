@@ -59,6 +59,7 @@ bench: setup
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop
+	tests/e2e/run bench
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

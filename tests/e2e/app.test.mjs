@@ -1,123 +1,42 @@
 // The real desktop app (target/debug/stopline-desktop, with the UI embedded) in real WebKit,
-// driven through tauri-driver and WebKitWebDriver. `tests/e2e/run` provides the display (Xvfb)
-// and a D-Bus session; each test file gets its own config and data directory.
+// driven through tauri-driver and WebKitWebDriver (see harness.mjs). `tests/e2e/run` provides the
+// display (Xvfb) and a D-Bus session; each test file gets its own config and data directory.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Builder, By, until } from "selenium-webdriver";
+import { By, until } from "selenium-webdriver";
+import { startApp } from "./harness.mjs";
 
-const root = new URL("../../", import.meta.url).pathname;
-const app = join(root, "target/debug/stopline-desktop");
-const cli = join(root, "target/debug/stopline");
-const artifacts = join(root, "target/e2e-artifacts");
-
-/** A port nothing listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.on("connect", () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-let dir;
-let env;
-let webhookPort;
-let tauriDriver;
+let session;
 let driver;
-
-/** The `stopline` CLI on this test's config and data directory. */
-function stopline(...args) {
-  return execFileSync(cli, args, { env, encoding: "utf8" });
-}
-
-async function screenshot(name) {
-  mkdirSync(artifacts, { recursive: true });
-  writeFileSync(join(artifacts, `${name}.png`), await driver.takeScreenshot(), "base64");
-}
+let stopline;
+let screenshot;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stopline-e2e-"));
-  webhookPort = await freePort();
-  env = {
-    ...process.env,
-    STOPLINE_CONFIG: join(dir, "stopline.toml"),
-    STOPLINE_DATA_DIR: join(dir, "data"),
-    STOPLINE_DESKTOP: "",
-  };
-  stopline("init", "--demo");
-  const config = readFileSync(env.STOPLINE_CONFIG, "utf8");
-  writeFileSync(env.STOPLINE_CONFIG, `${config}\n[webhook]\nlisten = "127.0.0.1:${webhookPort}"\n`);
-
-  const driverPort = await freePort();
-  const nativePort = await freePort();
-  tauriDriver = spawn(
-    "tauri-driver",
-    ["--port", String(driverPort), "--native-port", String(nativePort)],
-    { env, stdio: ["ignore", "inherit", "inherit"] },
-  );
-  await waitForPort(driverPort, 20_000);
-  driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${driverPort}/`)
-    .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })
-    .build();
+  session = await startApp();
+  ({ driver, stopline, screenshot } = session);
 });
 
 after(async () => {
-  await driver?.quit().catch(() => undefined);
-  tauriDriver?.kill();
+  await session?.stop();
 });
 
 test("the app runs the engine, and an alert posted to its webhook is in the queue within 2 s", async () => {
   await driver.wait(until.elementLocated(By.css(".engine.ok")), 20_000);
   const status = await driver.findElement(By.css(".engine.ok")).getText();
-  assert.match(status, new RegExp(`Engine running: alerts to http://127.0.0.1:${webhookPort}`));
+  assert.match(status, new RegExp(`Engine running: alerts to http://127.0.0.1:${session.webhookPort}`));
 
-  const token = stopline("token").trim();
   const posted = Date.now();
-  const answer = await fetch(`http://127.0.0.1:${webhookPort}/v1/alertmanager`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify({
-      version: "4",
-      status: "firing",
-      alerts: [
-        {
-          status: "firing",
-          labels: { alertname: "HighErrorRate", service: "payment-gateway" },
-          annotations: { summary: "5xx above 5%" },
-          startsAt: new Date().toISOString(),
-        },
-      ],
-    }),
-  });
-  assert.equal(answer.status, 200);
-  assert.deepEqual((await answer.json()).opened, ["INC-1"]);
+  const answer = await session.postAlerts([
+    {
+      labels: { alertname: "HighErrorRate", service: "payment-gateway" },
+      annotations: { summary: "5xx above 5%", runbook_url: "https://runbooks.invalid/payments" },
+    },
+  ]);
+  assert.deepEqual(answer.opened, ["INC-1"]);
 
   const row = await driver.wait(until.elementLocated(By.css('tr[data-incident="INC-1"]')), 2_000);
   const shownAfter = Date.now() - posted;
@@ -191,7 +110,7 @@ test("the service desk opens an incident by journey and it lands on the right te
 test("the sources view shows the webhook, and the on-call view who holds each layer", async () => {
   await driver.findElement(By.xpath("//nav//button[text()='Sources']")).click();
   const webhook = await driver.wait(
-    until.elementLocated(By.xpath(`//code[normalize-space(.)='http://127.0.0.1:${webhookPort}/v1/alertmanager']`)),
+    until.elementLocated(By.xpath(`//code[normalize-space(.)='http://127.0.0.1:${session.webhookPort}/v1/alertmanager']`)),
     5_000,
   );
   assert.ok(webhook);
@@ -203,4 +122,97 @@ test("the sources view shows the webhook, and the on-call view who holds each la
   const primary = JSON.parse(stopline("oncall", "--team", "payments", "--json")).rotas[0].layers[0].now.person;
   assert.match(await row.getText(), new RegExp(primary));
   await screenshot("on-call");
+});
+
+/** Picks an option of a select found by its accessible label. */
+async function choose(label, value) {
+  const select = await driver.wait(until.elementLocated(By.css(`select[aria-label="${label}"]`)), 5_000);
+  await select.findElement(By.css(`option[value="${value}"]`)).click();
+}
+
+test("roles, step assignment and a severity change made in the app are what the CLI shows", async () => {
+  await driver.findElement(By.xpath("//nav//button[text()='Queue']")).click();
+  await driver.findElement(By.xpath("//td[@class='id']/button[text()='INC-1']")).click();
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-1"]')), 5_000);
+  // The alert's annotations and its runbook link, which opens in the browser, not here.
+  const alert = await driver.findElement(By.css("li[data-alert]")).getText();
+  assert.match(alert, /5xx above 5%/);
+  assert.ok(await driver.findElement(By.xpath("//li[@data-alert]//button[text()='runbook']")));
+
+  await choose("Incident commander: who", "aisha");
+  await driver.findElement(By.css('tr[data-role="commander"] button[type="submit"]')).click();
+  await driver.wait(async () => {
+    const holder = await driver.findElement(By.css('tr[data-role="commander"] [data-holder]')).getText();
+    return holder === "aisha";
+  }, 5_000);
+  await choose("Who does: Diagnose", "carla");
+  await driver.wait(until.elementLocated(By.xpath("//ol[@class='timeline']//li[contains(., 'carla')]")), 5_000);
+  await driver.findElement(By.xpath("//button[text()='Join the swarm']")).click();
+  await driver.wait(until.elementLocated(By.xpath("//button[text()='Leave the swarm']")), 5_000);
+  await driver.findElement(By.xpath("//summary[text()='Change severity']")).click();
+  await driver.findElement(By.id("severity-reason")).sendKeys("Card payments still work");
+  await driver.findElement(By.xpath("//button[normalize-space(.)='Make it minor']")).click();
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-1"] .severity-minor')), 5_000);
+  await screenshot("incident-roles");
+
+  const shown = JSON.parse(stopline("incident", "show", "INC-1", "--json"));
+  const holders = shown.roles.filter((r) => !r.until).map((r) => `${r.role}:${r.person}`);
+  assert.ok(holders.includes("commander:aisha"), JSON.stringify(shown.roles));
+  assert.ok(holders.includes("responder:ben"), JSON.stringify(shown.roles));
+  assert.equal(shown.checklist.find((s) => s.step === "diagnose").assignee, "carla");
+  assert.equal(shown.severity, "minor");
+  assert.equal(shown.severity_reason, "Card payments still work");
+});
+
+test("an override added in the app changes who is on call, for the CLI too", async () => {
+  const before = JSON.parse(stopline("oncall", "--team", "payments", "--json")).rotas[0].layers[0].now.person;
+  const cover = ["aisha", "ben", "carla", "dmitri"].find((p) => p !== before);
+  await driver.findElement(By.xpath("//nav//button[text()='On call']")).click();
+  const form = await driver.wait(until.elementLocated(By.css("form.override")), 5_000);
+  await form.findElement(By.xpath(`.//label[contains(., 'Who covers')]//option[@value='${cover}']`)).click();
+  // From now for twelve hours: the form's defaults.
+  await form.findElement(By.xpath(".//button[text()='Add the override']")).click();
+  await driver.wait(until.elementLocated(By.xpath(`//tr[@data-rota='payments-oncall']//td[contains(., '${cover} (override)')]`)), 5_000);
+  await screenshot("on-call-override");
+  const now = JSON.parse(stopline("oncall", "--team", "payments", "--json")).rotas[0].layers[0].now;
+  assert.equal(now.person, cover);
+  assert.equal(now.override, true);
+  assert.match(readFileSync(session.env.STOPLINE_CONFIG, "utf8"), /# Added by ben on /);
+});
+
+test("settings made in the app: teammates' pages and start at login", async () => {
+  await driver.findElement(By.xpath("//nav//button[text()='Settings']")).click();
+  const teammates = await driver.wait(
+    until.elementLocated(By.xpath("//label[contains(., \"teammates' pages\")]/input")),
+    5_000,
+  );
+  await teammates.click();
+  await driver.wait(until.elementLocated(By.xpath("//*[text()='Chosen on this desktop.']")), 5_000);
+  assert.equal(JSON.parse(stopline("notifications", "--json")).teammates, true);
+
+  await driver.findElement(By.xpath("//label[contains(., 'Start Stopline in the tray')]/input")).click();
+  const entry = join(session.env.XDG_CONFIG_HOME, "autostart", "stopline.desktop");
+  await driver.wait(() => existsSync(entry), 5_000);
+  const text = readFileSync(entry, "utf8");
+  assert.match(text, /stopline-desktop --hidden\n/);
+  assert.ok(text.includes(`STOPLINE_DATA_DIR=${session.env.STOPLINE_DATA_DIR}`), text);
+  await driver.findElement(By.xpath("//label[contains(., 'Dark')]/input")).click();
+  assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+  await screenshot("settings-dark");
+  await driver.findElement(By.xpath("//label[contains(., 'Start Stopline in the tray')]/input")).click();
+  await driver.wait(() => !existsSync(entry), 5_000);
+  await driver.findElement(By.xpath("//label[contains(., 'As the system')]/input")).click();
+});
+
+test("starting the app again brings the running one forward on the incident", async () => {
+  const second = spawn(session.app, [], {
+    env: { ...session.env, STOPLINE_OPEN_INCIDENT: "INC-2" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  second.stderr.on("data", (chunk) => (stderr += chunk));
+  const code = await new Promise((resolve) => second.on("exit", resolve));
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /Stopline already runs on .* its window was brought forward/);
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
 });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react
 import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
-import { OnCall, Sources } from "./Views";
+import { OnCall, Settings, Sources } from "./Views";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossSoFar, money, myTeamsFirst } from "./queue";
 import { age } from "./time";
@@ -27,6 +27,7 @@ const VIEWS = [
   ["desk", "Service desk"],
   ["oncall", "On call"],
   ["sources", "Sources"],
+  ["settings", "Settings"],
 ] as const;
 type View = (typeof VIEWS)[number][0];
 
@@ -44,10 +45,14 @@ export function App() {
   const [problem, setProblem] = useState<string | null>(null);
   // Bumped on every refresh, so an open incident re-reads too.
   const [version, setVersion] = useState(0);
+  // How often the queue was read, shown as `data-queue-reads`: how `make bench` and the storm
+  // test see that an alert storm is a handful of updates.
+  const queueReads = useRef(0);
 
   const refresh = useCallback(async () => {
     try {
       const overview = await fetchOverview();
+      queueReads.current += 1;
       setLoad({ kind: "loaded", overview, at: new Date() });
       if (overview.open_incident) {
         setView("queue");
@@ -138,7 +143,7 @@ export function App() {
   }, [refresh]);
 
   return (
-    <div className="app">
+    <div className="app" data-queue-reads={queueReads.current}>
       <header className="topbar">
         <h1>
           Stopline
@@ -198,12 +203,22 @@ export function App() {
             }}
           />
         )}
-        {load.kind === "loaded" && view === "oncall" && <OnCall version={version} />}
+        {load.kind === "loaded" && view === "oncall" && (
+          <OnCall version={version} people={load.overview.people} />
+        )}
         {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
+        {load.kind === "loaded" && view === "settings" && (
+          <Settings
+            version={version}
+            onPersonChosen={(person) => setMe(person).then(() => void refresh())}
+          />
+        )}
         {view === "queue" && selected && (
           <IncidentPanel
             id={selected}
             version={version}
+            people={load.kind === "loaded" ? load.overview.people : []}
+            me={load.kind === "loaded" ? load.overview.me : null}
             onClose={() => setSelected(null)}
             onChanged={() => void refresh()}
           />

@@ -64,8 +64,27 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function panel(onChanged = () => {}) {
-  return render(<IncidentPanel id="INC-1" version={0} onClose={() => {}} onChanged={onChanged} />);
+const PEOPLE = [
+  { id: "aisha", name: "Aisha Adeyemi" },
+  { id: "ben", name: "Ben Berg" },
+];
+
+function panel(onChanged = () => {}, me: string | null = "ben") {
+  return render(
+    <IncidentPanel
+      id="INC-1"
+      version={0}
+      people={PEOPLE}
+      me={me}
+      onClose={() => {}}
+      onChanged={onChanged}
+    />,
+  );
+}
+
+/** The actions the panel sent, in order. */
+function actions(calls: Call[]) {
+  return calls.filter((c) => c.cmd === "act").map((c) => c.args.action);
 }
 
 describe("the incident panel", () => {
@@ -133,5 +152,89 @@ describe("the incident panel", () => {
       state: "skipped",
       reason: "obvious",
     });
+  });
+
+  it("gives a step to a person", async () => {
+    const calls = serve(
+      () => view({ state: "acknowledged" }, [step({ step: "diagnose", title: "Diagnose" })]),
+      () => view({ state: "acknowledged" }, [step({ step: "diagnose", title: "Diagnose", assignee: "aisha" })]),
+    );
+    panel();
+    const who = await screen.findByRole("combobox", { name: "Who does: Diagnose" });
+    fireEvent.change(who, { target: { value: "aisha" } });
+    await screen.findByDisplayValue("Aisha Adeyemi");
+    expect(actions(calls)).toEqual([{ kind: "assign", step: "diagnose", person: "aisha" }]);
+  });
+
+  it("names a commander, hands the role over, and joins the swarm", async () => {
+    const role = (person: string) => ({ role: "commander", title: "Incident commander", person, since: "2026-11-27T10:01:00Z" });
+    let roles = [] as ReturnType<typeof role>[];
+    const calls = serve(
+      () => ({ ...view({ state: "acknowledged" }), roles }),
+      (args) => {
+        const action = args.action as { kind: string; person?: string };
+        if (action.kind === "role") roles = [role(action.person ?? "")];
+        if (action.kind === "join") roles = [...roles, { ...role("ben"), role: "responder", title: "Responder" }];
+        return { ...view({ state: "acknowledged" }), roles };
+      },
+    );
+    panel();
+    const commander = await screen.findByRole("combobox", { name: "Incident commander: who" });
+    fireEvent.change(commander, { target: { value: "aisha" } });
+    fireEvent.click(screen.getAllByRole("button", { name: "Name" })[0]);
+    expect(await screen.findByText("aisha")).toBeTruthy();
+    fireEvent.change(screen.getByRole("combobox", { name: "Incident commander: who" }), { target: { value: "ben" } });
+    fireEvent.click(screen.getByRole("button", { name: "Hand over" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Join the swarm" }));
+    expect(await screen.findByRole("button", { name: "Leave the swarm" })).toBeTruthy();
+    expect(actions(calls)).toEqual([
+      { kind: "role", role: "commander", person: "aisha", handover: false },
+      { kind: "role", role: "commander", person: "ben", handover: true },
+      { kind: "join" },
+    ]);
+  });
+
+  it("changes the severity only with a reason", async () => {
+    const calls = serve(
+      () => view({ state: "acknowledged" }),
+      () => view({ state: "acknowledged", severity: "minor" }),
+    );
+    panel();
+    fireEvent.click(await screen.findByText("Change severity"));
+    const button = screen.getByRole("button", { name: "Make it minor" }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Why is this minor?"), { target: { value: "internal users only" } });
+    fireEvent.click(button);
+    expect(await screen.findByText("minor")).toBeTruthy();
+    expect(actions(calls)).toEqual([{ kind: "severity", severity: "minor", reason: "internal users only" }]);
+  });
+
+  it("shows an alert's labels and annotations, and opens its links in the browser", async () => {
+    const alert = {
+      source: "alertmanager",
+      fingerprint: "abc123",
+      state: "firing",
+      labels: { alertname: "HighErrorRate", service: "payment-gateway" },
+      annotations: { summary: "5% of payments fail", runbook_url: "https://runbooks.example/pay" },
+      links: { source: "http://127.0.0.1:9090/graph?g0.expr=rate" },
+    };
+    const calls = serve(() => ({ ...view({}), alerts: [alert] }), () => view({}));
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: args as Record<string, unknown> });
+      if (cmd === "incident") return { ...view({}), alerts: [alert] };
+      if (cmd === "open_link") return null;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    panel();
+    expect(await screen.findByText("HighErrorRate")).toBeTruthy();
+    expect(screen.getByText("service=payment-gateway")).toBeTruthy();
+    expect(screen.getByText("5% of payments fail")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "runbook" }));
+    fireEvent.click(screen.getByRole("button", { name: "source" }));
+    await Promise.resolve();
+    expect(calls.filter((c) => c.cmd === "open_link").map((c) => c.args.url)).toEqual([
+      "https://runbooks.example/pay",
+      "http://127.0.0.1:9090/graph?g0.expr=rate",
+    ]);
   });
 });

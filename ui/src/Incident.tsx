@@ -1,6 +1,14 @@
 import { useCallback, useEffect, useState } from "react";
-import { act, errorCode, errorMessage, fetchIncident } from "./api";
-import type { IncidentAction, IncidentView, StepView } from "./bindings";
+import { act, errorCode, errorMessage, fetchIncident, openLink } from "./api";
+import type {
+  AlertView,
+  IncidentAction,
+  IncidentView,
+  LeadRoleText,
+  PersonOption,
+  RoleView,
+  StepView,
+} from "./bindings";
 
 type Load =
   | { kind: "loading" }
@@ -15,11 +23,17 @@ type Load =
 export function IncidentPanel({
   id,
   version,
+  people,
+  me,
   onClose,
   onChanged,
 }: {
   id: string;
   version: number;
+  /** Everyone in the config: who steps are given to and roles go to. */
+  people: PersonOption[];
+  /** Who sits at this desktop. */
+  me: string | null;
   onClose: () => void;
   onChanged: () => void;
 }) {
@@ -109,19 +123,9 @@ export function IncidentPanel({
           )}
         </div>
       )}
-      <Checklist steps={view.checklist} run={run} />
-      {view.roles.length > 0 && (
-        <>
-          <h3>Roles</h3>
-          <ul className="roles">
-            {view.roles.map((r) => (
-              <li key={`${r.role}-${r.person}`}>
-                {r.title}: {r.person}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      {incident.state !== "resolved" && <SeverityChange current={incident.severity} run={run} />}
+      <Checklist steps={view.checklist} people={people} run={run} />
+      <Roles roles={view.roles} people={people} me={me} open={incident.state !== "resolved"} run={run} />
       <h3>Timeline</h3>
       <ol className="timeline">
         {view.timeline.map((e, i) => (
@@ -144,31 +148,235 @@ export function IncidentPanel({
           Add note
         </button>
       </form>
-      {view.alerts.length > 0 && (
-        <>
-          <h3>Alerts</h3>
-          <ul className="alerts">
-            {view.alerts.map((a) => (
-              <li key={`${a.source}/${a.fingerprint}`}>
-                <strong>{a.labels.alertname ?? a.fingerprint}</strong> ({a.state}, {a.source}){" "}
-                {Object.entries(a.labels)
-                  .filter(([k]) => k !== "alertname")
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(" ")}
-              </li>
-            ))}
-          </ul>
-        </>
+      <h3>Alerts</h3>
+      {view.alerts.length === 0 ? (
+        <p className="state">No alerts: the service desk opened this incident.</p>
+      ) : (
+        <ul className="alerts">
+          {view.alerts.map((a) => (
+            <Alert key={`${a.source}/${a.fingerprint}`} alert={a} />
+          ))}
+        </ul>
       )}
     </section>
   );
 }
 
+/** Whether a text is a web link the app may hand to the browser. */
+export function isWebLink(text: string): boolean {
+  return /^https?:\/\/\S+$/.test(text.trim());
+}
+
+/** A link opened in the person's browser; the app's own window never navigates away. */
+function WebLink({ url, label }: { url: string; label: string }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  if (!isWebLink(url)) return <code>{url}</code>;
+  return (
+    <>
+      <button
+        type="button"
+        className="link"
+        title={url}
+        onClick={() => openLink(url).catch((error) => setProblem(errorMessage(error)))}
+      >
+        {label}
+      </button>
+      {problem && <span role="alert"> {problem}</span>}
+    </>
+  );
+}
+
+/** Annotations that hold links: Prometheus rules commonly carry these. */
+const LINK_ANNOTATIONS = ["runbook_url", "dashboard_url", "runbook", "dashboard"];
+
+function Alert({ alert }: { alert: AlertView }) {
+  const links: [string, string][] = [
+    ...Object.entries(alert.links),
+    ...Object.entries(alert.annotations).filter(
+      ([k, v]) => LINK_ANNOTATIONS.includes(k) && isWebLink(v),
+    ),
+  ];
+  const notes = Object.entries(alert.annotations).filter(([k]) => !LINK_ANNOTATIONS.includes(k));
+  return (
+    <li data-alert={alert.fingerprint}>
+      <strong>{alert.labels.alertname ?? alert.fingerprint}</strong> ({alert.state}, {alert.source})
+      <div className="labels" aria-label="Labels">
+        {Object.entries(alert.labels)
+          .filter(([k]) => k !== "alertname")
+          .map(([k, v]) => (
+            <code key={k} className="label">
+              {k}={v}
+            </code>
+          ))}
+      </div>
+      {notes.length > 0 && (
+        <dl className="annotations">
+          {notes.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {links.length > 0 && (
+        <p className="links">
+          {links.map(([k, v]) => (
+            <span key={k}>
+              <WebLink url={v} label={k.replace(/_url$/, "")} />{" "}
+            </span>
+          ))}
+        </p>
+      )}
+    </li>
+  );
+}
+
+/** Sets the severity by hand: the reason is required, and money no longer revises it after. */
+function SeverityChange({
+  current,
+  run,
+}: {
+  current: "major" | "minor";
+  run: (action: IncidentAction) => Promise<boolean>;
+}) {
+  const other = current === "major" ? "minor" : "major";
+  const [reason, setReason] = useState("");
+  return (
+    <details className="severity-change">
+      <summary>Change severity</summary>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run({ kind: "severity", severity: other, reason }).then((ok) => ok && setReason(""));
+        }}
+      >
+        <label htmlFor="severity-reason">Why is this {other}?</label>
+        <input
+          id="severity-reason"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          placeholder="Only internal users are affected"
+        />
+        <button type="submit" disabled={reason.trim() === ""}>
+          Make it {other}
+        </button>
+      </form>
+    </details>
+  );
+}
+
+const LEAD_ROLES: [LeadRoleText, string][] = [
+  ["commander", "Incident commander"],
+  ["comms", "Communications lead"],
+  ["scribe", "Scribe"],
+];
+
+/** Who leads the swarm, who else is in it, and joining or leaving it. */
+function Roles({
+  roles,
+  people,
+  me,
+  open,
+  run,
+}: {
+  roles: RoleView[];
+  people: PersonOption[];
+  me: string | null;
+  open: boolean;
+  run: (action: IncidentAction) => Promise<boolean>;
+}) {
+  const responders = roles.filter((r) => r.role === "responder");
+  const joined = me !== null && responders.some((r) => r.person === me);
+  return (
+    <>
+      <h3>Roles</h3>
+      <table className="roles">
+        <tbody>
+          {LEAD_ROLES.map(([role, title]) => {
+            const holder = roles.find((r) => r.role === role)?.person ?? null;
+            return (
+              <tr key={role} data-role={role}>
+                <th scope="row">{title}</th>
+                <td data-holder>{holder ?? "nobody yet"}</td>
+                <td>
+                  {open && (
+                    <RolePicker role={role} title={title} holder={holder} people={people} run={run} />
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+          <tr data-role="responder">
+            <th scope="row">Responders</th>
+            <td>{responders.length === 0 ? "nobody yet" : responders.map((r) => r.person).join(", ")}</td>
+            <td>
+              {open && me !== null && (
+                <button type="button" onClick={() => void run({ kind: joined ? "leave" : "join" })}>
+                  {joined ? "Leave the swarm" : "Join the swarm"}
+                </button>
+              )}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function RolePicker({
+  role,
+  title,
+  holder,
+  people,
+  run,
+}: {
+  role: LeadRoleText;
+  title: string;
+  holder: string | null;
+  people: PersonOption[];
+  run: (action: IncidentAction) => Promise<boolean>;
+}) {
+  const [person, setPerson] = useState("");
+  return (
+    <form
+      className="inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        // Naming someone while another holds the role is a handover, recorded as one.
+        void run({ kind: "role", role, person, handover: holder !== null }).then(
+          (ok) => ok && setPerson(""),
+        );
+      }}
+    >
+      <select
+        aria-label={`${title}: who`}
+        value={person}
+        onChange={(e) => setPerson(e.target.value)}
+      >
+        <option value="">choose…</option>
+        {people
+          .filter((p) => p.id !== holder)
+          .map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+      </select>{" "}
+      <button type="submit" disabled={person === ""}>
+        {holder === null ? "Name" : "Hand over"}
+      </button>
+    </form>
+  );
+}
+
 function Checklist({
   steps,
+  people,
   run,
 }: {
   steps: StepView[];
+  people: PersonOption[];
   run: (action: IncidentAction) => Promise<boolean>;
 }) {
   if (steps.length === 0) {
@@ -192,16 +400,30 @@ function Checklist({
           <li key={s.step} data-step={s.step} data-state={s.state}>
             <span className={`pill step-${s.state}`}>{s.state}</span> {s.title}
             {s.required && <span className="required"> (required)</span>}
-            {/* Shown, not followed: the app's window never navigates away from Stopline. */}
             {s.runbook && (
               <span className="runbook">
                 {" "}
-                runbook <code>{s.runbook}</code>
+                <WebLink url={s.runbook} label="runbook" />
               </span>
             )}
             {s.reason && <span className="reason"> — {s.reason}</span>}
             {s.changed_by && <span className="by"> · {s.changed_by}</span>}
             <span className="step-actions">
+              <select
+                aria-label={`Who does: ${s.title}`}
+                value={s.assignee ?? ""}
+                onChange={(e) =>
+                  e.target.value !== "" &&
+                  void run({ kind: "assign", step: s.step, person: e.target.value })
+                }
+              >
+                {s.assignee === null && <option value="">unassigned</option>}
+                {people.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
               {s.state !== "doing" && s.state !== "done" && (
                 <button
                   type="button"

@@ -8,7 +8,10 @@ import type {
   IncidentRow,
   IncidentView,
   OnCallOverview,
+  OverrideForm,
   Overview,
+  SettingsChange,
+  SettingsView,
   SourcesView,
 } from "./bindings";
 
@@ -46,6 +49,25 @@ export function testPage(): Promise<string> {
 
 export function fetchOnCall(): Promise<OnCallOverview> {
   return invoke<OnCallOverview>("on_call");
+}
+
+/** Adds an override to a rota in the config; resolves to who is on call after it. */
+export function addOverride(form: OverrideForm): Promise<OnCallOverview> {
+  return invoke<OnCallOverview>("add_override", { form });
+}
+
+export function fetchSettings(): Promise<SettingsView> {
+  return invoke<SettingsView>("settings");
+}
+
+/** Changes this desktop's settings; resolves to all of them after the change. */
+export function saveSettings(change: SettingsChange): Promise<SettingsView> {
+  return invoke<SettingsView>("save_settings", { change });
+}
+
+/** Opens an http(s) link in the person's browser; the app's window never navigates away. */
+export function openLink(url: string): Promise<void> {
+  return invoke<void>("open_link", { url });
 }
 
 /** Says who sits at this desktop. */
