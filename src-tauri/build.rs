@@ -16,6 +16,8 @@ fn main() {
             "settings",
             "save_settings",
             "open_link",
+            "unrouted",
+            "assign_alert",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {error:#}");

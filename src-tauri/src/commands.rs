@@ -15,10 +15,11 @@ use tauri::State;
 
 use crate::AppState;
 use crate::dto::{
-    AlertView, CommandError, DeskRoute, ErrorCode, IncidentAction, IncidentRow, IncidentView,
-    LayerView, LeadRoleText, OnCallOverview, OnCallView, OverrideForm, Overview, PersonOption,
-    RoleView, RotaView, SettingsChange, SettingsView, SeverityText, ShiftView, SourceRow,
-    SourcesView, StepStateText, StepView, TimelineEntry,
+    AlertView, ApplicationOption, AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode,
+    IncidentAction, IncidentRow, IncidentView, LayerView, LeadRoleText, OnCallOverview, OnCallView,
+    OverrideForm, Overview, PersonOption, RoleView, RotaView, SettingsChange, SettingsView,
+    SeverityText, ShiftView, SourceRow, SourcesView, StepStateText, StepView, TimelineEntry,
+    UnroutedAlert, UnroutedView,
 };
 
 fn store_error(e: &dyn std::fmt::Display) -> CommandError {
@@ -336,8 +337,23 @@ fn view(
     })
 }
 
-/// Where the service desk's words lead: an application id, else a customer journey through the
-/// application mapping. `null` when nothing matches.
+/// Labels written as `service=payment-gateway env=prod` (spaces or commas between them); `None`
+/// when the text is not all labels.
+fn labels_in(text: &str) -> Option<stopline_core::alert::Labels> {
+    text.split([' ', ','])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (name, value) = part.split_once('=')?;
+            let value = value.trim_matches('"');
+            (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect::<Option<stopline_core::alert::Labels>>()
+        .filter(|labels| !labels.is_empty())
+}
+
+/// Where the service desk's words lead: an application's id or name, alert labels
+/// (`service=payment-gateway`) through the application mapping, else a customer journey.
+/// `null` when nothing matches.
 #[tauri::command]
 pub async fn desk_route(
     state: State<'_, AppState>,
@@ -347,6 +363,16 @@ pub async fn desk_route(
     let query = query.trim();
     let application = config
         .application(query)
+        .or_else(|| {
+            config
+                .applications
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(query))
+        })
+        .or_else(|| {
+            let labels = labels_in(query)?;
+            config.mapping().route_labels(&labels).application()
+        })
         .or_else(|| config.mapping().route_journey(query).application());
     let Some(app) = application else {
         return Ok(None);
@@ -662,4 +688,104 @@ pub async fn open_link(url: String) -> Result<(), CommandError> {
             code: ErrorCode::Refused,
             message: format!("cannot start {opener} to open {url}: {e}"),
         })
+}
+
+/// Alerts no application claimed: the service desk's queue.
+#[tauri::command]
+pub async fn unrouted(state: State<'_, AppState>) -> Result<UnroutedView, CommandError> {
+    let config = files::load_config(&state.config_path).ok();
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let mut alerts = store
+        .alerts(AlertFilter::Unrouted)
+        .map_err(|e| store_error(&e))?;
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.last_seen));
+    let applications = config
+        .as_ref()
+        .map(|c| {
+            c.applications
+                .iter()
+                .map(|a| ApplicationOption {
+                    id: a.id.to_string(),
+                    name: a.name.clone(),
+                    team_name: c
+                        .team(a.team.as_str())
+                        .map_or_else(|| a.team.to_string(), |t| t.name.clone()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(UnroutedView {
+        alerts: alerts
+            .into_iter()
+            .map(|a| UnroutedAlert {
+                source: a.alert.source,
+                fingerprint: a.alert.fingerprint.to_string(),
+                state: a.alert.state.as_str().to_owned(),
+                summary: a.alert.annotations.get("summary").cloned(),
+                labels: a.alert.labels,
+                last_seen: a.alert.last_seen.to_string(),
+            })
+            .collect(),
+        applications,
+    })
+}
+
+/// Gives an unrouted alert to an application as the person at this desktop (as `stopline
+/// assign` does): a firing alert opens or joins an incident for its team, which is paged.
+#[tauri::command]
+pub async fn assign_alert(
+    state: State<'_, AppState>,
+    form: AssignForm,
+) -> Result<AssignedView, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let mut store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let me = who_sits_here(&store)?.ok_or(CommandError {
+        code: ErrorCode::NoPerson,
+        message: "Choose who you are (top right) first: the alert is routed as you.".to_owned(),
+    })?;
+    let alert =
+        stopline_engine::triage::unrouted_alert(&store, &form.fingerprint, Some(&form.source))
+            .map_err(engine_error)?;
+    let request = stopline_engine::triage::AssignRequest {
+        application: &form.application,
+        // The routing label the alert has (service, app, application or job).
+        save_by: form.save.then_some(&[][..]),
+        who: &me,
+    };
+    let assigned = stopline_engine::triage::assign(
+        &mut store,
+        &config,
+        &state.config_path,
+        &alert,
+        request,
+        SystemClock.now(),
+    )
+    .map_err(engine_error)?;
+    Ok(AssignedView {
+        incident: assigned.incident.map(|i| i.to_string()),
+        saved_route: assigned.saved_route,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_desk_can_search_by_labels() {
+        let labels = labels_in("service=payment-gateway, env=\"prod\"").unwrap();
+        assert_eq!(labels.get("service").unwrap(), "payment-gateway");
+        assert_eq!(labels.get("env").unwrap(), "prod");
+        assert_eq!(labels_in("customers can't pay"), None);
+        assert_eq!(labels_in("service= env=prod"), None);
+        assert_eq!(labels_in("  "), None);
+
+        let config = Config::parse("demo.toml", stopline_core::config::DEMO_CONFIG).unwrap();
+        let routed = config
+            .mapping()
+            .route_labels(&labels_in("service=payment-gateway").unwrap())
+            .application()
+            .map(|a| a.id.to_string());
+        assert_eq!(routed.as_deref(), Some("payment-gateway"));
+    }
 }

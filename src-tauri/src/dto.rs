@@ -275,6 +275,52 @@ pub struct SettingsChange {
     pub reset_notifications: bool,
 }
 
+/// Alerts no application claimed, and the applications they can be given to.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UnroutedView {
+    /// Newest first.
+    pub alerts: Vec<UnroutedAlert>,
+    pub applications: Vec<ApplicationOption>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UnroutedAlert {
+    pub source: String,
+    pub fingerprint: String,
+    /// `firing` or `resolved`.
+    pub state: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The `summary` annotation, when the alert has one.
+    pub summary: Option<String>,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApplicationOption {
+    pub id: String,
+    pub name: String,
+    pub team_name: String,
+}
+
+/// The service desk gives an unrouted alert to an application; with `save`, alerts with the same
+/// routing label go there by themselves from now on.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+pub struct AssignForm {
+    pub source: String,
+    pub fingerprint: String,
+    pub application: String,
+    pub save: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AssignedView {
+    /// The incident the alert now belongs to; `null` for an alert that is no longer firing.
+    pub incident: Option<String>,
+    /// The `[[routes]]` rule added to the config, when one was saved.
+    pub saved_route: Option<String>,
+}
+
 /// Someone covers a layer of a rota for a while.
 #[derive(Debug, Clone, serde::Deserialize, TS)]
 pub struct OverrideForm {
@@ -395,6 +441,11 @@ pub fn typescript_bindings() -> String {
         SettingsView::decl(&cfg),
         SettingsChange::decl(&cfg),
         OverrideForm::decl(&cfg),
+        UnroutedView::decl(&cfg),
+        UnroutedAlert::decl(&cfg),
+        ApplicationOption::decl(&cfg),
+        AssignForm::decl(&cfg),
+        AssignedView::decl(&cfg),
         DeskRoute::decl(&cfg),
         SourcesView::decl(&cfg),
         SourceRow::decl(&cfg),

@@ -162,7 +162,9 @@ pub fn run() -> ExitCode {
             commands::add_override,
             commands::settings,
             commands::save_settings,
-            commands::open_link
+            commands::open_link,
+            commands::unrouted,
+            commands::assign_alert
         ])
         .setup(move |app| {
             start_engine(app.handle());

@@ -216,3 +216,30 @@ test("starting the app again brings the running one forward on the incident", as
   assert.match(stderr, /Stopline already runs on .* its window was brought forward/);
   await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
 });
+
+test("the service desk finds an owner by labels, and routes an unrouted alert for good", async () => {
+  await session.postAlerts([{ labels: { alertname: "QueueBacklog", job: "mystery-batch" } }]);
+  await driver.findElement(By.xpath("//nav//button[text()='Queue']")).click();
+  const banner = await driver.wait(until.elementLocated(By.css(".banner.unrouted")), 5_000);
+  assert.match(await banner.getText(), /1 alert matched no application/);
+  await banner.findElement(By.xpath(".//button")).click();
+
+  const query = await driver.wait(until.elementLocated(By.id("desk-query")), 5_000);
+  await query.sendKeys("service=payment-gateway");
+  await driver.findElement(By.xpath("//button[text()='Find the owner']")).click();
+  const route = await driver.wait(until.elementLocated(By.css("[data-route]")), 5_000);
+  assert.equal(await route.getAttribute("data-route"), "payment-gateway");
+
+  const row = await driver.wait(until.elementLocated(By.xpath("//li[@data-unrouted][contains(., 'QueueBacklog')]")), 5_000);
+  await choose("Application for QueueBacklog", "login");
+  await row.findElement(By.xpath(".//button[text()='Route it']")).click();
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-3"]')), 5_000);
+  await screenshot("unrouted-routed");
+  assert.deepEqual(JSON.parse(stopline("unrouted", "--json")), []);
+  assert.equal(JSON.parse(stopline("incident", "show", "INC-3", "--json")).application, "login");
+  // Saved: the next such alert routes itself.
+  assert.match(readFileSync(session.env.STOPLINE_CONFIG, "utf8"), /\[\[routes\]\]\napplication = "login"\nmatch = \{ job = "mystery-batch" \}/);
+  await driver.sleep(2_500); // the engine reloads a changed config within 2 s
+  await session.postAlerts([{ labels: { alertname: "QueueBacklog2", job: "mystery-batch" } }]);
+  assert.deepEqual(JSON.parse(stopline("unrouted", "--json")), []);
+});

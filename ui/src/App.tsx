@@ -192,10 +192,12 @@ export function App() {
             incidents={ordered}
             cursor={cursor}
             onOpen={setSelected}
+            onServiceDesk={() => setView("desk")}
           />
         )}
         {load.kind === "loaded" && view === "desk" && (
           <ServiceDesk
+            version={version}
             onOpened={(id) => {
               setView("queue");
               setSelected(id);
@@ -288,11 +290,13 @@ function Queue({
   incidents,
   cursor,
   onOpen,
+  onServiceDesk,
 }: {
   overview: Overview;
   incidents: IncidentRow[];
   cursor: number;
   onOpen: (id: string) => void;
+  onServiceDesk: () => void;
 }) {
   // The loss ticks: re-render every second.
   const [now, setNow] = useState(() => new Date());
@@ -318,8 +322,10 @@ function Queue({
       {overview.unrouted_alerts > 0 && (
         <p className="banner notice unrouted">
           {overview.unrouted_alerts === 1 ? "1 alert" : `${overview.unrouted_alerts} alerts`}{" "}
-          matched no application. Route them with <code>stopline unrouted</code> and{" "}
-          <code>stopline assign FINGERPRINT --app APP --as YOU --save</code>.
+          matched no application.{" "}
+          <button type="button" onClick={onServiceDesk}>
+            Route them in the service desk
+          </button>
         </p>
       )}
       <h2 className="section-title">

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { ServiceDesk } from "./Desk";
-import type { DeskRoute } from "./bindings";
+import type { DeskRoute, UnroutedView } from "./bindings";
+
+const NOTHING_UNROUTED: UnroutedView = { alerts: [], applications: [] };
 
 const route: DeskRoute = {
   application: "payment-gateway",
@@ -25,28 +27,66 @@ describe("the service desk", () => {
       calls.push({ cmd, args });
       if (cmd === "desk_route") return route;
       if (cmd === "desk_open") return { id: "INC-7" };
+      if (cmd === "unrouted") return NOTHING_UNROUTED;
       throw new Error(`unexpected command ${cmd}`);
     });
     const onOpened = vi.fn();
-    render(<ServiceDesk onOpened={onOpened} />);
+    render(<ServiceDesk version={0} onOpened={onOpened} />);
     fireEvent.change(screen.getByLabelText(/customer's words/), { target: { value: "Customers can't pay" } });
     fireEvent.click(screen.getByRole("button", { name: "Find the owner" }));
     expect(await screen.findByText("Payments")).toBeTruthy();
     expect(screen.getByText("primary on payments-oncall: carla")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Open incident" }));
     await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-7"));
-    expect(calls.map((c) => c.cmd)).toEqual(["desk_route", "desk_open"]);
-    expect(calls[1].args).toEqual({ application: "payment-gateway", title: "Customers can't pay" });
+    expect(calls.map((c) => c.cmd).filter((c) => c !== "unrouted")).toEqual(["desk_route", "desk_open"]);
+    expect(calls.find((c) => c.cmd === "desk_open")?.args).toEqual({ application: "payment-gateway", title: "Customers can't pay" });
   });
 
   it("says plainly when nothing matches", async () => {
     mockIPC((cmd) => {
       if (cmd === "desk_route") return null;
+      if (cmd === "unrouted") return NOTHING_UNROUTED;
       throw new Error(`unexpected command ${cmd}`);
     });
-    render(<ServiceDesk onOpened={() => {}} />);
+    render(<ServiceDesk version={0} onOpened={() => {}} />);
     fireEvent.change(screen.getByLabelText(/customer's words/), { target: { value: "teleporter" } });
     fireEvent.click(screen.getByRole("button", { name: "Find the owner" }));
     expect((await screen.findByRole("status")).textContent).toMatch(/Nothing matches “teleporter”/);
+  });
+
+  it("routes an unrouted alert to its application and saves the route", async () => {
+    const unrouted: UnroutedView = {
+      alerts: [
+        {
+          source: "alertmanager",
+          fingerprint: "f00d",
+          state: "firing",
+          labels: { alertname: "DiskFull", job: "ledger" },
+          summary: "disk 95% full",
+          last_seen: "2026-11-27T10:00:00Z",
+        },
+      ],
+      applications: [{ id: "ledger", name: "Ledger", team_name: "Finance" }],
+    };
+    const forms: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "unrouted") return unrouted;
+      if (cmd === "assign_alert") {
+        forms.push((args as { form: unknown }).form);
+        return { incident: "INC-9", saved_route: "[[routes]]" };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onOpened = vi.fn();
+    render(<ServiceDesk version={0} onOpened={onOpened} />);
+    expect(await screen.findByText("DiskFull")).toBeTruthy();
+    expect(screen.getByText("job=ledger")).toBeTruthy();
+    const route = screen.getByRole("button", { name: "Route it" }) as HTMLButtonElement;
+    expect(route.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("Application for DiskFull"), { target: { value: "ledger" } });
+    fireEvent.click(route);
+    await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-9"));
+    expect(forms).toEqual([{ source: "alertmanager", fingerprint: "f00d", application: "ledger", save: true }]);
+    expect(screen.getByText("Every alert found its application.")).toBeTruthy();
   });
 });

@@ -1,12 +1,18 @@
-import { useState } from "react";
-import { deskOpen, deskRoute, errorMessage } from "./api";
-import type { DeskRoute } from "./bindings";
+import { useEffect, useState } from "react";
+import { assignAlert, deskOpen, deskRoute, errorMessage, fetchUnrouted } from "./api";
+import type { DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
 
 /**
  * The service desk opens an incident in two steps: say what is broken in the customer's words
  * (or name the application) and see where it goes, who owns it and who is on call; then open it.
  */
-export function ServiceDesk({ onOpened }: { onOpened: (id: string) => void }) {
+export function ServiceDesk({
+  version,
+  onOpened,
+}: {
+  version: number;
+  onOpened: (id: string) => void;
+}) {
   const [query, setQuery] = useState("");
   const [route, setRoute] = useState<DeskRoute | null | undefined>(undefined);
   const [title, setTitle] = useState("");
@@ -49,7 +55,10 @@ export function ServiceDesk({ onOpened }: { onOpened: (id: string) => void }) {
           void find();
         }}
       >
-        <label htmlFor="desk-query">What is broken, in the customer's words, or which application?</label>
+        <label htmlFor="desk-query">
+          What is broken, in the customer's words? Or which application, or an alert's labels
+          (service=payment-gateway)?
+        </label>
         <input
           id="desk-query"
           value={query}
@@ -102,6 +111,109 @@ export function ServiceDesk({ onOpened }: { onOpened: (id: string) => void }) {
           {problem}
         </p>
       )}
+      <Unrouted version={version} onOpened={onOpened} />
     </section>
+  );
+}
+
+/** Alerts no application claimed: give each to its application, and save the route if wanted. */
+function Unrouted({ version, onOpened }: { version: number; onOpened: (id: string) => void }) {
+  const [data, setData] = useState<UnroutedView | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    fetchUnrouted().then(setData, (error) => setProblem(errorMessage(error)));
+  }, [version]);
+  if (problem) {
+    return (
+      <p className="banner warning" role="alert">
+        {problem}
+      </p>
+    );
+  }
+  if (!data) return <p className="state">Loading unrouted alerts…</p>;
+  return (
+    <>
+      <h2 id="unrouted-title" className="section-title">
+        Unrouted alerts <span className="count">{data.alerts.length}</span>
+      </h2>
+      {data.alerts.length === 0 ? (
+        <p className="state">Every alert found its application.</p>
+      ) : (
+        <ul className="unrouted" aria-labelledby="unrouted-title">
+          {data.alerts.map((alert) => (
+            <UnroutedRow
+              key={`${alert.source}/${alert.fingerprint}`}
+              alert={alert}
+              applications={data.applications}
+              onAssigned={(incident) => {
+                setData({ ...data, alerts: data.alerts.filter((a) => a !== alert) });
+                if (incident) onOpened(incident);
+              }}
+            />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function UnroutedRow({
+  alert,
+  applications,
+  onAssigned,
+}: {
+  alert: UnroutedAlert;
+  applications: UnroutedView["applications"];
+  onAssigned: (incident: string | null) => void;
+}) {
+  const [application, setApplication] = useState("");
+  const [save, setSave] = useState(true);
+  const [problem, setProblem] = useState<string | null>(null);
+  const name = alert.labels.alertname ?? alert.fingerprint;
+  return (
+    <li data-unrouted={alert.fingerprint}>
+      <strong>{name}</strong> ({alert.state}, {alert.source}){alert.summary && <> · {alert.summary}</>}
+      <div className="labels" aria-label="Labels">
+        {Object.entries(alert.labels)
+          .filter(([k]) => k !== "alertname")
+          .map(([k, v]) => (
+            <code key={k} className="label">
+              {k}={v}
+            </code>
+          ))}
+      </div>
+      <form
+        className="inline"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setProblem(null);
+          assignAlert({ source: alert.source, fingerprint: alert.fingerprint, application, save }).then(
+            (assigned) => onAssigned(assigned.incident),
+            (error) => setProblem(errorMessage(error)),
+          );
+        }}
+      >
+        <select
+          aria-label={`Application for ${name}`}
+          value={application}
+          onChange={(e) => setApplication(e.target.value)}
+        >
+          <option value="">belongs to…</option>
+          {applications.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name} ({a.team_name})
+            </option>
+          ))}
+        </select>{" "}
+        <label>
+          <input type="checkbox" checked={save} onChange={(e) => setSave(e.target.checked)} /> and
+          route such alerts there from now on
+        </label>{" "}
+        <button type="submit" disabled={application === ""}>
+          Route it
+        </button>
+      </form>
+      {problem && <p role="alert">{problem}</p>}
+    </li>
   );
 }

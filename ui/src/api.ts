@@ -2,6 +2,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  AssignForm,
+  AssignedView,
   CommandError,
   DeskRoute,
   IncidentAction,
@@ -13,6 +15,7 @@ import type {
   SettingsChange,
   SettingsView,
   SourcesView,
+  UnroutedView,
 } from "./bindings";
 
 export function fetchOverview(): Promise<Overview> {
@@ -31,6 +34,16 @@ export function act(id: string, action: IncidentAction): Promise<IncidentView> {
 /** Where the service desk's words (a journey, or an application id) lead; null for nowhere. */
 export function deskRoute(query: string): Promise<DeskRoute | null> {
   return invoke<DeskRoute | null>("desk_route", { query });
+}
+
+/** Alerts no application claimed, and the applications to give them to. */
+export function fetchUnrouted(): Promise<UnroutedView> {
+  return invoke<UnroutedView>("unrouted");
+}
+
+/** Gives an unrouted alert to an application as the person at this desktop. */
+export function assignAlert(form: AssignForm): Promise<AssignedView> {
+  return invoke<AssignedView>("assign_alert", { form });
 }
 
 /** Opens an incident for an application as the person at this desktop. */

@@ -147,6 +147,40 @@ export type OverrideForm = { rota: string, layer: string, person: string,
  */
 from: string, to: string, };
 
+export type UnroutedView = { 
+/**
+ * Newest first.
+ */
+alerts: Array<UnroutedAlert>, applications: Array<ApplicationOption>, };
+
+export type UnroutedAlert = { source: string, fingerprint: string, 
+/**
+ * `firing` or `resolved`.
+ */
+state: string, labels: { [key in string]: string }, 
+/**
+ * The `summary` annotation, when the alert has one.
+ */
+summary: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+last_seen: string, };
+
+export type ApplicationOption = { id: string, name: string, team_name: string, };
+
+export type AssignForm = { source: string, fingerprint: string, application: string, save: boolean, };
+
+export type AssignedView = { 
+/**
+ * The incident the alert now belongs to; `null` for an alert that is no longer firing.
+ */
+incident: string | null, 
+/**
+ * The `[[routes]]` rule added to the config, when one was saved.
+ */
+saved_route: string | null, };
+
 export type DeskRoute = { application: string, application_name: string, 
 /**
  * Such as `99.9%`.
