@@ -43,7 +43,8 @@ fn engine_error(error: EngineError) -> CommandError {
     }
 }
 
-fn who_sits_here(store: &Store) -> Result<Option<String>, CommandError> {
+/// Who sits at this desktop (`stopline whoami`), if anyone was chosen.
+pub(crate) fn who_sits_here(store: &Store) -> Result<Option<String>, CommandError> {
     Ok(store
         .desktop_setting(WHOAMI_KEY)
         .map_err(|e| store_error(&e))?

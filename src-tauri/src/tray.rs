@@ -165,10 +165,8 @@ pub fn acknowledge_as_me(state: &AppState, incident: &str) -> Result<(), String>
     let id = incident.parse().map_err(|e| format!("{e}"))?;
     let config = files::load_config(&state.config_path).map_err(|e| e.to_string())?;
     let mut store = state.data_dir.open_store().map_err(|e| e.to_string())?;
-    let me = store
-        .desktop_setting(WHOAMI_KEY)
-        .map_err(|e| e.to_string())?
-        .filter(|p| !p.is_empty())
+    let me = crate::commands::who_sits_here(&store)
+        .map_err(|e| e.message)?
         .ok_or("nobody is chosen as the person at this desktop")?;
     stopline_engine::desk::transition(
         &mut store,

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { assignAlert, deskOpen, deskRoute, errorMessage, fetchUnrouted } from "./api";
 import type { DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
+import { LabelList } from "./Labels";
 
 /**
  * The service desk opens an incident in two steps: say what is broken in the customer's words
@@ -173,15 +174,7 @@ function UnroutedRow({
   return (
     <li data-unrouted={alert.fingerprint}>
       <strong>{name}</strong> ({alert.state}, {alert.source}){alert.summary && <> · {alert.summary}</>}
-      <div className="labels" aria-label="Labels">
-        {Object.entries(alert.labels)
-          .filter(([k]) => k !== "alertname")
-          .map(([k, v]) => (
-            <code key={k} className="label">
-              {k}={v}
-            </code>
-          ))}
-      </div>
+      <LabelList labels={alert.labels} />
       <form
         className="inline"
         onSubmit={(event) => {

@@ -9,6 +9,7 @@ import type {
   RoleView,
   StepView,
 } from "./bindings";
+import { LabelList } from "./Labels";
 
 type Load =
   | { kind: "loading" }
@@ -200,15 +201,7 @@ function Alert({ alert }: { alert: AlertView }) {
   return (
     <li data-alert={alert.fingerprint}>
       <strong>{alert.labels.alertname ?? alert.fingerprint}</strong> ({alert.state}, {alert.source})
-      <div className="labels" aria-label="Labels">
-        {Object.entries(alert.labels)
-          .filter(([k]) => k !== "alertname")
-          .map(([k, v]) => (
-            <code key={k} className="label">
-              {k}={v}
-            </code>
-          ))}
-      </div>
+      <LabelList labels={alert.labels} />
       {notes.length > 0 && (
         <dl className="annotations">
           {notes.map(([k, v]) => (

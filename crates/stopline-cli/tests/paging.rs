@@ -19,6 +19,14 @@ fn payments_primary(sandbox: &Sandbox) -> String {
         .to_owned()
 }
 
+/// Someone else in payments: not primary on its rota right now.
+fn payments_teammate(primary: &str) -> &'static str {
+    ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .find(|p| *p != primary)
+        .unwrap()
+}
+
 /// Appends `extra` to the demo config.
 fn add_config(sandbox: &Sandbox, extra: &str) {
     let config = sandbox.read_config() + extra;
@@ -312,11 +320,7 @@ fn a_teammates_page_is_recorded_but_not_shown_unless_configured() {
     let sandbox = Sandbox::demo();
     let server = NotificationServer::start(sandbox.dir.path(), "body");
     let me = payments_primary(&sandbox);
-    // Someone else in payments, not on call on the primary layer.
-    let teammate = ["aisha", "ben", "carla", "dmitri"]
-        .into_iter()
-        .find(|p| *p != me)
-        .unwrap();
+    let teammate = payments_teammate(&me);
     sandbox.ok(&["whoami", "--set", teammate]);
     let served = Served::start_with_env(&sandbox, &[], &server.env);
     let token = sandbox.ok(&["token"]).trim().to_owned();
@@ -348,10 +352,7 @@ fn this_desktops_choice_of_teammates_pages_wins_over_the_config() {
     let sandbox = Sandbox::demo();
     let server = NotificationServer::start(sandbox.dir.path(), "body");
     let me = payments_primary(&sandbox);
-    let teammate = ["aisha", "ben", "carla", "dmitri"]
-        .into_iter()
-        .find(|p| *p != me)
-        .unwrap();
+    let teammate = payments_teammate(&me);
     sandbox.ok(&["whoami", "--set", teammate]);
     let chosen = sandbox.json(&[
         "notifications",
@@ -394,10 +395,7 @@ fn this_desktops_choice_of_teammates_pages_wins_over_the_config() {
 fn an_override_covers_a_shift_and_on_call_agrees() {
     let sandbox = Sandbox::demo();
     let me = payments_primary(&sandbox);
-    let cover = ["aisha", "ben", "carla", "dmitri"]
-        .into_iter()
-        .find(|p| *p != me)
-        .unwrap();
+    let cover = payments_teammate(&me);
     let now = jiff::Timestamp::now();
     let from = (now - jiff::SignedDuration::from_mins(1)).to_string();
     let to = (now + jiff::SignedDuration::from_hours(12)).to_string();
