@@ -26,5 +26,6 @@ const figure = (key) => median(results.map((r) => r[key]));
 console.log(
   `alert storm in the window (10,000 alerts, median of ${RUNS}): posted in ${figure("postedMs")} ms, ` +
     `queue caught up after ${figure("caughtUpMs")} ms with ${figure("open")} incidents, ` +
-    `${figure("overviews")} queue re-reads, worst event-loop stall ${figure("worstLateMs")} ms`,
+    `${figure("overviews")} queue re-reads, worst event-loop stall ${figure("worstLateMs")} ms ` +
+    `(${figure("idleWorstLateMs")} ms over a quiet second before)`,
 );
