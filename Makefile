@@ -8,7 +8,7 @@ CLI := target/debug/stopline
 # Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench clean
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench soak clean
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -60,6 +60,10 @@ bench: setup
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop
 	tests/e2e/run bench
+
+# The crash test run longer: 200 kill -9 of the engine mid-storm instead of make test's 20.
+soak: setup
+	STOPLINE_SOAK_ROUNDS=200 $(CARGO) test --locked -p stopline-cli --test durability sigkill -- --nocapture
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

@@ -93,6 +93,21 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
         .alerts(AlertFilter::Unrouted)
         .map_err(|e| store_error(&e))?
         .len();
+    let zone = config
+        .as_ref()
+        .map_or(jiff::tz::TimeZone::UTC, |c| c.workspace.time_zone.clone());
+    let offline_sources = stopline_engine::health::source_health(&store, config.as_ref())
+        .map_err(engine_error)?
+        .iter()
+        .filter_map(|s| {
+            let when = |t: jiff::Timestamp| {
+                t.to_zoned_datetime(zone.clone())
+                    .strftime("%H:%M %Z")
+                    .to_string()
+            };
+            Some(format!("{}: {}", s.name, s.offline_summary(when)?))
+        })
+        .collect();
     Ok(Overview {
         workspace: config.as_ref().map(|c| c.workspace.name.clone()),
         config_path: state.config_path.display().to_string(),
@@ -108,6 +123,7 @@ pub async fn overview(state: State<'_, AppState>) -> Result<Overview, CommandErr
         my_teams,
         stopped_teams,
         unrouted_alerts: u32::try_from(unrouted).unwrap_or(u32::MAX),
+        offline_sources,
         open_incident: state
             .open_on_start
             .lock()
@@ -432,7 +448,9 @@ pub async fn desk_open(
 #[tauri::command]
 pub async fn sources(state: State<'_, AppState>) -> Result<SourcesView, CommandError> {
     let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
-    let statuses = store.source_statuses().map_err(|e| store_error(&e))?;
+    let config = files::load_config(&state.config_path).ok();
+    let health =
+        stopline_engine::health::source_health(&store, config.as_ref()).map_err(engine_error)?;
     let webhook = match state.host.mode() {
         crate::host::EngineMode::Hosting { webhook, .. } => webhook,
         _ => files::load_config(&state.config_path)
@@ -440,23 +458,19 @@ pub async fn sources(state: State<'_, AppState>) -> Result<SourcesView, CommandE
             .unwrap_or_else(|_| "http://127.0.0.1:9177".to_owned()),
     };
     Ok(SourcesView {
-        sources: statuses
+        sources: health
             .into_iter()
             .map(|s| SourceRow {
-                state: if s.is_failing() {
-                    "failing"
-                } else if s.last_success.is_some() {
-                    "ok"
-                } else {
-                    "unknown"
-                }
-                .to_owned(),
+                state: s.state.to_owned(),
+                last_success: s.last_success.map(|t| t.to_string()),
+                last_error: s.last_error.or_else(|| s.outbox_error.clone()),
+                failing_since: s.failing_since.map(|t| t.to_string()),
+                waiting: u32::try_from(s.waiting).unwrap_or(u32::MAX),
+                waiting_since: s.waiting_since.map(|t| t.to_string()),
+                abandoned: u32::try_from(s.abandoned).unwrap_or(u32::MAX),
                 name: s.name,
                 kind: s.kind,
                 url: s.url,
-                last_success: s.last_success.map(|t| t.to_string()),
-                last_error: s.last_error,
-                failing_since: s.failing_since.map(|t| t.to_string()),
             })
             .collect(),
         webhook,

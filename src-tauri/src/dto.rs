@@ -33,6 +33,9 @@ pub struct Overview {
     pub stopped_teams: Vec<String>,
     /// Alerts no application claimed: the service desk's queue (`stopline unrouted`).
     pub unrouted_alerts: u32,
+    /// Sources that cannot be reached or have actions waiting, as one line each:
+    /// `am: offline since 10:42 GMT, 3 actions waiting`.
+    pub offline_sources: Vec<String>,
     /// An incident to open at once (the app was started from a notification's Open button);
     /// given by the first overview only.
     pub open_incident: Option<String>,
@@ -159,6 +162,12 @@ pub struct SourceRow {
     pub last_success: Option<String>,
     pub last_error: Option<String>,
     pub failing_since: Option<String>,
+    /// Outbox actions (silences to create, extend or expire) waiting to reach it.
+    pub waiting: u32,
+    /// When the oldest of them was queued.
+    pub waiting_since: Option<String>,
+    /// Actions it refused for good, set aside.
+    pub abandoned: u32,
 }
 
 /// Who is on call, per rota and layer, now and next; and this desktop's person's shifts.

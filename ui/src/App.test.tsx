@@ -36,6 +36,7 @@ function overview(overrides: Partial<Overview>): Overview {
     my_teams: [],
     stopped_teams: [],
     unrouted_alerts: 0,
+    offline_sources: [],
     open_incident: null,
     people: [
       { id: "aisha", name: "Aisha Adeyemi" },
@@ -170,16 +171,18 @@ describe("the incident queue", () => {
     await waitFor(() => expect(screen.queryByText(/Cannot read INC-1/)).toBeNull());
   });
 
-  it("shows the loss so far, the team's line and the unrouted alerts", async () => {
+  it("shows the loss so far, the team's line, the unrouted alerts and offline sources", async () => {
     serve(() =>
       overview({
         incidents: [incident({ team: "checkout" })],
         stopped_teams: ["checkout"],
         unrouted_alerts: 3,
+        offline_sources: ["am: offline since 10:42 GMT, 3 actions waiting"],
       }),
     );
     render(<App />);
     expect(await screen.findByText("stopped")).toBeTruthy();
+    expect(screen.getByText("Alert source am: offline since 10:42 GMT, 3 actions waiting.")).toBeTruthy();
     // 650,000/h for five minutes: about 54,167.
     expect(screen.getByText(/GBP 54,1\d\d/)).toBeTruthy();
     expect(screen.getByText(/3 alerts/)).toBeTruthy();

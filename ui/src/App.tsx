@@ -319,6 +319,16 @@ function Queue({
           <pre>{overview.config_error}</pre>
         </div>
       )}
+      {overview.offline_sources.length > 0 && (
+        <div className="banner warning offline" role="status">
+          {overview.offline_sources.map((line) => (
+            <p key={line}>Alert source {line}.</p>
+          ))}
+          <p>
+            Everything here keeps working; what waits reaches the source by itself when it is back.
+          </p>
+        </div>
+      )}
       {overview.unrouted_alerts > 0 && (
         <p className="banner notice unrouted">
           {overview.unrouted_alerts === 1 ? "1 alert" : `${overview.unrouted_alerts} alerts`}{" "}

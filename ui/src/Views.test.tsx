@@ -44,7 +44,7 @@ describe("the on-call view", () => {
 });
 
 describe("the sources view", () => {
-  it("shows each source's health, the webhook and a masked token, and sends a test page", async () => {
+  it("shows each source's health and waiting actions, the webhook and a masked token, and sends a test page", async () => {
     const data: SourcesView = {
       sources: [
         {
@@ -55,6 +55,9 @@ describe("the sources view", () => {
           last_success: null,
           last_error: "connection refused",
           failing_since: "2026-11-27T10:00:00Z",
+          waiting: 3,
+          waiting_since: "2026-11-27T10:01:00Z",
+          abandoned: 0,
         },
       ],
       webhook: "http://127.0.0.1:9177",
@@ -69,7 +72,8 @@ describe("the sources view", () => {
       throw new Error(`unexpected command ${cmd}`);
     });
     render(<Sources version={0} />);
-    expect(await screen.findByText("failing")).toBeTruthy();
+    expect(await screen.findByText("offline")).toBeTruthy();
+    expect(screen.getByText(/3 actions waiting/)).toBeTruthy();
     expect(screen.getByText("connection refused")).toBeTruthy();
     expect(screen.getByText("http://127.0.0.1:9177/v1/alertmanager")).toBeTruthy();
     expect(screen.queryByText("s3cret-token")).toBeNull();

@@ -412,8 +412,16 @@ export function Sources({ version }: { version: number }) {
                 <td>{s.name}</td>
                 <td>{s.kind}</td>
                 <td>
-                  <span className={`pill source-${s.state}`}>{s.state}</span>
+                  <span className={`pill source-${s.state}`}>
+                    {s.failing_since ? "offline" : s.state}
+                  </span>
                   {s.failing_since && ` since ${when(s.failing_since)}`}
+                  {s.waiting > 0 && (
+                    <span className="waiting">
+                      , {s.waiting === 1 ? "1 action" : `${s.waiting} actions`} waiting
+                    </span>
+                  )}
+                  {s.abandoned > 0 && <span className="abandoned">, {s.abandoned} refused</span>}
                 </td>
                 <td>{s.last_success ? when(s.last_success) : "—"}</td>
                 <td>{s.last_error ?? "—"}</td>

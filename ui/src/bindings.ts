@@ -46,6 +46,11 @@ stopped_teams: Array<string>,
  */
 unrouted_alerts: number, 
 /**
+ * Sources that cannot be reached or have actions waiting, as one line each:
+ * `am: offline since 10:42 GMT, 3 actions waiting`.
+ */
+offline_sources: Array<string>, 
+/**
  * An incident to open at once (the app was started from a notification's Open button);
  * given by the first overview only.
  */
@@ -209,7 +214,19 @@ export type SourceRow = { name: string, kind: string, url: string | null,
 /**
  * `ok`, `failing` or `unknown` (before the first poll or delivery).
  */
-state: string, last_success: string | null, last_error: string | null, failing_since: string | null, };
+state: string, last_success: string | null, last_error: string | null, failing_since: string | null, 
+/**
+ * Outbox actions (silences to create, extend or expire) waiting to reach it.
+ */
+waiting: number, 
+/**
+ * When the oldest of them was queued.
+ */
+waiting_since: string | null, 
+/**
+ * Actions it refused for good, set aside.
+ */
+abandoned: number, };
 
 export type OnCallOverview = { rotas: Array<RotaView>, 
 /**

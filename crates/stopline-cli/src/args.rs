@@ -118,6 +118,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the webhook token senders put in `Authorization: Bearer …` (created on first use).
     Token,
+    /// Copy the store to FILE while Stopline runs (SQLite's online backup); without FILE, to
+    /// backups/stopline-<time>.db in the data directory. Never replaces a file.
+    Backup { file: Option<PathBuf> },
+    /// Put a backup in place of the store. No engine (or desktop app) may run on the data
+    /// directory; the store it replaces is moved aside, never deleted.
+    Restore { file: PathBuf },
     /// Pull every Alertmanager source once; exit 1 naming any source that failed.
     Sync {
         /// Pull once and exit (the only mode: `stopline serve` polls continuously).

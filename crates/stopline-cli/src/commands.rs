@@ -118,6 +118,8 @@ pub fn run(cli: Cli) -> Result {
         ),
         Command::Serve(args) => engine::serve(&cx, args),
         Command::Token => engine::token(&cx),
+        Command::Backup { file } => engine::backup(&cx, file.as_deref()),
+        Command::Restore { file } => engine::restore(&cx, &file),
         Command::Sync {
             once: _,
             alertmanagers,

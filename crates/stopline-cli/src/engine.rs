@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
-use serde::Serialize;
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_core::settings::parse_http_url;
 use stopline_engine::EngineError;
@@ -109,13 +108,14 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         open_incident: desktop_opener(cx),
     };
     let pages = options.config.is_some();
-    let person = cx
-        .store()?
-        .desktop_setting(WHOAMI_KEY)?
-        .filter(|p| !p.is_empty());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     runtime()?.block_on(async {
+        // Starting checks the store first: nothing reads it before.
         let engine = Engine::start(&cx.data_dir, options, clock).await?;
+        let person = cx
+            .store()?
+            .desktop_setting(WHOAMI_KEY)?
+            .filter(|p| !p.is_empty());
         tracing::info!("{}", engine.notifications());
         match (pages, person) {
             (false, _) => tracing::info!("no config, so no rotas: nobody is paged"),
@@ -177,6 +177,37 @@ pub fn token(cx: &Context) -> Result {
     Ok(())
 }
 
+pub fn backup(cx: &Context, file: Option<&std::path::Path>) -> Result {
+    let now = cx.clock.now();
+    let written = stopline_engine::backup::backup(&cx.data_dir, file, now)?;
+    if cx.json {
+        print_json(&serde_json::json!({ "backup": written, "at": now }));
+    } else {
+        out!("Backed up the store to {}", written.display());
+    }
+    Ok(())
+}
+
+pub fn restore(cx: &Context, file: &std::path::Path) -> Result {
+    let restored = stopline_engine::backup::restore(&cx.data_dir, file, cx.clock.now())?;
+    if cx.json {
+        print_json(&serde_json::json!({
+            "restored": file,
+            "replaced": restored.replaced,
+            "schema_version": restored.schema_version,
+        }));
+    } else {
+        out!("Restored {} as the store.", file.display());
+        if let Some(replaced) = &restored.replaced {
+            out!(
+                "The store it replaced was moved aside to {}",
+                replaced.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
     init_logging();
     let options = ServeOptions {
@@ -234,61 +265,10 @@ pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
     }
 }
 
-#[derive(Serialize)]
-struct SourceJson {
-    name: String,
-    kind: String,
-    url: Option<String>,
-    /// `ok`, `failing`, or `unknown` before the first poll.
-    state: &'static str,
-    last_success: Option<Timestamp>,
-    last_error: Option<String>,
-    last_error_at: Option<Timestamp>,
-    failing_since: Option<Timestamp>,
-    heartbeat_seen_at: Option<Timestamp>,
-}
-
 pub fn sources(cx: &Context) -> Result {
     let store = cx.store()?;
-    let mut list: Vec<SourceJson> = store
-        .source_statuses()?
-        .into_iter()
-        .map(|s| SourceJson {
-            state: if s.is_failing() {
-                "failing"
-            } else if s.last_success.is_some() {
-                "ok"
-            } else {
-                "unknown"
-            },
-            name: s.name,
-            kind: s.kind,
-            url: s.url,
-            last_success: s.last_success,
-            last_error: s.last_error,
-            last_error_at: s.last_error_at,
-            failing_since: s.failing_since,
-            heartbeat_seen_at: s.heartbeat_seen_at,
-        })
-        .collect();
-    // Configured sources that never reported yet are listed too, as unknown.
-    if let Ok(config) = cx.config() {
-        for source in &config.sources {
-            if !list.iter().any(|s| s.name == source.name) {
-                list.push(SourceJson {
-                    name: source.name.clone(),
-                    kind: source.kind.as_str().to_owned(),
-                    url: None,
-                    state: "unknown",
-                    last_success: None,
-                    last_error: None,
-                    last_error_at: None,
-                    failing_since: None,
-                    heartbeat_seen_at: None,
-                });
-            }
-        }
-    }
+    let config = cx.config().ok();
+    let list = stopline_engine::health::source_health(&store, config.as_ref())?;
     if cx.json {
         print_json(&list);
         return Ok(());
@@ -310,7 +290,11 @@ pub fn sources(cx: &Context) -> Result {
                 s.state.to_owned(),
                 when(s.last_success),
                 when(s.failing_since),
-                s.last_error.clone().unwrap_or_default(),
+                s.waiting.to_string(),
+                s.last_error
+                    .clone()
+                    .or_else(|| s.outbox_error.clone())
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -321,10 +305,23 @@ pub fn sources(cx: &Context) -> Result {
             "STATE",
             "LAST SUCCESS",
             "FAILING SINCE",
+            "WAITING",
             "LAST ERROR",
         ],
         &rows,
     );
+    for source in &list {
+        if let Some(summary) = source.offline_summary(|t| local_time(t, &zone)) {
+            out!("{}: {summary}", source.name);
+        }
+        if source.abandoned > 0 {
+            out!(
+                "{}: {} actions refused for good and set aside (see the incident's timeline)",
+                source.name,
+                source.abandoned
+            );
+        }
+    }
     Ok(())
 }
 

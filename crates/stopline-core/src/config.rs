@@ -24,8 +24,9 @@ use crate::mapping::{ApplicationMapping, MappingIndex, normalise};
 use crate::money::{Currency, ExposurePerHour};
 use crate::rota::Rota;
 use crate::settings::{
-    AlertSettings, DEFAULT_POLL_INTERVAL, NotificationSettings, PipelineSettings, SecretRef,
-    SourceConfig, SourceKind, WebhookSettings, parse_duration, parse_http_url,
+    AlertSettings, DEFAULT_POLL_INTERVAL, MAX_SILENCE, MIN_SILENCE, NotificationSettings,
+    PipelineSettings, SecretRef, SourceConfig, SourceKind, WebhookSettings, WriteBack,
+    parse_duration, parse_http_url,
 };
 use crate::swarm::{LineStopsOn, StepTemplate, default_checklist};
 use crate::target::AvailabilityTarget;
@@ -319,6 +320,10 @@ struct RawSource {
     routing_key_env: Option<Spanned<String>>,
     #[serde(default)]
     routing_key_keyring: Option<Spanned<String>>,
+    #[serde(default)]
+    write_back: Option<Spanned<bool>>,
+    #[serde(default)]
+    silence_duration: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -680,12 +685,16 @@ impl Checker<'_> {
                         &source.bearer_token_env,
                         &source.bearer_token_keyring,
                     );
-                    match (poll_interval, bearer_token) {
-                        (Some(poll_interval), Ok(bearer_token)) => Some(SourceKind::Alertmanager {
-                            urls,
-                            poll_interval,
-                            bearer_token,
-                        }),
+                    let write_back = self.write_back(&source, &key);
+                    match (poll_interval, bearer_token, write_back) {
+                        (Some(poll_interval), Ok(bearer_token), Ok(write_back)) => {
+                            Some(SourceKind::Alertmanager {
+                                urls,
+                                poll_interval,
+                                bearer_token,
+                                write_back,
+                            })
+                        }
                         _ => None,
                     }
                 }
@@ -751,6 +760,39 @@ impl Checker<'_> {
             }
         }
         sources
+    }
+
+    /// `write_back = true` with an optional `silence_duration` (at least 5 minutes, at most a
+    /// week); `silence_duration` alone is a mistake, since it would do nothing.
+    fn write_back(&mut self, source: &RawSource, key: &str) -> Result<Option<WriteBack>, ()> {
+        let on = source.write_back.as_ref().is_some_and(|w| *w.get_ref());
+        let Some(text) = &source.silence_duration else {
+            return Ok(on.then(WriteBack::default));
+        };
+        if !on {
+            self.problem(
+                text.span(),
+                format!("{key}.silence_duration"),
+                "silence_duration needs write_back = true: without it Stopline creates no silences",
+            );
+            return Err(());
+        }
+        let path = format!("{key}.silence_duration");
+        let duration = self.duration(text, &path).ok_or(())?;
+        if !(MIN_SILENCE..=MAX_SILENCE).contains(&duration) {
+            self.problem(
+                text.span(),
+                path,
+                format!(
+                    "silence_duration {:?} is out of range: between \"5m\" and \"7d\"",
+                    text.get_ref()
+                ),
+            );
+            return Err(());
+        }
+        Ok(Some(WriteBack {
+            silence_duration: duration,
+        }))
     }
 
     fn workspace(&mut self, raw: RawWorkspace) -> WorkspaceSettings {
@@ -1339,6 +1381,7 @@ name = \"am\"
 kind = \"alertmanager\"
 urls = [\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094/\"]
 poll_interval = \"5s\"
+write_back = true
 
 [[sources]]
 name = \"stock\"
@@ -1365,6 +1408,9 @@ routing_key_env = \"STOCK_KEY\"
                 ],
                 poll_interval: std::time::Duration::from_secs(5),
                 bearer_token: None,
+                write_back: Some(WriteBack {
+                    silence_duration: std::time::Duration::from_secs(3600)
+                }),
             }
         );
         assert!(matches!(
@@ -1391,6 +1437,19 @@ application = \"nope\"
 [[sources]]
 name = \"am\"
 kind = \"nagios\"
+
+[[sources]]
+name = \"am2\"
+kind = \"alertmanager\"
+urls = [\"http://127.0.0.1:9093\"]
+silence_duration = \"2h\"
+
+[[sources]]
+name = \"am3\"
+kind = \"alertmanager\"
+urls = [\"http://127.0.0.1:9093\"]
+write_back = true
+silence_duration = \"1m\"
 "
         );
         let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
@@ -1402,6 +1461,8 @@ kind = \"nagios\"
                 "sources[1].application",
                 "sources[1].routing_key_env",
                 "sources[2].name",
+                "sources[3].silence_duration",
+                "sources[4].silence_duration",
             ]
         );
     }

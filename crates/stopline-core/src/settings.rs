@@ -124,6 +124,26 @@ pub struct SourceConfig {
     pub kind: SourceKind,
 }
 
+/// Write-back to an Alertmanager: an acknowledged incident's alerts are silenced there, for
+/// `silence_duration` at a time, extended while the incident stays acknowledged and expired when
+/// it is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteBack {
+    pub silence_duration: Duration,
+}
+
+pub const DEFAULT_SILENCE: Duration = Duration::from_secs(3600);
+pub const MIN_SILENCE: Duration = Duration::from_secs(5 * 60);
+pub const MAX_SILENCE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+impl Default for WriteBack {
+    fn default() -> Self {
+        Self {
+            silence_duration: DEFAULT_SILENCE,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceKind {
     /// Polled through its API v2; also the source of webhook deliveries to `/v1/alertmanager`.
@@ -132,6 +152,8 @@ pub enum SourceKind {
         poll_interval: Duration,
         /// A bearer token for the API, if it needs one.
         bearer_token: Option<SecretRef>,
+        /// Whether acknowledging an incident silences its alerts here (`write_back = true`).
+        write_back: Option<WriteBack>,
     },
     /// Events posted to `/v2/enqueue` with this source's routing key go to `application`.
     PagerDuty {

@@ -26,6 +26,8 @@ pub struct AlertmanagerSource {
     pub poll_interval: Duration,
     /// Sent as `Authorization: Bearer …`; read from the environment, never logged.
     pub bearer_token: Option<String>,
+    /// Silences for acknowledged incidents, when `write_back = true` (see `outbox`).
+    pub write_back: Option<stopline_core::settings::WriteBack>,
 }
 
 impl std::fmt::Debug for AlertmanagerSource {
@@ -34,6 +36,7 @@ impl std::fmt::Debug for AlertmanagerSource {
             .field("name", &self.name)
             .field("urls", &self.urls)
             .field("poll_interval", &self.poll_interval)
+            .field("write_back", &self.write_back)
             .field(
                 "bearer_token",
                 &self.bearer_token.as_ref().map(|_| "<redacted>"),
@@ -114,7 +117,7 @@ impl AlertmanagerClient {
 }
 
 /// The part of a reqwest error a person can act on.
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "timed out".to_owned()
     } else if error.is_connect() {

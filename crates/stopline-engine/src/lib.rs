@@ -6,17 +6,23 @@
 //! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
 //! tokio; and paging: escalation steps recorded in the store, and pages shown as desktop
 //! notifications (`escalation`, `notify`, `pager`); and the swarm: checklist, roles, severity and
-//! each team's line (`swarm`); and overrides added to rotas in the config file (`overrides`). The outbox comes later. It holds no presentation: hosts turn its results
-//! into tables, JSON or UI events, and it never depends on Tauri.
+//! each team's line (`swarm`); overrides added to rotas in the config file (`overrides`); the
+//! outbox worker that silences acknowledged incidents' alerts in Alertmanager (`outbox`); and
+//! backups of the store, restoring one, and the check of the store at start (`backup`). It holds
+//! no presentation: hosts turn its results into tables, JSON or UI events, and it never depends on
+//! Tauri.
 
 pub mod alertmanager;
+pub mod backup;
 pub mod blind;
 pub mod desk;
 pub mod escalation;
 pub mod files;
+pub mod health;
 pub mod intake;
 pub mod live;
 pub mod notify;
+pub mod outbox;
 pub mod overrides;
 pub mod pager;
 pub mod payload;
@@ -102,6 +108,23 @@ pub enum EngineError {
     },
     #[error("cannot read {secret}: {reason}")]
     SecretUnavailable { secret: String, reason: String },
+    #[error("{path} exists already: name another file (a backup never replaces one)")]
+    BackupExists { path: PathBuf },
+    #[error(
+        "the backup written to {path} does not check out ({problem}): it was removed; try again"
+    )]
+    BackupDamaged { path: PathBuf, problem: String },
+    #[error("cannot restore: {0}")]
+    RestoreRefused(String),
+    #[error(
+        "the store at {path} is damaged ({problem}). It was moved aside to {moved_to}, not overwritten. {offer}"
+    )]
+    StoreDamaged {
+        path: PathBuf,
+        problem: String,
+        moved_to: PathBuf,
+        offer: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -128,6 +151,8 @@ impl EngineError {
                 | EngineError::NoRouteLabels(_)
                 | EngineError::MissingRouteLabel(_)
                 | EngineError::BadOverride(_)
+                | EngineError::BackupExists { .. }
+                | EngineError::RestoreRefused(_)
                 | EngineError::MissingSecret { .. }
                 | EngineError::Store(
                     StoreError::UnknownStep { .. } | StoreError::SkipWithoutReason { .. }

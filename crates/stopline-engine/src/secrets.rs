@@ -167,6 +167,7 @@ mod tests {
             urls: vec!["http://127.0.0.1:9093".into()],
             poll_interval: std::time::Duration::from_secs(15),
             bearer_token: Some("am-secret-token".into()),
+            write_back: None,
         };
         let key = crate::webhook::RoutingKey {
             key: "routing-secret".into(),

@@ -79,6 +79,7 @@ impl ServeOptions {
                     urls,
                     poll_interval,
                     bearer_token,
+                    write_back,
                 } = &source.kind
                 {
                     let bearer_token = bearer_token
@@ -97,6 +98,7 @@ impl ServeOptions {
                         urls: urls.clone(),
                         poll_interval: *poll_interval,
                         bearer_token,
+                        write_back: *write_back,
                     });
                 }
             }
@@ -107,6 +109,7 @@ impl ServeOptions {
                 urls: self.alertmanager_urls.clone(),
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 bearer_token: None,
+                write_back: None,
             });
         }
         Ok(sources)
@@ -154,6 +157,7 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> Result<Engine> {
         let lock = data_dir.lock_engine()?;
+        crate::backup::check_at_start(data_dir, clock.now())?;
         let token = match &options.token {
             Some(token) if !token.trim().is_empty() => token.trim().to_owned(),
             _ => data_dir.webhook_token()?,
@@ -253,6 +257,15 @@ impl Engine {
         }
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));
+        }
+        // Also when no source writes back: it clears write-back a previous config left.
+        match crate::outbox::OutboxWorker::new(
+            Arc::clone(&self.store),
+            self.sources.clone(),
+            Arc::clone(&self.clock),
+        ) {
+            Ok(worker) => tasks.push(tokio::spawn(worker.run(self.intake.changes()))),
+            Err(error) => tracing::error!("the outbox cannot run: {error}"),
         }
         if !self.sources.is_empty() {
             let client = AlertmanagerClient::new().map_err(|e| EngineError::Io {

@@ -1,6 +1,7 @@
 //! Against a real Prometheus Alertmanager (Debian's `prometheus-alertmanager`), started on a free
 //! loopback port with a temporary config and storage path: polling, its own webhook
-//! notifications, and what happens when it goes away and comes back.
+//! notifications, what happens when it goes away and comes back, and write-back: silences for
+//! acknowledged incidents made, extended and expired through the outbox.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use stopline_core::alert::AlertState;
-use stopline_core::clock::{Clock, SystemClock};
-use stopline_core::incident::IncidentState;
+use stopline_core::clock::{Clock, ManualClock, SystemClock};
+use stopline_core::incident::{IncidentId, IncidentState, Transition};
+use stopline_core::settings::WriteBack;
 use stopline_engine::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_once};
 use stopline_engine::blind::check_pipeline;
 use stopline_engine::files::DataDir;
 use stopline_engine::intake::AlertIntake;
+use stopline_engine::outbox::{OutboxWorker, Round};
 use stopline_engine::serve::{Engine, ServeOptions};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
@@ -180,6 +183,7 @@ fn source(alertmanager: &Alertmanager) -> AlertmanagerSource {
         urls: vec![alertmanager.url()],
         poll_interval: Duration::from_secs(1),
         bearer_token: None,
+        write_back: None,
     }
 }
 
@@ -449,6 +453,7 @@ async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
         urls: vec![first.url(), second.url()],
         poll_interval: Duration::from_secs(1),
         bearer_token: None,
+        write_back: None,
     };
     let outcome = poll_once(&pair, &client, &store, &intake, &clock)
         .await
@@ -480,4 +485,277 @@ async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
             .is_failing()
     );
     assert_eq!(store.incidents(IncidentFilter::Open).unwrap().len(), 1);
+}
+
+// Write-back: silences for acknowledged incidents, through the outbox, against the real thing.
+
+/// The silences the Alertmanager holds, as its API shows them.
+async fn silences(alertmanager: &Alertmanager) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{}/api/v2/silences", alertmanager.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn writing_back(alertmanager: &Alertmanager, minutes: u64) -> AlertmanagerSource {
+    AlertmanagerSource {
+        write_back: Some(WriteBack {
+            silence_duration: Duration::from_secs(minutes * 60),
+        }),
+        ..source(alertmanager)
+    }
+}
+
+/// An Alertmanager with one firing alert, polled into an incident (INC-1), and an outbox worker
+/// for it on a clock the test moves.
+struct WriteBackCase {
+    dir: tempfile::TempDir,
+    alertmanager: Alertmanager,
+    store: Arc<Mutex<Store>>,
+    worker: OutboxWorker,
+    clock: Arc<ManualClock>,
+    intake: Arc<AlertIntake>,
+    client: AlertmanagerClient,
+    source: AlertmanagerSource,
+}
+
+impl WriteBackCase {
+    async fn start(minutes: u64) -> Self {
+        let (dir, store, intake, client) = setup();
+        let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
+        let clock = Arc::new(ManualClock::new(Timestamp::now()));
+        alertmanager.post_alert("PaymentsHighErrorRate", None).await;
+        let source = writing_back(&alertmanager, minutes);
+        let shared: Arc<dyn Clock> = clock.clone();
+        let worker = OutboxWorker::new(Arc::clone(&store), vec![source.clone()], shared).unwrap();
+        let case = Self {
+            dir,
+            alertmanager,
+            store,
+            worker,
+            clock,
+            intake,
+            client,
+            source,
+        };
+        let opened = case.poll().await.opened;
+        assert_eq!(opened, vec![IncidentId(1)]);
+        case
+    }
+
+    async fn poll(&self) -> stopline_store::IngestSummary {
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        poll_once(
+            &self.source,
+            &self.client,
+            &self.store,
+            &self.intake,
+            &clock,
+        )
+        .await
+        .unwrap()
+        .summary
+    }
+}
+
+fn acknowledge(store: &Arc<Mutex<Store>>, clock: &ManualClock, transition: Transition) {
+    let alice = stopline_core::ids::PersonId::new("alice").unwrap();
+    store
+        .lock()
+        .unwrap()
+        .transition(IncidentId(1), transition, &alice, clock.now())
+        .unwrap();
+}
+
+#[tokio::test]
+async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_it() {
+    let WriteBackCase {
+        alertmanager,
+        store,
+        worker,
+        clock,
+        ..
+    } = WriteBackCase::start(60).await;
+    acknowledge(&store, &clock, Transition::Acknowledge);
+    let round = worker.round().await.unwrap();
+    assert_eq!(round.sent, 1, "{round:?}");
+
+    let found = silences(&alertmanager).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let silence = &found[0];
+    assert_eq!(silence["status"]["state"], "active");
+    assert_eq!(silence["createdBy"], "alice");
+    let comment = silence["comment"].as_str().unwrap();
+    assert!(
+        comment.contains("Stopline INC-1: acknowledged by alice"),
+        "{comment}"
+    );
+    let mut matchers: Vec<(String, String, bool, bool)> = silence["matchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_owned(),
+                m["value"].as_str().unwrap().to_owned(),
+                m["isRegex"].as_bool().unwrap(),
+                m["isEqual"].as_bool().unwrap_or(true),
+            )
+        })
+        .collect();
+    matchers.sort();
+    assert_eq!(
+        matchers,
+        vec![
+            (
+                "alertname".into(),
+                "PaymentsHighErrorRate".into(),
+                false,
+                true
+            ),
+            ("service".into(), "payments-api".into(), false, true),
+            ("severity".into(), "critical".into(), false, true),
+        ],
+        "exact matchers on every label"
+    );
+    let recorded = store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    assert_eq!(recorded[0].silence_id, silence["id"].as_str().unwrap());
+
+    // Nothing more to send: a second round creates nothing.
+    assert_eq!(worker.round().await.unwrap(), Round::default());
+    assert_eq!(silences(&alertmanager).await.len(), 1);
+
+    acknowledge(&store, &clock, Transition::Resolve);
+    assert_eq!(worker.round().await.unwrap().sent, 1);
+    let found = silences(&alertmanager).await;
+    assert_eq!(found[0]["status"]["state"], "expired", "{found:#?}");
+    assert!(
+        store.lock().unwrap().silences(IncidentId(1)).unwrap()[0]
+            .expired_at
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
+    let mut case = WriteBackCase::start(60).await;
+    let (store, worker, clock) = (
+        Arc::clone(&case.store),
+        case.worker.clone(),
+        Arc::clone(&case.clock),
+    );
+    case.alertmanager.stop();
+    acknowledge(&store, &clock, Transition::Acknowledge);
+    let round = worker.round().await.unwrap();
+    assert_eq!((round.sent, round.retried), (0, 1));
+
+    // Offline, with the action waiting: what `stopline sources` and the app show.
+    let health = stopline_engine::health::source_health(&store.lock().unwrap(), None).unwrap();
+    let source = health.iter().find(|s| s.name == "alertmanager").unwrap();
+    assert_eq!(source.state, "failing");
+    assert_eq!(source.waiting, 1);
+    let summary = source.offline_summary(|t| t.to_string()).unwrap();
+    assert!(summary.starts_with("offline since "), "{summary}");
+    assert!(summary.ends_with(", 1 action waiting"), "{summary}");
+    // Everything local still works meanwhile.
+    store
+        .lock()
+        .unwrap()
+        .add_note(
+            IncidentId(1),
+            &stopline_core::ids::PersonId::new("alice").unwrap(),
+            "working on it",
+            clock.now(),
+        )
+        .unwrap();
+
+    case.alertmanager.restart(None);
+    assert_eq!(
+        worker.round().await.unwrap(),
+        Round::default(),
+        "it waits out its backoff"
+    );
+    clock.advance(SignedDuration::from_secs(2));
+    assert_eq!(worker.round().await.unwrap().sent, 1);
+    let found = silences(&case.alertmanager).await;
+    assert_eq!(found.len(), 1);
+    // It starts at the test clock's now, two seconds ahead of Alertmanager's: pending until then.
+    let state = found[0]["status"]["state"].as_str().unwrap();
+    assert!(["active", "pending"].contains(&state), "{state}");
+    let health = stopline_engine::health::source_health(&store.lock().unwrap(), None).unwrap();
+    assert_eq!(health[0].waiting, 0);
+    assert_eq!(health[0].state, "ok");
+
+    // Reconciliation: the restarted Alertmanager has the alert again; polling it joins the
+    // acknowledged incident, opens nothing and pages nobody.
+    case.alertmanager
+        .post_alert("PaymentsHighErrorRate", None)
+        .await;
+    let summary = case.poll().await;
+    assert!(summary.opened.is_empty(), "{summary:?}");
+    let store = store.lock().unwrap();
+    let incident = store.incident(IncidentId(1)).unwrap().incident;
+    assert_eq!(incident.state, IncidentState::Acknowledged);
+    let escalation = store.escalation(IncidentId(1)).unwrap().unwrap();
+    assert_eq!(escalation.status, stopline_store::EscalationStatus::Stopped);
+}
+
+#[tokio::test]
+async fn a_silence_retried_after_a_crash_is_not_created_twice() {
+    let WriteBackCase {
+        dir,
+        alertmanager,
+        store,
+        worker,
+        clock,
+        ..
+    } = WriteBackCase::start(60).await;
+    acknowledge(&store, &clock, Transition::Acknowledge);
+    assert_eq!(worker.round().await.unwrap().sent, 1);
+    // Failure injection: the process died after Alertmanager answered and before the outcome
+    // was committed, so the store still has the action waiting and knows no silence.
+    let raw = rusqlite::Connection::open(dir.path().join("stopline.db")).unwrap();
+    raw.execute_batch(
+        "UPDATE outbox SET status = 'waiting', finished_at = NULL; DELETE FROM silences;",
+    )
+    .unwrap();
+    assert_eq!(worker.round().await.unwrap().sent, 1);
+    let found = silences(&alertmanager).await;
+    assert_eq!(found.len(), 1, "adopted, not created again: {found:#?}");
+    let recorded = store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    assert_eq!(recorded[0].silence_id, found[0]["id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn a_silence_is_extended_while_the_incident_stays_acknowledged() {
+    let WriteBackCase {
+        alertmanager,
+        store,
+        worker,
+        clock,
+        ..
+    } = WriteBackCase::start(10).await;
+    acknowledge(&store, &clock, Transition::Acknowledge);
+    worker.round().await.unwrap();
+    let first = store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+
+    clock.advance(SignedDuration::from_mins(6));
+    assert_eq!(worker.round().await.unwrap().sent, 1, "extended");
+    let extended = store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+    assert_eq!(
+        extended.ends_at.duration_since(first.ends_at),
+        SignedDuration::from_mins(6)
+    );
+    let live: Vec<_> = silences(&alertmanager)
+        .await
+        .into_iter()
+        .filter(|s| s["status"]["state"] != "expired")
+        .collect();
+    assert_eq!(live.len(), 1, "{live:#?}");
+    assert_eq!(live[0]["id"].as_str().unwrap(), extended.silence_id);
+    let ends: Timestamp = live[0]["endsAt"].as_str().unwrap().parse().unwrap();
+    assert_eq!(ends.as_second(), extended.ends_at.as_second());
+    assert_eq!(worker.round().await.unwrap(), Round::default(), "once");
 }

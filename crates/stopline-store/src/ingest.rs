@@ -693,7 +693,7 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
     }
 }
 
-fn incident_id(id: i64) -> Result<IncidentId> {
+pub(crate) fn incident_id(id: i64) -> Result<IncidentId> {
     u64::try_from(id)
         .map(IncidentId)
         .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))

@@ -13,6 +13,7 @@ mod alerts;
 mod incidents;
 mod ingest;
 mod migrations;
+mod outbox;
 mod paging;
 mod sources;
 mod swarm;
@@ -27,6 +28,8 @@ use stopline_core::incident::{IncidentId, TransitionError};
 pub use alerts::{AlertFilter, StoredAlert};
 pub use incidents::{Act, IncidentDetail, IncidentFilter, NewIncident};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
+pub use migrations::SCHEMA_VERSION;
+pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
 pub use paging::{
     Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, Page, StepOutcome,
 };
@@ -91,6 +94,47 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// What a store file holds, as found without changing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The schema version it is at (0 for a file that is not a store).
+    pub schema_version: i64,
+    /// What SQLite's `quick_check` found wrong, or why the file cannot be read at all; `None` when
+    /// it is sound.
+    pub problem: Option<String>,
+}
+
+/// Checks a store file without migrating or otherwise changing it: a backup before restoring
+/// it, the store before the engine starts on it.
+pub fn inspect(path: &Path) -> Result<Inspection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let checked = (|| -> rusqlite::Result<(i64, Vec<String>)> {
+        let version = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let mut statement = conn.prepare("PRAGMA quick_check")?;
+        let findings = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((version, findings))
+    })();
+    Ok(match checked {
+        Ok((schema_version, findings)) => Inspection {
+            schema_version,
+            problem: (findings != ["ok"]).then(|| findings.join("; ")),
+        },
+        Err(error) => Inspection {
+            schema_version: 0,
+            problem: Some(error.to_string()),
+        },
+    })
+}
+
 /// An open store. Reads take `&self`; writes take `&mut self` and run in their own transaction.
 #[derive(Debug)]
 pub struct Store {
@@ -131,6 +175,30 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Copies the whole store to `target` with SQLite's online backup: others keep reading and
+    /// writing meanwhile, and the copy is one consistent moment. `target` must not exist yet.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        let mut copy = Connection::open_with_flags(
+            target,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: target.to_owned(),
+            source,
+        })?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)?;
+            // A few hundred pages a step, with a pause between steps, so a writer is never
+            // held up for long.
+            backup.run_to_completion(512, Duration::from_millis(2), None)?;
+        }
+        // The copy is one self-contained file, not a WAL database that needs its -wal beside it.
+        copy.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
     }
 
     /// The schema version the file is at.

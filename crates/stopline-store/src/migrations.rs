@@ -169,6 +169,84 @@ const MIGRATIONS: &[&str] = &[
 
     ALTER TABLE incidents ADD COLUMN severity_reason TEXT;
     "#,
+    // 6: the outbox. Which sources take silences (`write_back`, copied from the config); the
+    // actions waiting to reach them, queued by triggers in the very transaction of the change
+    // that causes them (an acknowledgement silences the incident's firing alerts, and alerts that
+    // join it later; leaving the acknowledged state expires them); and the silences that exist.
+    r#"
+    CREATE TABLE write_back (
+        source          TEXT PRIMARY KEY,
+        silence_seconds INTEGER NOT NULL CHECK (silence_seconds > 0)
+    ) STRICT;
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        source          TEXT NOT NULL,
+        action          TEXT NOT NULL CHECK (action IN ('silence', 'extend', 'expire')),
+        incident_id     INTEGER NOT NULL REFERENCES incidents (id),
+        alert_id        INTEGER NOT NULL REFERENCES alerts (id),
+        who             TEXT,
+        created_at      INTEGER NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'waiting'
+                            CHECK (status IN ('waiting', 'sent', 'abandoned')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error      TEXT,
+        finished_at     INTEGER
+    ) STRICT;
+    CREATE INDEX outbox_waiting ON outbox (source, id) WHERE status = 'waiting';
+    CREATE INDEX outbox_by_incident ON outbox (incident_id, alert_id);
+
+    CREATE TABLE silences (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        alert_id    INTEGER NOT NULL REFERENCES alerts (id),
+        source      TEXT NOT NULL,
+        silence_id  TEXT NOT NULL,
+        ends_at     INTEGER NOT NULL,
+        expired_at  INTEGER,
+        PRIMARY KEY (incident_id, alert_id)
+    ) STRICT;
+
+    CREATE TRIGGER write_back_acknowledged AFTER UPDATE OF state ON incidents
+        WHEN OLD.state = 'triggered' AND NEW.state = 'acknowledged'
+        BEGIN
+            INSERT INTO outbox (source, action, incident_id, alert_id, who, created_at,
+                                next_attempt_at)
+            SELECT a.source, 'silence', NEW.id, a.id, NEW.acknowledged_by, NEW.acknowledged_at,
+                   NEW.acknowledged_at
+            FROM alerts a JOIN write_back w ON w.source = a.source
+            WHERE a.incident_id = NEW.id AND a.state = 'firing'
+            ORDER BY a.id;
+        END;
+    CREATE TRIGGER write_back_arrived AFTER INSERT ON alerts
+        WHEN NEW.incident_id IS NOT NULL AND NEW.state = 'firing'
+        BEGIN
+            INSERT INTO outbox (source, action, incident_id, alert_id, created_at, next_attempt_at)
+            SELECT NEW.source, 'silence', i.id, NEW.id, NEW.last_seen, NEW.last_seen
+            FROM incidents i JOIN write_back w ON w.source = NEW.source
+            WHERE i.id = NEW.incident_id AND i.state = 'acknowledged';
+        END;
+    CREATE TRIGGER write_back_joined AFTER UPDATE OF incident_id ON alerts
+        WHEN NEW.incident_id IS NOT NULL AND NEW.incident_id IS NOT OLD.incident_id
+             AND NEW.state = 'firing'
+        BEGIN
+            INSERT INTO outbox (source, action, incident_id, alert_id, created_at, next_attempt_at)
+            SELECT NEW.source, 'silence', i.id, NEW.id, NEW.last_seen, NEW.last_seen
+            FROM incidents i JOIN write_back w ON w.source = NEW.source
+            WHERE i.id = NEW.incident_id AND i.state = 'acknowledged';
+        END;
+    CREATE TRIGGER write_back_released AFTER UPDATE OF state ON incidents
+        WHEN OLD.state = 'acknowledged' AND NEW.state <> 'acknowledged'
+        BEGIN
+            INSERT INTO outbox (source, action, incident_id, alert_id, who, created_at,
+                                next_attempt_at)
+            SELECT source, 'expire', NEW.id, alert_id, NEW.resolved_by,
+                   COALESCE(NEW.resolved_at, NEW.acknowledged_at),
+                   COALESCE(NEW.resolved_at, NEW.acknowledged_at)
+            FROM (SELECT DISTINCT source, alert_id FROM outbox
+                  WHERE incident_id = NEW.id AND action = 'silence' ORDER BY alert_id);
+        END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,8 +9,8 @@ use stopline_core::incident::{IncidentId, IncidentState, Severity, Transition};
 use stopline_core::routing::RoutedAlert;
 use stopline_core::timeline::TimelineKind;
 use stopline_store::{
-    AlertFilter, AlertObservation, IncidentFilter, IngestPolicy, IngestSummary, NewIncident, Store,
-    StoreError, StoredAlert,
+    AlertFilter, AlertObservation, IncidentFilter, IngestPolicy, IngestSummary, NewIncident,
+    OutboxAction, SentOutcome, Store, StoreError, StoredAlert,
 };
 
 fn at(text: &str) -> Timestamp {
@@ -42,11 +42,14 @@ fn an_empty_database_migrates_to_the_current_schema_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stopline.db");
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        stopline_store::SCHEMA_VERSION
+    );
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
     drop(store);
     let again = Store::open(&path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 5);
+    assert_eq!(again.schema_version().unwrap(), 6);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -676,5 +679,246 @@ fn a_replay_moves_only_last_seen_and_only_while_nothing_changed() {
         stored(&store, "a1").alert.last_seen,
         at(T1),
         "a refused replay changes nothing"
+    );
+}
+
+// The outbox: silences queued by the store itself, in the transaction of the change.
+
+fn write_back(store: &mut Store) {
+    store
+        .set_write_back(&[(
+            "alertmanager".to_owned(),
+            std::time::Duration::from_secs(3600),
+        )])
+        .unwrap();
+}
+
+fn actions(store: &Store, now: &str) -> Vec<OutboxAction> {
+    store
+        .outbox_due(at(now), 100)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.action)
+        .collect()
+}
+
+#[test]
+fn acknowledging_queues_a_silence_per_firing_alert_only_for_write_back_sources() {
+    let (_dir, mut store) = temp_store();
+    write_back(&mut store);
+    let incident = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    )
+    .opened[0];
+    assert!(
+        store.outbox_due(at(T1), 100).unwrap().is_empty(),
+        "nothing before the ack"
+    );
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T1))
+        .unwrap();
+    let due = store.outbox_due(at(T1), 100).unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|i| i.action == OutboxAction::Silence));
+    assert_eq!(due[0].who.as_deref(), Some("alice"));
+    assert_eq!(due[0].labels.get("service").unwrap(), "checkout-api");
+    assert_eq!(due[0].created_at, at(T1));
+
+    // A refused acknowledgement queues nothing.
+    assert!(
+        store
+            .transition(incident, Transition::Acknowledge, &person("bob"), at(T1))
+            .is_err()
+    );
+    assert_eq!(store.outbox_due(at(T1), 100).unwrap().len(), 2);
+
+    // Without write-back for the source, acknowledging queues nothing.
+    let (_dir, mut plain) = temp_store();
+    let other = ingest(
+        &mut plain,
+        vec![routed(alert("b1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    plain
+        .transition(other, Transition::Acknowledge, &person("alice"), at(T1))
+        .unwrap();
+    assert!(plain.outbox_due(at(T1), 100).unwrap().is_empty());
+}
+
+#[test]
+fn alerts_joining_an_acknowledged_incident_are_silenced_and_resolving_expires_them() {
+    let (_dir, mut store) = temp_store();
+    write_back(&mut store);
+    let incident = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    ingest(
+        &mut store,
+        vec![routed(alert("a2", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    let due = store.outbox_due(at(T1), 100).unwrap();
+    assert_eq!(due.len(), 2, "{due:?}");
+    for item in &due {
+        let silenced = SentOutcome::Silenced {
+            silence_id: format!("s-{}", item.alert_id),
+            ends_at: at("2026-11-27T11:05:00Z"),
+        };
+        store.outbox_sent(item, &silenced, at(T1)).unwrap();
+    }
+    assert!(store.outbox_due(at(T1), 100).unwrap().is_empty());
+    assert_eq!(store.silences(incident).unwrap().len(), 2);
+
+    store
+        .transition(incident, Transition::Resolve, &person("alice"), at(T2))
+        .unwrap();
+    let due = store.outbox_due(at(T2), 100).unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|i| i.action == OutboxAction::Expire));
+    assert_eq!(
+        due[0].silence.as_ref().unwrap().silence_id,
+        format!("s-{}", due[0].alert_id)
+    );
+    for item in &due {
+        store
+            .outbox_sent(item, &SentOutcome::Expired, at(T2))
+            .unwrap();
+    }
+    let silences = store.silences(incident).unwrap();
+    assert!(silences.iter().all(|s| s.expired_at == Some(at(T2))));
+    let backlog = store.outbox_backlog().unwrap();
+    assert!(backlog.iter().all(|b| b.waiting == 0), "{backlog:?}");
+}
+
+#[test]
+fn a_failing_source_holds_back_its_own_queue_in_order_and_a_refusal_moves_on() {
+    let (_dir, mut store) = temp_store();
+    write_back(&mut store);
+    let incident = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    )
+    .opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    let first = store.outbox_due(at(T0), 100).unwrap()[0].clone();
+    store
+        .outbox_retry(first.id, "cannot connect", at(T1))
+        .unwrap();
+    assert!(
+        store.outbox_due(at(T0), 100).unwrap().is_empty(),
+        "the second waits behind the first"
+    );
+    let backlog = store.outbox_backlog().unwrap();
+    assert_eq!(backlog[0].waiting, 2);
+    assert_eq!(backlog[0].oldest, Some(at(T0)));
+    assert_eq!(backlog[0].last_error.as_deref(), Some("cannot connect"));
+
+    let due = store.outbox_due(at(T1), 100).unwrap();
+    assert_eq!(
+        due.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![first.id, first.id + 1]
+    );
+    assert_eq!(due[0].attempts, 1);
+    assert_eq!(
+        store.outbox_due(at(T1), 1).unwrap().len(),
+        1,
+        "the limit holds"
+    );
+    store
+        .outbox_abandon(first.id, "HTTP 400: bad matchers", at(T1))
+        .unwrap();
+    let backlog = store.outbox_backlog().unwrap();
+    assert_eq!((backlog[0].waiting, backlog[0].abandoned), (1, 1));
+}
+
+#[test]
+fn a_silence_is_extended_once_when_half_of_it_is_left() {
+    let (_dir, mut store) = temp_store();
+    write_back(&mut store);
+    let incident = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    let item = store.outbox_due(at(T0), 100).unwrap().remove(0);
+    let ends_at = at("2026-11-27T11:00:00Z");
+    store
+        .outbox_sent(
+            &item,
+            &SentOutcome::Silenced {
+                silence_id: "s1".into(),
+                ends_at,
+            },
+            at(T0),
+        )
+        .unwrap();
+    assert_eq!(
+        store.queue_extensions(at("2026-11-27T10:29:00Z")).unwrap(),
+        0
+    );
+    assert_eq!(
+        store.queue_extensions(at("2026-11-27T10:31:00Z")).unwrap(),
+        1
+    );
+    assert_eq!(
+        store.queue_extensions(at("2026-11-27T10:32:00Z")).unwrap(),
+        0,
+        "once"
+    );
+    assert_eq!(
+        actions(&store, "2026-11-27T10:32:00Z"),
+        vec![OutboxAction::Extend]
+    );
+}
+
+#[test]
+fn a_backup_is_a_sound_copy_taken_while_the_store_is_open() {
+    let (dir, mut store) = temp_store();
+    let incident = store
+        .open_incident(new_incident("Checkout down"), at(T0))
+        .unwrap();
+    assert_eq!(store.integrity_check().unwrap(), Ok(()));
+    let copy = dir.path().join("backup.db");
+    store.backup_to(&copy).unwrap();
+    assert!(
+        !dir.path().join("backup.db-wal").exists(),
+        "one self-contained file"
+    );
+    store
+        .transition(
+            incident.id,
+            Transition::Acknowledge,
+            &person("alice"),
+            at(T1),
+        )
+        .unwrap();
+    let restored = Store::open(&copy).unwrap();
+    assert_eq!(restored.integrity_check().unwrap(), Ok(()));
+    assert_eq!(
+        restored.incident(incident.id).unwrap().incident.state,
+        IncidentState::Triggered,
+        "the copy is the moment it was taken"
     );
 }

@@ -251,36 +251,7 @@ impl Served {
 
     /// POSTs an Alertmanager webhook with one firing alert per `(alertname, labels)`.
     pub fn post_alerts(&self, token: &str, alerts: &[(&str, &[(&str, &str)])]) -> (u16, String) {
-        let alerts: Vec<Value> = alerts
-            .iter()
-            .map(|(name, labels)| {
-                let mut all = serde_json::Map::new();
-                all.insert("alertname".into(), Value::from(*name));
-                for (k, v) in labels.iter() {
-                    all.insert((*k).into(), Value::from(*v));
-                }
-                serde_json::json!({
-                    "status": "firing",
-                    "labels": all,
-                    "annotations": {},
-                    "startsAt": "2026-11-27T10:00:00Z",
-                })
-            })
-            .collect();
-        let body = serde_json::json!({
-            "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
-            "alerts": alerts,
-        });
-        let auth = format!("Bearer {token}");
-        self.request(
-            "POST",
-            "/v1/alertmanager",
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            body.to_string().as_bytes(),
-        )
+        try_post_alerts(&self.address, token, alerts).expect("serve did not answer")
     }
 
     /// A raw HTTP/1.0 request: status line and body.
@@ -291,23 +262,7 @@ impl Served {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (u16, String) {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-        (status, body)
+        try_request(&self.address, method, path, headers, body).expect("serve did not answer")
     }
 
     /// SIGTERM, then the exit status.
@@ -329,6 +284,73 @@ impl Served {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Posts firing alerts (name and labels) to `stopline serve` at `address` as Alertmanager's
+/// webhook does; `None` when nothing answered (the engine was killed meanwhile).
+pub fn try_post_alerts(
+    address: &str,
+    token: &str,
+    alerts: &[(&str, &[(&str, &str)])],
+) -> Option<(u16, String)> {
+    let alerts: Vec<Value> = alerts
+        .iter()
+        .map(|(name, labels)| {
+            let mut all = serde_json::Map::new();
+            all.insert("alertname".into(), Value::from(*name));
+            for (k, v) in labels.iter() {
+                all.insert((*k).into(), Value::from(*v));
+            }
+            serde_json::json!({
+                "status": "firing",
+                "labels": all,
+                "annotations": {},
+                "startsAt": "2026-11-27T10:00:00Z",
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": alerts,
+    });
+    let auth = format!("Bearer {token}");
+    try_request(
+        address,
+        "POST",
+        "/v1/alertmanager",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// A raw HTTP/1.0 request: status line and body; `None` when the connection failed or broke.
+pub fn try_request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    Some((status, body))
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {

@@ -1,0 +1,204 @@
+//! Backups of the store, restoring one, and what becomes of a damaged store at start.
+//!
+//! `stopline backup` copies the store with SQLite's online backup while everything keeps
+//! running, into one self-contained file, and notes it in `backups.log` in the data directory so
+//! that the latest can be offered when it is needed. `stopline restore` puts a backup in place of
+//! the store, with no engine running, after checking the backup; the store it replaces is moved
+//! aside, never deleted. An engine that finds its store damaged at start moves it aside the same
+//! way, says so, and offers the latest backup.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use stopline_store::{SCHEMA_VERSION, Store, inspect};
+
+use crate::files::{DataDir, STORE_FILE};
+use crate::{EngineError, Result};
+
+/// Where backups go when no file is named.
+pub const BACKUPS_DIR: &str = "backups";
+/// One line a backup: when, a tab, where.
+const BACKUP_LOG: &str = "backups.log";
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EngineError {
+    let path = path.to_owned();
+    move |source| EngineError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// `path` with `suffix` added to its file name (`stopline.db` → `stopline.db.damaged-…`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A stamp for file names: `20261127-101500`.
+fn stamp(now: Timestamp) -> String {
+    now.strftime("%Y%m%d-%H%M%S").to_string()
+}
+
+/// Copies the store to `target` (default: `backups/stopline-<time>.db` in the data directory)
+/// while it is in use; refuses to replace an existing file. Returns where the copy is.
+pub fn backup(data_dir: &DataDir, target: Option<&Path>, now: Timestamp) -> Result<PathBuf> {
+    let target = match target {
+        Some(path) => path.to_owned(),
+        None => data_dir
+            .root()
+            .join(BACKUPS_DIR)
+            .join(format!("stopline-{}.db", stamp(now))),
+    };
+    if target.exists() {
+        return Err(EngineError::BackupExists { path: target });
+    }
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io("cannot create the directory for", &target))?;
+    }
+    let store = data_dir.open_store()?;
+    // Written beside the target and renamed into place: a crash never leaves half a backup
+    // under the name the person asked for.
+    let partial = with_suffix(&target, ".partial");
+    let _ = fs::remove_file(&partial);
+    store.backup_to(&partial)?;
+    let checked = inspect(&partial)?;
+    if let Some(problem) = checked.problem {
+        let _ = fs::remove_file(&partial);
+        return Err(EngineError::BackupDamaged {
+            path: target,
+            problem,
+        });
+    }
+    fs::File::open(&partial)
+        .and_then(|f| f.sync_all())
+        .map_err(io("cannot write", &partial))?;
+    fs::rename(&partial, &target).map_err(io("cannot write", &target))?;
+    let absolute = fs::canonicalize(&target).unwrap_or(target);
+    let line = format!("{now}\t{}\n", absolute.display());
+    let log = data_dir.root().join(BACKUP_LOG);
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+        .map_err(io("cannot note the backup in", &log))?;
+    Ok(absolute)
+}
+
+/// The most recent backup that still exists, with when it was made.
+pub fn latest_backup(data_dir: &DataDir) -> Option<(Timestamp, PathBuf)> {
+    let text = fs::read_to_string(data_dir.root().join(BACKUP_LOG)).ok()?;
+    text.lines().rev().find_map(|line| {
+        let (at, path) = line.split_once('\t')?;
+        let path = PathBuf::from(path);
+        Some((at.parse().ok()?, path)).filter(|(_, p)| p.exists())
+    })
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// Where the store it replaced went, if there was one.
+    pub replaced: Option<PathBuf>,
+    pub schema_version: i64,
+}
+
+/// Puts the backup at `file` in place of the store. Refused while an engine runs on the data
+/// directory, or when the backup is damaged or from a newer Stopline; nothing changes then.
+pub fn restore(data_dir: &DataDir, file: &Path, now: Timestamp) -> Result<Restored> {
+    // Holding the engine lock keeps an engine from starting meanwhile.
+    let _lock = match data_dir.lock_engine() {
+        Ok(lock) => lock,
+        Err(EngineError::AlreadyRunning { pid, .. }) => {
+            return Err(EngineError::RestoreRefused(format!(
+                "an engine (pid {pid}) is running on {}: stop it (and the desktop app) first",
+                data_dir.root().display()
+            )));
+        }
+        Err(error) => return Err(error),
+    };
+    if !file.is_file() {
+        return Err(EngineError::RestoreRefused(format!(
+            "{} is not a file",
+            file.display()
+        )));
+    }
+    let checked = inspect(file)?;
+    if let Some(problem) = checked.problem {
+        return Err(EngineError::RestoreRefused(format!(
+            "{} is damaged or not a Stopline store: {problem}",
+            file.display()
+        )));
+    }
+    if checked.schema_version == 0 || checked.schema_version > SCHEMA_VERSION {
+        return Err(EngineError::RestoreRefused(format!(
+            "{} is not a store this Stopline can read (schema version {}, this one knows 1 to {SCHEMA_VERSION})",
+            file.display(),
+            checked.schema_version
+        )));
+    }
+    let store = data_dir.store_path();
+    let replaced = move_aside(&store, &format!(".replaced-{}", stamp(now)))?;
+    let incoming = with_suffix(&store, ".restoring");
+    fs::copy(file, &incoming).map_err(io("cannot copy the backup to", &incoming))?;
+    fs::File::open(&incoming)
+        .and_then(|f| f.sync_all())
+        .map_err(io("cannot write", &incoming))?;
+    fs::rename(&incoming, &store).map_err(io("cannot write", &store))?;
+    // Brings an older backup's schema up to date, and proves it opens.
+    let opened = Store::open(&store)?;
+    Ok(Restored {
+        replaced,
+        schema_version: opened.schema_version()?,
+    })
+}
+
+/// Moves the store file and its WAL companions to names with `suffix`, keeping them together so
+/// the moved copy stays readable. Returns the moved store's path, if there was a store.
+fn move_aside(store: &Path, suffix: &str) -> Result<Option<PathBuf>> {
+    if !store.exists() {
+        return Ok(None);
+    }
+    let moved = with_suffix(store, suffix);
+    for companion in ["", "-wal", "-shm"] {
+        let from = with_suffix(store, companion);
+        if from.exists() {
+            let to = with_suffix(&moved, companion);
+            fs::rename(&from, &to).map_err(io("cannot move aside", &from))?;
+        }
+    }
+    Ok(Some(moved))
+}
+
+/// Checks the store before an engine starts on it. A damaged store is moved aside (never
+/// overwritten) and the engine does not start: the error says where it went and offers the
+/// latest backup. The next start begins with an empty store, unless a backup is restored.
+pub fn check_at_start(data_dir: &DataDir, now: Timestamp) -> Result<()> {
+    let store = data_dir.store_path();
+    if !store.exists() {
+        return Ok(());
+    }
+    let Some(problem) = inspect(&store)?.problem else {
+        return Ok(());
+    };
+    let moved_to = move_aside(&store, &format!(".damaged-{}", stamp(now)))?
+        .unwrap_or_else(|| with_suffix(&store, ".damaged"));
+    let offer = match latest_backup(data_dir) {
+        Some((at, path)) => format!(
+            "The latest backup is {} (made {at}): restore it with `stopline restore {}`, or start again to begin with an empty store.",
+            path.display(),
+            path.display()
+        ),
+        None => "There is no backup in backups.log: start again to begin with an empty store."
+            .to_owned(),
+    };
+    Err(EngineError::StoreDamaged {
+        path: data_dir.root().join(STORE_FILE),
+        problem,
+        moved_to,
+        offer,
+    })
+}

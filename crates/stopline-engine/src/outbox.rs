@@ -1,0 +1,538 @@
+//! The outbox worker: carries the actions the store queued (silence, extend, expire) to the
+//! Alertmanagers that take write-back, through their API v2.
+//!
+//! Each source is served strictly in order; when it cannot be reached the action waits with an
+//! exponential backoff (1 s doubling to 5 min, with jitter so that many desktops do not retry in
+//! step) and the source's later actions wait behind it, while other sources go on. A request the
+//! source refuses for good (HTTP 400: a malformed silence) is set aside with the reason, so one bad
+//! action never blocks the queue. Everything survives restarts: the queue is in the store.
+//!
+//! Creating a silence is idempotent: each silence carries a marker in its comment naming the
+//! incident and alert, and before creating one the worker looks for a live silence with that
+//! marker. A crash between Alertmanager's answer and our commit therefore never makes a second
+//! silence: the retry finds and adopts the first.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use stopline_core::clock::Clock;
+use stopline_store::{OutboxAction, OutboxItem, SentOutcome, Store};
+
+use crate::alertmanager::AlertmanagerSource;
+
+/// The first retry waits this long; each further one twice as long as the one before.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// No retry waits longer than this.
+const LONGEST_RETRY: Duration = Duration::from_secs(300);
+/// How many actions of one source a round takes.
+const ROUND: usize = 200;
+/// How long the worker sleeps when nothing is due.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// How long to wait before attempt `attempts + 1`, given a `jitter` in [0, 1): between half and
+/// all of the exponential delay ("equal jitter").
+pub fn backoff(attempts: u32, jitter: f64) -> Duration {
+    let exponential = FIRST_RETRY
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).min(16)))
+        .min(LONGEST_RETRY);
+    exponential.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
+}
+
+/// The marker a silence made for this alert of this incident carries in its comment.
+fn marker(item: &OutboxItem) -> String {
+    format!("[stopline {} alert {}]", item.incident, item.alert_id)
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    pub retried: usize,
+    pub abandoned: usize,
+}
+
+/// Why an action did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Failure {
+    /// Worth trying again later: no answer, a timeout, HTTP 5xx or 429.
+    Transient(String),
+    /// The source refused the request as such: trying again would not help.
+    Refused(String),
+}
+
+/// Carries outbox actions to Alertmanagers.
+#[derive(Debug, Clone)]
+pub struct OutboxWorker {
+    store: Arc<Mutex<Store>>,
+    sources: Vec<AlertmanagerSource>,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl OutboxWorker {
+    /// A worker for these sources. Their write-back settings are copied into the store, which
+    /// queues silences by them (`Store::set_write_back`).
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        sources: Vec<AlertmanagerSource>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
+        let write_back: Vec<(String, Duration)> = sources
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.write_back?.silence_duration)))
+            .collect();
+        store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_write_back(&write_back)
+            .map_err(|e| format!("cannot record the write-back sources: {e}"))?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            store,
+            sources,
+            http,
+            clock,
+        })
+    }
+
+    fn store<T>(
+        &self,
+        work: impl FnOnce(&mut Store) -> stopline_store::Result<T>,
+    ) -> Result<T, String> {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        work(&mut store).map_err(|e| format!("the store: {e}"))
+    }
+
+    /// Queues the extensions that are due, then sends what is due, source by source.
+    pub async fn round(&self) -> Result<Round, String> {
+        let now = self.clock.now();
+        let due = self.store(|s| {
+            s.queue_extensions(now)?;
+            s.outbox_due(now, ROUND)
+        })?;
+        let mut by_source: BTreeMap<String, Vec<OutboxItem>> = BTreeMap::new();
+        for item in due {
+            by_source.entry(item.source.clone()).or_default().push(item);
+        }
+        let mut round = Round::default();
+        for (name, items) in by_source {
+            let Some(source) = self.sources.iter().find(|s| s.name == name) else {
+                // Waits until an engine that knows the source runs; `stopline sources` says why.
+                let error = format!("source {name:?} is not an Alertmanager in the config");
+                let retry_at = later(now, LONGEST_RETRY);
+                self.store(|s| s.outbox_retry(items[0].id, &error, retry_at))?;
+                round.retried += 1;
+                continue;
+            };
+            self.serve_source(source, items, now, &mut round).await?;
+        }
+        Ok(round)
+    }
+
+    async fn serve_source(
+        &self,
+        source: &AlertmanagerSource,
+        items: Vec<OutboxItem>,
+        now: Timestamp,
+        round: &mut Round,
+    ) -> Result<(), String> {
+        // The source's silences, read once a round, to find any made before a crash.
+        let mut existing: Option<Vec<ApiSilence>> = None;
+        for item in items {
+            let outcome = self.send(source, &item, now, &mut existing).await;
+            match outcome {
+                Ok(sent) => {
+                    self.store(|s| {
+                        s.outbox_sent(&item, &sent, now)?;
+                        s.record_source_success(
+                            &source.name,
+                            "alertmanager",
+                            Some(&source.urls.join(", ")),
+                            now,
+                        )
+                    })?;
+                    round.sent += 1;
+                }
+                Err(Failure::Refused(error)) => {
+                    tracing::warn!(source = %source.name, action = item.action.as_str(), incident = %item.incident, "refused for good: {error}");
+                    self.store(|s| s.outbox_abandon(item.id, &error, now))?;
+                    round.abandoned += 1;
+                }
+                Err(Failure::Transient(error)) => {
+                    let retry_at = later(now, backoff(item.attempts + 1, jitter()));
+                    tracing::warn!(source = %source.name, retry_at = %retry_at, "outbox waits: {error}");
+                    self.store(|s| {
+                        s.outbox_retry(item.id, &error, retry_at)?;
+                        s.record_source_failure(
+                            &source.name,
+                            "alertmanager",
+                            Some(&source.urls.join(", ")),
+                            &error,
+                            now,
+                        )
+                        .map(drop)
+                    })?;
+                    round.retried += 1;
+                    // In order: the rest of this source's queue waits behind it.
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        source: &AlertmanagerSource,
+        item: &OutboxItem,
+        now: Timestamp,
+        existing: &mut Option<Vec<ApiSilence>>,
+    ) -> Result<SentOutcome, Failure> {
+        let duration = source.write_back.map(|w| w.silence_duration);
+        let live = item.silence.as_ref().filter(|s| s.expired_at.is_none());
+        match item.action {
+            OutboxAction::Silence => {
+                if let Some(silence) = live {
+                    return Ok(SentOutcome::Silenced {
+                        silence_id: silence.silence_id.clone(),
+                        ends_at: silence.ends_at,
+                    });
+                }
+                let Some(duration) = duration else {
+                    return Err(Failure::Refused(format!(
+                        "write_back is off for source {:?}",
+                        source.name
+                    )));
+                };
+                if let Some(found) = self.find_marked(source, item, existing).await? {
+                    return Ok(found);
+                }
+                let ends_at = later(now, duration);
+                let silence = NewSilence {
+                    id: None,
+                    matchers: matchers(item),
+                    starts_at: now,
+                    ends_at,
+                    created_by: item.who.clone().unwrap_or_else(|| "stopline".to_owned()),
+                    comment: format!(
+                        "Stopline {}: acknowledged{}; expires when the incident is resolved. {}",
+                        item.incident,
+                        item.who
+                            .as_ref()
+                            .map(|w| format!(" by {w}"))
+                            .unwrap_or_default(),
+                        marker(item)
+                    ),
+                };
+                let silence_id = self.post_silence(source, &silence).await?;
+                Ok(SentOutcome::Silenced {
+                    silence_id,
+                    ends_at,
+                })
+            }
+            OutboxAction::Extend => {
+                let (Some(silence), Some(duration)) = (live, duration) else {
+                    return Ok(SentOutcome::Nothing);
+                };
+                let Some(current) = self.get_silence(source, &silence.silence_id).await? else {
+                    return Ok(SentOutcome::Nothing);
+                };
+                let ends_at = later(now, duration);
+                let update = NewSilence {
+                    id: Some(current.id.clone()),
+                    matchers: current.matchers,
+                    starts_at: current.starts_at,
+                    ends_at,
+                    created_by: current.created_by,
+                    comment: current.comment,
+                };
+                let silence_id = self.post_silence(source, &update).await?;
+                Ok(SentOutcome::Silenced {
+                    silence_id,
+                    ends_at,
+                })
+            }
+            OutboxAction::Expire => {
+                let silence_id = match live {
+                    Some(silence) => Some(silence.silence_id.clone()),
+                    // Never recorded: maybe made just before a crash. Look for it.
+                    None if item.silence.is_none() => {
+                        match self.find_marked(source, item, existing).await? {
+                            Some(SentOutcome::Silenced { silence_id, .. }) => Some(silence_id),
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                };
+                match silence_id {
+                    Some(id) => {
+                        self.delete_silence(source, &id).await?;
+                        Ok(SentOutcome::Expired)
+                    }
+                    None => Ok(SentOutcome::Nothing),
+                }
+            }
+        }
+    }
+
+    /// A live silence in the source that carries this item's marker: one made before a crash.
+    async fn find_marked(
+        &self,
+        source: &AlertmanagerSource,
+        item: &OutboxItem,
+        existing: &mut Option<Vec<ApiSilence>>,
+    ) -> Result<Option<SentOutcome>, Failure> {
+        if existing.is_none() {
+            *existing = Some(self.list_silences(source).await?);
+        }
+        let marker = marker(item);
+        Ok(existing
+            .iter()
+            .flatten()
+            .find(|s| s.status.state != "expired" && s.comment.contains(&marker))
+            .map(|s| SentOutcome::Silenced {
+                silence_id: s.id.clone(),
+                ends_at: s.ends_at,
+            }))
+    }
+
+    /// Sends a request to the first member of the source that answers.
+    async fn call(
+        &self,
+        source: &AlertmanagerSource,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), Failure> {
+        let mut problems = Vec::new();
+        for url in &source.urls {
+            let mut request = build(url);
+            if let Some(token) = &source.bearer_token {
+                request = request.bearer_auth(token);
+            }
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let body = response.text().await.unwrap_or_default();
+                    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    {
+                        problems.push(format!("{url}: answered HTTP {status}: {}", body.trim()));
+                        continue;
+                    }
+                    return Ok((status, body));
+                }
+                Err(error) => {
+                    problems.push(format!("{url}: {}", crate::alertmanager::describe(&error)))
+                }
+            }
+        }
+        Err(Failure::Transient(problems.join("; ")))
+    }
+
+    async fn list_silences(&self, source: &AlertmanagerSource) -> Result<Vec<ApiSilence>, Failure> {
+        let (status, body) = self
+            .call(source, |url| {
+                self.http.get(format!("{url}/api/v2/silences"))
+            })
+            .await?;
+        if !status.is_success() {
+            return Err(Failure::Transient(format!(
+                "listing silences: HTTP {status}: {}",
+                body.trim()
+            )));
+        }
+        serde_json::from_str(&body)
+            .map_err(|e| Failure::Transient(format!("listing silences: not an API v2 answer: {e}")))
+    }
+
+    async fn get_silence(
+        &self,
+        source: &AlertmanagerSource,
+        id: &str,
+    ) -> Result<Option<ApiSilence>, Failure> {
+        let (status, body) = self
+            .call(source, |url| {
+                self.http.get(format!("{url}/api/v2/silence/{id}"))
+            })
+            .await?;
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(Failure::Transient(format!(
+                "reading silence {id}: HTTP {status}: {}",
+                body.trim()
+            )));
+        }
+        serde_json::from_str(&body).map(Some).map_err(|e| {
+            Failure::Transient(format!("reading silence {id}: not an API v2 answer: {e}"))
+        })
+    }
+
+    async fn post_silence(
+        &self,
+        source: &AlertmanagerSource,
+        silence: &NewSilence,
+    ) -> Result<String, Failure> {
+        let (status, body) = self
+            .call(source, |url| {
+                self.http
+                    .post(format!("{url}/api/v2/silences"))
+                    .json(silence)
+            })
+            .await?;
+        if !status.is_success() {
+            return Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())));
+        }
+        #[derive(Deserialize)]
+        struct Created {
+            #[serde(rename = "silenceID")]
+            silence_id: String,
+        }
+        serde_json::from_str::<Created>(&body)
+            .map(|c| c.silence_id)
+            .map_err(|e| {
+                Failure::Transient(format!("creating a silence: not an API v2 answer: {e}"))
+            })
+    }
+
+    async fn delete_silence(&self, source: &AlertmanagerSource, id: &str) -> Result<(), Failure> {
+        let (status, body) = self
+            .call(source, |url| {
+                self.http.delete(format!("{url}/api/v2/silence/{id}"))
+            })
+            .await?;
+        // Gone already, or expired already: either way it silences nothing now.
+        if status.is_success()
+            || status == reqwest::StatusCode::NOT_FOUND
+            || body.contains("already expired")
+        {
+            return Ok(());
+        }
+        Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())))
+    }
+
+    /// Runs rounds until the task is aborted: at once when `wake` says the store changed, else
+    /// every second.
+    pub async fn run(self, mut wake: tokio::sync::watch::Receiver<u64>) {
+        loop {
+            match self.round().await {
+                Ok(round) if round.sent + round.abandoned > 0 => {
+                    tracing::info!(
+                        sent = round.sent,
+                        abandoned = round.abandoned,
+                        "outbox sent"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!("outbox: {error}"),
+            }
+            let _ = tokio::time::timeout(IDLE, wake.changed()).await;
+        }
+    }
+}
+
+fn later(now: Timestamp, by: Duration) -> Timestamp {
+    SignedDuration::try_from(by)
+        .ok()
+        .and_then(|d| now.checked_add(d).ok())
+        .unwrap_or(now)
+}
+
+/// Exact matchers on every label of the alert: the silence covers this alert and nothing else.
+fn matchers(item: &OutboxItem) -> Vec<Matcher> {
+    item.labels
+        .iter()
+        .map(|(name, value)| Matcher {
+            name: name.clone(),
+            value: value.clone(),
+            is_regex: false,
+            is_equal: true,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Matcher {
+    pub name: String,
+    pub value: String,
+    pub is_regex: bool,
+    #[serde(default = "yes")]
+    pub is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewSilence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    matchers: Vec<Matcher>,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    created_by: String,
+    comment: String,
+}
+
+/// A silence as Alertmanager's API v2 shows it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiSilence {
+    pub id: String,
+    pub status: ApiSilenceStatus,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub created_by: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiSilenceStatus {
+    /// `active`, `pending` or `expired`.
+    pub state: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_five_minutes() {
+        assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
+        assert_eq!(
+            backoff(1, 0.999_999),
+            Duration::from_secs(1).mul_f64(0.999_999_5)
+        );
+        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(4, 1.0), Duration::from_secs(8));
+        assert_eq!(backoff(10, 1.0), LONGEST_RETRY, "capped");
+        assert_eq!(backoff(u32::MAX, 0.0), LONGEST_RETRY / 2);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j));
+            seen.insert(backoff(6, j));
+        }
+        assert!(seen.len() > 1, "jittered: {seen:?}");
+    }
+}
