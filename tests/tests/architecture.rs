@@ -7,6 +7,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// What the test suites share: it may be a dev-dependency of any crate, and of nothing else.
+const TEST_SUPPORT: &str = "stopline-tests";
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -14,7 +17,9 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// Each workspace package's name → (manifest path, the workspace packages it depends on).
+/// Each workspace package's name → (manifest path, the workspace packages it depends on). A
+/// dependency on the shared test support (`stopline-tests`) that only tests use
+/// (`[dev-dependencies]`) is left out: it never reaches a build people run.
 fn workspace_graph() -> BTreeMap<String, (PathBuf, BTreeSet<String>)> {
     let output = Command::new(env!("CARGO"))
         .args([
@@ -45,6 +50,7 @@ fn workspace_graph() -> BTreeMap<String, (PathBuf, BTreeSet<String>)> {
                 .as_array()
                 .unwrap()
                 .iter()
+                .filter(|d| !(d["kind"] == "dev" && d["name"] == TEST_SUPPORT))
                 .map(|d| d["name"].as_str().unwrap().to_owned())
                 .filter(|d| names.contains(d))
                 .collect();

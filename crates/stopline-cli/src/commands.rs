@@ -21,8 +21,8 @@ use crate::args::{
 use crate::output::emit;
 use crate::output::{
     AlertJson, ApplicationJson, CheckJson, EscalationJson, IncidentDetailJson, IncidentJson,
-    NamedJson, PageJson, ProblemJson, RoleJson, RouteJson, StepJson, TeamJson, TimelineEventJson,
-    age, local_time, print_json, print_table,
+    NamedJson, PageJson, ProblemJson, RoleJson, RouteJson, SilenceJson, StepJson, TeamJson,
+    TimelineEventJson, age, local_time, print_json, print_table,
 };
 use crate::{Failure, engine, oncall, swarm};
 
@@ -488,6 +488,8 @@ fn show(cx: &Context, id: &str) -> Result {
             checklist: checklist.iter().map(StepJson::from).collect(),
             roles: store.roles(id)?.iter().map(RoleJson::from).collect(),
             severity_reason: store.severity_reason(id)?,
+            silences: store.silences(id)?.iter().map(SilenceJson::from).collect(),
+            outbox_waiting: store.outbox_waiting_for(id)?,
         });
         return Ok(());
     }

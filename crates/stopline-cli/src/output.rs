@@ -88,6 +88,30 @@ pub struct IncidentDetailJson {
     pub roles: Vec<RoleJson>,
     /// Why a person set the severity, when one did.
     pub severity_reason: Option<String>,
+    /// Silences made for its alerts in write-back Alertmanagers.
+    pub silences: Vec<SilenceJson>,
+    /// Outbox actions for it still waiting to reach their source.
+    pub outbox_waiting: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SilenceJson {
+    pub source: String,
+    pub silence_id: String,
+    pub ends_at: Timestamp,
+    /// `null` while it silences.
+    pub expired_at: Option<Timestamp>,
+}
+
+impl From<&stopline_store::SilenceRecord> for SilenceJson {
+    fn from(s: &stopline_store::SilenceRecord) -> Self {
+        Self {
+            source: s.source.clone(),
+            silence_id: s.silence_id.clone(),
+            ends_at: s.ends_at,
+            expired_at: s.expired_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

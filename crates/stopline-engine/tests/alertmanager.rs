@@ -4,8 +4,6 @@
 //! acknowledged incidents made, extended and expired through the outbox.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,10 +20,11 @@ use stopline_engine::intake::AlertIntake;
 use stopline_engine::outbox::{OutboxWorker, Round};
 use stopline_engine::serve::{Engine, ServeOptions};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
+use stopline_tests::alertmanager::{Alertmanager, Webhook};
+use stopline_tests::free_port;
 
 mod support;
 
-const BINARY: &str = "/usr/bin/prometheus-alertmanager";
 const TOKEN: &str = "alertmanager-test-token";
 
 /// Besides the base workspace: the platform team owns the alerting pipeline itself.
@@ -48,119 +47,6 @@ owner = "alerting"
 unreachable_timeout = "1m"
 heartbeat_timeout = "2m"
 "#;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running Alertmanager; stopped (and reaped) when dropped.
-struct Alertmanager {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Alertmanager {
-    /// Starts one that notifies `webhook` (if any) with a short group wait.
-    fn start(dir: &Path, port: u16, webhook: Option<&str>) -> Self {
-        assert!(
-            Path::new(BINARY).exists(),
-            "{BINARY} is missing: run scripts/setup"
-        );
-        let receiver = match webhook {
-            Some(url) => format!(
-                "  - name: stopline\n    webhook_configs:\n      - url: {url}\n        send_resolved: true\n        http_config:\n          authorization:\n            credentials: {TOKEN}\n"
-            ),
-            None => "  - name: stopline\n".to_owned(),
-        };
-        let config = format!(
-            "route:\n  receiver: stopline\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n{receiver}"
-        );
-        std::fs::create_dir_all(dir).unwrap();
-        let config_path = dir.join("alertmanager.yml");
-        std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(BINARY)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut alertmanager = Self {
-            child: Some(child),
-            port,
-            dir: dir.to_owned(),
-        };
-        alertmanager.wait_ready();
-        alertmanager
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read, Write};
-                let _ = write!(stream, "GET /-/ready HTTP/1.0\r\n\r\n");
-                let mut answer = String::new();
-                let _ = stream.read_to_string(&mut answer);
-                if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("Alertmanager on port {} did not become ready", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Restarts on the same port and storage.
-    fn restart(&mut self, webhook: Option<&str>) {
-        self.stop();
-        let again = Self::start(&self.dir, self.port, webhook);
-        *self = again;
-    }
-
-    /// Posts an alert; `ends_at` in the past resolves it.
-    async fn post_alert(&self, name: &str, ends_at: Option<Timestamp>) {
-        let mut alert = json!({
-            "labels": {"alertname": name, "service": "payments-api", "severity": "critical"},
-            "annotations": {"summary": "5xx above 5%"},
-            "startsAt": "2026-01-01T00:00:00Z",
-        });
-        if let Some(ends) = ends_at {
-            alert["endsAt"] = json!(ends.to_string());
-        }
-        let response = reqwest::Client::new()
-            .post(format!("{}/api/v2/alerts", self.url()))
-            .json(&json!([alert]))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 fn setup() -> (
     tempfile::TempDir,
@@ -192,7 +78,7 @@ async fn polling_finds_alerts_and_follows_their_resolution() {
     let (dir, store, intake, client) = setup();
     let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    alertmanager.post_alert("PaymentsHighErrorRate", None).await;
+    alertmanager.post_alert("PaymentsHighErrorRate", None);
 
     let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
         .await
@@ -207,12 +93,10 @@ async fn polling_finds_alerts_and_follows_their_resolution() {
     assert!(again.summary.opened.is_empty());
 
     // Resolve it in Alertmanager: the next poll resolves it here.
-    alertmanager
-        .post_alert(
-            "PaymentsHighErrorRate",
-            Some(Timestamp::now() - SignedDuration::from_secs(1)),
-        )
-        .await;
+    alertmanager.post_alert(
+        "PaymentsHighErrorRate",
+        Some(&(Timestamp::now() - SignedDuration::from_secs(1)).to_string()),
+    );
     poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
         .await
         .unwrap();
@@ -250,7 +134,7 @@ async fn silenced_alerts_are_recorded_but_page_nobody() {
         .await
         .unwrap();
     assert!(response.status().is_success());
-    alertmanager.post_alert("Quiet", None).await;
+    alertmanager.post_alert("Quiet", None);
     // Alertmanager marks silences on its next evaluation.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -301,10 +185,17 @@ async fn alertmanagers_own_webhook_reaches_stopline_serve() {
     let task = tokio::spawn(engine.run(async move {
         let _ = stopped.await;
     }));
-    let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), Some(&webhook));
+    let alertmanager = Alertmanager::start(
+        &dir.path().join("am"),
+        free_port(),
+        Some(Webhook {
+            url: &webhook,
+            token: TOKEN,
+        }),
+    );
     let store = Store::open(&dir.path().join("stopline.db")).unwrap();
 
-    alertmanager.post_alert("CheckoutDown", None).await;
+    alertmanager.post_alert("CheckoutDown", None);
     let deadline = Instant::now() + Duration::from_secs(30);
     while store.incidents(IncidentFilter::Open).unwrap().is_empty() {
         assert!(
@@ -316,12 +207,10 @@ async fn alertmanagers_own_webhook_reaches_stopline_serve() {
     let incident = store.incidents(IncidentFilter::Open).unwrap()[0].clone();
     assert_eq!(incident.team.as_ref().unwrap().as_str(), "checkout");
 
-    alertmanager
-        .post_alert(
-            "CheckoutDown",
-            Some(Timestamp::now() - SignedDuration::from_secs(1)),
-        )
-        .await;
+    alertmanager.post_alert(
+        "CheckoutDown",
+        Some(&(Timestamp::now() - SignedDuration::from_secs(1)).to_string()),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while store.incident(incident.id).unwrap().incident.state != IncidentState::Resolved {
         assert!(
@@ -413,7 +302,7 @@ async fn a_missing_heartbeat_makes_the_pipeline_blind() {
     let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = intake.config().unwrap().pipeline.clone();
-    alertmanager.post_alert("Watchdog", None).await;
+    alertmanager.post_alert("Watchdog", None);
     let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
         .await
         .unwrap();
@@ -446,8 +335,8 @@ async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
     let second = Alertmanager::start(&dir.path().join("am2"), free_port(), None);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Prometheus sends every alert to both members.
-    first.post_alert("PaymentsHighErrorRate", None).await;
-    second.post_alert("PaymentsHighErrorRate", None).await;
+    first.post_alert("PaymentsHighErrorRate", None);
+    second.post_alert("PaymentsHighErrorRate", None);
     let pair = AlertmanagerSource {
         name: "alertmanager".into(),
         urls: vec![first.url(), second.url()],
@@ -489,16 +378,6 @@ async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
 
 // Write-back: silences for acknowledged incidents, through the outbox, against the real thing.
 
-/// The silences the Alertmanager holds, as its API shows them.
-async fn silences(alertmanager: &Alertmanager) -> Vec<serde_json::Value> {
-    reqwest::get(format!("{}/api/v2/silences", alertmanager.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 fn writing_back(alertmanager: &Alertmanager, minutes: u64) -> AlertmanagerSource {
     AlertmanagerSource {
         write_back: Some(WriteBack {
@@ -526,7 +405,7 @@ impl WriteBackCase {
         let (dir, store, intake, client) = setup();
         let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
         let clock = Arc::new(ManualClock::new(Timestamp::now()));
-        alertmanager.post_alert("PaymentsHighErrorRate", None).await;
+        alertmanager.post_alert("PaymentsHighErrorRate", None);
         let source = writing_back(&alertmanager, minutes);
         let shared: Arc<dyn Clock> = clock.clone();
         let worker = OutboxWorker::new(Arc::clone(&store), vec![source.clone()], shared).unwrap();
@@ -582,7 +461,7 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
     let round = worker.round().await.unwrap();
     assert_eq!(round.sent, 1, "{round:?}");
 
-    let found = silences(&alertmanager).await;
+    let found = alertmanager.silences();
     assert_eq!(found.len(), 1, "{found:#?}");
     let silence = &found[0];
     assert_eq!(silence["status"]["state"], "active");
@@ -625,11 +504,11 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
 
     // Nothing more to send: a second round creates nothing.
     assert_eq!(worker.round().await.unwrap(), Round::default());
-    assert_eq!(silences(&alertmanager).await.len(), 1);
+    assert_eq!(alertmanager.silences().len(), 1);
 
     acknowledge(&store, &clock, Transition::Resolve);
     assert_eq!(worker.round().await.unwrap().sent, 1);
-    let found = silences(&alertmanager).await;
+    let found = alertmanager.silences();
     assert_eq!(found[0]["status"]["state"], "expired", "{found:#?}");
     assert!(
         store.lock().unwrap().silences(IncidentId(1)).unwrap()[0]
@@ -679,7 +558,7 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     );
     clock.advance(SignedDuration::from_secs(2));
     assert_eq!(worker.round().await.unwrap().sent, 1);
-    let found = silences(&case.alertmanager).await;
+    let found = case.alertmanager.silences();
     assert_eq!(found.len(), 1);
     // It starts at the test clock's now, two seconds ahead of Alertmanager's: pending until then.
     let state = found[0]["status"]["state"].as_str().unwrap();
@@ -690,9 +569,7 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
 
     // Reconciliation: the restarted Alertmanager has the alert again; polling it joins the
     // acknowledged incident, opens nothing and pages nobody.
-    case.alertmanager
-        .post_alert("PaymentsHighErrorRate", None)
-        .await;
+    case.alertmanager.post_alert("PaymentsHighErrorRate", None);
     let summary = case.poll().await;
     assert!(summary.opened.is_empty(), "{summary:?}");
     let store = store.lock().unwrap();
@@ -722,7 +599,7 @@ async fn a_silence_retried_after_a_crash_is_not_created_twice() {
     )
     .unwrap();
     assert_eq!(worker.round().await.unwrap().sent, 1);
-    let found = silences(&alertmanager).await;
+    let found = alertmanager.silences();
     assert_eq!(found.len(), 1, "adopted, not created again: {found:#?}");
     let recorded = store.lock().unwrap().silences(IncidentId(1)).unwrap();
     assert_eq!(recorded[0].silence_id, found[0]["id"].as_str().unwrap());
@@ -748,8 +625,8 @@ async fn a_silence_is_extended_while_the_incident_stays_acknowledged() {
         extended.ends_at.duration_since(first.ends_at),
         SignedDuration::from_mins(6)
     );
-    let live: Vec<_> = silences(&alertmanager)
-        .await
+    let live: Vec<_> = alertmanager
+        .silences()
         .into_iter()
         .filter(|s| s["status"]["state"] != "expired")
         .collect();
