@@ -13,16 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Sandbox, Served, XorShift, integrity_ok, try_post_alerts};
-
-/// Who is primary on the payments rota right now.
-fn payments_primary(sandbox: &Sandbox) -> String {
-    let oncall = sandbox.json(&["oncall", "--team", "payments"]);
-    oncall["rotas"][0]["layers"][0]["now"]["person"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+use support::{Sandbox, Served, XorShift, integrity_ok, payments_primary, try_post_alerts};
 
 fn rounds() -> u64 {
     std::env::var("STOPLINE_SOAK_ROUNDS")

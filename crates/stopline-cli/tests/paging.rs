@@ -8,16 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{NotificationServer, Sandbox, Served, XorShift, integrity_ok};
-
-/// Who is primary on the payments rota right now, by the CLI's own account.
-fn payments_primary(sandbox: &Sandbox) -> String {
-    let oncall = sandbox.json(&["oncall", "--team", "payments"]);
-    oncall["rotas"][0]["layers"][0]["now"]["person"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+use support::{NotificationServer, Sandbox, Served, XorShift, integrity_ok, payments_primary};
 
 /// Someone else in payments: not primary on its rota right now.
 fn payments_teammate(primary: &str) -> &'static str {

@@ -67,15 +67,9 @@ pub struct AlertmanagerClient {
 
 impl AlertmanagerClient {
     pub fn new() -> Result<Self, PollError> {
-        // rustls needs a process-wide crypto provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PollError(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http })
+        Ok(Self {
+            http: http_client().map_err(PollError)?,
+        })
     }
 
     /// Every alert one Alertmanager holds, active, silenced and inhibited alike.
@@ -114,6 +108,19 @@ impl AlertmanagerClient {
             .map(|a| a.into_incoming(now, base_url))
             .collect()
     }
+}
+
+/// The HTTP client for talking to Alertmanagers (polling, the outbox): short timeouts, so a hung
+/// source never hangs the engine.
+pub(crate) fn http_client() -> Result<reqwest::Client, String> {
+    // rustls needs a process-wide crypto provider; installing it twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// The part of a reqwest error a person can act on.

@@ -97,13 +97,7 @@ impl OutboxWorker {
             .unwrap_or_else(|e| e.into_inner())
             .set_write_back(&write_back)
             .map_err(|e| format!("cannot record the write-back sources: {e}"))?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = crate::alertmanager::http_client()?;
         Ok(Self {
             store,
             sources,

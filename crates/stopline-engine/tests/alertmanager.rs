@@ -424,6 +424,22 @@ impl WriteBackCase {
         case
     }
 
+    /// As `start`, with INC-1 acknowledged by alice.
+    async fn acknowledged(minutes: u64) -> Self {
+        let case = Self::start(minutes).await;
+        case.transition(Transition::Acknowledge);
+        case
+    }
+
+    fn transition(&self, transition: Transition) {
+        let alice = stopline_core::ids::PersonId::new("alice").unwrap();
+        self.store
+            .lock()
+            .unwrap()
+            .transition(IncidentId(1), transition, &alice, self.clock.now())
+            .unwrap();
+    }
+
     async fn poll(&self) -> stopline_store::IngestSummary {
         let clock: Arc<dyn Clock> = self.clock.clone();
         poll_once(
@@ -439,29 +455,14 @@ impl WriteBackCase {
     }
 }
 
-fn acknowledge(store: &Arc<Mutex<Store>>, clock: &ManualClock, transition: Transition) {
-    let alice = stopline_core::ids::PersonId::new("alice").unwrap();
-    store
-        .lock()
-        .unwrap()
-        .transition(IncidentId(1), transition, &alice, clock.now())
-        .unwrap();
-}
-
 #[tokio::test]
 async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_it() {
-    let WriteBackCase {
-        alertmanager,
-        store,
-        worker,
-        clock,
-        ..
-    } = WriteBackCase::start(60).await;
-    acknowledge(&store, &clock, Transition::Acknowledge);
-    let round = worker.round().await.unwrap();
+    let case = WriteBackCase::acknowledged(60).await;
+
+    let round = case.worker.round().await.unwrap();
     assert_eq!(round.sent, 1, "{round:?}");
 
-    let found = alertmanager.silences();
+    let found = case.alertmanager.silences();
     assert_eq!(found.len(), 1, "{found:#?}");
     let silence = &found[0];
     assert_eq!(silence["status"]["state"], "active");
@@ -499,19 +500,19 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
         ],
         "exact matchers on every label"
     );
-    let recorded = store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    let recorded = case.store.lock().unwrap().silences(IncidentId(1)).unwrap();
     assert_eq!(recorded[0].silence_id, silence["id"].as_str().unwrap());
 
     // Nothing more to send: a second round creates nothing.
-    assert_eq!(worker.round().await.unwrap(), Round::default());
-    assert_eq!(alertmanager.silences().len(), 1);
+    assert_eq!(case.worker.round().await.unwrap(), Round::default());
+    assert_eq!(case.alertmanager.silences().len(), 1);
 
-    acknowledge(&store, &clock, Transition::Resolve);
-    assert_eq!(worker.round().await.unwrap().sent, 1);
-    let found = alertmanager.silences();
+    case.transition(Transition::Resolve);
+    assert_eq!(case.worker.round().await.unwrap().sent, 1);
+    let found = case.alertmanager.silences();
     assert_eq!(found[0]["status"]["state"], "expired", "{found:#?}");
     assert!(
-        store.lock().unwrap().silences(IncidentId(1)).unwrap()[0]
+        case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0]
             .expired_at
             .is_some()
     );
@@ -526,7 +527,7 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
         Arc::clone(&case.clock),
     );
     case.alertmanager.stop();
-    acknowledge(&store, &clock, Transition::Acknowledge);
+    case.transition(Transition::Acknowledge);
     let round = worker.round().await.unwrap();
     assert_eq!((round.sent, round.retried), (0, 1));
 
@@ -581,51 +582,39 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
 
 #[tokio::test]
 async fn a_silence_retried_after_a_crash_is_not_created_twice() {
-    let WriteBackCase {
-        dir,
-        alertmanager,
-        store,
-        worker,
-        clock,
-        ..
-    } = WriteBackCase::start(60).await;
-    acknowledge(&store, &clock, Transition::Acknowledge);
-    assert_eq!(worker.round().await.unwrap().sent, 1);
+    let case = WriteBackCase::acknowledged(60).await;
+
+    assert_eq!(case.worker.round().await.unwrap().sent, 1);
     // Failure injection: the process died after Alertmanager answered and before the outcome
-    // was committed, so the store still has the action waiting and knows no silence.
-    let raw = rusqlite::Connection::open(dir.path().join("stopline.db")).unwrap();
+    // was committed, so the case.store still has the action waiting and knows no silence.
+    let raw = rusqlite::Connection::open(case.dir.path().join("stopline.db")).unwrap();
     raw.execute_batch(
         "UPDATE outbox SET status = 'waiting', finished_at = NULL; DELETE FROM silences;",
     )
     .unwrap();
-    assert_eq!(worker.round().await.unwrap().sent, 1);
-    let found = alertmanager.silences();
+    assert_eq!(case.worker.round().await.unwrap().sent, 1);
+    let found = case.alertmanager.silences();
     assert_eq!(found.len(), 1, "adopted, not created again: {found:#?}");
-    let recorded = store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    let recorded = case.store.lock().unwrap().silences(IncidentId(1)).unwrap();
     assert_eq!(recorded[0].silence_id, found[0]["id"].as_str().unwrap());
 }
 
 #[tokio::test]
 async fn a_silence_is_extended_while_the_incident_stays_acknowledged() {
-    let WriteBackCase {
-        alertmanager,
-        store,
-        worker,
-        clock,
-        ..
-    } = WriteBackCase::start(10).await;
-    acknowledge(&store, &clock, Transition::Acknowledge);
-    worker.round().await.unwrap();
-    let first = store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+    let case = WriteBackCase::acknowledged(10).await;
 
-    clock.advance(SignedDuration::from_mins(6));
-    assert_eq!(worker.round().await.unwrap().sent, 1, "extended");
-    let extended = store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+    case.worker.round().await.unwrap();
+    let first = case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+
+    case.clock.advance(SignedDuration::from_mins(6));
+    assert_eq!(case.worker.round().await.unwrap().sent, 1, "extended");
+    let extended = case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
     assert_eq!(
         extended.ends_at.duration_since(first.ends_at),
         SignedDuration::from_mins(6)
     );
-    let live: Vec<_> = alertmanager
+    let live: Vec<_> = case
+        .alertmanager
         .silences()
         .into_iter()
         .filter(|s| s["status"]["state"] != "expired")
@@ -634,5 +623,5 @@ async fn a_silence_is_extended_while_the_incident_stays_acknowledged() {
     assert_eq!(live[0]["id"].as_str().unwrap(), extended.silence_id);
     let ends: Timestamp = live[0]["endsAt"].as_str().unwrap().parse().unwrap();
     assert_eq!(ends.as_second(), extended.ends_at.as_second());
-    assert_eq!(worker.round().await.unwrap(), Round::default(), "once");
+    assert_eq!(case.worker.round().await.unwrap(), Round::default(), "once");
 }

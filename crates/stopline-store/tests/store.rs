@@ -684,13 +684,25 @@ fn a_replay_moves_only_last_seen_and_only_while_nothing_changed() {
 
 // The outbox: silences queued by the store itself, in the transaction of the change.
 
-fn write_back(store: &mut Store) {
+/// A store whose "alertmanager" source takes silences for an hour, with an incident of firing
+/// alerts with these fingerprints, acknowledged by alice at T0.
+fn acknowledged(fingerprints: &[&str]) -> (tempfile::TempDir, Store, IncidentId) {
+    let (dir, mut store) = temp_store();
     store
         .set_write_back(&[(
             "alertmanager".to_owned(),
             std::time::Duration::from_secs(3600),
         )])
         .unwrap();
+    let alerts = fingerprints
+        .iter()
+        .map(|f| routed(alert(f, AlertState::Firing, at(T0))))
+        .collect();
+    let incident = ingest(&mut store, alerts, T0).opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    (dir, store, incident)
 }
 
 fn actions(store: &Store, now: &str) -> Vec<OutboxAction> {
@@ -704,30 +716,13 @@ fn actions(store: &Store, now: &str) -> Vec<OutboxAction> {
 
 #[test]
 fn acknowledging_queues_a_silence_per_firing_alert_only_for_write_back_sources() {
-    let (_dir, mut store) = temp_store();
-    write_back(&mut store);
-    let incident = ingest(
-        &mut store,
-        vec![
-            routed(alert("a1", AlertState::Firing, at(T0))),
-            routed(alert("a2", AlertState::Firing, at(T0))),
-        ],
-        T0,
-    )
-    .opened[0];
-    assert!(
-        store.outbox_due(at(T1), 100).unwrap().is_empty(),
-        "nothing before the ack"
-    );
-    store
-        .transition(incident, Transition::Acknowledge, &person("alice"), at(T1))
-        .unwrap();
+    let (_dir, mut store, incident) = acknowledged(&["a1", "a2"]);
     let due = store.outbox_due(at(T1), 100).unwrap();
     assert_eq!(due.len(), 2);
     assert!(due.iter().all(|i| i.action == OutboxAction::Silence));
     assert_eq!(due[0].who.as_deref(), Some("alice"));
     assert_eq!(due[0].labels.get("service").unwrap(), "checkout-api");
-    assert_eq!(due[0].created_at, at(T1));
+    assert_eq!(due[0].created_at, at(T0));
 
     // A refused acknowledgement queues nothing.
     assert!(
@@ -753,17 +748,7 @@ fn acknowledging_queues_a_silence_per_firing_alert_only_for_write_back_sources()
 
 #[test]
 fn alerts_joining_an_acknowledged_incident_are_silenced_and_resolving_expires_them() {
-    let (_dir, mut store) = temp_store();
-    write_back(&mut store);
-    let incident = ingest(
-        &mut store,
-        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
-        T0,
-    )
-    .opened[0];
-    store
-        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
-        .unwrap();
+    let (_dir, mut store, incident) = acknowledged(&["a1"]);
     ingest(
         &mut store,
         vec![routed(alert("a2", AlertState::Firing, at(T1)))],
@@ -804,20 +789,7 @@ fn alerts_joining_an_acknowledged_incident_are_silenced_and_resolving_expires_th
 
 #[test]
 fn a_failing_source_holds_back_its_own_queue_in_order_and_a_refusal_moves_on() {
-    let (_dir, mut store) = temp_store();
-    write_back(&mut store);
-    let incident = ingest(
-        &mut store,
-        vec![
-            routed(alert("a1", AlertState::Firing, at(T0))),
-            routed(alert("a2", AlertState::Firing, at(T0))),
-        ],
-        T0,
-    )
-    .opened[0];
-    store
-        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
-        .unwrap();
+    let (_dir, mut store, _incident) = acknowledged(&["a1", "a2"]);
     let first = store.outbox_due(at(T0), 100).unwrap()[0].clone();
     store
         .outbox_retry(first.id, "cannot connect", at(T1))
@@ -851,17 +823,7 @@ fn a_failing_source_holds_back_its_own_queue_in_order_and_a_refusal_moves_on() {
 
 #[test]
 fn a_silence_is_extended_once_when_half_of_it_is_left() {
-    let (_dir, mut store) = temp_store();
-    write_back(&mut store);
-    let incident = ingest(
-        &mut store,
-        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
-        T0,
-    )
-    .opened[0];
-    store
-        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
-        .unwrap();
+    let (_dir, mut store, _incident) = acknowledged(&["a1"]);
     let item = store.outbox_due(at(T0), 100).unwrap().remove(0);
     let ends_at = at("2026-11-27T11:00:00Z");
     store

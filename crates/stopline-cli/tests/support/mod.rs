@@ -606,3 +606,12 @@ impl Drop for NotificationServer {
         }
     }
 }
+
+/// Who is primary on the demo's payments rota right now, by the CLI's own account.
+pub fn payments_primary(sandbox: &Sandbox) -> String {
+    let oncall = sandbox.json(&["oncall", "--team", "payments"]);
+    oncall["rotas"][0]["layers"][0]["now"]["person"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
