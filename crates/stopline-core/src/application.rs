@@ -24,6 +24,8 @@ pub struct Application {
     pub expected_time_to_restore: std::time::Duration,
     /// Steps added to the swarm's checklist for this application (with runbook links).
     pub checklist_extra: Vec<crate::swarm::StepTemplate>,
+    /// How often its team deploys it (`deploys`), for the operating-model fit; `None` unknown.
+    pub deploys: Option<crate::economics::DeployFrequency>,
 }
 
 /// One hour, unless an application says otherwise.

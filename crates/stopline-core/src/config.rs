@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod economics;
 mod rotas;
 mod swarm;
 
@@ -61,6 +62,8 @@ pub struct Config {
     pub checklist: Vec<StepTemplate>,
     /// Which acknowledged incidents stop their team's line.
     pub line_stops_on: LineStopsOn,
+    /// The workspace's pay model and how standby is split into application lines.
+    pub pay: crate::economics::PaySettings,
     /// The applications followed by one copy per `[[routes]]` entry (with the route's matchers):
     /// what the mapping routes over.
     routing: Vec<Application>,
@@ -91,6 +94,16 @@ impl Config {
 
     pub fn person(&self, id: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.id.as_str() == id)
+    }
+
+    /// How a team's on-call is paid: its own `pay`, else the workspace's `[pay]`, else nothing.
+    pub fn pay_model(&self, team: &crate::ids::TeamId) -> crate::economics::PayModel {
+        self.teams
+            .iter()
+            .find(|t| &t.id == team)
+            .and_then(|t| t.pay)
+            .or(self.pay.model)
+            .unwrap_or_default()
     }
 
     pub fn team(&self, id: &str) -> Option<&Team> {
@@ -255,6 +268,8 @@ struct RawConfig {
     line: Option<swarm::RawLine>,
     #[serde(default)]
     routes: Vec<RawRoute>,
+    #[serde(default)]
+    pay: Option<economics::RawPay>,
 }
 
 /// More labels that send alerts to an application (`stopline assign --save` writes these).
@@ -369,6 +384,8 @@ struct RawTeam {
     escalation: Option<rotas::RawEscalation>,
     #[serde(default)]
     checklist: Option<Vec<swarm::RawStep>>,
+    #[serde(default)]
+    pay: Option<economics::RawPay>,
 }
 
 #[derive(Deserialize)]
@@ -389,6 +406,8 @@ struct RawApplication {
     expected_time_to_restore: Option<Spanned<String>>,
     #[serde(default)]
     checklist_extra: Vec<swarm::RawStep>,
+    #[serde(default)]
+    deploys: Option<Spanned<String>>,
 }
 
 /// Collects problems while turning the raw file into a [`Config`].
@@ -492,6 +511,7 @@ impl Checker<'_> {
             .checklist(raw.checklist.as_ref())
             .unwrap_or_else(default_checklist);
         let line_stops_on = self.line(raw.line.as_ref());
+        let pay = self.pay(raw.pay.as_ref());
         let applications = self.applications(raw.applications, &teams);
         let alerts = self.alerts(raw.alerts);
         let webhook = self.webhook(raw.webhook);
@@ -514,6 +534,7 @@ impl Checker<'_> {
             notifications,
             checklist,
             line_stops_on,
+            pay,
             routing,
             mapping_index,
         }
@@ -950,6 +971,10 @@ impl Checker<'_> {
                 .checklist
                 .as_ref()
                 .map(|steps| self.steps(steps, &format!("{key}.checklist")));
+            let pay = team
+                .pay
+                .as_ref()
+                .and_then(|raw| self.team_pay(raw, &format!("{key}.pay")));
             if let Some(id) = id {
                 teams.push(Team {
                     id,
@@ -958,6 +983,7 @@ impl Checker<'_> {
                     members,
                     escalation,
                     checklist,
+                    pay,
                 });
             }
         }
@@ -1029,6 +1055,7 @@ impl Checker<'_> {
                     journeys.push(normalised);
                 }
             }
+            let deploys = self.deploys(app.deploys.as_ref(), &format!("{key}.deploys"));
             let expected_time_to_restore = match &app.expected_time_to_restore {
                 Some(value) => self
                     .duration(value, &format!("{key}.expected_time_to_restore"))
@@ -1048,6 +1075,7 @@ impl Checker<'_> {
                     journeys,
                     expected_time_to_restore,
                     checklist_extra,
+                    deploys,
                 });
             }
         }

@@ -1,7 +1,7 @@
 //! The Stopline domain: what a workspace, team, application, alert and incident are, and the rules
 //! that tie them together (the application mapping, the incident state machine, availability
 //! targets, on-call rotas and escalation, the Stop The Line checklist and roles, severity from
-//! money, configuration as code).
+//! money, what on-call costs and what outages lose, configuration as code).
 //!
 //! This crate is plain data and pure functions. It does no I/O (the caller reads files and passes
 //! text in), spawns no tasks and never reads the system clock on its own: anything that needs the
@@ -12,6 +12,7 @@ pub mod application;
 pub mod callout;
 pub mod clock;
 pub mod config;
+pub mod economics;
 pub mod ids;
 pub mod incident;
 pub mod mapping;

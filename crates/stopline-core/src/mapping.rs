@@ -166,6 +166,7 @@ mod tests {
         Application {
             expected_time_to_restore: crate::application::DEFAULT_EXPECTED_TIME_TO_RESTORE,
             checklist_extra: Vec::new(),
+            deploys: None,
             id: ApplicationId::new(id).unwrap(),
             name: id.to_owned(),
             team: TeamId::new(format!("team-{id}")).unwrap(),

@@ -40,4 +40,6 @@ pub struct Team {
     pub escalation: Option<EscalationPolicy>,
     /// The team's own checklist template; `None` uses the workspace's.
     pub checklist: Option<Vec<crate::swarm::StepTemplate>>,
+    /// The team's own pay model (`pay`); `None` uses the workspace's `[pay]`.
+    pub pay: Option<crate::economics::PayModel>,
 }
