@@ -18,6 +18,8 @@ fn main() {
             "open_link",
             "unrouted",
             "assign_alert",
+            "report",
+            "report_csv",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {error:#}");

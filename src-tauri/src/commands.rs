@@ -17,9 +17,9 @@ use crate::AppState;
 use crate::dto::{
     AlertView, ApplicationOption, AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode,
     IncidentAction, IncidentRow, IncidentView, LayerView, LeadRoleText, OnCallOverview, OnCallView,
-    OverrideForm, Overview, PersonOption, RoleView, RotaView, SettingsChange, SettingsView,
-    SeverityText, ShiftView, SourceRow, SourcesView, StepStateText, StepView, TimelineEntry,
-    UnroutedAlert, UnroutedView,
+    OverrideForm, Overview, PersonOption, ReportView, RoleView, RotaView, SettingsChange,
+    SettingsView, SeverityText, ShiftView, SourceRow, SourcesView, StepStateText, StepView,
+    TimelineEntry, UnroutedAlert, UnroutedView,
 };
 
 fn store_error(e: &dyn std::fmt::Display) -> CommandError {
@@ -262,13 +262,31 @@ pub async fn act(
         }
         IncidentAction::Join => swarm::join(&mut store, &config, id, &me, now),
         IncidentAction::Leave => swarm::leave(&mut store, &config, id, &me, now),
-        IncidentAction::Severity { severity, reason } => {
+        IncidentAction::Severity {
+            severity,
+            reason,
+            loss,
+        } => {
             let severity = match severity {
                 SeverityText::Major => Severity::Major,
                 SeverityText::Minor => Severity::Minor,
             };
-            swarm::override_severity(&mut store, &config, id, severity, &reason, &me, now)
-                .map(|_| ())
+            let loss = match loss {
+                Some(l) if l.is_finite() && l >= 0.0 => Some(l.round() as u64),
+                Some(_) => {
+                    return Err(CommandError {
+                        code: ErrorCode::BadInput,
+                        message: "the estimated loss must be a positive amount".to_owned(),
+                    });
+                }
+                None => None,
+            };
+            let request = swarm::SeverityRequest {
+                severity,
+                reason: &reason,
+                loss,
+            };
+            swarm::override_severity(&mut store, &config, id, request, &me, now).map(|_| ())
         }
     };
     done.map_err(engine_error)?;
@@ -803,4 +821,64 @@ mod tests {
             .map(|a| a.id.to_string());
         assert_eq!(routed.as_deref(), Some("payment-gateway"));
     }
+}
+
+/// The period a report covers: `from` and `to` as RFC 3339 (the window's date inputs send them),
+/// by default the four weeks to now.
+fn report_period(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(jiff::Timestamp, jiff::Timestamp), CommandError> {
+    let parse = |name: &str, text: &str| {
+        text.parse::<jiff::Timestamp>().map_err(|e| CommandError {
+            code: ErrorCode::BadInput,
+            message: format!("{name}: {text:?} is not a time: {e}"),
+        })
+    };
+    let to = match to {
+        Some(text) => parse("to", text)?,
+        None => SystemClock.now(),
+    };
+    let from = match from {
+        Some(text) => parse("from", text)?,
+        None => to - jiff::SignedDuration::from_hours(28 * 24),
+    };
+    Ok((from, to))
+}
+
+/// The operability report over `[from, to)` for every team, or one.
+#[tauri::command]
+pub async fn report(
+    state: State<'_, AppState>,
+    from: Option<String>,
+    to: Option<String>,
+    team: Option<String>,
+) -> Result<ReportView, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let (from, to) = report_period(from.as_deref(), to.as_deref())?;
+    let team = team.filter(|t| !t.is_empty());
+    let built = stopline_engine::report::build(&store, &config, from, to, team.as_deref())
+        .map_err(engine_error)?;
+    Ok(ReportView::new(&built, &config))
+}
+
+/// One table of the report as CSV (the payroll table by default), to copy.
+#[tauri::command]
+pub async fn report_csv(
+    state: State<'_, AppState>,
+    from: Option<String>,
+    to: Option<String>,
+    team: Option<String>,
+) -> Result<String, CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let (from, to) = report_period(from.as_deref(), to.as_deref())?;
+    let team = team.filter(|t| !t.is_empty());
+    let built = stopline_engine::report::build(&store, &config, from, to, team.as_deref())
+        .map_err(engine_error)?;
+    Ok(stopline_engine::report::csv(
+        &built,
+        stopline_engine::report::CsvTable::People,
+    ))
 }

@@ -244,6 +244,8 @@ pub enum IncidentAction {
     Severity {
         severity: SeverityText,
         reason: String,
+        /// The person's estimate of the loss, used by reports instead of exposure × duration.
+        loss: Option<f64>,
     },
 }
 
@@ -330,6 +332,87 @@ pub struct AssignedView {
     pub saved_route: Option<String>,
 }
 
+/// The operability report for a period, as the Reports view shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReportView {
+    /// RFC 3339, UTC: the period `[from, to)`.
+    pub from: String,
+    pub to: String,
+    pub currency: String,
+    /// The teams to choose from (delivery teams), for the filter.
+    pub all_teams: Vec<PersonOption>,
+    pub teams: Vec<TeamCostView>,
+    pub applications: Vec<ApplicationReportView>,
+    pub people: Vec<PersonPayView>,
+    /// Incidents restored in the period, oldest first: time to restore over time.
+    pub restores: Vec<RestoreView>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TeamCostView {
+    pub team: String,
+    pub team_name: String,
+    pub pay_model: String,
+    pub standby: f64,
+    pub callout: f64,
+    pub total: f64,
+    pub lines: Vec<CostLineView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CostLineView {
+    pub application: String,
+    pub application_name: String,
+    pub standby: f64,
+    pub callout: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApplicationReportView {
+    pub application: String,
+    pub name: String,
+    pub team: String,
+    pub target_percent: f64,
+    /// Over the whole period.
+    pub availability_percent: f64,
+    pub unavailable_seconds: f64,
+    /// Unavailable time as a share of the tolerable unavailability over the period, in percent:
+    /// above 100 the target was missed.
+    pub budget_used_percent: f64,
+    pub weeks_met: u32,
+    pub weeks: u32,
+    pub tta_median_seconds: Option<f64>,
+    pub ttr_median_seconds: Option<f64>,
+    pub ttr_p90_seconds: Option<f64>,
+    pub projected_loss: f64,
+    pub actual_loss: f64,
+    /// (projected − actual) / projected; `null` without a projection.
+    pub effectiveness: Option<f64>,
+    pub on_call_cost: f64,
+    pub fit_model: String,
+    pub fit_advice: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PersonPayView {
+    pub person: String,
+    pub name: String,
+    pub standby_hours: f64,
+    pub callouts: u32,
+    pub callout_hours: f64,
+    pub total: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RestoreView {
+    pub incident: String,
+    pub application: Option<String>,
+    /// RFC 3339, UTC.
+    pub opened_at: String,
+    pub ttr_seconds: f64,
+}
+
 /// Someone covers a layer of a rota for a while.
 #[derive(Debug, Clone, serde::Deserialize, TS)]
 pub struct OverrideForm {
@@ -411,6 +494,123 @@ impl IncidentRow {
     }
 }
 
+impl ReportView {
+    /// The report as the Reports view shows it; `config` supplies names.
+    pub fn new(report: &stopline_core::economics::Report, config: &Config) -> Self {
+        let app_name = |id: &str| {
+            config
+                .application(id)
+                .map_or(id.to_owned(), |a| a.name.clone())
+        };
+        let period_seconds = report
+            .period
+            .to
+            .duration_since(report.period.from)
+            .as_secs_f64();
+        Self {
+            from: report.period.from.to_string(),
+            to: report.period.to.to_string(),
+            currency: report.currency.clone(),
+            all_teams: config
+                .teams
+                .iter()
+                .filter(|t| t.kind == stopline_core::team::TeamKind::Delivery)
+                .map(|t| PersonOption {
+                    id: t.id.to_string(),
+                    name: t.name.clone(),
+                })
+                .collect(),
+            teams: report
+                .teams
+                .iter()
+                .map(|t| TeamCostView {
+                    team: t.team.to_string(),
+                    team_name: config
+                        .team(t.team.as_str())
+                        .map_or(t.team.to_string(), |team| team.name.clone()),
+                    pay_model: t.pay_model.to_owned(),
+                    standby: t.standby,
+                    callout: t.callout,
+                    total: t.total,
+                    lines: t
+                        .lines
+                        .iter()
+                        .map(|l| CostLineView {
+                            application: l.application.to_string(),
+                            application_name: app_name(l.application.as_str()),
+                            standby: l.standby,
+                            callout: l.callout,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            applications: report
+                .applications
+                .iter()
+                .map(|a| {
+                    let tolerable = period_seconds * (1.0 - a.target_percent / 100.0);
+                    ApplicationReportView {
+                        application: a.application.to_string(),
+                        name: a.name.clone(),
+                        team: a.team.to_string(),
+                        target_percent: a.target_percent,
+                        availability_percent: 100.0
+                            * (1.0 - a.unavailable_seconds / period_seconds),
+                        unavailable_seconds: a.unavailable_seconds,
+                        budget_used_percent: if tolerable > 0.0 {
+                            100.0 * a.unavailable_seconds / tolerable
+                        } else {
+                            0.0
+                        },
+                        weeks_met: u32::try_from(a.weeks.iter().filter(|w| w.met).count())
+                            .unwrap_or(u32::MAX),
+                        weeks: u32::try_from(a.weeks.len()).unwrap_or(u32::MAX),
+                        tta_median_seconds: a.time_to_acknowledge.median_seconds,
+                        ttr_median_seconds: a.time_to_restore.median_seconds,
+                        ttr_p90_seconds: a.time_to_restore.p90_seconds,
+                        projected_loss: a.projected_loss,
+                        actual_loss: a.actual_loss,
+                        effectiveness: a.effectiveness,
+                        on_call_cost: a.on_call_cost,
+                        fit_model: a.fit.model.to_owned(),
+                        fit_advice: a.fit.advice.clone(),
+                    }
+                })
+                .collect(),
+            people: report
+                .people
+                .iter()
+                .map(|p| PersonPayView {
+                    person: p.person.to_string(),
+                    name: p.name.clone(),
+                    standby_hours: p.standby_hours,
+                    callouts: u32::try_from(p.callouts).unwrap_or(u32::MAX),
+                    callout_hours: p.callout_hours,
+                    total: p.total,
+                })
+                .collect(),
+            restores: {
+                let mut restores: Vec<RestoreView> = report
+                    .incidents
+                    .iter()
+                    .filter_map(|i| {
+                        let resolved = i.resolved_at.filter(|r| *r < report.period.to)?;
+                        Some(RestoreView {
+                            incident: i.incident.clone(),
+                            application: i.application.as_ref().map(ToString::to_string),
+                            opened_at: i.opened_at.to_string(),
+                            ttr_seconds: resolved.duration_since(i.opened_at).as_secs_f64(),
+                        })
+                    })
+                    .collect();
+                restores.sort_by(|a, b| a.opened_at.cmp(&b.opened_at));
+                restores
+            },
+            warnings: report.warnings.clone(),
+        }
+    }
+}
+
 /// An error as the UI receives it: `{ "code": …, "message": … }`.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct CommandError {
@@ -455,6 +655,12 @@ pub fn typescript_bindings() -> String {
         ApplicationOption::decl(&cfg),
         AssignForm::decl(&cfg),
         AssignedView::decl(&cfg),
+        ReportView::decl(&cfg),
+        TeamCostView::decl(&cfg),
+        CostLineView::decl(&cfg),
+        ApplicationReportView::decl(&cfg),
+        PersonPayView::decl(&cfg),
+        RestoreView::decl(&cfg),
         DeskRoute::decl(&cfg),
         SourcesView::decl(&cfg),
         SourceRow::decl(&cfg),

@@ -164,7 +164,9 @@ pub fn run() -> ExitCode {
             commands::save_settings,
             commands::open_link,
             commands::unrouted,
-            commands::assign_alert
+            commands::assign_alert,
+            commands::report,
+            commands::report_csv
         ])
         .setup(move |app| {
             start_engine(app.handle());

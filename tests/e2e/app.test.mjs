@@ -243,3 +243,29 @@ test("the service desk finds an owner by labels, and routes an unrouted alert fo
   await session.postAlerts([{ labels: { alertname: "QueueBacklog2", job: "mystery-batch" } }]);
   assert.deepEqual(JSON.parse(stopline("unrouted", "--json")), []);
 });
+
+test("the reports view draws its charts and its figures are the CLI's", async () => {
+  // One incident restored, so there is a time to restore to draw.
+  stopline("resolve", "INC-3", "--as", "ben", "--force");
+  await driver.findElement(By.xpath("//nav//button[text()='Reports']")).click();
+  const costs = await driver.wait(until.elementLocated(By.css('table[data-report="costs"]')), 10_000);
+  // The same period as the view's date inputs, read as the view reads them.
+  const [from, to] = await driver.executeScript(
+    "return [...document.querySelectorAll('.report-query input[type=date]')].map((i) => new Date(i.value + 'T00:00').toISOString())",
+  );
+  const cli = JSON.parse(stopline("report", "--from", from, "--to", to, "--json"));
+  const payments = cli.teams.find((t) => t.team === "payments");
+  const shown = await costs.findElement(By.css('tr[data-team="payments"] [data-total]')).getText();
+  assert.equal(shown, `GBP ${Math.round(payments.total).toLocaleString("en-GB")}`);
+  // Three charts, each drawn on its canvas (a blank canvas encodes to a short string).
+  const canvases = await driver.findElements(By.css(".charts canvas"));
+  assert.equal(canvases.length, 3);
+  const painted = await driver.executeScript(
+    "return [...document.querySelectorAll('.charts canvas')].map((c) => c.toDataURL().length)",
+  );
+  const blank = await driver.executeScript(
+    "const c = document.createElement('canvas'); const r = document.querySelector('.charts canvas'); c.width = r.width; c.height = r.height; return c.toDataURL().length",
+  );
+  for (const size of painted) assert.ok(size > blank, `a chart was drawn: ${painted} against blank ${blank}`);
+  await screenshot("reports");
+});

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react
 import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
+import { Reports } from "./Reports";
 import { OnCall, Settings, Sources } from "./Views";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossSoFar, money, myTeamsFirst } from "./queue";
@@ -27,6 +28,7 @@ const VIEWS = [
   ["desk", "Service desk"],
   ["oncall", "On call"],
   ["sources", "Sources"],
+  ["reports", "Reports"],
   ["settings", "Settings"],
 ] as const;
 type View = (typeof VIEWS)[number][0];
@@ -209,6 +211,7 @@ export function App() {
           <OnCall version={version} people={load.overview.people} />
         )}
         {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
+        {load.kind === "loaded" && view === "reports" && <Reports version={version} />}
         {load.kind === "loaded" && view === "settings" && (
           <Settings
             version={version}

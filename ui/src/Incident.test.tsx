@@ -206,7 +206,7 @@ describe("the incident panel", () => {
     fireEvent.change(screen.getByLabelText("Why is this minor?"), { target: { value: "internal users only" } });
     fireEvent.click(button);
     expect(await screen.findByText("minor")).toBeTruthy();
-    expect(actions(calls)).toEqual([{ kind: "severity", severity: "minor", reason: "internal users only" }]);
+    expect(actions(calls)).toEqual([{ kind: "severity", severity: "minor", reason: "internal users only", loss: null }]);
   });
 
   it("shows an alert's labels and annotations, and opens its links in the browser", async () => {

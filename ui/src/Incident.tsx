@@ -235,13 +235,18 @@ function SeverityChange({
 }) {
   const other = current === "major" ? "minor" : "major";
   const [reason, setReason] = useState("");
+  const [loss, setLoss] = useState("");
+  const lossValid = loss === "" || /^[0-9]+$/.test(loss);
   return (
     <details className="severity-change">
       <summary>Change severity</summary>
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void run({ kind: "severity", severity: other, reason }).then((ok) => ok && setReason(""));
+          const figure = loss === "" ? null : Number(loss);
+          void run({ kind: "severity", severity: other, reason, loss: figure }).then(
+            (ok) => ok && (setReason(""), setLoss("")),
+          );
         }}
       >
         <label htmlFor="severity-reason">Why is this {other}?</label>
@@ -251,7 +256,16 @@ function SeverityChange({
           onChange={(e) => setReason(e.target.value)}
           placeholder="Only internal users are affected"
         />
-        <button type="submit" disabled={reason.trim() === ""}>
+        <label htmlFor="severity-loss">Estimated loss (optional)</label>
+        <input
+          id="severity-loss"
+          inputMode="numeric"
+          value={loss}
+          onChange={(e) => setLoss(e.target.value.trim())}
+          placeholder="reports use exposure × duration"
+          aria-invalid={!lossValid}
+        />
+        <button type="submit" disabled={reason.trim() === "" || !lossValid}>
           Make it {other}
         </button>
       </form>

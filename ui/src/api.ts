@@ -12,6 +12,7 @@ import type {
   OnCallOverview,
   OverrideForm,
   Overview,
+  ReportView,
   SettingsChange,
   SettingsView,
   SourcesView,
@@ -81,6 +82,19 @@ export function saveSettings(change: SettingsChange): Promise<SettingsView> {
 /** Opens an http(s) link in the person's browser; the app's window never navigates away. */
 export function openLink(url: string): Promise<void> {
   return invoke<void>("open_link", { url });
+}
+
+/** A report's period (RFC 3339; `null` for the default, the last four weeks) and team. */
+export type ReportQuery = { from: string | null; to: string | null; team: string | null };
+
+/** The operability report: costs, pay, availability, times, revenue insurance. */
+export function fetchReport(query: ReportQuery): Promise<ReportView> {
+  return invoke<ReportView>("report", query);
+}
+
+/** The payroll table of the report as CSV, to copy. */
+export function fetchPayrollCsv(query: ReportQuery): Promise<string> {
+  return invoke<string>("report_csv", query);
 }
 
 /** Says who sits at this desktop. */

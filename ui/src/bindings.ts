@@ -110,7 +110,11 @@ state: string, labels: { [key in string]: string }, annotations: { [key in strin
  */
 links: { [key in string]: string }, };
 
-export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, } | { "kind": "assign", step: string, person: string, } | { "kind": "role", role: LeadRoleText, person: string, handover: boolean, } | { "kind": "join" } | { "kind": "leave" } | { "kind": "severity", severity: SeverityText, reason: string, };
+export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, } | { "kind": "assign", step: string, person: string, } | { "kind": "role", role: LeadRoleText, person: string, handover: boolean, } | { "kind": "join" } | { "kind": "leave" } | { "kind": "severity", severity: SeverityText, reason: string, 
+/**
+ * The person's estimate of the loss, used by reports instead of exposure × duration.
+ */
+loss: number | null, };
 
 export type LeadRoleText = "commander" | "comms" | "scribe";
 
@@ -185,6 +189,47 @@ incident: string | null,
  * The `[[routes]]` rule added to the config, when one was saved.
  */
 saved_route: string | null, };
+
+export type ReportView = { 
+/**
+ * RFC 3339, UTC: the period `[from, to)`.
+ */
+from: string, to: string, currency: string, 
+/**
+ * The teams to choose from (delivery teams), for the filter.
+ */
+all_teams: Array<PersonOption>, teams: Array<TeamCostView>, applications: Array<ApplicationReportView>, people: Array<PersonPayView>, 
+/**
+ * Incidents restored in the period, oldest first: time to restore over time.
+ */
+restores: Array<RestoreView>, warnings: Array<string>, };
+
+export type TeamCostView = { team: string, team_name: string, pay_model: string, standby: number, callout: number, total: number, lines: Array<CostLineView>, };
+
+export type CostLineView = { application: string, application_name: string, standby: number, callout: number, };
+
+export type ApplicationReportView = { application: string, name: string, team: string, target_percent: number, 
+/**
+ * Over the whole period.
+ */
+availability_percent: number, unavailable_seconds: number, 
+/**
+ * Unavailable time as a share of the tolerable unavailability over the period, in percent:
+ * above 100 the target was missed.
+ */
+budget_used_percent: number, weeks_met: number, weeks: number, tta_median_seconds: number | null, ttr_median_seconds: number | null, ttr_p90_seconds: number | null, projected_loss: number, actual_loss: number, 
+/**
+ * (projected − actual) / projected; `null` without a projection.
+ */
+effectiveness: number | null, on_call_cost: number, fit_model: string, fit_advice: string, };
+
+export type PersonPayView = { person: string, name: string, standby_hours: number, callouts: number, callout_hours: number, total: number, };
+
+export type RestoreView = { incident: string, application: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+opened_at: string, ttr_seconds: number, };
 
 export type DeskRoute = { application: string, application_name: string, 
 /**

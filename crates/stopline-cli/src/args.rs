@@ -251,6 +251,10 @@ pub enum Command {
         /// Why (required).
         #[arg(long)]
         reason: String,
+        /// Your estimate of the loss, in whole units of the workspace currency: reports use it
+        /// instead of exposure × duration.
+        #[arg(long, value_name = "AMOUNT")]
+        loss: Option<u64>,
         #[arg(long = "as", value_name = "PERSON")]
         who: String,
     },
@@ -260,6 +264,29 @@ pub enum Command {
         id: String,
         #[arg(long, value_enum, default_value_t = ReviewFormat::Markdown)]
         format: ReviewFormat,
+        /// Write it to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The operability report: on-call cost per team and application, pay per person,
+    /// availability against targets, time to acknowledge and restore, revenue insurance.
+    Report {
+        /// Start: "2026-11-01", "2026-11-01 09:00" (the workspace's zone) or RFC 3339; default
+        /// four weeks before --to.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// End, not included; default now.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// One team only: its budget, applications and people.
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// With --format csv, which table: people (payroll), costs, availability, times or
+        /// incidents.
+        #[arg(long, value_enum, default_value_t = ReportTable::People)]
+        table: ReportTable,
         /// Write it to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
@@ -368,6 +395,22 @@ pub struct ActorArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReviewFormat {
     Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportTable {
+    People,
+    Costs,
+    Availability,
+    Times,
+    Incidents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

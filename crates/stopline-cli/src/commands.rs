@@ -172,9 +172,24 @@ pub fn run(cli: Cli) -> Result {
             id,
             severity,
             reason,
+            loss,
             who,
-        } => swarm::severity(&cx, parse_id(&id)?, severity, &reason, &who),
+        } => swarm::severity(&cx, parse_id(&id)?, severity, (&reason, loss), &who),
         Command::Line { team } => swarm::line(&cx, team.as_deref()),
+        Command::Report {
+            from,
+            to,
+            team,
+            format,
+            table,
+            out,
+        } => swarm::report(
+            &cx,
+            (from.as_deref(), to.as_deref()),
+            team.as_deref(),
+            (format, table),
+            out.as_deref(),
+        ),
         Command::Review { id, format: _, out } => {
             swarm::review(&cx, parse_id(&id)?, out.as_deref())
         }

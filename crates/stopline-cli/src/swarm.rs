@@ -8,7 +8,7 @@ use stopline_engine::EngineError;
 use stopline_engine::swarm as engine;
 
 use crate::Failure;
-use crate::args::{LeadRole, SeverityArg, StepStateArg};
+use crate::args::{LeadRole, ReportFormat, ReportTable, SeverityArg, StepStateArg};
 use crate::commands::Context;
 use crate::output::{IncidentJson, RoleJson, StepJson, local_time, print_json, print_table};
 
@@ -149,7 +149,7 @@ pub fn severity(
     cx: &Context,
     id: IncidentId,
     severity: SeverityArg,
-    reason: &str,
+    (reason, loss): (&str, Option<u64>),
     who: &str,
 ) -> Result {
     let config = cx.config()?;
@@ -158,15 +158,13 @@ pub fn severity(
         SeverityArg::Major => Severity::Major,
         SeverityArg::Minor => Severity::Minor,
     };
-    let incident = engine::override_severity(
-        &mut store,
-        &config,
-        id,
+    let request = engine::SeverityRequest {
         severity,
         reason,
-        who,
-        cx.clock.now(),
-    )?;
+        loss,
+    };
+    let incident =
+        engine::override_severity(&mut store, &config, id, request, who, cx.clock.now())?;
     if cx.json {
         print_json(&IncidentJson::from(&incident));
     } else {
@@ -246,6 +244,75 @@ pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Re
             } else {
                 out!("Wrote the review of {id} to {}", path.display());
             }
+        }
+    }
+    Ok(())
+}
+
+/// `stopline report`: the operability report as Markdown, JSON or one CSV table.
+pub fn report(
+    cx: &Context,
+    (from, to): (Option<&str>, Option<&str>),
+    team: Option<&str>,
+    (format, table): (ReportFormat, ReportTable),
+    out: Option<&std::path::Path>,
+) -> Result {
+    use stopline_engine::report::{self, CsvTable};
+    let config = cx.config()?;
+    let store = cx.store()?;
+    let to = match to {
+        Some(text) => crate::oncall::parse_time(&config, "--to", text)?,
+        None => cx.clock.now(),
+    };
+    let from = match from {
+        Some(text) => crate::oncall::parse_time(&config, "--from", text)?,
+        None => to - jiff::SignedDuration::from_hours(28 * 24),
+    };
+    let team = team
+        .map(|t| {
+            config.team(t).map(|t| t.id.clone()).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--team: unknown team {t:?}: expected one of {}",
+                    config
+                        .teams
+                        .iter()
+                        .map(|t| t.id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let built = report::build(&store, &config, from, to, team.as_ref().map(|t| t.as_str()))?;
+    let format = if cx.json { ReportFormat::Json } else { format };
+    let text = match format {
+        ReportFormat::Json => serde_json::to_string_pretty(&built).unwrap_or_default() + "\n",
+        ReportFormat::Markdown => report::markdown(&built, &config, team.as_ref()),
+        ReportFormat::Csv => report::csv(
+            &built,
+            match table {
+                ReportTable::People => CsvTable::People,
+                ReportTable::Costs => CsvTable::Costs,
+                ReportTable::Availability => CsvTable::Availability,
+                ReportTable::Times => CsvTable::Times,
+                ReportTable::Incidents => CsvTable::Incidents,
+            },
+        ),
+    };
+    match out {
+        None => {
+            for line in text.lines() {
+                out!("{line}");
+            }
+        }
+        Some(path) => {
+            stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| {
+                Failure {
+                    status: 1,
+                    message: format!("--out: {e}"),
+                }
+            })?;
+            eprintln!("Wrote the report to {}", path.display());
         }
     }
     Ok(())

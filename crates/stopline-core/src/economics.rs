@@ -226,7 +226,8 @@ pub fn effectiveness(projected: f64, actual: f64) -> Option<f64> {
 /// The loss expected over `hours` of the period if the application used exactly its tolerable
 /// unavailability: exposure per hour × tolerable unavailability per week × weeks.
 pub fn projected_loss(app: &Application, hours: f64) -> f64 {
-    let tolerable_hours_per_week = app.target.tolerable_unavailability_per_week().as_secs_f64() / 3600.0;
+    let tolerable_hours_per_week =
+        app.target.tolerable_unavailability_per_week().as_secs_f64() / 3600.0;
     app.exposure_per_hour.0 as f64 * tolerable_hours_per_week * hours / 168.0
 }
 
@@ -359,18 +360,19 @@ pub fn report(
             .iter()
             .find(|p| &p.id == person)
             .map_or_else(|| person.to_string(), |p| p.name.clone());
-        pay.entry(person.clone()).or_insert_with(|| PersonPay {
-            person: person.clone(),
-            name,
-            standby_hours: 0.0,
-            callouts: 0,
-            callout_hours: 0.0,
-            standby_pay: 0.0,
-            callout_pay: 0.0,
-            total: 0.0,
-        })
-        .person
-        .clone()
+        pay.entry(person.clone())
+            .or_insert_with(|| PersonPay {
+                person: person.clone(),
+                name,
+                standby_hours: 0.0,
+                callouts: 0,
+                callout_hours: 0.0,
+                standby_pay: 0.0,
+                callout_pay: 0.0,
+                total: 0.0,
+            })
+            .person
+            .clone()
     };
 
     // Standby: every shift of every layer, paid at the budget holder's rate, charged to it and
@@ -622,7 +624,9 @@ pub fn report(
                 .collect();
             TeamTimes {
                 team: team.id.clone(),
-                time_to_acknowledge: DurationStats::of(opened.iter().filter_map(|i| tta(i)).collect()),
+                time_to_acknowledge: DurationStats::of(
+                    opened.iter().filter_map(|i| tta(i)).collect(),
+                ),
                 time_to_restore: DurationStats::of(opened.iter().filter_map(|i| ttr(i)).collect()),
             }
         })
@@ -644,11 +648,21 @@ pub fn report(
 }
 
 fn tta(incident: &IncidentFacts) -> Option<f64> {
-    Some(incident.acknowledged_at?.duration_since(incident.opened_at).as_secs_f64())
+    Some(
+        incident
+            .acknowledged_at?
+            .duration_since(incident.opened_at)
+            .as_secs_f64(),
+    )
 }
 
 fn ttr(incident: &IncidentFacts) -> Option<f64> {
-    Some(incident.resolved_at?.duration_since(incident.opened_at).as_secs_f64())
+    Some(
+        incident
+            .resolved_at?
+            .duration_since(incident.opened_at)
+            .as_secs_f64(),
+    )
 }
 
 /// Sorts and joins overlapping spans, so overlapping incidents count once.
@@ -672,7 +686,11 @@ enum Calendar {
 
 /// The calendar weeks (Monday to Monday) or months of the workspace's zone that overlap the
 /// period, each cut to it.
-fn calendar_windows(period: Period, zone: &TimeZone, calendar: Calendar) -> Vec<(Timestamp, Timestamp)> {
+fn calendar_windows(
+    period: Period,
+    zone: &TimeZone,
+    calendar: Calendar,
+) -> Vec<(Timestamp, Timestamp)> {
     let start_of = |date: Date| {
         zone.to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
             .compatible()
@@ -882,7 +900,13 @@ handoff = "mon 00:00"
         let mut holiday = hours.clone();
         holiday.holidays.insert("2026-11-23".parse().unwrap());
         assert_eq!(
-            out_of_hours(&holiday, zone, at("2026-11-23T10:00:00Z"), at("2026-11-23T11:00:00Z")).as_secs(),
+            out_of_hours(
+                &holiday,
+                zone,
+                at("2026-11-23T10:00:00Z"),
+                at("2026-11-23T11:00:00Z")
+            )
+            .as_secs(),
             3600,
             "a holiday is out of hours all day"
         );
@@ -896,7 +920,10 @@ handoff = "mon 00:00"
         assert!(close(stats.median_seconds.unwrap(), 330.0));
         assert!(close(stats.p90_seconds.unwrap(), 540.0));
         let odd = DurationStats::of(vec![30.0, 10.0, 20.0]);
-        assert_eq!((odd.median_seconds, odd.p90_seconds), (Some(20.0), Some(30.0)));
+        assert_eq!(
+            (odd.median_seconds, odd.p90_seconds),
+            (Some(20.0), Some(30.0))
+        );
         assert_eq!(DurationStats::of(Vec::new()).mean_seconds, None);
     }
 
@@ -923,7 +950,13 @@ handoff = "mon 00:00"
         let payments = &report.teams[0];
         assert_eq!(payments.pay_model, "standby and callout");
         assert!(close(payments.standby, 168.0));
-        let line = |app: &str| payments.lines.iter().find(|l| l.application.as_str() == app).unwrap();
+        let line = |app: &str| {
+            payments
+                .lines
+                .iter()
+                .find(|l| l.application.as_str() == app)
+                .unwrap()
+        };
         assert!(close(line("gateway").standby, 126.0));
         assert!(close(line("refunds").standby, 42.0));
         // Callout: Saturday, all out of hours. Alice 10:00-12:00, Bob 10:30-12:00: 3.5 h at 40.
@@ -934,8 +967,16 @@ handoff = "mon 00:00"
         // Pay per person: whoever held the week's shift has 168 standby hours.
         let total_standby: f64 = report.people.iter().map(|p| p.standby_hours).sum();
         assert!(close(total_standby, 168.0));
-        let alice = report.people.iter().find(|p| p.person.as_str() == "alice").unwrap();
-        let bob = report.people.iter().find(|p| p.person.as_str() == "bob").unwrap();
+        let alice = report
+            .people
+            .iter()
+            .find(|p| p.person.as_str() == "alice")
+            .unwrap();
+        let bob = report
+            .people
+            .iter()
+            .find(|p| p.person.as_str() == "bob")
+            .unwrap();
         assert_eq!((alice.callouts, bob.callouts), (1, 1));
         assert!(close(alice.callout_hours, 2.0) && close(alice.callout_pay, 80.0));
         assert!(close(bob.callout_hours, 1.5) && close(bob.callout_pay, 60.0));
@@ -955,13 +996,19 @@ handoff = "mon 00:00"
         // Times: acknowledged after 10 minutes, restored after 2 h 10 m.
         assert_eq!(gateway.time_to_acknowledge.mean_seconds, Some(600.0));
         assert_eq!(gateway.time_to_restore.p90_seconds, Some(7800.0));
-        assert_eq!(report.team_times[0].time_to_restore.median_seconds, Some(7800.0));
+        assert_eq!(
+            report.team_times[0].time_to_restore.median_seconds,
+            Some(7800.0)
+        );
 
         // Revenue insurance: 600,000 × 2 h 10 m lost; 600,000 × 0.168 h projected.
         assert!(close(report.incidents[0].estimated_loss, 1_300_000.0));
         assert!(close(gateway.actual_loss, 1_300_000.0));
         assert!(close(gateway.projected_loss, 100_800.0));
-        assert!(close(gateway.effectiveness.unwrap(), (100_800.0 - 1_300_000.0) / 100_800.0));
+        assert!(close(
+            gateway.effectiveness.unwrap(),
+            (100_800.0 - 1_300_000.0) / 100_800.0
+        ));
         assert!(close(gateway.on_call_cost, 266.0));
         assert_eq!(gateway.fit.model, "you build it you run it");
         assert_eq!(refunds.fit.model, "you build it you run it");
@@ -990,7 +1037,8 @@ handoff = "mon 00:00"
         let lines = &report.teams[0].lines;
         assert_eq!(lines.len(), 3, "one line per application the rota covers");
         assert!(lines.iter().all(|l| close(l.standby, 56.0)), "{lines:?}");
-        let only_search = super::report(&config, &[], week(), Some(&TeamId::new("search").unwrap()));
+        let only_search =
+            super::report(&config, &[], week(), Some(&TeamId::new("search").unwrap()));
         assert!(only_search.teams.is_empty());
         assert_eq!(only_search.applications.len(), 1);
     }
@@ -1000,19 +1048,33 @@ handoff = "mon 00:00"
         let config = config();
         let mut app = config.applications[1].clone();
         app.target = crate::target::AvailabilityTarget::from_percent(95.0).unwrap();
-        assert_eq!(fit(&app, Some(DeployFrequency::Monthly)).model, "central operations");
+        assert_eq!(
+            fit(&app, Some(DeployFrequency::Monthly)).model,
+            "central operations"
+        );
         assert_eq!(fit(&app, None).model, "unknown");
         let gateway = &config.applications[0];
-        assert_eq!(fit(gateway, Some(DeployFrequency::Fortnightly)).model, "mixed");
+        assert_eq!(
+            fit(gateway, Some(DeployFrequency::Fortnightly)).model,
+            "mixed"
+        );
 
-        let small = CONFIG.replace("members = [\"alice\", \"bob\", \"cy\"]\nstart", "members = [\"alice\", \"bob\"]\nstart");
+        let small = CONFIG.replace(
+            "members = [\"alice\", \"bob\", \"cy\"]\nstart",
+            "members = [\"alice\", \"bob\"]\nstart",
+        );
         let warnings = warnings(&Config::parse("test.toml", &small).unwrap());
         assert_eq!(
             warnings,
-            vec!["rota payments-oncall has fewer than 3 people (2): on call too often to be sustainable"]
+            vec![
+                "rota payments-oncall has fewer than 3 people (2): on call too often to be sustainable"
+            ]
         );
         let unpaid = CONFIG.replace("[pay]\nmodel", "[unused]\nmodel");
-        assert!(Config::parse("test.toml", &unpaid).is_err(), "unknown tables are errors");
+        assert!(
+            Config::parse("test.toml", &unpaid).is_err(),
+            "unknown tables are errors"
+        );
     }
 
     #[test]
@@ -1036,7 +1098,10 @@ handoff = "mon 00:00"
         assert!(problems[2].message.contains("callout-only pay is unfair"));
         let missing = CONFIG.replace("callout_per_hour = 40\n", "");
         let problems = Config::parse("test.toml", &missing).unwrap_err().problems;
-        assert!(problems[0].message.contains("needs callout_per_hour"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("needs callout_per_hour"),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -1050,7 +1115,9 @@ handoff = "mon 00:00"
         let warnings = warnings(&Config::parse("test.toml", &text).unwrap());
         assert_eq!(
             warnings,
-            vec!["3 teams run their own out-of-hours rota: check their availability targets (a domain rota shared by sibling teams costs less)"]
+            vec![
+                "3 teams run their own out-of-hours rota: check their availability targets (a domain rota shared by sibling teams costs less)"
+            ]
         );
     }
 }

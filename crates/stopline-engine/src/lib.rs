@@ -8,9 +8,10 @@
 //! notifications (`escalation`, `notify`, `pager`); and the swarm: checklist, roles, severity and
 //! each team's line (`swarm`); overrides added to rotas in the config file (`overrides`); the
 //! outbox worker that silences acknowledged incidents' alerts in Alertmanager (`outbox`); and
-//! backups of the store, restoring one, and the check of the store at start (`backup`). It holds
-//! no presentation: hosts turn its results into tables, JSON or UI events, and it never depends on
-//! Tauri.
+//! backups of the store, restoring one, and the check of the store at start (`backup`); and the
+//! operability report: what on-call costs and what outages lose (`report`). Besides the two
+//! documents it writes (the review and the report, as Markdown or CSV), it holds no
+//! presentation: hosts turn its results into tables, JSON or UI events. It never depends on Tauri.
 
 pub mod alertmanager;
 pub mod backup;
@@ -27,6 +28,7 @@ pub mod overrides;
 pub mod pager;
 pub mod payload;
 pub mod replay;
+pub mod report;
 pub mod review;
 pub mod secrets;
 pub mod serve;
@@ -91,6 +93,8 @@ pub enum EngineError {
     MissingRouteLabel(String),
     #[error("cannot add the override: {0}")]
     BadOverride(String),
+    #[error("{0}")]
+    BadPeriod(String),
     #[error(
         "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
     )]
@@ -151,6 +155,7 @@ impl EngineError {
                 | EngineError::NoRouteLabels(_)
                 | EngineError::MissingRouteLabel(_)
                 | EngineError::BadOverride(_)
+                | EngineError::BadPeriod(_)
                 | EngineError::BackupExists { .. }
                 | EngineError::RestoreRefused(_)
                 | EngineError::MissingSecret { .. }

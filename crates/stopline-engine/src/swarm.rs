@@ -117,22 +117,30 @@ pub fn leave(
     Ok(store.leave(id, &who, now)?)
 }
 
+/// A person's severity: the severity, why (required), and optionally their estimate of the
+/// loss, which reports then use instead of exposure × duration.
+#[derive(Debug, Clone, Copy)]
+pub struct SeverityRequest<'a> {
+    pub severity: Severity,
+    pub reason: &'a str,
+    pub loss: Option<u64>,
+}
+
 /// A person sets the severity; the reason is required and goes on the timeline.
 pub fn override_severity(
     store: &mut Store,
     config: &Config,
     id: IncidentId,
-    severity: Severity,
-    reason: &str,
+    request: SeverityRequest<'_>,
     who: &str,
     now: Timestamp,
 ) -> Result<Incident> {
     let who = person(config, who)?;
-    let reason = reason.trim();
+    let reason = request.reason.trim();
     if reason.is_empty() {
         return Err(EngineError::ReasonRequired("a severity override"));
     }
-    Ok(store.override_severity(id, severity, reason, &who, now)?)
+    Ok(store.override_severity(id, (request.severity, reason, request.loss), &who, now)?)
 }
 
 /// Raises minor incidents to major once their estimated loss (the projected loss, or the loss

@@ -607,8 +607,11 @@ fn severity_comes_from_money_and_a_person_can_override_it_with_a_reason() {
         &mut w.store,
         &w.config,
         refunds,
-        Severity::Minor,
-        " ",
+        swarm::SeverityRequest {
+            severity: Severity::Minor,
+            reason: " ",
+            loss: None,
+        },
         "alice",
         t0,
     )
@@ -623,8 +626,11 @@ fn severity_comes_from_money_and_a_person_can_override_it_with_a_reason() {
         &mut w.store,
         &w.config,
         refunds,
-        Severity::Minor,
-        "only internal users",
+        swarm::SeverityRequest {
+            severity: Severity::Minor,
+            reason: "only internal users",
+            loss: Some(12_000),
+        },
         "alice",
         t0 + 5.hours(),
     )

@@ -15,6 +15,7 @@ mod ingest;
 mod migrations;
 mod outbox;
 mod paging;
+mod reports;
 mod sources;
 mod swarm;
 

@@ -247,6 +247,11 @@ const MIGRATIONS: &[&str] = &[
                   WHERE incident_id = NEW.id AND action = 'silence' ORDER BY alert_id);
         END;
     "#,
+    // 7: a loss figure a person gives with a severity override, which reports use instead of
+    // exposure × duration.
+    r#"
+    ALTER TABLE incidents ADD COLUMN loss_override INTEGER CHECK (loss_override >= 0);
+    "#,
 ];
 
 /// The schema version this build writes.

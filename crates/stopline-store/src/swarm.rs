@@ -279,17 +279,27 @@ impl Store {
     pub fn override_severity(
         &mut self,
         id: IncidentId,
-        severity: Severity,
-        reason: &str,
+        (severity, reason, loss): (Severity, &str, Option<u64>),
         who: &PersonId,
         now: Timestamp,
     ) -> Result<Incident> {
         self.write(|tx| {
             let incident = load(tx, id)?;
+            let loss_sql = loss.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
             tx.execute(
-                "UPDATE incidents SET severity = ?2, severity_reason = ?3 WHERE id = ?1",
-                params![sql_id(id), severity.as_str(), reason],
+                "UPDATE incidents SET severity = ?2, severity_reason = ?3,
+                     loss_override = COALESCE(?4, loss_override)
+                 WHERE id = ?1",
+                params![sql_id(id), severity.as_str(), reason, loss_sql],
             )?;
+            let figure = loss
+                .map(|l| {
+                    format!(
+                        "; estimated loss {}",
+                        stopline_core::money::group_thousands(l)
+                    )
+                })
+                .unwrap_or_default();
             append(
                 tx,
                 id,
@@ -298,7 +308,7 @@ impl Store {
                     who: Some(who.clone()),
                     kind: TimelineKind::Severity,
                     detail: format!(
-                        "severity {} → {}: {reason}",
+                        "severity {} → {}: {reason}{figure}",
                         incident.severity.as_str(),
                         severity.as_str()
                     ),

@@ -49,7 +49,10 @@ fn an_empty_database_migrates_to_the_current_schema_and_reopens() {
     assert_eq!(store.integrity_check().unwrap(), Ok(()));
     drop(store);
     let again = Store::open(&path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 6);
+    assert_eq!(
+        again.schema_version().unwrap(),
+        stopline_store::SCHEMA_VERSION
+    );
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))

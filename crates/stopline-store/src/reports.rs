@@ -1,0 +1,88 @@
+//! What reports read: the incidents that overlap a period, with who responded to each.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use rusqlite::params;
+use stopline_core::economics::IncidentFacts;
+use stopline_core::ids::{ApplicationId, PersonId, TeamId};
+
+use crate::{Result, Store, StoreError, from_millis, to_millis};
+
+impl Store {
+    /// Every incident open at some moment of `[from, to)`, oldest first, with its responders.
+    pub fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IncidentFacts>> {
+        let (from, to) = (to_millis(from), to_millis(to));
+        let mut responders: HashMap<i64, Vec<(PersonId, Timestamp, Option<Timestamp>)>> =
+            HashMap::new();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT r.incident_id, r.person, r.since, r.until
+             FROM roles r JOIN incidents i ON i.id = r.incident_id
+             WHERE r.role = 'responder'
+               AND i.opened_at < ?2 AND (i.resolved_at IS NULL OR i.resolved_at > ?1)
+             ORDER BY r.id",
+        )?;
+        let rows = statement.query_map(params![from, to], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (incident, person, since, until) = row?;
+            responders.entry(incident).or_default().push((
+                person_id(&person)?,
+                from_millis(since)?,
+                until.map(from_millis).transpose()?,
+            ));
+        }
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, application_id, team_id, opened_at, acknowledged_at, acknowledged_by,
+                    resolved_at, loss_override
+             FROM incidents
+             WHERE opened_at < ?2 AND (resolved_at IS NULL OR resolved_at > ?1)
+             ORDER BY id",
+        )?;
+        let rows = statement.query_map(params![from, to], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<i64>>(6)?,
+                row.get::<_, Option<i64>>(7)?,
+            ))
+        })?;
+        let mut facts = Vec::new();
+        for row in rows {
+            let (id, application, team, opened, acked, acked_by, resolved, loss) = row?;
+            let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of incident {id}"));
+            facts.push(IncidentFacts {
+                id: crate::ingest::incident_id(id)?.to_string(),
+                application: application
+                    .map(ApplicationId::new)
+                    .transpose()
+                    .map_err(|_| corrupt("application"))?,
+                team: team
+                    .map(TeamId::new)
+                    .transpose()
+                    .map_err(|_| corrupt("team"))?,
+                opened_at: from_millis(opened)?,
+                acknowledged_at: acked.map(from_millis).transpose()?,
+                acknowledged_by: acked_by.as_deref().map(person_id).transpose()?,
+                resolved_at: resolved.map(from_millis).transpose()?,
+                responders: responders.remove(&id).unwrap_or_default(),
+                loss_override: loss.map(|l| u64::try_from(l).unwrap_or(0)),
+            });
+        }
+        Ok(facts)
+    }
+}
+
+fn person_id(text: &str) -> Result<PersonId> {
+    PersonId::new(text).map_err(|_| StoreError::Corrupt(format!("person {text:?}")))
+}

@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { ReportView } from "./bindings";
+import { availabilityChart, costChart, restoreChart } from "./charts";
+import { Reports, duration } from "./Reports";
+
+// Canvas drawing needs a browser; here the view's charts are checked by what they are given.
+const drawn: { label: string; config: unknown }[] = [];
+vi.mock("./ChartCanvas", () => ({
+  ChartCanvas: ({ config, label }: { config: unknown; label: string }) => {
+    drawn.push({ label, config });
+    return <div role="img" aria-label={label} />;
+  },
+}));
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  drawn.length = 0;
+});
+
+const report: ReportView = {
+  from: "2026-11-23T00:00:00Z",
+  to: "2026-11-30T00:00:00Z",
+  currency: "GBP",
+  all_teams: [
+    { id: "payments", name: "Payments" },
+    { id: "search", name: "Search" },
+  ],
+  teams: [
+    {
+      team: "payments",
+      team_name: "Payments",
+      pay_model: "standby and callout",
+      standby: 168,
+      callout: 140,
+      total: 308,
+      lines: [
+        { application: "gateway", application_name: "Gateway", standby: 126, callout: 140 },
+        { application: "refunds", application_name: "Refunds", standby: 42, callout: 0 },
+      ],
+    },
+  ],
+  applications: [
+    {
+      application: "gateway",
+      name: "Gateway",
+      team: "payments",
+      target_percent: 99.9,
+      availability_percent: 98.71,
+      unavailable_seconds: 7800,
+      budget_used_percent: 1289.7,
+      weeks_met: 0,
+      weeks: 1,
+      tta_median_seconds: 600,
+      ttr_median_seconds: 7800,
+      ttr_p90_seconds: 7800,
+      projected_loss: 100800,
+      actual_loss: 1300000,
+      effectiveness: -11.9,
+      on_call_cost: 266,
+      fit_model: "you build it you run it",
+      fit_advice: "frequent change and high exposure",
+    },
+  ],
+  people: [
+    { person: "alice", name: "Alice", standby_hours: 168, callouts: 1, callout_hours: 2, total: 248 },
+  ],
+  restores: [{ incident: "INC-1", application: "gateway", opened_at: "2026-11-28T09:50:00Z", ttr_seconds: 7800 }],
+  warnings: ["rota payments-oncall has fewer than 3 people (2): on call too often to be sustainable"],
+};
+
+describe("the report's charts", () => {
+  it("stack each team's cost by application", () => {
+    const config = costChart(report.teams, "GBP");
+    expect(config.data.labels).toEqual(["Payments"]);
+    expect(config.data.datasets.map((d) => [d.label, d.data])).toEqual([
+      ["Payments: Gateway", [266]],
+      ["Payments: Refunds", [42]],
+    ]);
+    expect(config.options?.scales?.y).toMatchObject({ stacked: true });
+  });
+
+  it("show availability as the budget used, red when the target was missed", () => {
+    const config = availabilityChart(report.applications);
+    expect(config.data.datasets[0].data).toEqual([1289.7]);
+    expect(config.data.datasets[0].backgroundColor).toEqual(["#dc2626"]);
+  });
+
+  it("plot time to restore in minutes by when the incident opened", () => {
+    const config = restoreChart(report.restores);
+    expect(config.data.labels).toEqual(["2026-11-28 INC-1"]);
+    expect(config.data.datasets[0].data).toEqual([130]);
+  });
+});
+
+describe("the reports view", () => {
+  it("shows costs, availability, pay and warnings, and asks again for another team", async () => {
+    const queries: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "report") {
+        queries.push(args);
+        return report;
+      }
+      if (cmd === "report_csv") return "person,name\nalice,Alice\n";
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<Reports version={0} />);
+    const row = await screen.findByText("standby and callout");
+    expect(within(row.closest("tr")!).getByText("GBP 308")).toBeTruthy();
+    expect(screen.getByText("98.710%")).toBeTruthy();
+    expect(screen.getAllByText("2h 10m")).toHaveLength(2); // TTR median and p90
+    expect(screen.getByText(/fewer than 3 people/)).toBeTruthy();
+    expect(drawn.map((d) => d.label)).toContain("On-call cost per team, stacked by application");
+
+    fireEvent.change(screen.getByLabelText("Team"), { target: { value: "search" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await vi.waitFor(() => expect(queries).toHaveLength(2));
+    expect((queries[1] as { team: string }).team).toBe("search");
+
+    fireEvent.click(screen.getByRole("button", { name: "Payroll CSV" }));
+    expect(((await screen.findByLabelText(/as CSV for payroll/)) as HTMLTextAreaElement).value).toContain("alice,Alice");
+  });
+
+  it("refuses a period that ends before it starts", async () => {
+    mockIPC(() => report);
+    render(<Reports version={0} />);
+    await screen.findByText("standby and callout");
+    fireEvent.change(screen.getByLabelText("From"), { target: { value: "2026-12-01" } });
+    fireEvent.change(screen.getByLabelText("To (not included)"), { target: { value: "2026-11-01" } });
+    expect((screen.getByRole("button", { name: "Show" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole("alert").textContent).toMatch(/end must be after the start/);
+  });
+
+  it("writes durations as people read them", () => {
+    expect([duration(null), duration(30), duration(600), duration(7800), duration(200_000)]).toEqual([
+      "—",
+      "30s",
+      "10m",
+      "2h 10m",
+      "2d 7h",
+    ]);
+  });
+});
