@@ -64,6 +64,11 @@ fn money(amount: f64) -> String {
     format!("{amount:.2}")
 }
 
+/// Rounded to cents, so that a row's total is the sum of the amounts it shows.
+fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
+}
+
 fn seconds(value: Option<f64>) -> String {
     value.map_or(String::new(), |s| format!("{s:.0}"))
 }
@@ -115,7 +120,7 @@ pub fn csv(report: &Report, table: CsvTable) -> String {
                         format!("{:.2}", p.callout_hours),
                         money(p.standby_pay),
                         money(p.callout_pay),
-                        money(p.total),
+                        money(cents(p.standby_pay) + cents(p.callout_pay)),
                         report.period.from.to_string(),
                         report.period.to.to_string(),
                     ],
@@ -144,7 +149,7 @@ pub fn csv(report: &Report, table: CsvTable) -> String {
                             line.application.to_string(),
                             money(line.standby),
                             money(line.callout),
-                            money(line.standby + line.callout),
+                            money(cents(line.standby) + cents(line.callout)),
                         ],
                     );
                 }
