@@ -55,6 +55,7 @@ test-e2e: build
 # Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
 bench: setup
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
+	$(CARGO) bench --locked -p stopline-engine --bench report
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
