@@ -1,8 +1,7 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
-import { Reports } from "./Reports";
 import { OnCall, Settings, Sources } from "./Views";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossSoFar, money, myTeamsFirst } from "./queue";
@@ -21,6 +20,9 @@ function typing(target: EventTarget | null): boolean {
  * this covers what others do (the CLI, another engine).
  */
 export const REFRESH_MS = 5000;
+
+// Reports bring the charting library: loaded when first opened, so the queue starts as fast.
+const Reports = lazy(() => import("./Reports").then((m) => ({ default: m.Reports })));
 
 /** The window's views, in the order of the navigation. */
 const VIEWS = [
@@ -211,7 +213,11 @@ export function App() {
           <OnCall version={version} people={load.overview.people} />
         )}
         {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
-        {load.kind === "loaded" && view === "reports" && <Reports version={version} />}
+        {load.kind === "loaded" && view === "reports" && (
+          <Suspense fallback={<p className="state">Loading the reports…</p>}>
+            <Reports version={version} />
+          </Suspense>
+        )}
         {load.kind === "loaded" && view === "settings" && (
           <Settings
             version={version}

@@ -644,7 +644,7 @@ fn severity_comes_from_money_and_a_person_can_override_it_with_a_reason() {
     assert_eq!(detail.incident.severity, Severity::Minor);
     assert_eq!(
         detail.timeline.last().unwrap().detail,
-        "severity major → minor: only internal users"
+        "severity major → minor: only internal users; estimated loss 12,000"
     );
     assert_eq!(
         detail
