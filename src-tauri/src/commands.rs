@@ -846,6 +846,22 @@ fn report_period(
     Ok((from, to))
 }
 
+/// The report over the period the window asked for, for every team or one (an empty team is all).
+fn build_report(
+    state: &AppState,
+    from: Option<String>,
+    to: Option<String>,
+    team: Option<String>,
+) -> Result<(stopline_core::economics::Report, Config), CommandError> {
+    let config = files::load_config(&state.config_path).map_err(engine_error)?;
+    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
+    let (from, to) = report_period(from.as_deref(), to.as_deref())?;
+    let team = team.filter(|t| !t.is_empty());
+    let built = stopline_engine::report::build(&store, &config, from, to, team.as_deref())
+        .map_err(engine_error)?;
+    Ok((built, config))
+}
+
 /// The operability report over `[from, to)` for every team, or one.
 #[tauri::command]
 pub async fn report(
@@ -854,12 +870,7 @@ pub async fn report(
     to: Option<String>,
     team: Option<String>,
 ) -> Result<ReportView, CommandError> {
-    let config = files::load_config(&state.config_path).map_err(engine_error)?;
-    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
-    let (from, to) = report_period(from.as_deref(), to.as_deref())?;
-    let team = team.filter(|t| !t.is_empty());
-    let built = stopline_engine::report::build(&store, &config, from, to, team.as_deref())
-        .map_err(engine_error)?;
+    let (built, config) = build_report(&state, from, to, team)?;
     Ok(ReportView::new(&built, &config))
 }
 
@@ -871,12 +882,7 @@ pub async fn report_csv(
     to: Option<String>,
     team: Option<String>,
 ) -> Result<String, CommandError> {
-    let config = files::load_config(&state.config_path).map_err(engine_error)?;
-    let store = state.data_dir.open_store().map_err(|e| store_error(&e))?;
-    let (from, to) = report_period(from.as_deref(), to.as_deref())?;
-    let team = team.filter(|t| !t.is_empty());
-    let built = stopline_engine::report::build(&store, &config, from, to, team.as_deref())
-        .map_err(engine_error)?;
+    let (built, _) = build_report(&state, from, to, team)?;
     Ok(stopline_engine::report::csv(
         &built,
         stopline_engine::report::CsvTable::People,

@@ -227,18 +227,9 @@ pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Re
     let store = cx.store()?;
     let text = stopline_engine::review::markdown(&store, &config, id, cx.clock.now())?;
     match out {
-        None => {
-            for line in text.lines() {
-                out!("{line}");
-            }
-        }
+        None => print_document(&text),
         Some(path) => {
-            stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| {
-                Failure {
-                    status: 1,
-                    message: format!("--out: {e}"),
-                }
-            })?;
+            write_document(path, &text)?;
             if cx.json {
                 print_json(&serde_json::json!({ "incident": id, "written": path }));
             } else {
@@ -247,6 +238,21 @@ pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Re
         }
     }
     Ok(())
+}
+
+/// A document (a review, a report) on standard output.
+fn print_document(text: &str) {
+    for line in text.lines() {
+        out!("{line}");
+    }
+}
+
+/// A document written to `--out`, atomically: a reader never sees half of it.
+fn write_document(path: &std::path::Path, text: &str) -> Result {
+    stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| Failure {
+        status: 1,
+        message: format!("--out: {e}"),
+    })
 }
 
 /// `stopline report`: the operability report as Markdown, JSON or one CSV table.
@@ -300,18 +306,9 @@ pub fn report(
         ),
     };
     match out {
-        None => {
-            for line in text.lines() {
-                out!("{line}");
-            }
-        }
+        None => print_document(&text),
         Some(path) => {
-            stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| {
-                Failure {
-                    status: 1,
-                    message: format!("--out: {e}"),
-                }
-            })?;
+            write_document(path, &text)?;
             eprintln!("Wrote the report to {}", path.display());
         }
     }
