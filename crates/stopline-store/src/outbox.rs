@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use stopline_core::alert::Labels;
 use stopline_core::incident::IncidentId;
 
@@ -397,15 +397,11 @@ impl Store {
 
     /// How many of an incident's outbox actions still wait.
     pub fn outbox_waiting_for(&self, incident: IncidentId) -> Result<u64> {
-        let waiting: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM outbox WHERE incident_id = ?1 AND status = 'waiting'",
-                [sql_id(incident)],
-                |row| row.get(0),
-            )
-            .optional()?
-            .unwrap_or(0);
+        let waiting: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE incident_id = ?1 AND status = 'waiting'",
+            [sql_id(incident)],
+            |row| row.get(0),
+        )?;
         Ok(u64::try_from(waiting).unwrap_or(0))
     }
 }
