@@ -349,144 +349,29 @@ pub fn report(
     period: Period,
     only: TeamFilter<'_>,
 ) -> Report {
-    let zone = &config.workspace.time_zone;
-    let hours = &config.workspace.working_hours;
     let wanted = |team: &TeamId| only.is_none_or(|t| t == team);
-    let mut budget: BTreeMap<TeamId, BTreeMap<ApplicationId, (f64, f64)>> = BTreeMap::new();
-    let mut pay: BTreeMap<PersonId, PersonPay> = BTreeMap::new();
-    let person_pay = |pay: &mut BTreeMap<PersonId, PersonPay>, person: &PersonId| {
-        let name = config
-            .people
-            .iter()
-            .find(|p| &p.id == person)
-            .map_or_else(|| person.to_string(), |p| p.name.clone());
-        pay.entry(person.clone())
-            .or_insert_with(|| PersonPay {
-                person: person.clone(),
-                name,
-                standby_hours: 0.0,
-                callouts: 0,
-                callout_hours: 0.0,
-                standby_pay: 0.0,
-                callout_pay: 0.0,
-                total: 0.0,
-            })
-            .person
-            .clone()
+    let mut ledger = Ledger {
+        config,
+        budget: BTreeMap::new(),
+        pay: BTreeMap::new(),
     };
-
-    // Standby: every shift of every layer, paid at the budget holder's rate, charged to it and
-    // split over the applications the rota covers.
     for rota in &config.rotas {
-        let holder = &rota.budget_holder;
-        let model = config.pay_model(holder);
-        let covered: Vec<&Application> = config
-            .applications
-            .iter()
-            .filter(|a| rota.teams.contains(&a.team))
-            .collect();
-        let mut rota_cost = 0.0;
-        for layer in 0..rota.layers.len() {
-            for shift in rota.shifts(layer, period.from, period.to) {
-                let hours = shift.end.duration_since(shift.start).as_secs_f64() / 3600.0;
-                let cost = hours * model.standby_per_hour();
-                rota_cost += cost;
-                person_pay(&mut pay, &shift.person);
-                if let Some(entry) = pay.get_mut(&shift.person) {
-                    entry.standby_hours += hours;
-                    entry.standby_pay += cost;
-                }
-            }
-        }
-        let weights: Vec<f64> = covered
-            .iter()
-            .map(|a| match config.pay.split {
-                CostSplit::Equal => 1.0,
-                CostSplit::Exposure => a.exposure_per_hour.0 as f64,
-            })
-            .collect();
-        let total_weight: f64 = weights.iter().sum();
-        let lines = budget.entry(holder.clone()).or_default();
-        for (app, weight) in covered.iter().zip(&weights) {
-            let share = if total_weight > 0.0 {
-                rota_cost * weight / total_weight
-            } else {
-                rota_cost / covered.len() as f64
-            };
-            lines.entry(app.id.clone()).or_default().0 += share;
-        }
+        ledger.charge_standby(rota, period);
     }
-
-    // Callouts: out-of-hours response from acknowledgement to resolution, for the person who
-    // acknowledged and each responder who joined, charged to the incident's application.
-    let mut losses = Vec::new();
+    let mut losses = Vec::with_capacity(incidents.len());
     for incident in incidents {
         let app = incident
             .application
             .as_ref()
             .and_then(|a| config.application(a.as_str()));
-        if let (Some(app), Some(acked)) = (app, incident.acknowledged_at) {
-            let end = incident.resolved_at.unwrap_or(period.to);
-            let mut spans: BTreeMap<PersonId, Vec<(Timestamp, Timestamp)>> = BTreeMap::new();
-            if let Some(by) = &incident.acknowledged_by {
-                spans.entry(by.clone()).or_default().push((acked, end));
-            }
-            for (person, since, until) in &incident.responders {
-                let (s, e) = ((*since).max(acked), until.unwrap_or(end).min(end));
-                if s < e {
-                    spans.entry(person.clone()).or_default().push((s, e));
-                }
-            }
-            let model = config.pay_model(&app.team);
-            for (person, mut list) in spans {
-                let mut callout = SignedDuration::ZERO;
-                for (s, e) in merge(&mut list) {
-                    if let Some((s, e)) = period.clip(s, e) {
-                        callout += out_of_hours(hours, zone, s, e);
-                    }
-                }
-                if callout.is_zero() {
-                    continue;
-                }
-                let callout_hours = callout.as_secs_f64() / 3600.0;
-                let cost = callout_hours * model.callout_per_hour.unwrap_or(0) as f64;
-                person_pay(&mut pay, &person);
-                if let Some(entry) = pay.get_mut(&person) {
-                    entry.callouts += 1;
-                    entry.callout_hours += callout_hours;
-                    entry.callout_pay += cost;
-                }
-                budget
-                    .entry(app.team.clone())
-                    .or_default()
-                    .entry(app.id.clone())
-                    .or_default()
-                    .1 += cost;
-            }
+        if let Some(app) = app {
+            ledger.charge_callouts(incident, app, period);
         }
-        let end = incident.resolved_at.unwrap_or(period.to);
-        let duration = period
-            .clip(incident.opened_at, end)
-            .map_or(0.0, |(s, e)| e.duration_since(s).as_secs_f64());
-        let by_hand = incident.loss_override.is_some();
-        let loss = match (incident.loss_override, app) {
-            (Some(figure), _) => figure as f64,
-            (None, Some(app)) => app.exposure_per_hour.0 as f64 * duration / 3600.0,
-            (None, None) => 0.0,
-        };
-        losses.push(IncidentLoss {
-            incident: incident.id.clone(),
-            application: incident.application.clone(),
-            team: incident.team.clone(),
-            opened_at: incident.opened_at,
-            resolved_at: incident.resolved_at,
-            duration_seconds: duration,
-            estimated_loss: loss,
-            loss_estimated_by_hand: by_hand,
-        });
+        losses.push(incident_loss(incident, app, period));
     }
 
-    let teams: Vec<TeamCost> = budget
+    let teams: Vec<TeamCost> = ledger
+        .budget
         .iter()
         .filter(|(team, _)| wanted(team))
         .map(|(team, lines)| {
@@ -517,98 +402,57 @@ pub fn report(
         .filter(|t| wanted(&t.id))
         .flat_map(|t| &t.members)
         .collect();
-    let people: Vec<PersonPay> = pay
-        .into_values()
+    let on_call_cost: BTreeMap<&ApplicationId, f64> = ledger.budget.values().flatten().fold(
+        BTreeMap::new(),
+        |mut costs, (app, (standby, callout))| {
+            *costs.entry(app).or_default() += standby + callout;
+            costs
+        },
+    );
+    let people: Vec<PersonPay> = ledger
+        .pay
+        .values()
         .filter(|p| only.is_none() || members_of_wanted.contains(&p.person))
-        .map(|mut p| {
-            p.total = p.standby_pay + p.callout_pay;
-            p
+        .map(|p| PersonPay {
+            total: p.standby_pay + p.callout_pay,
+            ..p.clone()
         })
         .collect();
 
+    // Grouped once, not searched once per application or team.
+    let mut by_application: BTreeMap<&ApplicationId, Vec<&IncidentFacts>> = BTreeMap::new();
+    let mut by_team: BTreeMap<&TeamId, Vec<&IncidentFacts>> = BTreeMap::new();
+    for incident in incidents {
+        if let Some(app) = &incident.application {
+            by_application.entry(app).or_default().push(incident);
+        }
+        if let Some(team) = &incident.team {
+            by_team.entry(team).or_default().push(incident);
+        }
+    }
+    let mut actual_loss: BTreeMap<&ApplicationId, f64> = BTreeMap::new();
+    for loss in &losses {
+        if let Some(app) = &loss.application {
+            *actual_loss.entry(app).or_default() += loss.estimated_loss;
+        }
+    }
+    let zone = &config.workspace.time_zone;
+    let calendar = Calendars {
+        weeks: calendar_windows(period, zone, Calendar::Week),
+        months: calendar_windows(period, zone, Calendar::Month),
+    };
     let applications: Vec<ApplicationReport> = config
         .applications
         .iter()
         .filter(|a| wanted(&a.team))
         .map(|app| {
-            let own: Vec<&IncidentFacts> = incidents
-                .iter()
-                .filter(|i| i.application.as_ref() == Some(&app.id))
-                .collect();
-            let mut down: Vec<(Timestamp, Timestamp)> = own
-                .iter()
-                .filter_map(|i| period.clip(i.opened_at, i.resolved_at.unwrap_or(period.to)))
-                .collect();
-            let down = merge(&mut down);
-            let window = |start: Timestamp, end: Timestamp| {
-                let unavailable: f64 = down
-                    .iter()
-                    .filter_map(|(s, e)| {
-                        let (s, e) = ((*s).max(start), (*e).min(end));
-                        (s < e).then(|| e.duration_since(s).as_secs_f64())
-                    })
-                    .sum();
-                let length = end.duration_since(start).as_secs_f64();
-                let tolerable = length * (1.0 - app.target.percent() / 100.0);
-                AvailabilityWindow {
-                    start,
-                    end,
-                    unavailable_seconds: unavailable,
-                    tolerable_seconds: tolerable,
-                    budget_remaining_seconds: tolerable - unavailable,
-                    availability_percent: 100.0 * (1.0 - unavailable / length),
-                    met: unavailable <= tolerable,
-                }
-            };
-            let weeks = calendar_windows(period, zone, Calendar::Week)
-                .into_iter()
-                .map(|(s, e)| window(s, e))
-                .collect();
-            let months = calendar_windows(period, zone, Calendar::Month)
-                .into_iter()
-                .map(|(s, e)| window(s, e))
-                .collect();
-            let unavailable_seconds = down
-                .iter()
-                .map(|(s, e)| e.duration_since(*s).as_secs_f64())
-                .sum();
-            let opened_in_period: Vec<&&IncidentFacts> = own
-                .iter()
-                .filter(|i| period.from <= i.opened_at && i.opened_at < period.to)
-                .collect();
-            let projected = projected_loss(app, period.hours());
-            let actual: f64 = losses
-                .iter()
-                .filter(|l| l.application.as_ref() == Some(&app.id))
-                .map(|l| l.estimated_loss)
-                .sum();
-            let on_call_cost = budget
-                .values()
-                .filter_map(|lines| lines.get(&app.id))
-                .map(|(standby, callout)| standby + callout)
-                .sum();
-            ApplicationReport {
-                application: app.id.clone(),
-                name: app.name.clone(),
-                team: app.team.clone(),
-                target_percent: app.target.percent(),
-                exposure_per_hour: app.exposure_per_hour.0,
-                weeks,
-                months,
-                unavailable_seconds,
-                time_to_acknowledge: DurationStats::of(
-                    opened_in_period.iter().filter_map(|i| tta(i)).collect(),
-                ),
-                time_to_restore: DurationStats::of(
-                    opened_in_period.iter().filter_map(|i| ttr(i)).collect(),
-                ),
-                projected_loss: projected,
-                actual_loss: actual,
-                effectiveness: effectiveness(projected, actual),
-                on_call_cost,
-                losses_avoided: projected - actual,
-                fit: fit(app, app.deploys),
-            }
+            let own = by_application.get(&app.id).map_or(&[][..], Vec::as_slice);
+            let mut report = application_report(app, own, period, &calendar);
+            report.actual_loss = actual_loss.get(&app.id).copied().unwrap_or(0.0);
+            report.effectiveness = effectiveness(report.projected_loss, report.actual_loss);
+            report.losses_avoided = report.projected_loss - report.actual_loss;
+            report.on_call_cost = on_call_cost.get(&app.id).copied().unwrap_or(0.0);
+            report
         })
         .collect();
 
@@ -617,17 +461,12 @@ pub fn report(
         .iter()
         .filter(|t| t.kind == crate::team::TeamKind::Delivery && wanted(&t.id))
         .map(|team| {
-            let opened: Vec<&IncidentFacts> = incidents
-                .iter()
-                .filter(|i| i.team.as_ref() == Some(&team.id))
-                .filter(|i| period.from <= i.opened_at && i.opened_at < period.to)
-                .collect();
+            let own = by_team.get(&team.id).map_or(&[][..], Vec::as_slice);
+            let (time_to_acknowledge, time_to_restore) = times(own, period);
             TeamTimes {
                 team: team.id.clone(),
-                time_to_acknowledge: DurationStats::of(
-                    opened.iter().filter_map(|i| tta(i)).collect(),
-                ),
-                time_to_restore: DurationStats::of(opened.iter().filter_map(|i| ttr(i)).collect()),
+                time_to_acknowledge,
+                time_to_restore,
             }
         })
         .collect();
@@ -644,6 +483,230 @@ pub fn report(
             .filter(|l| only.is_none() || l.team.as_ref().is_some_and(&wanted))
             .collect(),
         warnings: warnings(config),
+    }
+}
+
+/// What the period's on-call is charged and owed, as it is added up.
+struct Ledger<'c> {
+    config: &'c Config,
+    /// Budget holder → application → (standby, callout).
+    budget: BTreeMap<TeamId, BTreeMap<ApplicationId, (f64, f64)>>,
+    pay: BTreeMap<PersonId, PersonPay>,
+}
+
+impl Ledger<'_> {
+    /// The person's pay line, started at zero.
+    fn person(&mut self, person: &PersonId) -> &mut PersonPay {
+        let config = self.config;
+        self.pay.entry(person.clone()).or_insert_with(|| PersonPay {
+            person: person.clone(),
+            name: config
+                .people
+                .iter()
+                .find(|p| &p.id == person)
+                .map_or_else(|| person.to_string(), |p| p.name.clone()),
+            standby_hours: 0.0,
+            callouts: 0,
+            callout_hours: 0.0,
+            standby_pay: 0.0,
+            callout_pay: 0.0,
+            total: 0.0,
+        })
+    }
+
+    /// Standby: every shift of every layer, paid at the budget holder's rate, charged to it and
+    /// split over the applications the rota covers.
+    fn charge_standby(&mut self, rota: &crate::rota::Rota, period: Period) {
+        let config = self.config;
+        let rate = config.pay_model(&rota.budget_holder).standby_per_hour();
+        let mut rota_cost = 0.0;
+        for layer in 0..rota.layers.len() {
+            for shift in rota.shifts(layer, period.from, period.to) {
+                let hours = shift.end.duration_since(shift.start).as_secs_f64() / 3600.0;
+                let cost = hours * rate;
+                rota_cost += cost;
+                let entry = self.person(&shift.person);
+                entry.standby_hours += hours;
+                entry.standby_pay += cost;
+            }
+        }
+        let covered: Vec<&Application> = config
+            .applications
+            .iter()
+            .filter(|a| rota.teams.contains(&a.team))
+            .collect();
+        let weights: Vec<f64> = covered
+            .iter()
+            .map(|a| match config.pay.split {
+                CostSplit::Equal => 1.0,
+                CostSplit::Exposure => a.exposure_per_hour.0 as f64,
+            })
+            .collect();
+        let total_weight: f64 = weights.iter().sum();
+        let lines = self.budget.entry(rota.budget_holder.clone()).or_default();
+        for (app, weight) in covered.iter().zip(&weights) {
+            let share = if total_weight > 0.0 {
+                rota_cost * weight / total_weight
+            } else {
+                rota_cost / covered.len() as f64
+            };
+            lines.entry(app.id.clone()).or_default().0 += share;
+        }
+    }
+
+    /// Callouts: out-of-hours response from acknowledgement to resolution, for the person who
+    /// acknowledged and each responder who joined, charged to the incident's application.
+    fn charge_callouts(&mut self, incident: &IncidentFacts, app: &Application, period: Period) {
+        let Some(acked) = incident.acknowledged_at else {
+            return;
+        };
+        let (hours, zone) = (
+            &self.config.workspace.working_hours,
+            &self.config.workspace.time_zone,
+        );
+        let end = incident.resolved_at.unwrap_or(period.to);
+        let mut spans: BTreeMap<PersonId, Vec<(Timestamp, Timestamp)>> = BTreeMap::new();
+        if let Some(by) = &incident.acknowledged_by {
+            spans.entry(by.clone()).or_default().push((acked, end));
+        }
+        for (person, since, until) in &incident.responders {
+            let (s, e) = ((*since).max(acked), until.unwrap_or(end).min(end));
+            if s < e {
+                spans.entry(person.clone()).or_default().push((s, e));
+            }
+        }
+        let rate = self
+            .config
+            .pay_model(&app.team)
+            .callout_per_hour
+            .unwrap_or(0) as f64;
+        for (person, mut list) in spans {
+            let mut callout = SignedDuration::ZERO;
+            for (s, e) in merge(&mut list) {
+                if let Some((s, e)) = period.clip(s, e) {
+                    callout += out_of_hours(hours, zone, s, e);
+                }
+            }
+            if callout.is_zero() {
+                continue;
+            }
+            let callout_hours = callout.as_secs_f64() / 3600.0;
+            let cost = callout_hours * rate;
+            let entry = self.person(&person);
+            entry.callouts += 1;
+            entry.callout_hours += callout_hours;
+            entry.callout_pay += cost;
+            self.budget
+                .entry(app.team.clone())
+                .or_default()
+                .entry(app.id.clone())
+                .or_default()
+                .1 += cost;
+        }
+    }
+}
+
+/// An incident's estimated loss in the period: a person's figure, else exposure × the time it
+/// was open in the period.
+fn incident_loss(
+    incident: &IncidentFacts,
+    app: Option<&Application>,
+    period: Period,
+) -> IncidentLoss {
+    let end = incident.resolved_at.unwrap_or(period.to);
+    let duration = period
+        .clip(incident.opened_at, end)
+        .map_or(0.0, |(s, e)| e.duration_since(s).as_secs_f64());
+    let loss = match (incident.loss_override, app) {
+        (Some(figure), _) => figure as f64,
+        (None, Some(app)) => app.exposure_per_hour.0 as f64 * duration / 3600.0,
+        (None, None) => 0.0,
+    };
+    IncidentLoss {
+        incident: incident.id.clone(),
+        application: incident.application.clone(),
+        team: incident.team.clone(),
+        opened_at: incident.opened_at,
+        resolved_at: incident.resolved_at,
+        duration_seconds: duration,
+        estimated_loss: loss,
+        loss_estimated_by_hand: incident.loss_override.is_some(),
+    }
+}
+
+/// Time to acknowledge and to restore of the incidents opened in the period.
+fn times(incidents: &[&IncidentFacts], period: Period) -> (DurationStats, DurationStats) {
+    let opened: Vec<&&IncidentFacts> = incidents
+        .iter()
+        .filter(|i| period.from <= i.opened_at && i.opened_at < period.to)
+        .collect();
+    (
+        DurationStats::of(opened.iter().filter_map(|i| tta(i)).collect()),
+        DurationStats::of(opened.iter().filter_map(|i| ttr(i)).collect()),
+    )
+}
+
+/// The period's calendar weeks and months, the same for every application.
+struct Calendars {
+    weeks: Vec<(Timestamp, Timestamp)>,
+    months: Vec<(Timestamp, Timestamp)>,
+}
+
+/// An application's availability, times and projected loss from its own incidents; the caller
+/// adds what depends on the whole report (actual loss, effectiveness, on-call cost).
+fn application_report(
+    app: &Application,
+    own: &[&IncidentFacts],
+    period: Period,
+    calendar: &Calendars,
+) -> ApplicationReport {
+    let mut down: Vec<(Timestamp, Timestamp)> = own
+        .iter()
+        .filter_map(|i| period.clip(i.opened_at, i.resolved_at.unwrap_or(period.to)))
+        .collect();
+    let down = merge(&mut down);
+    let window = |&(start, end): &(Timestamp, Timestamp)| {
+        let unavailable: f64 = down
+            .iter()
+            .filter_map(|(s, e)| {
+                let (s, e) = ((*s).max(start), (*e).min(end));
+                (s < e).then(|| e.duration_since(s).as_secs_f64())
+            })
+            .sum();
+        let length = end.duration_since(start).as_secs_f64();
+        let tolerable = length * (1.0 - app.target.percent() / 100.0);
+        AvailabilityWindow {
+            start,
+            end,
+            unavailable_seconds: unavailable,
+            tolerable_seconds: tolerable,
+            budget_remaining_seconds: tolerable - unavailable,
+            availability_percent: 100.0 * (1.0 - unavailable / length),
+            met: unavailable <= tolerable,
+        }
+    };
+    let (time_to_acknowledge, time_to_restore) = times(own, period);
+    let projected = projected_loss(app, period.hours());
+    ApplicationReport {
+        application: app.id.clone(),
+        name: app.name.clone(),
+        team: app.team.clone(),
+        target_percent: app.target.percent(),
+        exposure_per_hour: app.exposure_per_hour.0,
+        weeks: calendar.weeks.iter().map(window).collect(),
+        months: calendar.months.iter().map(window).collect(),
+        unavailable_seconds: down
+            .iter()
+            .map(|(s, e)| e.duration_since(*s).as_secs_f64())
+            .sum(),
+        time_to_acknowledge,
+        time_to_restore,
+        projected_loss: projected,
+        actual_loss: 0.0,
+        effectiveness: effectiveness(projected, 0.0),
+        on_call_cost: 0.0,
+        losses_avoided: projected,
+        fit: fit(app, app.deploys),
     }
 }
 
@@ -1118,6 +1181,36 @@ handoff = "mon 00:00"
             vec![
                 "3 teams run their own out-of-hours rota: check their availability targets (a domain rota shared by sibling teams costs less)"
             ]
+        );
+    }
+
+    #[test]
+    fn standby_follows_the_actual_shifts_overrides_included() {
+        // The week of 23 November is alice's turn; cy covers Wednesday.
+        let text = format!(
+            "{CONFIG}\n[[rotas.overrides]]\nlayer = \"primary\"\nperson = \"cy\"\nfrom = \"2026-11-25 00:00\"\nto = \"2026-11-26 00:00\"\n"
+        );
+        let config = Config::parse("test.toml", &text).unwrap();
+        let report = report(&config, &[], week(), None);
+        let hours = |id: &str| {
+            report
+                .people
+                .iter()
+                .find(|p| p.person.as_str() == id)
+                .map_or(0.0, |p| p.standby_hours)
+        };
+        assert!(close(hours("alice"), 144.0), "{:?}", report.people);
+        assert!(close(hours("cy"), 24.0));
+        assert!(close(hours("bob"), 0.0));
+        let cy = report
+            .people
+            .iter()
+            .find(|p| p.person.as_str() == "cy")
+            .unwrap();
+        assert!(close(cy.standby_pay, 24.0), "168 a week is 1 an hour");
+        assert!(
+            close(report.teams[0].standby, 168.0),
+            "the rota costs the same"
         );
     }
 }
