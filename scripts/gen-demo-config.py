@@ -2,7 +2,7 @@
 """Writes crates/stopline-core/templates/demo.toml: the demo workspace of `stopline init --demo`.
 
 A fictional online retailer with 14 delivery teams, a service desk and 35 applications spread over
-the 95.0 / 99.0 / 99.9 availability bands of DOMAIN.md. Run it again after changing the lists below;
+the 95.0 / 99.0 / 99.9 availability bands of docs/domain.md. Run it again after changing the lists below;
 the output is committed so the demo is reviewable as plain TOML.
 """
 import pathlib
@@ -85,7 +85,7 @@ TEAMS = [
 ]
 
 # Teams with a 99.9% application run their own out-of-hours rota; teams whose highest target is
-# 99.0% share a domain rota with their siblings (DOMAIN.md). Reviews (95.0% only) has none.
+# 99.0% share a domain rota with their siblings (docs/domain.md). Reviews (95.0% only) has none.
 DOMAIN_ROTAS = [
     ("supply-oncall", "Supply chain", ["fulfilment", "catalogue"]),
     ("engagement-oncall", "Customer engagement", ["promotions", "messaging", "loyalty"]),

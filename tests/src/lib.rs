@@ -1,5 +1,6 @@
-//! What the workspace's test suites share: real programs started on loopback for them. The
-//! architecture tests of `tests/tests` need nothing from here.
+//! What the workspace's test suites share: real programs started on loopback for them, and the
+//! example payloads in `tests/fixtures`. The architecture tests of `tests/tests` need nothing
+//! from here.
 
 pub mod alertmanager;
 
@@ -10,4 +11,13 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// An example payload from `tests/fixtures` (see its README), as bytes. Tests read them from the
+/// repository itself, so a clone with nothing beside it has everything they need.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

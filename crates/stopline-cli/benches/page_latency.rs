@@ -10,7 +10,10 @@
 //!
 //! `make bench` runs it; nothing here asserts a time.
 
-#[path = "../tests/support/mod.rs"]
+// The CLI tests' helpers; this bench uses three of them (a sandbox, `serve`, the notification
+// server), so the rest is unused here.
+#[path = "../tests/cli/support.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::io::BufRead;

@@ -1,6 +1,6 @@
 //! Who is paged for an incident, and when: callout by availability target, and escalation.
 //!
-//! **Callout by availability target** (DOMAIN.md). In working hours the owning team's rota is
+//! **Callout by availability target** (docs/domain.md, "Availability bands"). In working hours the owning team's rota is
 //! paged. Out of hours the application's target decides: at 95.0% or lower nobody is called out
 //! and the incident waits, visibly, for the start of the next working day; below 99.9% the
 //! domain rota is paged when one covers the team, else the team's own; from 99.9% the team's own

@@ -1,6 +1,6 @@
 //! Operability economics: what on-call costs each team, application by application; how available
 //! each application was against its target; how fast incidents were acknowledged and restored;
-//! and production support as revenue insurance (DOMAIN.md).
+//! and production support as revenue insurance (see docs/domain.md).
 //!
 //! Everything here is a pure function of the config, the incidents of a period and the period
 //! itself. Money is in whole units of the workspace currency as configured; computed amounts are

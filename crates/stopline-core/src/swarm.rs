@@ -1,7 +1,7 @@
 //! Stop The Line: the swarm's checklist, the incident roles, and when a team's line is stopped.
 //!
 //! When an alert fires, the owning team halts feature work and swarms. The checklist guides it
-//! (DOMAIN.md's practice, or the team's own template, plus an application's extra steps with
+//! (the Stop The Line practice of docs/domain.md, or the team's own template, plus an application's extra steps with
 //! runbook links); roles say who leads, who talks to stakeholders and who writes things down. A
 //! checklist is copied onto the incident when it is acknowledged (or opened by the service desk),
 //! so editing the config later never rewrites an incident already under way.
@@ -39,7 +39,7 @@ impl StepTemplate {
     }
 }
 
-/// The built-in checklist: DOMAIN.md's Stop The Line practice, in order.
+/// The built-in checklist: the Stop The Line practice of docs/domain.md, in order.
 pub fn default_checklist() -> Vec<StepTemplate> {
     vec![
         StepTemplate::new(

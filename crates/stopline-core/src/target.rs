@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn playbook_bands_tolerate_the_documented_weekly_unavailability() {
-        // DOMAIN.md: 95.0% → 8h 24m 0s, 99.0% → 1h 40m 48s, 99.9% → 10m 5s.
+        // docs/domain.md: 95.0% → 8h 24m 0s, 99.0% → 1h 40m 48s, 99.9% → 10m 5s.
         assert_eq!(
             target(95.0).tolerable_unavailability_per_week(),
             SignedDuration::from_secs(8 * 3600 + 24 * 60)

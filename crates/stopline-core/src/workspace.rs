@@ -22,7 +22,7 @@ pub struct WorkspaceSettings {
 }
 
 /// The default threshold between minor and major incidents: above the 99.0% band's maximum
-/// exposure (DOMAIN.md), so every application in the 99.9% band starts major.
+/// exposure (docs/domain.md), so every application in the 99.9% band starts major.
 pub const DEFAULT_MAJOR_LOSS_PER_HOUR: u64 = 250_000;
 
 /// When people are at work, in the workspace's time zone.

@@ -453,13 +453,7 @@ fn pagerduty_alert(
 mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/../../../shared/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use stopline_tests::fixture;
 
     fn now() -> Timestamp {
         "2026-11-27T10:00:00Z".parse().unwrap()

@@ -17,7 +17,7 @@ use crate::settings::NotificationSettings;
 use crate::team::{Person, Team, TeamKind};
 use crate::workspace::parse_weekday;
 
-/// The default handoff: Monday 09:00, weekly, as DOMAIN.md's default rotation length.
+/// The default handoff: Monday 09:00, weekly, the default rotation length (docs/domain.md).
 const DEFAULT_HANDOFF: &str = "mon 09:00";
 const DEFAULT_LENGTH: &str = "1w";
 

@@ -23,8 +23,6 @@ use stopline_store::{AlertFilter, IncidentFilter, Store};
 use stopline_tests::alertmanager::{Alertmanager, Webhook};
 use stopline_tests::free_port;
 
-mod support;
-
 const TOKEN: &str = "alertmanager-test-token";
 
 /// Besides the base workspace: the platform team owns the alerting pipeline itself.
@@ -59,7 +57,7 @@ fn setup() -> (
     let store = Arc::new(Mutex::new(
         Store::open(&dir.path().join("stopline.db")).unwrap(),
     ));
-    let intake = Arc::new(AlertIntake::new(Some(support::config(EXTRA))));
+    let intake = Arc::new(AlertIntake::new(Some(crate::support::config(EXTRA))));
     (dir, store, intake, AlertmanagerClient::new().unwrap())
 }
 
@@ -170,7 +168,7 @@ async fn alertmanagers_own_webhook_reaches_stopline_serve() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let options = ServeOptions {
-        config: Some(support::config(EXTRA)),
+        config: Some(crate::support::config(EXTRA)),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         token: Some(TOKEN.into()),
         env: HashMap::new(),

@@ -2,13 +2,13 @@
 //! real notification server (python3-dbusmock's notification daemon), alerts posted to the
 //! webhook, the Notify calls read back from the server, and its Acknowledge button pressed.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::{
+    NotificationServer, Sandbox, Served, XorShift, integrity_ok, payments_primary,
+};
 use serde_json::Value;
-use support::{NotificationServer, Sandbox, Served, XorShift, integrity_ok, payments_primary};
 
 /// Someone else in payments: not primary on its rota right now.
 fn payments_teammate(primary: &str) -> &'static str {

@@ -4,16 +4,16 @@
 //!
 //! `make soak` runs the kill test for longer: `STOPLINE_SOAK_ROUNDS=200`.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{
+    Sandbox, Served, XorShift, integrity_ok, payments_primary, storm, try_post_alerts,
+};
 use serde_json::Value;
-use support::{Sandbox, Served, XorShift, integrity_ok, payments_primary, try_post_alerts};
 
 fn rounds() -> u64 {
     std::env::var("STOPLINE_SOAK_ROUNDS")
@@ -276,4 +276,74 @@ fn a_damaged_store_is_moved_aside_at_start_and_the_latest_backup_offered() {
     sandbox.ok(&["restore", backup.to_str().unwrap()]);
     let titles = sandbox.json(&["incidents"]);
     assert_eq!(titles[0]["title"], "Kept in the backup");
+}
+
+#[test]
+fn sigkill_during_many_writes_loses_nothing_that_reported_success() {
+    let sandbox = Sandbox::demo();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = XorShift(seed);
+
+    let (opened, killed_opens) = storm(&sandbox, &mut rng, |n| {
+        [
+            "open",
+            "--app",
+            "checkout-web",
+            "--title",
+            &format!("storm {n}"),
+            "--as",
+            "aisha",
+            "--json",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    integrity_ok(&sandbox.store_path());
+    let reported: Vec<(String, String)> = opened
+        .iter()
+        .map(|(n, stdout)| {
+            let json: Value = serde_json::from_str(stdout).unwrap();
+            (
+                json["id"].as_str().unwrap().to_owned(),
+                format!("storm {n}"),
+            )
+        })
+        .collect();
+    for (id, title) in &reported {
+        let shown = sandbox.json(&["incident", "show", id]);
+        assert_eq!(&shown["title"], title.as_str(), "seed {seed}");
+    }
+
+    let ids: Vec<String> = reported.iter().map(|(id, _)| id.clone()).collect();
+    let (acked, killed_acks) = storm(&sandbox, &mut rng, |n| {
+        ["ack", &ids[n % ids.len()], "--as", "ben", "--json"]
+            .map(String::from)
+            .to_vec()
+    });
+    integrity_ok(&sandbox.store_path());
+    for (_, stdout) in &acked {
+        let json: Value = serde_json::from_str(stdout).unwrap();
+        let shown = sandbox.json(&["incident", "show", json["id"].as_str().unwrap()]);
+        assert_eq!(shown["state"], "acknowledged", "seed {seed}");
+        assert_eq!(shown["acknowledged_by"], "ben");
+    }
+
+    // The storm must have exercised both outcomes, or it proved nothing.
+    assert!(
+        !reported.is_empty() && !acked.is_empty(),
+        "seed {seed}: nothing succeeded"
+    );
+    assert!(
+        killed_opens + killed_acks > 0,
+        "seed {seed}: nothing was killed"
+    );
+    eprintln!(
+        "seed {seed}: {} opens succeeded, {killed_opens} killed; {} acks succeeded, {killed_acks} killed",
+        reported.len(),
+        acked.len()
+    );
 }

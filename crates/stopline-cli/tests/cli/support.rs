@@ -1,8 +1,6 @@
 //! Helpers shared by the CLI's integration tests: a sandboxed config and data directory, a
 //! `stopline serve` child, private D-Bus session buses with real services on them.
 
-#![allow(dead_code)] // Each test binary uses its own subset.
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -351,14 +349,6 @@ pub fn try_request(
     let status = answer.split_whitespace().nth(1)?.parse().ok()?;
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
     Some((status, body))
-}
-
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Starts a private `dbus-daemon` with `args`; returns it and the address it listens on.

@@ -2,14 +2,12 @@
 //! acknowledgement made while Alertmanager is down waits in the outbox, `stopline sources` says
 //! so, and the silence appears once Alertmanager is back; resolving expires it.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{Sandbox, Served};
 use serde_json::Value;
 use stopline_tests::alertmanager::Alertmanager;
 use stopline_tests::free_port;
-use support::{Sandbox, Served};
 
 /// Waits up to `seconds` for `check` to give a value.
 fn wait_for<T>(seconds: u64, what: &str, mut check: impl FnMut() -> Option<T>) -> T {

@@ -1,7 +1,5 @@
-//! What the engine's test binaries share: the fixtures in `shared/fixtures`, and a workspace
+//! What the engine's test binaries share: the payload fixtures (from `stopline-tests`), and a workspace
 //! each test extends with the applications and settings it needs.
-
-#![allow(dead_code)] // each test binary uses its own part
 
 use stopline_core::config::Config;
 
@@ -34,13 +32,4 @@ match = { service = "payments-api" }
 /// The base workspace plus `extra` TOML.
 pub fn config(extra: &str) -> Config {
     Config::parse("test.toml", &format!("{BASE_CONFIG}{extra}")).unwrap()
-}
-
-/// A payload from `shared/fixtures`.
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

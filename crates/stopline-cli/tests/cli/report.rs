@@ -1,9 +1,7 @@
 //! `stopline report` as a product manager or payroll uses it: the formats, one team, a person's
 //! loss figure, and bad arguments named.
 
-mod support;
-
-use support::Sandbox;
+use crate::support::Sandbox;
 
 fn open_and_acknowledge(sandbox: &Sandbox) {
     sandbox.ok(&[

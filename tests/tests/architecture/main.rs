@@ -1,5 +1,10 @@
-//! The rules that span crates, checked against `cargo metadata`: layers point one way, and every
-//! crate says what it owns and follows the workspace lints.
+//! The rules that span crates: layers point one way and every crate says what it owns and
+//! follows the workspace lints (checked against `cargo metadata`); no module imports one that
+//! imports it back (`modules`); the repository stands alone and keeps its files short
+//! (`repository`).
+
+mod modules;
+mod repository;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,7 +15,7 @@ use serde_json::Value;
 /// What the test suites share: it may be a dev-dependency of any crate, and of nothing else.
 const TEST_SUPPORT: &str = "stopline-tests";
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -118,4 +123,19 @@ fn every_crate_says_what_it_owns_and_uses_the_workspace_lints() {
             root.display()
         );
     }
+}
+
+/// The root source file (`lib.rs` or `main.rs`) of every crate of the workspace.
+pub(crate) fn crate_roots() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for (_, (manifest, _)) in workspace_graph() {
+        let dir = manifest.parent().unwrap();
+        for file in ["src/lib.rs", "src/main.rs"] {
+            let root = dir.join(file);
+            if root.exists() {
+                roots.push(root);
+            }
+        }
+    }
+    roots
 }

@@ -14,8 +14,7 @@ use stopline_engine::files::DataDir;
 use stopline_engine::serve::{Engine, ServeOptions};
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 
-mod support;
-use support::fixture;
+use stopline_tests::fixture;
 
 const TOKEN: &str = "test-token-0123456789";
 const ROUTING_KEY: &str = "R0UTINGKEYFORSTOCKSERVICE0000001";
@@ -67,7 +66,7 @@ impl Running {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let options = ServeOptions {
-            config: Some(support::config(EXTRA)),
+            config: Some(crate::support::config(EXTRA)),
             listen: Some("127.0.0.1:0".parse().unwrap()),
             token: Some(TOKEN.into()),
             env: HashMap::from([("STOCK_ROUTING_KEY".to_owned(), ROUTING_KEY.to_owned())]),
@@ -412,7 +411,7 @@ async fn a_second_engine_on_the_same_data_dir_refuses_to_start() {
 async fn a_missing_routing_key_secret_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let options = ServeOptions {
-        config: Some(support::config(EXTRA)),
+        config: Some(crate::support::config(EXTRA)),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ..ServeOptions::default()
     };

@@ -1,0 +1,14 @@
+//! The `stopline` binary as its users drive it: real processes, a real config file, a real store,
+//! and real peers started on loopback (Alertmanager, a D-Bus notification server, the OS keyring).
+//! One test binary; each module is one area of the product.
+
+mod support;
+
+mod config;
+mod desk;
+mod durability;
+mod outbox;
+mod paging;
+mod report;
+mod serve;
+mod swarm;

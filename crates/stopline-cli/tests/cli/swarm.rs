@@ -1,0 +1,216 @@
+//! The swarm from the command line: the checklist, roles, severity, the review, and the service
+//! desk routing an unrouted alert and saving the route.
+
+use serde_json::Value;
+
+use crate::support::{Sandbox, Served};
+
+#[test]
+fn the_swarm_from_the_command_line() {
+    let sandbox = Sandbox::demo();
+    sandbox.ok(&[
+        "open",
+        "--journey",
+        "checkout",
+        "--title",
+        "Checkout down",
+        "--as",
+        "aisha",
+    ]);
+    let steps = sandbox.json(&["checklist", "INC-1"]);
+    assert_eq!(steps[0]["step"], "stop-the-line");
+    assert_eq!(steps[0]["state"], "todo");
+    let step = sandbox.json(&["step", "INC-1", "stop-the-line", "done", "--as", "elena"]);
+    assert_eq!(step["state"], "done");
+    assert_eq!(step["changed_by"], "elena");
+    let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "skip", "--as", "elena"], 2);
+    assert!(stderr.contains("needs a reason"), "{stderr}");
+    let stderr = sandbox.fails(&["step", "INC-1", "reboot", "done", "--as", "elena"], 2);
+    assert!(stderr.contains("INC-1 has no step \"reboot\""), "{stderr}");
+    let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "--as", "elena"], 2);
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+
+    sandbox.ok(&["role", "INC-1", "commander", "elena", "--as", "elena"]);
+    let stderr = sandbox.fails(&["role", "INC-1", "commander", "farid", "--as", "farid"], 1);
+    assert!(
+        stderr.contains("elena is already the incident commander of INC-1"),
+        "{stderr}"
+    );
+    let roles = sandbox.json(&[
+        "role",
+        "INC-1",
+        "commander",
+        "farid",
+        "--handover",
+        "--as",
+        "farid",
+    ]);
+    assert_eq!(roles["roles"][0]["person"], "farid");
+    sandbox.ok(&["join", "INC-1", "--as", "grace"]);
+    let stderr = sandbox.fails(&["leave", "INC-1", "--as", "hiro"], 1);
+    assert!(stderr.contains("hiro is not in the swarm"), "{stderr}");
+
+    let stderr = sandbox.fails(
+        &[
+            "severity", "INC-1", "minor", "--reason", " ", "--as", "elena",
+        ],
+        2,
+    );
+    assert!(stderr.contains("needs a reason"), "{stderr}");
+    let changed = sandbox.json(&[
+        "severity",
+        "INC-1",
+        "minor",
+        "--reason",
+        "three customers",
+        "--as",
+        "elena",
+    ]);
+    assert_eq!(changed["severity"], "minor");
+
+    let stderr = sandbox.fails(&["resolve", "INC-1", "--as", "elena"], 1);
+    assert!(
+        stderr.contains("required checklist steps still open: assemble-swarm"),
+        "{stderr}"
+    );
+    sandbox.ok(&["resolve", "INC-1", "--as", "elena", "--force"]);
+
+    let out = sandbox.dir.path().join("reviews/INC-1.md");
+    sandbox.ok(&[
+        "review",
+        "INC-1",
+        "--format",
+        "markdown",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let review = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        review.starts_with("# Post-incident review: INC-1 Checkout down"),
+        "{review}"
+    );
+    assert!(
+        review.contains("| Severity | minor (set by hand: three customers) |"),
+        "{review}"
+    );
+    assert!(
+        review.contains("incident commander: handed over from elena to farid"),
+        "{review}"
+    );
+    let stderr = sandbox.fails(&["review", "INC-9"], 1);
+    assert!(stderr.contains("no incident INC-9"), "{stderr}");
+}
+
+#[test]
+fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
+    let sandbox = Sandbox::demo();
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let labels: &[(&str, &str)] = &[("service", "checkout-v2"), ("env", "prod")];
+    {
+        let served = Served::start(&sandbox, &[]);
+        let (status, body) = served.post_alerts(&token, &[("QueueBacklog", labels)]);
+        assert_eq!(status, 200, "{body}");
+    }
+    let queue = sandbox.json(&["unrouted"]);
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    let fingerprint = queue[0]["fingerprint"].as_str().unwrap().to_owned();
+    let config_before = sandbox.read_config();
+
+    // Bad input changes nothing: not the store, not the config.
+    let stderr = sandbox.fails(
+        &["assign", &fingerprint, "--app", "nope", "--as", "aisha"],
+        2,
+    );
+    assert!(stderr.contains("unknown application \"nope\""), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            "0123456789abcdef",
+            "--app",
+            "checkout-web",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+    assert!(stderr.contains("no alert with fingerprint"), "{stderr}");
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            &fingerprint,
+            "--app",
+            "checkout-web",
+            "--save",
+            "--by",
+            "team",
+            "--as",
+            "aisha",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--by: the alert has no label \"team\""),
+        "{stderr}"
+    );
+    assert_eq!(sandbox.json(&["unrouted"]).as_array().unwrap().len(), 1);
+    assert_eq!(sandbox.read_config(), config_before);
+
+    // An engine keeps running meanwhile; it picks up the saved route by itself.
+    let served = Served::start(&sandbox, &[]);
+
+    let assigned = sandbox.json(&[
+        "assign",
+        &fingerprint,
+        "--app",
+        "checkout-web",
+        "--save",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(assigned["incident"], "INC-1");
+    assert_eq!(
+        assigned["saved_route"],
+        "[[routes]]\napplication = \"checkout-web\"\nmatch = { service = \"checkout-v2\" }\n"
+    );
+    assert!(sandbox.json(&["unrouted"]).as_array().unwrap().is_empty());
+    let incident = sandbox.json(&["incident", "show", "INC-1"]);
+    assert_eq!(incident["team"], "checkout");
+    assert_eq!(
+        incident["escalation"]["status"], "due",
+        "the owning team is paged"
+    );
+    sandbox.ok(&["check"]);
+    let stderr = sandbox.fails(
+        &[
+            "assign",
+            &fingerprint,
+            "--app",
+            "checkout-web",
+            "--as",
+            "aisha",
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("already routes to checkout-web"),
+        "{stderr}"
+    );
+
+    // The next such alert routes itself, without restarting the engine.
+    served.wait_for_log("config reloaded");
+    let (_, body) = served.post_alerts(
+        &token,
+        &[(
+            "QueueBacklog",
+            &[("service", "checkout-v2"), ("env", "staging")],
+        )],
+    );
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["new"], 1, "{body}");
+    assert!(sandbox.json(&["unrouted"]).as_array().unwrap().is_empty());
+    let alerts = sandbox.json(&["alerts"]);
+    for alert in alerts.as_array().unwrap() {
+        assert_eq!(alert["application"], "checkout-web", "{alert:#}");
+        assert_eq!(alert["incident"], "INC-1", "joins the open incident");
+    }
+}

@@ -1,0 +1,93 @@
+//! The repository stands alone, and its source files stay short enough to read.
+//!
+//! `.ci/run` proves the first for real (it runs `make test` in a copy of the checkout with nothing
+//! beside it); this catches the mistake earlier and names the file: no file git knows of refers to
+//! a folder beside the repository. And no source file (Rust, TypeScript, JavaScript) is longer than
+//! [`MAX_LINES`]: a file that long holds more than one idea.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The longest a source file may be.
+const MAX_LINES: usize = 900;
+
+/// Every file git knows of in the work tree (committed, staged, or new and not ignored).
+fn repository_files() -> Vec<PathBuf> {
+    let root = crate::workspace_root();
+    let output = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("git is needed to list the repository's files");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|name| !name.is_empty())
+        .map(|name| root.join(String::from_utf8_lossy(name).as_ref()))
+        .filter(|path| path.is_file())
+        .collect()
+}
+
+fn is_source(path: &std::path::Path) -> bool {
+    let generated = path.components().any(|c| c.as_os_str() == "gen");
+    let source = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "rs" | "ts" | "tsx" | "mjs" | "js"));
+    source && !generated
+}
+
+#[test]
+fn nothing_in_the_repository_reads_a_folder_beside_it() {
+    // Spelled in two parts so this file does not name it itself.
+    let outside = ["../", "shared"].concat();
+    let outside_fixtures = ["shared/", "fixtures"].concat();
+    let mut found = Vec::new();
+    for path in repository_files() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // not text: images, icons
+        };
+        for (number, line) in text.lines().enumerate() {
+            if line.contains(&outside) || line.contains(&outside_fixtures) {
+                found.push(format!(
+                    "{}:{}: {}",
+                    path.display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these lines reach outside the repository; copy what they need into it (tests/fixtures):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn no_source_file_is_longer_than_the_limit() {
+    let mut long = Vec::new();
+    for path in repository_files().into_iter().filter(|p| is_source(p)) {
+        let lines = std::fs::read_to_string(&path).map_or(0, |t| t.lines().count());
+        if lines > MAX_LINES {
+            long.push(format!("{}: {lines} lines", path.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "source files over {MAX_LINES} lines; split them by concern:\n{}",
+        long.join("\n")
+    );
+}
