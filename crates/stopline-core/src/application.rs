@@ -1,6 +1,7 @@
 //! Applications, the team that owns each, and how alerts and customer reports find them.
 
 use regex::Regex;
+use serde::Serialize;
 
 use crate::alert::Labels;
 use crate::ids::{ApplicationId, TeamId};
@@ -25,7 +26,7 @@ pub struct Application {
     /// Steps added to the swarm's checklist for this application (with runbook links).
     pub checklist_extra: Vec<crate::swarm::StepTemplate>,
     /// How often its team deploys it (`deploys`), for the operating-model fit; `None` unknown.
-    pub deploys: Option<crate::economics::DeployFrequency>,
+    pub deploys: Option<DeployFrequency>,
 }
 
 /// One hour, unless an application says otherwise.
@@ -96,6 +97,28 @@ impl LabelMatcher {
         match &self.op {
             MatchOp::Equals(expected) => value == expected,
             MatchOp::Regex(regex) => regex.is_match(value),
+        }
+    }
+}
+
+/// How often an application's team deploys: product feature demand in the operating-model fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeployFrequency {
+    Monthly,
+    Fortnightly,
+    Weekly,
+    Daily,
+}
+
+impl DeployFrequency {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "monthly" => Some(Self::Monthly),
+            "fortnightly" => Some(Self::Fortnightly),
+            "weekly" => Some(Self::Weekly),
+            "daily" => Some(Self::Daily),
+            _ => None,
         }
     }
 }

@@ -11,8 +11,6 @@
 //! cycle runs `1 + repeat` times. Steps are numbered across cycles, so the store can keep one
 //! integer per incident and a restart carries on from it.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -21,27 +19,7 @@ use crate::config::Config;
 use crate::ids::{PersonId, RotaId, TeamId};
 use crate::rota::Rota;
 use crate::target::AvailabilityTarget;
-
-/// How long a page waits for an acknowledgement before the next step, unless configured.
-pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-/// How many times the whole cycle runs again after the first, unless configured.
-pub const DEFAULT_REPEAT: u32 = 2;
-
-/// A team's escalation policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EscalationPolicy {
-    pub ack_timeout: Duration,
-    pub repeat: u32,
-}
-
-impl Default for EscalationPolicy {
-    fn default() -> Self {
-        Self {
-            ack_timeout: DEFAULT_ACK_TIMEOUT,
-            repeat: DEFAULT_REPEAT,
-        }
-    }
-}
+use crate::team::EscalationPolicy;
 
 /// What an application's availability target buys out of working hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -265,6 +243,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::team::DEFAULT_ACK_TIMEOUT;
 
     #[test]
     fn out_of_hours_callout_follows_the_target_bands() {

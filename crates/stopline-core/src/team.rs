@@ -1,9 +1,12 @@
-//! People and the teams they belong to.
+//! People, the teams they belong to, and how long a team's pages wait before escalating.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::callout::EscalationPolicy;
 use crate::ids::{PersonId, TeamId};
+use crate::pay::PayModel;
+use crate::swarm::StepTemplate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
@@ -39,7 +42,28 @@ pub struct Team {
     /// The team's own escalation policy; `None` uses the workspace's.
     pub escalation: Option<EscalationPolicy>,
     /// The team's own checklist template; `None` uses the workspace's.
-    pub checklist: Option<Vec<crate::swarm::StepTemplate>>,
+    pub checklist: Option<Vec<StepTemplate>>,
     /// The team's own pay model (`pay`); `None` uses the workspace's `[pay]`.
-    pub pay: Option<crate::economics::PayModel>,
+    pub pay: Option<PayModel>,
+}
+
+/// How long a page waits for an acknowledgement before the next step, unless configured.
+pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How many times the whole cycle runs again after the first, unless configured.
+pub const DEFAULT_REPEAT: u32 = 2;
+
+/// A team's escalation policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscalationPolicy {
+    pub ack_timeout: Duration,
+    pub repeat: u32,
+}
+
+impl Default for EscalationPolicy {
+    fn default() -> Self {
+        Self {
+            ack_timeout: DEFAULT_ACK_TIMEOUT,
+            repeat: DEFAULT_REPEAT,
+        }
+    }
 }

@@ -9,12 +9,11 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Checker, parse_time};
-use crate::callout::EscalationPolicy;
+use super::checker::{Checker, parse_time};
 use crate::ids::{PersonId, RotaId, TeamId};
 use crate::rota::{Handoff, Layer, Override, Rota, parse_instant};
 use crate::settings::NotificationSettings;
-use crate::team::{Person, Team, TeamKind};
+use crate::team::{EscalationPolicy, Person, Team, TeamKind};
 use crate::workspace::parse_weekday;
 
 /// The default handoff: Monday 09:00, weekly, the default rotation length (docs/domain.md).

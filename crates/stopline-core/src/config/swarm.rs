@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Checker;
+use super::checker::Checker;
 use crate::ids::StepId;
 use crate::settings::parse_http_url;
 use crate::swarm::{LineStopsOn, StepTemplate};

@@ -4,8 +4,9 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Checker;
-use crate::economics::{CostSplit, DeployFrequency, PayBasis, PayModel, PaySettings};
+use super::checker::Checker;
+use crate::application::DeployFrequency;
+use crate::pay::{CostSplit, PayBasis, PayModel, PaySettings};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
