@@ -303,7 +303,7 @@ fn view(
     let application = incident
         .application
         .as_ref()
-        .and_then(|a| config?.application(a.as_str()));
+        .and_then(|a| config?.application(a));
     let checklist = store.checklist(id).map_err(|e| store_error(&e))?;
     let roles = store.roles(id).map_err(|e| store_error(&e))?;
     let alerts = store
@@ -396,8 +396,8 @@ pub async fn desk_route(
 ) -> Result<Option<DeskRoute>, CommandError> {
     let config = files::load_config(&state.config_path).map_err(engine_error)?;
     let query = query.trim();
-    let application = config
-        .application(query)
+    let application = stopline_engine::lookup::application(&config, query)
+        .ok()
         .or_else(|| {
             config
                 .applications
@@ -413,7 +413,7 @@ pub async fn desk_route(
         return Ok(None);
     };
     let now = SystemClock.now();
-    let team = config.team(app.team.as_str());
+    let team = config.team(&app.team);
     let rotas = [config.team_rota(&app.team), config.domain_rota(&app.team)];
     let on_call = rotas
         .into_iter()
@@ -741,7 +741,7 @@ pub async fn unrouted(state: State<'_, AppState>) -> Result<UnroutedView, Comman
                     id: a.id.to_string(),
                     name: a.name.clone(),
                     team_name: c
-                        .team(a.team.as_str())
+                        .team(&a.team)
                         .map_or_else(|| a.team.to_string(), |t| t.name.clone()),
                 })
                 .collect()

@@ -479,16 +479,14 @@ impl IncidentRow {
             },
             application: application.map(ToString::to_string),
             application_name: application
-                .and_then(|a| config?.application(a.as_str()))
+                .and_then(|a| config?.application(a))
                 .map(|a| a.name.clone()),
             team: team.map(ToString::to_string),
-            team_name: team
-                .and_then(|t| config?.team(t.as_str()))
-                .map(|t| t.name.clone()),
+            team_name: team.and_then(|t| config?.team(t)).map(|t| t.name.clone()),
             opened_at: incident.opened_at.to_string(),
             acknowledged_by: incident.acknowledged.as_ref().map(|s| s.actor()),
             exposure_per_hour: application
-                .and_then(|a| config?.application(a.as_str()))
+                .and_then(|a| config?.application(a))
                 .map(|a| u32::try_from(a.exposure_per_hour.0).unwrap_or(u32::MAX)),
         }
     }
@@ -499,7 +497,9 @@ impl ReportView {
     pub fn new(report: &stopline_core::economics::Report, config: &Config) -> Self {
         let app_name = |id: &str| {
             config
-                .application(id)
+                .applications
+                .iter()
+                .find(|a| a.id.as_str() == id)
                 .map_or(id.to_owned(), |a| a.name.clone())
         };
         let period_seconds = report
@@ -526,7 +526,7 @@ impl ReportView {
                 .map(|t| TeamCostView {
                     team: t.team.to_string(),
                     team_name: config
-                        .team(t.team.as_str())
+                        .team(&t.team)
                         .map_or(t.team.to_string(), |team| team.name.clone()),
                     pay_model: t.pay_model.to_owned(),
                     standby: t.standby,

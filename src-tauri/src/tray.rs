@@ -56,7 +56,7 @@ impl TrayModel {
                     .as_ref()
                     .map(|a| {
                         config
-                            .and_then(|c| c.application(a.as_str()))
+                            .and_then(|c| c.application(a))
                             .map_or_else(|| a.to_string(), |app| app.name.clone())
                     })
                     .map_or_else(

@@ -352,9 +352,7 @@ fn route(cx: &Context, args: RouteArgs) -> Result {
         (None, Some(journey)) => mapping.route_journey(journey),
         (None, None) => unreachable!("clap requires --labels or --journey"),
     };
-    let team = route
-        .application()
-        .and_then(|a| config.team(a.team.as_str()));
+    let team = route.application().and_then(|a| config.team(&a.team));
     if cx.json {
         print_json(&RouteJson {
             route: match route {

@@ -249,7 +249,7 @@ pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
         None => cx.clock.now(),
     };
     if let Some(team) = team
-        && config.team(team).is_none()
+        && stopline_engine::lookup::team(&config, team).is_err()
     {
         return Err(Failure::usage(format!(
             "--team: unknown team {team:?}: expected a team id (see `stopline teams`)"

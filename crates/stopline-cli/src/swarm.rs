@@ -276,17 +276,19 @@ pub fn report(
     };
     let team = team
         .map(|t| {
-            config.team(t).map(|t| t.id.clone()).ok_or_else(|| {
-                Failure::usage(format!(
-                    "--team: unknown team {t:?}: expected one of {}",
-                    config
-                        .teams
-                        .iter()
-                        .map(|t| t.id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
+            stopline_engine::lookup::team(&config, t)
+                .map(|t| t.id.clone())
+                .map_err(|_| {
+                    Failure::usage(format!(
+                        "--team: unknown team {t:?}: expected one of {}",
+                        config
+                            .teams
+                            .iter()
+                            .map(|t| t.id.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
         })
         .transpose()?;
     let built = report::build(&store, &config, from, to, team.as_ref().map(|t| t.as_str()))?;

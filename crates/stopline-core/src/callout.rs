@@ -118,13 +118,13 @@ impl Config {
         self.rotas.iter().find(|r| r.is_domain() && r.covers(team))
     }
 
-    pub fn rota(&self, id: &str) -> Option<&Rota> {
-        self.rotas.iter().find(|r| r.id.as_str() == id)
+    pub fn rota(&self, id: &RotaId) -> Option<&Rota> {
+        self.rotas.iter().find(|r| &r.id == id)
     }
 
     /// The team's own escalation policy, else the workspace's.
     pub fn escalation_policy(&self, team: &TeamId) -> EscalationPolicy {
-        self.team(team.as_str())
+        self.team(team)
             .and_then(|t| t.escalation)
             .unwrap_or(self.escalation)
     }
@@ -185,7 +185,7 @@ impl Config {
     /// The escalation for an incident of `team` paged through `rota` (`None`: all hands only).
     pub fn escalation_plan(&self, team: &TeamId, rota: Option<&RotaId>) -> EscalationPlan {
         let mut cycle: Vec<EscalationStep> = rota
-            .and_then(|id| self.rota(id.as_str()))
+            .and_then(|id| self.rota(id))
             .map(|r| {
                 (0..r.layers.len())
                     .map(|layer| EscalationStep::Layer {
@@ -212,7 +212,7 @@ impl Config {
     ) -> Vec<Recipient> {
         match step {
             EscalationStep::Layer { rota, layer } => {
-                let Some(r) = self.rota(rota.as_str()) else {
+                let Some(r) = self.rota(rota) else {
                     return Vec::new();
                 };
                 let name = r.layers.get(*layer).map_or("layer", |l| l.name.as_str());
@@ -225,7 +225,7 @@ impl Config {
                     .collect()
             }
             EscalationStep::AllHands => self
-                .team(team.as_str())
+                .team(team)
                 .map(|t| {
                     t.members
                         .iter()

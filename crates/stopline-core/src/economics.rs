@@ -199,7 +199,7 @@ pub fn report(
         let app = incident
             .application
             .as_ref()
-            .and_then(|a| config.application(a.as_str()));
+            .and_then(|a| config.application(a));
         if let Some(app) = app {
             ledger.charge_callouts(incident, app, period);
         }

@@ -28,9 +28,7 @@ pub enum OpenTarget {
 /// Finds the application a target names, through the application mapping.
 pub fn resolve_target<'a>(config: &'a Config, target: &OpenTarget) -> Result<&'a Application> {
     match target {
-        OpenTarget::Application(id) => config
-            .application(id)
-            .ok_or_else(|| EngineError::UnknownApplication(id.clone())),
+        OpenTarget::Application(id) => crate::lookup::application(config, id),
         OpenTarget::Journey(journey) => match config.mapping().route_journey(journey) {
             Route::Routed(app) => Ok(app),
             Route::Unrouted => Err(EngineError::Unrouted(format!("journey {journey:?}"))),
@@ -47,10 +45,7 @@ pub fn resolve_target<'a>(config: &'a Config, target: &OpenTarget) -> Result<&'a
 
 /// The person with this id, or an error naming the id.
 pub fn person(config: &Config, id: &str) -> Result<PersonId> {
-    config
-        .person(id)
-        .map(|p| p.id.clone())
-        .ok_or_else(|| EngineError::UnknownPerson(id.to_owned()))
+    crate::lookup::person(config, id)
 }
 
 /// Opens an incident for the application the target names, owned by that application's team,

@@ -77,7 +77,7 @@ fn decide(
     let application = incident
         .application
         .as_ref()
-        .and_then(|id| config.application(id.as_str()));
+        .and_then(|id| config.application(id));
     // The first step chooses the rota (or waits); later steps keep the rota chosen then, so a
     // page that began on the domain rota at 16:55 does not switch to the team's at 17:00.
     let rota = if escalation.next_step == 0 {

@@ -132,7 +132,7 @@ impl AlertIntake {
         let config = self.config();
         let route = match (config.as_deref(), application) {
             (Some(config), Some(application)) => config
-                .application(application.as_str())
+                .application(application)
                 .map(|app| RoutedAlert::to(config, app)),
             _ => None,
         };

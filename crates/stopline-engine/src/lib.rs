@@ -22,6 +22,7 @@ pub mod files;
 pub mod health;
 pub mod intake;
 pub mod live;
+pub mod lookup;
 pub mod notify;
 pub mod outbox;
 pub mod overrides;

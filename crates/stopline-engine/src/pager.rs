@@ -314,7 +314,7 @@ impl Pager {
         let application = incident
             .application
             .as_ref()
-            .and_then(|id| config.application(id.as_str()));
+            .and_then(|id| config.application(id));
         let summary = match application {
             Some(app) => format!("{}: {}", app.name, incident.title),
             None => incident.title.clone(),
@@ -322,11 +322,7 @@ impl Pager {
         let team = incident
             .team
             .as_ref()
-            .map(|t| {
-                config
-                    .team(t.as_str())
-                    .map_or(t.to_string(), |t| t.name.clone())
-            })
+            .map(|t| config.team(t).map_or(t.to_string(), |t| t.name.clone()))
             .unwrap_or_else(|| "no team".to_owned());
         let loss = application.map_or_else(
             || "loss unknown".to_owned(),

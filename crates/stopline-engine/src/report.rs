@@ -24,12 +24,7 @@ pub fn build(
     team: Option<&str>,
 ) -> Result<Report> {
     let team = team
-        .map(|t| {
-            config
-                .team(t)
-                .map(|t| t.id.clone())
-                .ok_or_else(|| EngineError::UnknownTeam(t.to_owned()))
-        })
+        .map(|t| crate::lookup::team(config, t).map(|t| t.id.clone()))
         .transpose()?;
     if from >= to {
         return Err(EngineError::BadPeriod(format!(

@@ -34,13 +34,13 @@ pub fn markdown(store: &Store, config: &Config, id: IncidentId, now: Timestamp) 
     let application = incident
         .application
         .as_ref()
-        .and_then(|a| config.application(a.as_str()));
+        .and_then(|a| config.application(a));
     let team = incident
         .team
         .as_ref()
         .map(|t| {
             config
-                .team(t.as_str())
+                .team(t)
                 .map_or(t.to_string(), |t| format!("{} ({})", t.name, t.id))
         })
         .unwrap_or_else(|| "none (unrouted)".to_owned());

@@ -152,7 +152,7 @@ pub fn revise_severities(
 ) -> Result<Vec<IncidentId>> {
     let currency = config.workspace.currency.clone();
     Ok(store.revise_severities(now, |incident| {
-        let app = config.application(incident.application.as_ref()?.as_str())?;
+        let app = config.application(incident.application.as_ref()?)?;
         let elapsed = std::time::Duration::try_from(now.duration_since(incident.opened_at)).ok()?;
         let severity = config.severity_after(app, elapsed);
         (severity == Severity::Major).then(|| {
@@ -192,11 +192,7 @@ impl LineState {
 
 /// The line of `team` (a delivery team in the config) at `now`.
 pub fn line(store: &Store, config: &Config, team: &str, now: Timestamp) -> Result<LineState> {
-    let team = config
-        .team(team)
-        .filter(|t| t.kind == TeamKind::Delivery)
-        .map(|t| t.id.clone())
-        .ok_or_else(|| EngineError::UnknownTeam(team.to_owned()))?;
+    let team = crate::lookup::delivery_team(config, team)?.id.clone();
     let holds = store.line_holds(Some(&team), config.line_stops_on)?;
     let holding: Vec<_> = holds.iter().filter(|h| h.until.is_none()).collect();
     let spans: Vec<_> = holds.iter().map(|h| (h.since, h.until)).collect();

@@ -86,9 +86,7 @@ pub fn assign(
         who,
     } = request;
     let who = person(config, who)?;
-    let app = config
-        .application(application)
-        .ok_or_else(|| EngineError::UnknownApplication(application.to_owned()))?;
+    let app = crate::lookup::application(config, application)?;
     // Work out the rule first: a rule that cannot be made must not leave a half-done triage.
     let route = save_by
         .map(|labels| {

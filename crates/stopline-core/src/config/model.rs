@@ -3,7 +3,7 @@
 //! [`Config::parse`](super::Config::parse) is the only way to make one.
 
 use crate::application::Application;
-use crate::ids::{ApplicationId, TeamId};
+use crate::ids::{ApplicationId, PersonId, TeamId};
 use crate::mapping::{ApplicationMapping, MappingIndex};
 use crate::pay::{PayModel, PaySettings};
 use crate::rota::Rota;
@@ -45,8 +45,8 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn person(&self, id: &str) -> Option<&Person> {
-        self.people.iter().find(|p| p.id.as_str() == id)
+    pub fn person(&self, id: &PersonId) -> Option<&Person> {
+        self.people.iter().find(|p| &p.id == id)
     }
 
     /// How a team's on-call is paid: its own `pay`, else the workspace's `[pay]`, else nothing.
@@ -59,12 +59,12 @@ impl Config {
             .unwrap_or_default()
     }
 
-    pub fn team(&self, id: &str) -> Option<&Team> {
-        self.teams.iter().find(|t| t.id.as_str() == id)
+    pub fn team(&self, id: &TeamId) -> Option<&Team> {
+        self.teams.iter().find(|t| &t.id == id)
     }
 
-    pub fn application(&self, id: &str) -> Option<&Application> {
-        self.applications.iter().find(|a| a.id.as_str() == id)
+    pub fn application(&self, id: &ApplicationId) -> Option<&Application> {
+        self.applications.iter().find(|a| &a.id == id)
     }
 
     pub fn applications_of<'a>(
@@ -100,11 +100,11 @@ impl Config {
         application: Option<&ApplicationId>,
     ) -> Vec<StepTemplate> {
         let template = team
-            .and_then(|t| self.team(t.as_str()))
+            .and_then(|t| self.team(t))
             .and_then(|t| t.checklist.as_deref())
             .unwrap_or(&self.checklist);
         let extra = application
-            .and_then(|a| self.application(a.as_str()))
+            .and_then(|a| self.application(a))
             .map_or(&[][..], |a| a.checklist_extra.as_slice());
         crate::swarm::checklist_for(template, extra)
     }

@@ -760,9 +760,9 @@ to = "2026-03-09T12:00:00Z"
     #[test]
     fn callout_follows_working_hours_and_targets() {
         let config = parse(ROTA).unwrap();
-        let checkout = config.application("checkout").unwrap();
-        let statements = config.application("statements").unwrap();
-        let refund = config.application("refund-api").unwrap();
+        let checkout = config.application(&"checkout".parse().unwrap()).unwrap();
+        let statements = config.application(&"statements".parse().unwrap()).unwrap();
+        let refund = config.application(&"refund-api".parse().unwrap()).unwrap();
         let rota = |c: Callout| match c {
             Callout::Page { rota, .. } => rota.map(|r| r.as_str().to_owned()),
             Callout::Defer { .. } => Some("deferred".to_owned()),

@@ -43,7 +43,9 @@ fn a_minimal_config_parses() {
     let config = Config::parse("stopline.toml", MINIMAL).unwrap();
     assert_eq!(config.workspace.name, "Acme");
     assert_eq!(config.teams[0].members[0].as_str(), "alice");
-    let app = config.application("checkout-api").unwrap();
+    let app = config
+        .application(&"checkout-api".parse().unwrap())
+        .unwrap();
     assert_eq!(app.target.to_string(), "99.9%");
     assert_eq!(app.journeys, vec!["checkout"]);
     assert_eq!(config.workspace.working_hours, WorkingHours::default());

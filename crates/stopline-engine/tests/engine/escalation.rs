@@ -154,7 +154,11 @@ impl World {
     }
 
     fn open(&mut self, app: &str, at: Timestamp) -> IncidentId {
-        let application = self.config.application(app).unwrap().clone();
+        let application = self
+            .config
+            .application(&app.parse().unwrap())
+            .unwrap()
+            .clone();
         self.store
             .open_incident(
                 NewIncident {
