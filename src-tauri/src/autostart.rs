@@ -8,6 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// Why start at login cannot be turned on or off here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AutostartError(pub String);
+
 /// The file name of the entry in the autostart directory.
 const ENTRY: &str = "stopline.desktop";
 /// The argument that starts the app in the tray, without its window.
@@ -53,24 +58,32 @@ impl Autostart {
 
     /// Turns start at login on (writing an entry that starts `executable` with the environment
     /// variables that point it at this config and data directory) or off (removing the entry).
-    pub fn set(&self, on: bool, executable: &Path, env: &[(&str, String)]) -> Result<(), String> {
+    pub fn set(
+        &self,
+        on: bool,
+        executable: &Path,
+        env: &[(&str, String)],
+    ) -> Result<(), AutostartError> {
         let path = match self {
             Self::Entry(path) => path,
-            Self::Unsupported(reason) => return Err(reason.clone()),
+            Self::Unsupported(reason) => return Err(AutostartError(reason.clone())),
         };
         if !on {
             return match std::fs::remove_file(path) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
+                Err(e) => Err(AutostartError(format!(
+                    "cannot remove {}: {e}",
+                    path.display()
+                ))),
             };
         }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                .map_err(|e| AutostartError(format!("cannot create {}: {e}", dir.display())))?;
         }
         stopline_engine::files::write_atomically(path, entry(executable, env).as_bytes())
-            .map_err(|e| e.to_string())
+            .map_err(|e| AutostartError(e.to_string()))
     }
 }
 
@@ -168,6 +181,6 @@ mod tests {
         let autostart = Autostart::Unsupported("no HOME".to_owned());
         assert!(!autostart.is_on());
         let error = autostart.set(true, Path::new("/x"), &[]).unwrap_err();
-        assert_eq!(error, "no HOME");
+        assert_eq!(error.to_string(), "no HOME");
     }
 }

@@ -3,8 +3,6 @@
 //! `make bindings` rewrites it.
 
 use serde::Serialize;
-use stopline_core::config::Config;
-use stopline_core::incident::Incident;
 use ts_rs::TS;
 
 /// What the main window shows: the workspace and its open incidents.
@@ -71,8 +69,40 @@ pub struct TimelineEntry {
     pub at: String,
     /// `null` for Stopline's own entries.
     pub who: Option<String>,
-    pub kind: String,
+    pub kind: TimelineKindText,
     pub detail: String,
+}
+
+/// What a timeline entry records.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKindText {
+    Opened,
+    Acknowledged,
+    Resolved,
+    Note,
+    Alerts,
+    Paging,
+    Checklist,
+    Role,
+    Severity,
+}
+
+impl From<stopline_core::timeline::TimelineKind> for TimelineKindText {
+    fn from(kind: stopline_core::timeline::TimelineKind) -> Self {
+        use stopline_core::timeline::TimelineKind as K;
+        match kind {
+            K::Opened => Self::Opened,
+            K::Acknowledged => Self::Acknowledged,
+            K::Resolved => Self::Resolved,
+            K::Note => Self::Note,
+            K::Alerts => Self::Alerts,
+            K::Paging => Self::Paging,
+            K::Checklist => Self::Checklist,
+            K::Role => Self::Role,
+            K::Severity => Self::Severity,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -99,19 +129,56 @@ pub enum StepStateText {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RoleView {
-    /// `commander`, `comms`, `scribe` or `responder`.
-    pub role: String,
+    pub role: RoleText,
     pub title: String,
     pub person: String,
     pub since: String,
+}
+
+/// Every role, the lead ones and responders.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleText {
+    Commander,
+    Comms,
+    Scribe,
+    Responder,
+}
+
+impl From<stopline_core::swarm::Role> for RoleText {
+    fn from(role: stopline_core::swarm::Role) -> Self {
+        use stopline_core::swarm::Role;
+        match role {
+            Role::Commander => Self::Commander,
+            Role::Comms => Self::Comms,
+            Role::Scribe => Self::Scribe,
+            Role::Responder => Self::Responder,
+        }
+    }
+}
+
+/// Whether an alert fires.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStateText {
+    Firing,
+    Resolved,
+}
+
+impl From<stopline_core::alert::AlertState> for AlertStateText {
+    fn from(state: stopline_core::alert::AlertState) -> Self {
+        match state {
+            stopline_core::alert::AlertState::Firing => Self::Firing,
+            stopline_core::alert::AlertState::Resolved => Self::Resolved,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertView {
     pub source: String,
     pub fingerprint: String,
-    /// `firing` or `resolved`.
-    pub state: String,
+    pub state: AlertStateText,
     pub labels: std::collections::BTreeMap<String, String>,
     pub annotations: std::collections::BTreeMap<String, String>,
     /// Links a source sent: the generator (`source`), Grafana's `dashboard`, `panel`, `silence`.
@@ -157,8 +224,7 @@ pub struct SourceRow {
     pub name: String,
     pub kind: String,
     pub url: Option<String>,
-    /// `ok`, `failing` or `unknown` (before the first poll or delivery).
-    pub state: String,
+    pub state: SourceStateText,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
     pub failing_since: Option<String>,
@@ -168,6 +234,25 @@ pub struct SourceRow {
     pub waiting_since: Option<String>,
     /// Actions it refused for good, set aside.
     pub abandoned: u32,
+}
+
+/// A source's health: `unknown` before its first poll or delivery.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStateText {
+    Ok,
+    Failing,
+    Unknown,
+}
+
+impl SourceStateText {
+    pub fn of(state: &str) -> Self {
+        match state {
+            "ok" => Self::Ok,
+            "failing" => Self::Failing,
+            _ => Self::Unknown,
+        }
+    }
 }
 
 /// Who is on call, per rota and layer, now and next; and this desktop's person's shifts.
@@ -182,10 +267,17 @@ pub struct OnCallOverview {
 pub struct RotaView {
     pub id: String,
     pub name: String,
-    /// `team` or `domain`.
-    pub kind: String,
+    pub kind: RotaKindText,
     pub teams: Vec<String>,
     pub layers: Vec<LayerView>,
+}
+
+/// One team's own rota, or a domain rota shared by sibling teams.
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RotaKindText {
+    Team,
+    Domain,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -298,8 +390,7 @@ pub struct UnroutedView {
 pub struct UnroutedAlert {
     pub source: String,
     pub fingerprint: String,
-    /// `firing` or `resolved`.
-    pub state: String,
+    pub state: AlertStateText,
     pub labels: std::collections::BTreeMap<String, String>,
     /// The `summary` annotation, when the alert has one.
     pub summary: Option<String>,
@@ -459,158 +550,6 @@ pub enum SeverityText {
     Minor,
 }
 
-impl IncidentRow {
-    /// `config` supplies display names; without it only ids are shown.
-    pub fn new(incident: &Incident, config: Option<&Config>) -> Self {
-        use stopline_core::incident::{IncidentState, Severity};
-        let application = incident.application.as_ref();
-        let team = incident.team.as_ref();
-        Self {
-            id: incident.id.to_string(),
-            title: incident.title.clone(),
-            state: match incident.state {
-                IncidentState::Triggered => IncidentStateText::Triggered,
-                IncidentState::Acknowledged => IncidentStateText::Acknowledged,
-                IncidentState::Resolved => IncidentStateText::Resolved,
-            },
-            severity: match incident.severity {
-                Severity::Major => SeverityText::Major,
-                Severity::Minor => SeverityText::Minor,
-            },
-            application: application.map(ToString::to_string),
-            application_name: application
-                .and_then(|a| config?.application(a))
-                .map(|a| a.name.clone()),
-            team: team.map(ToString::to_string),
-            team_name: team.and_then(|t| config?.team(t)).map(|t| t.name.clone()),
-            opened_at: incident.opened_at.to_string(),
-            acknowledged_by: incident.acknowledged.as_ref().map(|s| s.actor()),
-            exposure_per_hour: application
-                .and_then(|a| config?.application(a))
-                .map(|a| u32::try_from(a.exposure_per_hour.0).unwrap_or(u32::MAX)),
-        }
-    }
-}
-
-impl ReportView {
-    /// The report as the Reports view shows it; `config` supplies names.
-    pub fn new(report: &stopline_core::economics::Report, config: &Config) -> Self {
-        let app_name = |id: &str| {
-            config
-                .applications
-                .iter()
-                .find(|a| a.id.as_str() == id)
-                .map_or(id.to_owned(), |a| a.name.clone())
-        };
-        let period_seconds = report
-            .period
-            .to
-            .duration_since(report.period.from)
-            .as_secs_f64();
-        Self {
-            from: report.period.from.to_string(),
-            to: report.period.to.to_string(),
-            currency: report.currency.clone(),
-            all_teams: config
-                .teams
-                .iter()
-                .filter(|t| t.kind == stopline_core::team::TeamKind::Delivery)
-                .map(|t| PersonOption {
-                    id: t.id.to_string(),
-                    name: t.name.clone(),
-                })
-                .collect(),
-            teams: report
-                .teams
-                .iter()
-                .map(|t| TeamCostView {
-                    team: t.team.to_string(),
-                    team_name: config
-                        .team(&t.team)
-                        .map_or(t.team.to_string(), |team| team.name.clone()),
-                    pay_model: t.pay_model.to_owned(),
-                    standby: t.standby,
-                    callout: t.callout,
-                    total: t.total,
-                    lines: t
-                        .lines
-                        .iter()
-                        .map(|l| CostLineView {
-                            application: l.application.to_string(),
-                            application_name: app_name(l.application.as_str()),
-                            standby: l.standby,
-                            callout: l.callout,
-                        })
-                        .collect(),
-                })
-                .collect(),
-            applications: report
-                .applications
-                .iter()
-                .map(|a| {
-                    let tolerable = period_seconds * (1.0 - a.target_percent / 100.0);
-                    ApplicationReportView {
-                        application: a.application.to_string(),
-                        name: a.name.clone(),
-                        team: a.team.to_string(),
-                        target_percent: a.target_percent,
-                        availability_percent: 100.0
-                            * (1.0 - a.unavailable_seconds / period_seconds),
-                        unavailable_seconds: a.unavailable_seconds,
-                        budget_used_percent: if tolerable > 0.0 {
-                            100.0 * a.unavailable_seconds / tolerable
-                        } else {
-                            0.0
-                        },
-                        weeks_met: u32::try_from(a.weeks.iter().filter(|w| w.met).count())
-                            .unwrap_or(u32::MAX),
-                        weeks: u32::try_from(a.weeks.len()).unwrap_or(u32::MAX),
-                        tta_median_seconds: a.time_to_acknowledge.median_seconds,
-                        ttr_median_seconds: a.time_to_restore.median_seconds,
-                        ttr_p90_seconds: a.time_to_restore.p90_seconds,
-                        projected_loss: a.projected_loss,
-                        actual_loss: a.actual_loss,
-                        effectiveness: a.effectiveness,
-                        on_call_cost: a.on_call_cost,
-                        fit_model: a.fit.model.to_owned(),
-                        fit_advice: a.fit.advice.clone(),
-                    }
-                })
-                .collect(),
-            people: report
-                .people
-                .iter()
-                .map(|p| PersonPayView {
-                    person: p.person.to_string(),
-                    name: p.name.clone(),
-                    standby_hours: p.standby_hours,
-                    callouts: u32::try_from(p.callouts).unwrap_or(u32::MAX),
-                    callout_hours: p.callout_hours,
-                    total: p.total,
-                })
-                .collect(),
-            restores: {
-                let mut restores: Vec<RestoreView> = report
-                    .incidents
-                    .iter()
-                    .filter_map(|i| {
-                        let resolved = i.resolved_at.filter(|r| *r < report.period.to)?;
-                        Some(RestoreView {
-                            incident: i.incident.clone(),
-                            application: i.application.as_ref().map(ToString::to_string),
-                            opened_at: i.opened_at.to_string(),
-                            ttr_seconds: resolved.duration_since(i.opened_at).as_secs_f64(),
-                        })
-                    })
-                    .collect();
-                restores.sort_by(|a, b| a.opened_at.cmp(&b.opened_at));
-                restores
-            },
-            warnings: report.warnings.clone(),
-        }
-    }
-}
-
 /// An error as the UI receives it: `{ "code": …, "message": … }`.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct CommandError {
@@ -631,79 +570,4 @@ pub enum ErrorCode {
     BadInput,
     /// The config cannot be read, so people and templates are unknown.
     Config,
-}
-
-/// The whole `ui/src/bindings.ts` file.
-pub fn typescript_bindings() -> String {
-    let cfg = ts_rs::Config::new();
-    let declarations = [
-        Overview::decl(&cfg),
-        PersonOption::decl(&cfg),
-        IncidentView::decl(&cfg),
-        TimelineEntry::decl(&cfg),
-        StepView::decl(&cfg),
-        StepStateText::decl(&cfg),
-        RoleView::decl(&cfg),
-        AlertView::decl(&cfg),
-        IncidentAction::decl(&cfg),
-        LeadRoleText::decl(&cfg),
-        SettingsView::decl(&cfg),
-        SettingsChange::decl(&cfg),
-        OverrideForm::decl(&cfg),
-        UnroutedView::decl(&cfg),
-        UnroutedAlert::decl(&cfg),
-        ApplicationOption::decl(&cfg),
-        AssignForm::decl(&cfg),
-        AssignedView::decl(&cfg),
-        ReportView::decl(&cfg),
-        TeamCostView::decl(&cfg),
-        CostLineView::decl(&cfg),
-        ApplicationReportView::decl(&cfg),
-        PersonPayView::decl(&cfg),
-        RestoreView::decl(&cfg),
-        DeskRoute::decl(&cfg),
-        SourcesView::decl(&cfg),
-        SourceRow::decl(&cfg),
-        OnCallOverview::decl(&cfg),
-        RotaView::decl(&cfg),
-        LayerView::decl(&cfg),
-        ShiftView::decl(&cfg),
-        OnCallView::decl(&cfg),
-        crate::host::EngineMode::decl(&cfg),
-        IncidentRow::decl(&cfg),
-        IncidentStateText::decl(&cfg),
-        SeverityText::decl(&cfg),
-        CommandError::decl(&cfg),
-        ErrorCode::decl(&cfg),
-    ];
-    let mut out = String::from(
-        "// Generated from src-tauri/src/dto.rs by `make bindings`. Do not edit by hand.\n",
-    );
-    for declaration in declarations {
-        out.push('\n');
-        out.push_str("export ");
-        out.push_str(&declaration);
-        out.push('\n');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typescript_bindings_are_up_to_date() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
-        let generated = typescript_bindings();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(path, &generated).unwrap();
-            return;
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "ui/src/bindings.ts is stale: run `make bindings` and commit the result"
-        );
-    }
 }

@@ -13,14 +13,44 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_engine::EngineError;
+use stopline_engine::events::EngineEvent;
 use stopline_engine::files::{DataDir, load_config};
 use stopline_engine::pager::OpenIncident;
 use stopline_engine::serve::{Engine, ServeOptions};
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 use ts_rs::TS;
 
 /// The shortest time between two change events to the window.
 const CHANGE_BATCH: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Calls `on_change` when the engine did something people see, at most once per
+/// [`CHANGE_BATCH`]: what happens during the pause is told once, after it.
+async fn batch_changes(
+    mut events: broadcast::Receiver<EngineEvent>,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+) {
+    loop {
+        match events.recv().await {
+            Ok(event) if !event.changes_what_people_see() => continue,
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        on_change();
+        tokio::time::sleep(CHANGE_BATCH).await;
+        // Whatever arrived meanwhile is covered by a read after the pause.
+        let mut more = false;
+        loop {
+            match events.try_recv() {
+                Ok(event) => more |= event.changes_what_people_see(),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => more = true,
+                Err(_) => break,
+            }
+        }
+        if more {
+            on_change();
+        }
+    }
+}
 
 /// How the app relates to the engine of its data directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -102,14 +132,7 @@ impl Host {
                     webhook: format!("http://{}", engine.webhook_addr()),
                     notifications: engine.notifications().to_string(),
                 };
-                let mut changes = engine.changes();
-                tokio::spawn(async move {
-                    while changes.changed().await.is_ok() {
-                        on_change();
-                        // Changes during the pause are told once, after it.
-                        tokio::time::sleep(CHANGE_BATCH).await;
-                    }
-                });
+                tokio::spawn(batch_changes(engine.events(), on_change));
                 let (stop, stopped) = oneshot::channel();
                 *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
                 tokio::spawn(async move {

@@ -11,6 +11,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Why this app cannot take (or hand over to) the single instance of its data directory.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InstanceError(pub String);
+
 /// What a second start asks of the first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -59,9 +64,9 @@ fn paths(data_dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Becomes the app of `data_dir`, or forwards `request` to the app that already is.
-pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, String> {
+pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, InstanceError> {
     std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        .map_err(|e| InstanceError(format!("cannot create {}: {e}", data_dir.display())))?;
     let (lock_path, socket) = paths(data_dir);
     let mut lock = OpenOptions::new()
         .create(true)
@@ -69,7 +74,7 @@ pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, String> {
         .read(true)
         .write(true)
         .open(&lock_path)
-        .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        .map_err(|e| InstanceError(format!("cannot open {}: {e}", lock_path.display())))?;
     match lock.try_lock() {
         Ok(()) => {
             // The pid, for the message a second start prints.
@@ -88,26 +93,29 @@ pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, String> {
             forward(&socket, request)?;
             Ok(Claim::Forwarded { pid })
         }
-        Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", lock_path.display())),
+        Err(TryLockError::Error(e)) => Err(InstanceError(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
     }
 }
 
 /// Sends the request to the first app, waiting briefly for it to listen (it may be starting).
 #[cfg(unix)]
-fn forward(socket: &Path, request: &Request) -> Result<(), String> {
+fn forward(socket: &Path, request: &Request) -> Result<(), InstanceError> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match std::os::unix::net::UnixStream::connect(socket) {
             Ok(mut stream) => {
                 return stream
                     .write_all(request.line().as_bytes())
-                    .map_err(|e| format!("cannot reach the running app: {e}"));
+                    .map_err(|e| InstanceError(format!("cannot reach the running app: {e}")));
             }
             Err(e) if Instant::now() >= deadline => {
-                return Err(format!(
+                return Err(InstanceError(format!(
                     "another Stopline app holds this data directory but does not answer on {}: {e}",
                     socket.display()
-                ));
+                )));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
@@ -115,18 +123,22 @@ fn forward(socket: &Path, request: &Request) -> Result<(), String> {
 }
 
 #[cfg(not(unix))]
-fn forward(_socket: &Path, _request: &Request) -> Result<(), String> {
+fn forward(_socket: &Path, _request: &Request) -> Result<(), InstanceError> {
     Ok(())
 }
 
 impl FirstInstance {
     /// Listens for second starts on a thread of its own, calling `on_request` for each.
     #[cfg(unix)]
-    pub fn listen(&self, on_request: impl Fn(Request) + Send + 'static) -> Result<(), String> {
+    pub fn listen(
+        &self,
+        on_request: impl Fn(Request) + Send + 'static,
+    ) -> Result<(), InstanceError> {
         // The lock is ours, so a socket file left here is from an app that died: replace it.
         let _ = std::fs::remove_file(&self.socket);
-        let listener = std::os::unix::net::UnixListener::bind(&self.socket)
-            .map_err(|e| format!("cannot listen on {}: {e}", self.socket.display()))?;
+        let listener = std::os::unix::net::UnixListener::bind(&self.socket).map_err(|e| {
+            InstanceError(format!("cannot listen on {}: {e}", self.socket.display()))
+        })?;
         std::thread::Builder::new()
             .name("single-instance".to_owned())
             .spawn(move || {
@@ -141,12 +153,17 @@ impl FirstInstance {
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the single-instance listener: {e}"))?;
+            .map_err(|e| {
+                InstanceError(format!("cannot start the single-instance listener: {e}"))
+            })?;
         Ok(())
     }
 
     #[cfg(not(unix))]
-    pub fn listen(&self, _on_request: impl Fn(Request) + Send + 'static) -> Result<(), String> {
+    pub fn listen(
+        &self,
+        _on_request: impl Fn(Request) + Send + 'static,
+    ) -> Result<(), InstanceError> {
         Ok(())
     }
 }

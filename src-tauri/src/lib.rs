@@ -7,24 +7,48 @@
 //! transport types (`dto`); it holds no business rule.
 
 pub mod autostart;
+pub mod bindings;
+mod callers;
 pub mod commands;
 pub mod dto;
 pub mod host;
 pub mod instance;
+mod links;
+mod present;
 mod tray;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use stopline_core::clock::SystemClock;
 use stopline_core::config::DEMO_CONFIG;
+use stopline_engine::EngineError;
+use stopline_engine::api::Workspace;
 use stopline_engine::files::{self, DataDir};
 
-/// Where this app reads its config and keeps its store: the same places as the CLI, from the same
-/// environment variables.
+/// The event that tells the window to read again: the engine changed the store.
+pub const STORE_CHANGED: &str = "store-changed";
+/// The event that asks the window to show an incident; it carries the incident's id.
+pub const OPEN_INCIDENT: &str = "open-incident";
+
+/// Why the app cannot start at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot find a config directory: set STOPLINE_CONFIG")]
+    NoConfigDirectory,
+    #[error("cannot find a data directory: set STOPLINE_DATA_DIR")]
+    NoDataDirectory,
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// What the app holds for its lifetime: the engine's API handle (config, store, clock) on the
+/// same config file and data directory as the CLI, from the same environment variables; and the
+/// engine it hosts.
 #[derive(Debug)]
 pub struct AppState {
-    pub config_path: PathBuf,
-    pub data_dir: DataDir,
+    pub workspace: Arc<Workspace>,
     /// Set when this start wrote the demo workspace because there was no config yet.
     pub demo_written: bool,
     /// The engine this app runs, or why it does not.
@@ -37,29 +61,32 @@ pub struct AppState {
 impl AppState {
     /// Resolves the locations and, on a first start with no config, writes the demo workspace so
     /// there is something real to explore (the same file `stopline init --demo` writes).
-    pub fn prepare() -> Result<Self, String> {
+    pub fn prepare() -> Result<Self, StartError> {
         let config_path = std::env::var_os("STOPLINE_CONFIG")
             .map(PathBuf::from)
             .or_else(files::default_config_path)
-            .ok_or("cannot find a config directory: set STOPLINE_CONFIG")?;
+            .ok_or(StartError::NoConfigDirectory)?;
         let data_dir = std::env::var_os("STOPLINE_DATA_DIR")
             .map(PathBuf::from)
             .or_else(files::default_data_dir)
-            .ok_or("cannot find a data directory: set STOPLINE_DATA_DIR")?;
+            .ok_or(StartError::NoDataDirectory)?;
         Self::prepare_at(config_path, data_dir)
     }
 
     /// As [`AppState::prepare`], with the locations given.
-    pub fn prepare_at(config_path: PathBuf, data_dir: PathBuf) -> Result<Self, String> {
+    pub fn prepare_at(config_path: PathBuf, data_dir: PathBuf) -> Result<Self, StartError> {
         let demo_written = if config_path.exists() {
             false
         } else {
-            files::write_config(&config_path, DEMO_CONFIG, false).map_err(|e| e.to_string())?;
+            files::write_config(&config_path, DEMO_CONFIG, false)?;
             true
         };
         Ok(Self {
-            config_path,
-            data_dir: DataDir::new(data_dir),
+            workspace: Arc::new(Workspace::new(
+                config_path,
+                DataDir::new(data_dir),
+                Arc::new(SystemClock),
+            )),
             demo_written,
             host: host::Host::default(),
             open_on_start: std::sync::Mutex::new(
@@ -67,6 +94,24 @@ impl AppState {
                     .ok()
                     .filter(|id| !id.trim().is_empty()),
             ),
+        })
+    }
+
+    /// The incident to show first, once.
+    pub fn take_open_on_start(&self) -> Option<String> {
+        self.open_on_start
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// What the person should know about this start.
+    pub fn demo_notice(&self) -> Option<String> {
+        self.demo_written.then(|| {
+            format!(
+                "Stopline started on the demo workspace, written to {} because there was no config yet. Edit it, or replace it by running: stopline init --force",
+                self.workspace.config_path().display()
+            )
         })
     }
 }
@@ -125,12 +170,12 @@ pub fn run() -> ExitCode {
         Some(id) => instance::Request::Open(id),
         None => instance::Request::Show,
     };
-    let first = match instance::claim(state.data_dir.root(), &request) {
+    let first = match instance::claim(state.workspace.data_dir().root(), &request) {
         Ok(instance::Claim::First(first)) => Some(first),
         Ok(instance::Claim::Forwarded { pid }) => {
             eprintln!(
                 "stopline-desktop: Stopline already runs on {} (pid {pid}): its window was brought forward",
-                state.data_dir.root().display()
+                state.workspace.data_dir().root().display()
             );
             return ExitCode::SUCCESS;
         }
@@ -143,31 +188,13 @@ pub fn run() -> ExitCode {
     if state.demo_written {
         eprintln!(
             "stopline-desktop: no config yet, so the demo workspace was written to {}",
-            state.config_path.display()
+            state.workspace.config_path().display()
         );
     }
     let host = state.host.clone();
     let app = tauri::Builder::default()
         .manage(state)
-        .invoke_handler(tauri::generate_handler![
-            commands::overview,
-            commands::incident,
-            commands::act,
-            commands::set_me,
-            commands::desk_route,
-            commands::desk_open,
-            commands::sources,
-            commands::test_page,
-            commands::on_call,
-            commands::add_override,
-            commands::settings,
-            commands::save_settings,
-            commands::open_link,
-            commands::unrouted,
-            commands::assign_alert,
-            commands::report,
-            commands::report_csv
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             start_engine(app.handle());
             // Without a tray to reopen it from, closing the window quits as usual.
@@ -221,8 +248,8 @@ fn start_engine(app: &tauri::AppHandle) {
     let state = app.state::<AppState>();
     let (host, data_dir, config_path) = (
         state.host.clone(),
-        DataDir::new(state.data_dir.root()),
-        state.config_path.clone(),
+        DataDir::new(state.workspace.data_dir().root()),
+        state.workspace.config_path().to_owned(),
     );
     let handle = app.clone();
     // A notification's Open button brings the window forward on the incident.
@@ -232,7 +259,7 @@ fn start_engine(app: &tauri::AppHandle) {
     let handle = app.clone();
     // The window refreshes when the engine changed something, instead of waiting for its timer.
     let changed: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(move || {
-        let _ = handle.emit("store-changed", ());
+        let _ = handle.emit(STORE_CHANGED, ());
     });
     tauri::async_runtime::spawn(async move {
         let mode = host.start(data_dir, config_path, Some(open), changed).await;

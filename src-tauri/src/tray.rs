@@ -6,11 +6,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use stopline_core::clock::{Clock, SystemClock};
 use stopline_core::config::Config;
-use stopline_core::incident::{Incident, IncidentState, Transition};
-use stopline_engine::files;
-use stopline_engine::pager::WHOAMI_KEY;
+use stopline_core::incident::{Incident, IncidentState};
+use stopline_engine::EngineError;
+use stopline_engine::api::{Actor, Workspace};
 use stopline_store::IncidentFilter;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -143,9 +142,9 @@ fn on_menu(app: &AppHandle, id: &str) {
         _ if id == "quit" => app.exit(0),
         Some(("ack", incident)) => {
             let state = app.state::<AppState>();
-            match acknowledge_as_me(&state, incident) {
+            match acknowledge_as_me(&state.workspace, incident) {
                 Ok(()) => {
-                    let _ = app.emit("store-changed", ());
+                    let _ = app.emit(crate::STORE_CHANGED, ());
                 }
                 Err(problem) => {
                     // Whatever stood in the way (someone was quicker, the config broke), the
@@ -160,25 +159,22 @@ fn on_menu(app: &AppHandle, id: &str) {
     }
 }
 
+/// Why the tray could not acknowledge an incident.
+#[derive(Debug, thiserror::Error)]
+pub enum TrayError {
+    #[error("{0:?} is not an incident id")]
+    BadId(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
 /// Acknowledges an incident as the person at this desktop, as the window's button does.
-pub fn acknowledge_as_me(state: &AppState, incident: &str) -> Result<(), String> {
-    let id = incident.parse().map_err(|e| format!("{e}"))?;
-    let config = files::load_config(&state.config_path).map_err(|e| e.to_string())?;
-    let mut store = state.data_dir.open_store().map_err(|e| e.to_string())?;
-    let me = crate::commands::who_sits_here(&store)
-        .map_err(|e| e.message)?
-        .ok_or("nobody is chosen as the person at this desktop")?;
-    stopline_engine::desk::transition(
-        &mut store,
-        &config,
-        id,
-        Transition::Acknowledge,
-        &me,
-        false,
-        SystemClock.now(),
-    )
-    .map(drop)
-    .map_err(|e| e.to_string())
+pub fn acknowledge_as_me(workspace: &Workspace, incident: &str) -> Result<(), TrayError> {
+    let id = incident
+        .parse()
+        .map_err(|_| TrayError::BadId(incident.to_owned()))?;
+    workspace.acknowledge(id, &Actor::SittingHere)?;
+    Ok(())
 }
 
 /// Whether the tray icon is there to reopen the window from.
@@ -198,7 +194,7 @@ pub fn show_window(app: &AppHandle) {
 /// Shows the main window on an incident.
 pub fn open_incident(app: &AppHandle, incident: &str) {
     show_window(app);
-    let _ = app.emit("open-incident", incident.to_owned());
+    let _ = app.emit(crate::OPEN_INCIDENT, incident.to_owned());
 }
 
 /// Puts the number of unacknowledged incidents on the tray icon, and lists them in its menu
@@ -208,14 +204,17 @@ fn refresh(app: &AppHandle, shown: &Mutex<Option<TrayModel>>) {
         return;
     };
     let state = app.state::<AppState>();
-    let config = files::load_config(&state.config_path).ok();
-    let read = state.data_dir.open_store().and_then(|store| {
-        let waiting = store.incidents(IncidentFilter::State(IncidentState::Triggered))?;
-        let me = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
-        Ok((waiting, me))
-    });
+    let ws = &state.workspace;
+    let config = ws.config().ok();
+    let read = ws
+        .incidents(IncidentFilter::State(IncidentState::Triggered))
+        .and_then(|waiting| Ok((waiting, ws.whoami()?)));
     let model = match read {
-        Ok((waiting, me)) => TrayModel::new(&waiting, config.as_ref(), me.as_deref()),
+        Ok((waiting, me)) => {
+            let waiting: Vec<Incident> = waiting.into_iter().map(|s| s.incident).collect();
+            let me = me.map(|p| p.to_string());
+            TrayModel::new(&waiting, config.as_deref(), me.as_deref())
+        }
         Err(error) => TrayModel {
             text: format!("Stopline: cannot read the store ({error})"),
             items: Vec::new(),
@@ -248,7 +247,7 @@ mod tests {
         let state = AppState::prepare_at(dir.path().join("stopline.toml"), dir.path().join("data"))
             .unwrap();
         let config = Config::parse("stopline.toml", DEMO_CONFIG).unwrap();
-        let mut store = state.data_dir.open_store().unwrap();
+        let mut store = state.workspace.data_dir().open_store().unwrap();
         let mut now: jiff::Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
         for title in titles {
             let target = OpenTarget::Application("payment-gateway".to_owned());
@@ -259,10 +258,13 @@ mod tests {
     }
 
     fn waiting(state: &AppState) -> Vec<Incident> {
-        let store = state.data_dir.open_store().unwrap();
-        store
+        state
+            .workspace
             .incidents(IncidentFilter::State(IncidentState::Triggered))
             .unwrap()
+            .into_iter()
+            .map(|s| s.incident)
+            .collect()
     }
 
     #[test]
@@ -295,21 +297,29 @@ mod tests {
     #[test]
     fn acknowledging_from_the_menu_records_the_person_at_this_desktop() {
         let (_dir, state, _config) = app_with_incidents(&["Checkout down"]);
-        let refused = acknowledge_as_me(&state, "INC-1").unwrap_err();
-        assert!(refused.contains("nobody is chosen"), "{refused}");
+        let ws = &state.workspace;
+        let refused = acknowledge_as_me(ws, "INC-1").unwrap_err().to_string();
+        assert!(refused.contains("nobody sits at this desktop"), "{refused}");
+        assert!(
+            refused.contains("stopline whoami --set"),
+            "says what to do: {refused}"
+        );
         assert_eq!(waiting(&state).len(), 1, "nothing changed");
 
-        let mut store = state.data_dir.open_store().unwrap();
-        store.set_desktop_setting(WHOAMI_KEY, "ben").unwrap();
-        acknowledge_as_me(&state, "INC-1").unwrap();
-        let incident = store.incident_record("INC-1".parse().unwrap()).unwrap();
+        ws.set_whoami(Some("ben")).unwrap();
+        acknowledge_as_me(ws, "INC-1").unwrap();
+        let incident = ws
+            .incident("INC-1".parse().unwrap())
+            .unwrap()
+            .summary
+            .incident;
         assert_eq!(incident.state, IncidentState::Acknowledged);
         assert_eq!(incident.acknowledged.unwrap().actor(), "ben");
         assert!(waiting(&state).is_empty());
 
         // Twice is refused with the reason, not a second acknowledgement.
-        let again = acknowledge_as_me(&state, "INC-1").unwrap_err();
+        let again = acknowledge_as_me(ws, "INC-1").unwrap_err().to_string();
         assert!(again.contains("acknowledged"), "{again}");
-        assert!(acknowledge_as_me(&state, "INC-99").is_err());
+        assert!(acknowledge_as_me(ws, "INC-99").is_err());
     }
 }

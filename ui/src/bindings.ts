@@ -1,4 +1,7 @@
-// Generated from src-tauri/src/dto.rs by `make bindings`. Do not edit by hand.
+// Generated from src-tauri/src/dto.rs and src-tauri/src/commands.rs by `make bindings`.
+// Do not edit by hand.
+
+import { invoke } from "@tauri-apps/api/core";
 
 export type Overview = { 
 /**
@@ -88,27 +91,25 @@ at: string,
 /**
  * `null` for Stopline's own entries.
  */
-who: string | null, kind: string, detail: string, };
+who: string | null, kind: TimelineKindText, detail: string, };
+
+export type TimelineKindText = "opened" | "acknowledged" | "resolved" | "note" | "alerts" | "paging" | "checklist" | "role" | "severity";
 
 export type StepView = { step: string, title: string, required: boolean, runbook: string | null, state: StepStateText, assignee: string | null, reason: string | null, changed_by: string | null, changed_at: string | null, };
 
 export type StepStateText = "todo" | "doing" | "done" | "skipped";
 
-export type RoleView = { 
-/**
- * `commander`, `comms`, `scribe` or `responder`.
- */
-role: string, title: string, person: string, since: string, };
+export type RoleView = { role: RoleText, title: string, person: string, since: string, };
 
-export type AlertView = { source: string, fingerprint: string, 
-/**
- * `firing` or `resolved`.
- */
-state: string, labels: { [key in string]: string }, annotations: { [key in string]: string }, 
+export type RoleText = "commander" | "comms" | "scribe" | "responder";
+
+export type AlertView = { source: string, fingerprint: string, state: AlertStateText, labels: { [key in string]: string }, annotations: { [key in string]: string }, 
 /**
  * Links a source sent: the generator (`source`), Grafana's `dashboard`, `panel`, `silence`.
  */
 links: { [key in string]: string }, };
+
+export type AlertStateText = "firing" | "resolved";
 
 export type IncidentAction = { "kind": "acknowledge" } | { "kind": "resolve", force: boolean, } | { "kind": "step", step: string, state: StepStateText, reason: string | null, } | { "kind": "note", text: string, } | { "kind": "assign", step: string, person: string, } | { "kind": "role", role: LeadRoleText, person: string, handover: boolean, } | { "kind": "join" } | { "kind": "leave" } | { "kind": "severity", severity: SeverityText, reason: string, 
 /**
@@ -162,11 +163,7 @@ export type UnroutedView = {
  */
 alerts: Array<UnroutedAlert>, applications: Array<ApplicationOption>, };
 
-export type UnroutedAlert = { source: string, fingerprint: string, 
-/**
- * `firing` or `resolved`.
- */
-state: string, labels: { [key in string]: string }, 
+export type UnroutedAlert = { source: string, fingerprint: string, state: AlertStateText, labels: { [key in string]: string }, 
 /**
  * The `summary` annotation, when the alert has one.
  */
@@ -255,11 +252,7 @@ token: string,
  */
 notifications: string, };
 
-export type SourceRow = { name: string, kind: string, url: string | null, 
-/**
- * `ok`, `failing` or `unknown` (before the first poll or delivery).
- */
-state: string, last_success: string | null, last_error: string | null, failing_since: string | null, 
+export type SourceRow = { name: string, kind: string, url: string | null, state: SourceStateText, last_success: string | null, last_error: string | null, failing_since: string | null, 
 /**
  * Outbox actions (silences to create, extend or expire) waiting to reach it.
  */
@@ -273,17 +266,17 @@ waiting_since: string | null,
  */
 abandoned: number, };
 
+export type SourceStateText = "ok" | "failing" | "unknown";
+
 export type OnCallOverview = { rotas: Array<RotaView>, 
 /**
  * The shifts of the person at this desktop over the next 28 days.
  */
 my_shifts: Array<ShiftView>, };
 
-export type RotaView = { id: string, name: string, 
-/**
- * `team` or `domain`.
- */
-kind: string, teams: Array<string>, layers: Array<LayerView>, };
+export type RotaView = { id: string, name: string, kind: RotaKindText, teams: Array<string>, layers: Array<LayerView>, };
+
+export type RotaKindText = "team" | "domain";
 
 export type LayerView = { layer: string, now: ShiftView | null, next: ShiftView | null, };
 
@@ -323,3 +316,49 @@ export type SeverityText = "major" | "minor";
 export type CommandError = { code: ErrorCode, message: string, };
 
 export type ErrorCode = "store" | "no_person" | "refused" | "bad_input" | "config";
+
+/** The app's commands, typed: the only way the window calls the Rust side. */
+export const commands = {
+  /** The workspace and its open incidents. A broken config does not hide incidents: it is reported beside them. */
+  overview: (): Promise<Overview> => invoke<Overview>("overview"),
+  /** One incident with its timeline, checklist, roles and alerts. */
+  incident: (id: string): Promise<IncidentView> => invoke<IncidentView>("incident", { id }),
+  /** Does something to an incident as the person at this desktop; answers with the incident as it is after. */
+  act: (id: string, action: IncidentAction): Promise<IncidentView> => invoke<IncidentView>("act", { id, action }),
+  /** Says who sits at this desktop (the same setting as `stopline whoami --set`). */
+  setMe: (person: string): Promise<null> => invoke<null>("set_me", { person }),
+  /** Where the service desk's words lead: an application's id or name, alert labels (`service=payment-gateway`) through the application mapping, else a customer journey. `null` when nothing matches. */
+  deskRoute: (query: string): Promise<DeskRoute | null> => invoke<DeskRoute | null>("desk_route", { query }),
+  /** The service desk opens an incident for an application, as the person at this desktop: the owning team's checklist starts and its on-call person is paged. */
+  deskOpen: (application: string, title: string): Promise<IncidentRow> => invoke<IncidentRow>("desk_open", { application, title }),
+  /** The alert sources' health, the webhook to post to and its token, and notifications. */
+  sources: (): Promise<SourcesView> => invoke<SourcesView>("sources"),
+  /** Sends a test page through this desktop's notification server; answers what happened. */
+  testPage: (): Promise<string> => invoke<string>("test_page"),
+  /** Who is on call on every layer of every rota, now and next, and my next four weeks. */
+  onCall: (): Promise<OnCallOverview> => invoke<OnCallOverview>("on_call"),
+  /** Adds an override to a rota in the config, as the person at this desktop; answers with who is on call after it. */
+  addOverride: (form: OverrideForm): Promise<OnCallOverview> => invoke<OnCallOverview>("add_override", { form }),
+  /** This desktop's settings: who sits here, how pages show, whether Stopline starts at login. */
+  settings: (): Promise<SettingsView> => invoke<SettingsView>("settings"),
+  /** Changes this desktop's settings; answers with all of them after the change. */
+  saveSettings: (change: SettingsChange): Promise<SettingsView> => invoke<SettingsView>("save_settings", { change }),
+  /** Opens a web link of an alert or a runbook in the person's browser: the app's own window never navigates away from Stopline. Only http and https links are opened. */
+  openLink: (url: string): Promise<null> => invoke<null>("open_link", { url }),
+  /** Alerts no application claimed: the service desk's queue. */
+  unrouted: (): Promise<UnroutedView> => invoke<UnroutedView>("unrouted"),
+  /** Gives an unrouted alert to an application as the person at this desktop (as `stopline assign` does): a firing alert opens or joins an incident for its team, which is paged. */
+  assignAlert: (form: AssignForm): Promise<AssignedView> => invoke<AssignedView>("assign_alert", { form }),
+  /** The operability report over `[from, to)` (RFC 3339; by default the four weeks to now) for every team, or one (an empty team is all). */
+  report: (from: string | null, to: string | null, team: string | null): Promise<ReportView> => invoke<ReportView>("report", { from, to, team }),
+  /** One table of the report as CSV (the payroll table), to copy. */
+  reportCsv: (from: string | null, to: string | null, team: string | null): Promise<string> => invoke<string>("report_csv", { from, to, team }),
+};
+
+/** The events the window listens to, by name. */
+export const events = {
+  /** The engine in this app changed the store (batched: a storm is a few of these). */
+  storeChanged: "store-changed",
+  /** A notification's Open button, or a second start, asks to show an incident (its id). */
+  openIncident: "open-incident",
+} as const;

@@ -124,10 +124,12 @@ pub enum Command {
     /// Put a backup in place of the store. No engine (or desktop app) may run on the data
     /// directory; the store it replaces is moved aside, never deleted.
     Restore { file: PathBuf },
-    /// Pull every Alertmanager source once; exit 1 naming any source that failed.
+    /// Pull alerts from every Alertmanager source into the store: on each source's poll
+    /// interval until SIGINT or SIGTERM, or with --once a single pass that exits 1 naming any
+    /// source that failed. Nothing is paged and no webhook is served: that is `stopline serve`.
     Sync {
-        /// Pull once and exit (the only mode: `stopline serve` polls continuously).
-        #[arg(long, required = true)]
+        /// Pull once and exit (0 when every source answered, 1 naming those that did not).
+        #[arg(long)]
         once: bool,
         /// An Alertmanager to pull from besides the configured sources (repeatable).
         #[arg(long = "alertmanager", value_name = "URL")]
@@ -394,7 +396,10 @@ pub struct ActorArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReviewFormat {
+    /// A Markdown document for people.
     Markdown,
+    /// The same facts as JSON, for tools (also what --json gives).
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,24 +1,24 @@
-//! The subcommands that run the engine: `serve`, `token`, `sync --once`, `sources`.
+//! The subcommands that run the engine or look after its data directory: `serve`, `sync`,
+//! `token`, `sources`, `backup`, `restore` and `secret`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_core::settings::parse_http_url;
 use stopline_engine::EngineError;
-use stopline_engine::alertmanager::{AlertmanagerClient, poll_once};
-use stopline_engine::intake::AlertIntake;
-use stopline_engine::pager::{OpenIncident, WHOAMI_KEY};
+use stopline_engine::alertmanager::{AlertmanagerClient, PollTarget, poll_forever, poll_once};
+use stopline_engine::events::EngineEvents;
+use stopline_engine::pager::OpenIncident;
+use stopline_engine::routing::AlertRouting;
 use stopline_engine::secrets::{KEYRING_SERVICE, OsKeyring, SecretStore};
 use stopline_engine::serve::{Engine, ServeOptions};
 
-use crate::Failure;
 use crate::args::ServeArgs;
-use crate::commands::Context;
+use crate::context::Context;
+use crate::failure::{Failure, Result};
 use crate::output::{local_time, print_json, print_table};
-
-type Result<T = ()> = std::result::Result<T, Failure>;
 
 fn check_urls(urls: &[String]) -> Result<Vec<String>> {
     urls.iter()
@@ -35,8 +35,8 @@ fn check_urls(urls: &[String]) -> Result<Vec<String>> {
 /// The config if there is one; `None` (routing by labels) if there is none; an error if it is
 /// broken, since serving a half-read config would route alerts wrongly.
 fn optional_config(cx: &Context) -> Result<Option<stopline_core::config::Config>> {
-    match cx.config() {
-        Ok(config) => Ok(Some(config)),
+    match cx.ws.config() {
+        Ok(config) => Ok(Some((*config).clone())),
         Err(EngineError::ConfigMissing { path }) => {
             tracing::info!(
                 "no config at {}: alerts route by their labels (service/app/application/job, team)",
@@ -64,10 +64,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Failure {
-            status: 1,
-            message: format!("cannot start the async runtime: {e}"),
-        })
+        .map_err(|e| Failure::refused(format!("cannot start the async runtime: {e}")))
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -97,7 +94,7 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     init_logging();
     let config = optional_config(cx)?;
     let options = ServeOptions {
-        config_path: config.as_ref().map(|_| cx.config_path.clone()),
+        config_path: config.as_ref().map(|_| cx.ws.config_path().to_owned()),
         config,
         alertmanager_urls: check_urls(&args.alertmanagers)?,
         listen: args.listen,
@@ -111,11 +108,8 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     runtime()?.block_on(async {
         // Starting checks the store first: nothing reads it before.
-        let engine = Engine::start(&cx.data_dir, options, clock).await?;
-        let person = cx
-            .store()?
-            .desktop_setting(WHOAMI_KEY)?
-            .filter(|p| !p.is_empty());
+        let engine = Engine::start(cx.ws.data_dir(), options, clock).await?;
+        let person = cx.ws.whoami()?;
         tracing::info!("{}", engine.notifications());
         match (pages, person) {
             (false, _) => tracing::info!("no config, so no rotas: nobody is paged"),
@@ -146,8 +140,8 @@ fn desktop_opener(cx: &Context) -> Option<OpenIncident> {
     if !app.is_file() {
         return None;
     }
-    let config = cx.config_path.clone();
-    let data_dir = cx.data_dir.root().to_owned();
+    let config = cx.ws.config_path().to_owned();
+    let data_dir = cx.ws.data_dir().root().to_owned();
     Some(Arc::new(move |incident| {
         let started = std::process::Command::new(&app)
             .env("STOPLINE_CONFIG", &config)
@@ -168,9 +162,9 @@ fn desktop_opener(cx: &Context) -> Option<OpenIncident> {
 }
 
 pub fn token(cx: &Context) -> Result {
-    let token = cx.data_dir.webhook_token()?;
+    let token = cx.ws.webhook_token()?;
     if cx.json {
-        print_json(&serde_json::json!({ "token": token, "file": cx.data_dir.token_path() }));
+        print_json(&serde_json::json!({ "token": token, "file": cx.ws.data_dir().token_path() }));
     } else {
         out!("{token}");
     }
@@ -178,8 +172,8 @@ pub fn token(cx: &Context) -> Result {
 }
 
 pub fn backup(cx: &Context, file: Option<&std::path::Path>) -> Result {
-    let now = cx.clock.now();
-    let written = stopline_engine::backup::backup(&cx.data_dir, file, now)?;
+    let now = cx.ws.now();
+    let written = stopline_engine::backup::backup(cx.ws.data_dir(), file, now)?;
     if cx.json {
         print_json(&serde_json::json!({ "backup": written, "at": now }));
     } else {
@@ -189,7 +183,7 @@ pub fn backup(cx: &Context, file: Option<&std::path::Path>) -> Result {
 }
 
 pub fn restore(cx: &Context, file: &std::path::Path) -> Result {
-    let restored = stopline_engine::backup::restore(&cx.data_dir, file, cx.clock.now())?;
+    let restored = stopline_engine::backup::restore(cx.ws.data_dir(), file, cx.ws.now())?;
     if cx.json {
         print_json(&serde_json::json!({
             "restored": file,
@@ -208,7 +202,9 @@ pub fn restore(cx: &Context, file: &std::path::Path) -> Result {
     Ok(())
 }
 
-pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
+/// `stopline sync`: pulls every Alertmanager source into the store, once (`--once`) or on each
+/// source's poll interval until SIGINT or SIGTERM. Pages nobody and serves no webhook.
+pub fn sync(cx: &Context, once: bool, alertmanagers: &[String]) -> Result {
     init_logging();
     let options = ServeOptions {
         config: optional_config(cx)?,
@@ -222,17 +218,33 @@ pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
             "no Alertmanager to pull from: configure [[sources]] or pass --alertmanager URL",
         ));
     }
-    let store = Arc::new(Mutex::new(cx.store()?));
-    let intake = Arc::new(AlertIntake::new(options.config.clone()));
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let client = AlertmanagerClient::new().map_err(|e| Failure {
-        status: 1,
-        message: e.0,
-    })?;
+    let target = PollTarget {
+        store: cx.ws.store()?,
+        routing: AlertRouting::new(options.config.clone()),
+        events: EngineEvents::default(),
+        clock: Arc::new(SystemClock),
+    };
+    let client = AlertmanagerClient::new().map_err(|e| Failure::refused(e.to_string()))?;
+    if !once {
+        return runtime()?.block_on(async {
+            let tasks: Vec<_> = sources
+                .into_iter()
+                .map(|source| {
+                    tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "syncing");
+                    tokio::spawn(poll_forever(source, client.clone(), target.clone()))
+                })
+                .collect();
+            shutdown_signal().await;
+            for task in &tasks {
+                task.abort();
+            }
+            Ok(())
+        });
+    }
     let mut failed = Vec::new();
     runtime()?.block_on(async {
         for source in &sources {
-            match poll_once(source, &client, &store, &intake, &clock).await {
+            match poll_once(source, &client, &target).await {
                 Ok(outcome) => {
                     let s = &outcome.summary;
                     out!(
@@ -254,21 +266,18 @@ pub fn sync_once(cx: &Context, alertmanagers: &[String]) -> Result {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Failure {
-            status: 1,
-            message: failed
+        Err(Failure::refused(
+            failed
                 .iter()
                 .map(|f| format!("source {f}"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-        })
+        ))
     }
 }
 
 pub fn sources(cx: &Context) -> Result {
-    let store = cx.store()?;
-    let config = cx.config().ok();
-    let list = stopline_engine::health::source_health(&store, config.as_ref())?;
+    let list = cx.ws.sources()?;
     if cx.json {
         print_json(&list);
         return Ok(());
@@ -349,12 +358,9 @@ pub fn secret_set(name: &str) -> Result {
         );
     }
     let mut secret = String::new();
-    std::io::stdin()
-        .read_to_string(&mut secret)
-        .map_err(|e| Failure {
-            status: 1,
-            message: format!("cannot read the secret from standard input: {e}"),
-        })?;
+    std::io::stdin().read_to_string(&mut secret).map_err(|e| {
+        Failure::refused(format!("cannot read the secret from standard input: {e}"))
+    })?;
     let secret = secret.trim_end_matches(['\n', '\r']);
     if secret.trim().is_empty() {
         return Err(Failure::usage(
@@ -363,7 +369,7 @@ pub fn secret_set(name: &str) -> Result {
     }
     OsKeyring
         .set(name, secret)
-        .map_err(|message| Failure { status: 1, message })?;
+        .map_err(|e| Failure::refused(e.to_string()))?;
     out!("Stored {name:?} in the OS keyring (service \"{KEYRING_SERVICE}\").");
     Ok(())
 }
@@ -379,6 +385,6 @@ pub fn secret_delete(name: &str) -> Result {
             status: 1,
             message: format!("no keyring entry {name:?}: nothing was removed"),
         }),
-        Err(message) => Err(Failure { status: 1, message }),
+        Err(e) => Err(Failure::refused(e.to_string())),
     }
 }

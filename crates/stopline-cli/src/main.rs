@@ -1,6 +1,8 @@
-//! `stopline`: Stopline from a terminal. Each subcommand unpacks its arguments, calls one engine
-//! or store function and prints the result as a table or, with `--json`, as the stable JSON
-//! documented in `docs/cli.md`. No business rule lives here.
+//! `stopline`: Stopline from a terminal. Each subcommand unpacks its arguments, calls the engine's
+//! API (`stopline_engine::api`, one [`Workspace`](stopline_engine::api::Workspace) per run) and
+//! prints the result as a table or, with `--json`, as the stable JSON documented in
+//! `docs/cli.md`. No business rule lives here; the hints an error ends with ("add --reason")
+//! do, since they name this program's flags.
 //!
 //! Exit status: 0 success; 1 the request was understood but could not be done (unknown incident,
 //! a transition the incident's state forbids, a store failure); 2 bad input (arguments, config).
@@ -16,9 +18,13 @@ macro_rules! out {
 
 mod args;
 mod commands;
+mod context;
 mod engine;
+mod failure;
+mod incidents;
 mod oncall;
 mod output;
+mod setup;
 mod swarm;
 
 use std::process::ExitCode;
@@ -26,37 +32,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::Cli;
-
-/// An error with the exit status it deserves.
-#[derive(Debug)]
-pub struct Failure {
-    pub status: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            status: 2,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<stopline_engine::EngineError> for Failure {
-    fn from(error: stopline_engine::EngineError) -> Self {
-        Self {
-            status: if error.is_usage() { 2 } else { 1 },
-            message: error.to_string(),
-        }
-    }
-}
-
-impl From<stopline_store::StoreError> for Failure {
-    fn from(error: stopline_store::StoreError) -> Self {
-        stopline_engine::EngineError::from(error).into()
-    }
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

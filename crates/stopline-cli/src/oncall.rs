@@ -2,55 +2,25 @@
 //! `notify-test` and `status`.
 
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
 use serde::Serialize;
-use stopline_core::clock::Clock;
-use stopline_core::config::Config;
-use stopline_core::rota::{Rota, Shift};
+use stopline_core::rota::Shift;
 use stopline_engine::EngineError;
+use stopline_engine::api::{Actor, NotificationsChange, OverrideForm, RotaNow, TimeArg};
 use stopline_engine::notify::{DesktopNotification, Loudness, NotifierStatus, desktop_notifier};
-use stopline_engine::pager::{
-    FLOOD_THRESHOLD_KEY, NOTIFICATIONS_KEY, TEAMMATES_KEY, WHOAMI_KEY, notification_settings,
-};
 
-use crate::Failure;
 use crate::args::OnOff;
-use crate::commands::Context;
+use crate::context::Context;
+use crate::failure::{Failure, Result};
 use crate::output::{local_time, print_json, print_table};
 
-type Result<T = ()> = std::result::Result<T, Failure>;
-
-/// A time on the command line: with an offset (`2026-03-29T01:30:00Z`), or on the workspace's
-/// wall clock (`2026-03-29 01:30`, `2026-03-29`: midnight). `arg` names the flag in errors.
-pub fn parse_time(config: &Config, arg: &str, text: &str) -> Result<Timestamp> {
-    let text = text.trim();
-    let zone = &config.workspace.time_zone;
-    let parsed = text.parse::<Timestamp>().ok().or_else(|| {
-        let local = text.parse::<DateTime>().ok().or_else(|| {
-            text.parse::<Date>()
-                .ok()
-                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-        })?;
-        zone.to_ambiguous_timestamp(local).compatible().ok()
-    });
-    parsed.ok_or_else(|| {
-        Failure::usage(format!(
-            "{arg}: invalid time {text:?}: expected \"2026-03-29 09:00\" (the workspace's zone, {}), \"2026-03-29\" or \"2026-03-29T09:00:00Z\"",
-            config.workspace.time_zone_name
-        ))
-    })
-}
-
 pub fn whoami(cx: &Context, set: Option<&str>, clear: bool) -> Result {
-    let mut store = cx.store()?;
-    if let Some(person) = set {
-        let config = cx.config()?;
-        let person = stopline_engine::desk::person(&config, person)?;
-        store.set_desktop_setting(WHOAMI_KEY, person.as_str())?;
+    let person = if let Some(person) = set {
+        cx.ws.set_whoami(Some(person))?
     } else if clear {
-        store.set_desktop_setting(WHOAMI_KEY, "")?;
-    }
-    let person = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
+        cx.ws.set_whoami(None)?
+    } else {
+        cx.ws.whoami()?
+    };
     if cx.json {
         print_json(&serde_json::json!({ "person": person }));
     } else {
@@ -65,35 +35,19 @@ pub fn whoami(cx: &Context, set: Option<&str>, clear: bool) -> Result {
 /// `stopline override`: someone covers a layer of a rota for a while.
 pub fn add_override(
     cx: &Context,
-    rota: &str,
-    layer: Option<&str>,
+    (rota, layer): (&str, Option<&str>),
     person: &str,
     (from, to): (&str, &str),
-    who: &str,
+    who: &Actor,
 ) -> Result {
-    let config = cx.config()?;
-    // Without --layer, the primary: the first layer of the rota (an unknown rota is reported by
-    // the engine, with the rotas there are).
-    let primary = config
-        .rotas
-        .iter()
-        .find(|r| r.id.as_str() == rota)
-        .and_then(|r| r.layers.first())
-        .map_or("primary", |l| l.name.as_str());
-    let request = stopline_engine::overrides::OverrideRequest {
+    let form = OverrideForm {
         rota,
-        layer: layer.unwrap_or(primary),
+        layer,
         person,
         from,
         to,
-        who,
     };
-    let added = stopline_engine::overrides::add_override(
-        &cx.config_path,
-        &config,
-        request,
-        cx.clock.now(),
-    )?;
+    let added = cx.ws.add_override(form, who)?;
     if cx.json {
         print_json(&serde_json::json!({
             "rota": added.rota,
@@ -101,17 +55,18 @@ pub fn add_override(
             "person": added.person,
             "from": added.from,
             "to": added.to,
-            "config": cx.config_path,
+            "config": cx.ws.config_path(),
         }));
     } else {
+        let zone = cx.display_zone();
         out!(
             "{} covers {} of {} from {} to {} (added to {}).",
             added.person,
             added.layer,
             added.rota,
-            local_time(added.from, &config.workspace.time_zone),
-            local_time(added.to, &config.workspace.time_zone),
-            cx.config_path.display()
+            local_time(added.from, &zone),
+            local_time(added.to, &zone),
+            cx.ws.config_path().display()
         );
     }
     Ok(())
@@ -124,24 +79,12 @@ pub fn notifications(
     flood_threshold: Option<u32>,
     reset: bool,
 ) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
-    if reset {
-        store.delete_desktop_setting(TEAMMATES_KEY)?;
-        store.delete_desktop_setting(FLOOD_THRESHOLD_KEY)?;
-    }
-    if let Some(teammates) = teammates {
-        let value = if teammates == OnOff::On {
-            "true"
-        } else {
-            "false"
-        };
-        store.set_desktop_setting(TEAMMATES_KEY, value)?;
-    }
-    if let Some(threshold) = flood_threshold {
-        store.set_desktop_setting(FLOOD_THRESHOLD_KEY, &threshold.to_string())?;
-    }
-    let settings = notification_settings(&store, &config)?;
+    let change = NotificationsChange {
+        teammates: teammates.map(|t| t == OnOff::On),
+        flood_threshold,
+        reset,
+    };
+    let settings = cx.ws.change_notifications(change)?.settings;
     if cx.json {
         print_json(&serde_json::json!({
             "teammates": settings.teammates,
@@ -213,24 +156,8 @@ impl From<&Shift> for ShiftJson {
     }
 }
 
-fn rota_json(rota: &Rota, at: Timestamp) -> RotaJson {
-    let layers = (0..rota.layers.len())
-        .map(|i| {
-            let now = rota.on_call(i, at);
-            // The next shift begins where this one ends (or, before the rotation, at its start).
-            let next_at = now.as_ref().map(|s| s.end).or_else(|| {
-                rota.layers[i]
-                    .turn_start(0, &rota.time_zone)
-                    .filter(|s| *s > at)
-            });
-            let next = next_at.and_then(|t| rota.on_call(i, t));
-            LayerJson {
-                layer: rota.layers[i].name.clone(),
-                now: now.as_ref().map(ShiftJson::from),
-                next: next.as_ref().map(ShiftJson::from),
-            }
-        })
-        .collect();
+fn rota_json(now: &RotaNow) -> RotaJson {
+    let rota = &now.rota;
     RotaJson {
         id: rota.id.to_string(),
         name: rota.name.clone(),
@@ -238,29 +165,26 @@ fn rota_json(rota: &Rota, at: Timestamp) -> RotaJson {
         teams: rota.teams.iter().map(ToString::to_string).collect(),
         budget_holder: rota.budget_holder.to_string(),
         time_zone: rota.time_zone_name.clone(),
-        layers,
+        layers: now
+            .layers
+            .iter()
+            .map(|layer| LayerJson {
+                layer: layer.layer.clone(),
+                now: layer.now.as_ref().map(ShiftJson::from),
+                next: layer.next.as_ref().map(ShiftJson::from),
+            })
+            .collect(),
     }
 }
 
 pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
-    let config = cx.config()?;
-    let at = match at {
-        Some(text) => parse_time(&config, "--at", text)?,
-        None => cx.clock.now(),
-    };
-    if let Some(team) = team
-        && stopline_engine::lookup::team(&config, team).is_err()
-    {
-        return Err(Failure::usage(format!(
-            "--team: unknown team {team:?}: expected a team id (see `stopline teams`)"
-        )));
-    }
-    let rotas: Vec<RotaJson> = config
-        .rotas
-        .iter()
-        .filter(|r| team.is_none_or(|t| r.teams.iter().any(|id| id.as_str() == t)))
-        .map(|r| rota_json(r, at))
-        .collect();
+    let at = at.map(|text| TimeArg { name: "--at", text });
+    let view = cx.ws.on_call(team, at).map_err(|e| match e {
+        EngineError::UnknownTeam(_) => Failure::argument("--team", e),
+        other => other.into(),
+    })?;
+    let at = view.at;
+    let rotas: Vec<RotaJson> = view.rotas.iter().map(rota_json).collect();
     if cx.json {
         print_json(&OnCallJson { at, rotas });
         return Ok(());
@@ -272,7 +196,7 @@ pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
         );
         return Ok(());
     }
-    let zone = &config.workspace.time_zone;
+    let zone = &view.zone;
     let mut rows = Vec::new();
     for rota in &rotas {
         for layer in &rota.layers {
@@ -309,25 +233,23 @@ pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
 }
 
 pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
-    let config = cx.config()?;
-    let person = stopline_engine::desk::person(&config, person)
-        .map_err(|e| Failure::usage(format!("--person: {e}")))?;
-    let from = parse_time(&config, "--from", from)?;
-    let to = parse_time(&config, "--to", to)?;
-    if from >= to {
-        return Err(Failure::usage("--to: must be after --from"));
-    }
-    let mut shifts: Vec<Shift> = config
-        .rotas
-        .iter()
-        .flat_map(|r| r.shifts_of(&person, from, to))
-        .collect();
-    shifts.sort_by_key(|s| s.start);
+    let from = TimeArg {
+        name: "--from",
+        text: from,
+    };
+    let to = TimeArg {
+        name: "--to",
+        text: to,
+    };
+    let shifts: Vec<Shift> = cx.ws.shifts(person, from, to).map_err(|e| match e {
+        EngineError::UnknownPerson(_) => Failure::argument("--person", e),
+        other => other.into(),
+    })?;
     if cx.json {
         print_json(&shifts.iter().map(ShiftJson::from).collect::<Vec<_>>());
         return Ok(());
     }
-    let zone = &config.workspace.time_zone;
+    let zone = &cx.display_zone();
     let rows: Vec<Vec<String>> = shifts
         .iter()
         .map(|s| {
@@ -348,8 +270,7 @@ pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
 
 /// Sends a test page to this desktop, through the same notifier the engine uses.
 pub fn notify_test(cx: &Context) -> Result {
-    let store = cx.store()?;
-    let person = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
+    let person = cx.ws.whoami()?.map(|p| p.to_string());
     let runtime = crate::engine::runtime()?;
     let (status, shown) = runtime.block_on(async {
         let (actions, _received) = tokio::sync::mpsc::unbounded_channel();
@@ -383,16 +304,10 @@ pub fn notify_test(cx: &Context) -> Result {
             }
             Ok(())
         }
-        (NotifierStatus::Available { .. }, Err(e)) => Err(Failure {
-            status: 1,
-            message: e.to_string(),
-        }),
-        (NotifierStatus::Unavailable { .. }, _) => Err(Failure {
-            status: 1,
-            message: format!(
-                "{status}; pages show as a bell and a line from `stopline serve` instead"
-            ),
-        }),
+        (NotifierStatus::Available { .. }, Err(e)) => Err(Failure::refused(e.to_string())),
+        (NotifierStatus::Unavailable { .. }, _) => Err(Failure::refused(format!(
+            "{status}; pages show as a bell and a line from `stopline serve` instead"
+        ))),
     }
 }
 
@@ -410,25 +325,14 @@ fn status_json(status: &NotifierStatus) -> serde_json::Value {
 /// This desktop: who sits here, whether an engine runs, what it found of notifications, and
 /// which pages wait.
 pub fn status(cx: &Context) -> Result {
-    let store = cx.store()?;
-    let person = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
-    let engine = match cx.data_dir.lock_engine() {
-        Ok(_lock) => None,
-        Err(EngineError::AlreadyRunning { pid, .. }) => Some(pid),
-        Err(other) => return Err(other.into()),
-    };
-    let notifications = match (&engine, store.desktop_setting(NOTIFICATIONS_KEY)?) {
-        (Some(_), Some(text)) => text,
-        (None, Some(text)) => format!("{text} (when the engine last ran)"),
-        (_, None) => "unknown: no engine has run on this data directory".to_owned(),
-    };
-    let waiting = store.undelivered_pages()?.len();
+    let status = cx.ws.status()?;
+    let person = status.person.as_ref().map(ToString::to_string);
     if cx.json {
         print_json(&serde_json::json!({
             "person": person,
-            "engine_pid": engine,
-            "notifications": notifications,
-            "pages_waiting": waiting,
+            "engine_pid": status.engine_pid,
+            "notifications": status.notifications,
+            "pages_waiting": status.pages_waiting,
         }));
         return Ok(());
     }
@@ -440,11 +344,13 @@ pub fn status(cx: &Context) -> Result {
     );
     out!(
         "engine        {}",
-        engine.map_or("not running (stopline serve)".to_owned(), |pid| format!(
-            "running, pid {pid}"
-        ))
+        status
+            .engine_pid
+            .map_or("not running (stopline serve)".to_owned(), |pid| format!(
+                "running, pid {pid}"
+            ))
     );
-    out!("notifications {notifications}");
-    out!("pages waiting {waiting}");
+    out!("notifications {}", status.notifications);
+    out!("pages waiting {}", status.pages_waiting);
     Ok(())
 }

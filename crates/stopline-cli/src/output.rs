@@ -8,11 +8,13 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use stopline_core::application::{Application, MatchOp};
 use stopline_core::config::{Config, ConfigProblem};
+use stopline_core::escalation::Escalation;
 use stopline_core::incident::Incident;
+use stopline_core::swarm::{ChecklistStep, RoleHolding};
 use stopline_core::target::format_duration;
 use stopline_core::team::Team;
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{ChecklistStep, Escalation, Page, RoleHolding, StoredAlert};
+use stopline_store::{Page, StoredAlert};
 
 #[derive(Debug, Serialize)]
 pub struct IncidentJson {

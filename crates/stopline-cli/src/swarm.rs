@@ -1,23 +1,21 @@
-//! The swarm's subcommands: `checklist`, `step`, `role`, `join`/`leave`, `severity` and `line`.
+//! The swarm and the service desk's triage from the command line: `checklist`, `step`, `role`,
+//! `join`/`leave`, `severity`, `line`, `review`, `report`, `unrouted` and `assign`.
 
-use stopline_core::clock::Clock;
 use stopline_core::incident::{IncidentId, Severity};
-use stopline_core::swarm::{Role, StepState};
+use stopline_core::swarm::{Role, RoleHolding, StepState};
 use stopline_core::target::format_duration;
 use stopline_engine::EngineError;
-use stopline_engine::swarm as engine;
+use stopline_engine::api::{Actor, CsvTable, RoleRequest, SeverityRequest, StepRequest, TimeArg};
 
-use crate::Failure;
-use crate::args::{LeadRole, ReportFormat, ReportTable, SeverityArg, StepStateArg};
-use crate::commands::Context;
-use crate::output::{IncidentJson, RoleJson, StepJson, local_time, print_json, print_table};
+use crate::args::{LeadRole, ReportFormat, ReportTable, ReviewFormat, SeverityArg, StepStateArg};
+use crate::context::Context;
+use crate::failure::{Failure, Result};
+use crate::output::{
+    AlertJson, IncidentJson, RoleJson, StepJson, local_time, print_json, print_table,
+};
 
-type Result<T = ()> = std::result::Result<T, Failure>;
-
-pub fn checklist(cx: &Context, id: &IncidentId) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
-    let steps = engine::checklist(&mut store, &config, *id, cx.clock.now())?;
+pub fn checklist(cx: &Context, id: IncidentId) -> Result {
+    let steps = cx.ws.checklist(id)?;
     if cx.json {
         print_json(&steps.iter().map(StepJson::from).collect::<Vec<_>>());
         return Ok(());
@@ -26,7 +24,7 @@ pub fn checklist(cx: &Context, id: &IncidentId) -> Result {
         out!("{id}'s checklist starts when it is acknowledged.");
         return Ok(());
     }
-    let zone = &config.workspace.time_zone;
+    let zone = cx.display_zone();
     let rows: Vec<Vec<String>> = steps
         .iter()
         .map(|s| {
@@ -41,7 +39,7 @@ pub fn checklist(cx: &Context, id: &IncidentId) -> Result {
                     .as_ref()
                     .map_or(String::new(), ToString::to_string),
                 match (&s.changed_by, s.changed_at) {
-                    (Some(who), Some(at)) => format!("{who} {}", local_time(at, zone)),
+                    (Some(who), Some(at)) => format!("{who} {}", local_time(at, &zone)),
                     _ => String::new(),
                 },
                 match &s.runbook {
@@ -63,25 +61,22 @@ pub fn step(
     id: IncidentId,
     step: &str,
     state: Option<StepStateArg>,
-    reason: Option<&str>,
-    assign: Option<&str>,
-    who: &str,
+    (reason, assign): (Option<&str>, Option<&str>),
+    who: &Actor,
 ) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
     let state = state.map(|s| match s {
         StepStateArg::Todo => StepState::Todo,
         StepStateArg::Doing => StepState::Doing,
         StepStateArg::Done => StepState::Done,
         StepStateArg::Skip => StepState::Skipped,
     });
-    let request = engine::StepRequest {
+    let request = StepRequest {
         step,
         state,
         reason,
         assignee: assign,
     };
-    let changed = engine::change_step(&mut store, &config, id, request, who, cx.clock.now())?;
+    let changed = cx.ws.change_step(id, request, who)?;
     if cx.json {
         print_json(&StepJson::from(&changed));
     } else {
@@ -94,55 +89,45 @@ pub fn role(
     cx: &Context,
     id: IncidentId,
     role: LeadRole,
-    person: &str,
-    handover: bool,
-    who: &str,
+    (person, handover): (&str, bool),
+    who: &Actor,
 ) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
     let role = match role {
         LeadRole::Commander => Role::Commander,
         LeadRole::Comms => Role::Comms,
         LeadRole::Scribe => Role::Scribe,
     };
-    let request = engine::RoleRequest {
+    let request = RoleRequest {
         role,
         person,
         handover,
     };
-    engine::name_role(&mut store, &config, id, request, who, cx.clock.now())?;
-    report_roles(cx, &store, id)
+    let holding = cx.ws.name_role(id, request, who)?;
+    report_roles(cx, id, &holding);
+    Ok(())
 }
 
 /// `join` (`joining`) or `leave`.
-pub fn join(cx: &Context, id: IncidentId, who: &str, joining: bool) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
-    let now = cx.clock.now();
-    if joining {
-        engine::join(&mut store, &config, id, who, now)?;
+pub fn join(cx: &Context, id: IncidentId, who: &Actor, joining: bool) -> Result {
+    let holding = if joining {
+        cx.ws.join(id, who)?
     } else {
-        engine::leave(&mut store, &config, id, who, now)?;
-    }
-    report_roles(cx, &store, id)
+        cx.ws.leave(id, who)?
+    };
+    report_roles(cx, id, &holding);
+    Ok(())
 }
 
 /// Who holds which role now.
-fn report_roles(cx: &Context, store: &stopline_store::Store, id: IncidentId) -> Result {
-    let now_holding: Vec<_> = store
-        .roles(id)?
-        .into_iter()
-        .filter(|r| r.until.is_none())
-        .collect();
+fn report_roles(cx: &Context, id: IncidentId, holding: &[RoleHolding]) {
     if cx.json {
-        let list: Vec<RoleJson> = now_holding.iter().map(RoleJson::from).collect();
+        let list: Vec<RoleJson> = holding.iter().map(RoleJson::from).collect();
         print_json(&serde_json::json!({ "incident": id, "roles": list }));
     } else {
-        for r in &now_holding {
+        for r in holding {
             out!("{id} {}: {}", r.role.title(), r.person);
         }
     }
-    Ok(())
 }
 
 pub fn severity(
@@ -150,45 +135,35 @@ pub fn severity(
     id: IncidentId,
     severity: SeverityArg,
     (reason, loss): (&str, Option<u64>),
-    who: &str,
+    who: &Actor,
 ) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
     let severity = match severity {
         SeverityArg::Major => Severity::Major,
         SeverityArg::Minor => Severity::Minor,
     };
-    let request = engine::SeverityRequest {
+    let request = SeverityRequest {
         severity,
         reason,
         loss,
     };
-    let incident =
-        engine::override_severity(&mut store, &config, id, request, who, cx.clock.now())?;
+    let incident = cx.ws.set_severity(id, request, who)?;
     if cx.json {
         print_json(&IncidentJson::from(&incident));
     } else {
         out!(
-            "{} is {}: {reason}",
+            "{} is {}: {}",
             incident.id,
-            incident.severity.as_str()
+            incident.severity.as_str(),
+            reason.trim()
         );
     }
     Ok(())
 }
 
 pub fn line(cx: &Context, team: Option<&str>) -> Result {
-    let config = cx.config()?;
-    let store = cx.store()?;
-    let now = cx.clock.now();
     let lines = match team {
-        Some(team) => vec![
-            engine::line(&store, &config, team, now).map_err(|e| match e {
-                EngineError::UnknownTeam(_) => Failure::usage(format!("--team: {e}")),
-                other => other.into(),
-            })?,
-        ],
-        None => engine::lines(&store, &config, now)?,
+        Some(team) => vec![cx.ws.line(team).map_err(on_team_argument)?],
+        None => cx.ws.lines()?,
     };
     if cx.json {
         match team {
@@ -197,14 +172,14 @@ pub fn line(cx: &Context, team: Option<&str>) -> Result {
         }
         return Ok(());
     }
-    let zone = &config.workspace.time_zone;
+    let zone = cx.display_zone();
     let rows: Vec<Vec<String>> = lines
         .iter()
         .map(|l| {
             vec![
                 l.team.clone(),
-                l.state.to_owned(),
-                l.since.map_or(String::new(), |s| local_time(s, zone)),
+                l.state.as_str().to_owned(),
+                l.since.map_or(String::new(), |s| local_time(s, &zone)),
                 l.incidents
                     .iter()
                     .map(ToString::to_string)
@@ -221,11 +196,32 @@ pub fn line(cx: &Context, team: Option<&str>) -> Result {
     Ok(())
 }
 
-/// The review as Markdown, on standard output or into `out` (written whole, or not at all).
-pub fn review(cx: &Context, id: IncidentId, out: Option<&std::path::Path>) -> Result {
-    let config = cx.config()?;
-    let store = cx.store()?;
-    let text = stopline_engine::review::markdown(&store, &config, id, cx.clock.now())?;
+/// An unknown team named by `--team` says so.
+fn on_team_argument(error: EngineError) -> Failure {
+    match error {
+        EngineError::UnknownTeam(_) => Failure::argument("--team", error),
+        other => other.into(),
+    }
+}
+
+/// The review as Markdown (or JSON), on standard output or into `out` (written whole, or not
+/// at all).
+pub fn review(
+    cx: &Context,
+    id: IncidentId,
+    format: ReviewFormat,
+    out: Option<&std::path::Path>,
+) -> Result {
+    let review = cx.ws.review(id)?;
+    let format = if cx.json && out.is_none() {
+        ReviewFormat::Json
+    } else {
+        format
+    };
+    let text = match format {
+        ReviewFormat::Markdown => review.markdown(),
+        ReviewFormat::Json => serde_json::to_string_pretty(&review).unwrap_or_default() + "\n",
+    };
     match out {
         None => print_document(&text),
         Some(path) => {
@@ -249,10 +245,8 @@ fn print_document(text: &str) {
 
 /// A document written to `--out`, atomically: a reader never sees half of it.
 fn write_document(path: &std::path::Path, text: &str) -> Result {
-    stopline_engine::files::write_atomically(path, text.as_bytes()).map_err(|e| Failure {
-        status: 1,
-        message: format!("--out: {e}"),
-    })
+    stopline_engine::files::write_atomically(path, text.as_bytes())
+        .map_err(|e| Failure::refused(format!("--out: {e}")))
 }
 
 /// `stopline report`: the operability report as Markdown, JSON or one CSV table.
@@ -263,49 +257,23 @@ pub fn report(
     (format, table): (ReportFormat, ReportTable),
     out: Option<&std::path::Path>,
 ) -> Result {
-    use stopline_engine::report::{self, CsvTable};
-    let config = cx.config()?;
-    let store = cx.store()?;
-    let to = match to {
-        Some(text) => crate::oncall::parse_time(&config, "--to", text)?,
-        None => cx.clock.now(),
-    };
-    let from = match from {
-        Some(text) => crate::oncall::parse_time(&config, "--from", text)?,
-        None => to - jiff::SignedDuration::from_hours(28 * 24),
-    };
-    let team = team
-        .map(|t| {
-            stopline_engine::lookup::team(&config, t)
-                .map(|t| t.id.clone())
-                .map_err(|_| {
-                    Failure::usage(format!(
-                        "--team: unknown team {t:?}: expected one of {}",
-                        config
-                            .teams
-                            .iter()
-                            .map(|t| t.id.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })
-        })
-        .transpose()?;
-    let built = report::build(&store, &config, from, to, team.as_ref().map(|t| t.as_str()))?;
+    let from = from.map(|text| TimeArg {
+        name: "--from",
+        text,
+    });
+    let to = to.map(|text| TimeArg { name: "--to", text });
+    let view = cx.ws.report(from, to, team).map_err(on_team_argument)?;
     let format = if cx.json { ReportFormat::Json } else { format };
     let text = match format {
-        ReportFormat::Json => serde_json::to_string_pretty(&built).unwrap_or_default() + "\n",
-        ReportFormat::Markdown => report::markdown(&built, &config, team.as_ref()),
-        ReportFormat::Csv => report::csv(
-            &built,
-            match table {
-                ReportTable::People => CsvTable::People,
-                ReportTable::Costs => CsvTable::Costs,
-                ReportTable::Availability => CsvTable::Availability,
-                ReportTable::Times => CsvTable::Times,
-                ReportTable::Incidents => CsvTable::Incidents,
-            },
-        ),
+        ReportFormat::Json => serde_json::to_string_pretty(&view.report).unwrap_or_default() + "\n",
+        ReportFormat::Markdown => view.markdown(),
+        ReportFormat::Csv => view.csv(match table {
+            ReportTable::People => CsvTable::People,
+            ReportTable::Costs => CsvTable::Costs,
+            ReportTable::Availability => CsvTable::Availability,
+            ReportTable::Times => CsvTable::Times,
+            ReportTable::Incidents => CsvTable::Incidents,
+        }),
     };
     match out {
         None => print_document(&text),
@@ -319,12 +287,10 @@ pub fn report(
 
 /// The service desk's queue: alerts no application claimed, newest first.
 pub fn unrouted(cx: &Context) -> Result {
-    let store = cx.store()?;
-    let mut alerts = store.alerts(stopline_store::AlertFilter::Unrouted)?;
-    alerts.sort_by_key(|a| std::cmp::Reverse(a.alert.last_seen));
+    let view = cx.ws.unrouted()?;
+    let alerts = view.alerts;
     if cx.json {
-        let list: Vec<crate::output::AlertJson<'_>> =
-            alerts.iter().map(crate::output::AlertJson::from).collect();
+        let list: Vec<AlertJson<'_>> = alerts.iter().map(AlertJson::from).collect();
         print_json(&list);
         return Ok(());
     }
@@ -375,24 +341,15 @@ pub fn assign(
     app: &str,
     source: Option<&str>,
     save_by: Option<&[String]>,
-    who: &str,
+    who: &Actor,
 ) -> Result {
-    let config = cx.config()?;
-    let mut store = cx.store()?;
-    let alert = stopline_engine::triage::unrouted_alert(&store, fingerprint, source)?;
-    let request = stopline_engine::triage::AssignRequest {
-        application: app,
-        save_by,
-        who,
-    };
-    let assigned = stopline_engine::triage::assign(
-        &mut store,
-        &config,
-        &cx.config_path,
-        &alert,
-        request,
-        cx.clock.now(),
-    )?;
+    let assigned = cx
+        .ws
+        .assign_alert(fingerprint, source, app, save_by, who)
+        .map_err(|e| match e {
+            EngineError::MissingRouteLabel(_) => Failure::argument("--by", e),
+            other => other.into(),
+        })?;
     if cx.json {
         print_json(&serde_json::json!({
             "fingerprint": fingerprint,
@@ -407,7 +364,7 @@ pub fn assign(
         None => out!("{fingerprint} routes to {app} (it is not firing, so no incident)"),
     }
     if let Some(rule) = &assigned.saved_route {
-        out!("Saved to {}:", cx.config_path.display());
+        out!("Saved to {}:", cx.ws.config_path().display());
         for line in rule.lines() {
             out!("  {line}");
         }

@@ -172,7 +172,7 @@ fn raw_insert_seconds(body: &[u8]) -> f64 {
     }
     tx.commit().unwrap();
     // The rows exactly as the engine stores them, built before the clock starts.
-    let intake = stopline_engine::intake::AlertIntake::new(Some(config()));
+    let intake = stopline_engine::routing::AlertRouting::new(Some(config()));
     let now = jiff::Timestamp::now();
     let alerts = stopline_engine::payload::alertmanager_webhook(body).unwrap();
     let delivery = intake.alerts("alertmanager", alerts, now);
@@ -231,7 +231,7 @@ fn raw_insert_seconds(body: &[u8]) -> f64 {
 fn store_only_seconds(body: &[u8]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let mut store = stopline_store::Store::open(&dir.path().join("stopline.db")).unwrap();
-    let intake = stopline_engine::intake::AlertIntake::new(Some(config()));
+    let intake = stopline_engine::routing::AlertRouting::new(Some(config()));
     let now = jiff::Timestamp::now();
     let alerts = stopline_engine::payload::alertmanager_webhook(body).unwrap();
     let delivery = intake.alerts("alertmanager", alerts, now);

@@ -6,17 +6,19 @@
 //! fingerprint, and the poll counts as a success when at least one answered.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::Deserialize;
 use stopline_core::alert::{AlertState, Fingerprint};
 use stopline_core::clock::Clock;
-use stopline_store::{IngestSummary, Store};
+use stopline_store::IngestSummary;
 
-use crate::intake::AlertIntake;
+use crate::events::{EngineEvent, EngineEvents};
 use crate::payload::{IncomingAlert, label_fingerprint};
+use crate::routing::AlertRouting;
+use crate::shared_store::{SharedStore, StoreTaskFailed};
 
 /// One Alertmanager source: a single instance or the members of an HA pair.
 #[derive(Clone)]
@@ -50,6 +52,12 @@ impl std::fmt::Debug for AlertmanagerSource {
 #[error("{0}")]
 pub struct PollError(pub String);
 
+impl From<StoreTaskFailed> for PollError {
+    fn from(failed: StoreTaskFailed) -> Self {
+        PollError(failed.to_string())
+    }
+}
+
 /// What a successful poll did.
 #[derive(Debug, Clone)]
 pub struct PollOutcome {
@@ -66,9 +74,9 @@ pub struct AlertmanagerClient {
 }
 
 impl AlertmanagerClient {
-    pub fn new() -> Result<Self, PollError> {
+    pub fn new() -> Result<Self, HttpClientError> {
         Ok(Self {
-            http: http_client().map_err(PollError)?,
+            http: http_client()?,
         })
     }
 
@@ -112,7 +120,7 @@ impl AlertmanagerClient {
 
 /// The HTTP client for talking to Alertmanagers (polling, the outbox): short timeouts, so a hung
 /// source never hangs the engine.
-pub(crate) fn http_client() -> Result<reqwest::Client, String> {
+pub(crate) fn http_client() -> Result<reqwest::Client, HttpClientError> {
     // rustls needs a process-wide crypto provider; installing it twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -120,8 +128,13 @@ pub(crate) fn http_client() -> Result<reqwest::Client, String> {
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(|e| HttpClientError(e.to_string()))
 }
+
+/// The HTTP client cannot be set up (no TLS backend, a broken system configuration).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct HttpClientError(pub String);
 
 /// The part of a reqwest error a person can act on.
 pub(crate) fn describe(error: &reqwest::Error) -> String {
@@ -205,15 +218,22 @@ impl ApiAlert {
     }
 }
 
+/// What polling needs besides the source: where alerts go, how they route, who to tell, the time.
+#[derive(Debug, Clone)]
+pub struct PollTarget {
+    pub store: SharedStore,
+    pub routing: AlertRouting,
+    pub events: EngineEvents,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Polls a source once and records the result (and the source's health) in the store.
 pub async fn poll_once(
     source: &AlertmanagerSource,
     client: &AlertmanagerClient,
-    store: &Arc<Mutex<Store>>,
-    intake: &Arc<AlertIntake>,
-    clock: &Arc<dyn Clock>,
+    target: &PollTarget,
 ) -> Result<PollOutcome, PollError> {
-    let now = clock.now();
+    let now = target.clock.now();
     let mut merged: BTreeMap<Fingerprint, IncomingAlert> = BTreeMap::new();
     let mut failures = Vec::new();
     for url in &source.urls {
@@ -230,38 +250,41 @@ pub async fn poll_once(
         }
     }
     let answered = failures.len() < source.urls.len();
-    let store = Arc::clone(store);
-    let signal = Arc::clone(intake);
-    let intake = Arc::clone(intake);
+    let routing = target.routing.clone();
     let name = source.name.clone();
     let url_list = source.urls.join(", ");
     let count = merged.len();
     let error = failures.join("; ");
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-        if !answered {
+    let outcome = target
+        .store
+        .run(move |store| {
+            if !answered {
+                store
+                    .record_source_failure(&name, "alertmanager", Some(&url_list), &error, now)
+                    .map_err(|e| PollError(format!("cannot record the failure: {e}")))?;
+                return Err(PollError(error));
+            }
+            let delivery = routing.alerts(&name, merged.into_values().collect(), now);
+            let summary = store
+                .ingest_snapshot(&name, &delivery.observations, routing.policy(), now)
+                .map_err(|e| PollError(format!("cannot store the alerts: {e}")))?;
+            if delivery.heartbeat {
+                store
+                    .record_heartbeat(&name, "alertmanager", now)
+                    .map_err(|e| PollError(format!("cannot record the heartbeat: {e}")))?;
+            }
             store
-                .record_source_failure(&name, "alertmanager", Some(&url_list), &error, now)
-                .map_err(|e| PollError(format!("cannot record the failure: {e}")))?;
-            return Err(PollError(error));
-        }
-        let delivery = intake.alerts(&name, merged.into_values().collect(), now);
-        let summary = store
-            .ingest_snapshot(&name, &delivery.observations, intake.policy(), now)
-            .map_err(|e| PollError(format!("cannot store the alerts: {e}")))?;
-        if delivery.heartbeat {
-            store
-                .record_heartbeat(&name, "alertmanager", now)
-                .map_err(|e| PollError(format!("cannot record the heartbeat: {e}")))?;
-        }
-        store
-            .record_source_success(&name, "alertmanager", Some(&url_list), now)
-            .map_err(|e| PollError(format!("cannot record the success: {e}")))?;
-        Ok(summary)
-    })
-    .await
-    .map_err(|e| PollError(format!("the store task failed: {e}")))??;
-    signal.delivered(&outcome);
+                .record_source_success(&name, "alertmanager", Some(&url_list), now)
+                .map_err(|e| PollError(format!("cannot record the success: {e}")))?;
+            Ok(summary)
+        })
+        .await?;
+    let s = &outcome;
+    if s.new + s.changed + s.resolved > 0 || !s.opened.is_empty() || !s.auto_resolved.is_empty() {
+        target.events.publish(EngineEvent::AlertsStored {
+            opened: s.opened.clone(),
+        });
+    }
     Ok(PollOutcome {
         alerts: count,
         summary: outcome,
@@ -273,15 +296,13 @@ pub async fn poll_once(
 pub async fn poll_forever(
     source: AlertmanagerSource,
     client: AlertmanagerClient,
-    store: Arc<Mutex<Store>>,
-    intake: Arc<AlertIntake>,
-    clock: Arc<dyn Clock>,
+    target: PollTarget,
 ) {
     let mut ticker = tokio::time::interval(source.poll_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match poll_once(&source, &client, &store, &intake, &clock).await {
+        match poll_once(&source, &client, &target).await {
             Ok(outcome) => {
                 for member in &outcome.unreachable {
                     tracing::warn!(source = %source.name, "HA member unreachable: {member}");

@@ -8,58 +8,37 @@
 
 use std::collections::BTreeMap;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use stopline_core::alert::{AlertState, Fingerprint, Labels};
+use stopline_core::pipeline::blindness;
 use stopline_core::settings::PipelineSettings;
-use stopline_store::{AlertFilter, SourceStatus, Store};
+use stopline_store::{AlertFilter, IngestSummary, Store};
 
 use crate::Result;
-use crate::intake::AlertIntake;
 use crate::payload::IncomingAlert;
+use crate::routing::AlertRouting;
 
 /// The source name of Stopline's own alerts.
 pub const STOPLINE_SOURCE: &str = "stopline";
 pub const BLIND_ALERT: &str = "AlertingPipelineBlind";
 
-/// Why a source counts as blind at `now`, if it does.
-pub fn blindness(
-    status: &SourceStatus,
-    settings: &PipelineSettings,
-    now: Timestamp,
-) -> Option<String> {
-    let older_than = |at: Timestamp, limit: std::time::Duration| {
-        SignedDuration::try_from(limit)
-            .ok()
-            .is_some_and(|limit| now.duration_since(at) > limit)
-    };
-    if let Some(since) = status.failing_since
-        && older_than(since, settings.unreachable_timeout)
-    {
-        return Some(format!(
-            "source {} unreachable since {since}: {}",
-            status.name,
-            status.last_error.as_deref().unwrap_or("no answer")
-        ));
-    }
-    if let Some(seen) = status.heartbeat_seen_at
-        && older_than(seen, settings.heartbeat_timeout)
-    {
-        return Some(format!(
-            "source {} has not shown its heartbeat alert since {seen}",
-            status.name
-        ));
-    }
-    None
+/// What a check of the pipeline found and did.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineCheck {
+    /// The sources that are blind now.
+    pub blind: Vec<String>,
+    /// What raising or clearing their alerts did to the store.
+    pub summary: IngestSummary,
 }
 
-/// Raises or clears the blind-pipeline alert of every known source. Returns the sources that are
-/// blind now.
+/// Raises or clears the blind-pipeline alert of every known source (see
+/// `stopline_core::pipeline::blindness` for when a source is blind).
 pub fn check_pipeline(
     store: &mut Store,
-    intake: &AlertIntake,
+    routing: &AlertRouting,
     settings: &PipelineSettings,
     now: Timestamp,
-) -> Result<Vec<String>> {
+) -> Result<PipelineCheck> {
     let statuses = store.source_statuses()?;
     let raised: BTreeMap<String, AlertState> = store
         .alerts(AlertFilter::All)?
@@ -114,10 +93,12 @@ pub fn check_pipeline(
                 "alerting pipeline blind, and [pipeline] owner is not set: the alert is unrouted and pages nobody"
             );
         }
-        deliveries.push(intake.alert_for(STOPLINE_SOURCE, settings.owner.as_ref(), incoming, now));
+        deliveries.push(routing.alert_for(STOPLINE_SOURCE, settings.owner.as_ref(), incoming, now));
     }
-    if !deliveries.is_empty() {
-        store.ingest(&deliveries, intake.policy(), now)?;
-    }
-    Ok(blind)
+    let summary = if deliveries.is_empty() {
+        IngestSummary::default()
+    } else {
+        store.ingest(&deliveries, routing.policy(), now)?
+    };
+    Ok(PipelineCheck { blind, summary })
 }

@@ -3,44 +3,20 @@
 //! config, and a rejected action changes nothing.
 
 use jiff::Timestamp;
-use stopline_core::alert::Labels;
 use stopline_core::application::Application;
 use stopline_core::config::Config;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, Transition};
-use stopline_core::mapping::Route;
 use stopline_core::timeline::TimelineEvent;
 use stopline_store::{Act, NewIncident, Store};
 
 use crate::{EngineError, Result};
 
-/// How the service desk names what is broken.
-#[derive(Debug, Clone)]
-pub enum OpenTarget {
-    /// An application id.
-    Application(String),
-    /// A customer journey or keyword ("checkout").
-    Journey(String),
-    /// Alert-style labels (`service=checkout-api`).
-    Labels(Labels),
-}
+pub use stopline_core::desk::OpenTarget;
 
 /// Finds the application a target names, through the application mapping.
 pub fn resolve_target<'a>(config: &'a Config, target: &OpenTarget) -> Result<&'a Application> {
-    match target {
-        OpenTarget::Application(id) => crate::lookup::application(config, id),
-        OpenTarget::Journey(journey) => match config.mapping().route_journey(journey) {
-            Route::Routed(app) => Ok(app),
-            Route::Unrouted => Err(EngineError::Unrouted(format!("journey {journey:?}"))),
-        },
-        OpenTarget::Labels(labels) => match config.mapping().route_labels(labels) {
-            Route::Routed(app) => Ok(app),
-            Route::Unrouted => {
-                let text: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                Err(EngineError::Unrouted(format!("labels {}", text.join(","))))
-            }
-        },
-    }
+    Ok(stopline_core::desk::resolve_target(config, target)?)
 }
 
 /// The person with this id, or an error naming the id.

@@ -1,26 +1,32 @@
-//! Stopline's engine: what hosts (the `stopline` CLI, the desktop app) call to act on the world.
+//! Stopline's engine: the one API hosts call, and everything that runs behind it.
 //!
-//! It owns the files on disk (the data directory with its store, webhook token and engine lock;
-//! the config file), the operations that combine configuration with the store (the service desk
-//! opening an incident through the application mapping), and alert intake: payload parsing, the
-//! webhook server, Alertmanager polling and the blind-pipeline check, run together by `serve` on
-//! tokio; and paging: escalation steps recorded in the store, and pages shown as desktop
-//! notifications (`escalation`, `notify`, `pager`); and the swarm: checklist, roles, severity and
-//! each team's line (`swarm`); overrides added to rotas in the config file (`overrides`); the
-//! outbox worker that silences acknowledged incidents' alerts in Alertmanager (`outbox`); and
-//! backups of the store, restoring one, and the check of the store at start (`backup`); and the
-//! operability report: what on-call costs and what outages lose (`report`). Besides the two
-//! documents it writes (the review and the report, as Markdown or CSV), it holds no
-//! presentation: hosts turn its results into tables, JSON or UI events. It never depends on Tauri.
+//! **`api`** is what hosts (the `stopline` CLI, the desktop app) call: a [`api::Workspace`] handle
+//! (the config file read as it changes, the store, the clock) that returns every view a host shows
+//! (the queue, an incident, the service desk's route, on call, unrouted alerts, sources, the
+//! report, this desktop's settings) and performs every action a person takes (acknowledge,
+//! resolve, note, step, role, severity, assign, override, settings). Hosts only unpack arguments
+//! and present what it returns.
+//!
+//! Behind it: the files on disk (`files`: the data directory, token and engine lock; the config
+//! file) and the operations that combine the config with the store (`desk`, `swarm`, `triage`,
+//! `overrides`, `lookup`); alert intake (`payload` parsing, `routing`, the `webhook` server,
+//! `alertmanager` polling, the `blind`-pipeline check), run together by `serve` on tokio;
+//! paging (`escalation` steps recorded in the store, `notify` for desktop notifications, the
+//! `pager` tying them together); the `outbox` worker that silences acknowledged incidents' alerts
+//! in Alertmanager; `backup` and restore; and the two documents it writes, the `review` and the
+//! `report`. Async code shares one store connection through `shared_store` and tells the rest of
+//! the program what it did through typed `events`. Every rule it applies is `stopline-core`'s. It
+//! never depends on Tauri.
 
 pub mod alertmanager;
+pub mod api;
 pub mod backup;
 pub mod blind;
 pub mod desk;
 pub mod escalation;
+pub mod events;
 pub mod files;
 pub mod health;
-pub mod intake;
 pub mod live;
 pub mod lookup;
 pub mod notify;
@@ -31,8 +37,10 @@ pub mod payload;
 pub mod replay;
 pub mod report;
 pub mod review;
+pub mod routing;
 pub mod secrets;
 pub mod serve;
+pub mod shared_store;
 pub mod swarm;
 pub mod triage;
 pub mod webhook;
@@ -40,13 +48,19 @@ pub mod webhook;
 use std::path::PathBuf;
 
 use stopline_core::config::ConfigError;
+use stopline_core::desk::{LabelsError, TargetError};
 use stopline_store::StoreError;
 
+use crate::alertmanager::HttpClientError;
+use crate::shared_store::StoreTaskFailed;
+
+/// Everything the engine can refuse or fail at. Messages say what is wrong in words any host can
+/// show; a host adds its own hint (the CLI's flags, the app's buttons).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("no config at {path}: create one with `stopline init` (or `stopline init --demo`)")]
+    #[error("no config at {path}")]
     ConfigMissing { path: PathBuf },
-    #[error("config already exists at {path}: use --force to replace it")]
+    #[error("config already exists at {path}")]
     ConfigExists { path: PathBuf },
     #[error("{0}")]
     ConfigInvalid(#[from] ConfigError),
@@ -56,25 +70,25 @@ pub enum EngineError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "unknown person {0:?}: expected the id of a person in the config (see `stopline teams`)"
-    )]
+    #[error("unknown person {0:?}: expected the id of a person in the config")]
     UnknownPerson(String),
-    #[error("unknown application {0:?}: expected an application id (see `stopline apps`)")]
+    #[error(
+        "nobody sits at this desktop: choose who sits here first (stopline whoami --set PERSON, or the app's Settings)"
+    )]
+    NobodyHere,
+    #[error("unknown application {0:?}: expected an application id")]
     UnknownApplication(String),
-    #[error("{0} matches no application: name one with --app (see `stopline apps`)")]
+    #[error("{0} matches no application")]
     Unrouted(String),
+    #[error("{name}: {problem}")]
+    BadLabels { name: String, problem: LabelsError },
     #[error("the title must not be empty")]
     EmptyTitle,
     #[error("the note must not be empty")]
     EmptyNote,
-    #[error("{0} needs a reason: add --reason \"why\"")]
-    ReasonRequired(&'static str),
-    #[error("nothing to change: give a state (todo, doing, done, skip) or --assign PERSON")]
-    NothingToChange,
-    #[error("unknown team {0:?}: expected the id of a delivery team (see `stopline teams`)")]
+    #[error("unknown team {0:?}: expected the id of a delivery team")]
     UnknownTeam(String),
-    #[error("no alert with fingerprint {0:?}: see `stopline unrouted`")]
+    #[error("no alert with fingerprint {0:?}")]
     UnknownAlert(String),
     #[error(
         "alert {fingerprint} already routes to {application}: only unrouted alerts are assigned"
@@ -83,19 +97,29 @@ pub enum EngineError {
         fingerprint: String,
         application: String,
     },
-    #[error("alert {fingerprint} came from several sources ({}): say which with --source", sources.join(", "))]
+    #[error("alert {fingerprint} came from several sources ({})", sources.join(", "))]
     AmbiguousAlert {
         fingerprint: String,
         sources: Vec<String>,
     },
-    #[error("the alert has none of the labels {0}: name the labels to route by with --by LABEL")]
+    #[error("the alert has none of the labels {0}")]
     NoRouteLabels(String),
-    #[error("--by: the alert has no label {0:?}")]
+    #[error("the alert has no label {0:?} to route by")]
     MissingRouteLabel(String),
     #[error("cannot add the override: {0}")]
     BadOverride(String),
-    #[error("{0}")]
-    BadPeriod(String),
+    #[error("{to}: must be after {from}")]
+    BadPeriod { from: String, to: String },
+    #[error("{name}: invalid time {text:?}: expected {expected}")]
+    BadTime {
+        name: String,
+        text: String,
+        expected: String,
+    },
+    #[error("the estimated loss must be a whole amount of 0 or more")]
+    BadLoss,
+    #[error("flood threshold: at least 1 page a minute")]
+    BadFloodThreshold,
     #[error(
         "another Stopline engine (pid {pid}) is already running on {data_dir}: one engine per data directory, so nothing pages twice"
     )]
@@ -131,39 +155,88 @@ pub enum EngineError {
         offer: String,
     },
     #[error(transparent)]
+    Http(#[from] HttpClientError),
+    #[error(transparent)]
+    StoreTask(#[from] StoreTaskFailed),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<TargetError> for EngineError {
+    fn from(error: TargetError) -> Self {
+        match error {
+            TargetError::UnknownApplication(id) => EngineError::UnknownApplication(id),
+            TargetError::Unrouted(what) => EngineError::Unrouted(what),
+        }
+    }
 }
 
 impl EngineError {
     /// Whether the user asked for something that can never work as asked (bad config, unknown
-    /// names), as opposed to a request about state that is not as they thought.
+    /// names, missing reasons), as opposed to a request about state that is not as they thought
+    /// (a refused transition, a step still open) or a failure of the machine. Every kind is
+    /// named here, so a new one must be placed.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
+        use stopline_core::swarm::SwarmError;
+        match self {
             EngineError::ConfigMissing { .. }
-                | EngineError::ConfigExists { .. }
-                | EngineError::ConfigInvalid(_)
-                | EngineError::UnknownPerson(_)
-                | EngineError::UnknownApplication(_)
-                | EngineError::Unrouted(_)
-                | EngineError::EmptyTitle
-                | EngineError::EmptyNote
-                | EngineError::ReasonRequired(_)
-                | EngineError::NothingToChange
-                | EngineError::UnknownTeam(_)
-                | EngineError::UnknownAlert(_)
-                | EngineError::AmbiguousAlert { .. }
-                | EngineError::NoRouteLabels(_)
-                | EngineError::MissingRouteLabel(_)
-                | EngineError::BadOverride(_)
-                | EngineError::BadPeriod(_)
-                | EngineError::BackupExists { .. }
-                | EngineError::RestoreRefused(_)
-                | EngineError::MissingSecret { .. }
-                | EngineError::Store(
-                    StoreError::UnknownStep { .. } | StoreError::SkipWithoutReason { .. }
-                )
-        )
+            | EngineError::ConfigExists { .. }
+            | EngineError::ConfigInvalid(_)
+            | EngineError::UnknownPerson(_)
+            | EngineError::NobodyHere
+            | EngineError::UnknownApplication(_)
+            | EngineError::Unrouted(_)
+            | EngineError::BadLabels { .. }
+            | EngineError::EmptyTitle
+            | EngineError::EmptyNote
+            | EngineError::UnknownTeam(_)
+            | EngineError::UnknownAlert(_)
+            | EngineError::AmbiguousAlert { .. }
+            | EngineError::NoRouteLabels(_)
+            | EngineError::MissingRouteLabel(_)
+            | EngineError::BadOverride(_)
+            | EngineError::BadPeriod { .. }
+            | EngineError::BadTime { .. }
+            | EngineError::BadLoss
+            | EngineError::BadFloodThreshold
+            | EngineError::BackupExists { .. }
+            | EngineError::RestoreRefused(_)
+            | EngineError::MissingSecret { .. } => true,
+            EngineError::AlreadyRouted { .. }
+            | EngineError::Io { .. }
+            | EngineError::AlreadyRunning { .. }
+            | EngineError::Listen { .. }
+            | EngineError::SecretUnavailable { .. }
+            | EngineError::BackupDamaged { .. }
+            | EngineError::StoreDamaged { .. }
+            | EngineError::Http(_)
+            | EngineError::StoreTask(_) => false,
+            EngineError::Store(store) => match store {
+                StoreError::Swarm(swarm) => match swarm {
+                    SwarmError::UnknownStep { .. }
+                    | SwarmError::SkipWithoutReason { .. }
+                    | SwarmError::NothingToChange => true,
+                    SwarmError::ChecklistNotStarted(_)
+                    | SwarmError::OpenSteps { .. }
+                    | SwarmError::RoleTaken { .. }
+                    | SwarmError::AlreadyInRole { .. }
+                    | SwarmError::NotInSwarm { .. } => false,
+                },
+                StoreError::Severity(_) => true,
+                StoreError::Open { .. }
+                | StoreError::NewerSchema { .. }
+                | StoreError::IncidentNotFound(_)
+                | StoreError::Transition(_)
+                | StoreError::Corrupt(_)
+                | StoreError::Sqlite(_) => false,
+            },
+        }
+    }
+}
+
+impl From<stopline_core::swarm::SwarmError> for EngineError {
+    fn from(error: stopline_core::swarm::SwarmError) -> Self {
+        EngineError::Store(StoreError::Swarm(error))
     }
 }
 

@@ -1,4 +1,6 @@
-//! The config a running engine uses, replaced while it runs when the file changes.
+//! The config as it is now: [`LiveConfig`], the one a running engine uses, replaced while it
+//! runs when the file changes; and [`ConfigFile`], the one the API reads, read again only when
+//! the file changed since.
 //!
 //! `stopline serve` checks the config file every couple of seconds. A file that changed and
 //! parses replaces the config for routing, paging, rotas, escalation and the swarm, at once and
@@ -35,10 +37,69 @@ impl LiveConfig {
     }
 }
 
-/// What identifies a version of the file: its modification time and length.
-fn version(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+/// What identifies a version of the file: its modification time, length and (on Unix) inode,
+/// which changes when an editor or Stopline replaces the file by renaming a new one over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileVersion {
+    modified: SystemTime,
+    len: u64,
+    inode: u64,
+}
+
+impl FileVersion {
+    pub fn of(path: &Path) -> Option<FileVersion> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(FileVersion {
+            modified: meta.modified().ok()?,
+            len: meta.len(),
+            inode,
+        })
+    }
+}
+
+fn version(path: &Path) -> Option<FileVersion> {
+    FileVersion::of(path)
+}
+
+/// A config file read on demand: parsed the first time it is asked for, and again only when the
+/// file has changed since. A file that does not parse is an error each time it is asked for, so
+/// the caller always sees the config as the file says now (unlike [`LiveConfig`], which keeps
+/// the last good one for a running engine).
+#[derive(Debug)]
+pub struct ConfigFile {
+    path: PathBuf,
+    read: std::sync::Mutex<Option<(FileVersion, Arc<Config>)>>,
+}
+
+impl ConfigFile {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            read: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The config now: the one read before when the file is unchanged, else the file parsed.
+    pub fn current(&self) -> crate::Result<Arc<Config>> {
+        let now = FileVersion::of(&self.path);
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(now), Some((seen, config))) = (now, read.as_ref())
+            && now == *seen
+        {
+            return Ok(Arc::clone(config));
+        }
+        let config = Arc::new(crate::files::load_config(&self.path)?);
+        *read = now.map(|v| (v, Arc::clone(&config)));
+        Ok(config)
+    }
 }
 
 /// Watches `path` until the task is aborted, replacing `live` whenever the file changes and

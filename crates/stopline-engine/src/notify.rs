@@ -125,27 +125,31 @@ impl fmt::Debug for DbusNotifier {
 impl DbusNotifier {
     /// Asks the session bus for a notification server, within [`NOTIFY_TIMEOUT`]. `Err` carries
     /// the reason there is none, for the status line.
-    pub async fn probe(actions: mpsc::UnboundedSender<InvokedAction>) -> Result<Self, String> {
+    pub async fn probe(actions: mpsc::UnboundedSender<InvokedAction>) -> Result<Self, NotifyError> {
         if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
             && std::env::var_os("XDG_RUNTIME_DIR").is_none()
         {
-            return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".to_owned());
+            return Err(NotifyError(
+                "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".to_owned(),
+            ));
         }
         let asked = tokio::task::spawn_blocking(|| {
-            let info = notify_rust::get_server_information().map_err(|e| e.to_string())?;
-            let capabilities = notify_rust::get_capabilities().map_err(|e| e.to_string())?;
-            Ok::<_, String>((info, capabilities))
+            let info = notify_rust::get_server_information()?;
+            let capabilities = notify_rust::get_capabilities()?;
+            Ok::<_, notify_rust::error::Error>((info, capabilities))
         });
         let (info, capabilities) = match tokio::time::timeout(NOTIFY_TIMEOUT, asked).await {
             Ok(Ok(Ok(found))) => found,
             Ok(Ok(Err(e))) => {
-                return Err(format!("no notification server on the session bus ({e})"));
+                return Err(NotifyError(format!(
+                    "no notification server on the session bus ({e})"
+                )));
             }
-            Ok(Err(e)) => return Err(format!("the probe failed: {e}")),
+            Ok(Err(e)) => return Err(NotifyError(format!("the probe failed: {e}"))),
             Err(_) => {
-                return Err(format!(
+                return Err(NotifyError(format!(
                     "the notification server did not answer within {NOTIFY_TIMEOUT:?}"
-                ));
+                )));
             }
         };
         let actions_supported = capabilities.iter().any(|c| c == "actions");
@@ -292,6 +296,6 @@ pub fn on_the_terminal(notification: &DesktopNotification) {
 pub async fn desktop_notifier(actions: mpsc::UnboundedSender<InvokedAction>) -> Arc<dyn Notifier> {
     match DbusNotifier::probe(actions).await {
         Ok(dbus) => Arc::new(dbus),
-        Err(reason) => Arc::new(ConsoleNotifier::new(reason)),
+        Err(reason) => Arc::new(ConsoleNotifier::new(reason.0)),
     }
 }

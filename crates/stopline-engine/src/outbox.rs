@@ -13,15 +13,28 @@
 //! silence: the retry finds and adopts the first.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use stopline_core::clock::Clock;
-use stopline_store::{OutboxAction, OutboxItem, SentOutcome, Store};
+use stopline_store::{OutboxAction, OutboxItem, SentOutcome, Store, StoreError};
 
-use crate::alertmanager::AlertmanagerSource;
+use crate::alertmanager::{AlertmanagerSource, HttpClientError};
+use crate::events::EngineEvent;
+use crate::shared_store::{SharedStore, StoreTaskFailed};
+
+/// Why the outbox worker could not do its round; it tries again on its next one.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("the store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    StoreTask(#[from] StoreTaskFailed),
+    #[error(transparent)]
+    Http(#[from] HttpClientError),
+}
 
 /// The first retry waits this long; each further one twice as long as the one before.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -74,7 +87,7 @@ enum Failure {
 /// Carries outbox actions to Alertmanagers.
 #[derive(Debug, Clone)]
 pub struct OutboxWorker {
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     sources: Vec<AlertmanagerSource>,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
@@ -84,19 +97,15 @@ impl OutboxWorker {
     /// A worker for these sources. Their write-back settings are copied into the store, which
     /// queues silences by them (`Store::set_write_back`).
     pub fn new(
-        store: Arc<Mutex<Store>>,
+        store: SharedStore,
         sources: Vec<AlertmanagerSource>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, OutboxError> {
         let write_back: Vec<(String, Duration)> = sources
             .iter()
             .filter_map(|s| Some((s.name.clone(), s.write_back?.silence_duration)))
             .collect();
-        store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .set_write_back(&write_back)
-            .map_err(|e| format!("cannot record the write-back sources: {e}"))?;
+        store.blocking(|s| s.set_write_back(&write_back))?;
         let http = crate::alertmanager::http_client()?;
         Ok(Self {
             store,
@@ -106,21 +115,25 @@ impl OutboxWorker {
         })
     }
 
-    fn store<T>(
+    /// Runs a store operation on a blocking thread, off the async workers.
+    async fn store<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Store) -> stopline_store::Result<T>,
-    ) -> Result<T, String> {
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        work(&mut store).map_err(|e| format!("the store: {e}"))
+        work: impl FnOnce(&mut Store) -> stopline_store::Result<T> + Send + 'static,
+    ) -> Result<T, OutboxError> {
+        self.store
+            .run(move |store| work(store).map_err(OutboxError::from))
+            .await
     }
 
     /// Queues the extensions that are due, then sends what is due, source by source.
-    pub async fn round(&self) -> Result<Round, String> {
+    pub async fn round(&self) -> Result<Round, OutboxError> {
         let now = self.clock.now();
-        let due = self.store(|s| {
-            s.queue_extensions(now)?;
-            s.outbox_due(now, ROUND)
-        })?;
+        let due = self
+            .store(move |s| {
+                s.queue_extensions(now)?;
+                s.outbox_due(now, ROUND)
+            })
+            .await?;
         let mut by_source: BTreeMap<String, Vec<OutboxItem>> = BTreeMap::new();
         for item in due {
             by_source.entry(item.source.clone()).or_default().push(item);
@@ -131,7 +144,9 @@ impl OutboxWorker {
                 // Waits until an engine that knows the source runs; `stopline sources` says why.
                 let error = format!("source {name:?} is not an Alertmanager in the config");
                 let retry_at = later(now, LONGEST_RETRY);
-                self.store(|s| s.outbox_retry(items[0].id, &error, retry_at))?;
+                let first = items[0].id;
+                self.store(move |s| s.outbox_retry(first, &error, retry_at))
+                    .await?;
                 round.retried += 1;
                 continue;
             };
@@ -146,43 +161,38 @@ impl OutboxWorker {
         items: Vec<OutboxItem>,
         now: Timestamp,
         round: &mut Round,
-    ) -> Result<(), String> {
+    ) -> Result<(), OutboxError> {
         // The source's silences, read once a round, to find any made before a crash.
         let mut existing: Option<Vec<ApiSilence>> = None;
         for item in items {
             let outcome = self.send(source, &item, now, &mut existing).await;
             match outcome {
                 Ok(sent) => {
-                    self.store(|s| {
+                    let (name, urls) = (source.name.clone(), source.urls.join(", "));
+                    self.store(move |s| {
                         s.outbox_sent(&item, &sent, now)?;
-                        s.record_source_success(
-                            &source.name,
-                            "alertmanager",
-                            Some(&source.urls.join(", ")),
-                            now,
-                        )
-                    })?;
+                        s.record_source_success(&name, "alertmanager", Some(&urls), now)
+                    })
+                    .await?;
                     round.sent += 1;
                 }
                 Err(Failure::Refused(error)) => {
                     tracing::warn!(source = %source.name, action = item.action.as_str(), incident = %item.incident, "refused for good: {error}");
-                    self.store(|s| s.outbox_abandon(item.id, &error, now))?;
+                    let id = item.id;
+                    self.store(move |s| s.outbox_abandon(id, &error, now))
+                        .await?;
                     round.abandoned += 1;
                 }
                 Err(Failure::Transient(error)) => {
                     let retry_at = later(now, backoff(item.attempts + 1, jitter()));
                     tracing::warn!(source = %source.name, retry_at = %retry_at, "outbox waits: {error}");
-                    self.store(|s| {
-                        s.outbox_retry(item.id, &error, retry_at)?;
-                        s.record_source_failure(
-                            &source.name,
-                            "alertmanager",
-                            Some(&source.urls.join(", ")),
-                            &error,
-                            now,
-                        )
-                        .map(drop)
-                    })?;
+                    let (id, name, urls) = (item.id, source.name.clone(), source.urls.join(", "));
+                    self.store(move |s| {
+                        s.outbox_retry(id, &error, retry_at)?;
+                        s.record_source_failure(&name, "alertmanager", Some(&urls), &error, now)
+                            .map(drop)
+                    })
+                    .await?;
                     round.retried += 1;
                     // In order: the rest of this source's queue waits behind it.
                     break;
@@ -421,9 +431,9 @@ impl OutboxWorker {
         Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())))
     }
 
-    /// Runs rounds until the task is aborted: at once when `wake` says the store changed, else
-    /// every second.
-    pub async fn run(self, mut wake: tokio::sync::watch::Receiver<u64>) {
+    /// Runs rounds until the task is aborted: at once when the engine changed the store (an
+    /// acknowledgement queues silences), else every second.
+    pub async fn run(self, mut wake: tokio::sync::broadcast::Receiver<EngineEvent>) {
         loop {
             match self.round().await {
                 Ok(round) if round.sent + round.abandoned > 0 => {
@@ -436,7 +446,7 @@ impl OutboxWorker {
                 Ok(_) => {}
                 Err(error) => tracing::error!("outbox: {error}"),
             }
-            let _ = tokio::time::timeout(IDLE, wake.changed()).await;
+            let _ = tokio::time::timeout(IDLE, wake.recv()).await;
         }
     }
 }

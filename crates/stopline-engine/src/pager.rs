@@ -13,7 +13,7 @@
 //! the restart, and never loses it.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -25,15 +25,16 @@ use stopline_core::money::group_thousands;
 use stopline_core::settings::NotificationSettings;
 use stopline_core::target::format_duration;
 use stopline_store::{Page, Store};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::escalation::{EscalationPass, escalate};
-use crate::intake::AlertIntake;
+use crate::events::{EngineEvent, EngineEvents};
 use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
     on_the_terminal,
 };
+use crate::shared_store::SharedStore;
 use crate::{EngineError, Result, desk};
 
 /// The desktop setting that names the person at this desktop.
@@ -94,11 +95,12 @@ impl Tick {
 pub type OpenIncident = Arc<dyn Fn(IncidentId) + Send + Sync>;
 
 pub struct Pager {
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     config: LiveConfig,
     clock: Arc<dyn Clock>,
     notifier: Arc<dyn Notifier>,
     open: Option<OpenIncident>,
+    events: EngineEvents,
     delivery: tokio::sync::Mutex<Delivery>,
 }
 
@@ -136,11 +138,12 @@ struct Recipient<'a> {
 
 impl Pager {
     pub fn new(
-        store: Arc<Mutex<Store>>,
+        store: SharedStore,
         config: LiveConfig,
         clock: Arc<dyn Clock>,
         notifier: Arc<dyn Notifier>,
         open: Option<OpenIncident>,
+        events: EngineEvents,
     ) -> Self {
         Self {
             store,
@@ -148,6 +151,7 @@ impl Pager {
             clock,
             notifier,
             open,
+            events,
             delivery: tokio::sync::Mutex::new(Delivery::default()),
         }
     }
@@ -160,18 +164,8 @@ impl Pager {
         &self,
         work: impl FnOnce(&mut Store, &Config) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let store = Arc::clone(&self.store);
         let config = self.config.current();
-        tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-            work(&mut store, &config)
-        })
-        .await
-        .map_err(|e| EngineError::Io {
-            action: "the pager's store task failed",
-            path: "store".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?
+        self.store.run(move |store| work(store, &config)).await
     }
 
     /// Records due escalation steps, shows new pages and closes stale notifications.
@@ -181,7 +175,7 @@ impl Pager {
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
         let (escalation, raised, me, pending, settled, notifications) = self
             .with_store(move |store, config| {
-                let raised = crate::swarm::revise_severities(store, config, now)?.len();
+                let raised = crate::swarm::raise_severities(store, config, now)?.len();
                 let escalation = escalate(store, config, now)?;
                 let me = store
                     .desktop_setting(WHOAMI_KEY)?
@@ -297,6 +291,9 @@ impl Pager {
                 delivery.shown.insert(page.incident, (id, page.cycle));
                 tick.shown += 1;
                 tracing::info!(incident = %page.incident, person = %page.person, "page shown");
+                self.events.publish(EngineEvent::PageShown {
+                    incident: page.incident,
+                });
             }
             Err(error) => {
                 // The page must still reach the person: a bell and a line, as with no server.
@@ -400,7 +397,7 @@ impl Pager {
                     .with_store(move |store, config| {
                         let me = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
                         let Some(me) = me else {
-                            return Err(EngineError::UnknownPerson(String::new()));
+                            return Err(EngineError::NobodyHere);
                         };
                         desk::transition(
                             store,
@@ -415,7 +412,10 @@ impl Pager {
                     .await;
                 match acknowledged {
                     Ok(incident) => {
-                        tracing::info!(incident = %incident.id, "acknowledged from the notification")
+                        tracing::info!(incident = %incident.id, "acknowledged from the notification");
+                        self.events.publish(EngineEvent::AcknowledgedHere {
+                            incident: incident.id,
+                        });
                     }
                     Err(error) => {
                         tracing::warn!(%error, "acknowledge from the notification failed")
@@ -438,23 +438,19 @@ impl Pager {
     }
 
     /// Ticks until the task is aborted: at once when a delivery opened an incident, when the
-    /// next escalation is due, or at least every second. Tells `intake`'s watchers when a tick
-    /// changed the store.
-    pub async fn run(
-        self: Arc<Self>,
-        intake: Arc<AlertIntake>,
-        mut actions: mpsc::UnboundedReceiver<InvokedAction>,
-    ) {
-        let wake = intake.opened_signal();
+    /// next escalation is due, or at least every second. Tells the engine's listeners when a
+    /// tick changed the store.
+    pub async fn run(self: Arc<Self>, mut actions: mpsc::UnboundedReceiver<InvokedAction>) {
+        let mut events = self.events.subscribe();
         loop {
             match self.tick().await {
-                Ok(tick) if tick.changed_store() => intake.store_changed(),
+                Ok(tick) if tick.changed_store() => self.events.publish(EngineEvent::Escalated),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "paging tick failed"),
             }
             let idle = self.idle().await;
             tokio::select! {
-                () = wake.notified() => {}
+                () = opened(&mut events) => {}
                 Some(invoked) = actions.recv() => {
                     if let Err(error) = self.handle_action(invoked).await {
                         tracing::warn!(%error, "notification action failed");
@@ -479,6 +475,19 @@ impl Pager {
                 .unwrap_or(MAX_IDLE)
                 .min(MAX_IDLE),
             None => MAX_IDLE,
+        }
+    }
+}
+
+/// Waits until a delivery opened an incident (or the listener fell behind, when one may have).
+async fn opened(events: &mut broadcast::Receiver<EngineEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::AlertsStored { opened }) if !opened.is_empty() => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            // Nobody publishes any more: the engine is stopping.
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
         }
     }
 }

@@ -27,9 +27,10 @@ pub fn build(
         .map(|t| crate::lookup::team(config, t).map(|t| t.id.clone()))
         .transpose()?;
     if from >= to {
-        return Err(EngineError::BadPeriod(format!(
-            "--to ({to}) must be after --from ({from})"
-        )));
+        return Err(EngineError::BadPeriod {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
     }
     let incidents = store.report_facts(from, to)?;
     Ok(economics::report(

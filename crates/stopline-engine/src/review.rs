@@ -1,14 +1,18 @@
-//! The post-incident review: one Markdown document with what happened, who did what and when,
-//! and what it cost, from the incident's record in the store.
+//! The post-incident review: what happened, who did what and when, and what it cost, from the
+//! incident's record in the store. [`review`] gathers the facts once; they are written as one
+//! Markdown document for people ([`Review::markdown`]) or as JSON for tools (`Serialize`).
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use serde::Serialize;
 use stopline_core::config::Config;
-use stopline_core::incident::{IncidentId, IncidentState};
+use stopline_core::incident::{Incident, IncidentId, IncidentState};
 use stopline_core::money::group_thousands;
+use stopline_core::swarm::{ChecklistStep, RoleHolding};
 use stopline_core::target::format_duration;
+use stopline_core::timeline::TimelineEvent;
 use stopline_store::Store;
 
 use crate::Result;
@@ -25,192 +29,274 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// The review of incident `id` as Markdown. Times are in the workspace's zone; an incident still
-/// open is reviewed up to `now`, and says so.
-pub fn markdown(store: &Store, config: &Config, id: IncidentId, now: Timestamp) -> Result<String> {
+/// An application or a team, by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+/// Everything the review says about one incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    pub incident: Incident,
+    /// `null` for an unrouted incident.
+    pub application: Option<Named>,
+    /// The application's availability target, such as `99.9%`.
+    pub target: Option<String>,
+    pub team: Option<Named>,
+    /// Why a person set the severity, when one did.
+    pub severity_reason: Option<String>,
+    /// When the review was written: an incident still open is reviewed up to here.
+    pub reviewed_at: Timestamp,
+    pub time_to_acknowledge_seconds: Option<i64>,
+    /// From opening to resolution (or to `reviewed_at` while open).
+    pub duration_seconds: i64,
+    /// How long it held its team's line stopped; `null` when it did not stop it.
+    pub line_stopped_seconds: Option<i64>,
+    pub currency: String,
+    pub exposure_per_hour: Option<u64>,
+    /// Exposure × duration; `null` without an application.
+    pub estimated_loss: Option<u64>,
+    pub timeline: Vec<TimelineEvent>,
+    /// Empty when the checklist never started.
+    pub checklist: Vec<ChecklistStep>,
+    /// Everyone who held a role, with since and until.
+    pub roles: Vec<RoleHolding>,
+    /// The workspace's zone, for the Markdown's times.
+    #[serde(skip)]
+    zone: TimeZone,
+}
+
+/// Gathers the review of incident `id`, up to `now` while it is open.
+pub fn review(store: &Store, config: &Config, id: IncidentId, now: Timestamp) -> Result<Review> {
     let detail = store.incident(id)?;
-    let incident = &detail.incident;
-    let zone = &config.workspace.time_zone;
+    let incident = detail.incident;
     let application = incident
         .application
         .as_ref()
         .and_then(|a| config.application(a));
-    let team = incident
-        .team
-        .as_ref()
-        .map(|t| {
-            config
-                .team(t)
-                .map_or(t.to_string(), |t| format!("{} ({})", t.name, t.id))
-        })
-        .unwrap_or_else(|| "none (unrouted)".to_owned());
+    let team = incident.team.as_ref().map(|t| Named {
+        id: t.to_string(),
+        name: config.team(t).map_or(t.to_string(), |t| t.name.clone()),
+    });
     let end = incident.resolved.as_ref().map_or(now, |r| r.at);
     let lasted = end.duration_since(incident.opened_at);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Post-incident review: {} {}",
-        incident.id,
-        cell(&incident.title)
-    );
-    let _ = writeln!(out);
-    if incident.state != IncidentState::Resolved {
+    let estimated_loss = application.map(|app| {
+        let millis = u128::try_from(lasted.as_millis()).unwrap_or(0);
+        u64::try_from(u128::from(app.exposure_per_hour.0) * millis / 3_600_000).unwrap_or(u64::MAX)
+    });
+    Ok(Review {
+        application: application.map(|a| Named {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+        }),
+        target: application.map(|a| a.target.to_string()),
+        team,
+        severity_reason: store.severity_reason(id)?,
+        reviewed_at: now,
+        time_to_acknowledge_seconds: incident
+            .acknowledged
+            .as_ref()
+            .map(|a| a.at.duration_since(incident.opened_at).as_secs()),
+        duration_seconds: lasted.as_secs(),
+        line_stopped_seconds: line_stopped_by(store, config, &incident, now)?.map(|d| d.as_secs()),
+        currency: config.workspace.currency.to_string(),
+        exposure_per_hour: application.map(|a| a.exposure_per_hour.0),
+        estimated_loss,
+        timeline: detail.timeline,
+        checklist: store.checklist(id)?,
+        roles: store.roles(id)?,
+        zone: config.workspace.time_zone.clone(),
+        incident,
+    })
+}
+
+impl Review {
+    /// The review as one Markdown document; times in the workspace's zone.
+    pub fn markdown(&self) -> String {
+        let incident = &self.incident;
+        let zone = &self.zone;
+        let now = self.reviewed_at;
+        let lasted = jiff::SignedDuration::from_secs(self.duration_seconds);
+        let team = self.team.as_ref().map_or_else(
+            || "none (unrouted)".to_owned(),
+            |t| {
+                if t.name == t.id {
+                    t.id.clone()
+                } else {
+                    format!("{} ({})", t.name, t.id)
+                }
+            },
+        );
+        let mut out = String::new();
         let _ = writeln!(
             out,
-            "> {} is still {}: this review runs to {}.\n",
+            "# Post-incident review: {} {}",
             incident.id,
-            incident.state.as_str(),
-            when(now, zone)
+            cell(&incident.title)
         );
-    }
-    let _ = writeln!(out, "## Summary\n");
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(
-        out,
-        "| Application | {} |",
-        application.map_or("none (unrouted)".to_owned(), |a| format!(
-            "{} ({}), target {}",
-            a.name, a.id, a.target
-        ))
-    );
-    let _ = writeln!(out, "| Team | {} |", cell(&team));
-    let severity_reason = store.severity_reason(id)?;
-    let _ = writeln!(
-        out,
-        "| Severity | {}{} |",
-        incident.severity.as_str(),
-        severity_reason.map_or(String::new(), |r| format!(" (set by hand: {})", cell(&r)))
-    );
-    let opened_by = incident
-        .opened_by
-        .as_ref()
-        .map_or("an alert".to_owned(), ToString::to_string);
-    let _ = writeln!(
-        out,
-        "| Opened | {} by {opened_by} |",
-        when(incident.opened_at, zone)
-    );
-    match &incident.acknowledged {
-        Some(ack) => {
+        let _ = writeln!(out);
+        if incident.state != IncidentState::Resolved {
             let _ = writeln!(
                 out,
-                "| Acknowledged | {} by {} |\n| Time to acknowledge | {} |",
-                when(ack.at, zone),
-                ack.actor(),
-                format_duration(ack.at.duration_since(incident.opened_at))
+                "> {} is still {}: this review runs to {}.\n",
+                incident.id,
+                incident.state.as_str(),
+                when(now, zone)
             );
         }
-        None => {
-            let _ = writeln!(out, "| Acknowledged | not acknowledged |");
-        }
-    }
-    match &incident.resolved {
-        Some(resolved) => {
-            let _ = writeln!(
-                out,
-                "| Resolved | {} by {} |\n| Time to restore | {} |",
-                when(resolved.at, zone),
-                resolved.actor(),
-                format_duration(lasted)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "| Resolved | not yet ({} so far) |",
-                format_duration(lasted)
-            );
-        }
-    }
-    let line = line_stopped_by(store, config, incident, now)?;
-    let _ = writeln!(
-        out,
-        "| Line stopped | {} |",
-        line.map_or("did not stop the line".to_owned(), format_duration)
-    );
-    let loss = match application {
-        Some(app) => {
-            let millis = u128::try_from(lasted.as_millis()).unwrap_or(0);
-            let loss = u64::try_from(u128::from(app.exposure_per_hour.0) * millis / 3_600_000)
-                .unwrap_or(u64::MAX);
-            format!(
-                "{} {} ({} {}/h × {})",
-                config.workspace.currency,
-                group_thousands(loss),
-                config.workspace.currency,
-                group_thousands(app.exposure_per_hour.0),
-                format_duration(lasted)
-            )
-        }
-        None => "unknown: no application".to_owned(),
-    };
-    let _ = writeln!(out, "| Estimated financial loss | {loss} |");
-
-    let _ = writeln!(out, "\n## Timeline\n");
-    let _ = writeln!(out, "| When | Who | What | Detail |\n|---|---|---|---|");
-    for event in &detail.timeline {
+        let _ = writeln!(out, "## Summary\n");
+        let _ = writeln!(out, "| | |\n|---|---|");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
-            when(event.at, zone),
-            event
-                .who
+            "| Application | {} |",
+            self.application
                 .as_ref()
-                .map_or("stopline".to_owned(), ToString::to_string),
-            event.kind.as_str(),
-            cell(&event.detail)
+                .map_or("none (unrouted)".to_owned(), |a| format!(
+                    "{} ({}), target {}",
+                    a.name,
+                    a.id,
+                    self.target.as_deref().unwrap_or("")
+                ))
         );
-    }
-
-    let steps = store.checklist(id)?;
-    let _ = writeln!(out, "\n## Checklist\n");
-    if steps.is_empty() {
+        let _ = writeln!(out, "| Team | {} |", cell(&team));
         let _ = writeln!(
             out,
-            "The checklist never started (nobody acknowledged the incident)."
+            "| Severity | {}{} |",
+            incident.severity.as_str(),
+            self.severity_reason
+                .as_ref()
+                .map_or(String::new(), |r| format!(" (set by hand: {})", cell(r)))
         );
-    } else {
+        let opened_by = incident
+            .opened_by
+            .as_ref()
+            .map_or("an alert".to_owned(), ToString::to_string);
         let _ = writeln!(
             out,
-            "| Step | State | Required | Assignee | By | When |\n|---|---|---|---|---|---|"
+            "| Opened | {} by {opened_by} |",
+            when(incident.opened_at, zone)
         );
-        for step in &steps {
-            let state = match &step.reason {
-                Some(reason) => format!("{} ({})", step.state.as_str(), cell(reason)),
-                None => step.state.as_str().to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {state} | {} | {} | {} | {} |",
-                cell(&step.title),
-                if step.required { "yes" } else { "no" },
-                step.assignee
-                    .as_ref()
-                    .map_or(String::new(), ToString::to_string),
-                step.changed_by
-                    .as_ref()
-                    .map_or(String::new(), ToString::to_string),
-                step.changed_at.map_or(String::new(), |at| when(at, zone)),
-            );
+        match &incident.acknowledged {
+            Some(ack) => {
+                let _ = writeln!(
+                    out,
+                    "| Acknowledged | {} by {} |\n| Time to acknowledge | {} |",
+                    when(ack.at, zone),
+                    ack.actor(),
+                    format_duration(ack.at.duration_since(incident.opened_at))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "| Acknowledged | not acknowledged |");
+            }
         }
-    }
+        match &incident.resolved {
+            Some(resolved) => {
+                let _ = writeln!(
+                    out,
+                    "| Resolved | {} by {} |\n| Time to restore | {} |",
+                    when(resolved.at, zone),
+                    resolved.actor(),
+                    format_duration(lasted)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "| Resolved | not yet ({} so far) |",
+                    format_duration(lasted)
+                );
+            }
+        }
+        let line = self
+            .line_stopped_seconds
+            .map(jiff::SignedDuration::from_secs);
+        let _ = writeln!(
+            out,
+            "| Line stopped | {} |",
+            line.map_or("did not stop the line".to_owned(), format_duration)
+        );
+        let loss = match (self.estimated_loss, self.exposure_per_hour) {
+            (Some(loss), Some(exposure)) => format!(
+                "{} {} ({} {}/h × {})",
+                self.currency,
+                group_thousands(loss),
+                self.currency,
+                group_thousands(exposure),
+                format_duration(lasted)
+            ),
+            _ => "unknown: no application".to_owned(),
+        };
+        let _ = writeln!(out, "| Estimated financial loss | {loss} |");
 
-    let roles = store.roles(id)?;
-    let _ = writeln!(out, "\n## Roles\n");
-    if roles.is_empty() {
-        let _ = writeln!(out, "Nobody took a role.");
-    } else {
-        let _ = writeln!(out, "| Role | Person | From | To |\n|---|---|---|---|");
-        for role in &roles {
+        let _ = writeln!(out, "\n## Timeline\n");
+        let _ = writeln!(out, "| When | Who | What | Detail |\n|---|---|---|---|");
+        for event in &self.timeline {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                role.role.title(),
-                role.person,
-                when(role.since, zone),
-                role.until.map_or("the end".to_owned(), |u| when(u, zone))
+                when(event.at, zone),
+                event
+                    .who
+                    .as_ref()
+                    .map_or("stopline".to_owned(), ToString::to_string),
+                event.kind.as_str(),
+                cell(&event.detail)
             );
         }
+
+        let steps = &self.checklist;
+        let _ = writeln!(out, "\n## Checklist\n");
+        if steps.is_empty() {
+            let _ = writeln!(
+                out,
+                "The checklist never started (nobody acknowledged the incident)."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "| Step | State | Required | Assignee | By | When |\n|---|---|---|---|---|---|"
+            );
+            for step in steps {
+                let state = match &step.reason {
+                    Some(reason) => format!("{} ({})", step.state.as_str(), cell(reason)),
+                    None => step.state.as_str().to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {state} | {} | {} | {} | {} |",
+                    cell(&step.title),
+                    if step.required { "yes" } else { "no" },
+                    step.assignee
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string),
+                    step.changed_by
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string),
+                    step.changed_at.map_or(String::new(), |at| when(at, zone)),
+                );
+            }
+        }
+
+        let roles = &self.roles;
+        let _ = writeln!(out, "\n## Roles\n");
+        if roles.is_empty() {
+            let _ = writeln!(out, "Nobody took a role.");
+        } else {
+            let _ = writeln!(out, "| Role | Person | From | To |\n|---|---|---|---|");
+            for role in roles {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    role.role.title(),
+                    role.person,
+                    when(role.since, zone),
+                    role.until.map_or("the end".to_owned(), |u| when(u, zone))
+                );
+            }
+        }
+        out
     }
-    Ok(out)
 }

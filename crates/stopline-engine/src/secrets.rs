@@ -13,13 +13,18 @@ use crate::{EngineError, Result};
 /// The service name Stopline's entries have in the OS keyring.
 pub const KEYRING_SERVICE: &str = "stopline";
 
+/// Why the keyring could not do what was asked, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyringError(pub String);
+
 /// A place secrets are kept: the OS keyring, or (for failure injection in tests) something else.
 pub trait SecretStore: Send + Sync + std::fmt::Debug {
     /// The secret stored under `entry`; `None` when there is none.
-    fn get(&self, entry: &str) -> std::result::Result<Option<String>, String>;
-    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), String>;
+    fn get(&self, entry: &str) -> std::result::Result<Option<String>, KeyringError>;
+    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), KeyringError>;
     /// Whether there was something to delete.
-    fn delete(&self, entry: &str) -> std::result::Result<bool, String>;
+    fn delete(&self, entry: &str) -> std::result::Result<bool, KeyringError>;
 }
 
 /// The OS keyring: the Secret Service on Linux (GNOME Keyring, KWallet), Keychain on macOS,
@@ -28,32 +33,36 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
 pub struct OsKeyring;
 
 impl OsKeyring {
-    fn entry(name: &str) -> std::result::Result<keyring::Entry, String> {
+    fn entry(name: &str) -> std::result::Result<keyring::Entry, KeyringError> {
         keyring::Entry::new(KEYRING_SERVICE, name)
-            .map_err(|e| format!("the OS keyring is not available: {e}"))
+            .map_err(|e| KeyringError(format!("the OS keyring is not available: {e}")))
     }
 }
 
 impl SecretStore for OsKeyring {
-    fn get(&self, entry: &str) -> std::result::Result<Option<String>, String> {
+    fn get(&self, entry: &str) -> std::result::Result<Option<String>, KeyringError> {
         match Self::entry(entry)?.get_password() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(format!("cannot read keyring entry {entry:?}: {e}")),
+            Err(e) => Err(KeyringError(format!(
+                "cannot read keyring entry {entry:?}: {e}"
+            ))),
         }
     }
 
-    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), String> {
+    fn set(&self, entry: &str, secret: &str) -> std::result::Result<(), KeyringError> {
         Self::entry(entry)?
             .set_password(secret)
-            .map_err(|e| format!("cannot store keyring entry {entry:?}: {e}"))
+            .map_err(|e| KeyringError(format!("cannot store keyring entry {entry:?}: {e}")))
     }
 
-    fn delete(&self, entry: &str) -> std::result::Result<bool, String> {
+    fn delete(&self, entry: &str) -> std::result::Result<bool, KeyringError> {
         match Self::entry(entry)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(format!("cannot delete keyring entry {entry:?}: {e}")),
+            Err(e) => Err(KeyringError(format!(
+                "cannot delete keyring entry {entry:?}: {e}"
+            ))),
         }
     }
 }
@@ -71,7 +80,7 @@ pub fn resolve(
             .get(entry)
             .map_err(|reason| EngineError::SecretUnavailable {
                 secret: secret.to_string(),
-                reason,
+                reason: reason.to_string(),
             })?
             .map(|v| v.trim().to_owned()),
     };

@@ -12,19 +12,20 @@ use stopline_core::config::Config;
 use stopline_core::settings::{
     DEFAULT_POLL_INTERVAL, PipelineSettings, SourceKind, WebhookSettings,
 };
-use stopline_store::Store;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_forever};
+use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, PollTarget, poll_forever};
+use crate::events::{EngineEvent, EngineEvents};
 use crate::files::{DataDir, EngineLock};
-use crate::intake::AlertIntake;
 use crate::live::LiveConfig;
 use crate::notify::{InvokedAction, Notifier, NotifierStatus, desktop_notifier};
 use crate::pager::{NOTIFICATIONS_KEY, OpenIncident, Pager};
+use crate::routing::AlertRouting;
 use crate::secrets::{OsKeyring, SecretStore, resolve};
+use crate::shared_store::SharedStore;
 use crate::webhook::{WebhookServer, WebhookState, routing_keys};
-use crate::{EngineError, Result, blind};
+use crate::{Result, blind};
 
 /// The source name zero-config Alertmanagers (`--alertmanager URL`) share: one HA cluster.
 pub const DEFAULT_ALERTMANAGER_SOURCE: &str = "alertmanager";
@@ -141,8 +142,9 @@ pub struct Engine {
     /// The config file the engine reloads, and the config it replaces.
     watched: Option<(std::path::PathBuf, LiveConfig)>,
     notifications: NotifierStatus,
-    store: Arc<Mutex<Store>>,
-    intake: Arc<AlertIntake>,
+    store: SharedStore,
+    routing: AlertRouting,
+    events: EngineEvents,
     clock: Arc<dyn Clock>,
     sources: Vec<AlertmanagerSource>,
     pipeline: PipelineSettings,
@@ -162,7 +164,7 @@ impl Engine {
             Some(token) if !token.trim().is_empty() => token.trim().to_owned(),
             _ => data_dir.webhook_token()?,
         };
-        let store = Arc::new(Mutex::new(data_dir.open_store()?));
+        let store = SharedStore::new(data_dir.open_store()?);
         let sources = options.alertmanager_sources()?;
         let keys = routing_keys(
             options.config.as_ref(),
@@ -182,27 +184,27 @@ impl Engine {
         let (actions, actions_received) = mpsc::unbounded_channel();
         let notifier: Arc<dyn Notifier> = desktop_notifier(actions).await;
         let notifications = notifier.status();
-        {
-            // What `stopline status` reports while this engine runs.
-            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-            store.set_desktop_setting(NOTIFICATIONS_KEY, &notifications.to_string())?;
-        }
+        // What `stopline status` reports while this engine runs.
+        store.blocking(|s| s.set_desktop_setting(NOTIFICATIONS_KEY, &notifications.to_string()))?;
+        let events = EngineEvents::default();
         let live = options.config.clone().map(LiveConfig::new);
         let pager = live.clone().map(|config| {
             let pager = Pager::new(
-                Arc::clone(&store),
+                store.clone(),
                 config,
                 Arc::clone(&clock),
                 notifier,
                 options.open_incident.clone(),
+                events.clone(),
             );
             (Arc::new(pager), actions_received)
         });
-        let intake = Arc::new(AlertIntake::live(live.clone()));
+        let routing = AlertRouting::live(live.clone());
         let watched = options.config_path.clone().zip(live);
         let state = WebhookState {
-            store: Arc::clone(&store),
-            intake: Arc::clone(&intake),
+            store: store.clone(),
+            routing: routing.clone(),
+            events: events.clone(),
             clock: Arc::clone(&clock),
             token,
             allowed_hosts: settings.allowed_hosts,
@@ -219,7 +221,8 @@ impl Engine {
             watched,
             notifications,
             store,
-            intake,
+            routing,
+            events,
             clock,
             sources,
             pipeline,
@@ -239,9 +242,9 @@ impl Engine {
         &self.notifications
     }
 
-    /// Bumped whenever the engine changes the store: a host refreshes its view on it.
-    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.intake.changes()
+    /// What the engine does as it does it: a host refreshes its view on these.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
     }
 
     /// Whether this engine pages (it has a config with people to page).
@@ -253,42 +256,45 @@ impl Engine {
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let mut tasks: Vec<JoinHandle<()>> = Vec::new();
         if let Some((pager, actions)) = self.pager.take() {
-            tasks.push(tokio::spawn(pager.run(Arc::clone(&self.intake), actions)));
+            tasks.push(tokio::spawn(pager.run(actions)));
         }
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));
         }
         // Also when no source writes back: it clears write-back a previous config left.
         match crate::outbox::OutboxWorker::new(
-            Arc::clone(&self.store),
+            self.store.clone(),
             self.sources.clone(),
             Arc::clone(&self.clock),
         ) {
-            Ok(worker) => tasks.push(tokio::spawn(worker.run(self.intake.changes()))),
+            Ok(worker) => tasks.push(tokio::spawn(worker.run(self.events.subscribe()))),
             Err(error) => tracing::error!("the outbox cannot run: {error}"),
         }
         if !self.sources.is_empty() {
-            let client = AlertmanagerClient::new().map_err(|e| EngineError::Io {
-                action: "cannot start polling",
-                path: "alert sources".into(),
-                source: std::io::Error::other(e.0),
-            })?;
+            let client = AlertmanagerClient::new()?;
+            let target = PollTarget {
+                store: self.store.clone(),
+                routing: self.routing.clone(),
+                events: self.events.clone(),
+                clock: Arc::clone(&self.clock),
+            };
             for source in self.sources.clone() {
                 tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
                 tasks.push(tokio::spawn(poll_forever(
                     source,
                     client.clone(),
-                    Arc::clone(&self.store),
-                    Arc::clone(&self.intake),
-                    Arc::clone(&self.clock),
+                    target.clone(),
                 )));
             }
         }
         tasks.push(tokio::spawn(watch_pipeline(
-            Arc::clone(&self.store),
-            Arc::clone(&self.intake),
+            PollTarget {
+                store: self.store.clone(),
+                routing: self.routing.clone(),
+                events: self.events.clone(),
+                clock: Arc::clone(&self.clock),
+            },
             self.pipeline.clone(),
-            Arc::clone(&self.clock),
         )));
         tracing::info!(address = %self.webhook_addr(), "webhook server listening");
         let result = self.server.serve(shutdown).await;
@@ -304,36 +310,32 @@ impl Engine {
 }
 
 /// Checks the alerting pipeline's health a few times per timeout.
-async fn watch_pipeline(
-    store: Arc<Mutex<Store>>,
-    intake: Arc<AlertIntake>,
-    settings: PipelineSettings,
-    clock: Arc<dyn Clock>,
-) {
+async fn watch_pipeline(target: PollTarget, settings: PipelineSettings) {
     let shortest = settings.heartbeat_timeout.min(settings.unreachable_timeout);
     let period = (shortest / 4).clamp(Duration::from_secs(1), Duration::from_secs(15));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let (store, intake, settings, clock) = (
-            Arc::clone(&store),
-            Arc::clone(&intake),
-            settings.clone(),
-            Arc::clone(&clock),
-        );
-        let checked = tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-            blind::check_pipeline(&mut store, &intake, &settings, clock.now())
-        })
-        .await;
+        let (routing, settings, now) =
+            (target.routing.clone(), settings.clone(), target.clock.now());
+        let checked: Result<_> = target
+            .store
+            .run(move |store| blind::check_pipeline(store, &routing, &settings, now))
+            .await;
         match checked {
-            Ok(Ok(blind)) if !blind.is_empty() => {
-                tracing::warn!(sources = %blind.join(", "), "alerting pipeline blind");
+            Ok(check) => {
+                if !check.blind.is_empty() {
+                    tracing::warn!(sources = %check.blind.join(", "), "alerting pipeline blind");
+                }
+                let s = &check.summary;
+                if s.new + s.changed + s.resolved > 0 {
+                    target.events.publish(EngineEvent::AlertsStored {
+                        opened: s.opened.clone(),
+                    });
+                }
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::error!(%error, "cannot check the alerting pipeline"),
-            Err(error) => tracing::error!(%error, "the pipeline check failed"),
+            Err(error) => tracing::error!(%error, "cannot check the alerting pipeline"),
         }
     }
 }

@@ -1,19 +1,21 @@
 //! What the swarm does to an incident, and whether a team's line is stopped.
 //!
 //! Each operation names people from the config (an unknown person is refused before anything is
-//! written) and commits one store transaction with its timeline entry.
+//! written) and commits one store transaction with its timeline entry; the rules themselves are
+//! `stopline_core::swarm`'s and `stopline_core::severity`'s.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use stopline_core::config::Config;
-use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity};
-use stopline_core::swarm::{Role, StepState, stopped_time};
-use stopline_core::target::format_duration;
+use stopline_core::incident::{Incident, IncidentId, Severity};
+use stopline_core::severity;
+use stopline_core::swarm::{
+    ChecklistStep, LineState, Role, StepChange, StepState, SwarmError, held_for, starts_on_sight,
+};
 use stopline_core::team::TeamKind;
-use stopline_store::{ChecklistStep, StepChange, Store};
+use stopline_store::Store;
 
+use crate::Result;
 use crate::desk::person;
-use crate::{EngineError, Result};
 
 /// The incident's checklist. An incident acknowledged at its source (a PagerDuty acknowledge)
 /// has none yet: its checklist starts here, the first time someone looks.
@@ -24,7 +26,7 @@ pub fn checklist(
     now: Timestamp,
 ) -> Result<Vec<ChecklistStep>> {
     let incident = store.incident_record(id)?;
-    if incident.state != IncidentState::Triggered || incident.opened_by.is_some() {
+    if starts_on_sight(&incident) {
         let template = config.checklist_for(incident.team.as_ref(), incident.application.as_ref());
         store.start_checklist(id, &template, now)?;
     }
@@ -52,21 +54,17 @@ pub fn change_step(
 ) -> Result<ChecklistStep> {
     let who = person(config, who)?;
     let assignee = request.assignee.map(|a| person(config, a)).transpose()?;
-    if request.state.is_none() && assignee.is_none() {
-        return Err(EngineError::NothingToChange);
+    let change = StepChange {
+        state: request.state,
+        reason: request.reason.map(str::to_owned),
+        assignee,
+    };
+    // Refused before the checklist starts: a refused request changes nothing.
+    if change.is_empty() {
+        return Err(SwarmError::NothingToChange.into());
     }
     checklist(store, config, id, now)?;
-    Ok(store.change_step(
-        id,
-        request.step,
-        &StepChange {
-            state: request.state,
-            reason: request.reason.map(str::to_owned),
-            assignee,
-        },
-        &who,
-        now,
-    )?)
+    Ok(store.change_step(id, request.step, &change, &who, now)?)
 }
 
 /// Who takes which role: commander, communications lead or scribe (`handover` when someone
@@ -126,7 +124,7 @@ pub struct SeverityRequest<'a> {
     pub loss: Option<u64>,
 }
 
-/// A person sets the severity; the reason is required and goes on the timeline.
+/// A person sets the severity (see `stopline_core::severity::set_by_person`).
 pub fn override_severity(
     store: &mut Store,
     config: &Config,
@@ -136,88 +134,52 @@ pub fn override_severity(
     now: Timestamp,
 ) -> Result<Incident> {
     let who = person(config, who)?;
-    let reason = request.reason.trim();
-    if reason.is_empty() {
-        return Err(EngineError::ReasonRequired("a severity override"));
-    }
-    Ok(store.override_severity(id, (request.severity, reason, request.loss), &who, now)?)
+    Ok(store.set_severity(id, |incident| {
+        severity::set_by_person(
+            incident,
+            request.severity,
+            request.reason,
+            request.loss,
+            &who,
+            now,
+        )
+    })?)
 }
 
-/// Raises minor incidents to major once their estimated loss (the projected loss, or the loss
-/// so far once the incident has lasted longer than expected) reaches the workspace's threshold.
-pub fn revise_severities(
+/// Raises what money says to raise (see `stopline_core::severity::raise_by_money`). Returns the
+/// incidents raised.
+pub fn raise_severities(
     store: &mut Store,
     config: &Config,
     now: Timestamp,
 ) -> Result<Vec<IncidentId>> {
-    let currency = config.workspace.currency.clone();
-    Ok(store.revise_severities(now, |incident| {
-        let app = config.application(incident.application.as_ref()?)?;
-        let elapsed = std::time::Duration::try_from(now.duration_since(incident.opened_at)).ok()?;
-        let severity = config.severity_after(app, elapsed);
-        (severity == Severity::Major).then(|| {
-            (
-                severity,
-                format!(
-                    "estimated loss {currency} {} after {}",
-                    stopline_core::money::group_thousands(app.estimated_loss(elapsed)),
-                    format_duration(now.duration_since(incident.opened_at))
-                ),
-            )
+    let raises: Vec<_> = store
+        .open_incidents_for_severity()?
+        .iter()
+        .filter_map(|(incident, set_by_person)| {
+            severity::raise_by_money(config, incident, *set_by_person, now)
+                .map(|r| (incident.id, r))
         })
-    })?)
-}
-
-/// Whether a team's line runs, and what holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LineState {
-    pub team: String,
-    /// `running` or `stopped`.
-    pub state: &'static str,
-    /// When the current stop began (the earliest hold still holding).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<Timestamp>,
-    /// The incidents holding it, oldest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub incidents: Vec<IncidentId>,
-    /// All the time this team's line has been stopped, in seconds.
-    pub stopped_seconds: i64,
-}
-
-impl LineState {
-    pub fn is_stopped(&self) -> bool {
-        self.state == "stopped"
-    }
+        .collect();
+    Ok(store.record_severity_raises(&raises)?)
 }
 
 /// The line of `team` (a delivery team in the config) at `now`.
 pub fn line(store: &Store, config: &Config, team: &str, now: Timestamp) -> Result<LineState> {
     let team = crate::lookup::delivery_team(config, team)?.id.clone();
     let holds = store.line_holds(Some(&team), config.line_stops_on)?;
-    let holding: Vec<_> = holds.iter().filter(|h| h.until.is_none()).collect();
-    let spans: Vec<_> = holds.iter().map(|h| (h.since, h.until)).collect();
-    let stopped = stopped_time(&spans, Timestamp::MIN, Timestamp::MAX, now);
-    Ok(LineState {
-        team: team.to_string(),
-        state: if holding.is_empty() {
-            "running"
-        } else {
-            "stopped"
-        },
-        since: holding.iter().map(|h| h.since).min(),
-        incidents: holding.iter().map(|h| h.incident).collect(),
-        stopped_seconds: stopped.as_secs(),
-    })
+    Ok(LineState::of(&team, &holds, now))
 }
 
 /// Every delivery team's line, in config order.
 pub fn lines(store: &Store, config: &Config, now: Timestamp) -> Result<Vec<LineState>> {
-    config
+    let holds = store.line_holds(None, config.line_stops_on)?;
+    Ok(config
         .teams
         .iter()
         .filter(|t| t.kind == TeamKind::Delivery)
-        .map(|t| line(store, config, t.id.as_str(), now))
-        .collect()
+        .map(|t| LineState::of(&t.id, &holds, now))
+        .collect())
 }
 
 /// How long `incident` held its team's line (for the review), if it did.
@@ -230,9 +192,6 @@ pub fn line_stopped_by(
     let Some(team) = &incident.team else {
         return Ok(None);
     };
-    Ok(store
-        .line_holds(Some(team), config.line_stops_on)?
-        .into_iter()
-        .find(|h| h.incident == incident.id)
-        .map(|h| h.until.unwrap_or(now).duration_since(h.since)))
+    let holds = store.line_holds(Some(team), config.line_stops_on)?;
+    Ok(held_for(incident.id, &holds, now))
 }

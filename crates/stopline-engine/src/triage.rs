@@ -12,7 +12,6 @@ use stopline_store::{AlertFilter, Store, StoredAlert};
 
 use crate::desk::person;
 use crate::files::write_atomically;
-use crate::intake::AlertIntake;
 use crate::payload::IncomingAlert;
 use crate::{EngineError, Result};
 
@@ -100,7 +99,6 @@ pub fn assign(
             )
         })
         .transpose()?;
-    let intake = AlertIntake::new(Some(config.clone()));
     let stored = &alert.alert;
     let incoming = IncomingAlert {
         fingerprint: stored.fingerprint.clone(),
@@ -113,8 +111,12 @@ pub fn assign(
         generator_url: stored.generator_url.clone(),
         muted: stored.muted,
     };
-    let observation = intake.alert_for(&stored.source, Some(&app.id), incoming, now);
-    store.ingest(&[observation], intake.policy(), now)?;
+    let observation =
+        crate::routing::alert_for(Some(config), &stored.source, Some(&app.id), incoming, now);
+    let policy = stopline_store::IngestPolicy {
+        auto_resolve: config.alerts.auto_resolve,
+    };
+    store.ingest(&[observation], policy, now)?;
     let incident = store
         .alert(&stored.source, &stored.fingerprint)?
         .and_then(|a| a.incident);

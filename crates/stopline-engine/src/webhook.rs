@@ -24,10 +24,12 @@ use stopline_core::ids::ApplicationId;
 use stopline_store::{IngestSummary, Receipt, Store};
 use tokio::net::TcpListener;
 
-use crate::intake::{AlertIntake, Intake};
+use crate::events::{EngineEvent, EngineEvents};
 use crate::payload::{self, PagerDutyEvent, PayloadError};
 use crate::replay::{Remembered, ReplayCache};
+use crate::routing::{AlertRouting, RoutedDelivery};
 use crate::secrets::constant_time_eq;
+use crate::shared_store::{SharedStore, StoreTaskFailed};
 use crate::{EngineError, Result};
 
 /// Host names always accepted: the loopback names.
@@ -53,8 +55,9 @@ impl std::fmt::Debug for RoutingKey {
 
 /// What the server needs to answer requests.
 pub struct WebhookState {
-    pub store: Arc<Mutex<Store>>,
-    pub intake: Arc<AlertIntake>,
+    pub store: SharedStore,
+    pub routing: AlertRouting,
+    pub events: EngineEvents,
     pub clock: Arc<dyn Clock>,
     pub token: String,
     pub allowed_hosts: Vec<String>,
@@ -253,33 +256,50 @@ fn source_param(request: &Request) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Why a store operation behind a request failed; either way the request is answered 503, since
+/// a retry can help.
+#[derive(Debug, thiserror::Error)]
+enum StoreFailure {
+    #[error(transparent)]
+    Store(#[from] stopline_store::StoreError),
+    #[error(transparent)]
+    Task(#[from] StoreTaskFailed),
+}
+
+impl From<StoreFailure> for Refusal {
+    fn from(failure: StoreFailure) -> Self {
+        tracing::error!(error = %failure, "cannot store a delivery");
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot store it now, retry: {failure}"),
+            ".",
+        )
+    }
+}
+
 /// Runs a store operation on a blocking thread; the caller answers only after it committed.
 async fn with_store<T: Send + 'static>(
     state: &Arc<WebhookState>,
     work: impl FnOnce(&mut Store, jiff::Timestamp) -> stopline_store::Result<T> + Send + 'static,
 ) -> std::result::Result<T, Refusal> {
-    let state = Arc::clone(state);
-    let result = tokio::task::spawn_blocking(move || {
-        let now = state.clock.now();
-        let mut store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-        work(&mut store, now)
-    })
-    .await;
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "cannot store a delivery");
-            Err(Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("cannot store it now, retry: {error}"),
-                ".",
-            ))
-        }
-        Err(join) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the store task failed, retry: {join}"),
-            ".",
-        )),
+    let now = state.clock.now();
+    Ok(state
+        .store
+        .run(move |store| work(store, now).map_err(StoreFailure::from))
+        .await?)
+}
+
+/// Tells the engine's listeners what a committed delivery did, when it did anything.
+fn announce(events: &EngineEvents, summary: &IngestSummary) {
+    let unchanged = summary.new == 0
+        && summary.changed == 0
+        && summary.resolved == 0
+        && summary.opened.is_empty()
+        && summary.auto_resolved.is_empty();
+    if !unchanged {
+        events.publish(EngineEvent::AlertsStored {
+            opened: summary.opened.clone(),
+        });
     }
 }
 
@@ -289,9 +309,9 @@ async fn commit(
     state: &Arc<WebhookState>,
     source: String,
     kind: &'static str,
-    intake: Intake,
+    intake: RoutedDelivery,
 ) -> std::result::Result<(IngestSummary, Receipt), Refusal> {
-    let policy = state.intake.policy();
+    let policy = state.routing.policy();
     let committed = with_store(state, move |store, now| {
         if intake.heartbeat {
             store.record_heartbeat(&source, kind, now)?;
@@ -300,7 +320,7 @@ async fn commit(
     })
     .await;
     if let Ok((summary, _)) = &committed {
-        state.intake.delivered(summary);
+        announce(&state.events, summary);
     }
     committed
 }
@@ -375,7 +395,7 @@ async fn webhook_route(
     }
     let alerts = parse(&body).map_err(Refusal::payload)?;
     let count = alerts.len();
-    let intake = state.intake.alerts(&source, alerts, state.clock.now());
+    let intake = state.routing.alerts(&source, alerts, state.clock.now());
     let heartbeat = intake.heartbeat;
     let (summary, receipt) = commit(&state, source, kind, intake).await?;
     lock(&state.replays).remember(key, Remembered { receipt, heartbeat });
@@ -432,9 +452,9 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
         PagerDutyEvent::Trigger(alert) => {
             let observation =
                 state
-                    .intake
+                    .routing
                     .alert_for(&key.source, Some(&key.application), alert, now);
-            let intake = Intake {
+            let intake = RoutedDelivery {
                 observations: vec![observation],
                 heartbeat: false,
             };
@@ -458,44 +478,21 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
         .into_response())
 }
 
-/// A PagerDuty resolve: the stored alert with this dedup key resolves. An unknown key is fine
-/// (PagerDuty accepts it too): there is nothing to resolve.
+/// A PagerDuty resolve: the stored alert with this dedup key resolves, in one store operation.
+/// An unknown key is fine (PagerDuty accepts it too): there is nothing to resolve.
 async fn resolve_pagerduty(
     state: &Arc<WebhookState>,
     key: &RoutingKey,
     fingerprint: Fingerprint,
 ) -> std::result::Result<(), Refusal> {
-    let stored = find_alert(state, &key.source, &fingerprint).await?;
-    let Some(mut alert) = stored else {
-        return Ok(());
-    };
-    let now = state.clock.now();
-    alert.alert.state = stopline_core::alert::AlertState::Resolved;
-    alert.alert.ends_at = Some(now);
-    let incoming = payload::IncomingAlert {
-        fingerprint: alert.alert.fingerprint.clone(),
-        labels: alert.alert.labels.clone(),
-        annotations: alert.alert.annotations.clone(),
-        links: alert.alert.links.clone(),
-        state: alert.alert.state,
-        starts_at: alert.alert.starts_at,
-        ends_at: alert.alert.ends_at,
-        generator_url: alert.alert.generator_url.clone(),
-        muted: alert.alert.muted,
-    };
-    let observation = state
-        .intake
-        .alert_for(&key.source, Some(&key.application), incoming, now);
-    commit(
-        state,
-        key.source.clone(),
-        "pagerduty",
-        Intake {
-            observations: vec![observation],
-            heartbeat: false,
-        },
-    )
+    let (source, policy) = (key.source.clone(), state.routing.policy());
+    let resolved = with_store(state, move |store, now| {
+        store.resolve_from_source(&source, &fingerprint, policy, now)
+    })
     .await?;
+    if let Some(summary) = resolved {
+        announce(&state.events, &summary);
+    }
     Ok(())
 }
 
@@ -506,20 +503,14 @@ async fn acknowledge_pagerduty(
     fingerprint: Fingerprint,
 ) -> std::result::Result<(), Refusal> {
     let source = key.source.clone();
-    with_store(state, move |store, now| {
+    let acknowledged = with_store(state, move |store, now| {
         store.acknowledge_from_source(&source, &fingerprint, now)
     })
     .await?;
+    if acknowledged.is_some() {
+        state.events.publish(EngineEvent::StoreChanged);
+    }
     Ok(())
-}
-
-async fn find_alert(
-    state: &Arc<WebhookState>,
-    source: &str,
-    fingerprint: &Fingerprint,
-) -> std::result::Result<Option<stopline_store::StoredAlert>, Refusal> {
-    let (source, fingerprint) = (source.to_owned(), fingerprint.clone());
-    with_store(state, move |store, _| store.alert(&source, &fingerprint)).await
 }
 
 async fn healthz(State(state): State<Arc<WebhookState>>, headers: HeaderMap) -> Response {
@@ -541,7 +532,7 @@ async fn team_line(
     {
         return refusal.into_response();
     }
-    let Some(config) = state.intake.config() else {
+    let Some(config) = state.routing.config() else {
         return Refusal::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -551,17 +542,14 @@ async fn team_line(
         )
         .into_response();
     };
-    let looked_up = tokio::task::spawn_blocking({
-        let state = Arc::clone(&state);
-        move || {
-            let now = state.clock.now();
-            let store = state.store.lock().unwrap_or_else(|e| e.into_inner());
-            crate::swarm::line(&store, &config, &team, now).map_err(|e| (e, team))
-        }
-    })
-    .await;
+    let now = state.clock.now();
+    let asked = team.clone();
+    let looked_up: std::result::Result<_, EngineError> = state
+        .store
+        .run(move |store| crate::swarm::line(store, &config, &asked, now))
+        .await;
     match looked_up {
-        Ok(Ok(line)) => {
+        Ok(line) => {
             let status = if line.is_stopped() {
                 StatusCode::LOCKED
             } else {
@@ -569,21 +557,15 @@ async fn team_line(
             };
             (status, axum::Json(line)).into_response()
         }
-        Ok(Err((EngineError::UnknownTeam(_), team))) => Refusal::new(
+        Err(EngineError::UnknownTeam(_)) => Refusal::new(
             StatusCode::NOT_FOUND,
             format!("unknown team {team:?}: expected the id of a delivery team"),
             "team",
         )
         .into_response(),
-        Ok(Err((error, _))) => Refusal::new(
+        Err(error) => Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("cannot read the line now, retry: {error}"),
-            ".",
-        )
-        .into_response(),
-        Err(join) => Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the store task failed, retry: {join}"),
             ".",
         )
         .into_response(),

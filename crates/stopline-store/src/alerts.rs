@@ -5,8 +5,7 @@ use stopline_core::alert::{Alert, AlertState, Fingerprint};
 use stopline_core::ids::{ApplicationId, TeamId};
 use stopline_core::incident::IncidentId;
 
-use crate::incidents::parse_id;
-use crate::ingest::from_json;
+use crate::rows::{from_json, incident_id, parse_id};
 use crate::{Result, Store, StoreError, from_millis};
 
 /// An alert with where it was routed and the incident it belongs to.
@@ -33,14 +32,7 @@ const ALERT_COLUMNS: &str = "source, fingerprint, labels, annotations, links, mu
 impl Store {
     /// One alert by its identity.
     pub fn alert(&self, source: &str, fingerprint: &Fingerprint) -> Result<Option<StoredAlert>> {
-        use rusqlite::OptionalExtension;
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {ALERT_COLUMNS} FROM alerts WHERE source = ?1 AND fingerprint = ?2"
-            ))?
-            .query_row([source, fingerprint.as_str()], read_alert)
-            .optional()?
-            .transpose()
+        find(&self.conn, source, fingerprint)
     }
 
     /// Acknowledges, on the source's behalf, the triggered incident this alert belongs to.
@@ -55,13 +47,13 @@ impl Store {
             return Ok(None);
         };
         self.write(|tx| {
-            let mut current = crate::incidents::load(tx, incident)?;
+            let mut current = crate::rows::load(tx, incident)?;
             if current.state != stopline_core::incident::IncidentState::Triggered {
                 return Ok(None);
             }
             let event = current.acknowledge_for_source(source, now)?;
-            crate::incidents::save_state(tx, &current)?;
-            crate::incidents::append(tx, incident, &event)?;
+            crate::rows::save_state(tx, &current)?;
+            crate::rows::append(tx, incident, &event)?;
             Ok(Some(incident))
         })
     }
@@ -78,12 +70,27 @@ impl Store {
         ))?;
         let rows = match filter {
             AlertFilter::Incident(id) => {
-                statement.query_map([crate::incidents::sql_id(id)], read_alert)?
+                statement.query_map([crate::rows::sql_id(id)], read_alert)?
             }
             AlertFilter::All | AlertFilter::Unrouted => statement.query_map([], read_alert)?,
         };
         rows.map(|row| row?).collect()
     }
+}
+
+/// One alert by its identity, on any connection (a transaction too).
+pub(crate) fn find(
+    conn: &rusqlite::Connection,
+    source: &str,
+    fingerprint: &Fingerprint,
+) -> Result<Option<StoredAlert>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(&format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE source = ?1 AND fingerprint = ?2"
+    ))?
+    .query_row([source, fingerprint.as_str()], read_alert)
+    .optional()?
+    .transpose()
 }
 
 fn read_alert(row: &Row<'_>) -> rusqlite::Result<Result<StoredAlert>> {
@@ -122,13 +129,7 @@ fn read_alert(row: &Row<'_>) -> rusqlite::Result<Result<StoredAlert>> {
             },
             application: application.map(parse_id(ApplicationId::new)).transpose()?,
             team: team.map(parse_id(TeamId::new)).transpose()?,
-            incident: incident
-                .map(|id| {
-                    u64::try_from(id)
-                        .map(IncidentId)
-                        .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))
-                })
-                .transpose()?,
+            incident: incident.map(incident_id).transpose()?,
         })
     })())
 }

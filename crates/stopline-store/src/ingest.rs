@@ -1,20 +1,8 @@
 //! Alerts arriving from sources, in one transaction per delivery: deduplicated by
-//! `(source, fingerprint)` and grouped into incidents.
-//!
-//! The rules, alert by alert:
-//! - A new firing alert that is routed and not muted joins the open incident with its group key,
-//!   or opens one. Unrouted or muted, it is recorded and opens nothing.
-//! - The same alert again with nothing new only moves `last_seen` (Alertmanager re-sends every
-//!   group and repeat interval: that must never page twice).
-//! - A firing alert whose occurrence already resolved (it started no later than it ended) is
-//!   stale, an out-of-order or replayed delivery: it changes nothing but `last_seen`. So a resolved
-//!   that arrives before its firing leaves no zombie alert.
-//! - A firing alert after its resolution, starting later, is a new occurrence and is routed again.
-//! - When the last firing alert of an incident resolves, the timeline says so, and an incident
-//!   nobody acknowledged resolves itself (if the policy says so).
-//!
-//! Timeline entries are summarised per incident per delivery, so a storm of ten thousand alerts
-//! adds a handful of rows, not ten thousand.
+//! `(source, fingerprint)` and grouped into incidents. What each alert does (new, repeat, stale,
+//! changed, resolved; which incident it joins; whether an incident resolves itself) is decided by
+//! `stopline_core::delivery`; this module reads what those rules need, in one query per source,
+//! and writes their decisions. Timeline entries are summarised per incident per delivery.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,12 +10,16 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use stopline_core::alert::{Alert, AlertState};
-use stopline_core::incident::{IncidentId, IncidentState};
+use stopline_core::delivery::{
+    AlertChange, AlertNames, Arrival, IncidentLink, KnownAlert, alert_name, observe, opened_detail,
+    resolves_itself,
+};
+use stopline_core::incident::IncidentId;
 use stopline_core::routing::RoutedAlert;
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
-use crate::incidents::{self, NewIncident, sql_id};
-use crate::{Result, Store, StoreError, to_millis};
+use crate::rows::{NewIncident, append, incident_id, insert, load, save_state, sql_id, to_json};
+use crate::{Result, Store, StoreError, from_millis, to_millis};
 
 /// One alert as a source delivered it, with where it routes.
 #[derive(Debug, Clone)]
@@ -146,6 +138,47 @@ impl Store {
         })
     }
 
+    /// A source says one of its alerts is over (a PagerDuty `resolve`): it resolves now, exactly
+    /// as a delivery saying so would resolve it, in one transaction. `None` when the store holds
+    /// no such alert (the sender may resolve what it never triggered here).
+    pub fn resolve_from_source(
+        &mut self,
+        source: &str,
+        fingerprint: &stopline_core::alert::Fingerprint,
+        policy: IngestPolicy,
+        now: Timestamp,
+    ) -> Result<Option<IngestSummary>> {
+        self.write(|tx| {
+            let Some(stored) = crate::alerts::find(tx, source, fingerprint)? else {
+                return Ok(None);
+            };
+            // Where it was routed stays as it is: resolving is not routing again.
+            let route = match (stored.application, stored.team) {
+                (Some(application), Some(team)) => Some(RoutedAlert {
+                    application,
+                    team,
+                    severity: stopline_core::incident::Severity::Minor,
+                }),
+                _ => None,
+            };
+            let observation = AlertObservation {
+                alert: Alert {
+                    state: AlertState::Resolved,
+                    ends_at: Some(now),
+                    first_seen: now,
+                    last_seen: now,
+                    ..stored.alert
+                },
+                route,
+                group_key: None,
+                title: String::new(),
+            };
+            Ingest::new(tx, policy, now)
+                .run(std::slice::from_ref(&observation), None)
+                .map(Some)
+        })
+    }
+
     /// Records a complete view of one source's active alerts (a poll): its firing alerts that
     /// are not in `batch` have stopped, and are resolved.
     pub fn ingest_snapshot(
@@ -169,6 +202,18 @@ struct Known {
     incident: Option<IncidentId>,
     /// Everything that makes a repeat "changed" when it differs.
     content: Content,
+}
+
+impl Known {
+    /// What the delivery rules need to know of it.
+    fn facts(&self) -> Result<KnownAlert> {
+        Ok(KnownAlert {
+            state: self.state,
+            starts_at: from_millis(self.starts_at)?,
+            ends_at: self.ends_at.map(from_millis).transpose()?,
+            incident: self.incident,
+        })
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -203,32 +248,8 @@ impl Content {
 /// Per-incident changes in this delivery, for the summary timeline entries.
 #[derive(Default)]
 struct Touched {
-    joined: Names,
-    resolved: Names,
-}
-
-/// How many alerts, and the first few distinct names: a storm's timeline entry lists a handful.
-#[derive(Default)]
-struct Names {
-    count: usize,
-    first: Vec<String>,
-}
-
-/// Names a timeline entry lists before "and N more".
-const LISTED: usize = 5;
-
-impl Names {
-    fn add(&mut self, name: &str) {
-        self.count += 1;
-        // One more than listed, to know whether there are more.
-        if self.first.len() <= LISTED && !self.first.iter().any(|n| n == name) {
-            self.first.push(name.to_owned());
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.count == 0
-    }
+    joined: AlertNames,
+    resolved: AlertNames,
 }
 
 struct Ingest<'a, 'tx> {
@@ -307,6 +328,14 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
     ) -> Result<Option<Known>> {
         let alert = &observation.alert;
         let starts_at = to_millis(alert.starts_at);
+        let arrival = Arrival {
+            state: alert.state,
+            starts_at: alert.starts_at,
+            routed: observation.route.is_some() && observation.group_key.is_some(),
+            muted: alert.muted,
+            same_content: known.as_ref().is_some_and(|k| k.content == content),
+        };
+        let before = known.as_ref().map(Known::facts).transpose()?;
         let after =
             |id: i64, revision: i64, incident: Option<IncidentId>, content: Content| Known {
                 id,
@@ -317,47 +346,30 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                 incident,
                 content,
             };
-        match (known, alert.state) {
-            (None, state) => {
-                let incident = match state {
-                    AlertState::Firing => self.attach(observation)?,
-                    // A resolved alert we never saw firing: kept, so its late firing is stale.
-                    AlertState::Resolved => None,
-                };
+        match (observe(before.as_ref(), &arrival), known) {
+            (AlertChange::New(link), _) => {
+                let incident = self.link(observation, link, None)?;
                 let id = self.insert(observation, &content, incident)?;
                 self.summary.new += 1;
                 Ok(Some(after(id, 0, incident, content)))
             }
-            (Some(known), AlertState::Firing) if known.state == AlertState::Firing => {
-                if known.content == content && known.starts_at == starts_at {
-                    self.repeated.push(known.id);
-                    self.summary.repeated += 1;
-                    return Ok(Some(known));
-                }
-                // Attach only an alert that never had an incident (it was muted or unrouted):
-                // an incident a person resolved while the alert kept firing stays resolved.
-                let incident = match known.incident {
-                    Some(incident) => Some(incident),
-                    None => self.attach(observation)?,
-                };
+            (AlertChange::Repeat, Some(known)) => {
+                self.repeated.push(known.id);
+                self.summary.repeated += 1;
+                Ok(Some(known))
+            }
+            (AlertChange::Stale, Some(known)) => {
+                self.repeated.push(known.id);
+                self.summary.stale += 1;
+                Ok(Some(known))
+            }
+            (AlertChange::Changed(link), Some(known)) => {
+                let incident = self.link(observation, link, known.incident)?;
                 self.update(known.id, observation, &content, incident)?;
                 self.summary.changed += 1;
                 Ok(Some(after(known.id, known.revision + 1, incident, content)))
             }
-            (Some(known), AlertState::Firing) => {
-                let ended = known.ends_at.unwrap_or(known.starts_at);
-                if starts_at <= ended {
-                    self.repeated.push(known.id);
-                    self.summary.stale += 1;
-                    return Ok(Some(known));
-                }
-                // Fired again after resolving: a new occurrence.
-                let incident = self.attach(observation)?;
-                self.update(known.id, observation, &content, incident)?;
-                self.summary.changed += 1;
-                Ok(Some(after(known.id, known.revision + 1, incident, content)))
-            }
-            (Some(known), AlertState::Resolved) if known.state == AlertState::Firing => {
+            (AlertChange::Resolved, Some(known)) => {
                 self.update(known.id, observation, &content, known.incident)?;
                 if let Some(incident) = known.incident {
                     self.touched
@@ -374,11 +386,23 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     content,
                 )))
             }
-            (Some(known), AlertState::Resolved) => {
-                self.repeated.push(known.id);
-                self.summary.repeated += 1;
-                Ok(Some(known))
-            }
+            (change, None) => Err(StoreError::Corrupt(format!(
+                "{change:?} for an alert the store does not hold"
+            ))),
+        }
+    }
+
+    /// The incident an alert belongs to after a delivery, as `link` decided.
+    fn link(
+        &mut self,
+        observation: &AlertObservation,
+        link: IncidentLink,
+        had: Option<IncidentId>,
+    ) -> Result<Option<IncidentId>> {
+        match link {
+            IncidentLink::Keep => Ok(had),
+            IncidentLink::Detach => Ok(None),
+            IncidentLink::Attach => self.attach(observation),
         }
     }
 
@@ -443,15 +467,11 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
         Ok(())
     }
 
-    /// The open incident this firing alert joins, opening one if needed; `None` when it must not
-    /// page (unrouted or muted).
+    /// The open incident of this firing alert's group, opening one if needed.
     fn attach(&mut self, observation: &AlertObservation) -> Result<Option<IncidentId>> {
         let (Some(route), Some(key)) = (&observation.route, &observation.group_key) else {
             return Ok(None);
         };
-        if observation.alert.muted {
-            return Ok(None);
-        }
         let name = alert_name(&observation.alert);
         if let Some(&incident) = self.open_by_group.get(key) {
             self.touched.entry(incident).or_default().joined.add(name);
@@ -481,8 +501,8 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     severity: route.severity,
                     opened_by: None,
                 };
-                let detail = format!("opened by alert {name} from {}", observation.alert.source);
-                let incident = incidents::insert(self.tx, &new, Some(key), &detail, self.now)?;
+                let detail = opened_detail(name, &observation.alert.source);
+                let incident = insert(self.tx, &new, Some(key), &detail, self.now)?;
                 self.summary.opened.push(incident);
                 incident
             }
@@ -630,17 +650,12 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
     }
 
     /// One timeline entry per incident for what this delivery did to it; resolves incidents
-    /// whose alerts have all resolved, when nobody acknowledged them.
+    /// whose alerts have all resolved, when the rules say so.
     fn summarise(&mut self) -> Result<()> {
         let touched = std::mem::take(&mut self.touched);
         for (incident, changes) in touched {
             if !changes.joined.is_empty() {
-                let detail = format!(
-                    "{} joined: {}",
-                    count(changes.joined.count, "alert"),
-                    listing(&changes.joined)
-                );
-                self.timeline(incident, detail)?;
+                self.timeline(incident, changes.joined.joined_detail())?;
             }
             if changes.resolved.is_empty() {
                 continue;
@@ -651,36 +666,21 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
                     "SELECT count(*) FROM alerts WHERE incident_id = ?1 AND state = 'firing'",
                 )?
                 .query_row([sql_id(incident)], |row| row.get(0))?;
-            let detail = if still_firing == 0 {
-                format!(
-                    "{} resolved: {}; no alert is firing any more",
-                    count(changes.resolved.count, "alert"),
-                    listing(&changes.resolved)
-                )
-            } else {
-                format!(
-                    "{} resolved: {}; {} still firing",
-                    count(changes.resolved.count, "alert"),
-                    listing(&changes.resolved),
-                    still_firing
-                )
-            };
-            self.timeline(incident, detail)?;
-            if still_firing == 0 && self.policy.auto_resolve {
-                let mut current = incidents::load(self.tx, incident)?;
-                if current.state == IncidentState::Triggered {
-                    let event = current.resolve_automatically(self.now)?;
-                    incidents::save_state(self.tx, &current)?;
-                    incidents::append(self.tx, incident, &event)?;
-                    self.summary.auto_resolved.push(incident);
-                }
+            let still_firing = u64::try_from(still_firing).unwrap_or(0);
+            self.timeline(incident, changes.resolved.resolved_detail(still_firing))?;
+            let mut current = load(self.tx, incident)?;
+            if resolves_itself(self.policy.auto_resolve, still_firing, current.state) {
+                let event = current.resolve_automatically(self.now)?;
+                save_state(self.tx, &current)?;
+                append(self.tx, incident, &event)?;
+                self.summary.auto_resolved.push(incident);
             }
         }
         Ok(())
     }
 
     fn timeline(&self, incident: IncidentId, detail: String) -> Result<()> {
-        incidents::append(
+        append(
             self.tx,
             incident,
             &TimelineEvent {
@@ -691,50 +691,4 @@ impl<'a, 'tx> Ingest<'a, 'tx> {
             },
         )
     }
-}
-
-pub(crate) fn incident_id(id: i64) -> Result<IncidentId> {
-    u64::try_from(id)
-        .map(IncidentId)
-        .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))
-}
-
-/// How an alert is named on a timeline: its `alertname`, else its fingerprint.
-fn alert_name(alert: &Alert) -> &str {
-    alert
-        .labels
-        .get("alertname")
-        .map_or(alert.fingerprint.as_str(), String::as_str)
-}
-
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// The first few distinct names: alert storms make long lists.
-fn listing(names: &Names) -> String {
-    let shown: Vec<&str> = names
-        .first
-        .iter()
-        .take(LISTED)
-        .map(String::as_str)
-        .collect();
-    let mut text = shown.join(", ");
-    if names.first.len() > LISTED {
-        text.push_str(" and others");
-    }
-    text
-}
-
-pub(crate) fn to_json(map: &BTreeMap<String, String>) -> String {
-    // A map of strings always serialises.
-    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
-}
-
-pub(crate) fn from_json(text: &str) -> Result<BTreeMap<String, String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("label set: {e}")))
 }

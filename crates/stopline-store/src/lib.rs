@@ -7,7 +7,10 @@
 //! WAL mode lets readers (the CLI, the desktop app) read while one writer writes.
 //!
 //! Timestamps are stored as UTC milliseconds since the Unix epoch. This crate holds no business
-//! rule of its own: the state machine is `stopline-core`'s; the store loads, applies and saves.
+//! rule of its own: every decision (the state machine, deduplication and grouping, the
+//! checklist's gate, roles, severity, escalation, the line) is a function in `stopline-core`;
+//! the store loads what a rule needs, applies its decision and saves it, in one transaction, with
+//! integrity constraints and triggers that keep the data sound.
 
 mod alerts;
 mod incidents;
@@ -16,6 +19,7 @@ mod migrations;
 mod outbox;
 mod paging;
 mod reports;
+mod rows;
 mod sources;
 mod swarm;
 
@@ -25,17 +29,16 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use stopline_core::incident::{IncidentId, TransitionError};
+use stopline_core::severity::SeverityError;
+use stopline_core::swarm::SwarmError;
 
 pub use alerts::{AlertFilter, StoredAlert};
-pub use incidents::{Act, IncidentDetail, IncidentFilter, NewIncident};
+pub use incidents::{Act, IncidentDetail, IncidentFilter};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
-pub use paging::{
-    Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, Page, StepOutcome,
-};
-pub use sources::SourceStatus;
-pub use swarm::{ChecklistStep, LineHold, RoleHolding, StepChange};
+pub use paging::{Page, StepOutcome};
+pub use rows::NewIncident;
 
 /// How long a writer waits for another process's write before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,34 +62,11 @@ pub enum StoreError {
     IncidentNotFound(IncidentId),
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error(
-        "{0}'s checklist starts when it is acknowledged (or opened by the service desk): acknowledge it first"
-    )]
-    ChecklistNotStarted(IncidentId),
-    #[error("{id} has no step {step:?}: its steps are {}", known.join(", "))]
-    UnknownStep {
-        id: IncidentId,
-        step: String,
-        known: Vec<String>,
-    },
-    #[error("skipping step {step:?} needs a reason: add --reason \"why\"")]
-    SkipWithoutReason { step: String },
-    #[error("{holder} is already the {} of {id}: hand over with --handover (one {} at a time)", role.title(), role.title())]
-    RoleTaken {
-        id: IncidentId,
-        role: stopline_core::swarm::Role,
-        holder: String,
-    },
-    #[error("{person} is already the {} of {id}", role.title())]
-    AlreadyInRole {
-        id: IncidentId,
-        role: stopline_core::swarm::Role,
-        person: String,
-    },
-    #[error("{person} is not in the swarm on {id}: join it first")]
-    NotInSwarm { id: IncidentId, person: String },
-    #[error("{id} has required checklist steps still open: {}; finish or skip them (stopline step), or resolve with --force to record the override", steps.join(", "))]
-    OpenSteps { id: IncidentId, steps: Vec<String> },
+    /// A rule of the swarm refused the change (`stopline_core::swarm`).
+    #[error(transparent)]
+    Swarm(#[from] SwarmError),
+    #[error(transparent)]
+    Severity(#[from] SeverityError),
     #[error("the store holds a value it cannot read: {0}")]
     Corrupt(String),
     #[error("store error: {0}")]

@@ -12,7 +12,7 @@ use rusqlite::params;
 use stopline_core::alert::Labels;
 use stopline_core::incident::IncidentId;
 
-use crate::incidents::sql_id;
+use crate::rows::sql_id;
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
 /// What an outbox row asks of its source.
@@ -185,7 +185,7 @@ impl Store {
             if items.iter().filter(|i| i.source == source).count() >= limit {
                 continue;
             }
-            let incident = crate::ingest::incident_id(incident)?;
+            let incident = crate::rows::incident_id(incident)?;
             let silence = match silence {
                 (Some(silence_id), Some(ends_at), expired_at) => Some(SilenceRecord {
                     incident,

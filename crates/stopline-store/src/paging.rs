@@ -3,96 +3,21 @@
 //!
 //! An escalation row appears with its incident and stops with it (triggers, see migration 4).
 //! The pager reads the escalations that are due, decides who to page with the config (that rule
-//! is `stopline-core`'s), and records the step here: the pages and the next due time in one
+//! is `stopline_core::escalation::decide`), and records the step here: the pages and the next due time in one
 //! transaction, only while the incident is still triggered and the step is the one it read. So a
 //! step is recorded at most once, and an acknowledged or resolved incident never gets a new page.
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
-use stopline_core::callout::Recipient;
+use stopline_core::escalation::{
+    Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, after_deferral,
+};
 use stopline_core::ids::{PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
-use crate::incidents::{append, load, parse_id, sql_id};
+use crate::rows::{append, load, parse_id, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
-
-/// Where an incident's escalation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EscalationStatus {
-    /// The next step pages at `due_at`.
-    Due,
-    /// Out of hours for a low-target application: the first page waits until `due_at`.
-    Deferred,
-    /// Acknowledged or resolved: never pages again.
-    Stopped,
-    /// Every step of every cycle paged and nobody acknowledged.
-    Exhausted,
-}
-
-impl EscalationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EscalationStatus::Due => "due",
-            EscalationStatus::Deferred => "deferred",
-            EscalationStatus::Stopped => "stopped",
-            EscalationStatus::Exhausted => "exhausted",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self> {
-        Ok(match text {
-            "due" => EscalationStatus::Due,
-            "deferred" => EscalationStatus::Deferred,
-            "stopped" => EscalationStatus::Stopped,
-            "exhausted" => EscalationStatus::Exhausted,
-            other => return Err(StoreError::Corrupt(format!("escalation status {other:?}"))),
-        })
-    }
-}
-
-/// One incident's escalation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Escalation {
-    pub incident: IncidentId,
-    pub status: EscalationStatus,
-    /// The step (counted across cycles) that pages next.
-    pub next_step: u32,
-    pub due_at: Timestamp,
-    /// The rota chosen when paging began; `None` before that, or when paging all hands.
-    pub rota: Option<RotaId>,
-    /// Why it is where it is, for people: "deferred: out of hours …".
-    pub note: String,
-}
-
-/// One escalation step the pager decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EscalationStepRecord {
-    /// The step this decision is for: if the store has moved on, nothing is recorded.
-    pub step: u32,
-    pub cycle: u32,
-    pub rota: Option<RotaId>,
-    pub recipients: Vec<Recipient>,
-    /// When the following step is due; `None` when this was the last.
-    pub next_due: Option<Timestamp>,
-}
-
-/// What the pager decided for one escalation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EscalationDecision {
-    /// Page this step.
-    Step {
-        incident: IncidentId,
-        record: EscalationStepRecord,
-    },
-    /// Hold the first page until `until`, the next working day (`None`: no working days at
-    /// all). `reason` is the note people read, on the timeline and in `incident show`.
-    Defer {
-        incident: IncidentId,
-        until: Option<Timestamp>,
-        reason: String,
-    },
-}
 
 /// What recording a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +86,8 @@ fn read_escalation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Escalatio
                 u64::try_from(incident)
                     .map_err(|_| StoreError::Corrupt(format!("incident id {incident}")))?,
             ),
-            status: EscalationStatus::parse(&status)?,
+            status: EscalationStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("escalation status {status:?}")))?,
             next_step: small(next_step)?,
             due_at: from_millis(due_at)?,
             rota: rota.map(parse_id(RotaId::new)).transpose()?,
@@ -334,29 +260,7 @@ fn record_step(
             to_millis(now),
         ])?;
     }
-    let detail = if record.recipients.is_empty() {
-        "nobody holds this step's layer: escalating at once".to_owned()
-    } else {
-        let names: Vec<String> = record
-            .recipients
-            .iter()
-            .map(|r| format!("{} ({})", r.person, r.reason))
-            .collect();
-        let repeat = if record.cycle > 0 {
-            format!(", repeat {}", record.cycle)
-        } else {
-            String::new()
-        };
-        format!("paged {}{repeat}", names.join(", "))
-    };
-    let (status, due, note) = match record.next_due {
-        Some(due) => (EscalationStatus::Due, due, String::new()),
-        None => (
-            EscalationStatus::Exhausted,
-            now,
-            "every step paged; nobody acknowledged".to_owned(),
-        ),
-    };
+    let after = record.after(now);
     tx.prepare_cached(
         "UPDATE escalations SET status = ?2, next_step = ?3, due_at = ?4, rota = ?5,
              note = ?6, updated_at = ?7
@@ -364,16 +268,16 @@ fn record_step(
     )?
     .execute(params![
         sql_id(incident),
-        status.as_str(),
+        after.status.as_str(),
         record.step + 1,
-        to_millis(due),
+        to_millis(after.due_at),
         record.rota.as_ref().map(RotaId::as_str),
-        note,
+        after.note,
         to_millis(now),
     ])?;
-    append(tx, incident, &paging_event(now, detail))?;
-    if status == EscalationStatus::Exhausted {
-        append(tx, incident, &paging_event(now, note))?;
+    append(tx, incident, &paging_event(now, record.detail()))?;
+    if after.status == EscalationStatus::Exhausted {
+        append(tx, incident, &paging_event(now, after.note))?;
     }
     Ok(StepOutcome::Recorded)
 }
@@ -395,24 +299,21 @@ fn defer(
         [sql_id(incident)],
         |row| row.get(0),
     )?;
-    let note = reason.to_owned();
+    let after = after_deferral(until, reason, now);
     tx.prepare_cached(
         "UPDATE escalations SET status = ?2, due_at = ?3, note = ?4, updated_at = ?5
          WHERE incident_id = ?1",
     )?
     .execute(params![
         sql_id(incident),
-        match until {
-            Some(_) => EscalationStatus::Deferred.as_str(),
-            None => EscalationStatus::Exhausted.as_str(),
-        },
-        to_millis(until.unwrap_or(now)),
-        note,
+        after.status.as_str(),
+        to_millis(after.due_at),
+        after.note,
         to_millis(now),
     ])?;
     // Said once on the timeline, not at every re-check.
     if status != EscalationStatus::Deferred.as_str() {
-        append(tx, incident, &paging_event(now, note))?;
+        append(tx, incident, &paging_event(now, after.note))?;
     }
     Ok(StepOutcome::Recorded)
 }

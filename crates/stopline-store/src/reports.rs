@@ -62,7 +62,7 @@ impl Store {
             let (id, application, team, opened, acked, acked_by, resolved, loss) = row?;
             let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of incident {id}"));
             facts.push(IncidentFacts {
-                id: crate::ingest::incident_id(id)?.to_string(),
+                id: crate::rows::incident_id(id)?.to_string(),
                 application: application
                     .map(ApplicationId::new)
                     .transpose()

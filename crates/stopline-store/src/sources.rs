@@ -4,28 +4,9 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
+use stopline_core::pipeline::SourceStatus;
+
 use crate::{Result, Store, from_millis, to_millis};
-
-/// What is known about one source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceStatus {
-    pub name: String,
-    pub kind: String,
-    pub url: Option<String>,
-    pub last_success: Option<Timestamp>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<Timestamp>,
-    /// Set while the source is failing: when the current run of failures began.
-    pub failing_since: Option<Timestamp>,
-    /// When the source last showed its heartbeat alert (`Watchdog`).
-    pub heartbeat_seen_at: Option<Timestamp>,
-}
-
-impl SourceStatus {
-    pub fn is_failing(&self) -> bool {
-        self.failing_since.is_some()
-    }
-}
 
 impl Store {
     /// The source answered.

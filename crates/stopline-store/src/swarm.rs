@@ -1,51 +1,20 @@
-//! The swarm's record: each incident's checklist, the roles people hold, and severity set by a
-//! person. Every change is one transaction with its timeline entry; a refused change (an
-//! unknown step, a second commander) changes nothing.
+//! The swarm's record: each incident's checklist, the roles people hold, severity set by a
+//! person or raised by money, and the line holds. The rules are `stopline-core`'s (`swarm`,
+//! `severity`); each method here reads what a rule needs, asks it, and writes the decision with
+//! its timeline entry in one transaction. A refused change changes nothing.
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
-use stopline_core::ids::{PersonId, StepId};
+use stopline_core::ids::{PersonId, StepId, TeamId};
 use stopline_core::incident::{Incident, IncidentId, Severity};
-use stopline_core::swarm::{Role, StepState, StepTemplate};
-use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use stopline_core::severity::{SeverityError, SeverityOverride, SeverityRaise};
+use stopline_core::swarm::{
+    self as rules, ChecklistStep, HoldFacts, LineHold, LineStopsOn, RESTART_THE_LINE, Role,
+    RoleHolding, StepChange, StepState, StepTemplate, started_event,
+};
 
-use crate::incidents::{append, load, parse_id, sql_id};
+use crate::rows::{append, incident_id, load, parse_id, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
-
-/// One step of an incident's checklist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChecklistStep {
-    pub step: StepId,
-    pub title: String,
-    pub required: bool,
-    pub runbook: Option<String>,
-    pub state: StepState,
-    pub assignee: Option<PersonId>,
-    /// Why it was skipped.
-    pub reason: Option<String>,
-    /// Who last changed it, and when.
-    pub changed_by: Option<PersonId>,
-    pub changed_at: Option<Timestamp>,
-}
-
-/// A change to one step: a new state, a new assignee, or both.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StepChange {
-    pub state: Option<StepState>,
-    /// Required (non-empty) when skipping.
-    pub reason: Option<String>,
-    pub assignee: Option<PersonId>,
-}
-
-/// A person in a role, from `since` until `until` (`None`: still).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleHolding {
-    pub role: Role,
-    pub person: PersonId,
-    pub since: Timestamp,
-    pub until: Option<Timestamp>,
-    pub named_by: Option<PersonId>,
-}
 
 impl Store {
     /// The incident's checklist in order; empty before the swarm starts.
@@ -69,7 +38,7 @@ impl Store {
         })
     }
 
-    /// Changes one step as `who`.
+    /// Changes one step as `who` (see `stopline_core::swarm::change_step`).
     pub fn change_step(
         &mut self,
         id: IncidentId,
@@ -81,38 +50,7 @@ impl Store {
         self.write(|tx| {
             load(tx, id)?;
             let steps = read_checklist(tx, id)?;
-            if steps.is_empty() {
-                return Err(StoreError::ChecklistNotStarted(id));
-            }
-            let Some(current) = steps.iter().find(|s| s.step.as_str() == step) else {
-                return Err(StoreError::UnknownStep {
-                    id,
-                    step: step.to_owned(),
-                    known: steps.iter().map(|s| s.step.to_string()).collect(),
-                });
-            };
-            let state = change.state.unwrap_or(current.state);
-            let reason = match state {
-                StepState::Skipped => {
-                    let reason = change
-                        .reason
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|r| !r.is_empty())
-                        .map(str::to_owned)
-                        .or_else(|| {
-                            // Still skipped, only re-assigned: the reason stands.
-                            (change.state.is_none())
-                                .then(|| current.reason.clone())
-                                .flatten()
-                        });
-                    Some(reason.ok_or_else(|| StoreError::SkipWithoutReason {
-                        step: step.to_owned(),
-                    })?)
-                }
-                _ => None,
-            };
-            let assignee = change.assignee.clone().or_else(|| current.assignee.clone());
+            let (after, event) = rules::change_step(id, &steps, step, change, who, now)?;
             tx.prepare_cached(
                 "UPDATE checklist_steps SET state = ?3, reason = ?4, assignee = ?5,
                      changed_at = ?6, changed_by = ?7
@@ -120,37 +58,15 @@ impl Store {
             )?
             .execute(params![
                 sql_id(id),
-                step,
-                state.as_str(),
-                reason,
-                assignee.as_ref().map(PersonId::as_str),
+                after.step.as_str(),
+                after.state.as_str(),
+                after.reason,
+                after.assignee.as_ref().map(PersonId::as_str),
                 to_millis(now),
                 who.as_str(),
             ])?;
-            let mut said = Vec::new();
-            if change.state.is_some() {
-                said.push(match &reason {
-                    Some(reason) => format!("skipped ({reason})"),
-                    None => state.as_str().to_owned(),
-                });
-            }
-            if let Some(assignee) = &change.assignee {
-                said.push(format!("assigned to {assignee}"));
-            }
-            append(
-                tx,
-                id,
-                &TimelineEvent {
-                    at: now,
-                    who: Some(who.clone()),
-                    kind: TimelineKind::Checklist,
-                    detail: format!("{}: {}", current.title, said.join(", ")),
-                },
-            )?;
-            read_checklist(tx, id)?
-                .into_iter()
-                .find(|s| s.step.as_str() == step)
-                .ok_or_else(|| StoreError::Corrupt(format!("step {step} vanished")))
+            append(tx, id, &event)?;
+            Ok(after)
         })
     }
 
@@ -185,8 +101,8 @@ impl Store {
             .collect()
     }
 
-    /// Names `person` as commander, communications lead or scribe. While someone else holds
-    /// the role, it takes `handover` (recorded as such); without it, the change is refused.
+    /// Names `person` as commander, communications lead or scribe (see
+    /// `stopline_core::swarm::name_role`: a handover while someone holds it).
     pub fn name_role(
         &mut self,
         id: IncidentId,
@@ -206,35 +122,26 @@ impl Store {
                     |row| row.get(0),
                 )
                 .optional()?;
-            let detail = match holder {
-                Some(holder) if holder == person.as_str() => {
-                    return Err(StoreError::AlreadyInRole {
-                        id,
-                        role,
-                        person: person.to_string(),
-                    });
-                }
-                Some(holder) if !handover => {
-                    return Err(StoreError::RoleTaken {
-                        id,
-                        role,
-                        holder,
-                    });
-                }
-                Some(holder) => {
-                    tx.execute(
-                        "UPDATE roles SET until = ?3 WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
-                        params![sql_id(id), role.as_str(), to_millis(now)],
-                    )?;
-                    format!("{}: handed over from {holder} to {person}", role.title())
-                }
-                None => format!("{}: {person}", role.title()),
-            };
+            let holder = holder.map(parse_id(PersonId::new)).transpose()?;
+            let change = rules::name_role(id, role, holder.as_ref(), person, handover, who, now)?;
+            if change.ends.is_some() {
+                tx.execute(
+                    "UPDATE roles SET until = ?3 WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
+                    params![sql_id(id), role.as_str(), to_millis(now)],
+                )?;
+            }
+            let starts = &change.starts;
             tx.execute(
                 "INSERT INTO roles (incident_id, role, person, since, named_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![sql_id(id), role.as_str(), person.as_str(), to_millis(now), who.as_str()],
+                params![
+                    sql_id(id),
+                    starts.role.as_str(),
+                    starts.person.as_str(),
+                    to_millis(starts.since),
+                    starts.named_by.as_ref().map(PersonId::as_str)
+                ],
             )?;
-            append(tx, id, &role_event(now, who, detail))
+            append(tx, id, &change.event)
         })
     }
 
@@ -242,18 +149,12 @@ impl Store {
     pub fn join(&mut self, id: IncidentId, person: &PersonId, now: Timestamp) -> Result<()> {
         self.write(|tx| {
             load(tx, id)?;
-            if is_responder(tx, id, person)? {
-                return Err(StoreError::AlreadyInRole {
-                    id,
-                    role: Role::Responder,
-                    person: person.to_string(),
-                });
-            }
+            let event = rules::join(id, is_responder(tx, id, person)?, person, now)?;
             tx.execute(
                 "INSERT INTO roles (incident_id, role, person, since, named_by) VALUES (?1, 'responder', ?2, ?3, ?2)",
                 params![sql_id(id), person.as_str(), to_millis(now)],
             )?;
-            append(tx, id, &role_event(now, person, format!("{person} joined the swarm")))
+            append(tx, id, &event)
         })
     }
 
@@ -261,59 +162,34 @@ impl Store {
     pub fn leave(&mut self, id: IncidentId, person: &PersonId, now: Timestamp) -> Result<()> {
         self.write(|tx| {
             load(tx, id)?;
-            if !is_responder(tx, id, person)? {
-                return Err(StoreError::NotInSwarm {
-                    id,
-                    person: person.to_string(),
-                });
-            }
+            let event = rules::leave(id, is_responder(tx, id, person)?, person, now)?;
             tx.execute(
                 "UPDATE roles SET until = ?3 WHERE incident_id = ?1 AND person = ?2 AND role = 'responder' AND until IS NULL",
                 params![sql_id(id), person.as_str(), to_millis(now)],
             )?;
-            append(tx, id, &role_event(now, person, format!("{person} left the swarm")))
+            append(tx, id, &event)
         })
     }
 
-    /// A person sets the severity, with a reason; from then on money no longer revises it.
-    pub fn override_severity(
+    /// Records a person's severity (decided by `stopline_core::severity::set_by_person`): from
+    /// then on money no longer revises it. `decide` sees the incident as it is in the
+    /// transaction.
+    pub fn set_severity(
         &mut self,
         id: IncidentId,
-        (severity, reason, loss): (Severity, &str, Option<u64>),
-        who: &PersonId,
-        now: Timestamp,
+        decide: impl FnOnce(&Incident) -> std::result::Result<SeverityOverride, SeverityError>,
     ) -> Result<Incident> {
         self.write(|tx| {
             let incident = load(tx, id)?;
-            let loss_sql = loss.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+            let set = decide(&incident)?;
+            let loss_sql = set.loss.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
             tx.execute(
                 "UPDATE incidents SET severity = ?2, severity_reason = ?3,
                      loss_override = COALESCE(?4, loss_override)
                  WHERE id = ?1",
-                params![sql_id(id), severity.as_str(), reason, loss_sql],
+                params![sql_id(id), set.severity.as_str(), set.reason, loss_sql],
             )?;
-            let figure = loss
-                .map(|l| {
-                    format!(
-                        "; estimated loss {}",
-                        stopline_core::money::group_thousands(l)
-                    )
-                })
-                .unwrap_or_default();
-            append(
-                tx,
-                id,
-                &TimelineEvent {
-                    at: now,
-                    who: Some(who.clone()),
-                    kind: TimelineKind::Severity,
-                    detail: format!(
-                        "severity {} → {}: {reason}{figure}",
-                        incident.severity.as_str(),
-                        severity.as_str()
-                    ),
-                },
-            )?;
+            append(tx, id, &set.event)?;
             load(tx, id)
         })
     }
@@ -330,64 +206,108 @@ impl Store {
             .ok_or(StoreError::IncidentNotFound(id))
     }
 
-    /// Raises open incidents' severity as money says (`revise` maps an incident to the severity
-    /// its estimated loss gives now), unless a person set it. Returns the incidents raised.
-    pub fn revise_severities(
-        &mut self,
-        now: Timestamp,
-        revise: impl Fn(&Incident) -> Option<(Severity, String)>,
-    ) -> Result<Vec<IncidentId>> {
-        let candidates: Vec<Incident> = self
+    /// Open incidents, newest first, each with whether a person set its severity: what money
+    /// may raise (see `stopline_core::severity::raise_by_money`).
+    pub fn open_incidents_for_severity(&self) -> Result<Vec<(Incident, bool)>> {
+        let set_by_person: std::collections::HashSet<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM incidents WHERE state <> 'resolved' AND severity_reason IS NOT NULL",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(self
             .incidents(crate::IncidentFilter::Open)?
             .into_iter()
-            .filter(|i| i.severity == Severity::Minor)
-            .collect();
-        let mut raised = Vec::new();
-        let changes: Vec<(IncidentId, Severity, String)> = candidates
-            .iter()
-            .filter_map(|i| revise(i).map(|(s, why)| (i.id, s, why)))
-            .filter(|(_, s, _)| *s == Severity::Major)
-            .collect();
-        if changes.is_empty() {
-            return Ok(raised);
+            .map(|i| {
+                let set = set_by_person.contains(&sql_id(i.id));
+                (i, set)
+            })
+            .collect())
+    }
+
+    /// Records what money raised, in one transaction. A raise is recorded only while the
+    /// incident is still open, at another severity and not set by a person since it was read.
+    /// Returns the incidents raised.
+    pub fn record_severity_raises(
+        &mut self,
+        raises: &[(IncidentId, SeverityRaise)],
+    ) -> Result<Vec<IncidentId>> {
+        if raises.is_empty() {
+            return Ok(Vec::new());
         }
         self.write(|tx| {
-            for (id, severity, why) in &changes {
+            let mut raised = Vec::new();
+            for (id, raise) in raises {
                 let changed = tx.execute(
                     "UPDATE incidents SET severity = ?2
                      WHERE id = ?1 AND severity_reason IS NULL AND state <> 'resolved' AND severity <> ?2",
-                    params![sql_id(*id), severity.as_str()],
+                    params![sql_id(*id), raise.severity.as_str()],
                 )?;
                 if changed == 1 {
-                    append(
-                        tx,
-                        *id,
-                        &TimelineEvent {
-                            at: now,
-                            who: None,
-                            kind: TimelineKind::Severity,
-                            detail: format!("severity minor → {}: {why}", severity.as_str()),
-                        },
-                    )?;
+                    append(tx, *id, &raise.event)?;
                     raised.push(*id);
                 }
             }
-            Ok(())
-        })?;
-        Ok(raised)
+            Ok(raised)
+        })
     }
-}
 
-/// The required steps not yet done or skipped.
-pub(crate) fn open_required_steps(
-    tx: &rusqlite::Connection,
-    id: IncidentId,
-) -> Result<Vec<String>> {
-    Ok(read_checklist(tx, id)?
-        .into_iter()
-        .filter(|s| s.required && !s.state.is_closed())
-        .map(|s| s.step.to_string())
-        .collect())
+    /// Every hold on a line, past and present, oldest first: for `team`, or every team (see
+    /// `stopline_core::swarm::LineHold::of` for which incidents hold it, and until when).
+    pub fn line_holds(
+        &self,
+        team: Option<&TeamId>,
+        stops_on: LineStopsOn,
+    ) -> Result<Vec<LineHold>> {
+        let facts = self
+            .conn
+            .prepare_cached(
+                "SELECT i.id, i.team_id, i.severity, i.acknowledged_at, i.resolved_at,
+                        s.state, s.changed_at
+                 FROM incidents i
+                 LEFT JOIN checklist_steps s
+                     ON s.incident_id = i.id AND s.step = ?2
+                 WHERE i.team_id IS NOT NULL AND i.acknowledged_at IS NOT NULL
+                     AND (?1 IS NULL OR i.team_id = ?1)
+                 ORDER BY i.acknowledged_at, i.id",
+            )?
+            .query_map(params![team.map(TeamId::as_str), RESTART_THE_LINE], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                    row.get::<_, Option<i64>>(6)?,
+                ))
+            })?
+            .map(|row| {
+                let (id, team, severity, acknowledged, resolved, restart, restart_at) = row?;
+                let restart = restart
+                    .map(|state| {
+                        let state = StepState::parse(&state)
+                            .ok_or_else(|| StoreError::Corrupt(format!("step state {state:?}")))?;
+                        Ok::<_, StoreError>((state, restart_at.map(from_millis).transpose()?))
+                    })
+                    .transpose()?;
+                Ok(HoldFacts {
+                    team: parse_id(TeamId::new)(team)?,
+                    incident: incident_id(id)?,
+                    severity: Severity::parse(&severity)
+                        .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+                    acknowledged_at: from_millis(acknowledged)?,
+                    resolved_at: resolved.map(from_millis).transpose()?,
+                    restart,
+                })
+            })
+            .collect::<Result<Vec<HoldFacts>>>()?;
+        Ok(facts
+            .iter()
+            .filter_map(|f| LineHold::of(f, stops_on))
+            .collect())
+    }
 }
 
 /// Copies `steps` onto the incident unless it has a checklist already.
@@ -422,24 +342,14 @@ pub(crate) fn start(
             step.runbook,
         ])?;
     }
-    let required = steps.iter().filter(|s| s.required).count();
-    append(
-        tx,
-        id,
-        &TimelineEvent {
-            at: now,
-            who: None,
-            kind: TimelineKind::Checklist,
-            detail: format!(
-                "Stop The Line checklist started: {} steps, {required} required",
-                steps.len()
-            ),
-        },
-    )?;
+    append(tx, id, &started_event(steps, now))?;
     Ok(true)
 }
 
-fn read_checklist(conn: &rusqlite::Connection, id: IncidentId) -> Result<Vec<ChecklistStep>> {
+pub(crate) fn read_checklist(
+    conn: &rusqlite::Connection,
+    id: IncidentId,
+) -> Result<Vec<ChecklistStep>> {
     conn.prepare_cached(
         "SELECT step, title, required, runbook, state, assignee, reason, changed_by, changed_at
          FROM checklist_steps WHERE incident_id = ?1 ORDER BY position",
@@ -485,83 +395,4 @@ fn is_responder(tx: &Transaction<'_>, id: IncidentId, person: &PersonId) -> Resu
         )
         .optional()?
         .is_some())
-}
-
-fn role_event(at: Timestamp, who: &PersonId, detail: String) -> TimelineEvent {
-    TimelineEvent {
-        at,
-        who: Some(who.clone()),
-        kind: TimelineKind::Role,
-        detail,
-    }
-}
-
-/// One incident holding its team's line: from its acknowledgement until its "restart the line"
-/// step was done or it resolved (`until` is `None` while it still holds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineHold {
-    pub team: stopline_core::ids::TeamId,
-    pub incident: IncidentId,
-    pub since: Timestamp,
-    pub until: Option<Timestamp>,
-}
-
-impl Store {
-    /// Every hold on a line, past and present, oldest first: for `team`, or every team. Which
-    /// incidents hold it is `stops_on`: major ones (the default) or any.
-    pub fn line_holds(
-        &self,
-        team: Option<&stopline_core::ids::TeamId>,
-        stops_on: stopline_core::swarm::LineStopsOn,
-    ) -> Result<Vec<LineHold>> {
-        self.conn
-            .prepare_cached(
-                "SELECT i.id, i.team_id, i.acknowledged_at, i.resolved_at, s.state, s.changed_at
-                 FROM incidents i
-                 LEFT JOIN checklist_steps s
-                     ON s.incident_id = i.id AND s.step = ?3
-                 WHERE i.team_id IS NOT NULL AND i.acknowledged_at IS NOT NULL
-                     AND (?1 = 'any' OR i.severity = 'major')
-                     AND (?2 IS NULL OR i.team_id = ?2)
-                 ORDER BY i.acknowledged_at, i.id",
-            )?
-            .query_map(
-                params![
-                    stops_on.as_str(),
-                    team.map(|t| t.as_str()),
-                    stopline_core::swarm::RESTART_THE_LINE
-                ],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, Option<i64>>(3)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, Option<i64>>(5)?,
-                    ))
-                },
-            )?
-            .map(|row| {
-                let (id, team, since, resolved, restart_state, restart_at) = row?;
-                let restarted = match restart_state.as_deref() {
-                    Some("done") => restart_at,
-                    _ => None,
-                };
-                let until = match (resolved, restarted) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                Ok(LineHold {
-                    team: parse_id(stopline_core::ids::TeamId::new)(team)?,
-                    incident: IncidentId(
-                        u64::try_from(id)
-                            .map_err(|_| StoreError::Corrupt(format!("incident id {id}")))?,
-                    ),
-                    since: from_millis(since)?,
-                    until: until.map(from_millis).transpose()?,
-                })
-            })
-            .collect()
-    }
 }

@@ -4,7 +4,7 @@
 //! acknowledged incidents made, extended and expired through the outbox.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
@@ -13,12 +13,16 @@ use stopline_core::alert::AlertState;
 use stopline_core::clock::{Clock, ManualClock, SystemClock};
 use stopline_core::incident::{IncidentId, IncidentState, Transition};
 use stopline_core::settings::WriteBack;
-use stopline_engine::alertmanager::{AlertmanagerClient, AlertmanagerSource, poll_once};
+use stopline_engine::alertmanager::{
+    AlertmanagerClient, AlertmanagerSource, PollTarget, poll_once,
+};
 use stopline_engine::blind::check_pipeline;
+use stopline_engine::events::EngineEvents;
 use stopline_engine::files::DataDir;
-use stopline_engine::intake::AlertIntake;
 use stopline_engine::outbox::{OutboxWorker, Round};
+use stopline_engine::routing::AlertRouting;
 use stopline_engine::serve::{Engine, ServeOptions};
+use stopline_engine::shared_store::SharedStore;
 use stopline_store::{AlertFilter, IncidentFilter, Store};
 use stopline_tests::alertmanager::{Alertmanager, Webhook};
 use stopline_tests::free_port;
@@ -48,17 +52,20 @@ heartbeat_timeout = "2m"
 
 fn setup() -> (
     tempfile::TempDir,
-    Arc<Mutex<Store>>,
-    Arc<AlertIntake>,
+    SharedStore,
+    PollTarget,
     AlertmanagerClient,
 ) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Mutex::new(
-        Store::open(&dir.path().join("stopline.db")).unwrap(),
-    ));
-    let intake = Arc::new(AlertIntake::new(Some(crate::support::config(EXTRA))));
-    (dir, store, intake, AlertmanagerClient::new().unwrap())
+    let store = SharedStore::new(Store::open(&dir.path().join("stopline.db")).unwrap());
+    let target = PollTarget {
+        store: store.clone(),
+        routing: AlertRouting::new(Some(crate::support::config(EXTRA))),
+        events: EngineEvents::default(),
+        clock: Arc::new(SystemClock),
+    };
+    (dir, store, target, AlertmanagerClient::new().unwrap())
 }
 
 fn source(alertmanager: &Alertmanager) -> AlertmanagerSource {
@@ -73,18 +80,17 @@ fn source(alertmanager: &Alertmanager) -> AlertmanagerSource {
 
 #[tokio::test]
 async fn polling_finds_alerts_and_follows_their_resolution() {
-    let (dir, store, intake, client) = setup();
+    let (dir, store, target, client) = setup();
     let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     alertmanager.post_alert("PaymentsHighErrorRate", None);
 
-    let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    let outcome = poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
     assert_eq!(outcome.alerts, 1);
     assert_eq!(outcome.summary.opened.len(), 1);
     let incident = outcome.summary.opened[0];
-    let again = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    let again = poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
     assert_eq!(again.summary.repeated, 1, "a second poll pages nobody");
@@ -95,10 +101,10 @@ async fn polling_finds_alerts_and_follows_their_resolution() {
         "PaymentsHighErrorRate",
         Some(&(Timestamp::now() - SignedDuration::from_secs(1)).to_string()),
     );
-    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
-    let store = store.lock().unwrap();
+    let store = store.lock();
     let alerts = store.alerts(AlertFilter::All).unwrap();
     assert_eq!(alerts[0].alert.state, AlertState::Resolved);
     let detail = store.incident(incident).unwrap();
@@ -114,9 +120,8 @@ async fn polling_finds_alerts_and_follows_their_resolution() {
 
 #[tokio::test]
 async fn silenced_alerts_are_recorded_but_page_nobody() {
-    let (dir, store, intake, client) = setup();
+    let (dir, store, target, client) = setup();
     let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let now = Timestamp::now();
     let silence = json!({
         "matchers": [{"name": "alertname", "value": "Quiet", "isRegex": false, "isEqual": true}],
@@ -136,13 +141,12 @@ async fn silenced_alerts_are_recorded_but_page_nobody() {
     // Alertmanager marks silences on its next evaluation.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+        let outcome = poll_once(&source(&alertmanager), &client, &target)
             .await
             .unwrap();
         assert!(outcome.summary.opened.is_empty(), "a silenced alert paged");
         let muted = store
             .lock()
-            .unwrap()
             .alerts(AlertFilter::All)
             .unwrap()
             .iter()
@@ -156,7 +160,6 @@ async fn silenced_alerts_are_recorded_but_page_nobody() {
     assert!(
         store
             .lock()
-            .unwrap()
             .incidents(IncidentFilter::All)
             .unwrap()
             .is_empty()
@@ -223,16 +226,15 @@ async fn alertmanagers_own_webhook_reaches_stopline_serve() {
 
 #[tokio::test]
 async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
-    let (dir, store, intake, client) = setup();
+    let (dir, store, target, client) = setup();
     let mut alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let settings = intake.config().unwrap().pipeline.clone();
-    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    let settings = target.routing.config().unwrap().pipeline.clone();
+    poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
 
     alertmanager.stop();
-    let err = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    let err = poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap_err();
     assert!(
@@ -240,7 +242,7 @@ async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
         "names the source: {err}"
     );
     let failing_since = {
-        let store = store.lock().unwrap();
+        let store = store.lock();
         let status = store.source_status("alertmanager").unwrap().unwrap();
         assert!(status.is_failing());
         status.failing_since.unwrap()
@@ -248,16 +250,19 @@ async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
 
     // Within the timeout: not blind yet. Past it (time moved, not slept): blind.
     {
-        let mut store = store.lock().unwrap();
+        let mut store = store.lock();
         let soon = failing_since + SignedDuration::from_secs(30);
         assert!(
-            check_pipeline(&mut store, &intake, &settings, soon)
+            check_pipeline(&mut store, &target.routing, &settings, soon)
                 .unwrap()
+                .blind
                 .is_empty()
         );
         let later = failing_since + SignedDuration::from_secs(90);
         assert_eq!(
-            check_pipeline(&mut store, &intake, &settings, later).unwrap(),
+            check_pipeline(&mut store, &target.routing, &settings, later)
+                .unwrap()
+                .blind,
             vec!["alertmanager"]
         );
         let open = store.incidents(IncidentFilter::Open).unwrap();
@@ -272,10 +277,10 @@ async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
     }
 
     alertmanager.restart(None);
-    poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
-    let mut store = store.lock().unwrap();
+    let mut store = store.lock();
     assert!(
         !store
             .source_status("alertmanager")
@@ -284,8 +289,9 @@ async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
             .is_failing()
     );
     assert!(
-        check_pipeline(&mut store, &intake, &settings, Timestamp::now())
+        check_pipeline(&mut store, &target.routing, &settings, Timestamp::now())
             .unwrap()
+            .blind
             .is_empty()
     );
     assert!(
@@ -296,12 +302,11 @@ async fn a_stopped_alertmanager_fails_makes_the_pipeline_blind_and_recovers() {
 
 #[tokio::test]
 async fn a_missing_heartbeat_makes_the_pipeline_blind() {
-    let (dir, store, intake, client) = setup();
+    let (dir, store, target, client) = setup();
     let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let settings = intake.config().unwrap().pipeline.clone();
+    let settings = target.routing.config().unwrap().pipeline.clone();
     alertmanager.post_alert("Watchdog", None);
-    let outcome = poll_once(&source(&alertmanager), &client, &store, &intake, &clock)
+    let outcome = poll_once(&source(&alertmanager), &client, &target)
         .await
         .unwrap();
     assert!(
@@ -310,16 +315,17 @@ async fn a_missing_heartbeat_makes_the_pipeline_blind() {
     );
     let seen = store
         .lock()
-        .unwrap()
         .source_status("alertmanager")
         .unwrap()
         .unwrap()
         .heartbeat_seen_at
         .unwrap();
-    let mut store = store.lock().unwrap();
+    let mut store = store.lock();
     let later = seen + SignedDuration::from_mins(3);
     assert_eq!(
-        check_pipeline(&mut store, &intake, &settings, later).unwrap(),
+        check_pipeline(&mut store, &target.routing, &settings, later)
+            .unwrap()
+            .blind,
         vec!["alertmanager"]
     );
     let open = store.incidents(IncidentFilter::Open).unwrap();
@@ -328,10 +334,9 @@ async fn a_missing_heartbeat_makes_the_pipeline_blind() {
 
 #[tokio::test]
 async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
-    let (dir, store, intake, client) = setup();
+    let (dir, store, target, client) = setup();
     let first = Alertmanager::start(&dir.path().join("am1"), free_port(), None);
     let second = Alertmanager::start(&dir.path().join("am2"), free_port(), None);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Prometheus sends every alert to both members.
     first.post_alert("PaymentsHighErrorRate", None);
     second.post_alert("PaymentsHighErrorRate", None);
@@ -342,28 +347,16 @@ async fn the_two_members_of_an_ha_pair_yield_one_alert_per_fingerprint() {
         bearer_token: None,
         write_back: None,
     };
-    let outcome = poll_once(&pair, &client, &store, &intake, &clock)
-        .await
-        .unwrap();
+    let outcome = poll_once(&pair, &client, &target).await.unwrap();
     assert_eq!(outcome.alerts, 1);
-    assert_eq!(
-        store
-            .lock()
-            .unwrap()
-            .alerts(AlertFilter::All)
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(store.lock().alerts(AlertFilter::All).unwrap().len(), 1);
 
     // With one member down the pair still answers, and nothing resolves.
     drop(first);
-    let outcome = poll_once(&pair, &client, &store, &intake, &clock)
-        .await
-        .unwrap();
+    let outcome = poll_once(&pair, &client, &target).await.unwrap();
     assert_eq!(outcome.unreachable.len(), 1);
     assert_eq!(outcome.summary.resolved, 0);
-    let store = store.lock().unwrap();
+    let store = store.lock();
     assert!(
         !store
             .source_status("alertmanager")
@@ -390,30 +383,30 @@ fn writing_back(alertmanager: &Alertmanager, minutes: u64) -> AlertmanagerSource
 struct WriteBackCase {
     dir: tempfile::TempDir,
     alertmanager: Alertmanager,
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     worker: OutboxWorker,
     clock: Arc<ManualClock>,
-    intake: Arc<AlertIntake>,
+    target: PollTarget,
     client: AlertmanagerClient,
     source: AlertmanagerSource,
 }
 
 impl WriteBackCase {
     async fn start(minutes: u64) -> Self {
-        let (dir, store, intake, client) = setup();
+        let (dir, store, target, client) = setup();
         let alertmanager = Alertmanager::start(&dir.path().join("am"), free_port(), None);
         let clock = Arc::new(ManualClock::new(Timestamp::now()));
         alertmanager.post_alert("PaymentsHighErrorRate", None);
         let source = writing_back(&alertmanager, minutes);
         let shared: Arc<dyn Clock> = clock.clone();
-        let worker = OutboxWorker::new(Arc::clone(&store), vec![source.clone()], shared).unwrap();
+        let worker = OutboxWorker::new(store.clone(), vec![source.clone()], shared).unwrap();
         let case = Self {
             dir,
             alertmanager,
             store,
             worker,
             clock,
-            intake,
+            target,
             client,
             source,
         };
@@ -433,23 +426,15 @@ impl WriteBackCase {
         let alice = stopline_core::ids::PersonId::new("alice").unwrap();
         self.store
             .lock()
-            .unwrap()
             .transition(IncidentId(1), transition, &alice, self.clock.now())
             .unwrap();
     }
 
     async fn poll(&self) -> stopline_store::IngestSummary {
-        let clock: Arc<dyn Clock> = self.clock.clone();
-        poll_once(
-            &self.source,
-            &self.client,
-            &self.store,
-            &self.intake,
-            &clock,
-        )
-        .await
-        .unwrap()
-        .summary
+        poll_once(&self.source, &self.client, &self.target)
+            .await
+            .unwrap()
+            .summary
     }
 }
 
@@ -498,7 +483,7 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
         ],
         "exact matchers on every label"
     );
-    let recorded = case.store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    let recorded = case.store.lock().silences(IncidentId(1)).unwrap();
     assert_eq!(recorded[0].silence_id, silence["id"].as_str().unwrap());
 
     // Nothing more to send: a second round creates nothing.
@@ -510,7 +495,7 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
     let found = case.alertmanager.silences();
     assert_eq!(found[0]["status"]["state"], "expired", "{found:#?}");
     assert!(
-        case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0]
+        case.store.lock().silences(IncidentId(1)).unwrap()[0]
             .expired_at
             .is_some()
     );
@@ -520,7 +505,7 @@ async fn acknowledging_silences_the_alert_in_alertmanager_and_resolving_expires_
 async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     let mut case = WriteBackCase::start(60).await;
     let (store, worker, clock) = (
-        Arc::clone(&case.store),
+        case.store.clone(),
         case.worker.clone(),
         Arc::clone(&case.clock),
     );
@@ -530,7 +515,7 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     assert_eq!((round.sent, round.retried), (0, 1));
 
     // Offline, with the action waiting: what `stopline sources` and the app show.
-    let health = stopline_engine::health::source_health(&store.lock().unwrap(), None).unwrap();
+    let health = stopline_engine::health::source_health(&store.lock(), None).unwrap();
     let source = health.iter().find(|s| s.name == "alertmanager").unwrap();
     assert_eq!(source.state, "failing");
     assert_eq!(source.waiting, 1);
@@ -540,7 +525,6 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     // Everything local still works meanwhile.
     store
         .lock()
-        .unwrap()
         .add_note(
             IncidentId(1),
             &stopline_core::ids::PersonId::new("alice").unwrap(),
@@ -562,7 +546,7 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     // It starts at the test clock's now, two seconds ahead of Alertmanager's: pending until then.
     let state = found[0]["status"]["state"].as_str().unwrap();
     assert!(["active", "pending"].contains(&state), "{state}");
-    let health = stopline_engine::health::source_health(&store.lock().unwrap(), None).unwrap();
+    let health = stopline_engine::health::source_health(&store.lock(), None).unwrap();
     assert_eq!(health[0].waiting, 0);
     assert_eq!(health[0].state, "ok");
 
@@ -571,11 +555,14 @@ async fn a_silence_queued_while_alertmanager_is_down_is_made_when_it_is_back() {
     case.alertmanager.post_alert("PaymentsHighErrorRate", None);
     let summary = case.poll().await;
     assert!(summary.opened.is_empty(), "{summary:?}");
-    let store = store.lock().unwrap();
+    let store = store.lock();
     let incident = store.incident(IncidentId(1)).unwrap().incident;
     assert_eq!(incident.state, IncidentState::Acknowledged);
     let escalation = store.escalation(IncidentId(1)).unwrap().unwrap();
-    assert_eq!(escalation.status, stopline_store::EscalationStatus::Stopped);
+    assert_eq!(
+        escalation.status,
+        stopline_core::escalation::EscalationStatus::Stopped
+    );
 }
 
 #[tokio::test]
@@ -593,7 +580,7 @@ async fn a_silence_retried_after_a_crash_is_not_created_twice() {
     assert_eq!(case.worker.round().await.unwrap().sent, 1);
     let found = case.alertmanager.silences();
     assert_eq!(found.len(), 1, "adopted, not created again: {found:#?}");
-    let recorded = case.store.lock().unwrap().silences(IncidentId(1)).unwrap();
+    let recorded = case.store.lock().silences(IncidentId(1)).unwrap();
     assert_eq!(recorded[0].silence_id, found[0]["id"].as_str().unwrap());
 }
 
@@ -602,11 +589,11 @@ async fn a_silence_is_extended_while_the_incident_stays_acknowledged() {
     let case = WriteBackCase::acknowledged(10).await;
 
     case.worker.round().await.unwrap();
-    let first = case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+    let first = case.store.lock().silences(IncidentId(1)).unwrap()[0].clone();
 
     case.clock.advance(SignedDuration::from_mins(6));
     assert_eq!(case.worker.round().await.unwrap().sent, 1, "extended");
-    let extended = case.store.lock().unwrap().silences(IncidentId(1)).unwrap()[0].clone();
+    let extended = case.store.lock().silences(IncidentId(1)).unwrap()[0].clone();
     assert_eq!(
         extended.ends_at.duration_since(first.ends_at),
         SignedDuration::from_mins(6)

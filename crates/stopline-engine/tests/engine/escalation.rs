@@ -4,11 +4,12 @@
 
 use jiff::{Timestamp, ToSpan};
 use stopline_core::config::Config;
+use stopline_core::escalation::EscalationStatus;
 use stopline_core::ids::{ApplicationId, PersonId};
 use stopline_core::incident::{IncidentId, Severity, Transition};
 use stopline_core::timeline::TimelineKind;
 use stopline_engine::escalation::escalate;
-use stopline_store::{EscalationStatus, NewIncident, Store};
+use stopline_store::{NewIncident, Store};
 
 const CONFIG: &str = r#"
 [workspace]

@@ -177,7 +177,7 @@ impl World {
         swarm::name_role(&mut self.store, &self.config, id, request, "alice", at)
     }
 
-    fn line(&self, team: &str, at: Timestamp) -> swarm::LineState {
+    fn line(&self, team: &str, at: Timestamp) -> stopline_core::swarm::LineState {
         swarm::line(&self.store, &self.config, team, at).unwrap()
     }
 
@@ -371,9 +371,7 @@ fn resolve_waits_for_the_required_steps_unless_forced() {
         .unwrap_err();
     assert_eq!(
         refused.to_string(),
-        format!(
-            "{id} has required checklist steps still open: look, restart-the-line; finish or skip them (stopline step), or resolve with --force to record the override"
-        )
+        format!("{id} has required checklist steps still open: look, restart-the-line")
     );
     assert_eq!(w.snapshot(id), before);
     // Done or skipped (with a reason) both close a step.
@@ -429,12 +427,14 @@ fn exactly_one_commander_at_a_time_with_handovers_on_the_timeline() {
         .unwrap_err();
     assert!(matches!(
         second,
-        EngineError::Store(StoreError::RoleTaken { .. })
+        EngineError::Store(StoreError::Swarm(
+            stopline_core::swarm::SwarmError::RoleTaken { .. }
+        ))
     ));
     assert_eq!(
         second.to_string(),
         format!(
-            "alice is already the incident commander of {id}: hand over with --handover (one incident commander at a time)"
+            "alice is already the incident commander of {id} (one incident commander at a time)"
         )
     );
     assert_eq!(w.snapshot(id), before, "nothing changed");
@@ -487,10 +487,13 @@ fn exactly_one_commander_at_a_time_with_handovers_on_the_timeline() {
 fn a_major_incident_stops_the_line_until_the_restart_step_or_resolve() {
     let mut w = World::new();
     let t0 = at(T0);
-    assert_eq!(w.line("payments", t0).state, "running");
+    assert_eq!(w.line("payments", t0).state.as_str(), "running");
     let first = w.open("checkout", t0);
     // Opened but not acknowledged: the line still runs.
-    assert_eq!(w.line("payments", t0 + 1.minutes()).state, "running");
+    assert_eq!(
+        w.line("payments", t0 + 1.minutes()).state.as_str(),
+        "running"
+    );
     w.act(
         first,
         Transition::Acknowledge,
@@ -509,7 +512,7 @@ fn a_major_incident_stops_the_line_until_the_restart_step_or_resolve() {
     )
     .unwrap();
     let line = w.line("payments", t0 + 5.minutes());
-    assert_eq!(line.state, "stopped");
+    assert_eq!(line.state.as_str(), "stopped");
     assert_eq!(line.since, Some(t0 + 2.minutes()));
     assert_eq!(line.incidents, [first, second]);
     // The first restarts its line; the second still holds it.
@@ -523,13 +526,13 @@ fn a_major_incident_stops_the_line_until_the_restart_step_or_resolve() {
     .unwrap();
     let line = w.line("payments", t0 + 21.minutes());
     assert_eq!(
-        (line.state, line.incidents.clone()),
+        (line.state.as_str(), line.incidents.clone()),
         ("stopped", vec![second])
     );
     w.act(second, Transition::Resolve, "ben", true, t0 + 30.minutes())
         .unwrap();
     let line = w.line("payments", t0 + 40.minutes());
-    assert_eq!(line.state, "running");
+    assert_eq!(line.state.as_str(), "running");
     // Stopped from +2m to +30m: 28 minutes, counted once though two incidents overlapped.
     assert_eq!(line.stopped_seconds, 28 * 60);
     // A minor incident does not stop the line by default.
@@ -542,7 +545,10 @@ fn a_major_incident_stops_the_line_until_the_restart_step_or_resolve() {
         t0 + 51.minutes(),
     )
     .unwrap();
-    assert_eq!(w.line("payments", t0 + 52.minutes()).state, "running");
+    assert_eq!(
+        w.line("payments", t0 + 52.minutes()).state.as_str(),
+        "running"
+    );
     let unknown = swarm::line(&w.store, &w.config, "nobody", t0).unwrap_err();
     assert!(matches!(unknown, EngineError::UnknownTeam(_)));
     assert!(
@@ -561,7 +567,10 @@ fn with_stops_on_any_a_minor_incident_stops_the_line_too() {
     let minor = w.open("refunds", t0);
     w.act(minor, Transition::Acknowledge, "ben", false, t0)
         .unwrap();
-    assert_eq!(w.line("payments", t0 + 1.minutes()).state, "stopped");
+    assert_eq!(
+        w.line("payments", t0 + 1.minutes()).state.as_str(),
+        "stopped"
+    );
 }
 
 #[test]
@@ -588,12 +597,12 @@ fn severity_comes_from_money_and_a_person_can_override_it_with_a_reason() {
     );
 
     assert!(
-        swarm::revise_severities(&mut w.store, &w.config, t0 + 4.hours() + 9.minutes())
+        swarm::raise_severities(&mut w.store, &w.config, t0 + 4.hours() + 9.minutes())
             .unwrap()
             .is_empty()
     );
     let raised =
-        swarm::revise_severities(&mut w.store, &w.config, t0 + 4.hours() + 10.minutes()).unwrap();
+        swarm::raise_severities(&mut w.store, &w.config, t0 + 4.hours() + 10.minutes()).unwrap();
     assert_eq!(raised, [refunds]);
     let detail = w.store.incident(refunds).unwrap();
     assert_eq!(detail.incident.severity, Severity::Major);
@@ -636,7 +645,7 @@ fn severity_comes_from_money_and_a_person_can_override_it_with_a_reason() {
     )
     .unwrap();
     assert!(
-        swarm::revise_severities(&mut w.store, &w.config, t0 + 9.hours())
+        swarm::raise_severities(&mut w.store, &w.config, t0 + 9.hours())
             .unwrap()
             .is_empty()
     );
@@ -706,7 +715,9 @@ fn the_review_tells_the_whole_story() {
     .unwrap();
     w.act(id, Transition::Resolve, "ben", true, t0 + 1.hours())
         .unwrap();
-    let text = review::markdown(&w.store, &w.config, id, t0 + 2.hours()).unwrap();
+    let text = review::review(&w.store, &w.config, id, t0 + 2.hours())
+        .unwrap()
+        .markdown();
     for part in [
         "# Post-incident review: INC-1 checkout is down",
         "| Time to acknowledge | 4m 0s |",

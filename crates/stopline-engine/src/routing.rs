@@ -1,5 +1,7 @@
 //! Turns parsed alerts into store observations: routes each through the application mapping (or
-//! labels, with no config), sets its group key and incident title, and sets the heartbeat aside.
+//! labels, with no config, see `stopline_core::routing`), sets its group key and incident title,
+//! and sets the heartbeat aside. It reads the live config, so a reloaded config routes the next
+//! delivery. Telling others what a delivery did is `events`' job, not this one's.
 
 use std::sync::Arc;
 
@@ -9,77 +11,34 @@ use stopline_core::config::Config;
 use stopline_core::ids::ApplicationId;
 use stopline_core::routing::{AlertRouter, RoutedAlert, group_key, incident_title};
 use stopline_core::settings::AlertSettings;
-use stopline_store::{AlertObservation, IngestPolicy, IngestSummary};
-use tokio::sync::{Notify, watch};
+use stopline_store::{AlertObservation, IngestPolicy};
 
 use crate::live::LiveConfig;
-
 use crate::payload::IncomingAlert;
 
-/// What the engine knows about routing alerts.
-#[derive(Debug, Clone)]
-pub struct AlertIntake {
+/// Routes alerts with the config the engine runs on now.
+#[derive(Debug, Clone, Default)]
+pub struct AlertRouting {
     /// `None`: no config, alerts route by their labels.
     config: Option<LiveConfig>,
-    /// Fired after a delivery opened incidents, so the pager pages at once instead of at its
-    /// next tick.
-    opened: Arc<Notify>,
-    /// Counts the engine's changes to the store, so a window can refresh when something
-    /// happened instead of on a timer.
-    changes: Arc<watch::Sender<u64>>,
 }
 
 /// A delivery, ready for the store.
 #[derive(Debug, Clone, Default)]
-pub struct Intake {
+pub struct RoutedDelivery {
     pub observations: Vec<AlertObservation>,
     /// The source showed its heartbeat alert: the pipeline works. Heartbeats page nobody.
     pub heartbeat: bool,
 }
 
-impl AlertIntake {
+impl AlertRouting {
     pub fn new(config: Option<Config>) -> Self {
         Self::live(config.map(LiveConfig::new))
     }
 
     /// With a config that may be replaced while the engine runs.
     pub fn live(config: Option<LiveConfig>) -> Self {
-        Self {
-            config,
-            opened: Arc::new(Notify::new()),
-            changes: Arc::new(watch::channel(0).0),
-        }
-    }
-
-    /// What the pager waits on.
-    pub fn opened_signal(&self) -> Arc<Notify> {
-        Arc::clone(&self.opened)
-    }
-
-    /// After a delivery is committed: wakes the pager when it opened incidents, and tells
-    /// watchers when it changed anything.
-    pub fn delivered(&self, summary: &IngestSummary) {
-        if !summary.opened.is_empty() {
-            self.opened.notify_one();
-        }
-        let unchanged = summary.new == 0
-            && summary.changed == 0
-            && summary.resolved == 0
-            && summary.opened.is_empty()
-            && summary.auto_resolved.is_empty();
-        if !unchanged {
-            self.store_changed();
-        }
-    }
-
-    /// The engine changed the store (a delivery, a page, an escalation step).
-    pub fn store_changed(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// Changes as they happen: the value only counts, what changed is in the store.
-    pub fn changes(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
+        Self { config }
     }
 
     /// The config now, if there is one.
@@ -98,7 +57,12 @@ impl AlertIntake {
     }
 
     /// Routes alerts from `source` by their labels.
-    pub fn alerts(&self, source: &str, incoming: Vec<IncomingAlert>, now: Timestamp) -> Intake {
+    pub fn alerts(
+        &self,
+        source: &str,
+        incoming: Vec<IncomingAlert>,
+        now: Timestamp,
+    ) -> RoutedDelivery {
         // One snapshot for the whole delivery, however long it takes.
         let config = self.config();
         let settings = Self::settings(config.as_deref());
@@ -106,7 +70,7 @@ impl AlertIntake {
             Some(config) => AlertRouter::Config(config),
             None => AlertRouter::Labels,
         };
-        let mut intake = Intake::default();
+        let mut intake = RoutedDelivery::default();
         for alert in incoming {
             if alert.labels.get("alertname") == Some(&settings.heartbeat_alert) {
                 intake.heartbeat = true;
@@ -129,21 +93,32 @@ impl AlertIntake {
         incoming: IncomingAlert,
         now: Timestamp,
     ) -> AlertObservation {
-        let config = self.config();
-        let route = match (config.as_deref(), application) {
-            (Some(config), Some(application)) => config
-                .application(application)
-                .map(|app| RoutedAlert::to(config, app)),
-            _ => None,
-        };
-        observation(
-            &Self::settings(config.as_deref()),
-            source,
-            incoming,
-            route,
-            now,
-        )
+        alert_for(self.config().as_deref(), source, application, incoming, now)
     }
+}
+
+/// An alert that goes to `application` whatever its labels, with `config` (see
+/// [`AlertRouting::alert_for`]).
+pub fn alert_for(
+    config: Option<&Config>,
+    source: &str,
+    application: Option<&ApplicationId>,
+    incoming: IncomingAlert,
+    now: Timestamp,
+) -> AlertObservation {
+    let route = match (config, application) {
+        (Some(config), Some(application)) => config
+            .application(application)
+            .map(|app| RoutedAlert::to(config, app)),
+        _ => None,
+    };
+    observation(
+        &AlertRouting::settings(config),
+        source,
+        incoming,
+        route,
+        now,
+    )
 }
 
 fn observation(

@@ -1,0 +1,193 @@
+//! One incident and what people do to it: acknowledge, resolve, note, and the swarm (checklist
+//! steps, roles, joining and leaving, severity). Every action names its person (an [`Actor`]),
+//! is checked against the config, and commits one store transaction, or changes nothing.
+
+use stopline_core::incident::{Incident, IncidentId, Transition};
+use stopline_core::swarm::{ChecklistStep, LineState, RoleHolding};
+use stopline_core::timeline::TimelineEvent;
+use stopline_store::{AlertFilter, Page, SilenceRecord, StoredAlert};
+
+use super::queue::IncidentSummary;
+use super::{Actor, Workspace};
+use crate::Result;
+use crate::desk;
+use crate::swarm::{self, RoleRequest, SeverityRequest, StepRequest};
+
+/// One incident with everything about it.
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub summary: IncidentSummary,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEvent>,
+    pub pages: Vec<Page>,
+    /// Empty before the swarm starts (at the acknowledgement).
+    pub checklist: Vec<ChecklistStep>,
+    /// Everyone who held a role, with since and until.
+    pub roles: Vec<RoleHolding>,
+    /// Why a person set the severity, when one did.
+    pub severity_reason: Option<String>,
+    /// Silences made for its alerts in write-back Alertmanagers.
+    pub silences: Vec<SilenceRecord>,
+    /// Outbox actions for it still waiting to reach their source.
+    pub outbox_waiting: u64,
+    /// Its alerts, most recently seen first.
+    pub alerts: Vec<StoredAlert>,
+}
+
+impl IncidentView {
+    pub fn incident(&self) -> &Incident {
+        &self.summary.incident
+    }
+
+    /// Who holds a role now.
+    pub fn current_roles(&self) -> impl Iterator<Item = &RoleHolding> {
+        self.roles.iter().filter(|r| r.until.is_none())
+    }
+}
+
+impl Workspace {
+    /// One incident with its timeline, pages, checklist, roles, silences and alerts.
+    pub fn incident(&self, id: IncidentId) -> Result<IncidentView> {
+        let config = self.config().ok();
+        self.with_store(|store| {
+            let detail = store.incident(id)?;
+            let paging = store.escalation(id)?;
+            Ok(IncidentView {
+                summary: IncidentSummary::new(detail.incident, config.as_deref(), paging),
+                timeline: detail.timeline,
+                pages: store.pages(id)?,
+                checklist: store.checklist(id)?,
+                roles: store.roles(id)?,
+                severity_reason: store.severity_reason(id)?,
+                silences: store.silences(id)?,
+                outbox_waiting: store.outbox_waiting_for(id)?,
+                alerts: store.alerts(AlertFilter::Incident(id))?,
+            })
+        })
+    }
+
+    /// Acknowledges the incident: paging stops and the swarm's checklist starts.
+    pub fn acknowledge(&self, id: IncidentId, who: &Actor) -> Result<Incident> {
+        self.transition(id, Transition::Acknowledge, who, false)
+    }
+
+    /// Resolves the incident; refused while required checklist steps are open unless `force`,
+    /// which records the override.
+    pub fn resolve(&self, id: IncidentId, who: &Actor, force: bool) -> Result<Incident> {
+        self.transition(id, Transition::Resolve, who, force)
+    }
+
+    fn transition(
+        &self,
+        id: IncidentId,
+        transition: Transition,
+        who: &Actor,
+        force: bool,
+    ) -> Result<Incident> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| desk::transition(store, &config, id, transition, &who, force, now))
+    }
+
+    /// Adds a note to the timeline (resolved incidents too: the review comes after).
+    pub fn note(&self, id: IncidentId, text: &str, who: &Actor) -> Result<TimelineEvent> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| desk::add_note(store, &config, id, text, &who, now))
+    }
+
+    /// The incident's checklist; for an incident acknowledged at its source, it starts here.
+    pub fn checklist(&self, id: IncidentId) -> Result<Vec<ChecklistStep>> {
+        let config = self.config()?;
+        let now = self.now();
+        self.with_store(|store| swarm::checklist(store, &config, id, now))
+    }
+
+    /// Changes one checklist step.
+    pub fn change_step(
+        &self,
+        id: IncidentId,
+        request: StepRequest<'_>,
+        who: &Actor,
+    ) -> Result<ChecklistStep> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| swarm::change_step(store, &config, id, request, &who, now))
+    }
+
+    /// Names someone to a lead role; answers with who holds which role now.
+    pub fn name_role(
+        &self,
+        id: IncidentId,
+        request: RoleRequest<'_>,
+        who: &Actor,
+    ) -> Result<Vec<RoleHolding>> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| {
+            swarm::name_role(store, &config, id, request, &who, now)?;
+            current_roles(store, id)
+        })
+    }
+
+    /// `who` joins the swarm as a responder; answers with who holds which role now.
+    pub fn join(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| {
+            swarm::join(store, &config, id, &who, now)?;
+            current_roles(store, id)
+        })
+    }
+
+    /// `who` leaves the swarm; answers with who holds which role now.
+    pub fn leave(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| {
+            swarm::leave(store, &config, id, &who, now)?;
+            current_roles(store, id)
+        })
+    }
+
+    /// A person sets the severity, with a reason.
+    pub fn set_severity(
+        &self,
+        id: IncidentId,
+        request: SeverityRequest<'_>,
+        who: &Actor,
+    ) -> Result<Incident> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        let now = self.now();
+        self.with_store(|store| swarm::override_severity(store, &config, id, request, &who, now))
+    }
+
+    /// Whether `team`'s line runs, and what holds it.
+    pub fn line(&self, team: &str) -> Result<LineState> {
+        let config = self.config()?;
+        let now = self.now();
+        self.with_store(|store| swarm::line(store, &config, team, now))
+    }
+
+    /// Every delivery team's line, in config order.
+    pub fn lines(&self) -> Result<Vec<LineState>> {
+        let config = self.config()?;
+        let now = self.now();
+        self.with_store(|store| swarm::lines(store, &config, now))
+    }
+}
+
+fn current_roles(store: &stopline_store::Store, id: IncidentId) -> Result<Vec<RoleHolding>> {
+    Ok(store
+        .roles(id)?
+        .into_iter()
+        .filter(|r| r.until.is_none())
+        .collect())
+}
