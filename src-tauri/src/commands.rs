@@ -203,9 +203,12 @@ ipc_commands! {
         with_workspace(&state, move |ws| {
             let sources = ws.sources().map_err(command_error)?;
             let token = ws.webhook_token().map_err(command_error)?;
-            let status = ws.status().map_err(command_error)?;
+            let notifications = ws
+                .notification_server()
+                .map_err(command_error)?
+                .unwrap_or_else(|| "unknown: the engine has not started".to_owned());
             let listen = ws.config().ok().map(|c| c.webhook.listen);
-            Ok(SourcesView::new(sources, mode, listen, token, status.notifications))
+            Ok(SourcesView::new(sources, mode, listen, token, notifications))
         })
         .await
     }

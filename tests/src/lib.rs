@@ -21,3 +21,17 @@ pub fn fixture(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The start of every test workspace's config: the `[workspace]` table (London, pounds) and its
+/// people, each `(id, name)` a `[[people]]` entry. Tests add their teams, applications and
+/// settings after it.
+pub fn workspace_toml(people: &[(&str, &str)]) -> String {
+    let mut text = String::from(
+        "[workspace]\nname = \"Test\"\ntime_zone = \"Europe/London\"\ncurrency = \"GBP\"\n",
+    );
+    for (id, name) in people {
+        text.push_str(&format!("\n[[people]]\nid = \"{id}\"\nname = \"{name}\""));
+    }
+    text.push('\n');
+    text
+}

@@ -189,17 +189,13 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
-    /// `PRAGMA integrity_check`: `Ok(())` when SQLite finds nothing wrong, else what it found.
-    pub fn integrity_check(&self) -> Result<Result<(), String>> {
+    /// `PRAGMA integrity_check`: `None` when SQLite finds nothing wrong, else what it found.
+    pub fn integrity_problems(&self) -> Result<Option<String>> {
         let mut statement = self.conn.prepare("PRAGMA integrity_check")?;
         let lines = statement
             .query_map([], |row| row.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(if lines == ["ok"] {
-            Ok(())
-        } else {
-            Err(lines.join("; "))
-        })
+        Ok((lines != ["ok"]).then(|| lines.join("; ")))
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction: committed if it returns `Ok`, rolled back

@@ -119,6 +119,12 @@ impl Workspace {
         })
     }
 
+    /// What the engine that last ran on this data directory found of this desktop's
+    /// notification server; `None` when no engine has run here yet.
+    pub fn notification_server(&self) -> Result<Option<String>> {
+        self.with_store(|store| Ok(store.desktop_setting(NOTIFICATIONS_KEY)?))
+    }
+
     /// Who sits here, whether an engine runs, what it found of notifications, which pages wait.
     pub fn status(&self) -> Result<DesktopStatus> {
         let engine_pid = match self.data_dir().lock_engine() {
@@ -126,12 +132,8 @@ impl Workspace {
             Err(EngineError::AlreadyRunning { pid, .. }) => Some(pid),
             Err(other) => return Err(other),
         };
-        let (found, pages_waiting) = self.with_store(|store| {
-            Ok((
-                store.desktop_setting(NOTIFICATIONS_KEY)?,
-                store.undelivered_pages()?.len(),
-            ))
-        })?;
+        let found = self.notification_server()?;
+        let pages_waiting = self.with_store(|store| Ok(store.undelivered_pages()?.len()))?;
         let notifications = match (&engine_pid, found) {
             (Some(_), Some(text)) => text,
             (None, Some(text)) => format!("{text} (when the engine last ran)"),

@@ -11,37 +11,20 @@ use stopline_core::timeline::TimelineKind;
 use stopline_engine::escalation::escalate;
 use stopline_store::{NewIncident, Store};
 
-const CONFIG: &str = r#"
-[workspace]
-name = "Test"
-time_zone = "Europe/London"
-currency = "GBP"
+/// The people of this workspace, as `(id, name)`.
+const PEOPLE: &[(&str, &str)] = &[
+    ("alice", "Alice"),
+    ("ben", "Ben"),
+    ("chen", "Chen"),
+    ("dana", "Dana"),
+    ("erin", "Erin"),
+    ("finn", "Finn"),
+    ("hana", "Hana"),
+    ("ivan", "Ivan"),
+];
 
-[[people]]
-id = "alice"
-name = "Alice"
-[[people]]
-id = "ben"
-name = "Ben"
-[[people]]
-id = "chen"
-name = "Chen"
-[[people]]
-id = "dana"
-name = "Dana"
-[[people]]
-id = "erin"
-name = "Erin"
-[[people]]
-id = "finn"
-name = "Finn"
-[[people]]
-id = "hana"
-name = "Hana"
-[[people]]
-id = "ivan"
-name = "Ivan"
-
+/// What this workspace has besides its `[workspace]` table and its people.
+const TEAMS_AND_APPLICATIONS: &str = r#"
 [[teams]]
 id = "payments"
 name = "Payments"
@@ -135,6 +118,14 @@ members = ["ivan"]
 start = "2026-01-05"
 "#;
 
+/// The whole config text.
+fn config() -> String {
+    format!(
+        "{}{TEAMS_AND_APPLICATIONS}",
+        stopline_tests::workspace_toml(PEOPLE)
+    )
+}
+
 struct World {
     dir: tempfile::TempDir,
     store: Store,
@@ -145,7 +136,7 @@ impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("stopline.db")).unwrap();
-        let config = Config::parse("test.toml", CONFIG).unwrap();
+        let config = Config::parse("test.toml", &config()).unwrap();
         Self { dir, store, config }
     }
 

@@ -12,25 +12,16 @@ use stopline_engine::swarm::{self, RoleRequest, StepRequest};
 use stopline_engine::{EngineError, escalation, review};
 use stopline_store::{Store, StoreError};
 
-const CONFIG: &str = r#"
-[workspace]
-name = "Test"
-time_zone = "Europe/London"
-currency = "GBP"
+/// The people of this workspace, as `(id, name)`.
+const PEOPLE: &[(&str, &str)] = &[
+    ("alice", "Alice"),
+    ("ben", "Ben"),
+    ("chen", "Chen"),
+    ("desk1", "Desk One"),
+];
 
-[[people]]
-id = "alice"
-name = "Alice"
-[[people]]
-id = "ben"
-name = "Ben"
-[[people]]
-id = "chen"
-name = "Chen"
-[[people]]
-id = "desk1"
-name = "Desk One"
-
+/// What this workspace has besides its `[workspace]` table and its people.
+const TEAMS_AND_APPLICATIONS: &str = r#"
 [[teams]]
 id = "payments"
 name = "Payments"
@@ -97,6 +88,14 @@ members = ["alice", "ben", "chen"]
 start = "2026-01-05"
 "#;
 
+/// The whole config text.
+fn config() -> String {
+    format!(
+        "{}{TEAMS_AND_APPLICATIONS}",
+        stopline_tests::workspace_toml(PEOPLE)
+    )
+}
+
 struct World {
     _dir: tempfile::TempDir,
     store: Store,
@@ -111,7 +110,7 @@ impl World {
     fn with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("stopline.db")).unwrap();
-        let config = Config::parse("test.toml", &format!("{CONFIG}{extra}")).unwrap();
+        let config = Config::parse("test.toml", &format!("{}{extra}", config())).unwrap();
         Self {
             _dir: dir,
             store,
