@@ -149,6 +149,48 @@ fn a_page_shows_as_a_critical_notification_and_acknowledge_stops_it() {
 }
 
 #[test]
+fn acknowledge_on_a_notification_with_nobody_at_the_desk_says_what_to_do() {
+    let sandbox = Sandbox::demo();
+    let Desk {
+        served,
+        server,
+        token,
+        ..
+    } = Desk::of_the_payments_primary(&sandbox);
+    served.wait_for_log("notifications available");
+    served.post_alerts(
+        &token,
+        &[("HighErrorRate", &[("service", "payment-gateway")])],
+    );
+    server.wait_for_notifications(1);
+    // The person at the desk leaves it; the page is still on the screen.
+    sandbox.ok(&["whoami", "--clear"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let said = loop {
+        server.invoke(1, "acknowledge");
+        if let Some(line) = served
+            .seen_lines()
+            .into_iter()
+            .find(|l| l.contains("acknowledge from the notification failed"))
+        {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "the press was never answered");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        said.contains("nobody sits at this desktop") && said.contains("stopline whoami --set"),
+        "{said}"
+    );
+    assert!(!said.contains("unknown person"), "{said}");
+    assert_eq!(
+        incident(&sandbox, "INC-1")["state"],
+        "triggered",
+        "nothing changed"
+    );
+}
+
+#[test]
 fn open_starts_the_desktop_app_on_the_incident() {
     let sandbox = Sandbox::demo();
     let server = NotificationServer::start(sandbox.dir.path(), "body actions");

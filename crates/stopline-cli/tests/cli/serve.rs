@@ -95,6 +95,64 @@ fn sync_once_names_a_failing_source_and_sources_shows_it() {
 }
 
 #[test]
+fn sync_without_once_keeps_pulling_until_told_to_stop() {
+    let sandbox = Sandbox::new();
+    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
+        &sandbox.dir.path().join("am"),
+        stopline_tests::free_port(),
+        None,
+    );
+    alertmanager.post_alert_with(
+        "PaymentsDown",
+        &[("service", "payments"), ("team", "payments")],
+        None,
+    );
+    let mut sync = sandbox
+        .command(&["sync", "--alertmanager", &alertmanager.url()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let alerts = sandbox.json(&["alerts"]);
+        if alerts.as_array().is_some_and(|a| !a.is_empty()) {
+            assert_eq!(alerts[0]["labels"]["alertname"], "PaymentsDown");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sync never pulled the alert"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        sync.try_wait().unwrap().is_none(),
+        "it keeps running after a pass"
+    );
+    let pid = sync.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = sync.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sync did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+#[test]
 fn a_routing_key_can_live_in_the_os_keyring() {
     let sandbox = Sandbox::demo();
     let config = sandbox.read_config()

@@ -223,6 +223,15 @@ impl Served {
         }
     }
 
+    /// Every line logged so far (what has arrived since is read first).
+    pub fn seen_lines(&self) -> Vec<String> {
+        let mut seen = self.seen.lock().unwrap();
+        while let Ok(line) = self.log.try_recv() {
+            seen.push(line);
+        }
+        seen.clone()
+    }
+
     /// Waits for a line of the log that contains `needle`; returns it.
     pub fn wait_for_log(&self, needle: &str) -> String {
         if let Some(line) = self

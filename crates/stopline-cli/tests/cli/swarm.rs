@@ -97,6 +97,25 @@ fn the_swarm_from_the_command_line() {
         review.contains("incident commander: handed over from elena to farid"),
         "{review}"
     );
+    // The same facts as JSON, for tools: --format json, or --json on standard output.
+    let facts = sandbox.json(&["review", "INC-1", "--format", "json"]);
+    assert_eq!(facts["incident"]["id"], "INC-1");
+    assert_eq!(facts["incident"]["state"], "resolved");
+    assert_eq!(facts["severity_reason"], "three customers");
+    assert!(facts["duration_seconds"].as_i64().unwrap() >= 0);
+    assert!(facts["timeline"].as_array().unwrap().len() > 3);
+    assert!(
+        facts["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["role"] == "commander" && r["person"] == "farid")
+    );
+    let mut again = sandbox.json(&["--json", "review", "INC-1"]);
+    again["reviewed_at"] = facts["reviewed_at"].clone();
+    assert_eq!(again, facts, "--json gives the same facts");
+    let stderr = sandbox.fails(&["review", "INC-1", "--format", "pdf"], 2);
+    assert!(stderr.contains("pdf"), "{stderr}");
     let stderr = sandbox.fails(&["review", "INC-9"], 1);
     assert!(stderr.contains("no incident INC-9"), "{stderr}");
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod alertmanager;
+mod api;
 mod escalation;
 mod swarm;
 mod webhook;

@@ -1,0 +1,405 @@
+//! Deliveries of alerts: deduplication, grouping, staleness, snapshots, replays, resolving.
+
+use crate::*;
+
+#[test]
+fn firing_alerts_of_one_application_open_one_incident() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    );
+    assert_eq!(
+        (summary.new, summary.opened.len(), summary.joined),
+        (2, 1, 1)
+    );
+    let incident = summary.opened[0];
+    let detail = store.incident(incident).unwrap();
+    assert_eq!(detail.incident.title, "HighErrorRate: 5xx above 5%");
+    assert_eq!(detail.incident.team.as_ref().unwrap().as_str(), "payments");
+    assert_eq!(detail.incident.opened_by, None);
+    assert_eq!(
+        store.alerts(AlertFilter::Incident(incident)).unwrap().len(),
+        2
+    );
+
+    // A later alert of the same application joins the open incident.
+    let later = ingest(
+        &mut store,
+        vec![routed(alert("a3", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert!(later.opened.is_empty());
+    assert_eq!(stored(&store, "a3").incident, Some(incident));
+    let kinds: Vec<_> = store
+        .incident(incident)
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TimelineKind::Opened,
+            TimelineKind::Alerts,
+            TimelineKind::Alerts
+        ]
+    );
+}
+
+#[test]
+fn a_replayed_delivery_changes_nothing_but_last_seen() {
+    let (_dir, mut store) = temp_store();
+    let first = vec![
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    ingest(&mut store, first, T0);
+    let before_incidents = store.incidents(IncidentFilter::All).unwrap();
+    let before_timeline = store.incident(before_incidents[0].id).unwrap().timeline;
+
+    let replay = vec![
+        routed(alert("a1", AlertState::Firing, at(T1))),
+        routed(alert("a2", AlertState::Firing, at(T1))),
+    ];
+    let summary = ingest(&mut store, replay, T1);
+    assert_eq!(
+        summary,
+        IngestSummary {
+            repeated: 2,
+            ..IngestSummary::default()
+        }
+    );
+    assert_eq!(
+        store.incidents(IncidentFilter::All).unwrap(),
+        before_incidents
+    );
+    assert_eq!(
+        store.incident(before_incidents[0].id).unwrap().timeline,
+        before_timeline
+    );
+    let a1 = stored(&store, "a1");
+    assert_eq!(a1.alert.first_seen, at(T0));
+    assert_eq!(a1.alert.last_seen, at(T1));
+}
+
+#[test]
+fn a_resolved_before_its_firing_leaves_no_zombie() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T0)))],
+        T0,
+    );
+    assert!(summary.opened.is_empty());
+    // The delayed firing of the same occurrence arrives afterwards.
+    let late = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert_eq!(late.stale, 1);
+    assert!(late.opened.is_empty());
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+    assert!(store.incidents(IncidentFilter::All).unwrap().is_empty());
+}
+
+#[test]
+fn a_new_occurrence_after_resolution_opens_a_new_incident() {
+    let (_dir, mut store) = temp_store();
+    let first = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    let mut again = alert("a1", AlertState::Firing, at(T2));
+    again.starts_at = at("2026-11-27T10:25:00Z");
+    let summary = ingest(&mut store, vec![routed(again)], T2);
+    assert_eq!(summary.opened.len(), 1);
+    assert_ne!(summary.opened[0], first);
+    assert_eq!(stored(&store, "a1").incident, Some(summary.opened[0]));
+}
+
+#[test]
+fn an_incident_nobody_acknowledged_resolves_with_its_last_alert() {
+    let (_dir, mut store) = temp_store();
+    let incident = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a2", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    )
+    .opened[0];
+    let partly = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(partly.auto_resolved.is_empty());
+    assert_eq!(
+        store.incident(incident).unwrap().incident.state,
+        IncidentState::Triggered
+    );
+    let last = ingest(
+        &mut store,
+        vec![routed(alert("a2", AlertState::Resolved, at(T2)))],
+        T2,
+    );
+    assert_eq!(last.auto_resolved, vec![incident]);
+    let detail = store.incident(incident).unwrap();
+    assert_eq!(detail.incident.state, IncidentState::Resolved);
+    assert_eq!(detail.incident.resolved.as_ref().unwrap().by, None);
+    let last_two: Vec<&str> = detail
+        .timeline
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(
+        last_two[1].contains("no alert is firing any more"),
+        "{last_two:?}"
+    );
+}
+
+#[test]
+fn an_acknowledged_incident_waits_for_a_person_to_resolve_it() {
+    let (_dir, mut store) = temp_store();
+    let incident = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Firing, at(T0)))],
+        T0,
+    )
+    .opened[0];
+    store
+        .transition(incident, Transition::Acknowledge, &person("alice"), at(T0))
+        .unwrap();
+    let summary = ingest(
+        &mut store,
+        vec![routed(alert("a1", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(summary.auto_resolved.is_empty());
+    assert_eq!(
+        store.incident(incident).unwrap().incident.state,
+        IncidentState::Acknowledged
+    );
+
+    // With the policy off, even an unacknowledged incident stays open.
+    let (_dir, mut other) = temp_store();
+    let policy = IngestPolicy {
+        auto_resolve: false,
+    };
+    let id = other
+        .ingest(
+            &[routed(alert("b", AlertState::Firing, at(T0)))],
+            policy,
+            at(T0),
+        )
+        .unwrap()
+        .opened[0];
+    other
+        .ingest(
+            &[routed(alert("b", AlertState::Resolved, at(T1)))],
+            policy,
+            at(T1),
+        )
+        .unwrap();
+    assert_eq!(
+        other.incident(id).unwrap().incident.state,
+        IncidentState::Triggered
+    );
+}
+
+#[test]
+fn unrouted_and_muted_alerts_are_kept_but_open_nothing() {
+    let (_dir, mut store) = temp_store();
+    let mut silenced = alert("muted", AlertState::Firing, at(T0));
+    silenced.muted = true;
+    let summary = ingest(
+        &mut store,
+        vec![
+            unrouted(alert("lost", AlertState::Firing, at(T0))),
+            routed(silenced),
+        ],
+        T0,
+    );
+    assert_eq!(summary.new, 2);
+    assert!(summary.opened.is_empty());
+    let queue = store.alerts(AlertFilter::Unrouted).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].alert.fingerprint.as_str(), "lost");
+    assert!(stored(&store, "muted").alert.muted);
+
+    // Once the silence ends the alert pages.
+    let unmuted = ingest(
+        &mut store,
+        vec![routed(alert("muted", AlertState::Firing, at(T1)))],
+        T1,
+    );
+    assert_eq!(unmuted.opened.len(), 1);
+}
+
+#[test]
+fn a_snapshot_resolves_what_it_no_longer_contains() {
+    let (_dir, mut store) = temp_store();
+    let policy = IngestPolicy::default();
+    let both = [
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    store
+        .ingest_snapshot("alertmanager", &both, policy, at(T0))
+        .unwrap();
+    let summary = store
+        .ingest_snapshot("alertmanager", &both[..1], policy, at(T1))
+        .unwrap();
+    assert_eq!((summary.repeated, summary.resolved), (1, 1));
+    assert_eq!(stored(&store, "a2").alert.state, AlertState::Resolved);
+    assert_eq!(stored(&store, "a2").alert.ends_at, Some(at(T1)));
+    // Another source's alerts are not touched by this source's snapshot.
+    let mut grafana = alert("g1", AlertState::Firing, at(T1));
+    grafana.source = "grafana".into();
+    store.ingest(&[routed(grafana)], policy, at(T1)).unwrap();
+    store
+        .ingest_snapshot("alertmanager", &[], policy, at(T2))
+        .unwrap();
+    assert_eq!(stored(&store, "g1").alert.state, AlertState::Firing);
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+}
+
+#[test]
+fn the_same_fingerprint_from_another_source_is_another_alert() {
+    let (_dir, mut store) = temp_store();
+    let mut grafana = alert("a1", AlertState::Firing, at(T0));
+    grafana.source = "grafana".into();
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(grafana),
+        ],
+        T0,
+    );
+    assert_eq!(summary.new, 2);
+}
+
+#[test]
+fn an_alert_named_twice_in_one_delivery_is_applied_in_order() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a1", AlertState::Firing, at(T0))),
+            routed(alert("a1", AlertState::Resolved, at(T0))),
+        ],
+        T0,
+    );
+    assert_eq!((summary.new, summary.repeated, summary.resolved), (1, 1, 1));
+    assert_eq!(stored(&store, "a1").alert.state, AlertState::Resolved);
+    assert_eq!(store.alerts(AlertFilter::All).unwrap().len(), 1);
+}
+
+#[test]
+fn a_replay_moves_only_last_seen_and_only_while_nothing_changed() {
+    let (_dir, mut store) = temp_store();
+    let delivery = vec![
+        routed(alert("a1", AlertState::Firing, at(T0))),
+        routed(alert("a2", AlertState::Firing, at(T0))),
+    ];
+    let (summary, receipt) = store
+        .ingest_with_receipt(&delivery, IngestPolicy::default(), at(T0))
+        .unwrap();
+    assert_eq!(summary.opened.len(), 1);
+    assert_eq!(receipt.len(), 2);
+    let incidents = store.incidents(IncidentFilter::All).unwrap();
+
+    assert!(store.replay(&receipt, at(T1)).unwrap());
+    assert_eq!(stored(&store, "a1").alert.last_seen, at(T1));
+    assert_eq!(stored(&store, "a1").alert.first_seen, at(T0));
+    assert_eq!(store.incidents(IncidentFilter::All).unwrap(), incidents);
+
+    // Once one of its alerts changes, the receipt no longer vouches for a pure repeat.
+    ingest(
+        &mut store,
+        vec![routed(alert("a2", AlertState::Resolved, at(T1)))],
+        T1,
+    );
+    assert!(!store.replay(&receipt, at(T2)).unwrap());
+    assert_eq!(
+        stored(&store, "a1").alert.last_seen,
+        at(T1),
+        "a refused replay changes nothing"
+    );
+}
+
+// The outbox: silences queued by the store itself, in the transaction of the change.
+
+#[test]
+fn a_source_resolving_one_alert_resolves_it_in_one_operation() {
+    let (_dir, mut store) = temp_store();
+    let summary = ingest(
+        &mut store,
+        vec![routed(alert("pd-1", AlertState::Firing, at(T0)))],
+        T0,
+    );
+    let incident = summary.opened[0];
+    let policy = IngestPolicy::default();
+    let resolved = store
+        .resolve_from_source(
+            "alertmanager",
+            &Fingerprint::new("pd-1").unwrap(),
+            policy,
+            at(T1),
+        )
+        .unwrap()
+        .expect("the alert is known");
+    assert_eq!(resolved.resolved, 1);
+    assert_eq!(
+        resolved.auto_resolved,
+        vec![incident],
+        "nobody acknowledged it"
+    );
+    let alert = stored(&store, "pd-1");
+    assert_eq!(alert.alert.state, AlertState::Resolved);
+    assert_eq!(alert.alert.ends_at, Some(at(T1)));
+    assert_eq!(
+        alert
+            .application
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("checkout-api"),
+        "resolving is not routing again"
+    );
+    assert_eq!(
+        store.incident(incident).unwrap().incident.state,
+        IncidentState::Resolved
+    );
+    // What the store never saw is nothing to resolve, and changes nothing.
+    let before = store.alerts(AlertFilter::All).unwrap();
+    let unknown = store
+        .resolve_from_source(
+            "alertmanager",
+            &Fingerprint::new("nope").unwrap(),
+            policy,
+            at(T2),
+        )
+        .unwrap();
+    assert_eq!(unknown, None);
+    assert_eq!(store.alerts(AlertFilter::All).unwrap(), before);
+}
