@@ -1,11 +1,14 @@
-import { Suspense, lazy, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Suspense, lazy, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
-import { OnCall, Settings, Sources } from "./Views";
+import { OnCall } from "./OnCall";
+import { Settings } from "./Settings";
+import { Sources } from "./Sources";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossSoFar, money, myTeamsFirst } from "./queue";
 import { age } from "./time";
+import { useLoad } from "./useLoad";
 
 /** Whether a key press belongs to a form field rather than to the app's shortcuts. */
 function typing(target: EventTarget | null): boolean {
@@ -35,43 +38,33 @@ const VIEWS = [
 ] as const;
 type View = (typeof VIEWS)[number][0];
 
-type Load =
-  | { kind: "loading" }
-  | { kind: "failed"; message: string }
-  | { kind: "loaded"; overview: Overview; at: Date };
-
 export function App() {
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
   const [view, setView] = useState<View>("queue");
   const [selected, setSelected] = useState<string | null>(null);
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
-  // Bumped on every refresh, so an open incident re-reads too.
+  // Bumped on every read of the queue, so the other views and an open incident re-read too.
   const [version, setVersion] = useState(0);
   // How often the queue was read, shown as `data-queue-reads`: how `make bench` and the storm
   // test see that an alert storm is a handful of updates.
   const queueReads = useRef(0);
 
-  const refresh = useCallback(async () => {
-    try {
-      const overview = await fetchOverview();
-      queueReads.current += 1;
-      setLoad({ kind: "loaded", overview, at: new Date() });
-      if (overview.open_incident) {
-        setView("queue");
-        setSelected(overview.open_incident);
-      }
-      setVersion((v) => v + 1);
-    } catch (error) {
-      setLoad({ kind: "failed", message: errorMessage(error) });
+  const { state: load, reload: refresh } = useLoad(async () => {
+    const overview = await fetchOverview();
+    queueReads.current += 1;
+    setVersion((v) => v + 1);
+    // Only the first overview names one: the app was started from a notification's Open button.
+    if (overview.open_incident) {
+      setView("queue");
+      setSelected(overview.open_incident);
     }
+    return overview;
   }, []);
 
   useEffect(() => {
-    void refresh();
-    const timer = window.setInterval(() => void refresh(), REFRESH_MS);
-    const unlisten = onStoreChanged(() => void refresh()).catch(() => undefined);
+    const timer = window.setInterval(refresh, REFRESH_MS);
+    const unlisten = onStoreChanged(refresh).catch(() => undefined);
     // A notification's Open button shows its incident.
     const unlistenOpen = onOpenIncident((id) => {
       setView("queue");
@@ -85,7 +78,7 @@ export function App() {
   }, [refresh]);
 
   const ordered =
-    load.kind === "loaded" ? myTeamsFirst(load.overview.incidents, load.overview.my_teams) : [];
+    load.kind === "loaded" ? myTeamsFirst(load.value.incidents, load.value.my_teams) : [];
 
   // What the keyboard acts on, current as of the last render: the listener below is added once
   // and reads it from here, so a key pressed right after an update never sees stale state.
@@ -105,10 +98,7 @@ export function App() {
       const run = (action: Parameters<typeof act>[1]) => {
         if (!target) return;
         setProblem(null);
-        act(target, action).then(
-          () => void refresh(),
-          (error) => setProblem(errorMessage(error)),
-        );
+        act(target, action).then(refresh, (error) => setProblem(errorMessage(error)));
       };
       switch (event.key) {
         case "j":
@@ -151,14 +141,14 @@ export function App() {
       <header className="topbar">
         <h1>
           Stopline
-          {load.kind === "loaded" && load.overview.workspace && (
-            <span className="workspace"> · {load.overview.workspace}</span>
+          {load.kind === "loaded" && load.value.workspace && (
+            <span className="workspace"> · {load.value.workspace}</span>
           )}
         </h1>
         {load.kind === "loaded" && (
-          <PersonPicker overview={load.overview} onChosen={() => void refresh()} />
+          <PersonPicker overview={load.value} onChosen={refresh} />
         )}
-        <button type="button" onClick={() => void refresh()} aria-label="Refresh incidents">
+        <button type="button" onClick={refresh} aria-label="Refresh incidents">
           Refresh
         </button>
       </header>
@@ -180,7 +170,7 @@ export function App() {
           <div className="state error" role="alert">
             <h2>Cannot read the incident store</h2>
             <p>{load.message}</p>
-            <button type="button" onClick={() => void refresh()}>
+            <button type="button" onClick={refresh}>
               Try again
             </button>
           </div>
@@ -192,7 +182,7 @@ export function App() {
         )}
         {load.kind === "loaded" && view === "queue" && (
           <Queue
-            overview={load.overview}
+            overview={load.value}
             incidents={ordered}
             cursor={cursor}
             onOpen={setSelected}
@@ -205,12 +195,12 @@ export function App() {
             onOpened={(id) => {
               setView("queue");
               setSelected(id);
-              void refresh();
+              refresh();
             }}
           />
         )}
         {load.kind === "loaded" && view === "oncall" && (
-          <OnCall version={version} people={load.overview.people} />
+          <OnCall version={version} people={load.value.people} />
         )}
         {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
         {load.kind === "loaded" && view === "reports" && (
@@ -219,19 +209,16 @@ export function App() {
           </Suspense>
         )}
         {load.kind === "loaded" && view === "settings" && (
-          <Settings
-            version={version}
-            onPersonChosen={(person) => setMe(person).then(() => void refresh())}
-          />
+          <Settings version={version} onPersonChosen={(person) => setMe(person).then(refresh)} />
         )}
         {view === "queue" && selected && (
           <IncidentPanel
             id={selected}
             version={version}
-            people={load.kind === "loaded" ? load.overview.people : []}
-            me={load.kind === "loaded" ? load.overview.me : null}
+            people={load.kind === "loaded" ? load.value.people : []}
+            me={load.kind === "loaded" ? load.value.me : null}
             onClose={() => setSelected(null)}
-            onChanged={() => void refresh()}
+            onChanged={refresh}
           />
         )}
       </main>

@@ -1,7 +1,8 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { assignAlert, deskOpen, deskRoute, errorMessage, fetchUnrouted } from "./api";
 import type { DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
 import { LabelList } from "./Labels";
+import { useLoad } from "./useLoad";
 
 /**
  * The service desk opens an incident in two steps: say what is broken in the customer's words
@@ -119,19 +120,16 @@ export function ServiceDesk({
 
 /** Alerts no application claimed: give each to its application, and save the route if wanted. */
 function Unrouted({ version, onOpened }: { version: number; onOpened: (id: string) => void }) {
-  const [data, setData] = useState<UnroutedView | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => {
-    fetchUnrouted().then(setData, (error) => setProblem(errorMessage(error)));
-  }, [version]);
-  if (problem) {
+  const { state, set } = useLoad(fetchUnrouted, [version]);
+  if (state.kind === "failed") {
     return (
       <p className="banner warning" role="alert">
-        {problem}
+        {state.message}
       </p>
     );
   }
-  if (!data) return <p className="state">Loading unrouted alerts…</p>;
+  if (state.kind === "loading") return <p className="state">Loading unrouted alerts…</p>;
+  const data = state.value;
   return (
     <>
       <h2 id="unrouted-title" className="section-title">
@@ -147,7 +145,7 @@ function Unrouted({ version, onOpened }: { version: number; onOpened: (id: strin
               alert={alert}
               applications={data.applications}
               onAssigned={(incident) => {
-                setData({ ...data, alerts: data.alerts.filter((a) => a !== alert) });
+                set({ ...data, alerts: data.alerts.filter((a) => a !== alert) });
                 if (incident) onOpened(incident);
               }}
             />

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { IncidentPanel } from "./Incident";
-import type { IncidentView, StepView } from "./bindings";
+import type { AlertView, IncidentView, RoleView, StepView } from "./bindings";
+import { clock } from "./time";
 
 function step(overrides: Partial<StepView>): StepView {
   return {
@@ -62,6 +63,7 @@ afterEach(() => {
   cleanup();
   clearMocks();
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 const PEOPLE = [
@@ -95,6 +97,19 @@ describe("the incident panel", () => {
     expect(screen.getByText(/est. loss GBP 780,000\/h/)).toBeTruthy();
     expect(screen.getByText("opened by alert")).toBeTruthy();
     expect(screen.getByText(/checklist starts when the incident is acknowledged/)).toBeTruthy();
+  });
+
+  it("shows the timeline in this computer's zone, not in UTC", async () => {
+    // India is 5:30 ahead of UTC all year: the entry at 10:00 UTC happened at 15:30 there.
+    vi.stubEnv("TZ", "Asia/Kolkata");
+    serve(() => view({}), () => view({}));
+    panel();
+    const entry = (await screen.findByText("opened by alert")).closest("li")!;
+    const time = entry.querySelector("time")!;
+    expect(time.textContent).toBe("15:30");
+    expect(time.textContent).toBe(clock("2026-11-27T10:00:00Z"));
+    expect(time.getAttribute("dateTime")).toBe("2026-11-27T10:00:00Z");
+    expect(time.getAttribute("title")).toMatch(/27 Nov.*15:30/);
   });
 
   it("acknowledges as the person at this desk and shows the result", async () => {
@@ -167,8 +182,8 @@ describe("the incident panel", () => {
   });
 
   it("names a commander, hands the role over, and joins the swarm", async () => {
-    const role = (person: string) => ({ role: "commander", title: "Incident commander", person, since: "2026-11-27T10:01:00Z" });
-    let roles = [] as ReturnType<typeof role>[];
+    const role = (person: string): RoleView => ({ role: "commander", title: "Incident commander", person, since: "2026-11-27T10:01:00Z" });
+    let roles: RoleView[] = [];
     const calls = serve(
       () => ({ ...view({ state: "acknowledged" }), roles }),
       (args) => {
@@ -210,7 +225,7 @@ describe("the incident panel", () => {
   });
 
   it("shows an alert's labels and annotations, and opens its links in the browser", async () => {
-    const alert = {
+    const alert: AlertView = {
       source: "alertmanager",
       fingerprint: "abc123",
       state: "firing",

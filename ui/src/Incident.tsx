@@ -1,20 +1,18 @@
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { act, errorCode, errorMessage, fetchIncident, openLink } from "./api";
 import type {
   AlertView,
   IncidentAction,
-  IncidentView,
   LeadRoleText,
   PersonOption,
   RoleView,
+  SeverityText,
   StepView,
+  TimelineEntry,
 } from "./bindings";
 import { LabelList } from "./Labels";
-
-type Load =
-  | { kind: "loading" }
-  | { kind: "failed"; message: string }
-  | { kind: "loaded"; view: IncidentView };
+import { clock, when } from "./time";
+import { useLoad } from "./useLoad";
 
 /**
  * One incident: acknowledge or resolve it, work its Stop The Line checklist, add notes, and read
@@ -38,27 +36,14 @@ export function IncidentPanel({
   onClose: () => void;
   onChanged: () => void;
 }) {
-  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const { state: load, set } = useLoad(() => fetchIncident(id), [id, version]);
   const [problem, setProblem] = useState<{ message: string; canForce: boolean } | null>(null);
   const [note, setNote] = useState("");
-
-  const refresh = useCallback(async () => {
-    try {
-      setLoad({ kind: "loaded", view: await fetchIncident(id) });
-    } catch (error) {
-      setLoad({ kind: "failed", message: errorMessage(error) });
-    }
-  }, [id]);
-
-  useEffect(() => {
-    void refresh();
-  }, [refresh, version]);
 
   const run = async (action: IncidentAction) => {
     setProblem(null);
     try {
-      const view = await act(id, action);
-      setLoad({ kind: "loaded", view });
+      set(await act(id, action));
       onChanged();
       return true;
     } catch (error) {
@@ -79,7 +64,7 @@ export function IncidentPanel({
       </section>
     );
   }
-  const { view } = load;
+  const view = load.value;
   const incident = view.incident;
   return (
     <section className="panel" aria-labelledby="incident-title" data-incident-panel={incident.id}>
@@ -127,15 +112,7 @@ export function IncidentPanel({
       {incident.state !== "resolved" && <SeverityChange current={incident.severity} run={run} />}
       <Checklist steps={view.checklist} people={people} run={run} />
       <Roles roles={view.roles} people={people} me={me} open={incident.state !== "resolved"} run={run} />
-      <h3>Timeline</h3>
-      <ol className="timeline">
-        {view.timeline.map((e, i) => (
-          <li key={i} data-kind={e.kind}>
-            <time dateTime={e.at}>{e.at.slice(11, 16)}</time> <strong>{e.who ?? "stopline"}</strong>{" "}
-            {e.detail}
-          </li>
-        ))}
-      </ol>
+      <Timeline entries={view.timeline} />
       <form
         className="note"
         onSubmit={(event) => {
@@ -160,6 +137,25 @@ export function IncidentPanel({
         </ul>
       )}
     </section>
+  );
+}
+
+/** What happened, oldest first, at this computer's time of day; the whole date on hovering. */
+function Timeline({ entries }: { entries: TimelineEntry[] }) {
+  return (
+    <>
+      <h3>Timeline</h3>
+      <ol className="timeline">
+        {entries.map((e, i) => (
+          <li key={i} data-kind={e.kind}>
+            <time dateTime={e.at} title={when(e.at)}>
+              {clock(e.at)}
+            </time>{" "}
+            <strong>{e.who ?? "stopline"}</strong> {e.detail}
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 
@@ -230,7 +226,7 @@ function SeverityChange({
   current,
   run,
 }: {
-  current: "major" | "minor";
+  current: SeverityText;
   run: (action: IncidentAction) => Promise<boolean>;
 }) {
   const other = current === "major" ? "minor" : "major";

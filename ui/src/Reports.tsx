@@ -1,9 +1,10 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { errorMessage, fetchPayrollCsv, fetchReport, type ReportQuery } from "./api";
 import type { ReportView } from "./bindings";
 import { ChartCanvas } from "./ChartCanvas";
 import { availabilityChart, costChart, restoreChart } from "./charts";
 import { money } from "./queue";
+import { useLoad, valueOf } from "./useLoad";
 
 /** `YYYY-MM-DD` for a date input, in this computer's zone. */
 export function dateInput(at: Date): string {
@@ -37,9 +38,9 @@ export function Reports({ version }: { version: number }) {
   const [to, setTo] = useState(() => dateInput(new Date(today.getTime() + 86_400_000)));
   const [team, setTeam] = useState("");
   const [query, setQuery] = useState<ReportQuery | null>(null);
-  const [data, setData] = useState<ReportView | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
   const [csv, setCsv] = useState<string | null>(null);
+  // What asking for the CSV ran into; a report that failed is in `state`.
+  const [csvProblem, setCsvProblem] = useState<string | null>(null);
 
   const current = (): ReportQuery => ({
     // Midnight of each day, in this computer's zone.
@@ -47,18 +48,11 @@ export function Reports({ version }: { version: number }) {
     to: new Date(`${to}T00:00`).toISOString(),
     team: team === "" ? null : team,
   });
-  useEffect(() => {
-    const q = query ?? current();
-    fetchReport(q).then(
-      (view) => {
-        setData(view);
-        setProblem(null);
-      },
-      (error) => setProblem(errorMessage(error)),
-    );
-    // The period is read when asked (Show), not on every keystroke.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [query, version]);
+  // The period is read when asked (Show), not on every keystroke: the fields are not deps.
+  const { state } = useLoad(() => fetchReport(query ?? current()), [query, version]);
+  // A report that fails keeps the last one on screen, with the reason above it.
+  const data = valueOf(state);
+  const problem = csvProblem ?? (state.kind === "failed" ? state.message : null);
 
   const charts = useMemo(
     () =>
@@ -81,6 +75,7 @@ export function Reports({ version }: { version: number }) {
         onSubmit={(event) => {
           event.preventDefault();
           setCsv(null);
+          setCsvProblem(null);
           setQuery(current());
         }}
       >
@@ -106,9 +101,12 @@ export function Reports({ version }: { version: number }) {
         </button>{" "}
         <button
           type="button"
-          onClick={() =>
-            fetchPayrollCsv(query ?? current()).then(setCsv, (error) => setProblem(errorMessage(error)))
-          }
+          onClick={() => {
+            setCsvProblem(null);
+            fetchPayrollCsv(query ?? current()).then(setCsv, (error) =>
+              setCsvProblem(errorMessage(error)),
+            );
+          }}
         >
           Payroll CSV
         </button>

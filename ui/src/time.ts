@@ -8,3 +8,21 @@ export function age(since: string, now: Date): string {
   if (hours < 24) return `${hours}h ${minutes % 60}m`;
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
+
+// The Rust side sends RFC 3339 times in UTC; people read them in this computer's zone.
+
+/** A time as people read it, in this computer's zone: `Mon 30 Nov, 09:00`. */
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString("en-GB", {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** The time of day alone, in this computer's zone: `09:00`. For times within one day's work. */
+export function clock(iso: string): string {
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+}
