@@ -123,6 +123,15 @@ impl Workspace {
         self.store()?.blocking(work)
     }
 
+    /// Runs a person's action on the store, holding its write lock from the start, with the
+    /// time read once the lock is held: what the action records is stamped after anything the
+    /// engine committed while it waited (see `Store::exclusively`).
+    fn act<T>(&self, work: impl FnOnce(&mut Store, Timestamp) -> Result<T>) -> Result<T> {
+        let clock = Arc::clone(&self.clock);
+        self.store()?
+            .blocking(|store| store.exclusively(|store| work(store, clock.now())))
+    }
+
     /// The person `actor` stands for, checked against the config.
     fn person(&self, config: &Config, actor: &Actor) -> Result<PersonId> {
         match actor {

@@ -392,22 +392,25 @@ impl Pager {
         };
         match invoked.action.as_str() {
             ACTION_ACKNOWLEDGE => {
-                let now = self.clock.now();
+                let clock = Arc::clone(&self.clock);
                 let acknowledged = self
                     .with_store(move |store, config| {
                         let me = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
                         let Some(me) = me else {
                             return Err(EngineError::NobodyHere);
                         };
-                        desk::transition(
-                            store,
-                            config,
-                            incident,
-                            Transition::Acknowledge,
-                            &me,
-                            false,
-                            now,
-                        )
+                        // Stamped once the write lock is held: after any page recorded meanwhile.
+                        store.exclusively(|store| {
+                            desk::transition(
+                                store,
+                                config,
+                                incident,
+                                Transition::Acknowledge,
+                                &me,
+                                false,
+                                clock.now(),
+                            )
+                        })
                     })
                     .await;
                 match acknowledged {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use stopline_core::alert::{Alert, AlertState};
 use stopline_core::delivery::{
@@ -252,8 +252,8 @@ struct Touched {
     resolved: AlertNames,
 }
 
-struct Ingest<'a, 'tx> {
-    tx: &'a Transaction<'tx>,
+struct Ingest<'a> {
+    tx: &'a Connection,
     policy: IngestPolicy,
     now: Timestamp,
     summary: IngestSummary,
@@ -267,8 +267,8 @@ struct Ingest<'a, 'tx> {
     known: HashMap<String, HashMap<String, Known>>,
 }
 
-impl<'a, 'tx> Ingest<'a, 'tx> {
-    fn new(tx: &'a Transaction<'tx>, policy: IngestPolicy, now: Timestamp) -> Self {
+impl<'a> Ingest<'a> {
+    fn new(tx: &'a Connection, policy: IngestPolicy, now: Timestamp) -> Self {
         Self {
             tx,
             policy,

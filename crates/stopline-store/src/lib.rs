@@ -199,17 +199,48 @@ impl Store {
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction: committed if it returns `Ok`, rolled back
-    /// (changing nothing) if it returns `Err`.
-    fn write<T>(
-        &mut self,
-        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
+    /// (changing nothing) if it returns `Err`. Inside [`Store::exclusively`], it is a savepoint
+    /// of that one transaction instead.
+    fn write<T>(&mut self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            let savepoint = self.conn.savepoint()?;
+            let value = work(&savepoint)?;
+            savepoint.commit()?;
+            return Ok(value);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Runs `work` holding the store's write lock from the start (`BEGIN IMMEDIATE`), as one
+    /// transaction: committed if it returns `Ok`, rolled back if it returns `Err`. What `work`
+    /// reads, and the time it takes, come after every write committed before it, so the time a
+    /// person's action records is never earlier than something the engine recorded meanwhile (an
+    /// acknowledgement is never stamped before a page it beat to the store).
+    pub fn exclusively<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| E::from(e.into()))?;
+        match work(self) {
+            Ok(value) => {
+                if let Err(error) = self.conn.execute_batch("COMMIT") {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(E::from(error.into()));
+                }
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
     }
 }
 

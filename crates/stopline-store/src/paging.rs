@@ -238,7 +238,7 @@ impl Store {
 
 /// Records one step: its pages, on the timeline too, and when the next is due.
 fn record_step(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     incident: IncidentId,
     record: &EscalationStepRecord,
     now: Timestamp,
@@ -285,7 +285,7 @@ fn record_step(
 /// Holds the first page until `until` (the next working day), saying why on the timeline.
 /// `until` of `None` (a workspace with no working days) waits for a person to act.
 fn defer(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     incident: IncidentId,
     until: Option<Timestamp>,
     reason: &str,
@@ -319,11 +319,7 @@ fn defer(
 }
 
 /// Whether the incident is still triggered and its escalation is waiting on `step`.
-fn step_is_current(
-    tx: &rusqlite::Transaction<'_>,
-    incident: IncidentId,
-    step: u32,
-) -> Result<bool> {
+fn step_is_current(tx: &rusqlite::Connection, incident: IncidentId, step: u32) -> Result<bool> {
     let row: Option<(String, i64, String)> = tx
         .query_row(
             "SELECT e.status, e.next_step, i.state FROM escalations e

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use stopline_core::ids::{ApplicationId, PersonId, TeamId};
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity, Stamp};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
@@ -29,7 +29,7 @@ pub(crate) const INCIDENT_COLUMNS: &str = "id, application_id, team_id, title, s
 /// Inserts a triggered incident with its `opened` timeline entry. `group_key` lets later alerts
 /// with the same key join it.
 pub(crate) fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     new: &NewIncident,
     group_key: Option<&str>,
     detail: &str,
@@ -66,7 +66,7 @@ pub(crate) fn insert(
 }
 
 /// Writes an incident's state and stamps after a transition.
-pub(crate) fn save_state(tx: &Transaction<'_>, incident: &Incident) -> Result<()> {
+pub(crate) fn save_state(tx: &Connection, incident: &Incident) -> Result<()> {
     let stamp_of = |s: &Option<Stamp>| match s {
         Some(s) => (
             Some(to_millis(s.at)),
@@ -101,7 +101,7 @@ pub(crate) fn load(conn: &rusqlite::Connection, id: IncidentId) -> Result<Incide
     .ok_or(StoreError::IncidentNotFound(id))?
 }
 
-pub(crate) fn append(tx: &Transaction<'_>, id: IncidentId, event: &TimelineEvent) -> Result<()> {
+pub(crate) fn append(tx: &Connection, id: IncidentId, event: &TimelineEvent) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO timeline (incident_id, at, who, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?

@@ -4,7 +4,7 @@
 //! its timeline entry in one transaction. A refused change changes nothing.
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use stopline_core::ids::{PersonId, StepId, TeamId};
 use stopline_core::incident::{Incident, IncidentId, Severity};
 use stopline_core::severity::{SeverityError, SeverityOverride, SeverityRaise};
@@ -312,7 +312,7 @@ impl Store {
 
 /// Copies `steps` onto the incident unless it has a checklist already.
 pub(crate) fn start(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: IncidentId,
     steps: &[StepTemplate],
     now: Timestamp,
@@ -386,7 +386,7 @@ pub(crate) fn read_checklist(
     .collect()
 }
 
-fn is_responder(tx: &Transaction<'_>, id: IncidentId, person: &PersonId) -> Result<bool> {
+fn is_responder(tx: &Connection, id: IncidentId, person: &PersonId) -> Result<bool> {
     Ok(tx
         .query_row(
             "SELECT 1 FROM roles WHERE incident_id = ?1 AND person = ?2 AND role = 'responder' AND until IS NULL",

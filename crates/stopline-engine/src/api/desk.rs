@@ -118,8 +118,7 @@ impl Workspace {
     pub fn open_incident(&self, target: &OpenTarget, title: &str, who: &Actor) -> Result<Incident> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| desk::open_incident(store, &config, target, title, &who, now))
+        self.act(|store, now| desk::open_incident(store, &config, target, title, &who, now))
     }
 
     /// The unrouted alerts, newest first, and the applications to give them to.
@@ -162,9 +161,8 @@ impl Workspace {
     ) -> Result<Assigned> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
         let path = self.config_path().to_owned();
-        self.with_store(|store| {
+        self.act(|store, now| {
             let alert = triage::unrouted_alert(store, fingerprint, source)?;
             let request = AssignRequest {
                 application,

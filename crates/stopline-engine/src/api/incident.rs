@@ -86,23 +86,20 @@ impl Workspace {
     ) -> Result<Incident> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| desk::transition(store, &config, id, transition, &who, force, now))
+        self.act(|store, now| desk::transition(store, &config, id, transition, &who, force, now))
     }
 
     /// Adds a note to the timeline (resolved incidents too: the review comes after).
     pub fn note(&self, id: IncidentId, text: &str, who: &Actor) -> Result<TimelineEvent> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| desk::add_note(store, &config, id, text, &who, now))
+        self.act(|store, now| desk::add_note(store, &config, id, text, &who, now))
     }
 
     /// The incident's checklist; for an incident acknowledged at its source, it starts here.
     pub fn checklist(&self, id: IncidentId) -> Result<Vec<ChecklistStep>> {
         let config = self.config()?;
-        let now = self.now();
-        self.with_store(|store| swarm::checklist(store, &config, id, now))
+        self.act(|store, now| swarm::checklist(store, &config, id, now))
     }
 
     /// Changes one checklist step.
@@ -114,8 +111,7 @@ impl Workspace {
     ) -> Result<ChecklistStep> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| swarm::change_step(store, &config, id, request, &who, now))
+        self.act(|store, now| swarm::change_step(store, &config, id, request, &who, now))
     }
 
     /// Names someone to a lead role; answers with who holds which role now.
@@ -127,8 +123,7 @@ impl Workspace {
     ) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| {
+        self.act(|store, now| {
             swarm::name_role(store, &config, id, request, &who, now)?;
             current_roles(store, id)
         })
@@ -138,8 +133,7 @@ impl Workspace {
     pub fn join(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| {
+        self.act(|store, now| {
             swarm::join(store, &config, id, &who, now)?;
             current_roles(store, id)
         })
@@ -149,8 +143,7 @@ impl Workspace {
     pub fn leave(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| {
+        self.act(|store, now| {
             swarm::leave(store, &config, id, &who, now)?;
             current_roles(store, id)
         })
@@ -165,8 +158,7 @@ impl Workspace {
     ) -> Result<Incident> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        let now = self.now();
-        self.with_store(|store| swarm::override_severity(store, &config, id, request, &who, now))
+        self.act(|store, now| swarm::override_severity(store, &config, id, request, &who, now))
     }
 
     /// Whether `team`'s line runs, and what holds it.

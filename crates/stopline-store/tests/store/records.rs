@@ -150,3 +150,35 @@ fn the_timeline_is_append_only() {
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     assert_eq!(store.incident(id).unwrap().timeline.len(), 2);
 }
+
+#[test]
+fn an_exclusive_run_is_one_transaction_whole_or_not_at_all() {
+    let (_dir, mut store) = temp_store();
+    let kept = store
+        .exclusively(|store| {
+            let id = store
+                .open_incident(new_incident("Kept"), at("2026-11-27T10:00:00Z"))?
+                .id;
+            store.add_note(id, &person("ben"), "inside", at("2026-11-27T10:01:00Z"))?;
+            Ok::<_, StoreError>(id)
+        })
+        .unwrap();
+    assert_eq!(store.incident(kept).unwrap().timeline.len(), 2);
+    let refused: Result<(), StoreError> = store.exclusively(|store| {
+        store.open_incident(new_incident("Gone"), at("2026-11-27T10:02:00Z"))?;
+        // A refused step inside refuses the whole run: the incident above is not kept either.
+        store.transition(
+            IncidentId(99),
+            Transition::Acknowledge,
+            &person("ben"),
+            at("2026-11-27T10:03:00Z"),
+        )?;
+        Ok(())
+    });
+    assert!(matches!(refused, Err(StoreError::IncidentNotFound(_))));
+    assert_eq!(store.incidents(IncidentFilter::All).unwrap().len(), 1);
+    // The store is usable afterwards: the lock was given back.
+    store
+        .add_note(kept, &person("ben"), "after", at("2026-11-27T10:04:00Z"))
+        .unwrap();
+}
