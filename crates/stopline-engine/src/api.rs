@@ -75,8 +75,9 @@ pub struct TimeArg<'a> {
 pub struct Workspace {
     config: ConfigFile,
     data_dir: DataDir,
-    /// Opened the first time something needs it: `stopline init` needs none.
-    store: Mutex<Option<SharedStore>>,
+    /// Opened the first time something needs it (`stopline init` needs none), with the identity
+    /// of the file it opened.
+    store: Mutex<Option<(SharedStore, Option<u64>)>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -107,14 +108,24 @@ impl Workspace {
         self.config.current()
     }
 
-    /// The store, opened (and brought up to date) the first time it is needed.
+    /// The store, opened (and brought up to date) the first time it is needed, and opened again
+    /// when the file at its path is another one than the one opened: a damaged store the engine
+    /// moved aside at start, or a backup restored in its place.
     pub fn store(&self) -> Result<SharedStore> {
         let mut opened = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(store) = opened.as_ref() {
-            return Ok(store.clone());
+        let now = file_identity(&self.data_dir.store_path());
+        if let Some((store, identity)) = opened.as_ref() {
+            // While a request still uses the old connection, it stays: SQLite must close it
+            // before a new one opens at the same path, or closing it could take the new
+            // store's write-ahead log with it. The next request opens the new one.
+            if (now.is_some() && now == *identity) || store.handles() > 1 {
+                return Ok(store.clone());
+            }
         }
+        // Closed first, for the same reason.
+        *opened = None;
         let store = SharedStore::new(self.data_dir.open_store()?);
-        *opened = Some(store.clone());
+        *opened = Some((store.clone(), file_identity(&self.data_dir.store_path())));
         Ok(store)
     }
 
@@ -154,6 +165,19 @@ impl Workspace {
     pub fn parse_time(&self, config: &Config, time: TimeArg<'_>) -> Result<Timestamp> {
         parse_time(config, time)
     }
+}
+
+/// Which file is at `path` (its inode on Unix); `None` when there is none.
+fn file_identity(path: &Path) -> Option<u64> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    return Some(std::os::unix::fs::MetadataExt::ino(&meta));
+    #[cfg(not(unix))]
+    return meta.created().ok().and_then(|t| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_nanos() as u64)
+    });
 }
 
 /// See [`Workspace::parse_time`].
@@ -250,6 +274,30 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert_eq!(backwards, "--to: must be after --from");
+    }
+
+    #[test]
+    fn a_store_replaced_on_disk_is_opened_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = workspace(dir.path());
+        ws.set_whoami(Some("ben")).unwrap();
+        // Moved aside with its companions (as a damaged store is at the engine's start): a
+        // new, empty one is used.
+        let path = ws.data_dir().store_path();
+        for companion in ["", "-wal", "-shm"] {
+            let from = format!("{}{companion}", path.display());
+            if std::path::Path::new(&from).exists() {
+                std::fs::rename(&from, dir.path().join(format!("aside.db{companion}"))).unwrap();
+            }
+        }
+        assert_eq!(ws.whoami().unwrap(), None);
+        ws.set_whoami(Some("aisha")).unwrap();
+        let reopened = stopline_store::Store::open(&path).unwrap();
+        assert_eq!(
+            reopened.desktop_setting("person").unwrap().as_deref(),
+            Some("aisha"),
+            "written to the store at the path, not the one moved aside"
+        );
     }
 
     #[test]

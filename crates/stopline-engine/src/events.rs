@@ -54,3 +54,15 @@ impl EngineEvents {
         self.0.subscribe()
     }
 }
+
+/// Takes every event already waiting, so one wake-up stands for all of them: a listener that
+/// re-reads the store on any change need not do so once per change. Whether any was there.
+pub fn drain(events: &mut broadcast::Receiver<EngineEvent>) -> bool {
+    let mut any = false;
+    loop {
+        match events.try_recv() {
+            Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => any = true,
+            Err(_) => return any,
+        }
+    }
+}

@@ -447,6 +447,8 @@ impl OutboxWorker {
                 Err(error) => tracing::error!("outbox: {error}"),
             }
             let _ = tokio::time::timeout(IDLE, wake.recv()).await;
+            // One round covers every change so far: a storm of deliveries is a few rounds.
+            crate::events::drain(&mut wake);
         }
     }
 }

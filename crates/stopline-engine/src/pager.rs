@@ -483,12 +483,19 @@ impl Pager {
 }
 
 /// Waits until a delivery opened an incident (or the listener fell behind, when one may have).
+/// Everything else already waiting is taken with it: the tick that follows covers it all.
 async fn opened(events: &mut broadcast::Receiver<EngineEvent>) {
     loop {
         match events.recv().await {
-            Ok(EngineEvent::AlertsStored { opened }) if !opened.is_empty() => return,
+            Ok(EngineEvent::AlertsStored { opened }) if !opened.is_empty() => {
+                crate::events::drain(events);
+                return;
+            }
             Ok(_) => {}
-            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                crate::events::drain(events);
+                return;
+            }
             // Nobody publishes any more: the engine is stopping.
             Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
         }

@@ -31,6 +31,11 @@ impl SharedStore {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many handles share this connection now (this one included).
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+
     /// Runs `work` on this thread, waiting for the store if another task has it.
     pub fn blocking<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
         work(&mut self.lock())
