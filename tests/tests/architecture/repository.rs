@@ -11,10 +11,22 @@ use std::process::Command;
 /// The longest a source file may be.
 const MAX_LINES: usize = 900;
 
-/// Every file git knows of in the work tree (committed, staged, or new and not ignored).
+/// What a build or an install writes into the tree: never part of the repository.
+const NOT_SOURCE: [&str; 6] = [
+    ".git",
+    "target",
+    "node_modules",
+    "dist",
+    "test-artifacts",
+    "gen",
+];
+
+/// Every file of the repository: what git knows of in the work tree (committed, staged, or new and
+/// not ignored), or, in a copy without git (`.ci/run` tests one), every file but what builds and
+/// installs write.
 fn repository_files() -> Vec<PathBuf> {
     let root = crate::workspace_root();
-    let output = Command::new("git")
+    let listed = Command::new("git")
         .args([
             "ls-files",
             "-z",
@@ -24,19 +36,39 @@ fn repository_files() -> Vec<PathBuf> {
         ])
         .current_dir(&root)
         .output()
-        .expect("git is needed to list the repository's files");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|name| !name.is_empty())
-        .map(|name| root.join(String::from_utf8_lossy(name).as_ref()))
-        .filter(|path| path.is_file())
-        .collect()
+        .ok()
+        .filter(|output| output.status.success());
+    match listed {
+        Some(output) => output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| root.join(String::from_utf8_lossy(name).as_ref()))
+            .filter(|path| path.is_file())
+            .collect(),
+        None => {
+            let mut files = Vec::new();
+            walk(&root, &mut files);
+            files
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            if !NOT_SOURCE.iter().any(|n| name == *n) {
+                walk(&path, files);
+            }
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
 }
 
 fn is_source(path: &std::path::Path) -> bool {
