@@ -64,7 +64,7 @@ bench: setup
 
 # The crash test run longer: 200 kill -9 of the engine mid-storm instead of make test's 20.
 soak: setup
-	STOPLINE_SOAK_ROUNDS=200 $(CARGO) test --locked -p stopline-cli --test cli durability::sigkill -- --nocapture
+	STOPLINE_SOAK_ROUNDS=200 $(CARGO) test --locked -p stopline-cli --test cli durability::sigkill_during_a_storm -- --nocapture
 
 # Regenerates ui/src/bindings.ts from the Rust transport types; commit the result.
 bindings: ui

@@ -214,25 +214,14 @@ ipc_commands! {
     }
 
     /// Sends a test page through this desktop's notification server; answers what happened.
-    async fn test_page(_state: State<'_, AppState>) -> Result<String, CommandError> {
-        use stopline_engine::notify::{DesktopNotification, Loudness, desktop_notifier};
-        let (actions, _received) = tokio::sync::mpsc::unbounded_channel();
-        let notifier = desktop_notifier(actions).await;
-        let status = notifier.status();
-        notifier
-            .show(DesktopNotification {
-                incident: None,
-                summary: "Stopline: test page".to_owned(),
-                body: "If you can read this, pages reach this desktop.".to_owned(),
-                loudness: Loudness::Page,
-                actions: Vec::new(),
-                replaces: None,
-            })
-            .await
-            .map_err(|e| CommandError {
-                code: ErrorCode::Refused,
-                message: e.to_string(),
-            })?;
+    async fn test_page(state: State<'_, AppState>) -> Result<String, CommandError> {
+        let person = with_workspace(&state, |ws| ws.whoami().map_err(command_error)).await?;
+        let person = person.map(|p| p.to_string());
+        let (status, shown) = stopline_engine::notify::send_test_page(person.as_deref()).await;
+        shown.map_err(|e| CommandError {
+            code: ErrorCode::Refused,
+            message: e.to_string(),
+        })?;
         Ok(status.to_string())
     }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_engine::EngineError;
-use stopline_engine::events::EngineEvent;
+use stopline_engine::events::{EngineEvent, drain_matching};
 use stopline_engine::files::{DataDir, load_config};
 use stopline_engine::pager::OpenIncident;
 use stopline_engine::serve::{Engine, ServeOptions};
@@ -24,7 +24,8 @@ use ts_rs::TS;
 const CHANGE_BATCH: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Calls `on_change` when the engine did something people see, at most once per
-/// [`CHANGE_BATCH`]: what happens during the pause is told once, after it.
+/// [`CHANGE_BATCH`]: what happens during a pause is told once, after it, and then the next
+/// pause begins, so a storm of events is four calls a second at most.
 async fn batch_changes(
     mut events: broadcast::Receiver<EngineEvent>,
     on_change: Arc<dyn Fn() + Send + Sync>,
@@ -35,19 +36,12 @@ async fn batch_changes(
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(broadcast::error::RecvError::Closed) => return,
         }
-        on_change();
-        tokio::time::sleep(CHANGE_BATCH).await;
-        // Whatever arrived meanwhile is covered by a read after the pause.
-        let mut more = false;
         loop {
-            match events.try_recv() {
-                Ok(event) => more |= event.changes_what_people_see(),
-                Err(broadcast::error::TryRecvError::Lagged(_)) => more = true,
-                Err(_) => break,
-            }
-        }
-        if more {
             on_change();
+            tokio::time::sleep(CHANGE_BATCH).await;
+            if !drain_matching(&mut events, EngineEvent::changes_what_people_see) {
+                break;
+            }
         }
     }
 }
@@ -216,6 +210,40 @@ mod tests {
             }
         );
         first.stop();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_storm_of_engine_events_is_four_window_updates_a_second_at_most() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (sender, receiver) = broadcast::channel(1024);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let task = tokio::spawn(batch_changes(
+            receiver,
+            Arc::new(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }),
+        ));
+        // Two seconds of a storm: an event every millisecond.
+        for _ in 0..2000 {
+            let _ = sender.send(EngineEvent::AlertsStored { opened: Vec::new() });
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(CHANGE_BATCH * 2).await;
+        let during = calls.load(Ordering::SeqCst);
+        assert!(
+            (2..=9).contains(&during),
+            "{during} updates for two seconds"
+        );
+        // What people do not see (a page shown) is no update; the end of the storm is one.
+        let before = calls.load(Ordering::SeqCst);
+        let _ = sender.send(EngineEvent::PageShown {
+            incident: stopline_core::incident::IncidentId(1),
+        });
+        tokio::time::sleep(CHANGE_BATCH * 2).await;
+        assert_eq!(calls.load(Ordering::SeqCst), before);
+        drop(sender);
+        task.await.unwrap();
     }
 
     #[tokio::test]

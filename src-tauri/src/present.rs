@@ -185,9 +185,12 @@ impl SourcesView {
     ) -> Self {
         let webhook = match mode {
             EngineMode::Hosting { webhook, .. } => webhook,
-            _ => listen.map_or_else(
-                || "http://127.0.0.1:9177".to_owned(),
-                |address| format!("http://{address}"),
+            _ => format!(
+                "http://{}",
+                listen.map_or_else(
+                    || stopline_core::settings::DEFAULT_LISTEN.to_owned(),
+                    |address| address.to_string()
+                )
             ),
         };
         Self {
@@ -301,18 +304,12 @@ impl UnroutedView {
 impl ReportView {
     /// The report as the Reports view shows it; `config` supplies names.
     pub fn new(report: &stopline_core::economics::Report, config: &Config) -> Self {
-        let app_name = |id: &str| {
+        let app_name = |id: &stopline_core::ids::ApplicationId| {
             config
-                .applications
-                .iter()
-                .find(|a| a.id.as_str() == id)
-                .map_or(id.to_owned(), |a| a.name.clone())
+                .application(id)
+                .map_or_else(|| id.to_string(), |a| a.name.clone())
         };
-        let period_seconds = report
-            .period
-            .to
-            .duration_since(report.period.from)
-            .as_secs_f64();
+        let period = report.period;
         Self {
             from: report.period.from.to_string(),
             to: report.period.to.to_string(),
@@ -343,7 +340,7 @@ impl ReportView {
                         .iter()
                         .map(|l| CostLineView {
                             application: l.application.to_string(),
-                            application_name: app_name(l.application.as_str()),
+                            application_name: app_name(&l.application),
                             standby: l.standby,
                             callout: l.callout,
                         })
@@ -353,34 +350,25 @@ impl ReportView {
             applications: report
                 .applications
                 .iter()
-                .map(|a| {
-                    let tolerable = period_seconds * (1.0 - a.target_percent / 100.0);
-                    ApplicationReportView {
-                        application: a.application.to_string(),
-                        name: a.name.clone(),
-                        team: a.team.to_string(),
-                        target_percent: a.target_percent,
-                        availability_percent: 100.0
-                            * (1.0 - a.unavailable_seconds / period_seconds),
-                        unavailable_seconds: a.unavailable_seconds,
-                        budget_used_percent: if tolerable > 0.0 {
-                            100.0 * a.unavailable_seconds / tolerable
-                        } else {
-                            0.0
-                        },
-                        weeks_met: u32::try_from(a.weeks.iter().filter(|w| w.met).count())
-                            .unwrap_or(u32::MAX),
-                        weeks: u32::try_from(a.weeks.len()).unwrap_or(u32::MAX),
-                        tta_median_seconds: a.time_to_acknowledge.median_seconds,
-                        ttr_median_seconds: a.time_to_restore.median_seconds,
-                        ttr_p90_seconds: a.time_to_restore.p90_seconds,
-                        projected_loss: a.projected_loss,
-                        actual_loss: a.actual_loss,
-                        effectiveness: a.effectiveness,
-                        on_call_cost: a.on_call_cost,
-                        fit_model: a.fit.model.to_owned(),
-                        fit_advice: a.fit.advice.clone(),
-                    }
+                .map(|a| ApplicationReportView {
+                    application: a.application.to_string(),
+                    name: a.name.clone(),
+                    team: a.team.to_string(),
+                    target_percent: a.target_percent,
+                    availability_percent: a.availability_percent(period),
+                    unavailable_seconds: a.unavailable_seconds,
+                    budget_used_percent: a.budget_used_percent(period),
+                    weeks_met: u32::try_from(a.weeks_met()).unwrap_or(u32::MAX),
+                    weeks: u32::try_from(a.weeks.len()).unwrap_or(u32::MAX),
+                    tta_median_seconds: a.time_to_acknowledge.median_seconds,
+                    ttr_median_seconds: a.time_to_restore.median_seconds,
+                    ttr_p90_seconds: a.time_to_restore.p90_seconds,
+                    projected_loss: a.projected_loss,
+                    actual_loss: a.actual_loss,
+                    effectiveness: a.effectiveness,
+                    on_call_cost: a.on_call_cost,
+                    fit_model: a.fit.model.to_owned(),
+                    fit_advice: a.fit.advice.clone(),
                 })
                 .collect(),
             people: report
@@ -400,12 +388,11 @@ impl ReportView {
                     .incidents
                     .iter()
                     .filter_map(|i| {
-                        let resolved = i.resolved_at.filter(|r| *r < report.period.to)?;
                         Some(RestoreView {
+                            ttr_seconds: i.time_to_restore_seconds(period)?,
                             incident: i.incident.clone(),
                             application: i.application.as_ref().map(ToString::to_string),
                             opened_at: i.opened_at.to_string(),
-                            ttr_seconds: resolved.duration_since(i.opened_at).as_secs_f64(),
                         })
                     })
                     .collect();

@@ -6,10 +6,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use stopline_core::config::Config;
-use stopline_core::incident::{Incident, IncidentState};
+use stopline_core::incident::IncidentState;
 use stopline_engine::EngineError;
-use stopline_engine::api::{Actor, Workspace};
+use stopline_engine::api::{Actor, IncidentSummary, Workspace};
 use stopline_store::IncidentFilter;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -38,26 +37,23 @@ pub struct TrayModel {
 impl TrayModel {
     /// The model for these triggered incidents, oldest first in the menu: the longest waiting
     /// is the first to deal with.
-    pub fn new(waiting: &[Incident], config: Option<&Config>, me: Option<&str>) -> Self {
+    pub fn new(waiting: &[IncidentSummary], me: Option<&str>) -> Self {
         let text = match waiting.len() {
             0 => "Stopline: nothing waiting".to_owned(),
             1 => "Stopline: 1 incident unacknowledged".to_owned(),
             n => format!("Stopline: {n} incidents unacknowledged"),
         };
-        let mut oldest_first: Vec<&Incident> = waiting.iter().collect();
-        oldest_first.sort_by_key(|i| (i.opened_at, i.id));
+        let mut oldest_first: Vec<&IncidentSummary> = waiting.iter().collect();
+        oldest_first.sort_by_key(|s| (s.incident.opened_at, s.incident.id));
         let items = oldest_first
             .iter()
             .take(LISTED)
-            .map(|incident| {
-                let what = incident
-                    .application
-                    .as_ref()
-                    .map(|a| {
-                        config
-                            .and_then(|c| c.application(a))
-                            .map_or_else(|| a.to_string(), |app| app.name.clone())
-                    })
+            .map(|summary| {
+                let incident = &summary.incident;
+                let what = summary
+                    .application_name
+                    .clone()
+                    .or_else(|| incident.application.as_ref().map(ToString::to_string))
                     .map_or_else(
                         || incident.title.clone(),
                         |app| format!("{app}: {}", incident.title),
@@ -89,7 +85,7 @@ fn shorten(label: &str) -> String {
 /// Creates the tray icon and keeps its count and menu current.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id(TRAY_ID)
-        .menu(&menu(app, &TrayModel::new(&[], None, None))?)
+        .menu(&menu(app, &TrayModel::new(&[], None))?)
         .tooltip("Stopline")
         .on_menu_event(|app, event| on_menu(app, event.id.as_ref()));
     if let Some(icon) = app.default_window_icon() {
@@ -205,15 +201,13 @@ fn refresh(app: &AppHandle, shown: &Mutex<Option<TrayModel>>) {
     };
     let state = app.state::<AppState>();
     let ws = &state.workspace;
-    let config = ws.config().ok();
     let read = ws
         .incidents(IncidentFilter::State(IncidentState::Triggered))
         .and_then(|waiting| Ok((waiting, ws.whoami()?)));
     let model = match read {
         Ok((waiting, me)) => {
-            let waiting: Vec<Incident> = waiting.into_iter().map(|s| s.incident).collect();
             let me = me.map(|p| p.to_string());
-            TrayModel::new(&waiting, config.as_deref(), me.as_deref())
+            TrayModel::new(&waiting, me.as_deref())
         }
         Err(error) => TrayModel {
             text: format!("Stopline: cannot read the store ({error})"),
@@ -239,7 +233,7 @@ fn refresh(app: &AppHandle, shown: &Mutex<Option<TrayModel>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stopline_core::config::DEMO_CONFIG;
+    use stopline_core::config::{Config, DEMO_CONFIG};
     use stopline_engine::desk::{OpenTarget, open_incident};
 
     fn app_with_incidents(titles: &[&str]) -> (tempfile::TempDir, AppState, Config) {
@@ -257,22 +251,19 @@ mod tests {
         (dir, state, config)
     }
 
-    fn waiting(state: &AppState) -> Vec<Incident> {
+    fn waiting(state: &AppState) -> Vec<IncidentSummary> {
         state
             .workspace
             .incidents(IncidentFilter::State(IncidentState::Triggered))
             .unwrap()
-            .into_iter()
-            .map(|s| s.incident)
-            .collect()
     }
 
     #[test]
     fn the_menu_lists_the_longest_waiting_first_and_counts_the_rest() {
         let titles: Vec<String> = (1..=10).map(|n| format!("Outage {n}")).collect();
         let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
-        let (_dir, state, config) = app_with_incidents(&titles);
-        let model = TrayModel::new(&waiting(&state), Some(&config), Some("ben"));
+        let (_dir, state, _config) = app_with_incidents(&titles);
+        let model = TrayModel::new(&waiting(&state), Some("ben"));
         assert_eq!(model.text, "Stopline: 10 incidents unacknowledged");
         assert_eq!(model.items.len(), LISTED);
         assert_eq!(
@@ -284,12 +275,9 @@ mod tests {
         );
         assert_eq!(model.more, 2);
 
-        let nobody = TrayModel::new(&waiting(&state), Some(&config), None);
+        let nobody = TrayModel::new(&waiting(&state), None);
         assert_eq!(nobody.items[0].0, "open:INC-1", "nobody to acknowledge as");
-        assert_eq!(
-            TrayModel::new(&[], None, None).text,
-            "Stopline: nothing waiting"
-        );
+        assert_eq!(TrayModel::new(&[], None).text, "Stopline: nothing waiting");
         let long = "x".repeat(200);
         assert_eq!(shorten(&long).chars().count(), LABEL_CHARS);
     }

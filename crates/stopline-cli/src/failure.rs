@@ -1,5 +1,5 @@
 //! An error as the command line reports it: its exit status, and its message with the hint that
-//! names this program's flags and commands (the engine's messages name none).
+//! names this program's flags and commands (the engine's refusals name none).
 
 use stopline_core::severity::SeverityError;
 use stopline_core::swarm::SwarmError;

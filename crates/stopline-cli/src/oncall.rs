@@ -6,7 +6,7 @@ use serde::Serialize;
 use stopline_core::rota::Shift;
 use stopline_engine::EngineError;
 use stopline_engine::api::{Actor, NotificationsChange, OverrideForm, RotaNow, TimeArg};
-use stopline_engine::notify::{DesktopNotification, Loudness, NotifierStatus, desktop_notifier};
+use stopline_engine::notify::{NotifierStatus, send_test_page};
 
 use crate::args::OnOff;
 use crate::context::Context;
@@ -272,24 +272,7 @@ pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
 pub fn notify_test(cx: &Context) -> Result {
     let person = cx.ws.whoami()?.map(|p| p.to_string());
     let runtime = crate::engine::runtime()?;
-    let (status, shown) = runtime.block_on(async {
-        let (actions, _received) = tokio::sync::mpsc::unbounded_channel();
-        let notifier = desktop_notifier(actions).await;
-        let shown = notifier
-            .show(DesktopNotification {
-                incident: None,
-                summary: "Stopline: test page".to_owned(),
-                body: format!(
-                    "If you can read this, pages for {} reach this desktop.",
-                    person.as_deref().unwrap_or("the person at this desktop")
-                ),
-                loudness: Loudness::Page,
-                actions: Vec::new(),
-                replaces: None,
-            })
-            .await;
-        (notifier.status(), shown)
-    });
+    let (status, shown) = runtime.block_on(send_test_page(person.as_deref()));
     if cx.json {
         print_json(&serde_json::json!({
             "notifications": status_json(&status),

@@ -1,6 +1,6 @@
 //! What one delivered alert does to what is already known of it: deduplication, grouping into
 //! incidents and resolving by itself. A store applies these decisions in one transaction per
-//! delivery; the hub's store applies the very same ones.
+//! delivery; a second store (the hub's, to come) will apply the very same ones.
 //!
 //! Alert by alert:
 //! - A new firing alert that is routed and not muted joins the open incident of its group, or

@@ -57,6 +57,11 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period's length in seconds.
+    pub fn seconds(self) -> f64 {
+        self.to.duration_since(self.from).as_secs_f64()
+    }
+
     pub(crate) fn hours(self) -> f64 {
         self.to.duration_since(self.from).as_secs_f64() / 3600.0
     }
@@ -160,6 +165,42 @@ pub struct IncidentLoss {
     pub estimated_loss: f64,
     /// Whether a person's figure replaced exposure × duration.
     pub loss_estimated_by_hand: bool,
+}
+
+impl ApplicationReport {
+    /// Availability over the whole period, in percent.
+    pub fn availability_percent(&self, period: Period) -> f64 {
+        let length = period.seconds();
+        if length > 0.0 {
+            100.0 * (1.0 - self.unavailable_seconds / length)
+        } else {
+            100.0
+        }
+    }
+
+    /// Unavailable time as a share of the unavailability the target tolerates over the period,
+    /// in percent: above 100 the target was missed.
+    pub fn budget_used_percent(&self, period: Period) -> f64 {
+        let tolerable = period.seconds() * (1.0 - self.target_percent / 100.0);
+        if tolerable > 0.0 {
+            100.0 * self.unavailable_seconds / tolerable
+        } else {
+            0.0
+        }
+    }
+
+    /// The calendar weeks in which the target was met.
+    pub fn weeks_met(&self) -> usize {
+        self.weeks.iter().filter(|w| w.met).count()
+    }
+}
+
+impl IncidentLoss {
+    /// How long it took to restore, for an incident resolved within the period.
+    pub fn time_to_restore_seconds(&self, period: Period) -> Option<f64> {
+        let resolved = self.resolved_at.filter(|r| *r < period.to)?;
+        Some(resolved.duration_since(self.opened_at).as_secs_f64())
+    }
 }
 
 /// The whole report for a period.

@@ -46,11 +46,6 @@ impl EscalationStatus {
             _ => None,
         }
     }
-
-    /// Whether it may still page.
-    pub fn is_waiting(self) -> bool {
-        matches!(self, EscalationStatus::Due | EscalationStatus::Deferred)
-    }
 }
 
 /// One incident's escalation.

@@ -23,6 +23,13 @@ impl Currency {
         }
     }
 
+    /// ISO 4217's code for "no currency" (`XXX`): what the config checker carries on with when
+    /// the workspace's currency is invalid, so it can report every other problem too. A config
+    /// with that problem is never returned, so no amount is ever shown in it.
+    pub fn none() -> Self {
+        Self("XXX".to_owned())
+    }
+
     pub fn code(&self) -> &str {
         &self.0
     }

@@ -15,7 +15,7 @@ use stopline_core::alert::{AlertState, Fingerprint};
 use stopline_core::clock::Clock;
 use stopline_store::IngestSummary;
 
-use crate::events::{EngineEvent, EngineEvents};
+use crate::events::EngineEvents;
 use crate::payload::{IncomingAlert, label_fingerprint};
 use crate::routing::AlertRouting;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
@@ -279,12 +279,7 @@ pub async fn poll_once(
             Ok(summary)
         })
         .await?;
-    let s = &outcome;
-    if s.new + s.changed + s.resolved > 0 || !s.opened.is_empty() || !s.auto_resolved.is_empty() {
-        target.events.publish(EngineEvent::AlertsStored {
-            opened: s.opened.clone(),
-        });
-    }
+    target.events.alerts_stored(&outcome);
     Ok(PollOutcome {
         alerts: count,
         summary: outcome,

@@ -1,6 +1,6 @@
 //! The one API the hosts call. The `stopline` CLI and the desktop app each hold one
-//! [`Workspace`] (the config file, read again when it changes; the store, opened once; the
-//! clock) and ask it for every view they show and every action a person takes. They unpack
+//! [`Workspace`] (the config file, read again when it changes; the store, opened once and again
+//! only if the file is replaced; the clock) and ask it for every view they show and every action a person takes. They unpack
 //! arguments and present what comes back; nothing here knows whether it will be a table, JSON or
 //! a window.
 //!
@@ -70,7 +70,7 @@ pub struct TimeArg<'a> {
 }
 
 /// The handle a host holds for its lifetime: one config file, one data directory, one store
-/// connection, one clock. Cloning is not needed: hosts share it by reference (it is `Sync`).
+/// connection (see [`Workspace::store`]), one clock. Cloning is not needed: hosts share it by reference (it is `Sync`).
 #[derive(Debug)]
 pub struct Workspace {
     config: ConfigFile,
@@ -159,28 +159,15 @@ impl Workspace {
     fn person_text(&self, config: &Config, actor: &Actor) -> Result<String> {
         Ok(self.person(config, actor)?.to_string())
     }
-
-    /// A time as people type it: with an offset (`2026-03-29T01:30:00Z`), or on the workspace's
-    /// wall clock (`2026-03-29 01:30`, `2026-03-29`: midnight).
-    pub fn parse_time(&self, config: &Config, time: TimeArg<'_>) -> Result<Timestamp> {
-        parse_time(config, time)
-    }
 }
 
-/// Which file is at `path` (its inode on Unix); `None` when there is none.
+/// Which file is at `path`; `None` when there is none.
 fn file_identity(path: &Path) -> Option<u64> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    return Some(std::os::unix::fs::MetadataExt::ino(&meta));
-    #[cfg(not(unix))]
-    return meta.created().ok().and_then(|t| {
-        t.duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_nanos() as u64)
-    });
+    crate::live::FileVersion::of(path).map(|v| v.identity())
 }
 
-/// See [`Workspace::parse_time`].
+/// A time as people type it: with an offset (`2026-03-29T01:30:00Z`), or on the workspace's
+/// wall clock (`2026-03-29 01:30`, `2026-03-29`: midnight).
 pub fn parse_time(config: &Config, time: TimeArg<'_>) -> Result<Timestamp> {
     let text = time.text.trim();
     let zone = &config.workspace.time_zone;
@@ -244,7 +231,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = workspace(dir.path());
         let config = ws.config().unwrap();
-        let at = |text| ws.parse_time(&config, TimeArg { name: "--at", text });
+        let at = |text| parse_time(&config, TimeArg { name: "--at", text });
         // London is on GMT in November.
         assert_eq!(
             at("2026-11-27 09:30").unwrap(),

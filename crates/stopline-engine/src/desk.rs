@@ -3,26 +3,15 @@
 //! config, and a rejected action changes nothing.
 
 use jiff::Timestamp;
-use stopline_core::application::Application;
 use stopline_core::config::Config;
-use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, Transition};
 use stopline_core::timeline::TimelineEvent;
 use stopline_store::{Act, NewIncident, Store};
 
+use crate::lookup::person;
 use crate::{EngineError, Result};
 
 pub use stopline_core::desk::OpenTarget;
-
-/// Finds the application a target names, through the application mapping.
-pub fn resolve_target<'a>(config: &'a Config, target: &OpenTarget) -> Result<&'a Application> {
-    Ok(stopline_core::desk::resolve_target(config, target)?)
-}
-
-/// The person with this id, or an error naming the id.
-pub fn person(config: &Config, id: &str) -> Result<PersonId> {
-    crate::lookup::person(config, id)
-}
 
 /// Opens an incident for the application the target names, owned by that application's team,
 /// with a severity estimated from the application's financial exposure.
@@ -39,7 +28,7 @@ pub fn open_incident(
     if title.is_empty() {
         return Err(EngineError::EmptyTitle);
     }
-    let application = resolve_target(config, target)?;
+    let application = stopline_core::desk::resolve_target(config, target)?;
     let severity = config.initial_severity(application);
     // A person has seen the problem: the swarm's checklist starts with the incident.
     let checklist = config.checklist_for(Some(&application.team), Some(&application.id));

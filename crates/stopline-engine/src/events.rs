@@ -21,7 +21,7 @@ pub enum EngineEvent {
     PageShown { incident: IncidentId },
     /// An incident was acknowledged from a notification's button.
     AcknowledgedHere { incident: IncidentId },
-    /// Anything else that changed the store (the blind-pipeline check's alert).
+    /// Anything else that changed the store (an incident acknowledged at its source).
     StoreChanged,
 }
 
@@ -48,6 +48,15 @@ impl EngineEvents {
         let _ = self.0.send(event);
     }
 
+    /// Tells listeners what a committed delivery (or poll) did, when it changed anything.
+    pub fn alerts_stored(&self, summary: &stopline_store::IngestSummary) {
+        if summary.changed_anything() {
+            self.publish(EngineEvent::AlertsStored {
+                opened: summary.opened.clone(),
+            });
+        }
+    }
+
     /// Events from now on. A listener that falls more than a thousand behind gets
     /// `RecvError::Lagged` once: it should treat that as "something changed".
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
@@ -58,10 +67,20 @@ impl EngineEvents {
 /// Takes every event already waiting, so one wake-up stands for all of them: a listener that
 /// re-reads the store on any change need not do so once per change. Whether any was there.
 pub fn drain(events: &mut broadcast::Receiver<EngineEvent>) -> bool {
+    drain_matching(events, |_| true)
+}
+
+/// As [`drain`]; whether any of the events taken was one `matters` says matters (having missed
+/// some counts as yes).
+pub fn drain_matching(
+    events: &mut broadcast::Receiver<EngineEvent>,
+    matters: impl Fn(&EngineEvent) -> bool,
+) -> bool {
     let mut any = false;
     loop {
         match events.try_recv() {
-            Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => any = true,
+            Ok(event) => any |= matters(&event),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => any = true,
             Err(_) => return any,
         }
     }

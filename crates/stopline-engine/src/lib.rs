@@ -15,7 +15,7 @@
 //! `pager` tying them together); the `outbox` worker that silences acknowledged incidents' alerts
 //! in Alertmanager; `backup` and restore; and the two documents it writes, the `review` and the
 //! `report`. Async code shares one store connection through `shared_store` and tells the rest of
-//! the program what it did through typed `events`. Every rule it applies is `stopline-core`'s. It
+//! the program what it did through typed `events`. The rules it applies are `stopline-core`'s. It
 //! never depends on Tauri.
 
 pub mod alertmanager;

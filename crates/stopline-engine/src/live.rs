@@ -49,20 +49,25 @@ pub struct FileVersion {
 impl FileVersion {
     pub fn of(path: &Path) -> Option<FileVersion> {
         let meta = std::fs::metadata(path).ok()?;
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-        #[cfg(not(unix))]
-        let inode = 0;
         Some(FileVersion {
             modified: meta.modified().ok()?,
             len: meta.len(),
-            inode,
+            inode: inode(&meta),
         })
+    }
+
+    /// Which file it is: its inode on Unix (0 elsewhere, where only the rest tells versions
+    /// apart). A file renamed over the path is another file.
+    pub fn identity(&self) -> u64 {
+        self.inode
     }
 }
 
-fn version(path: &Path) -> Option<FileVersion> {
-    FileVersion::of(path)
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    return 0;
 }
 
 /// A config file read on demand: parsed the first time it is asked for, and again only when the
@@ -105,12 +110,12 @@ impl ConfigFile {
 /// Watches `path` until the task is aborted, replacing `live` whenever the file changes and
 /// parses.
 pub async fn watch(path: PathBuf, live: LiveConfig) {
-    let mut seen = version(&path);
+    let mut seen = FileVersion::of(&path);
     let mut ticker = tokio::time::interval(CHECK_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let now = version(&path);
+        let now = FileVersion::of(&path);
         if now == seen {
             continue;
         }

@@ -299,3 +299,24 @@ pub async fn desktop_notifier(actions: mpsc::UnboundedSender<InvokedAction>) -> 
         Err(reason) => Arc::new(ConsoleNotifier::new(reason.0)),
     }
 }
+
+/// Sends a test page for `person` (the person at this desktop, if chosen) through the best
+/// notifier this session has: what that notifier is, and whether the page showed.
+pub async fn send_test_page(person: Option<&str>) -> (NotifierStatus, Result<u32, NotifyError>) {
+    let (actions, _received) = mpsc::unbounded_channel();
+    let notifier = desktop_notifier(actions).await;
+    let shown = notifier
+        .show(DesktopNotification {
+            incident: None,
+            summary: "Stopline: test page".to_owned(),
+            body: format!(
+                "If you can read this, pages for {} reach this desktop.",
+                person.unwrap_or("the person at this desktop")
+            ),
+            loudness: Loudness::Page,
+            actions: Vec::new(),
+            replaces: None,
+        })
+        .await;
+    (notifier.status(), shown)
+}

@@ -431,8 +431,9 @@ impl OutboxWorker {
         Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())))
     }
 
-    /// Runs rounds until the task is aborted: at once when the engine changed the store (an
-    /// acknowledgement queues silences), else every second.
+    /// Runs rounds until the task is aborted: at once when this engine changed the store, else
+    /// every second, which is when an acknowledgement made elsewhere (the CLI, the app's
+    /// window) is picked up.
     pub async fn run(self, mut wake: tokio::sync::broadcast::Receiver<EngineEvent>) {
         loop {
             match self.round().await {

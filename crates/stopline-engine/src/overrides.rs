@@ -12,8 +12,8 @@ use stopline_core::config::Config;
 use stopline_core::rota::parse_instant;
 use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
-use crate::desk::person;
 use crate::files::write_atomically;
+use crate::lookup::person;
 use crate::{EngineError, Result};
 
 /// Who covers which layer of which rota, and when. `from` and `to` are written as the config

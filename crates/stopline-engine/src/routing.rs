@@ -51,9 +51,7 @@ impl AlertRouting {
     }
 
     pub fn policy(&self) -> IngestPolicy {
-        IngestPolicy {
-            auto_resolve: Self::settings(self.config().as_deref()).auto_resolve,
-        }
+        ingest_policy(self.config().as_deref())
     }
 
     /// Routes alerts from `source` by their labels.
@@ -94,6 +92,13 @@ impl AlertRouting {
         now: Timestamp,
     ) -> AlertObservation {
         alert_for(self.config().as_deref(), source, application, incoming, now)
+    }
+}
+
+/// What the workspace chooses about alert-driven incidents: `[alerts] auto_resolve`.
+pub fn ingest_policy(config: Option<&Config>) -> IngestPolicy {
+    IngestPolicy {
+        auto_resolve: AlertRouting::settings(config).auto_resolve,
     }
 }
 

@@ -270,14 +270,14 @@ impl Engine {
             Ok(worker) => tasks.push(tokio::spawn(worker.run(self.events.subscribe()))),
             Err(error) => tracing::error!("the outbox cannot run: {error}"),
         }
+        let target = PollTarget {
+            store: self.store.clone(),
+            routing: self.routing.clone(),
+            events: self.events.clone(),
+            clock: Arc::clone(&self.clock),
+        };
         if !self.sources.is_empty() {
             let client = AlertmanagerClient::new()?;
-            let target = PollTarget {
-                store: self.store.clone(),
-                routing: self.routing.clone(),
-                events: self.events.clone(),
-                clock: Arc::clone(&self.clock),
-            };
             for source in self.sources.clone() {
                 tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
                 tasks.push(tokio::spawn(poll_forever(
@@ -287,15 +287,7 @@ impl Engine {
                 )));
             }
         }
-        tasks.push(tokio::spawn(watch_pipeline(
-            PollTarget {
-                store: self.store.clone(),
-                routing: self.routing.clone(),
-                events: self.events.clone(),
-                clock: Arc::clone(&self.clock),
-            },
-            self.pipeline.clone(),
-        )));
+        tasks.push(tokio::spawn(watch_pipeline(target, self.pipeline.clone())));
         tracing::info!(address = %self.webhook_addr(), "webhook server listening");
         let result = self.server.serve(shutdown).await;
         for task in &tasks {
@@ -328,12 +320,7 @@ async fn watch_pipeline(target: PollTarget, settings: PipelineSettings) {
                 if !check.blind.is_empty() {
                     tracing::warn!(sources = %check.blind.join(", "), "alerting pipeline blind");
                 }
-                let s = &check.summary;
-                if s.new + s.changed + s.resolved > 0 {
-                    target.events.publish(EngineEvent::AlertsStored {
-                        opened: s.opened.clone(),
-                    });
-                }
+                target.events.alerts_stored(&check.summary);
             }
             Err(error) => tracing::error!(%error, "cannot check the alerting pipeline"),
         }

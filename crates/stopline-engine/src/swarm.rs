@@ -15,7 +15,7 @@ use stopline_core::team::TeamKind;
 use stopline_store::Store;
 
 use crate::Result;
-use crate::desk::person;
+use crate::lookup::person;
 
 /// The incident's checklist. An incident acknowledged at its source (a PagerDuty acknowledge)
 /// has none yet: its checklist starts here, the first time someone looks.

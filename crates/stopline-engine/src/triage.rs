@@ -10,14 +10,14 @@ use stopline_core::incident::IncidentId;
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 use stopline_store::{AlertFilter, Store, StoredAlert};
 
-use crate::desk::person;
 use crate::files::write_atomically;
+use crate::lookup::person;
 use crate::payload::IncomingAlert;
 use crate::{EngineError, Result};
 
-/// The labels a saved route matches on when none are named: the ones Stopline routes by
-/// without a config.
-const ROUTE_LABELS: [&str; 4] = ["service", "app", "application", "job"];
+// The labels a saved route matches on when none are named: the ones Stopline routes by without
+// a config.
+use stopline_core::routing::APPLICATION_LABELS as ROUTE_LABELS;
 
 /// What assigning did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,20 @@ pub struct Assigned {
     pub incident: Option<IncidentId>,
     /// The rule appended to the config, when asked to save one.
     pub saved_route: Option<String>,
+}
+
+/// A route to save: the whole config text with the rule appended, checked to parse. Written with
+/// [`RouteToSave::write`] once the assignment is committed, so a store that refuses the
+/// assignment never leaves a route behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteToSave {
+    config_text: String,
+}
+
+impl RouteToSave {
+    pub fn write(&self, config_path: &Path) -> Result<()> {
+        write_atomically(config_path, self.config_text.as_bytes())
+    }
 }
 
 /// Finds an unrouted alert by fingerprint (and source, when several sources share it).
@@ -68,9 +82,9 @@ pub struct AssignRequest<'a> {
 }
 
 /// Routes an unrouted alert by hand. A firing alert opens (or joins) an incident for the
-/// application's team, which is paged as usual. A saved route is appended to the config file at
-/// `config_path`, after checking the whole file still parses; a route that cannot be made stops
-/// everything before anything is written.
+/// application's team, which is paged as usual. A route to save is worked out from the config
+/// file at `config_path` and checked to parse first: one that cannot be made stops everything
+/// before anything is written. The caller writes it once the assignment is committed.
 pub fn assign(
     store: &mut Store,
     config: &Config,
@@ -78,7 +92,7 @@ pub fn assign(
     alert: &StoredAlert,
     request: AssignRequest<'_>,
     now: Timestamp,
-) -> Result<Assigned> {
+) -> Result<(Assigned, Option<RouteToSave>)> {
     let AssignRequest {
         application,
         save_by,
@@ -113,10 +127,11 @@ pub fn assign(
     };
     let observation =
         crate::routing::alert_for(Some(config), &stored.source, Some(&app.id), incoming, now);
-    let policy = stopline_store::IngestPolicy {
-        auto_resolve: config.alerts.auto_resolve,
-    };
-    store.ingest(&[observation], policy, now)?;
+    store.ingest(
+        &[observation],
+        crate::routing::ingest_policy(Some(config)),
+        now,
+    )?;
     let incident = store
         .alert(&stored.source, &stored.fingerprint)?
         .and_then(|a| a.incident);
@@ -138,17 +153,17 @@ pub fn assign(
             },
         )?;
     }
-    let saved_route = match route {
-        Some((text, rule)) => {
-            write_atomically(config_path, text.as_bytes())?;
-            Some(rule)
-        }
-        None => None,
+    let (saved_route, to_save) = match route {
+        Some((config_text, rule)) => (Some(rule), Some(RouteToSave { config_text })),
+        None => (None, None),
     };
-    Ok(Assigned {
-        incident,
-        saved_route,
-    })
+    Ok((
+        Assigned {
+            incident,
+            saved_route,
+        },
+        to_save,
+    ))
 }
 
 /// The config text with a `[[routes]]` rule appended, and the rule; checked to parse.

@@ -289,20 +289,6 @@ async fn with_store<T: Send + 'static>(
         .await?)
 }
 
-/// Tells the engine's listeners what a committed delivery did, when it did anything.
-fn announce(events: &EngineEvents, summary: &IngestSummary) {
-    let unchanged = summary.new == 0
-        && summary.changed == 0
-        && summary.resolved == 0
-        && summary.opened.is_empty()
-        && summary.auto_resolved.is_empty();
-    if !unchanged {
-        events.publish(EngineEvent::AlertsStored {
-            opened: summary.opened.clone(),
-        });
-    }
-}
-
 /// Commits a delivery from a source of `kind`; returns what it did and the receipt for
 /// recognising its repeats.
 async fn commit(
@@ -320,7 +306,7 @@ async fn commit(
     })
     .await;
     if let Ok((summary, _)) = &committed {
-        announce(&state.events, summary);
+        state.events.alerts_stored(summary);
     }
     committed
 }
@@ -491,7 +477,7 @@ async fn resolve_pagerduty(
     })
     .await?;
     if let Some(summary) = resolved {
-        announce(&state.events, &summary);
+        state.events.alerts_stored(&summary);
     }
     Ok(())
 }

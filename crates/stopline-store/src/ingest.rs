@@ -86,6 +86,15 @@ pub struct IngestSummary {
     pub auto_resolved: Vec<IncidentId>,
 }
 
+impl IngestSummary {
+    /// Whether the delivery changed anything a person could see (a repeat changes nothing).
+    pub fn changed_anything(&self) -> bool {
+        self.new + self.changed + self.resolved > 0
+            || !self.opened.is_empty()
+            || !self.auto_resolved.is_empty()
+    }
+}
+
 impl Store {
     /// Records a delivery of alerts (a webhook payload, or part of one).
     pub fn ingest(
@@ -668,6 +677,10 @@ impl<'a> Ingest<'a> {
                 .query_row([sql_id(incident)], |row| row.get(0))?;
             let still_firing = u64::try_from(still_firing).unwrap_or(0);
             self.timeline(incident, changes.resolved.resolved_detail(still_firing))?;
+            // Its state matters only once nothing fires and the workspace resolves by itself.
+            if still_firing > 0 || !self.policy.auto_resolve {
+                continue;
+            }
             let mut current = load(self.tx, incident)?;
             if resolves_itself(self.policy.auto_resolve, still_firing, current.state) {
                 let event = current.resolve_automatically(self.now)?;

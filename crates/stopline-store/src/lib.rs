@@ -6,9 +6,9 @@
 //! transaction and either happens completely or not at all: a rejected transition changes nothing.
 //! WAL mode lets readers (the CLI, the desktop app) read while one writer writes.
 //!
-//! Timestamps are stored as UTC milliseconds since the Unix epoch. This crate holds no business
-//! rule of its own: every decision (the state machine, deduplication and grouping, the
-//! checklist's gate, roles, severity, escalation, the line) is a function in `stopline-core`;
+//! Timestamps are stored as UTC milliseconds since the Unix epoch. The decisions (the state
+//! machine, deduplication and grouping, the checklist's gate, roles, severity, escalation, the
+//! line) are functions in `stopline-core`;
 //! the store loads what a rule needs, applies its decision and saves it, in one transaction, with
 //! integrity constraints and triggers that keep the data sound.
 

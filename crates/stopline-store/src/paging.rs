@@ -16,7 +16,7 @@ use stopline_core::ids::{PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
-use crate::rows::{append, load, parse_id, sql_id};
+use crate::rows::{append, incident_id, load, parse_id, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
 /// What recording a step did.
@@ -55,10 +55,7 @@ fn read_page(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Page>> {
     Ok((|| {
         Ok(Page {
             id,
-            incident: IncidentId(
-                u64::try_from(incident)
-                    .map_err(|_| StoreError::Corrupt(format!("incident id {incident}")))?,
-            ),
+            incident: incident_id(incident)?,
             step: small(step)?,
             cycle: small(cycle)?,
             person: parse_id(PersonId::new)(person)?,
@@ -82,10 +79,7 @@ fn read_escalation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Escalatio
     let note: String = row.get(5)?;
     Ok((|| {
         Ok(Escalation {
-            incident: IncidentId(
-                u64::try_from(incident)
-                    .map_err(|_| StoreError::Corrupt(format!("incident id {incident}")))?,
-            ),
+            incident: incident_id(incident)?,
             status: EscalationStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("escalation status {status:?}")))?,
             next_step: small(next_step)?,

@@ -48,10 +48,7 @@ pub(crate) fn insert(
         new.opened_by.as_ref().map(PersonId::as_str),
         group_key,
     ])?;
-    let id = IncidentId(
-        u64::try_from(tx.last_insert_rowid())
-            .map_err(|_| StoreError::Corrupt("negative incident id".into()))?,
-    );
+    let id = incident_id(tx.last_insert_rowid())?;
     append(
         tx,
         id,
@@ -157,9 +154,7 @@ pub(crate) fn read_incident(row: &Row<'_>) -> rusqlite::Result<Result<Incident>>
             }
         };
         Ok(Incident {
-            id: IncidentId(
-                u64::try_from(id).map_err(|_| StoreError::Corrupt(format!("incident id {id}")))?,
-            ),
+            id: incident_id(id)?,
             application: application.map(parse_id(ApplicationId::new)).transpose()?,
             team: team.map(parse_id(TeamId::new)).transpose()?,
             title,

@@ -13,7 +13,7 @@ use stopline_core::swarm::{
     RoleHolding, StepChange, StepState, StepTemplate, started_event,
 };
 
-use crate::rows::{append, incident_id, load, parse_id, sql_id};
+use crate::rows::{INCIDENT_COLUMNS, append, incident_id, load, parse_id, read_incident, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
 impl Store {
@@ -209,21 +209,17 @@ impl Store {
     /// Open incidents, newest first, each with whether a person set its severity: what money
     /// may raise (see `stopline_core::severity::raise_by_money`).
     pub fn open_incidents_for_severity(&self) -> Result<Vec<(Incident, bool)>> {
-        let set_by_person: std::collections::HashSet<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT id FROM incidents WHERE state <> 'resolved' AND severity_reason IS NOT NULL",
-            )?
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(self
-            .incidents(crate::IncidentFilter::Open)?
-            .into_iter()
-            .map(|i| {
-                let set = set_by_person.contains(&sql_id(i.id));
-                (i, set)
-            })
-            .collect())
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {INCIDENT_COLUMNS}, severity_reason IS NOT NULL FROM incidents
+                 WHERE state <> 'resolved' ORDER BY id DESC"
+            ))?
+            .query_map([], |row| {
+                let set_by_person: bool = row.get(12)?;
+                Ok(read_incident(row)?.map(|incident| (incident, set_by_person)))
+            })?
+            .map(|row| row?)
+            .collect()
     }
 
     /// Records what money raised, in one transaction. A raise is recorded only while the

@@ -80,14 +80,15 @@ fn is_source(path: &std::path::Path) -> bool {
     source && !generated
 }
 
-#[test]
-fn nothing_in_the_repository_reads_a_folder_beside_it() {
+/// The lines of `files` that name the folder that sits beside the repository on a developer's
+/// machine (its shared reference and fixtures), as `path:line: text`.
+fn references_beside(files: &[PathBuf]) -> Vec<String> {
     // Spelled in two parts so this file does not name it itself.
     let outside = ["../", "shared"].concat();
     let outside_fixtures = ["shared/", "fixtures"].concat();
     let mut found = Vec::new();
-    for path in repository_files() {
-        let Ok(text) = std::fs::read_to_string(&path) else {
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(path) else {
             continue; // not text: images, icons
         };
         for (number, line) in text.lines().enumerate() {
@@ -101,10 +102,39 @@ fn nothing_in_the_repository_reads_a_folder_beside_it() {
             }
         }
     }
+    found
+}
+
+#[test]
+fn nothing_in_the_repository_reads_a_folder_beside_it() {
+    let found = references_beside(&repository_files());
     assert!(
         found.is_empty(),
         "these lines reach outside the repository; copy what they need into it (tests/fixtures):\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn the_check_for_a_folder_beside_it_finds_one() {
+    let dir = std::env::temp_dir().join(format!("stopline-beside-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reads = dir.join("reads.rs");
+    let clean = dir.join("clean.rs");
+    let image = dir.join("icon.png");
+    std::fs::write(
+        &reads,
+        ["let p = \"", "../", "shar", "ed/fixtures/x.json\";\n"].concat(),
+    )
+    .unwrap();
+    std::fs::write(&clean, "let p = \"tests/fixtures/x.json\";\n").unwrap();
+    std::fs::write(&image, [0xff_u8, 0xfe, 0x00, 0x80]).unwrap();
+    let found = references_beside(&[reads.clone(), clean, image]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(&format!("{}:1:", reads.display())),
+        "{found:?}"
     );
 }
 

@@ -187,6 +187,7 @@ fn invalid_requests_fail_clearly_and_change_nothing() {
         stderr.contains("journey \"weather\" matches no application"),
         "{stderr}"
     );
+    assert!(stderr.contains("name one with --app"), "{stderr}");
     sandbox.fails(
         &["open", "--app", "login", "--title", "  ", "--as", "aisha"],
         2,

@@ -102,34 +102,43 @@ fn sync_without_once_keeps_pulling_until_told_to_stop() {
         stopline_tests::free_port(),
         None,
     );
-    alertmanager.post_alert_with(
-        "PaymentsDown",
-        &[("service", "payments"), ("team", "payments")],
-        None,
-    );
+    // A source polled every second, so a second pass comes quickly.
+    sandbox.write_config(&format!(
+        "{}\n[[sources]]\nname = \"am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\n",
+        stopline_tests::workspace_toml(&[("ben", "Ben")]),
+        alertmanager.url()
+    ));
+    alertmanager.post_alert_with("PaymentsDown", &[("service", "payments")], None);
     let mut sync = sandbox
-        .command(&["sync", "--alertmanager", &alertmanager.url()])
+        .command(&["sync"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let alerts = sandbox.json(&["alerts"]);
-        if alerts.as_array().is_some_and(|a| !a.is_empty()) {
-            assert_eq!(alerts[0]["labels"]["alertname"], "PaymentsDown");
-            break;
+    let names = |sandbox: &Sandbox| -> Vec<String> {
+        sandbox
+            .json(&["alerts"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["labels"]["alertname"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let wait_for = |name: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !names(&sandbox).iter().any(|n| n == name) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sync never pulled {name}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sync never pulled the alert"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    assert!(
-        sync.try_wait().unwrap().is_none(),
-        "it keeps running after a pass"
-    );
+    };
+    wait_for("PaymentsDown");
+    // Later passes pull what fires later: it keeps pulling.
+    alertmanager.post_alert_with("CheckoutDown", &[("service", "checkout")], None);
+    wait_for("CheckoutDown");
+    assert!(sync.try_wait().unwrap().is_none(), "still running");
     let pid = sync.id().to_string();
     assert!(
         std::process::Command::new("kill")

@@ -24,11 +24,16 @@ fn the_swarm_from_the_command_line() {
     assert_eq!(step["state"], "done");
     assert_eq!(step["changed_by"], "elena");
     let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "skip", "--as", "elena"], 2);
-    assert!(stderr.contains("needs a reason"), "{stderr}");
+    // The engine says what is wrong; the command line adds which flag mends it.
+    assert!(
+        stderr.contains("skipping step \"diagnose\" needs a reason: add --reason \"why\""),
+        "{stderr}"
+    );
     let stderr = sandbox.fails(&["step", "INC-1", "reboot", "done", "--as", "elena"], 2);
     assert!(stderr.contains("INC-1 has no step \"reboot\""), "{stderr}");
     let stderr = sandbox.fails(&["step", "INC-1", "diagnose", "--as", "elena"], 2);
     assert!(stderr.contains("nothing to change"), "{stderr}");
+    assert!(stderr.contains("with --assign PERSON"), "{stderr}");
 
     sandbox.ok(&["role", "INC-1", "commander", "elena", "--as", "elena"]);
     let stderr = sandbox.fails(&["role", "INC-1", "commander", "farid", "--as", "farid"], 1);
@@ -36,6 +41,7 @@ fn the_swarm_from_the_command_line() {
         stderr.contains("elena is already the incident commander of INC-1"),
         "{stderr}"
     );
+    assert!(stderr.contains(": hand over with --handover"), "{stderr}");
     let roles = sandbox.json(&[
         "role",
         "INC-1",
@@ -56,7 +62,10 @@ fn the_swarm_from_the_command_line() {
         ],
         2,
     );
-    assert!(stderr.contains("needs a reason"), "{stderr}");
+    assert!(
+        stderr.contains("a severity override needs a reason: add --reason \"why\""),
+        "{stderr}"
+    );
     let changed = sandbox.json(&[
         "severity",
         "INC-1",
@@ -71,6 +80,10 @@ fn the_swarm_from_the_command_line() {
     let stderr = sandbox.fails(&["resolve", "INC-1", "--as", "elena"], 1);
     assert!(
         stderr.contains("required checklist steps still open: assemble-swarm"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("finish or skip them (stopline step), or resolve with --force"),
         "{stderr}"
     );
     sandbox.ok(&["resolve", "INC-1", "--as", "elena", "--force"]);
@@ -114,6 +127,21 @@ fn the_swarm_from_the_command_line() {
     let mut again = sandbox.json(&["--json", "review", "INC-1"]);
     again["reviewed_at"] = facts["reviewed_at"].clone();
     assert_eq!(again, facts, "--json gives the same facts");
+    // With --out, the file gets the chosen format and standard output says where it went.
+    let json_file = sandbox.dir.path().join("reviews/INC-1.json");
+    let written = sandbox.json(&[
+        "review",
+        "INC-1",
+        "--format",
+        "json",
+        "--out",
+        json_file.to_str().unwrap(),
+    ]);
+    assert_eq!(written["incident"], "INC-1");
+    assert_eq!(written["written"], json_file.to_str().unwrap());
+    let in_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    assert_eq!(in_file["incident"]["id"], "INC-1");
     let stderr = sandbox.fails(&["review", "INC-1", "--format", "pdf"], 2);
     assert!(stderr.contains("pdf"), "{stderr}");
     let stderr = sandbox.fails(&["review", "INC-9"], 1);

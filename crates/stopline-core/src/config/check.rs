@@ -81,7 +81,7 @@ impl Checker<'_> {
             Ok(currency) => currency,
             Err(e) => {
                 self.problem(raw.currency.span(), "workspace.currency", e.to_string());
-                Currency::new("XXX").expect("XXX is a valid code")
+                Currency::none()
             }
         };
         let mut working_hours = match raw.working_hours {

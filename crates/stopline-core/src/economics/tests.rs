@@ -207,6 +207,22 @@ fn a_week_of_on_call_in_money_and_minutes() {
     assert_eq!(gateway.months.len(), 1, "all within November");
     let refunds = &report.applications[1];
     assert!(refunds.weeks[0].met && close(refunds.weeks[0].budget_remaining_seconds, 6048.0));
+    // Over the whole week: 7,800 s of 604,800 down, 12.9 times the budget; no week met.
+    let period = report.period;
+    assert!(close(
+        gateway.availability_percent(period),
+        100.0 * (1.0 - 7800.0 / 604_800.0)
+    ));
+    assert!(close(
+        gateway.budget_used_percent(period),
+        100.0 * 7800.0 / 604.8
+    ));
+    assert_eq!((gateway.weeks_met(), refunds.weeks_met()), (0, 1));
+    assert!(close(refunds.budget_used_percent(period), 0.0));
+    assert_eq!(
+        report.incidents[0].time_to_restore_seconds(period),
+        Some(7800.0)
+    );
 
     // Times: acknowledged after 10 minutes, restored after 2 h 10 m.
     assert_eq!(gateway.time_to_acknowledge.mean_seconds, Some(600.0));

@@ -162,7 +162,7 @@ impl Workspace {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         let path = self.config_path().to_owned();
-        self.act(|store, now| {
+        let (assigned, route) = self.act(|store, now| {
             let alert = triage::unrouted_alert(store, fingerprint, source)?;
             let request = AssignRequest {
                 application,
@@ -170,7 +170,12 @@ impl Workspace {
                 who: &who,
             };
             triage::assign(store, &config, &path, &alert, request, now)
-        })
+        })?;
+        // Only once the assignment is committed: a refused one leaves no route behind.
+        if let Some(route) = route {
+            route.write(&path)?;
+        }
+        Ok(assigned)
     }
 }
 
