@@ -38,8 +38,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
+            // An error may quote what a sender or a person wrote: never raw to the terminal.
             for line in failure.message.lines() {
-                eprintln!("stopline: {line}");
+                eprintln!("stopline: {}", stopline_core::text::escape_controls(line));
             }
             ExitCode::from(failure.status)
         }

@@ -377,12 +377,19 @@ impl From<&ConfigProblem> for ProblemJson {
     }
 }
 
-/// Writes one line to stdout. When the reader has gone (`stopline apps | head`), stops quietly
-/// instead of panicking: nothing more can be shown to anyone.
+/// Writes one line for people to stdout. Every control character in it is shown escaped
+/// (`\u{1b}`): alert text must not retitle, clear or repaint the terminal. When the reader has
+/// gone (`stopline apps | head`), stops quietly instead of panicking: nothing more can be shown
+/// to anyone.
 pub fn emit(line: &str) {
+    write_stdout(&stopline_core::text::escape_controls(line));
+}
+
+/// Writes text exactly as given (JSON, whose encoder already escapes control characters).
+fn write_stdout(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{line}") {
+    if let Err(e) = writeln!(stdout, "{text}") {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -393,29 +400,95 @@ pub fn emit(line: &str) {
 
 pub fn print_json(value: &impl Serialize) {
     // Serialising these plain structs cannot fail.
-    emit(&serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+    write_stdout(
+        &serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    );
 }
 
-/// A table with a header row; columns padded to their widest cell.
+/// No cell is wider than this, even when the output is not a terminal: one alert with a
+/// 2,000-character label must not make every row of the table that wide.
+const MAX_CELL_CHARS: usize = 200;
+/// Columns never shrink below this to fit a narrow terminal (nor below their header).
+const MIN_CELL_CHARS: usize = 6;
+const GAP: &str = "  ";
+
+/// A table with a header row; columns padded to their widest cell. Cells show control
+/// characters escaped, and a cell too wide for the terminal (or wider than
+/// [`MAX_CELL_CHARS`]) ends in `…`.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    for line in table_lines(header, rows, terminal_width()) {
+        write_stdout(&line);
+    }
+}
+
+/// The table's lines, fitted to `width` characters when one is given.
+fn table_lines(header: &[&str], rows: &[Vec<String>], width: Option<usize>) -> Vec<String> {
+    use stopline_core::text::{escape_controls, shorten};
+    let cells: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect())
+        .chain(rows.iter().map(|row| {
+            row.iter()
+                .map(|cell| escape_controls(cell).into_owned())
+                .collect()
+        }))
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &cells {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(cell.chars().count().min(MAX_CELL_CHARS));
         }
     }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
-            .collect();
-        emit(padded.join("  ").trim_end());
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
+    if let Some(width) = width {
+        fit_columns(&mut widths, header, width);
     }
+    cells
+        .iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    line.push_str(GAP);
+                }
+                let shown = shorten(cell, widths[i]);
+                line.push_str(&shown);
+                // Padding by hand: a `{:<width$}` format refuses widths past 65,535.
+                let pad = widths[i].saturating_sub(shown.chars().count());
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+            line.trim_end().to_owned()
+        })
+        .collect()
+}
+
+/// Narrows the widest columns, one character at a time, until the table fits `width` or every
+/// column is at its floor (then the terminal wraps, as it would any long line).
+fn fit_columns(widths: &mut [usize], header: &[&str], width: usize) {
+    let floor = |i: usize| header[i].chars().count().max(MIN_CELL_CHARS);
+    let total = |widths: &[usize]| {
+        widths.iter().sum::<usize>() + GAP.len() * widths.len().saturating_sub(1)
+    };
+    while total(widths) > width {
+        let widest = (0..widths.len())
+            .filter(|&i| widths[i] > floor(i))
+            .max_by_key(|&i| widths[i]);
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => break,
+        }
+    }
+}
+
+/// The terminal's width in characters when stdout is one (`COLUMNS` overrides it, as most tools
+/// let it), else `None`: output to a file or a pipe keeps whole cells up to [`MAX_CELL_CHARS`].
+fn terminal_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(columns).filter(|&c: &usize| c > 0);
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let size = rustix::termios::tcgetwinsize(std::io::stdout()).ok()?;
+    (size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
 /// An instant as people read it in the workspace's zone: `2026-11-27 10:03 GMT`.
@@ -433,5 +506,52 @@ pub fn age(since: Timestamp, now: Timestamp) -> String {
         "<1m".to_owned()
     } else {
         format_duration(rounded).trim_end_matches(" 0s").to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_cell_is_cut_not_a_panic() {
+        let rows = vec![vec!["inc-1".to_owned(), "x".repeat(70_000)]];
+        let lines = table_lines(&["ID", "TITLE"], &rows, None);
+        assert_eq!(
+            lines[1].chars().count(),
+            "inc-1".len() + GAP.len() + MAX_CELL_CHARS
+        );
+        assert!(lines[1].ends_with('…'));
+    }
+
+    #[test]
+    fn a_table_fits_the_terminal() {
+        let rows = vec![
+            vec!["inc-1".to_owned(), "firing".to_owned(), "y".repeat(150)],
+            vec![
+                "inc-2".to_owned(),
+                "resolved".to_owned(),
+                "short".to_owned(),
+            ],
+        ];
+        let lines = table_lines(&["ID", "STATE", "TITLE"], &rows, Some(80));
+        for line in &lines {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        assert!(lines[1].starts_with("inc-1  firing"));
+        assert!(lines[1].ends_with('…'));
+        assert!(lines[2].ends_with("short"));
+        // Too narrow for even the floors: a column shrinks no further than its floor (or stays
+        // narrower, as ID is).
+        let lines = table_lines(&["ID", "STATE", "TITLE"], &rows, Some(5));
+        assert!(lines[0].starts_with("ID     STATE   TITLE"), "{}", lines[0]);
+    }
+
+    #[test]
+    fn cells_show_control_characters_escaped() {
+        let rows = vec![vec!["\x1b]0;owned\x07\r\x1b[2Jall clear".to_owned()]];
+        let lines = table_lines(&["TITLE"], &rows, None);
+        assert_eq!(lines[1], "\\u{1b}]0;owned\\u{7}\\r\\u{1b}[2Jall clear");
+        assert!(!lines.concat().chars().any(char::is_control));
     }
 }

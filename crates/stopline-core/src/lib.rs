@@ -29,6 +29,7 @@ pub mod severity;
 pub mod swarm;
 pub mod target;
 pub mod team;
+pub mod text;
 pub mod timeline;
 pub mod workspace;
 

@@ -16,7 +16,7 @@ use stopline_core::clock::Clock;
 use stopline_store::IngestSummary;
 
 use crate::events::EngineEvents;
-use crate::payload::{IncomingAlert, label_fingerprint};
+use crate::payload::{IncomingAlert, check_limits, label_fingerprint};
 use crate::routing::AlertRouting;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 
@@ -203,7 +203,7 @@ impl ApiAlert {
             || !self.status.muted_by.is_empty();
         let fingerprint = Fingerprint::new(self.fingerprint.clone())
             .unwrap_or_else(|_| label_fingerprint(&self.labels));
-        Ok(IncomingAlert {
+        let incoming = IncomingAlert {
             fingerprint,
             labels: self.labels,
             annotations: self.annotations,
@@ -214,7 +214,11 @@ impl ApiAlert {
             ends_at: (state == AlertState::Resolved).then_some(ends_at),
             generator_url: self.generator_url.filter(|u| !u.is_empty()),
             muted,
-        })
+        };
+        let alert = format!("alert {}", incoming.fingerprint);
+        check_limits(&incoming, &alert)
+            .map_err(|e| PollError(format!("{base_url}: {}: {}", e.path, e.message)))?;
+        Ok(incoming)
     }
 }
 

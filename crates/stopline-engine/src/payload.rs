@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use stopline_core::alert::limits::{self, TooLong};
 use stopline_core::alert::{AlertState, Fingerprint, Labels};
+use stopline_core::text::shorten;
 
 /// One alert as a sender described it, before Stopline routes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +160,8 @@ fn webhook(body: &[u8], version: &str, sender: &str) -> Result<Vec<IncomingAlert
             return Err(PayloadError::at(
                 "version",
                 format!(
-                    "unsupported version {other:?}: this route takes {sender} webhooks with \"version\": \"{version}\""
+                    "unsupported version {:?}: this route takes {sender} webhooks with \"version\": \"{version}\"",
+                    shorten(other, 64)
                 ),
             ));
         }
@@ -184,7 +187,10 @@ fn webhook_alert(alert: WebhookAlert, path: &str) -> Result<IncomingAlert, Paylo
         other => {
             return Err(PayloadError::at(
                 format!("{path}.status"),
-                format!("unknown status {other:?}: expected \"firing\" or \"resolved\""),
+                format!(
+                    "unknown status {:?}: expected \"firing\" or \"resolved\"",
+                    shorten(other, 64)
+                ),
             ));
         }
     };
@@ -214,7 +220,7 @@ fn webhook_alert(alert: WebhookAlert, path: &str) -> Result<IncomingAlert, Paylo
     .into_iter()
     .filter_map(|(name, url)| Some((name.to_owned(), url.filter(|u| !u.is_empty())?)))
     .collect();
-    Ok(IncomingAlert {
+    let incoming = IncomingAlert {
         fingerprint,
         labels: alert.labels,
         annotations: alert.annotations,
@@ -224,7 +230,36 @@ fn webhook_alert(alert: WebhookAlert, path: &str) -> Result<IncomingAlert, Paylo
         ends_at,
         generator_url: alert.generator_url.filter(|u| !u.is_empty()),
         muted: false,
-    })
+    };
+    check_limits(&incoming, path)?;
+    Ok(incoming)
+}
+
+/// Refuses an alert carrying more text than [`limits`] allow, naming the field under `path`
+/// (`alerts[0].labels.alertname`). Every way an alert arrives passes through here.
+pub fn check_limits(alert: &IncomingAlert, path: &str) -> Result<(), PayloadError> {
+    let at = |e: TooLong| PayloadError::at(format!("{path}.{}", e.field), e.message);
+    limits::check_map("labels", &alert.labels, limits::LABEL_VALUE_CHARS).map_err(at)?;
+    limits::check_map(
+        "annotations",
+        &alert.annotations,
+        limits::ANNOTATION_VALUE_CHARS,
+    )
+    .map_err(at)?;
+    // Grafana's links arrive as the alert's own fields; the map holds them under these names.
+    let link_field = |name: &str| match name {
+        "dashboard" => "dashboardURL",
+        "panel" => "panelURL",
+        "silence" => "silenceURL",
+        _ => "links",
+    };
+    for (name, url) in &alert.links {
+        limits::check_text(|| link_field(name).to_owned(), url, limits::URL_CHARS).map_err(at)?;
+    }
+    if let Some(url) = &alert.generator_url {
+        limits::check_text(|| "generatorURL".to_owned(), url, limits::URL_CHARS).map_err(at)?;
+    }
+    Ok(())
 }
 
 /// Alertmanager's and Grafana's way of saying "not ended": `0001-01-01T00:00:00Z`.
@@ -236,7 +271,10 @@ fn timestamp(text: &str, path: &str) -> Result<Timestamp, PayloadError> {
     text.parse::<Timestamp>().map_err(|e| {
         PayloadError::at(
             path,
-            format!("invalid timestamp {text:?}: expected RFC 3339 such as \"2026-11-20T09:14:03Z\" ({e})"),
+            format!(
+                "invalid timestamp {:?}: expected RFC 3339 such as \"2026-11-20T09:14:03Z\" ({e})",
+                shorten(text, 64)
+            ),
         )
     })
 }
@@ -374,7 +412,8 @@ pub fn pagerduty_event(body: &[u8], now: Timestamp) -> Result<PagerDutyEnqueue, 
             return Err(PayloadError::at(
                 "event_action",
                 format!(
-                    "unknown event_action {other:?}: expected \"trigger\", \"acknowledge\" or \"resolve\""
+                    "unknown event_action {:?}: expected \"trigger\", \"acknowledge\" or \"resolve\"",
+                    shorten(other, 64)
                 ),
             ));
         }
@@ -398,13 +437,14 @@ fn pagerduty_alert(
             "payload.severity",
             format!(
                 "unknown severity {:?}: expected critical, error, warning or info",
-                payload.severity
+                shorten(&payload.severity, 64)
             ),
         ));
     }
     if payload.summary.trim().is_empty() {
         return Err(PayloadError::at("payload.summary", "must not be empty"));
     }
+    check_pagerduty_limits(&payload, &links, client_url.as_deref())?;
     let starts_at = match payload.timestamp.as_deref() {
         Some(text) => timestamp(text, "payload.timestamp")?,
         None => now,
@@ -447,6 +487,60 @@ fn pagerduty_alert(
         generator_url: client_url,
         muted: false,
     })
+}
+
+/// The [`limits`] for a PagerDuty event, checked on its own fields so an error names the field
+/// the sender wrote (`payload.summary`), not the label Stopline makes of it.
+fn check_pagerduty_limits(
+    payload: &PagerDutyPayload,
+    links: &[PagerDutyLink],
+    client_url: Option<&str>,
+) -> Result<(), PayloadError> {
+    let at = |e: TooLong| PayloadError::at(e.field, e.message);
+    let field = |name: &'static str| move || name.to_owned();
+    limits::check_text(
+        field("payload.summary"),
+        &payload.summary,
+        limits::SUMMARY_CHARS,
+    )
+    .map_err(at)?;
+    for (name, value) in [
+        ("payload.source", Some(&payload.source)),
+        ("payload.component", payload.component.as_ref()),
+        ("payload.group", payload.group.as_ref()),
+        ("payload.class", payload.class.as_ref()),
+    ] {
+        if let Some(value) = value {
+            limits::check_text(field(name), value, limits::LABEL_VALUE_CHARS).map_err(at)?;
+        }
+    }
+    if let Some(details) = &payload.custom_details {
+        let text = details.to_string();
+        limits::check_text(
+            field("payload.custom_details"),
+            &text,
+            limits::ANNOTATION_VALUE_CHARS,
+        )
+        .map_err(at)?;
+    }
+    if links.len() > limits::ENTRIES {
+        return Err(PayloadError::at(
+            "links",
+            format!("{} links, more than {}", links.len(), limits::ENTRIES),
+        ));
+    }
+    for (i, link) in links.iter().enumerate() {
+        limits::check_text(|| format!("links[{i}].href"), &link.href, limits::URL_CHARS)
+            .map_err(at)?;
+        if let Some(text) = &link.text {
+            limits::check_text(|| format!("links[{i}].text"), text, limits::NAME_CHARS)
+                .map_err(at)?;
+        }
+    }
+    if let Some(url) = client_url {
+        limits::check_text(field("client_url"), url, limits::URL_CHARS).map_err(at)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -596,6 +690,86 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn text_beyond_the_limits_is_refused_naming_the_field() {
+        let webhook = |labels: String, annotations: String| {
+            format!(
+                r#"{{"version":"4","alerts":[{{"status":"firing","labels":{labels},"annotations":{annotations},"startsAt":"2026-11-20T09:00:00Z"}}]}}"#
+            )
+        };
+        let long = |n: usize| "x".repeat(n);
+        let cases = [
+            (
+                webhook(
+                    format!(r#"{{"alertname":"{}"}}"#, long(70_000)),
+                    "{}".into(),
+                ),
+                "alerts[0].labels.alertname",
+            ),
+            (
+                webhook(format!(r#"{{"{}":"v"}}"#, long(300)), "{}".into()),
+                "alerts[0].labels.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…",
+            ),
+            (
+                webhook(
+                    r#"{"a":"b"}"#.into(),
+                    format!(r#"{{"description":"{}"}}"#, long(20_000)),
+                ),
+                "alerts[0].annotations.description",
+            ),
+            (
+                webhook(
+                    format!(
+                        "{{{}}}",
+                        (0..200)
+                            .map(|i| format!(r#""l{i}":"v""#))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                    "{}".into(),
+                ),
+                "alerts[0].labels",
+            ),
+        ];
+        for (body, path) in cases {
+            let err = alertmanager_webhook(body.as_bytes()).unwrap_err();
+            assert_eq!(err.path, path, "{err}");
+            assert!(err.message.contains("more than") || err.message.contains("longer than"));
+            assert!(
+                err.to_string().len() < 200,
+                "the error does not echo the text"
+            );
+        }
+        // At the limit is fine.
+        let at_limit = webhook(
+            format!(r#"{{"alertname":"{}"}}"#, long(limits::LABEL_VALUE_CHARS)),
+            "{}".into(),
+        );
+        assert!(alertmanager_webhook(at_limit.as_bytes()).is_ok());
+
+        let trigger = |summary: &str| {
+            format!(
+                r#"{{"routing_key":"k","event_action":"trigger","payload":{{"summary":"{summary}","source":"s","severity":"error"}}}}"#
+            )
+        };
+        let err = pagerduty_event(trigger(&long(65_536)).as_bytes(), now()).unwrap_err();
+        assert_eq!(err.path, "payload.summary");
+        assert_eq!(err.message, "longer than 1024 characters");
+        assert!(pagerduty_event(trigger(&long(1_024)).as_bytes(), now()).is_ok());
+        // Multi-byte characters count as one each.
+        assert!(pagerduty_event(trigger(&"ä".repeat(1_024)).as_bytes(), now()).is_ok());
+        let err = pagerduty_event(
+            format!(
+                r#"{{"routing_key":"k","event_action":"page{}"}}"#,
+                long(100_000)
+            )
+            .as_bytes(),
+            now(),
+        )
+        .unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message.len());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod support;
 mod config;
 mod desk;
 mod durability;
+mod hostile;
 mod outbox;
 mod paging;
 mod report;
