@@ -151,28 +151,68 @@ impl IntoResponse for Refusal {
 
 type Answer = std::result::Result<Response, Refusal>;
 
+/// The host name of a `Host` header, lower-cased and without its port: `127.0.0.1:9177`,
+/// `[::1]:9177`, `stopline.internal`. `None` for anything else, such as `[::1]evil.com` or a
+/// port that is not a number, so trailing garbage can never pass as an allowed name.
+fn host_name(host: &str) -> Option<String> {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (format!("[{inside}]"), port)
+    } else if host.matches(':').count() > 1 {
+        // A bare IPv6 address: no port can be told apart from it.
+        if !host
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return None;
+        }
+        (host.to_owned(), None)
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) => (name.to_owned(), Some(port)),
+            None => (host.to_owned(), None),
+        }
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+    (port_ok && name_ok).then(|| name.to_ascii_lowercase())
+}
+
 fn check_host(state: &WebhookState, headers: &HeaderMap) -> std::result::Result<(), Refusal> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    // Strip the port: `127.0.0.1:9177`, `[::1]:9177`, `stopline.internal:443`.
-    let name = if host.starts_with('[') {
-        host.split_inclusive(']').next().unwrap_or(host)
-    } else {
-        host.rsplit_once(':').map_or(host, |(name, _)| name)
-    }
-    .to_ascii_lowercase();
-    let allowed = LOOPBACK_HOSTS.contains(&name.as_str()) || state.allowed_hosts.contains(&name);
+    let allowed = host_name(host).is_some_and(|name| {
+        LOOPBACK_HOSTS.contains(&name.as_str()) || state.allowed_hosts.contains(&name)
+    });
     if allowed {
         Ok(())
     } else {
         Err(Refusal::new(
             StatusCode::FORBIDDEN,
-            format!("host {host:?} is not allowed: add it to [webhook] allowed_hosts"),
+            format!(
+                "host {:?} is not allowed: add it to [webhook] allowed_hosts",
+                stopline_core::text::shorten(host, 100)
+            ),
             "headers.host",
         ))
     }
+}
+
+/// The credentials of an `Authorization` header using `scheme`, which is matched without regard
+/// to case (RFC 7235: `bearer` is `Bearer`).
+fn credentials<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.trim_start().split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
 }
 
 fn check_token(state: &WebhookState, headers: &HeaderMap) -> std::result::Result<(), Refusal> {
@@ -186,9 +226,9 @@ fn check_token(state: &WebhookState, headers: &HeaderMap) -> std::result::Result
     let presented = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| credentials(v, "Bearer"))
         .unwrap_or("");
-    if constant_time_eq(presented.trim().as_bytes(), state.token.as_bytes()) {
+    if constant_time_eq(presented.as_bytes(), state.token.as_bytes()) {
         Ok(())
     } else {
         Err(Refusal::new(
@@ -245,15 +285,52 @@ async fn accept(state: &WebhookState, request: Request) -> std::result::Result<V
     read_body(state, request.into_body()).await
 }
 
-/// `?source=NAME` overrides the source a delivery is recorded under.
-fn source_param(request: &Request) -> Option<String> {
-    request
+/// `?source=NAME` overrides the source a delivery is recorded under. The value is
+/// percent-decoded (`?source=alertmanager%2Deu`); one that does not decode to a plain name (bad
+/// escapes, invalid UTF-8, control characters, over 128 characters) is refused.
+fn source_param(request: &Request) -> std::result::Result<Option<String>, Refusal> {
+    let Some(raw) = request
         .uri()
-        .query()?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("source="))
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("source=")))
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("?source= {why}: expected a source name such as alertmanager-eu"),
+            "query.source",
+        )
+    };
+    let bytes = percent_decode(raw).ok_or_else(|| refuse("has a bad %-escape"))?;
+    let name = String::from_utf8(bytes).map_err(|_| refuse("is not UTF-8"))?;
+    if name.chars().any(stopline_core::text::is_unsafe_on_terminal) {
+        return Err(refuse("has a control character"));
+    }
+    if name.trim().is_empty() || name.chars().count() > 128 {
+        return Err(refuse("is empty or longer than 128 characters"));
+    }
+    Ok(Some(name))
+}
+
+/// `%XX` escapes decoded to bytes; `None` when an escape is cut short or not hexadecimal.
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(decoded)
 }
 
 /// Why a store operation behind a request failed; either way the request is answered 503, since
@@ -328,7 +405,8 @@ fn received(summary: &IngestSummary, alerts: usize) -> Response {
 }
 
 async fn alertmanager(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
-    let source = source_param(&request).unwrap_or_else(|| state.alertmanager_source.clone());
+    let source = source_param(&request)
+        .map(|named| named.unwrap_or_else(|| state.alertmanager_source.clone()));
     answer(
         webhook_route(
             state,
@@ -342,18 +420,20 @@ async fn alertmanager(State(state): State<Arc<WebhookState>>, request: Request) 
 }
 
 async fn grafana(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
-    let source = source_param(&request).unwrap_or_else(|| "grafana".to_owned());
+    let source = source_param(&request).map(|named| named.unwrap_or_else(|| "grafana".to_owned()));
     answer(webhook_route(state, request, source, "grafana", payload::grafana_webhook).await)
 }
 
 async fn webhook_route(
     state: Arc<WebhookState>,
     request: Request,
-    source: String,
+    source: std::result::Result<String, Refusal>,
     kind: &'static str,
     parse: fn(&[u8]) -> std::result::Result<Vec<payload::IncomingAlert>, PayloadError>,
 ) -> Answer {
     let body = accept(&state, request).await?;
+    // A bad `?source=` is told only to a sender who passed the host and token checks.
+    let source = source?;
     let key = lock(&state.replays).key(&source, &body);
     let remembered = lock(&state.replays).get(&key);
     if let Some(remembered) = remembered {
@@ -603,4 +683,55 @@ pub fn routing_keys(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_parsed_strictly() {
+        for (host, name) in [
+            ("127.0.0.1:9177", "127.0.0.1"),
+            ("localhost", "localhost"),
+            ("LocalHost:80", "localhost"),
+            ("[::1]:9177", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("::1", "::1"),
+            ("stopline.internal:443", "stopline.internal"),
+        ] {
+            assert_eq!(host_name(host).as_deref(), Some(name), "{host}");
+        }
+        for host in [
+            "[::1]evil.com",
+            "[::1]:80evil",
+            "localhost:",
+            "localhost:abc",
+            "localhost:9177:1",
+            "local host",
+            "evil.com/127.0.0.1",
+            "",
+            "[::1",
+        ] {
+            assert_eq!(host_name(host), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_without_case() {
+        assert_eq!(credentials("Bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(credentials("bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(credentials("BEARER  abc ", "Bearer"), Some("abc"));
+        assert_eq!(credentials("Basic abc", "Bearer"), None);
+        assert_eq!(credentials("Bearerabc", "Bearer"), None);
+    }
+
+    #[test]
+    fn percent_escapes_decode() {
+        assert_eq!(percent_decode("am%2Deu").unwrap(), b"am-eu");
+        assert_eq!(percent_decode("a%20b").unwrap(), b"a b");
+        assert_eq!(percent_decode("plain").unwrap(), b"plain");
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+    }
 }

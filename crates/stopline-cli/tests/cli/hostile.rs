@@ -127,3 +127,77 @@ fn alert_text_cannot_drive_the_terminal() {
     let alerts: Vec<Value> = serde_json::from_value(sandbox.json(&["alerts"])).unwrap();
     assert_eq!(alerts[0]["labels"]["alertname"], hostile);
 }
+
+/// A raw HTTP/1.1 request written exactly as given (`head` without the blank line); the status.
+fn raw_status(address: &str, head: &str, body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(
+            format!(
+                "{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn headers_and_query_are_parsed_as_the_standards_say() {
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[]);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let body = webhook_body(&serde_json::json!({"alertname": "Disk", "team": "checkout"}));
+    let post = |host: &str, auth: &str, path: &str| {
+        raw_status(
+            &served.address,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\n"
+            ),
+            &body,
+        )
+    };
+    // The auth scheme is case-insensitive (RFC 7235).
+    assert_eq!(
+        post("127.0.0.1", &format!("bearer {token}"), "/v1/alertmanager"),
+        200
+    );
+    assert_eq!(
+        post("127.0.0.1", &format!("BEARER {token}"), "/v1/alertmanager"),
+        200
+    );
+    assert_eq!(
+        post("127.0.0.1", &format!("Basic {token}"), "/v1/alertmanager"),
+        401
+    );
+    // A loopback name with trailing garbage is not a loopback name.
+    let auth = format!("Bearer {token}");
+    for host in ["[::1]evil.com", "127.0.0.1:80evil", "localhost.evil.com"] {
+        assert_eq!(post(host, &auth, "/v1/alertmanager"), 403, "{host}");
+    }
+    assert_eq!(post("[::1]:9177", &auth, "/v1/alertmanager"), 200);
+    // `?source=` is percent-decoded; a bad escape is a 400.
+    assert_eq!(
+        post("localhost", &auth, "/v1/alertmanager?source=am%2Deu%20west"),
+        200
+    );
+    let sources: Vec<String> = serde_json::from_value::<Vec<Value>>(sandbox.json(&["alerts"]))
+        .unwrap()
+        .iter()
+        .map(|a| a["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(sources.contains(&"am-eu west".to_owned()), "{sources:?}");
+    assert_eq!(
+        post("localhost", &auth, "/v1/alertmanager?source=bad%zz"),
+        400
+    );
+    assert_eq!(
+        post("localhost", &auth, "/v1/alertmanager?source=a%1Bb"),
+        400
+    );
+}
