@@ -54,6 +54,7 @@ test-e2e: build
 
 # Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
 bench: setup
+	$(CARGO) bench --locked -p stopline-core --bench config_check
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
 	$(CARGO) bench --locked -p stopline-engine --bench report
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency

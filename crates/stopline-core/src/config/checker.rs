@@ -8,13 +8,14 @@ use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use toml::Spanned;
 
-use super::problems::{ConfigProblem, line_column};
+use super::problems::{ConfigProblem, LineIndex};
 use crate::settings::parse_duration;
 
 /// Collects problems while turning the raw file into a [`Config`].
 pub(super) struct Checker<'a> {
     pub(super) file: &'a str,
-    pub(super) text: &'a str,
+    /// The file's text, indexed by line, to place each problem.
+    pub(super) lines: LineIndex<'a>,
     pub(super) problems: Vec<ConfigProblem>,
 }
 
@@ -25,7 +26,7 @@ impl Checker<'_> {
         key: impl Into<String>,
         message: impl Into<String>,
     ) {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = self.lines.position(span.start);
         self.problems.push(ConfigProblem {
             file: self.file.to_owned(),
             line,
@@ -36,7 +37,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn line_of(&self, span: &Range<usize>) -> usize {
-        line_column(self.text, span.start).0
+        self.lines.position(span.start).0
     }
 
     pub(super) fn non_empty(&mut self, value: &Spanned<String>, key: &str) -> String {

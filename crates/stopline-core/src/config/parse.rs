@@ -3,7 +3,7 @@
 
 use super::checker::Checker;
 use super::model::Config;
-use super::problems::{ConfigError, ConfigProblem, line_column};
+use super::problems::{ConfigError, ConfigProblem, LineIndex};
 use super::raw::RawConfig;
 
 impl Config {
@@ -14,7 +14,7 @@ impl Config {
         })?;
         let mut checker = Checker {
             file,
-            text,
+            lines: LineIndex::new(text),
             problems: Vec::new(),
         };
         let config = checker.check(raw);
@@ -30,7 +30,7 @@ impl Config {
 
 fn syntax_problem(file: &str, text: &str, error: &toml::de::Error) -> ConfigProblem {
     let span = error.span().unwrap_or(0..0);
-    let (line, column) = line_column(text, span.start);
+    let (line, column) = LineIndex::new(text).position(span.start);
     // The message toml gives is the useful part ("unknown field `colour`, expected one of …");
     // the key, when the span covers one, is the word at that place.
     let at = text.get(span.clone()).unwrap_or("").trim();
