@@ -124,10 +124,35 @@ fn create_private_dir(path: &Path) -> Result<()> {
     builder.create(path).map_err(io)
 }
 
+/// The largest config file read: 10,000 applications take about 2 MiB.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and checks the config file. Problems name `file:line:column` with the path as given.
 pub fn load_config(path: &Path) -> Result<Config> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = read_config_text(path)?;
+    Ok(Config::parse(&path.display().to_string(), &text)?)
+}
+
+/// The config file's text, read safely whatever the path turns out to be: only a regular file
+/// (a FIFO would block the reader forever, `/dev/zero` would never end), at most
+/// [`MAX_CONFIG_BYTES`], and UTF-8. Opening does not block, even on a FIFO.
+pub fn read_config_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let unreadable = |reason: String| EngineError::ConfigUnreadable {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Reinterpreting the flag's bits as the `c_int` `open` takes.
+        #[allow(clippy::cast_possible_wrap)]
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(EngineError::ConfigMissing {
                 path: path.to_owned(),
@@ -141,7 +166,46 @@ pub fn load_config(path: &Path) -> Result<Config> {
             });
         }
     };
-    Ok(Config::parse(&path.display().to_string(), &text)?)
+    let io = |source| EngineError::Io {
+        action: "cannot read config",
+        path: path.to_owned(),
+        source,
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(unreadable(format!(
+            "it is {kind}; give the path of a TOML file"
+        )));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(unreadable(format!(
+            "{} bytes, larger than the {} MiB a config may be",
+            meta.len(),
+            MAX_CONFIG_BYTES / 1024 / 1024
+        )));
+    }
+    // The file may grow while it is read: never take more than the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(unreadable(format!(
+            "larger than the {} MiB a config may be",
+            MAX_CONFIG_BYTES / 1024 / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        unreadable(format!(
+            "not UTF-8 text (an invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Writes a config file, refusing to replace one unless `overwrite`. The text is written to a

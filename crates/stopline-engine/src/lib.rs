@@ -62,6 +62,8 @@ pub enum EngineError {
     ConfigMissing { path: PathBuf },
     #[error("config already exists at {path}")]
     ConfigExists { path: PathBuf },
+    #[error("cannot use {path} as the config: {reason}")]
+    ConfigUnreadable { path: PathBuf, reason: String },
     #[error("{0}")]
     ConfigInvalid(#[from] ConfigError),
     #[error("{action} {path}: {source}")]
@@ -181,6 +183,7 @@ impl EngineError {
         match self {
             EngineError::ConfigMissing { .. }
             | EngineError::ConfigExists { .. }
+            | EngineError::ConfigUnreadable { .. }
             | EngineError::ConfigInvalid(_)
             | EngineError::UnknownPerson(_)
             | EngineError::NobodyHere

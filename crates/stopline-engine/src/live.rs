@@ -107,8 +107,14 @@ impl ConfigFile {
     }
 }
 
+/// How long one read of the changed file may take before the watcher gives up on it (a file on
+/// a hung network mount): the engine keeps its config and tries again at the next change.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Watches `path` until the task is aborted, replacing `live` whenever the file changes and
-/// parses.
+/// parses. The file is read and parsed on a blocking thread, with a timeout, through
+/// [`crate::files::read_config_text`] (regular files only, size-capped), so nothing the path is
+/// replaced with (a FIFO, `/dev/zero`) can stall the runtime or keep the engine from stopping.
 pub async fn watch(path: PathBuf, live: LiveConfig) {
     let mut seen = FileVersion::of(&path);
     let mut ticker = tokio::time::interval(CHECK_EVERY);
@@ -120,20 +126,27 @@ pub async fn watch(path: PathBuf, live: LiveConfig) {
             continue;
         }
         seen = now;
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            tracing::warn!(path = %path.display(), "the config file cannot be read: keeping the config in use");
-            continue;
-        };
-        match Config::parse(&path.display().to_string(), &text) {
-            Ok(config) => {
+        let reading = path.clone();
+        let read = tokio::task::spawn_blocking(move || crate::files::load_config(&reading));
+        match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Ok(Ok(Ok(config))) => {
                 live.replace(config);
                 tracing::info!(path = %path.display(), "config reloaded");
             }
-            Err(problems) => {
+            Ok(Ok(Err(crate::EngineError::ConfigInvalid(problems)))) => {
                 for problem in &problems.problems {
                     tracing::error!("{problem}");
                 }
                 tracing::error!(path = %path.display(), "the changed config is invalid: keeping the config in use");
+            }
+            Ok(Ok(Err(error))) => {
+                tracing::warn!(path = %path.display(), %error, "the config file cannot be read: keeping the config in use");
+            }
+            Ok(Err(_)) => {
+                tracing::error!(path = %path.display(), "reading the config failed: keeping the config in use");
+            }
+            Err(_) => {
+                tracing::warn!(path = %path.display(), "reading the config took over {}s: keeping the config in use", READ_TIMEOUT.as_secs());
             }
         }
     }

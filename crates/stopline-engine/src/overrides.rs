@@ -94,11 +94,7 @@ pub fn add_override(
     }
 
     let path = config_path.display().to_string();
-    let current = std::fs::read_to_string(config_path).map_err(|source| EngineError::Io {
-        action: "cannot read",
-        path: config_path.to_owned(),
-        source,
-    })?;
+    let current = crate::files::read_config_text(config_path)?;
     let mut document: DocumentMut = current.parse().map_err(|e: toml_edit::TomlError| {
         EngineError::BadOverride(format!("{path} does not parse: {e}"))
     })?;

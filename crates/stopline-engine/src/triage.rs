@@ -207,11 +207,7 @@ fn route_rule(
         "[[routes]]\napplication = \"{application}\"\nmatch = {{ {} }}\n",
         matchers.join(", ")
     );
-    let current = std::fs::read_to_string(config_path).map_err(|source| EngineError::Io {
-        action: "cannot read",
-        path: config_path.to_owned(),
-        source,
-    })?;
+    let current = crate::files::read_config_text(config_path)?;
     let separator = if current.ends_with('\n') { "" } else { "\n" };
     let text = format!(
         "{current}{separator}\n# Saved by `stopline assign` ({who}, {}): alerts with these labels belong to {application}.\n{rule}",

@@ -201,3 +201,73 @@ fn headers_and_query_are_parsed_as_the_standards_say() {
         400
     );
 }
+
+/// Runs `stopline args` with `--config config`; kills it and fails the test if it has not
+/// finished within 20 s (a hang is the bug being tested for).
+fn run_bounded(sandbox: &Sandbox, config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let mut child = sandbox
+        .command(&all)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("stopline {args:?} with --config {} hung", config.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_config_that_is_not_a_file_is_refused_not_read_forever() {
+    let sandbox = Sandbox::demo();
+    let fifo = sandbox.dir.path().join("config.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let huge = sandbox.dir.path().join("huge.toml");
+    std::fs::write(&huge, vec![b'#'; 17 * 1024 * 1024]).unwrap();
+    for (path, says) in [
+        (std::path::PathBuf::from("/dev/zero"), "not a regular file"),
+        (fifo.clone(), "not a regular file"),
+        (sandbox.dir.path().to_owned(), "a directory"),
+        (huge, "larger than the 16 MiB a config may be"),
+    ] {
+        let output = run_bounded(&sandbox, &path, &["check"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {stderr}",
+            path.display()
+        );
+        assert!(stderr.contains(says), "{}: {stderr}", path.display());
+    }
+
+    // A running engine whose config is replaced by a FIFO keeps its config and still stops.
+    let mut served = Served::start(&sandbox, &[]);
+    let config = sandbox.config_path();
+    std::fs::remove_file(&config).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&config)
+            .status()
+            .unwrap()
+            .success()
+    );
+    served.wait_for_log("the config file cannot be read: keeping the config in use");
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let (status, body) = served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(served.terminate().code(), Some(0), "SIGTERM still stops it");
+}
