@@ -106,8 +106,13 @@ pub struct Restored {
     pub schema_version: i64,
 }
 
-/// Puts the backup at `file` in place of the store. Refused while an engine runs on the data
-/// directory, or when the backup is damaged or from a newer Stopline; nothing changes then.
+/// Puts the backup at `file` in place of the store, all or nothing. Refused while an engine runs
+/// on the data directory; refused, with the store exactly where it was, when the backup is the
+/// store itself, is damaged, is from a newer Stopline, or is not a Stopline store at all.
+///
+/// The candidate is copied beside the store and fully proven there first: integrity, migrations
+/// applied (to the copy), and every table and column a store needs. Only then is the store moved
+/// aside and the copy renamed into its place; both renames are within the data directory.
 pub fn restore(data_dir: &DataDir, file: &Path, now: Timestamp) -> Result<Restored> {
     // Holding the engine lock keeps an engine from starting meanwhile.
     let _lock = match data_dir.lock_engine() {
@@ -120,40 +125,110 @@ pub fn restore(data_dir: &DataDir, file: &Path, now: Timestamp) -> Result<Restor
         }
         Err(error) => return Err(error),
     };
+    let refused = |why: String| EngineError::RestoreRefused(format!("{}: {why}", file.display()));
     if !file.is_file() {
-        return Err(EngineError::RestoreRefused(format!(
-            "{} is not a file",
-            file.display()
-        )));
+        return Err(refused("not a file".to_owned()));
+    }
+    let store = data_dir.store_path();
+    if same_file(file, &store) {
+        return Err(refused(
+            "that is the store itself: name a backup (`stopline backup` makes one)".to_owned(),
+        ));
     }
     let checked = inspect(file)?;
     if let Some(problem) = checked.problem {
-        return Err(EngineError::RestoreRefused(format!(
-            "{} is damaged or not a Stopline store: {problem}",
-            file.display()
+        return Err(refused(format!(
+            "damaged or not a Stopline store: {problem}"
         )));
     }
     if checked.schema_version == 0 || checked.schema_version > SCHEMA_VERSION {
-        return Err(EngineError::RestoreRefused(format!(
-            "{} is not a store this Stopline can read (schema version {}, this one knows 1 to {SCHEMA_VERSION})",
-            file.display(),
+        return Err(refused(format!(
+            "not a store this Stopline can read (schema version {}, this one knows 1 to {SCHEMA_VERSION})",
             checked.schema_version
         )));
     }
-    let store = data_dir.store_path();
-    let replaced = move_aside(&store, &format!(".replaced-{}", stamp(now)))?;
     let incoming = with_suffix(&store, ".restoring");
-    fs::copy(file, &incoming).map_err(io("cannot copy the backup to", &incoming))?;
-    fs::File::open(&incoming)
-        .and_then(|f| f.sync_all())
-        .map_err(io("cannot write", &incoming))?;
-    fs::rename(&incoming, &store).map_err(io("cannot write", &store))?;
-    // Brings an older backup's schema up to date, and proves it opens.
-    let opened = Store::open(&store)?;
+    remove_with_companions(&incoming);
+    let proven = prove_copy(file, &incoming);
+    let schema_version = match proven {
+        Ok(version) => version,
+        Err(error) => {
+            remove_with_companions(&incoming);
+            return Err(error);
+        }
+    };
+    let replaced = move_aside(&store, &format!(".replaced-{}", stamp(now)))?;
+    if let Err(error) = move_with_companions(&incoming, &store) {
+        // Put the store back where it was: the restore did not happen.
+        if let Some(moved) = &replaced {
+            let _ = move_with_companions(moved, &store);
+        }
+        remove_with_companions(&incoming);
+        return Err(error);
+    }
     Ok(Restored {
         replaced,
-        schema_version: opened.schema_version()?,
+        schema_version,
     })
+}
+
+/// Copies the backup to `copy`, brings the copy's schema up to date and checks it is a whole
+/// Stopline store; returns its schema version. Nothing but `copy` is touched.
+fn prove_copy(file: &Path, copy: &Path) -> Result<i64> {
+    fs::copy(file, copy).map_err(io("cannot copy the backup to", copy))?;
+    let refused = |why: String| EngineError::RestoreRefused(format!("{}: {why}", file.display()));
+    let opened = Store::open(copy).map_err(|e| {
+        refused(format!(
+            "not a Stopline store: it cannot be brought up to date ({e})"
+        ))
+    })?;
+    if let Some(missing) = opened.schema_differences()? {
+        return Err(refused(format!("not a Stopline store: {missing}")));
+    }
+    if let Some(problem) = opened.integrity_problems()? {
+        return Err(refused(format!("damaged: {problem}")));
+    }
+    let version = opened.schema_version()?;
+    drop(opened);
+    fs::File::open(copy)
+        .and_then(|f| f.sync_all())
+        .map_err(io("cannot write", copy))?;
+    Ok(version)
+}
+
+/// Whether two paths name one file (the same device and inode on Unix).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            a.dev() == b.dev() && a.ino() == b.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => fs::canonicalize(a).ok() == fs::canonicalize(b).ok(),
+        _ => false,
+    }
+}
+
+/// The SQLite files of a store at `path`: the file and its WAL companions.
+const COMPANIONS: [&str; 3] = ["", "-wal", "-shm"];
+
+/// Renames a store and its companions to `to`; a companion that is not there is skipped.
+fn move_with_companions(from: &Path, to: &Path) -> Result<()> {
+    for companion in COMPANIONS {
+        let source = with_suffix(from, companion);
+        if source.exists() {
+            let target = with_suffix(to, companion);
+            fs::rename(&source, &target).map_err(io("cannot move", &source))?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_with_companions(path: &Path) {
+    for companion in COMPANIONS {
+        let _ = fs::remove_file(with_suffix(path, companion));
+    }
 }
 
 /// Moves the store file and its WAL companions to names with `suffix`, keeping them together so
@@ -163,13 +238,7 @@ fn move_aside(store: &Path, suffix: &str) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     let moved = with_suffix(store, suffix);
-    for companion in ["", "-wal", "-shm"] {
-        let from = with_suffix(store, companion);
-        if from.exists() {
-            let to = with_suffix(&moved, companion);
-            fs::rename(&from, &to).map_err(io("cannot move aside", &from))?;
-        }
-    }
+    move_with_companions(store, &moved)?;
     Ok(Some(moved))
 }
 

@@ -189,6 +189,29 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
+    /// How this store's tables differ from the ones this build creates: `None` when every table
+    /// and column a fresh store has is here too. A file that merely claims a schema version
+    /// (another program's SQLite file with `user_version = 1`) is told apart this way.
+    pub fn schema_differences(&self) -> Result<Option<String>> {
+        let mut fresh = Connection::open_in_memory()?;
+        migrations::migrate(&mut fresh, Path::new(":memory:"))?;
+        let expected = table_columns(&fresh)?;
+        let found = table_columns(&self.conn)?;
+        let mut missing = Vec::new();
+        for (table, columns) in &expected {
+            match found.get(table) {
+                None => missing.push(format!("table {table}")),
+                Some(have) => missing.extend(
+                    columns
+                        .iter()
+                        .filter(|c| !have.contains(c))
+                        .map(|c| format!("column {table}.{c}")),
+                ),
+            }
+        }
+        Ok((!missing.is_empty()).then(|| format!("it has no {}", missing.join(", "))))
+    }
+
     /// `PRAGMA integrity_check`: `None` when SQLite finds nothing wrong, else what it found.
     pub fn integrity_problems(&self) -> Result<Option<String>> {
         let mut statement = self.conn.prepare("PRAGMA integrity_check")?;
@@ -251,4 +274,25 @@ fn to_millis(at: Timestamp) -> i64 {
 fn from_millis(millis: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(millis)
         .map_err(|e| StoreError::Corrupt(format!("timestamp {millis}: {e}")))
+}
+
+/// Every table's column names, by table.
+fn table_columns(
+    conn: &Connection,
+) -> rusqlite::Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let mut tables = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )?;
+    let names = tables
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut shape = std::collections::BTreeMap::new();
+    for name in names {
+        let mut columns = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+        let list = columns
+            .query_map([&name], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        shape.insert(name, list);
+    }
+    Ok(shape)
 }

@@ -195,7 +195,7 @@ fn a_backup_taken_while_serving_restores_and_the_replaced_store_is_kept() {
     std::fs::write(&junk, b"this is not a database, just some text").unwrap();
     let stderr = sandbox.fails(&["restore", junk.to_str().unwrap()], 2);
     assert!(
-        stderr.contains("is damaged or not a Stopline store"),
+        stderr.contains("damaged or not a Stopline store"),
         "{stderr}"
     );
     assert_eq!(sandbox.json(&["incidents"]).as_array().unwrap().len(), 2);

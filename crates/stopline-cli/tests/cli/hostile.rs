@@ -271,3 +271,62 @@ fn a_config_that_is_not_a_file_is_refused_not_read_forever() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(served.terminate().code(), Some(0), "SIGTERM still stops it");
 }
+
+/// What the store holds now, as `incidents --json` lists it.
+fn incident_ids(sandbox: &Sandbox) -> Vec<String> {
+    serde_json::from_value::<Vec<Value>>(sandbox.json(&["incidents"]))
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_restore_that_fails_leaves_the_store_exactly_where_it_was() {
+    let sandbox = Sandbox::demo();
+    sandbox.ok(&[
+        "open",
+        "--app",
+        "payment-gateway",
+        "--title",
+        "Card payments fail",
+        "--as",
+        "aisha",
+    ]);
+    let before = incident_ids(&sandbox);
+    assert_eq!(before.len(), 1);
+    let store = sandbox.store_path();
+    let store_bytes = std::fs::read(&store).unwrap();
+
+    // The live store itself.
+    let stderr = sandbox.fails(&["restore", store.to_str().unwrap()], 2);
+    assert!(stderr.contains("that is the store itself"), "{stderr}");
+
+    // Another program's SQLite file claiming schema version 1.
+    let foreign = sandbox.dir.path().join("foreign.db");
+    let conn = rusqlite::Connection::open(&foreign).unwrap();
+    conn.execute_batch("CREATE TABLE notes (body TEXT); PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    let stderr = sandbox.fails(&["restore", foreign.to_str().unwrap()], 2);
+    assert!(stderr.contains("not a Stopline store"), "{stderr}");
+
+    // A store file of ours with a table missing.
+    let backup = sandbox.dir.path().join("backup.db");
+    sandbox.ok(&["backup", backup.to_str().unwrap()]);
+    let conn = rusqlite::Connection::open(&backup).unwrap();
+    conn.execute_batch("DROP TABLE timeline;").unwrap();
+    drop(conn);
+    let stderr = sandbox.fails(&["restore", backup.to_str().unwrap()], 2);
+    assert!(stderr.contains("it has no table timeline"), "{stderr}");
+
+    // After every refusal: the same store, the same bytes, nothing left beside it.
+    assert_eq!(incident_ids(&sandbox), before);
+    assert_eq!(std::fs::read(&store).unwrap(), store_bytes);
+    let beside: Vec<String> = std::fs::read_dir(store.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".restoring") || name.contains(".replaced"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+}
