@@ -55,13 +55,11 @@ pub fn shorten(text: &str, max_chars: usize) -> Cow<'_, str> {
     }
 }
 
-/// Characters Markdown (CommonMark and GitHub's) or HTML could read as markup. Escaping every
-/// ASCII punctuation mark that has a meaning is allowed by CommonMark and always shows the
-/// character itself.
-const MARKDOWN_SPECIAL: &[char] = &[
-    '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '-', '.', '!', '|', '<', '>', '&',
-    '~', '"', '\'', '=', ':',
-];
+/// Characters Markdown (CommonMark and GitHub's) reads as inline markup: emphasis, code,
+/// links and images (which need `[`), table cells, strikethrough, headings. Inline text never
+/// starts a line (line breaks are escaped), so characters that are markup only at the start of
+/// a line (`-`, `+`, `1.`) stay as they are and the text stays readable.
+const MARKDOWN_SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '|', '~', '#'];
 
 /// `text` as literal Markdown inline text: punctuation that is markup is backslash-escaped, `<`,
 /// `>` and `&` become HTML entities (so no tag, comment or entity survives even in a renderer
@@ -135,16 +133,27 @@ mod tests {
     fn markdown_text_cannot_become_markup() {
         assert_eq!(
             markdown_inline("<script>alert(1)</script>"),
-            "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            markdown_inline("<img src=x onerror=alert(1)>"),
+            "&lt;img src=x onerror=alert(1)&gt;"
         );
         assert_eq!(
             markdown_inline("[click](javascript:alert(1))"),
-            "\\[click\\]\\(javascript\\:alert\\(1\\)\\)"
+            "\\[click\\](javascript:alert(1))"
+        );
+        assert_eq!(
+            markdown_inline("**bold** `code`"),
+            "\\*\\*bold\\*\\* \\`code\\`"
         );
         assert_eq!(markdown_inline("ok\r# Pwned"), "ok\\\\r\\# Pwned");
         assert_eq!(markdown_inline("a | b"), "a \\| b");
         assert!(!markdown_inline("x\ny").contains('\n'));
-        assert_eq!(markdown_inline("payments api"), "payments api");
+        assert_eq!(
+            markdown_inline("payments-api: 5xx ratio > 5%."),
+            "payments-api: 5xx ratio &gt; 5%."
+        );
     }
 
     #[test]

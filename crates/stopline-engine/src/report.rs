@@ -301,6 +301,11 @@ fn signed_duration(seconds: f64) -> String {
     }
 }
 
+/// Names from the config as literal Markdown: no markup, no HTML, no `|` to break a table.
+fn md(text: &str) -> String {
+    stopline_core::text::markdown_inline(text)
+}
+
 /// The report as a Markdown document a product manager can read.
 pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> String {
     let c = &report.currency;
@@ -314,8 +319,9 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
     let _ = writeln!(
         out,
         "# Operability report: {}{}\n",
-        config.workspace.name,
-        team.map(|t| format!(", team {t}")).unwrap_or_default()
+        md(&config.workspace.name),
+        team.map(|t| format!(", team {}", md(t.as_str())))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         out,
@@ -341,9 +347,9 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
-                t.team,
+                md(&t.team.to_string()),
                 t.pay_model,
-                line.application,
+                md(&line.application.to_string()),
                 amount(line.standby, c),
                 amount(line.callout, c),
                 amount(line.standby + line.callout, c)
@@ -352,7 +358,7 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         let _ = writeln!(
             out,
             "| **{}** | | **all** | **{}** | **{}** | **{}** |",
-            t.team,
+            md(&t.team.to_string()),
             amount(t.standby, c),
             amount(t.callout, c),
             amount(t.total, c)
@@ -368,8 +374,8 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         let _ = writeln!(
             out,
             "| {} ({}) | {:.1} | {} | {:.1} | {} |",
-            p.name,
-            p.person,
+            md(&p.name),
+            md(&p.person.to_string()),
             p.standby_hours,
             p.callouts,
             p.callout_hours,
@@ -395,7 +401,7 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         let _ = writeln!(
             out,
             "| {} | {}% | {} | {} | {} | {} |",
-            a.name,
+            md(&a.name),
             a.target_percent,
             signed_duration(a.unavailable_seconds),
             met(&a.weeks),
@@ -428,7 +434,8 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
     for (name, tta, ttr) in times {
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&name),
             tta.count.max(ttr.count),
             duration(tta.mean_seconds),
             duration(tta.median_seconds),
@@ -448,7 +455,7 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {}: {} |",
-            a.name,
+            md(&a.name),
             amount(a.exposure_per_hour as f64, c),
             amount(a.projected_loss, c),
             amount(a.actual_loss, c),

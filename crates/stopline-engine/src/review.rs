@@ -24,9 +24,10 @@ fn when(at: Timestamp, zone: &TimeZone) -> String {
         .to_string()
 }
 
-/// Markdown table cells must not break the table.
+/// Text that came from an alert or a person, as literal Markdown: no markup, no HTML, no line
+/// break, and no `|` to break the table it sits in.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    stopline_core::text::markdown_inline(text)
 }
 
 /// An application or a team, by id and name.
@@ -155,8 +156,8 @@ impl Review {
                 .as_ref()
                 .map_or("none (unrouted)".to_owned(), |a| format!(
                     "{} ({}), target {}",
-                    a.name,
-                    a.id,
+                    cell(&a.name),
+                    cell(&a.id),
                     self.target.as_deref().unwrap_or("")
                 ))
         );
@@ -172,7 +173,7 @@ impl Review {
         let opened_by = incident
             .opened_by
             .as_ref()
-            .map_or("an alert".to_owned(), ToString::to_string);
+            .map_or("an alert".to_owned(), |p| cell(p.as_str()));
         let _ = writeln!(
             out,
             "| Opened | {} by {opened_by} |",
@@ -184,7 +185,7 @@ impl Review {
                     out,
                     "| Acknowledged | {} by {} |\n| Time to acknowledge | {} |",
                     when(ack.at, zone),
-                    ack.actor(),
+                    cell(&ack.actor()),
                     format_duration(ack.at.duration_since(incident.opened_at))
                 );
             }
@@ -198,7 +199,7 @@ impl Review {
                     out,
                     "| Resolved | {} by {} |\n| Time to restore | {} |",
                     when(resolved.at, zone),
-                    resolved.actor(),
+                    cell(&resolved.actor()),
                     format_duration(lasted)
                 );
             }
@@ -241,7 +242,7 @@ impl Review {
                 event
                     .who
                     .as_ref()
-                    .map_or("stopline".to_owned(), ToString::to_string),
+                    .map_or("stopline".to_owned(), |p| cell(p.as_str())),
                 event.kind.as_str(),
                 cell(&event.detail)
             );
@@ -271,10 +272,10 @@ impl Review {
                     if step.required { "yes" } else { "no" },
                     step.assignee
                         .as_ref()
-                        .map_or(String::new(), ToString::to_string),
+                        .map_or(String::new(), |p| cell(p.as_str())),
                     step.changed_by
                         .as_ref()
-                        .map_or(String::new(), ToString::to_string),
+                        .map_or(String::new(), |p| cell(p.as_str())),
                     step.changed_at.map_or(String::new(), |at| when(at, zone)),
                 );
             }
@@ -291,7 +292,7 @@ impl Review {
                     out,
                     "| {} | {} | {} | {} |",
                     role.role.title(),
-                    role.person,
+                    cell(role.person.as_str()),
                     when(role.since, zone),
                     role.until.map_or("the end".to_owned(), |u| when(u, zone))
                 );

@@ -330,3 +330,69 @@ fn a_restore_that_fails_leaves_the_store_exactly_where_it_was() {
         .collect();
     assert!(beside.is_empty(), "{beside:?}");
 }
+
+#[test]
+fn a_review_shows_markup_from_alerts_and_people_as_text() {
+    let sandbox = Sandbox::demo();
+    let served = Served::start(&sandbox, &[]);
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let title = "<script>alert(1)</script> **down**";
+    let (status, body) = served.post_alerts(
+        &token,
+        &[(
+            title,
+            &[("service", "payment-gateway"), ("severity", "critical")],
+        )],
+    );
+    assert_eq!(status, 200, "{body}");
+    drop(served);
+    let id = sandbox.json(&["incidents"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for note in [
+        "see [the runbook](javascript:alert(document.cookie))",
+        "<img src=x onerror=alert(1)>",
+        "fine\r# Pwned: all clear",
+        "a | b\n## Injected heading",
+    ] {
+        sandbox.ok(&["note", &id, note, "--as", "aisha"]);
+    }
+    let out = sandbox.dir.path().join("review.md");
+    sandbox.ok(&["review", &id, "--out", out.to_str().unwrap()]);
+    let review = std::fs::read_to_string(&out).unwrap();
+    for raw in ["<script", "<img", "[the runbook](", "**down**"] {
+        assert!(
+            !review.contains(raw),
+            "{raw} reached the document:\n{review}"
+        );
+    }
+    for line in review.lines() {
+        assert!(
+            !line.starts_with("# Pwned") && !line.starts_with("## Injected"),
+            "an alert or a note started a heading:\n{review}"
+        );
+        assert!(!line.contains('\r'), "a bare CR reached the document");
+    }
+    // The text is still there to read, escaped: no link can form.
+    assert!(review.contains("\\[the runbook\\](javascript:"), "{review}");
+    assert!(
+        review.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\*\\*down\\*\\*"),
+        "{review}"
+    );
+    assert!(
+        review.contains("a \\| b\\\\n\\#\\# Injected heading"),
+        "{review}"
+    );
+    // Every timeline row still has its four cells.
+    let rows: Vec<&str> = review
+        .lines()
+        .skip_while(|l| !l.starts_with("## Timeline"))
+        .skip(4)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.len() >= 5, "{review}");
+    for row in rows {
+        assert_eq!(row.replace("\\|", "").matches('|').count(), 5, "{row}");
+    }
+}
