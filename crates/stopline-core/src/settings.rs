@@ -12,6 +12,10 @@ use crate::ids::ApplicationId;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9177";
 /// Alertmanager's own limit is far below this; larger bodies are refused with 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Connections the webhook server serves at once; more wait in the kernel's queue.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// How long a client may take to send a request's head, and then its body.
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub const DEFAULT_HEARTBEAT_ALERT: &str = "Watchdog";
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
 pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -63,6 +67,11 @@ pub struct WebhookSettings {
     /// Host names accepted in the `Host` header besides the loopback names.
     pub allowed_hosts: Vec<String>,
     pub max_body_bytes: usize,
+    /// Connections served at once. A slow or idle client holds one until `read_timeout`.
+    pub max_connections: usize,
+    /// The time a client has to send the request's head, and again its body: a client that
+    /// trickles bytes to hold connections open is cut off.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for WebhookSettings {
@@ -71,6 +80,8 @@ impl Default for WebhookSettings {
             listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
             allowed_hosts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }

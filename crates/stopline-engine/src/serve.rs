@@ -209,6 +209,8 @@ impl Engine {
             token,
             allowed_hosts: settings.allowed_hosts,
             max_body_bytes: settings.max_body_bytes,
+            max_connections: connection_cap(settings.max_connections),
+            read_timeout: settings.read_timeout,
             routing_keys: keys,
             alertmanager_source,
             replays: Mutex::new(crate::replay::ReplayCache::default()),
@@ -299,6 +301,47 @@ impl Engine {
         tracing::info!("stopped");
         result
     }
+}
+
+/// File descriptors kept for everything but webhook connections: the store and its WAL, the
+/// D-Bus connection, outgoing HTTP to sources, the log.
+const RESERVED_FILES: u64 = 64;
+
+/// Raises the process's soft limit on open files to its hard limit (the soft one is often 1,024
+/// or even 256, the hard one far higher), so the webhook's connection cap, not the file limit,
+/// is what bounds connections; then caps `wanted` to what the limit allows. Both are logged.
+fn connection_cap(wanted: usize) -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    let before = limit.current;
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        match setrlimit(Resource::Nofile, limit) {
+            Ok(()) => tracing::info!(
+                from = ?before,
+                to = ?limit.current,
+                "raised the open-file limit to its hard limit"
+            ),
+            Err(error) => {
+                limit.current = before;
+                tracing::warn!(%error, "cannot raise the open-file limit");
+            }
+        }
+    }
+    let Some(files) = limit.current else {
+        return wanted;
+    };
+    let allowed =
+        usize::try_from(files.saturating_sub(RESERVED_FILES).max(1)).unwrap_or(usize::MAX);
+    if wanted > allowed {
+        tracing::warn!(
+            wanted,
+            allowed,
+            files,
+            "[webhook] max_connections is more than the open-file limit allows: serving fewer"
+        );
+    }
+    wanted.min(allowed)
 }
 
 /// Checks the alerting pipeline's health a few times per timeout.

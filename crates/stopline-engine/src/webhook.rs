@@ -62,6 +62,10 @@ pub struct WebhookState {
     pub token: String,
     pub allowed_hosts: Vec<String>,
     pub max_body_bytes: usize,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// The time a client has to send a request's head, and again its body.
+    pub read_timeout: std::time::Duration,
     pub routing_keys: Vec<RoutingKey>,
     /// The source name webhook deliveries to `/v1/alertmanager` are recorded under.
     pub alertmanager_source: String,
@@ -84,13 +88,21 @@ impl std::fmt::Debug for WebhookState {
 pub struct WebhookServer {
     listener: TcpListener,
     router: Router,
+    max_connections: usize,
+    read_timeout: std::time::Duration,
 }
+
+/// How often, at most, the server logs that it is at its connection limit.
+const LIMIT_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long requests in flight get to finish after shutdown is asked for.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl WebhookServer {
     pub async fn bind(address: SocketAddr, state: WebhookState) -> Result<Self> {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| EngineError::Listen { address, source })?;
+        let (max_connections, read_timeout) = (state.max_connections, state.read_timeout);
         let router = Router::new()
             .route("/v1/alertmanager", post(alertmanager))
             .route("/v1/grafana", post(grafana))
@@ -99,7 +111,12 @@ impl WebhookServer {
             .route("/v1/teams/{team}/line", get(team_line))
             .fallback(not_found)
             .with_state(Arc::new(state));
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            max_connections,
+            read_timeout,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -108,13 +125,77 @@ impl WebhookServer {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then gives the requests in flight a while to finish.
+    ///
+    /// Its own accept loop, not `axum::serve`, for what an exposed server needs: at most
+    /// `max_connections` at once (the rest wait in the kernel's queue, and the log says so), and
+    /// a client that does not send its request head within `read_timeout` is cut off, so slow
+    /// or idle clients cannot hold every connection (or every file descriptor).
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let address = self.local_addr();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut last_warning: Option<std::time::Instant> = None;
+        loop {
+            let slot = match Arc::clone(&slots).try_acquire_owned() {
+                Ok(slot) => slot,
+                Err(_) => {
+                    if last_warning.is_none_or(|at| at.elapsed() >= LIMIT_LOG_EVERY) {
+                        last_warning = Some(std::time::Instant::now());
+                        tracing::warn!(
+                            limit = self.max_connections,
+                            "webhook connection limit reached: new connections wait until one closes (raise [webhook] max_connections if this is real traffic)"
+                        );
+                    }
+                    tokio::select! {
+                        slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, say: wait a little instead of spinning.
+                        tracing::warn!(%error, "cannot accept a webhook connection");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let router = self.router.clone();
+            let service =
+                hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(router.clone(), request.map(Body::new))
+                });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // A client that went away or timed out is no failure of the server.
+                let _ = connection.await;
+                drop(slot);
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
             .await
-            .map_err(|source| EngineError::Listen { address, source })
+            .is_err()
+        {
+            tracing::warn!(
+                "requests still in flight after {}s: stopping anyway",
+                DRAIN_TIMEOUT.as_secs()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -262,19 +343,31 @@ fn check_json(headers: &HeaderMap) -> std::result::Result<(), Refusal> {
 }
 
 async fn read_body(state: &WebhookState, body: Body) -> std::result::Result<Vec<u8>, Refusal> {
-    axum::body::to_bytes(body, state.max_body_bytes)
-        .await
-        .map(|bytes| bytes.to_vec())
-        .map_err(|_| {
-            Refusal::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "body larger than {} bytes (set [webhook] max_body_bytes)",
-                    state.max_body_bytes
-                ),
-                ".",
-            )
-        })
+    let read = tokio::time::timeout(
+        state.read_timeout,
+        axum::body::to_bytes(body, state.max_body_bytes),
+    )
+    .await
+    .map_err(|_| {
+        Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {}s (set [webhook] read_timeout)",
+                state.read_timeout.as_secs()
+            ),
+            ".",
+        )
+    })?;
+    read.map(|bytes| bytes.to_vec()).map_err(|_| {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "body larger than {} bytes (set [webhook] max_body_bytes)",
+                state.max_body_bytes
+            ),
+            ".",
+        )
+    })
 }
 
 /// The checks every token-authenticated route makes, then the body.

@@ -396,3 +396,99 @@ fn a_review_shows_markup_from_alerts_and_people_as_text() {
         assert_eq!(row.replace("\\|", "").matches('|').count(), 5, "{row}");
     }
 }
+
+/// A connection that sends the start of a request and then nothing more.
+fn slow_client(address: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"POST /v2/enqueue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+        .unwrap();
+    stream
+}
+
+/// Whether the server closed `stream` within `within`.
+fn closed_within(stream: &mut std::net::TcpStream, within: std::time::Duration) -> bool {
+    use std::io::Read;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buffer = [0u8; 512];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn slow_clients_cannot_take_the_webhook_server_down() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        "[workspace]\nname = \"Slow\"\ntime_zone = \"UTC\"\ncurrency = \"EUR\"\n\n\
+         [webhook]\nread_timeout = \"2s\"\nmax_connections = 400\n",
+    );
+    // Started under a soft file limit of 256: the engine raises it to the hard limit.
+    let served = Served::start_with_file_limit(&sandbox, 256);
+    let started = served.wait_for_log("raised the open-file limit");
+    assert!(started.contains("to="), "{started}");
+
+    // 300 slowloris connections, each holding a half-sent request head.
+    let mut slow: Vec<std::net::TcpStream> =
+        (0..300).map(|_| slow_client(&served.address)).collect();
+    let (status, _) = served.request("GET", "/healthz", &[], b"");
+    assert_eq!(
+        status, 200,
+        "/healthz answers with 300 slow clients connected"
+    );
+    // Each is cut off once its read timeout passes.
+    assert!(closed_within(
+        &mut slow[0],
+        std::time::Duration::from_secs(15)
+    ));
+    assert!(closed_within(
+        &mut slow[299],
+        std::time::Duration::from_secs(15)
+    ));
+    drop(slow);
+
+    // A body that never finishes arriving is answered 408.
+    let auth = bearer(&sandbox);
+    let answer = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&served.address).unwrap();
+        stream
+            .write_all(
+                format!(
+                    "POST /v1/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n\
+                     Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"version\""
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+            .unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = stream.read(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[test]
+fn the_connection_cap_is_logged_and_slow_clients_are_cleared() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        "[workspace]\nname = \"Capped\"\ntime_zone = \"UTC\"\ncurrency = \"EUR\"\n\n\
+         [webhook]\nread_timeout = \"2s\"\nmax_connections = 20\n",
+    );
+    let served = Served::start(&sandbox, &[]);
+    let slow: Vec<std::net::TcpStream> = (0..30).map(|_| slow_client(&served.address)).collect();
+    served.wait_for_log("webhook connection limit reached");
+    // The slow clients are cut off after their read timeout, and /healthz gets its turn.
+    let (status, _) = served.request("GET", "/healthz", &[], b"");
+    assert_eq!(status, 200);
+    drop(slow);
+}

@@ -181,9 +181,32 @@ impl Served {
     pub fn start_with_env(sandbox: &Sandbox, extra: &[&str], env: &[(String, String)]) -> Self {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = sandbox
-            .command(&args)
-            .envs(env.iter().cloned())
+        let mut command = sandbox.command(&args);
+        command.envs(env.iter().cloned());
+        Self::spawn(command)
+    }
+
+    /// Started with a soft limit of `files` open files (the hard limit unchanged), as a login
+    /// session on some systems starts it.
+    pub fn start_with_file_limit(sandbox: &Sandbox, files: u32) -> Self {
+        let inner = sandbox.command(&["serve", "--listen", "127.0.0.1:0"]);
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={files}:"))
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .stdin(Stdio::null());
+        for (name, value) in inner.get_envs() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        Self::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .env("STOPLINE_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

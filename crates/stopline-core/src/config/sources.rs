@@ -35,6 +35,10 @@ pub(super) struct RawWebhook {
     pub(super) allowed_hosts: Vec<String>,
     #[serde(default)]
     pub(super) max_body_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) max_connections: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) read_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +110,21 @@ impl Checker<'_> {
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
+        if let Some(limit) = raw.max_connections {
+            match usize::try_from(*limit.get_ref()) {
+                Ok(count @ 1..=65_536) => settings.max_connections = count,
+                _ => self.problem(
+                    limit.span(),
+                    "webhook.max_connections",
+                    "expected 1 to 65536 connections",
+                ),
+            }
+        }
+        if let Some(timeout) = raw.read_timeout
+            && let Some(duration) = self.duration(&timeout, "webhook.read_timeout")
+        {
+            settings.read_timeout = duration;
+        }
         if let Some(limit) = raw.max_body_bytes {
             match usize::try_from(*limit.get_ref()) {
                 Ok(bytes) if bytes >= 1024 => settings.max_body_bytes = bytes,
