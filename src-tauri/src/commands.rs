@@ -32,7 +32,9 @@ pub(crate) fn command_error(error: EngineError) -> CommandError {
     let code = match &error {
         EngineError::ConfigInvalid(_) | EngineError::ConfigMissing { .. } => ErrorCode::Config,
         EngineError::NobodyHere => ErrorCode::NoPerson,
-        EngineError::Store(StoreError::Sqlite(_) | StoreError::Open { .. }) => ErrorCode::Store,
+        EngineError::Store(
+            StoreError::Sqlite(_) | StoreError::Open { .. } | StoreError::Private { .. },
+        ) => ErrorCode::Store,
         e if e.is_usage() => ErrorCode::BadInput,
         _ => ErrorCode::Refused,
     };

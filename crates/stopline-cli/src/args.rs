@@ -326,14 +326,14 @@ pub struct ServeArgs {
     /// An Alertmanager to poll (repeatable; several are one HA cluster, source "alertmanager").
     #[arg(long = "alertmanager", value_name = "URL")]
     pub alertmanagers: Vec<String>,
-    /// The webhook bearer token (default: the one stored in the data directory).
-    #[arg(
-        long,
-        env = "STOPLINE_WEBHOOK_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
+    /// The webhook bearer token (default: $STOPLINE_WEBHOOK_TOKEN, else the one stored in the
+    /// data directory). Every user of the machine can read it in `ps`: prefer the variable or
+    /// --webhook-token-file.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "webhook_token_file")]
     pub webhook_token: Option<String>,
+    /// A file whose first line is the webhook bearer token.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_token_file: Option<std::path::PathBuf>,
     /// A host name to accept in the Host header besides the loopback names (repeatable).
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,

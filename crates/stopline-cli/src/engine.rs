@@ -90,15 +90,44 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// The environment variable that holds the webhook token, out of sight of `ps`.
+const TOKEN_VARIABLE: &str = "STOPLINE_WEBHOOK_TOKEN";
+
+/// The webhook token `serve` was given, and the argument that gave it (for errors): the flag,
+/// else the file, else the environment; `None` to use the one stored in the data directory.
+fn given_token(args: &ServeArgs) -> Result<Option<(String, &'static str)>> {
+    if let Some(token) = &args.webhook_token {
+        tracing::warn!(
+            "--webhook-token shows the token to every user of this machine (ps, /proc): use {TOKEN_VARIABLE} or --webhook-token-file instead"
+        );
+        return Ok(Some((token.trim().to_owned(), "--webhook-token")));
+    }
+    if let Some(path) = &args.webhook_token_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!(
+                "--webhook-token-file: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        let token = text.lines().next().unwrap_or("").trim().to_owned();
+        return Ok(Some((token, "--webhook-token-file")));
+    }
+    Ok(std::env::var(TOKEN_VARIABLE)
+        .ok()
+        .map(|token| (token.trim().to_owned(), TOKEN_VARIABLE))
+        .filter(|(token, _)| !token.is_empty()))
+}
+
 pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     init_logging();
+    let token = given_token(&args)?;
     let config = optional_config(cx)?;
     let options = ServeOptions {
         config_path: config.as_ref().map(|_| cx.ws.config_path().to_owned()),
         config,
         alertmanager_urls: check_urls(&args.alertmanagers)?,
         listen: args.listen,
-        token: args.webhook_token,
+        token: token.as_ref().map(|(token, _)| token.clone()),
         allowed_hosts: args.allow_hosts,
         env: std::env::vars().collect::<HashMap<_, _>>(),
         keyring: None,
@@ -108,7 +137,17 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     runtime()?.block_on(async {
         // Starting checks the store first: nothing reads it before.
-        let engine = Engine::start(cx.ws.data_dir(), options, clock).await?;
+        let engine = Engine::start(cx.ws.data_dir(), options, clock)
+            .await
+            .map_err(|error| match (&error, &token) {
+                // A weak token given on the command line: name where it came from.
+                (EngineError::WeakSecret { what, .. }, Some((_, given)))
+                    if what == "the webhook token" =>
+                {
+                    Failure::argument(given, error)
+                }
+                _ => error.into(),
+            })?;
         let person = cx.ws.whoami()?;
         tracing::info!("{}", engine.notifications());
         match (pages, person) {

@@ -56,7 +56,12 @@ pub fn backup(data_dir: &DataDir, target: Option<&Path>, now: Timestamp) -> Resu
         return Err(EngineError::BackupExists { path: target });
     }
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(io("cannot create the directory for", &target))?;
+        if parent == data_dir.root().join(BACKUPS_DIR) {
+            // Our own folder of backups: private like the data directory it is in.
+            crate::files::create_private_dir(parent)?;
+        } else {
+            fs::create_dir_all(parent).map_err(io("cannot create the directory for", &target))?;
+        }
     }
     let store = data_dir.open_store()?;
     // Written beside the target and renamed into place: a crash never leaves half a backup
@@ -79,9 +84,11 @@ pub fn backup(data_dir: &DataDir, target: Option<&Path>, now: Timestamp) -> Resu
     let absolute = fs::canonicalize(&target).unwrap_or(target);
     let line = format!("{now}\t{}\n", absolute.display());
     let log = data_dir.root().join(BACKUP_LOG);
-    fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut options = fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
         .open(&log)
         .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
         .map_err(io("cannot note the backup in", &log))?;

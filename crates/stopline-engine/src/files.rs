@@ -108,20 +108,41 @@ pub struct EngineLock {
     _file: fs::File,
 }
 
-fn create_private_dir(path: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
     let io = |source| EngineError::Io {
         action: "cannot create directory",
         path: path.to_owned(),
         source,
     };
     if path.is_dir() {
-        return Ok(());
+        return tighten_dir(path).map_err(io);
     }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(path).map_err(io)
+}
+
+/// A directory of Stopline's own that others can read or enter (a data directory made by hand
+/// with the usual mode 0755) is narrowed to 0700: it holds the store and the webhook token.
+fn tighten_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+            tracing::warn!(
+                path = %path.display(),
+                was = format!("{:o}", mode & 0o777),
+                "the data directory was open to other users: narrowed to 0700"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The largest config file read: 10,000 applications take about 2 MiB.

@@ -20,6 +20,7 @@
 
 pub mod alertmanager;
 pub mod api;
+pub mod auth_failures;
 pub mod backup;
 pub mod blind;
 pub mod desk;
@@ -139,6 +140,11 @@ pub enum EngineError {
     },
     #[error("cannot read {secret}: {reason}")]
     SecretUnavailable { secret: String, reason: String },
+    #[error(
+        "{what} is {length} characters: at least {} are needed (`stopline token` shows a strong one; `openssl rand -hex 32` makes one)",
+        crate::secrets::MIN_SECRET_CHARS
+    )]
+    WeakSecret { what: String, length: usize },
     #[error("{path} exists already: name another file (a backup never replaces one)")]
     BackupExists { path: PathBuf },
     #[error(
@@ -204,7 +210,8 @@ impl EngineError {
             | EngineError::BadFloodThreshold
             | EngineError::BackupExists { .. }
             | EngineError::RestoreRefused(_)
-            | EngineError::MissingSecret { .. } => true,
+            | EngineError::MissingSecret { .. }
+            | EngineError::WeakSecret { .. } => true,
             EngineError::AlreadyRouted { .. }
             | EngineError::Io { .. }
             | EngineError::AlreadyRunning { .. }
@@ -227,6 +234,7 @@ impl EngineError {
                 },
                 StoreError::Severity(_) => true,
                 StoreError::Open { .. }
+                | StoreError::Private { .. }
                 | StoreError::NewerSchema { .. }
                 | StoreError::IncidentNotFound(_)
                 | StoreError::Transition(_)

@@ -97,6 +97,21 @@ pub fn resolve(
     }
 }
 
+/// The shortest token or routing key accepted: a shorter one can be guessed.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// Refuses a secret shorter than [`MIN_SECRET_CHARS`]; `what` names it in the error.
+pub fn check_strength(secret: &str, what: &str) -> Result<()> {
+    let length = secret.chars().count();
+    if length < MIN_SECRET_CHARS {
+        return Err(EngineError::WeakSecret {
+            what: what.to_owned(),
+            length,
+        });
+    }
+    Ok(())
+}
+
 /// A new token: 32 random bytes as 64 hex digits.
 pub fn generate_token() -> Result<String> {
     let mut bytes = [0u8; 32];

@@ -164,6 +164,7 @@ impl Engine {
             Some(token) if !token.trim().is_empty() => token.trim().to_owned(),
             _ => data_dir.webhook_token()?,
         };
+        crate::secrets::check_strength(&token, "the webhook token")?;
         let store = SharedStore::new(data_dir.open_store()?);
         let sources = options.alertmanager_sources()?;
         let keys = routing_keys(
@@ -214,8 +215,15 @@ impl Engine {
             routing_keys: keys,
             alertmanager_source,
             replays: Mutex::new(crate::replay::ReplayCache::default()),
+            auth_failures: Mutex::new(crate::auth_failures::AuthFailures::default()),
         };
         let server = WebhookServer::bind(settings.listen, state).await?;
+        if !server.local_addr().ip().is_loopback() {
+            tracing::warn!(
+                address = %server.local_addr(),
+                "the webhook server listens beyond loopback: anyone who can reach this address can try tokens and routing keys, and traffic is plain HTTP; put a TLS proxy in front and allow only your alert senders"
+            );
+        }
         Ok(Engine {
             _lock: lock,
             server,

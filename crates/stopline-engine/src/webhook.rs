@@ -24,6 +24,7 @@ use stopline_core::ids::ApplicationId;
 use stopline_store::{IngestSummary, Receipt, Store};
 use tokio::net::TcpListener;
 
+use crate::auth_failures::AuthFailures;
 use crate::events::{EngineEvent, EngineEvents};
 use crate::payload::{self, PagerDutyEvent, PayloadError};
 use crate::replay::{Remembered, ReplayCache};
@@ -71,6 +72,8 @@ pub struct WebhookState {
     pub alertmanager_source: String,
     /// Deliveries already applied, to recognise the sender's repeats.
     pub replays: Mutex<ReplayCache>,
+    /// Failed authentications by client address: logged sparingly, answered slowly.
+    pub auth_failures: Mutex<AuthFailures>,
 }
 
 impl std::fmt::Debug for WebhookState {
@@ -370,12 +373,59 @@ async fn read_body(state: &WebhookState, body: Body) -> std::result::Result<Vec<
     })
 }
 
+/// The client's address, as the accept loop recorded it (unspecified when a test calls the
+/// router without one).
+fn peer_of(request: &Request) -> std::net::IpAddr {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+}
+
+/// Answers a failed authentication from `peer`: counted, logged (sparingly) and, after a few
+/// from the same address, answered only after a growing delay. `what` says what failed.
+async fn failed_authentication(
+    state: &WebhookState,
+    peer: std::net::IpAddr,
+    what: &str,
+    refusal: Refusal,
+) -> Refusal {
+    let verdict = lock(&state.auth_failures).record(peer, std::time::Instant::now());
+    if verdict.log {
+        tracing::warn!(
+            address = %peer,
+            failures = verdict.failures,
+            delay_ms = verdict.delay.as_millis(),
+            "failed webhook authentication: {what}"
+        );
+    }
+    if !verdict.delay.is_zero() {
+        tokio::time::sleep(verdict.delay).await;
+    }
+    refusal
+}
+
+/// The host and bearer token checks of every token-authenticated route; `peer` is the client.
+async fn authenticate(
+    state: &WebhookState,
+    headers: &HeaderMap,
+    peer: std::net::IpAddr,
+) -> std::result::Result<(), Refusal> {
+    check_host(state, headers)?;
+    if let Err(refusal) = check_token(state, headers) {
+        let what = refusal.error.clone();
+        return Err(failed_authentication(state, peer, &what, refusal).await);
+    }
+    Ok(())
+}
+
 /// The checks every token-authenticated route makes, then the body.
 async fn accept(state: &WebhookState, request: Request) -> std::result::Result<Vec<u8>, Refusal> {
-    check_host(state, request.headers())?;
-    check_token(state, request.headers())?;
-    check_json(request.headers())?;
-    read_body(state, request.into_body()).await
+    let peer = peer_of(&request);
+    let (parts, body) = request.into_parts();
+    authenticate(state, &parts.headers, peer).await?;
+    check_json(&parts.headers)?;
+    read_body(state, body).await
 }
 
 /// `?source=NAME` overrides the source a delivery is recorded under. The value is
@@ -591,21 +641,23 @@ async fn pagerduty(State(state): State<Arc<WebhookState>>, request: Request) -> 
 async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer {
     check_host(state, request.headers())?;
     check_json(request.headers())?;
+    let peer = peer_of(&request);
     let body = read_body(state, request.into_body()).await?;
     let now = state.clock.now();
     let event = payload::pagerduty_event(&body, now).map_err(Refusal::payload)?;
-    let key = state
+    let Some(key) = state
         .routing_keys
         .iter()
         .find(|k| constant_time_eq(k.key.as_bytes(), event.routing_key.as_bytes()))
-        .ok_or_else(|| {
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
-                "routing_key",
-            )
-        })?
-        .clone();
+        .cloned()
+    else {
+        let refusal = Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
+            "routing_key",
+        );
+        return Err(failed_authentication(state, peer, "unknown routing key", refusal).await);
+    };
     let dedup_key = event.dedup_key().to_string();
     match event.event {
         PagerDutyEvent::Trigger(alert) => {
@@ -685,10 +737,10 @@ async fn healthz(State(state): State<Arc<WebhookState>>, headers: HeaderMap) -> 
 async fn team_line(
     State(state): State<Arc<WebhookState>>,
     axum::extract::Path(team): axum::extract::Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    if let Err(refusal) = check_host(&state, &headers).and_then(|()| check_token(&state, &headers))
-    {
+    let peer = peer_of(&request);
+    if let Err(refusal) = authenticate(&state, request.headers(), peer).await {
         return refusal.into_response();
     }
     let Some(config) = state.routing.config() else {
@@ -763,12 +815,9 @@ pub fn routing_keys(
             _ => None,
         })
         .map(|(source, application, secret)| {
-            let key = crate::secrets::resolve(
-                secret,
-                &format!("the routing key of source {:?}", source.name),
-                env,
-                keyring,
-            )?;
+            let what = format!("the routing key of source {:?}", source.name);
+            let key = crate::secrets::resolve(secret, &what, env, keyring)?;
+            crate::secrets::check_strength(&key, &what)?;
             Ok(RoutingKey {
                 key,
                 source: source.name.clone(),

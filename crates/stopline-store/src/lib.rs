@@ -50,6 +50,11 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("cannot make the store file {path} private (mode 0600): {source}")]
+    Private {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "the store at {path} was written by a newer Stopline (schema version {found}, this one knows up to {known}); upgrade Stopline"
     )]
@@ -130,6 +135,10 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        make_private(path).map_err(|source| StoreError::Private {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -161,6 +170,10 @@ impl Store {
     /// Copies the whole store to `target` with SQLite's online backup: others keep reading and
     /// writing meanwhile, and the copy is one consistent moment. `target` must not exist yet.
     pub fn backup_to(&self, target: &Path) -> Result<()> {
+        make_private(target).map_err(|source| StoreError::Private {
+            path: target.to_owned(),
+            source,
+        })?;
         let mut copy = Connection::open_with_flags(
             target,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -295,4 +308,39 @@ fn table_columns(
         shape.insert(name, list);
     }
     Ok(shape)
+}
+
+/// Makes the store file at `path` readable and writable by its owner only (mode 0600): creates
+/// it so when it does not exist yet, and narrows it (and its `-wal` and `-shm`, which SQLite
+/// creates with the store's own mode) when it is open to others. The store holds who was paged
+/// when, notes and pay: nobody else on the machine should read it.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            // No directory there: SQLite's own open reports it, naming the store.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        for companion in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(companion);
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -492,3 +492,199 @@ fn the_connection_cap_is_logged_and_slow_clients_are_cleared() {
     assert_eq!(status, 200);
     drop(slow);
 }
+
+#[test]
+fn weak_or_exposed_secrets_are_refused_or_warned_about() {
+    let sandbox = Sandbox::new();
+    // Too short, from each place a token can come from; the error names the place.
+    let stderr = sandbox.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-token",
+            "hunter2",
+        ],
+        2,
+    );
+    assert!(
+        stderr
+            .contains("--webhook-token: the webhook token is 7 characters: at least 16 are needed"),
+        "{stderr}"
+    );
+    let output = sandbox
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .env("STOPLINE_WEBHOOK_TOKEN", "short-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("STOPLINE_WEBHOOK_TOKEN: the webhook token is 11"),
+        "{stderr}"
+    );
+    let file = sandbox.dir.path().join("token.txt");
+    std::fs::write(&file, "abc\n").unwrap();
+    let stderr = sandbox.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-token-file",
+            file.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--webhook-token-file: the webhook token is 3"),
+        "{stderr}"
+    );
+
+    // A PagerDuty routing key that is too short.
+    sandbox.write_config(
+        "[workspace]\nname = \"Keys\"\ntime_zone = \"UTC\"\ncurrency = \"EUR\"\n\n\
+         [[people]]\nid = \"ann\"\nname = \"Ann\"\n\n\
+         [[teams]]\nid = \"stock\"\nname = \"Stock\"\nkind = \"delivery\"\nmembers = [\"ann\"]\n\n\
+         [[applications]]\nid = \"stock-sync\"\nname = \"Stock sync\"\nteam = \"stock\"\n\
+         availability_target = 99.5\nexposure_per_hour = 100\nmatch = { service = \"stock\" }\n\n\
+         [[sources]]\nname = \"stock-events\"\nkind = \"pagerduty\"\napplication = \"stock-sync\"\n\
+         routing_key_env = \"STOCK_KEY\"\n",
+    );
+    let output = sandbox
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .env("STOCK_KEY", "12345678")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the routing key of source \"stock-events\" is 8 characters"),
+        "{stderr}"
+    );
+
+    // A strong token on the command line works, with a warning that `ps` shows it; one in a
+    // file works without.
+    std::fs::write(&file, "0123456789abcdef0123\n").unwrap();
+    let env = [(
+        "STOCK_KEY".to_owned(),
+        "0123456789abcdef0123456789abcdef".to_owned(),
+    )];
+    let served = Served::start_with_env(
+        &sandbox,
+        &["--webhook-token-file", file.to_str().unwrap()],
+        &env,
+    );
+    let (status, _) = served.request(
+        "GET",
+        "/v1/teams/stock/line",
+        &[("Authorization", "Bearer 0123456789abcdef0123")],
+        b"",
+    );
+    assert_eq!(status, 200, "the token from the file");
+    assert!(
+        !served
+            .seen_lines()
+            .iter()
+            .any(|l| l.contains("shows the token to every user"))
+    );
+    drop(served);
+    let served =
+        Served::start_with_env(&sandbox, &["--webhook-token", "0123456789abcdef0123"], &env);
+    served.wait_for_log("--webhook-token shows the token to every user of this machine");
+    let (status, _) = served.request(
+        "GET",
+        "/v1/teams/stock/line",
+        &[("Authorization", "Bearer 0123456789abcdef0123")],
+        b"",
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn failed_authentications_are_logged_sparingly_and_slowed_down() {
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[]);
+    let wrong = [("Authorization", "Bearer wrong-wrong-wrong-wrong")];
+    let mut took = Vec::new();
+    for _ in 0..8 {
+        let started = std::time::Instant::now();
+        let (status, _) = served.request("GET", "/v1/teams/x/line", &wrong, b"");
+        took.push(started.elapsed());
+        assert_eq!(status, 401);
+    }
+    // The sixth failure on waits (250 ms, then 500, then 1 s); the first five do not.
+    assert!(took[5] >= std::time::Duration::from_millis(250), "{took:?}");
+    assert!(
+        took[7] >= std::time::Duration::from_millis(1000),
+        "{took:?}"
+    );
+    // A correct token from the same address is answered at once, as always.
+    let auth = bearer(&sandbox);
+    let (status, _) = served.request("GET", "/healthz", &[("Authorization", auth.as_str())], b"");
+    assert_eq!(status, 200);
+    let logged = served.wait_for_log("failed webhook authentication");
+    assert!(logged.contains("address=127.0.0.1"), "{logged}");
+    let lines = served
+        .seen_lines()
+        .iter()
+        .filter(|l| l.contains("failed webhook authentication"))
+        .count();
+    assert_eq!(lines, 1, "eight failures within seconds are one log line");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_and_backups_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::demo();
+    let data = sandbox.dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let served = Served::start(&sandbox, &[]);
+    served.wait_for_log("the data directory was open to other users: narrowed to 0700");
+    assert_eq!(mode(&data), 0o700);
+    sandbox.ok(&[
+        "open",
+        "--app",
+        "payment-gateway",
+        "--title",
+        "Down",
+        "--as",
+        "aisha",
+    ]);
+    for file in [
+        "stopline.db",
+        "stopline.db-wal",
+        "stopline.db-shm",
+        "webhook-token",
+    ] {
+        let path = data.join(file);
+        assert!(path.exists(), "{file}");
+        assert_eq!(mode(&path), 0o600, "{file}");
+    }
+    drop(served);
+    let backup =
+        std::path::PathBuf::from(sandbox.ok(&["backup"]).split_whitespace().last().unwrap());
+    assert_eq!(mode(&backup), 0o600, "{}", backup.display());
+    assert_eq!(mode(backup.parent().unwrap()), 0o700);
+    assert_eq!(mode(&data.join("backups.log")), 0o600);
+}
+
+#[test]
+fn listening_beyond_loopback_is_warned_about() {
+    let sandbox = Sandbox::new();
+    let quiet = Served::start(&sandbox, &[]);
+    assert!(
+        !quiet
+            .seen_lines()
+            .iter()
+            .any(|l| l.contains("beyond loopback"))
+    );
+    drop(quiet);
+    // Bound on every interface for a moment; nothing is sent to it.
+    let open = Served::spawn(sandbox.command(&["serve", "--listen", "0.0.0.0:0"]));
+    let warning = open.wait_for_log("the webhook server listens beyond loopback");
+    assert!(warning.contains("0.0.0.0:"), "{warning}");
+}

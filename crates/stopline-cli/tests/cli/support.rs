@@ -205,7 +205,8 @@ impl Served {
         Self::spawn(command)
     }
 
-    fn spawn(mut command: Command) -> Self {
+    /// Spawns `command` (a `stopline serve`), logging at info, and waits for its address.
+    pub fn spawn(mut command: Command) -> Self {
         let mut child = command
             .env("STOPLINE_LOG", "info")
             .stdout(Stdio::null())
