@@ -86,7 +86,25 @@ pub struct IngestSummary {
     pub auto_resolved: Vec<IncidentId>,
 }
 
+/// Alerts written in one transaction at most.
+const INGEST_CHUNK: usize = 200;
+/// The pause between two chunks of one delivery: a person's command waiting for the write lock
+/// (it tries again every few milliseconds) finds it free.
+const CHUNK_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+
 impl IngestSummary {
+    /// Adds what another part of the same delivery did.
+    fn add(&mut self, other: IngestSummary) {
+        self.new += other.new;
+        self.changed += other.changed;
+        self.repeated += other.repeated;
+        self.stale += other.stale;
+        self.resolved += other.resolved;
+        self.opened.extend(other.opened);
+        self.joined += other.joined;
+        self.auto_resolved.extend(other.auto_resolved);
+    }
+
     /// Whether the delivery changed anything a person could see (a repeat changes nothing).
     pub fn changed_anything(&self) -> bool {
         self.new + self.changed + self.resolved > 0
@@ -113,12 +131,26 @@ impl Store {
         policy: IngestPolicy,
         now: Timestamp,
     ) -> Result<(IngestSummary, Receipt)> {
-        self.write(|tx| {
-            let mut ingest = Ingest::new(tx, policy, now);
-            let summary = ingest.run(batch, None)?;
-            let receipt = ingest.receipt(batch);
-            Ok((summary, receipt))
-        })
+        // A huge delivery is written a chunk per transaction, with a pause between chunks, so
+        // the write lock is never held long and a person's command waiting for it gets its turn
+        // (each chunk is whole; a sender only hears "stored" once every chunk is).
+        let in_transaction = !self.conn.is_autocommit();
+        let mut summary = IngestSummary::default();
+        let mut receipt = Receipt { rows: Vec::new() };
+        for (i, chunk) in batch.chunks(INGEST_CHUNK).enumerate() {
+            if i > 0 && !in_transaction {
+                std::thread::sleep(CHUNK_PAUSE);
+            }
+            let (part, part_receipt) = self.write(|tx| {
+                let mut ingest = Ingest::new(tx, policy, now);
+                let summary = ingest.run(chunk, None)?;
+                let receipt = ingest.receipt(chunk);
+                Ok((summary, receipt))
+            })?;
+            summary.add(part);
+            receipt.rows.extend(part_receipt.rows);
+        }
+        Ok((summary, receipt))
     }
 
     /// Applies a delivery again that was ingested before with `receipt`, if none of its alerts

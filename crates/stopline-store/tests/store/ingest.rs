@@ -403,3 +403,74 @@ fn a_source_resolving_one_alert_resolves_it_in_one_operation() {
     assert_eq!(unknown, None);
     assert_eq!(store.alerts(AlertFilter::All).unwrap(), before);
 }
+
+#[test]
+fn a_huge_delivery_is_written_in_chunks_with_the_same_result() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-11-27T10:00:00Z");
+    let batch: Vec<AlertObservation> = (0..1_050)
+        .map(|i| routed(alert(&format!("fp-{i}"), AlertState::Firing, now)))
+        .collect();
+    let (summary, receipt) = store
+        .ingest_with_receipt(&batch, IngestPolicy::default(), now)
+        .unwrap();
+    assert_eq!(summary.new, 1_050);
+    assert_eq!(
+        summary.opened.len(),
+        1,
+        "one incident, though the chunks were separate"
+    );
+    assert_eq!(summary.joined, 1_049);
+    assert_eq!(receipt.len(), 1_050);
+    assert!(
+        store.replay(&receipt, now).unwrap(),
+        "the receipt covers every chunk"
+    );
+}
+
+#[test]
+fn another_writer_gets_its_turn_while_huge_deliveries_are_written_back_to_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (dir, mut engine) = temp_store();
+    let path = dir.path().join("stopline.db");
+    let done = Arc::new(AtomicBool::new(false));
+    // The engine's part: 2,000-alert deliveries, built beforehand so that one starts the moment
+    // the last one committed, as when many senders queue for the engine.
+    let now = at("2026-11-27T10:00:00Z");
+    let batches: Vec<Vec<AlertObservation>> = (0..20)
+        .map(|round| {
+            (0..2_000)
+                .map(|i| routed(alert(&format!("r{round}-{i}"), AlertState::Firing, now)))
+                .collect()
+        })
+        .collect();
+    let storm = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut rounds = 0;
+            for batch in &batches {
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
+                engine.ingest(batch, IngestPolicy::default(), now).unwrap();
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    // A person's command in another connection: each write must get the lock (SQLite's own
+    // busy handler, polling every 100 ms, missed the gaps for its whole 10 s and failed).
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut person = Store::open(&path).unwrap();
+    for i in 0..5 {
+        person
+            .open_incident(
+                new_incident(&format!("by hand {i}")),
+                at("2026-11-27T10:01:00Z"),
+            )
+            .unwrap_or_else(|e| panic!("write {i} during the storm: {e}"));
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(storm.join().unwrap() >= 1, "the storm ran");
+}
