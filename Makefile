@@ -8,7 +8,7 @@ CLI := target/debug/stopline
 # Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench soak clean
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -53,6 +53,11 @@ test-e2e: build
 	tests/e2e/run
 
 # Benchmarks: separate from tests, never asserting times. Figures go to docs/performance.md.
+# Fuzzes the parsers of untrusted input, 10 minutes a target (FUZZ_SECONDS to change); needs
+# the nightly toolchain. Not part of `make test`.
+fuzz: setup
+	scripts/fuzz
+
 bench: setup
 	$(CARGO) bench --locked -p stopline-core --bench config_check
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
