@@ -386,7 +386,7 @@ pub fn emit(line: &str) {
 }
 
 /// Writes text exactly as given (JSON, whose encoder already escapes control characters).
-fn write_stdout(text: &str) {
+pub fn write_stdout(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = writeln!(stdout, "{text}") {

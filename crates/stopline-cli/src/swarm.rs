@@ -223,7 +223,7 @@ pub fn review(
         ReviewFormat::Json => serde_json::to_string_pretty(&review).unwrap_or_default() + "\n",
     };
     match out {
-        None => print_document(&text),
+        None => print_document(&text, format == ReviewFormat::Json),
         Some(path) => {
             write_document(path, &text)?;
             if cx.json {
@@ -236,10 +236,16 @@ pub fn review(
     Ok(())
 }
 
-/// A document (a review, a report) on standard output.
-fn print_document(text: &str) {
+/// A document (a review, a report) on standard output. JSON is written exactly (its encoder
+/// escaped what needs it, and an escape added here would make it invalid); Markdown and CSV
+/// show control characters escaped, like every other output for people.
+fn print_document(text: &str, json: bool) {
     for line in text.lines() {
-        out!("{line}");
+        if json {
+            crate::output::write_stdout(line);
+        } else {
+            out!("{line}");
+        }
     }
 }
 
@@ -276,7 +282,7 @@ pub fn report(
         }),
     };
     match out {
-        None => print_document(&text),
+        None => print_document(&text, format == ReportFormat::Json),
         Some(path) => {
             write_document(path, &text)?;
             eprintln!("Wrote the report to {}", path.display());

@@ -688,3 +688,32 @@ fn listening_beyond_loopback_is_warned_about() {
     let warning = open.wait_for_log("the webhook server listens beyond loopback");
     assert!(warning.contains("0.0.0.0:"), "{warning}");
 }
+
+#[test]
+fn json_documents_keep_hostile_text_exact_and_valid() {
+    let sandbox = Sandbox::demo();
+    let title = "Disk \u{202e}lluf\u{202c} \u{9b}2J \u{1b}[31m red";
+    sandbox.ok(&[
+        "open",
+        "--app",
+        "payment-gateway",
+        "--title",
+        title,
+        "--as",
+        "aisha",
+    ]);
+    let id = sandbox.json(&["incidents"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // `sandbox.json` parses what was printed: invalid JSON would fail here.
+    let review = sandbox.json(&["review", &id]);
+    assert_eq!(review["incident"]["title"], title, "{review}");
+    let shown = sandbox.ok(&["review", &id, "--format", "json"]);
+    let parsed: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(parsed["incident"]["title"], title);
+    // The Markdown on a terminal shows them escaped.
+    let markdown = sandbox.ok(&["review", &id]);
+    assert!(markdown.contains("\\u{202e}"), "{markdown}");
+    assert!(!markdown.contains('\u{202e}') && !markdown.contains('\u{1b}'));
+}
