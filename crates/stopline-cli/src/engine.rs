@@ -103,12 +103,15 @@ fn given_token(args: &ServeArgs) -> Result<Option<(String, &'static str)>> {
         return Ok(Some((token.trim().to_owned(), "--webhook-token")));
     }
     if let Some(path) = &args.webhook_token_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!(
-                "--webhook-token-file: cannot read {}: {e}",
-                path.display()
-            ))
-        })?;
+        let refuse = |why: String| {
+            Failure::usage(format!("--webhook-token-file: {}: {why}", path.display()))
+        };
+        // A token is one short line: a FIFO, a device or a big file is refused, not read.
+        let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+        if !meta.is_file() || meta.len() > 4096 {
+            return Err(refuse("not a regular file of at most 4 KiB".to_owned()));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
         let token = text.lines().next().unwrap_or("").trim().to_owned();
         return Ok(Some((token, "--webhook-token-file")));
     }
@@ -135,7 +138,8 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
     };
     let pages = options.config.is_some();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    runtime()?.block_on(async {
+    let runtime = runtime()?;
+    let served = runtime.block_on(async {
         // Starting checks the store first: nothing reads it before.
         let engine = Engine::start(cx.ws.data_dir(), options, clock)
             .await
@@ -161,7 +165,11 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
         }
         engine.run(shutdown_signal()).await?;
         Ok(())
-    })
+    });
+    // A blocking task still stuck (a config read on a hung mount) must not keep the process
+    // from exiting once the engine has stopped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    served
 }
 
 /// What a notification's Open button does under `stopline serve`: start the desktop app on the

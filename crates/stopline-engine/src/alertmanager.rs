@@ -108,7 +108,8 @@ impl AlertmanagerClient {
             .map_err(|e| PollError(format!("{base_url}: {}", describe(&e))))?;
         let alerts: Vec<ApiAlert> = serde_json::from_slice(&body).map_err(|e| {
             PollError(format!(
-                "{base_url}: not an Alertmanager API v2 answer: {e}"
+                "{base_url}: not an Alertmanager API v2 answer: {}",
+                stopline_core::text::shorten(&e.to_string(), 200)
             ))
         })?;
         alerts
@@ -185,8 +186,9 @@ impl ApiAlert {
         let time = |text: &str, field: &str| {
             text.parse::<Timestamp>().map_err(|e| {
                 PollError(format!(
-                    "{base_url}: alert {}: invalid {field} {text:?}: {e}",
-                    self.fingerprint
+                    "{base_url}: alert {}: invalid {field} {:?}: {e}",
+                    stopline_core::text::shorten(&self.fingerprint, 64),
+                    stopline_core::text::shorten(text, 64)
                 ))
             })
         };

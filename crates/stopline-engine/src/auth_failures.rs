@@ -50,8 +50,10 @@ pub struct AuthFailures {
 }
 
 impl AuthFailures {
-    /// Counts a failed authentication from `address` at `now`.
+    /// Counts a failed authentication from `address` at `now`. IPv6 clients are counted by
+    /// their /64 network: one host commonly has a whole /64 to pick addresses from.
     pub fn record(&mut self, address: IpAddr, now: Instant) -> Verdict {
+        let address = counted_as(address);
         if self.by_address.len() >= MAX_ADDRESSES && !self.by_address.contains_key(&address) {
             self.forget_stale(now);
         }
@@ -89,6 +91,20 @@ impl AuthFailures {
             let cutoff = starts[starts.len() / 2];
             self.by_address.retain(|_, r| r.window_start > cutoff);
         }
+    }
+}
+
+/// The address failures are counted under: an IPv4 address itself, an IPv6 address's /64.
+fn counted_as(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -130,6 +146,14 @@ mod tests {
 
         // Another address is counted on its own.
         assert_eq!(failures.record(other, at(300)).delay, Duration::ZERO);
+
+        // Addresses of one IPv6 /64 are one client.
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_network: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        for _ in 0..5 {
+            failures.record(one, at(400));
+        }
+        assert_eq!(failures.record(same_network, at(401)).failures, 6);
 
         // A guesser that pauses for a window starts afresh.
         let later = failures.record(guesser, at(10_500) + WINDOW);

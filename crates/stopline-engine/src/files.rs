@@ -124,20 +124,38 @@ pub(crate) fn create_private_dir(path: &Path) -> Result<()> {
     builder.create(path).map_err(io)
 }
 
-/// A directory of Stopline's own that others can read or enter (a data directory made by hand
-/// with the usual mode 0755) is narrowed to 0700: it holds the store and the webhook token.
+/// A data directory that others can read or enter (one made by hand with the usual mode 0755)
+/// is narrowed: group and others lose every permission, the owner's and special bits stay. It
+/// holds the store and the webhook token. Only a directory this user owns is changed; for any
+/// other, or when the change is refused, the log says so and nothing fails.
 fn tighten_dir(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
-            tracing::warn!(
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = fs::metadata(path)?;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 == 0 {
+            return Ok(());
+        }
+        let mine = meta.uid() == rustix::process::geteuid().as_raw();
+        let narrowed = if mine {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode & !0o077))
+        } else {
+            Err(std::io::Error::other("it belongs to another user"))
+        };
+        match narrowed {
+            Ok(()) => tracing::warn!(
                 path = %path.display(),
-                was = format!("{:o}", mode & 0o777),
-                "the data directory was open to other users: narrowed to 0700"
-            );
+                was = format!("{:o}", mode & 0o7777),
+                now = format!("{:o}", mode & 0o7777 & !0o077),
+                "the data directory was open to other users: narrowed"
+            ),
+            Err(error) => tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o7777),
+                %error,
+                "the data directory is open to other users and cannot be narrowed: the store and token are still private (0600)"
+            ),
         }
     }
     #[cfg(not(unix))]

@@ -121,7 +121,13 @@ pub async fn watch(path: PathBuf, live: LiveConfig) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let now = FileVersion::of(&path);
+        // Even a `stat` blocks on a hung network mount: off the runtime, with the timeout.
+        let checking = path.clone();
+        let looked = tokio::task::spawn_blocking(move || FileVersion::of(&checking));
+        let Ok(Ok(now)) = tokio::time::timeout(READ_TIMEOUT, looked).await else {
+            tracing::warn!(path = %path.display(), "the config file did not answer within {}s: keeping the config in use", READ_TIMEOUT.as_secs());
+            continue;
+        };
         if now == seen {
             continue;
         }

@@ -48,6 +48,9 @@ impl PayloadError {
     }
 }
 
+/// The most of a sender's own text an error quotes back.
+const MAX_ECHO_CHARS: usize = 200;
+
 /// No sender nests this deep; a body that does is refused before it is parsed.
 pub const MAX_DEPTH: usize = 64;
 
@@ -106,7 +109,12 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
         } else {
             inner.to_string()
         };
-        PayloadError::at(path, message)
+        // serde quotes the offending value and map keys whole (`invalid type: string "…"`):
+        // a refusal never sends a sender's megabytes back to it, or into the log.
+        PayloadError::at(
+            shorten(&path, MAX_ECHO_CHARS).into_owned(),
+            shorten(&message, MAX_ECHO_CHARS).into_owned(),
+        )
     })
 }
 

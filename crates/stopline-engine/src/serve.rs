@@ -160,9 +160,10 @@ impl Engine {
     ) -> Result<Engine> {
         let lock = data_dir.lock_engine()?;
         crate::backup::check_at_start(data_dir, clock.now())?;
+        // A token given is used as given: an empty one is refused below, never replaced.
         let token = match &options.token {
-            Some(token) if !token.trim().is_empty() => token.trim().to_owned(),
-            _ => data_dir.webhook_token()?,
+            Some(token) => token.trim().to_owned(),
+            None => data_dir.webhook_token()?,
         };
         crate::secrets::check_strength(&token, "the webhook token")?;
         let store = SharedStore::new(data_dir.open_store()?);
@@ -320,10 +321,13 @@ const RESERVED_FILES: u64 = 64;
 /// is what bounds connections; then caps `wanted` to what the limit allows. Both are logged.
 fn connection_cap(wanted: usize) -> usize {
     use rustix::process::{Resource, getrlimit, setrlimit};
+    /// The soft limit asked for when the hard one is unlimited (`None`).
+    const UNLIMITED_TARGET: u64 = 65_536;
     let mut limit = getrlimit(Resource::Nofile);
     let before = limit.current;
-    if limit.current < limit.maximum {
-        limit.current = limit.maximum;
+    let target = limit.maximum.unwrap_or(UNLIMITED_TARGET);
+    if limit.current.is_some_and(|current| current < target) {
+        limit.current = Some(target);
         match setrlimit(Resource::Nofile, limit) {
             Ok(()) => tracing::info!(
                 from = ?before,

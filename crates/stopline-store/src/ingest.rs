@@ -86,7 +86,42 @@ pub struct IngestSummary {
     pub auto_resolved: Vec<IncidentId>,
 }
 
-/// Alerts written in one transaction at most.
+/// A delivery cut into chunks of about [`INGEST_CHUNK`] alerts, never splitting a group: the
+/// alerts of one incident group are decided in one transaction, as in a small delivery (else a
+/// group's last alert resolving in one chunk would resolve its incident before the next chunk's
+/// new alert of the same group could join it, and that alert would open and page a second
+/// one). Groups keep the order of their first alert, and alerts their order within a group.
+fn chunks_by_group(batch: &[AlertObservation]) -> Vec<Vec<AlertObservation>> {
+    let mut groups: Vec<Vec<&AlertObservation>> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    for observation in batch {
+        match observation.group_key.as_deref() {
+            Some(key) => match group_of.get(key) {
+                Some(&i) => groups[i].push(observation),
+                None => {
+                    group_of.insert(key, groups.len());
+                    groups.push(vec![observation]);
+                }
+            },
+            // Unrouted alerts join no incident: each is a group of its own.
+            None => groups.push(vec![observation]),
+        }
+    }
+    let mut chunks: Vec<Vec<AlertObservation>> = Vec::new();
+    let mut current: Vec<AlertObservation> = Vec::new();
+    for group in groups {
+        if !current.is_empty() && current.len() + group.len() > INGEST_CHUNK {
+            chunks.push(std::mem::take(&mut current));
+        }
+        current.extend(group.into_iter().cloned());
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+/// Alerts written in one transaction at most (a single group may be larger).
 const INGEST_CHUNK: usize = 200;
 /// The pause between two chunks of one delivery: a person's command waiting for the write lock
 /// (it tries again every few milliseconds) finds it free.
@@ -132,13 +167,22 @@ impl Store {
         now: Timestamp,
     ) -> Result<(IngestSummary, Receipt)> {
         // A huge delivery is written a chunk per transaction, with a pause between chunks, so
-        // the write lock is never held long and a person's command waiting for it gets its turn
-        // (each chunk is whole; a sender only hears "stored" once every chunk is).
+        // the write lock is never held long and a person's command waiting for it gets its turn.
+        // Each chunk is whole, and a sender only hears "stored" once every chunk is; should a
+        // later chunk fail, the sender's retry finds the earlier ones stored and completes it.
         let in_transaction = !self.conn.is_autocommit();
+        if in_transaction || batch.len() <= INGEST_CHUNK {
+            return self.write(|tx| {
+                let mut ingest = Ingest::new(tx, policy, now);
+                let summary = ingest.run(batch, None)?;
+                let receipt = ingest.receipt(batch);
+                Ok((summary, receipt))
+            });
+        }
         let mut summary = IngestSummary::default();
         let mut receipt = Receipt { rows: Vec::new() };
-        for (i, chunk) in batch.chunks(INGEST_CHUNK).enumerate() {
-            if i > 0 && !in_transaction {
+        for (i, chunk) in chunks_by_group(batch).iter().enumerate() {
+            if i > 0 {
                 std::thread::sleep(CHUNK_PAUSE);
             }
             let (part, part_receipt) = self.write(|tx| {

@@ -539,6 +539,33 @@ fn weak_or_exposed_secrets_are_refused_or_warned_about() {
         stderr.contains("--webhook-token-file: the webhook token is 3"),
         "{stderr}"
     );
+    // An empty one is refused too, not replaced by the stored token.
+    std::fs::write(&file, "\n").unwrap();
+    let stderr = sandbox.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-token-file",
+            file.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--webhook-token-file: the webhook token is 0"),
+        "{stderr}"
+    );
+    let stderr = sandbox.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-token-file",
+            "/dev/zero",
+        ],
+        2,
+    );
+    assert!(stderr.contains("not a regular file"), "{stderr}");
 
     // A PagerDuty routing key that is too short.
     sandbox.write_config(
@@ -643,7 +670,7 @@ fn the_store_and_backups_are_private_to_their_owner() {
     let mode =
         |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     let served = Served::start(&sandbox, &[]);
-    served.wait_for_log("the data directory was open to other users: narrowed to 0700");
+    served.wait_for_log("the data directory was open to other users: narrowed");
     assert_eq!(mode(&data), 0o700);
     sandbox.ok(&[
         "open",

@@ -474,3 +474,28 @@ fn another_writer_gets_its_turn_while_huge_deliveries_are_written_back_to_back()
     done.store(true, Ordering::Relaxed);
     assert!(storm.join().unwrap() >= 1, "the storm ran");
 }
+
+#[test]
+fn a_chunked_delivery_never_splits_an_incident_group() {
+    let (_dir, mut store) = temp_store();
+    let first = ingest(
+        &mut store,
+        vec![routed(alert(
+            "a",
+            AlertState::Firing,
+            at("2026-11-27T10:00:00Z"),
+        ))],
+        "2026-11-27T10:00:00Z",
+    );
+    let now = at("2026-11-27T10:05:00Z");
+    // The group's only alert resolves first; 300 unrouted alerts later, a new one of the same
+    // group fires. Split between chunks, the incident would resolve and a second one open.
+    let mut batch = vec![routed(alert("a", AlertState::Resolved, now))];
+    batch
+        .extend((0..300).map(|i| unrouted(alert(&format!("filler-{i}"), AlertState::Firing, now))));
+    batch.push(routed(alert("b", AlertState::Firing, now)));
+    let summary = store.ingest(&batch, IngestPolicy::default(), now).unwrap();
+    assert!(summary.opened.is_empty(), "{summary:?}");
+    assert!(summary.auto_resolved.is_empty(), "{summary:?}");
+    assert_eq!(stored(&store, "b").incident, Some(first.opened[0]));
+}
