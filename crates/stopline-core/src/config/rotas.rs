@@ -451,7 +451,9 @@ impl Checker<'_> {
             .map_or(DEFAULT_LENGTH, |v| v.get_ref().as_str())
             .trim();
         let span = value.map_or(fallback.span(), Spanned::span);
-        let (number, unit) = text.split_at(text.len().saturating_sub(1));
+        // The unit is the last character, which need not be one byte (`3ü`: found by fuzzing).
+        let unit_at = text.char_indices().last().map_or(0, |(i, _)| i);
+        let (number, unit) = text.split_at(unit_at);
         let days = match (number.parse::<u32>(), unit) {
             (Ok(n), "d") => Some(n),
             (Ok(n), "w") => n.checked_mul(7),
@@ -693,6 +695,19 @@ to = "2026-03-09T12:00:00Z"
                 .holidays
                 .contains(&jiff::civil::date(2026, 12, 25))
         );
+    }
+
+    #[test]
+    fn a_length_ending_in_a_multibyte_character_is_a_problem_not_a_panic() {
+        // Found by `make fuzz` (the config target): the unit was cut off at the last byte.
+        for length in ["3ü", "é", "1週"] {
+            let bad = ROTA.replace(r#"length = "7d""#, &format!("length = \"{length}\""));
+            let problems = parse(&bad).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.contains("layers[1].length")),
+                "{length}: {problems:?}"
+            );
+        }
     }
 
     #[test]
