@@ -529,7 +529,10 @@ pub struct IncidentRow {
     pub team_name: Option<String>,
     /// RFC 3339, UTC.
     pub opened_at: String,
+    /// Who acknowledged it (`stopline` when the engine did), once someone has.
     pub acknowledged_by: Option<String>,
+    /// Who resolved it (`stopline` when it resolved itself), once it is resolved.
+    pub resolved_by: Option<String>,
     /// Revenue lost per hour while it lasts (the application's exposure), in the workspace's
     /// currency; `null` without an application.
     pub exposure_per_hour: Option<u32>,

@@ -79,6 +79,7 @@ impl IncidentRow {
             team_name: summary.team_name.clone(),
             opened_at: incident.opened_at.to_string(),
             acknowledged_by: incident.acknowledged.as_ref().map(|s| s.actor()),
+            resolved_by: incident.resolved.as_ref().map(|s| s.actor()),
             exposure_per_hour: summary
                 .exposure_per_hour
                 .map(|e| u32::try_from(e).unwrap_or(u32::MAX)),

@@ -18,6 +18,7 @@ function incident(overrides: Partial<IncidentRow>): IncidentRow {
     team_name: "Checkout",
     opened_at: new Date(Date.now() - 5 * 60000).toISOString(),
     acknowledged_by: null,
+    resolved_by: null,
     exposure_per_hour: 650000,
     ...overrides,
   };

@@ -6,7 +6,7 @@ import { OnCall } from "./OnCall";
 import { Settings } from "./Settings";
 import { Sources } from "./Sources";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
-import { lossSoFar, money, myTeamsFirst } from "./queue";
+import { lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
 import { age } from "./time";
 import { useLoad } from "./useLoad";
 
@@ -416,8 +416,7 @@ function IncidentTable({
             </td>
             <td>
               <span className={`pill state-${incident.state}`}>
-                {incident.state}
-                {incident.acknowledged_by && ` by ${incident.acknowledged_by}`}
+                {stateWithWho(incident)}
               </span>
             </td>
             <td>{incident.team_name ?? incident.team ?? "unrouted"}</td>

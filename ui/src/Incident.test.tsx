@@ -33,6 +33,7 @@ function view(overrides: Partial<IncidentView["incident"]>, steps: StepView[] = 
       team_name: "Payments",
       opened_at: "2026-11-27T10:00:00Z",
       acknowledged_by: null,
+      resolved_by: null,
       exposure_per_hour: 780000,
       ...overrides,
     },

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { act, errorCode, errorMessage, fetchIncident, openLink } from "./api";
+import { stateWithWho } from "./queue";
 import type {
   AlertView,
   IncidentAction,
@@ -79,8 +80,7 @@ export function IncidentPanel({
       <p className="facts">
         <span className={`pill severity-${incident.severity}`}>{incident.severity}</span>{" "}
         <span className={`pill state-${incident.state}`} data-state={incident.state}>
-          {incident.state}
-          {incident.acknowledged_by && ` by ${incident.acknowledged_by}`}
+          {stateWithWho(incident)}
         </span>{" "}
         {incident.team_name ?? incident.team ?? "unrouted"} ·{" "}
         {incident.application_name ?? incident.application ?? "no application"}

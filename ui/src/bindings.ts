@@ -302,7 +302,15 @@ id: string, title: string, state: IncidentStateText, severity: SeverityText, app
 /**
  * RFC 3339, UTC.
  */
-opened_at: string, acknowledged_by: string | null, 
+opened_at: string, 
+/**
+ * Who acknowledged it (`stopline` when the engine did), once someone has.
+ */
+acknowledged_by: string | null, 
+/**
+ * Who resolved it (`stopline` when it resolved itself), once it is resolved.
+ */
+resolved_by: string | null, 
 /**
  * Revenue lost per hour while it lasts (the application's exposure), in the workspace's
  * currency; `null` without an application.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IncidentRow } from "./bindings";
-import { lossSoFar, money, myTeamsFirst } from "./queue";
+import { lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
 
 function row(id: string, team: string | null, exposure: number | null = 600000): IncidentRow {
   return {
@@ -14,6 +14,7 @@ function row(id: string, team: string | null, exposure: number | null = 600000):
     team_name: null,
     opened_at: "2026-11-27T10:00:00Z",
     acknowledged_by: null,
+    resolved_by: null,
     exposure_per_hour: exposure,
   };
 }
@@ -31,5 +32,13 @@ describe("the queue", () => {
     expect(lossSoFar(row("INC-1", "payments"), at("2026-11-27T10:00:06Z"))).toBe(1000);
     expect(lossSoFar(row("INC-1", "payments", null), at("2026-11-27T11:00:00Z"))).toBeNull();
     expect(money(1234567, "GBP")).toBe("GBP 1,234,567");
+  });
+
+  it("names who made the state the pill shows, not who acknowledged", () => {
+    const resolved: IncidentRow = { ...row("INC-1", "payments"), state: "resolved", acknowledged_by: "hiro", resolved_by: "ben" };
+    expect(stateWithWho(resolved)).toBe("resolved by ben");
+    expect(stateWithWho({ ...resolved, state: "acknowledged" })).toBe("acknowledged by hiro");
+    expect(stateWithWho({ ...resolved, acknowledged_by: null, resolved_by: null, state: "triggered" })).toBe("triggered");
+    expect(stateWithWho({ ...resolved, resolved_by: null })).toBe("resolved");
   });
 });

@@ -17,6 +17,19 @@ export function lossSoFar(incident: IncidentRow, now: Date): number | null {
   return Math.round(incident.exposure_per_hour * hours);
 }
 
+/** The state as a pill says it: "acknowledged by ben", "resolved by hiro", "triggered". The
+ *  person is the one who made *this* state: who acknowledged an incident has nothing to do
+ *  with who resolved it. */
+export function stateWithWho(incident: IncidentRow): string {
+  const by =
+    incident.state === "resolved"
+      ? incident.resolved_by
+      : incident.state === "acknowledged"
+        ? incident.acknowledged_by
+        : null;
+  return by ? `${incident.state} by ${by}` : incident.state;
+}
+
 /** `GBP 12,345`. */
 export function money(amount: number, currency: string | null): string {
   const grouped = amount.toLocaleString("en-GB");
