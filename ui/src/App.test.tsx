@@ -172,6 +172,39 @@ describe("the incident queue", () => {
     await waitFor(() => expect(screen.queryByText(/Cannot read INC-1/)).toBeNull());
   });
 
+  it("never lets a shortcut act on another incident than the one a button was pressed on", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "overview") {
+        return overview({ incidents: [incident({ id: "INC-2" }), incident({ id: "INC-1" })] });
+      }
+      if (cmd === "act") return {};
+      if (cmd === "incident") throw { code: "store", message: "not in this test" };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<App />);
+    await screen.findAllByText("Customers can't pay");
+    const row = (id: string) => document.querySelector(`tr[data-incident="${id}"]`)!;
+    // The keyboard cursor is on INC-2; INC-1 is opened with the mouse.
+    fireEvent.click(within(row("INC-1") as HTMLElement).getByText("INC-1"));
+    expect(await screen.findByText(/Cannot read INC-1/)).toBeTruthy();
+    expect(row("INC-1").getAttribute("aria-selected")).toBe("true");
+    // Enter and `a` on a focused button belong to the button, not to the shortcuts.
+    const button = within(row("INC-2") as HTMLElement).getByText("INC-2");
+    button.focus();
+    fireEvent.keyDown(button, { key: "Enter" });
+    fireEvent.keyDown(button, { key: "a" });
+    expect(screen.getByText(/Cannot read INC-1/)).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === "act")).toEqual([]);
+    // With nothing focused, `a` acts on the open incident.
+    button.blur();
+    fireEvent.keyDown(window, { key: "a" });
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === "act")?.args).toEqual({ id: "INC-1", action: { kind: "acknowledge" } }),
+    );
+  });
+
   it("shows the loss so far, the team's line, the unrouted alerts and offline sources", async () => {
     serve(() =>
       overview({

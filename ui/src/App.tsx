@@ -11,11 +11,16 @@ import { age } from "./time";
 import { useLoad } from "./useLoad";
 
 /** Whether a key press belongs to a form field rather than to the app's shortcuts. */
-function typing(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLElement &&
-    (["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable)
-  );
+/** Whether a key pressed on `target` belongs to it, not to the window's shortcuts: a field being
+ *  typed in, and a button or link, whose Enter and Space press it. A shortcut acting then would
+ *  act on the keyboard cursor's incident while the person pressed a button on another. */
+function focusedOnControl(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  if (["INPUT", "TEXTAREA", "SELECT", "BUTTON", "SUMMARY"].includes(target.tagName)) return true;
+  if (target.tagName === "A" && target.hasAttribute("href")) return true;
+  const role = target.getAttribute("role");
+  return role !== null && ["button", "link", "menuitem", "tab", "checkbox", "radio", "switch"].includes(role);
 }
 
 /**
@@ -91,7 +96,7 @@ export function App() {
   // closes the incident.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      if (event.ctrlKey || event.metaKey || event.altKey || focusedOnControl(event.target)) return;
       const { ordered, cursor, selected } = latest.current;
       const current = ordered[Math.min(cursor, ordered.length - 1)];
       const target = selected ?? current?.id;
@@ -185,7 +190,12 @@ export function App() {
             overview={load.value}
             incidents={ordered}
             cursor={cursor}
-            onOpen={setSelected}
+            onOpen={(id) => {
+              // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
+              setSelected(id);
+              const index = ordered.findIndex((incident) => incident.id === id);
+              if (index >= 0) setCursor(index);
+            }}
             onServiceDesk={() => setView("desk")}
           />
         )}
