@@ -205,6 +205,36 @@ describe("the incident queue", () => {
     );
   });
 
+  it("asks once before `r` resolves, naming the incident, and `r r` resolves nothing twice", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "overview") {
+        return overview({ incidents: [incident({ id: "INC-2", title: "Search is down" }), incident({ id: "INC-1" })] });
+      }
+      if (cmd === "act") return {};
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<App />);
+    await screen.findByText("Search is down");
+    const acts = () => calls.filter((c) => c.cmd === "act");
+    fireEvent.keyDown(window, { key: "r" });
+    fireEvent.keyDown(window, { key: "r" });
+    const dialog = await screen.findByRole("alertdialog");
+    expect(within(dialog).getByText(/Resolve INC-2 “Search is down”\?/)).toBeTruthy();
+    expect(acts()).toEqual([]);
+    // Escape cancels; nothing was resolved.
+    fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByRole("alertdialog")).toBeNull());
+    expect(acts()).toEqual([]);
+    // Asked again and confirmed: exactly one resolve, of the incident named.
+    fireEvent.keyDown(window, { key: "r" });
+    fireEvent.click(await screen.findByText("Resolve INC-2"));
+    await waitFor(() => expect(acts()).toHaveLength(1));
+    expect(acts()[0].args).toEqual({ id: "INC-2", action: { kind: "resolve", force: false } });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+  });
+
   it("shows the loss so far, the team's line, the unrouted alerts and offline sources", async () => {
     serve(() =>
       overview({

@@ -49,6 +49,8 @@ export function App() {
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
+  // The incident `r` asked to resolve, waiting for the person to confirm it.
+  const [resolving, setResolving] = useState<{ id: string; title: string } | null>(null);
   // Bumped on every read of the queue, so the other views and an open incident re-read too.
   const [version, setVersion] = useState(0);
   // How often the queue was read, shown as `data-queue-reads`: how `make bench` and the storm
@@ -87,17 +89,28 @@ export function App() {
 
   // What the keyboard acts on, current as of the last render: the listener below is added once
   // and reads it from here, so a key pressed right after an update never sees stale state.
-  const latest = useRef({ ordered, cursor, selected });
+  const latest = useRef({ ordered, cursor, selected, resolving });
   useLayoutEffect(() => {
-    latest.current = { ordered, cursor, selected };
+    latest.current = { ordered, cursor, selected, resolving };
   });
+
+  const resolveConfirmed = (id: string) => {
+    setResolving(null);
+    setProblem(null);
+    act(id, { kind: "resolve", force: false }).then(refresh, (error) => setProblem(errorMessage(error)));
+  };
 
   // Keyboard first: j/k move, Enter or o opens, a acknowledges, r resolves, / searches, Escape
   // closes the incident.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || focusedOnControl(event.target)) return;
-      const { ordered, cursor, selected } = latest.current;
+      const { ordered, cursor, selected, resolving } = latest.current;
+      // While a resolve waits for its confirmation, only Escape (cancel) is a shortcut.
+      if (resolving) {
+        if (event.key === "Escape") setResolving(null);
+        return;
+      }
       const current = ordered[Math.min(cursor, ordered.length - 1)];
       const target = selected ?? current?.id;
       const run = (action: Parameters<typeof act>[1]) => {
@@ -122,9 +135,13 @@ export function App() {
         case "a":
           run({ kind: "acknowledge" });
           break;
-        case "r":
-          run({ kind: "resolve", force: false });
+        case "r": {
+          // Resolving cannot be undone: the keyboard asks first, naming the incident.
+          if (!target) break;
+          const title = ordered.find((incident) => incident.id === target)?.title ?? "";
+          setResolving({ id: target, title });
           break;
+        }
         case "/":
           event.preventDefault();
           setView("desk");
@@ -184,6 +201,20 @@ export function App() {
           <p className="banner warning" role="alert">
             {problem}
           </p>
+        )}
+        {resolving && (
+          <div className="banner warning" role="alertdialog" aria-labelledby="resolve-question">
+            <p id="resolve-question">
+              Resolve {resolving.id}
+              {resolving.title && <> “{resolving.title}”</>}? Its pages stop and it leaves the queue.
+            </p>
+            <button type="button" autoFocus onClick={() => resolveConfirmed(resolving.id)}>
+              Resolve {resolving.id}
+            </button>{" "}
+            <button type="button" onClick={() => setResolving(null)}>
+              Cancel
+            </button>
+          </div>
         )}
         {load.kind === "loaded" && view === "queue" && (
           <Queue
