@@ -69,6 +69,20 @@ afterEach(async () => {
   clearMocks();
 });
 
+/** A window whose queue lists `incidents`, whose actions succeed, and whose incident panel cannot
+ *  read (not what these tests look at); returns every command it was sent, with its arguments. */
+function queueOf(incidents: IncidentRow[]): { cmd: string; args: unknown }[] {
+  const calls: { cmd: string; args: unknown }[] = [];
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args });
+    if (cmd === "overview") return overview({ incidents });
+    if (cmd === "act") return {};
+    if (cmd === "incident") throw { code: "store", message: "not in this test" };
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  return calls;
+}
+
 describe("the incident queue", () => {
   it("lists open incidents with team, application, severity and age", async () => {
     serve(() =>
@@ -146,16 +160,7 @@ describe("the incident queue", () => {
   });
 
   it("is driven from the keyboard: j/k move, a acknowledges, Enter opens, Escape closes", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "overview") {
-        return overview({ incidents: [incident({ id: "INC-2" }), incident({ id: "INC-1" })] });
-      }
-      if (cmd === "act") return {};
-      if (cmd === "incident") throw { code: "store", message: "not in this test" };
-      throw new Error(`unexpected command ${cmd}`);
-    });
+    const calls = queueOf([incident({ id: "INC-2" }), incident({ id: "INC-1" })]);
     render(<App />);
     await screen.findAllByText("Customers can't pay");
     const row = (id: string) => document.querySelector(`tr[data-incident="${id}"]`);
@@ -173,16 +178,7 @@ describe("the incident queue", () => {
   });
 
   it("never lets a shortcut act on another incident than the one a button was pressed on", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "overview") {
-        return overview({ incidents: [incident({ id: "INC-2" }), incident({ id: "INC-1" })] });
-      }
-      if (cmd === "act") return {};
-      if (cmd === "incident") throw { code: "store", message: "not in this test" };
-      throw new Error(`unexpected command ${cmd}`);
-    });
+    const calls = queueOf([incident({ id: "INC-2" }), incident({ id: "INC-1" })]);
     render(<App />);
     await screen.findAllByText("Customers can't pay");
     const row = (id: string) => document.querySelector(`tr[data-incident="${id}"]`)!;
@@ -206,15 +202,7 @@ describe("the incident queue", () => {
   });
 
   it("asks once before `r` resolves, naming the incident, and `r r` resolves nothing twice", async () => {
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === "overview") {
-        return overview({ incidents: [incident({ id: "INC-2", title: "Search is down" }), incident({ id: "INC-1" })] });
-      }
-      if (cmd === "act") return {};
-      throw new Error(`unexpected command ${cmd}`);
-    });
+    const calls = queueOf([incident({ id: "INC-2", title: "Search is down" }), incident({ id: "INC-1" })]);
     render(<App />);
     await screen.findByText("Search is down");
     const acts = () => calls.filter((c) => c.cmd === "act");

@@ -17,16 +17,26 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{Sandbox, Served, try_post_alerts};
+use support::{Sandbox, Served, percentile, try_post_alerts};
 
 const SENDERS: usize = 16;
 const ALERTS_PER_POST: usize = 500;
 const WRITERS: usize = 20;
 const ACKS_PER_WRITER: usize = 40;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+/// Posts one firing alert named `name` per instance, for the payment gateway; the answer.
+fn post_instances(
+    address: &str,
+    token: &str,
+    name: &str,
+    instances: &[String],
+) -> Option<(u16, String)> {
+    let labels: Vec<[(&str, &str); 2]> = instances
+        .iter()
+        .map(|i| [("service", "payment-gateway"), ("instance", i.as_str())])
+        .collect();
+    let alerts: Vec<(&str, &[(&str, &str)])> = labels.iter().map(|l| (name, &l[..])).collect();
+    try_post_alerts(address, token, &alerts)
 }
 
 fn main() {
@@ -44,13 +54,8 @@ fn main() {
         let instances: Vec<String> = (0..ACKS_PER_WRITER)
             .map(|i| format!("target-{writer}-{i}"))
             .collect();
-        let labels: Vec<[(&str, &str); 2]> = instances
-            .iter()
-            .map(|i| [("service", "payment-gateway"), ("instance", i.as_str())])
-            .collect();
-        let alerts: Vec<(&str, &[(&str, &str)])> =
-            labels.iter().map(|l| ("Target", &l[..])).collect();
-        let (status, body) = served.post_alerts(&token, &alerts);
+        let (status, body) =
+            post_instances(&served.address, &token, "Target", &instances).expect("serve answers");
         assert_eq!(status, 200, "{body}");
         let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
         targets.push(
@@ -80,13 +85,7 @@ fn main() {
                     let instances: Vec<String> = (0..ALERTS_PER_POST)
                         .map(|i| format!("storm-{sender}-{batch}-{i}"))
                         .collect();
-                    let labels: Vec<[(&str, &str); 2]> = instances
-                        .iter()
-                        .map(|i| [("service", "payment-gateway"), ("instance", i.as_str())])
-                        .collect();
-                    let alerts: Vec<(&str, &[(&str, &str)])> =
-                        labels.iter().map(|l| ("Storm", &l[..])).collect();
-                    match try_post_alerts(&address, &token, &alerts) {
+                    match post_instances(&address, &token, "Storm", &instances) {
                         Some((200, _)) => {
                             stored.fetch_add(ALERTS_PER_POST as u64, Ordering::Relaxed);
                         }

@@ -170,14 +170,16 @@ impl Store {
         // the write lock is never held long and a person's command waiting for it gets its turn.
         // Each chunk is whole, and a sender only hears "stored" once every chunk is; should a
         // later chunk fail, the sender's retry finds the earlier ones stored and completes it.
+        let one_transaction = |store: &mut Store, part: &[AlertObservation]| {
+            store.write(|tx| {
+                let mut ingest = Ingest::new(tx, policy, now);
+                let summary = ingest.run(part, None)?;
+                Ok((summary, ingest.receipt(part)))
+            })
+        };
         let in_transaction = !self.conn.is_autocommit();
         if in_transaction || batch.len() <= INGEST_CHUNK {
-            return self.write(|tx| {
-                let mut ingest = Ingest::new(tx, policy, now);
-                let summary = ingest.run(batch, None)?;
-                let receipt = ingest.receipt(batch);
-                Ok((summary, receipt))
-            });
+            return one_transaction(self, batch);
         }
         let mut summary = IngestSummary::default();
         let mut receipt = Receipt { rows: Vec::new() };
@@ -185,12 +187,7 @@ impl Store {
             if i > 0 {
                 std::thread::sleep(CHUNK_PAUSE);
             }
-            let (part, part_receipt) = self.write(|tx| {
-                let mut ingest = Ingest::new(tx, policy, now);
-                let summary = ingest.run(chunk, None)?;
-                let receipt = ingest.receipt(chunk);
-                Ok((summary, receipt))
-            })?;
+            let (part, part_receipt) = one_transaction(self, chunk)?;
             summary.add(part);
             receipt.rows.extend(part_receipt.rows);
         }

@@ -493,6 +493,21 @@ fn the_connection_cap_is_logged_and_slow_clients_are_cleared() {
     drop(slow);
 }
 
+/// `serve` with `--webhook-token-file file`, expected to refuse to start (exit 2); its stderr.
+fn serve_refused_with_token_file(sandbox: &Sandbox, file: &std::path::Path) -> String {
+    let file = file.to_str().unwrap();
+    sandbox.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-token-file",
+            file,
+        ],
+        2,
+    )
+}
+
 #[test]
 fn weak_or_exposed_secrets_are_refused_or_warned_about() {
     let sandbox = Sandbox::new();
@@ -525,46 +540,19 @@ fn weak_or_exposed_secrets_are_refused_or_warned_about() {
     );
     let file = sandbox.dir.path().join("token.txt");
     std::fs::write(&file, "abc\n").unwrap();
-    let stderr = sandbox.fails(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--webhook-token-file",
-            file.to_str().unwrap(),
-        ],
-        2,
-    );
+    let stderr = serve_refused_with_token_file(&sandbox, &file);
     assert!(
         stderr.contains("--webhook-token-file: the webhook token is 3"),
         "{stderr}"
     );
     // An empty one is refused too, not replaced by the stored token.
     std::fs::write(&file, "\n").unwrap();
-    let stderr = sandbox.fails(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--webhook-token-file",
-            file.to_str().unwrap(),
-        ],
-        2,
-    );
+    let stderr = serve_refused_with_token_file(&sandbox, &file);
     assert!(
         stderr.contains("--webhook-token-file: the webhook token is 0"),
         "{stderr}"
     );
-    let stderr = sandbox.fails(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--webhook-token-file",
-            "/dev/zero",
-        ],
-        2,
-    );
+    let stderr = serve_refused_with_token_file(&sandbox, std::path::Path::new("/dev/zero"));
     assert!(stderr.contains("not a regular file"), "{stderr}");
 
     // A PagerDuty routing key that is too short.

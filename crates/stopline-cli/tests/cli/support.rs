@@ -103,6 +103,14 @@ impl XorShift {
     }
 }
 
+/// The `p`th percentile of `sorted` (nearest rank): the benches share these helpers (through
+/// `#[path]`), and only they use this one.
+#[allow(dead_code)]
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 /// Starts `count` copies of a write command, SIGKILLs each at a random moment, and returns the
 /// stdout of those that finished (and so reported success) before their kill.
 pub fn storm(
