@@ -106,6 +106,14 @@ export async function startApp(build = "debug") {
   async function stop() {
     await driver.quit().catch(() => undefined);
     tauriDriver.kill();
+    // The driver ends the app, except once in a while when the window had gone to the tray: then
+    // the app (its pid is in the engine lock) would outlive the tests and hold their output open.
+    try {
+      const pid = Number(readFileSync(join(dir, "data", "engine.lock"), "utf8").trim());
+      if (pid > 0) process.kill(pid, "SIGTERM");
+    } catch {
+      // No lock, or the app has already gone: nothing to stop.
+    }
   }
 
   return { app, dir, env, webhookPort, driver, stopline, postAlerts, screenshot, stop };
