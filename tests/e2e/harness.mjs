@@ -110,7 +110,10 @@ export async function startApp(build = "debug") {
     // the app (its pid is in the engine lock) would outlive the tests and hold their output open.
     try {
       const pid = Number(readFileSync(join(dir, "data", "engine.lock"), "utf8").trim());
-      if (pid > 0) process.kill(pid, "SIGTERM");
+      // Only if that pid is still this app, never a process that took the number since.
+      if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("stopline-desktop")) {
+        process.kill(pid, "SIGTERM");
+      }
     } catch {
       // No lock, or the app has already gone: nothing to stop.
     }
