@@ -54,6 +54,8 @@ pub struct IncidentView {
     pub severity_reason: Option<String>,
     /// The application's exposure, such as `GBP 780,000/h`.
     pub loss_per_hour: Option<String>,
+    /// The workspace's currency code, for the loss so far; `null` without a config.
+    pub currency: Option<String>,
     /// Oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// Empty before the swarm starts (at the acknowledgement).
@@ -536,6 +538,11 @@ pub struct IncidentRow {
     /// Revenue lost per hour while it lasts (the application's exposure), in the workspace's
     /// currency; `null` without an application.
     pub exposure_per_hour: Option<u32>,
+    /// A loss a person entered with a severity change: it replaces exposure × duration.
+    pub loss_entered: Option<f64>,
+    /// RFC 3339, UTC: when the loss stopped counting (its alerts cleared, or it resolved);
+    /// `null` while it counts.
+    pub loss_stopped_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]

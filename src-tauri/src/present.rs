@@ -83,6 +83,9 @@ impl IncidentRow {
             exposure_per_hour: summary
                 .exposure_per_hour
                 .map(|e| u32::try_from(e).unwrap_or(u32::MAX)),
+            // f64 holds every figure a person types (exact to 2^53), where u32 would not.
+            loss_entered: summary.loss_entered.map(|l| l as f64),
+            loss_stopped_at: summary.loss_stopped_at.map(|t| t.to_string()),
         }
     }
 }
@@ -98,6 +101,7 @@ impl IncidentView {
                 .exposure_per_hour
                 .zip(config)
                 .map(|(e, c)| format!("{} {}/h", c.workspace.currency, group_thousands(e))),
+            currency: config.map(|c| c.workspace.currency.to_string()),
             timeline: view
                 .timeline
                 .iter()

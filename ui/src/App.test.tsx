@@ -20,6 +20,8 @@ function incident(overrides: Partial<IncidentRow>): IncidentRow {
     acknowledged_by: null,
     resolved_by: null,
     exposure_per_hour: 650000,
+    loss_entered: null,
+    loss_stopped_at: null,
     ...overrides,
   };
 }
@@ -199,6 +201,27 @@ describe("the incident queue", () => {
     await waitFor(() =>
       expect(calls.find((c) => c.cmd === "act")?.args).toEqual({ id: "INC-1", action: { kind: "acknowledge" } }),
     );
+  });
+
+  it("shows the entered loss and a loss that stopped, and says so", async () => {
+    serve(() =>
+      overview({
+        incidents: [
+          incident({ id: "INC-2", loss_entered: 120000 }),
+          incident({ id: "INC-1", opened_at: "2026-11-27T10:00:00Z", loss_stopped_at: "2026-11-27T10:30:00Z" }),
+        ],
+      }),
+    );
+    render(<App />);
+    const loss = async (id: string) => {
+      await screen.findByText(id);
+      return document.querySelector(`tr[data-incident="${id}"] td.loss`)!;
+    };
+    const entered = await loss("INC-2");
+    expect(entered.textContent).toMatch(/GBP 120,000.*entered/);
+    const stopped = await loss("INC-1");
+    expect(stopped.textContent).toMatch(/GBP 325,000.*stopped/);
+    expect(stopped.querySelector("[title]")!.getAttribute("title")).toMatch(/alerts cleared at/);
   });
 
   it("asks once before `r` resolves, naming the incident, and `r r` resolves nothing twice", async () => {

@@ -6,9 +6,10 @@ import { OnCall } from "./OnCall";
 import { Settings } from "./Settings";
 import { Sources } from "./Sources";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
-import { lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
+import { lossNote, lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
 import { age } from "./time";
 import { useLoad } from "./useLoad";
+import { useNow } from "./useNow";
 
 /** Whether a key press belongs to a form field rather than to the app's shortcuts. */
 /** Whether a key pressed on `target` belongs to it, not to the window's shortcuts: a field being
@@ -336,11 +337,7 @@ function Queue({
   onServiceDesk: () => void;
 }) {
   // The loss ticks: re-render every second.
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(new Date()), 1000);
-    return () => window.clearInterval(timer);
-  }, []);
+  const now = useNow();
   return (
     <>
       <EngineStatus engine={overview.engine} />
@@ -471,7 +468,19 @@ function IncidentTable({
             <td className="loss">
               {(() => {
                 const loss = lossSoFar(incident, now);
-                return loss === null ? "—" : money(loss, currency);
+                const note = lossNote(incident);
+                if (loss === null) return "—";
+                return (
+                  <>
+                    {money(loss, currency)}
+                    {note && (
+                      <small className="loss-note" title={note.long}>
+                        {" "}
+                        {note.short}
+                      </small>
+                    )}
+                  </>
+                );
               })()}
             </td>
             <td>

@@ -35,10 +35,13 @@ function view(overrides: Partial<IncidentView["incident"]>, steps: StepView[] = 
       acknowledged_by: null,
       resolved_by: null,
       exposure_per_hour: 780000,
+      loss_entered: null,
+      loss_stopped_at: null,
       ...overrides,
     },
     severity_reason: null,
     loss_per_hour: "GBP 780,000/h",
+    currency: "GBP",
     timeline: [{ at: "2026-11-27T10:00:00Z", who: null, kind: "opened", detail: "opened by alert" }],
     checklist: steps,
     roles: [],
@@ -95,9 +98,26 @@ describe("the incident panel", () => {
     serve(() => view({}), () => view({}));
     panel();
     expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
-    expect(screen.getByText(/est. loss GBP 780,000\/h/)).toBeTruthy();
+    expect(screen.getByText(/est. loss GBP [\d,]+ so far \(GBP 780,000\/h\)/)).toBeTruthy();
     expect(screen.getByText("opened by alert")).toBeTruthy();
     expect(screen.getByText(/checklist starts when the incident is acknowledged/)).toBeTruthy();
+  });
+
+  it("shows the loss a person entered, not the exposure rate", async () => {
+    serve(() => ({ ...view({ loss_entered: 120000, severity: "minor" }), severity_reason: "only refunds" }), () => view({}));
+    panel();
+    const facts = await screen.findByText(/est. loss/);
+    expect(facts.textContent).toMatch(/GBP 120,000, entered by hand/);
+    expect(facts.textContent).not.toMatch(/780,000/);
+  });
+
+  it("says the loss stopped when the alerts cleared", async () => {
+    serve(() => view({ state: "acknowledged", acknowledged_by: "ben", loss_stopped_at: "2026-11-27T10:30:00Z" }), () => view({}));
+    panel();
+    const facts = await screen.findByText(/est. loss/);
+    // Half an hour of GBP 780,000/h, however late it is now.
+    expect(facts.textContent).toMatch(/GBP 390,000/);
+    expect(facts.textContent).toContain(`its alerts cleared at ${clock("2026-11-27T10:30:00Z")}`);
   });
 
   it("shows the timeline in this computer's zone, not in UTC", async () => {

@@ -1,9 +1,10 @@
 import { useState } from "react";
 import { act, errorCode, errorMessage, fetchIncident, openLink } from "./api";
-import { stateWithWho } from "./queue";
+import { lossNote, lossSoFar, money, stateWithWho } from "./queue";
 import type {
   AlertView,
   IncidentAction,
+  IncidentView,
   LeadRoleText,
   PersonOption,
   RoleView,
@@ -14,6 +15,7 @@ import type {
 import { LabelList } from "./Labels";
 import { clock, when } from "./time";
 import { useLoad } from "./useLoad";
+import { useNow } from "./useNow";
 
 /**
  * One incident: acknowledge or resolve it, work its Stop The Line checklist, add notes, and read
@@ -84,7 +86,7 @@ export function IncidentPanel({
         </span>{" "}
         {incident.team_name ?? incident.team ?? "unrouted"} ·{" "}
         {incident.application_name ?? incident.application ?? "no application"}
-        {view.loss_per_hour && <> · est. loss {view.loss_per_hour}</>}
+        <LossFacts view={view} />
         {view.severity_reason && <> · severity set by hand: {view.severity_reason}</>}
       </p>
       <div className="actions">
@@ -141,6 +143,27 @@ export function IncidentPanel({
 }
 
 /** What happened, oldest first, at this computer's time of day; the whole date on hovering. */
+/** The loss so far, ticking while it counts: " · est. loss GBP 45,000 so far (GBP 780,000/h)";
+ *  a person's figure or a loss that stopped counting says so. */
+function LossFacts({ view }: { view: IncidentView }) {
+  const incident = view.incident;
+  const counting =
+    incident.loss_entered === null && incident.loss_stopped_at === null && incident.exposure_per_hour !== null;
+  const now = useNow(counting);
+  const loss = lossSoFar(incident, now);
+  if (loss === null) return null;
+  const figure = money(loss, view.currency);
+  const rate = view.loss_per_hour ? ` (${view.loss_per_hour})` : "";
+  const note = lossNote(incident);
+  const text =
+    incident.loss_entered !== null
+      ? `${figure}, entered by hand`
+      : note === null
+        ? `${figure} so far${rate}`
+        : `${figure}${rate}, ${note.long.charAt(0).toLowerCase()}${note.long.slice(1)}`;
+  return <span className="loss-facts"> · est. loss {text}</span>;
+}
+
 function Timeline({ entries }: { entries: TimelineEntry[] }) {
   return (
     <>

@@ -71,6 +71,10 @@ severity_reason: string | null,
  */
 loss_per_hour: string | null, 
 /**
+ * The workspace's currency code, for the loss so far; `null` without a config.
+ */
+currency: string | null, 
+/**
  * Oldest first.
  */
 timeline: Array<TimelineEntry>, 
@@ -315,7 +319,16 @@ resolved_by: string | null,
  * Revenue lost per hour while it lasts (the application's exposure), in the workspace's
  * currency; `null` without an application.
  */
-exposure_per_hour: number | null, };
+exposure_per_hour: number | null, 
+/**
+ * A loss a person entered with a severity change: it replaces exposure × duration.
+ */
+loss_entered: number | null, 
+/**
+ * RFC 3339, UTC: when the loss stopped counting (its alerts cleared, or it resolved);
+ * `null` while it counts.
+ */
+loss_stopped_at: string | null, };
 
 export type IncidentStateText = "triggered" | "acknowledged" | "resolved";
 

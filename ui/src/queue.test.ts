@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IncidentRow } from "./bindings";
-import { lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
+import { lossNote, lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
 
 function row(id: string, team: string | null, exposure: number | null = 600000): IncidentRow {
   return {
@@ -16,6 +16,8 @@ function row(id: string, team: string | null, exposure: number | null = 600000):
     acknowledged_by: null,
     resolved_by: null,
     exposure_per_hour: exposure,
+    loss_entered: null,
+    loss_stopped_at: null,
   };
 }
 
@@ -32,6 +34,19 @@ describe("the queue", () => {
     expect(lossSoFar(row("INC-1", "payments"), at("2026-11-27T10:00:06Z"))).toBe(1000);
     expect(lossSoFar(row("INC-1", "payments", null), at("2026-11-27T11:00:00Z"))).toBeNull();
     expect(money(1234567, "GBP")).toBe("GBP 1,234,567");
+  });
+
+  it("uses the loss a person entered, and stops counting when the alerts cleared", () => {
+    const at = (t: string) => new Date(t);
+    const entered: IncidentRow = { ...row("INC-1", "payments"), loss_entered: 120000 };
+    expect(lossSoFar(entered, at("2026-11-27T13:00:00Z"))).toBe(120000);
+    expect(lossNote(entered)).toEqual({ short: "entered", long: expect.stringMatching(/entered by hand/i) });
+    const cleared: IncidentRow = { ...row("INC-1", "payments"), loss_stopped_at: "2026-11-27T10:30:00Z" };
+    // An hour later the loss is still half an hour's exposure.
+    expect(lossSoFar(cleared, at("2026-11-27T11:30:00Z"))).toBe(300000);
+    expect(lossNote(cleared)?.long).toMatch(/alerts cleared at/);
+    expect(lossNote({ ...cleared, state: "resolved" })?.long).toMatch(/stopped counting at/i);
+    expect(lossNote(row("INC-1", "payments"))).toBeNull();
   });
 
   it("names who made the state the pill shows, not who acknowledged", () => {

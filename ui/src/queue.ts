@@ -1,5 +1,6 @@
 // Pure helpers for the queue: order, and the loss an open incident has cost so far.
 import type { IncidentRow } from "./bindings";
+import { clock } from "./time";
 
 /** My teams' incidents first; otherwise the order the store gave (newest first). */
 export function myTeamsFirst(incidents: IncidentRow[], myTeams: string[]): IncidentRow[] {
@@ -10,11 +11,28 @@ export function myTeamsFirst(incidents: IncidentRow[], myTeams: string[]): Incid
     .map(({ incident }) => incident);
 }
 
-/** Exposure × time since it opened, in whole currency units; `null` without an exposure. */
+/** What it has cost, in whole currency units: the figure a person entered, else exposure × the
+ *  time from opening until the loss stopped (its alerts cleared, or it resolved) or `now`;
+ *  `null` without either. The engine's rule, ticking between refreshes. */
 export function lossSoFar(incident: IncidentRow, now: Date): number | null {
+  if (incident.loss_entered !== null) return incident.loss_entered;
   if (incident.exposure_per_hour === null) return null;
-  const hours = Math.max(0, now.getTime() - Date.parse(incident.opened_at)) / 3_600_000;
+  const end = incident.loss_stopped_at === null ? now.getTime() : Date.parse(incident.loss_stopped_at);
+  const hours = Math.max(0, end - Date.parse(incident.opened_at)) / 3_600_000;
   return Math.round(incident.exposure_per_hour * hours);
+}
+
+/** Why the loss is not exposure × time so far, said beside it (`short`) and in full (`long`);
+ *  `null` while it counts. An open incident stops counting only when its alerts cleared. */
+export function lossNote(incident: IncidentRow): { short: string; long: string } | null {
+  if (incident.loss_entered !== null) {
+    return { short: "entered", long: "Entered by hand with the severity: it replaces exposure × duration" };
+  }
+  if (incident.loss_stopped_at === null) return null;
+  const at = clock(incident.loss_stopped_at);
+  return incident.state === "resolved"
+    ? { short: `stopped ${at}`, long: `Stopped counting at ${at}` }
+    : { short: `stopped ${at}`, long: `Stopped counting: its alerts cleared at ${at}` };
 }
 
 /** The state as a pill says it: "acknowledged by ben", "resolved by hiro", "triggered". The

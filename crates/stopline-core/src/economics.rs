@@ -24,7 +24,7 @@ use crate::ids::{ApplicationId, PersonId, TeamId};
 
 pub use fit::{fit, warnings};
 pub use ledger::out_of_hours;
-pub use loss::{effectiveness, projected_loss};
+pub use loss::{LossSoFar, effectiveness, loss_so_far, loss_stops_at, projected_loss};
 pub use times::DurationStats;
 
 use availability::{Calendar, Calendars, application_report, calendar_windows};
@@ -43,6 +43,8 @@ pub struct IncidentFacts {
     pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<PersonId>,
     pub resolved_at: Option<Timestamp>,
+    /// When its last alert resolved, if it had alerts and none fires now: the loss stops there.
+    pub alerts_cleared_at: Option<Timestamp>,
     /// Everyone who joined the swarm as a responder, with when they joined and left.
     pub responders: Vec<(PersonId, Timestamp, Option<Timestamp>)>,
     /// A loss a person estimated instead of exposure × duration.
@@ -160,7 +162,8 @@ pub struct IncidentLoss {
     pub team: Option<TeamId>,
     pub opened_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
-    /// Open for this long within the period.
+    /// How long it cost money within the period: from opening until its alerts cleared or it
+    /// resolved.
     pub duration_seconds: f64,
     pub estimated_loss: f64,
     /// Whether a person's figure replaced exposure × duration.

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use stopline_core::config::Config;
+use stopline_core::economics::{loss_so_far, loss_stops_at};
 use stopline_core::incident::{Incident, IncidentId, IncidentState};
 use stopline_core::money::group_thousands;
 use stopline_core::swarm::{ChecklistStep, RoleHolding};
@@ -57,8 +58,14 @@ pub struct Review {
     pub line_stopped_seconds: Option<i64>,
     pub currency: String,
     pub exposure_per_hour: Option<u64>,
-    /// Exposure × duration; `null` without an application.
+    /// The figure a person entered with a severity change, else exposure × the time it cost
+    /// money; `null` without either.
     pub estimated_loss: Option<u64>,
+    /// Whether `estimated_loss` is a person's figure.
+    pub loss_entered_by_hand: bool,
+    /// When the loss stopped counting: its last alert resolved (availability back) or it
+    /// resolved, whichever came first; `null` while it counts.
+    pub loss_stopped_at: Option<Timestamp>,
     pub timeline: Vec<TimelineEvent>,
     /// Empty when the checklist never started.
     pub checklist: Vec<ChecklistStep>,
@@ -83,9 +90,19 @@ pub fn review(store: &Store, config: &Config, id: IncidentId, now: Timestamp) ->
     });
     let end = incident.resolved.as_ref().map_or(now, |r| r.at);
     let lasted = end.duration_since(incident.opened_at);
-    let estimated_loss = application.map(|app| {
-        let millis = u128::try_from(lasted.as_millis()).unwrap_or(0);
-        u64::try_from(u128::from(app.exposure_per_hour.0) * millis / 3_600_000).unwrap_or(u64::MAX)
+    let loss_facts = store.loss_facts(id)?;
+    let loss_stopped_at = loss_stops_at(
+        incident.resolved.as_ref().map(|r| r.at),
+        loss_facts.alerts_cleared_at,
+    );
+    let loss = (application.is_some() || loss_facts.entered.is_some()).then(|| {
+        loss_so_far(
+            incident.opened_at,
+            application.map_or(0, |a| a.exposure_per_hour.0),
+            loss_facts.entered,
+            loss_stopped_at,
+            now,
+        )
     });
     Ok(Review {
         application: application.map(|a| Named {
@@ -104,7 +121,9 @@ pub fn review(store: &Store, config: &Config, id: IncidentId, now: Timestamp) ->
         line_stopped_seconds: line_stopped_by(store, config, &incident, now)?.map(|d| d.as_secs()),
         currency: config.workspace.currency.to_string(),
         exposure_per_hour: application.map(|a| a.exposure_per_hour.0),
-        estimated_loss,
+        estimated_loss: loss.map(|l| l.amount),
+        loss_entered_by_hand: loss_facts.entered.is_some(),
+        loss_stopped_at,
         timeline: detail.timeline,
         checklist: store.checklist(id)?,
         roles: store.roles(id)?,
@@ -220,14 +239,33 @@ impl Review {
             line.map_or("did not stop the line".to_owned(), format_duration)
         );
         let loss = match (self.estimated_loss, self.exposure_per_hour) {
-            (Some(loss), Some(exposure)) => format!(
-                "{} {} ({} {}/h × {})",
+            (Some(loss), _) if self.loss_entered_by_hand => format!(
+                "{} {} (entered by hand with the severity)",
                 self.currency,
-                group_thousands(loss),
-                self.currency,
-                group_thousands(exposure),
-                format_duration(lasted)
+                group_thousands(loss)
             ),
+            (Some(loss), Some(exposure)) => {
+                let counted_until = self.loss_stopped_at.unwrap_or(now);
+                let alerts_cleared_first = self
+                    .loss_stopped_at
+                    .is_some_and(|at| incident.resolved.as_ref().is_none_or(|r| at < r.at));
+                format!(
+                    "{} {} ({} {}/h × {}{})",
+                    self.currency,
+                    group_thousands(loss),
+                    self.currency,
+                    group_thousands(exposure),
+                    format_duration(counted_until.duration_since(incident.opened_at)),
+                    if alerts_cleared_first {
+                        format!(
+                            ", until its alerts cleared at {}",
+                            when(counted_until, zone)
+                        )
+                    } else {
+                        String::new()
+                    }
+                )
+            }
             _ => "unknown: no application".to_owned(),
         };
         let _ = writeln!(out, "| Estimated financial loss | {loss} |");

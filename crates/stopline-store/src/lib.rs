@@ -38,6 +38,7 @@ pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
 pub use paging::{Page, StepOutcome};
+pub use reports::LossFacts;
 pub use rows::NewIncident;
 
 /// How long a writer waits for another process's write before giving up.

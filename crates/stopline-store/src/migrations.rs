@@ -252,6 +252,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE incidents ADD COLUMN loss_override INTEGER CHECK (loss_override >= 0);
     "#,
+    // 8: every severity an incident had, and since when, so a line it stopped while major is
+    // still reported after it is lowered. Incidents from before start with their severity now.
+    r#"
+    CREATE TABLE severity_history (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        severity    TEXT NOT NULL CHECK (severity IN ('major', 'minor')),
+        since       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX severity_history_by_incident ON severity_history (incident_id, since);
+    INSERT INTO severity_history (incident_id, severity, since)
+        SELECT id, severity, opened_at FROM incidents;
+    "#,
 ];
 
 /// The schema version this build writes.

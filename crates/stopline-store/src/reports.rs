@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use stopline_core::economics::IncidentFacts;
 use stopline_core::ids::{ApplicationId, PersonId, TeamId};
 
@@ -38,13 +38,13 @@ impl Store {
                 until.map(from_millis).transpose()?,
             ));
         }
-        let mut statement = self.conn.prepare_cached(
+        let mut statement = self.conn.prepare_cached(&format!(
             "SELECT id, application_id, team_id, opened_at, acknowledged_at, acknowledged_by,
-                    resolved_at, loss_override
-             FROM incidents
+                    resolved_at, loss_override, {ALERTS_CLEARED_AT}
+             FROM incidents i
              WHERE opened_at < ?2 AND (resolved_at IS NULL OR resolved_at > ?1)
-             ORDER BY id",
-        )?;
+             ORDER BY id"
+        ))?;
         let rows = statement.query_map(params![from, to], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -55,11 +55,12 @@ impl Store {
                 row.get::<_, Option<String>>(5)?,
                 row.get::<_, Option<i64>>(6)?,
                 row.get::<_, Option<i64>>(7)?,
+                row.get::<_, Option<i64>>(8)?,
             ))
         })?;
         let mut facts = Vec::new();
         for row in rows {
-            let (id, application, team, opened, acked, acked_by, resolved, loss) = row?;
+            let (id, application, team, opened, acked, acked_by, resolved, loss, cleared) = row?;
             let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of incident {id}"));
             facts.push(IncidentFacts {
                 id: crate::rows::incident_id(id)?.to_string(),
@@ -75,11 +76,47 @@ impl Store {
                 acknowledged_at: acked.map(from_millis).transpose()?,
                 acknowledged_by: acked_by.as_deref().map(person_id).transpose()?,
                 resolved_at: resolved.map(from_millis).transpose()?,
+                alerts_cleared_at: cleared.map(from_millis).transpose()?,
                 responders: responders.remove(&id).unwrap_or_default(),
                 loss_override: loss.map(|l| u64::try_from(l).unwrap_or(0)),
             });
         }
         Ok(facts)
+    }
+}
+
+/// When the incident `i`'s last alert resolved, if it has alerts and none fires: where its loss
+/// stops counting (`stopline_core::economics::loss_stops_at`).
+pub(crate) const ALERTS_CLEARED_AT: &str =
+    "(SELECT CASE WHEN count(*) > 0 AND sum(a.state = 'firing') = 0
+             THEN max(a.ends_at) END FROM alerts a WHERE a.incident_id = i.id)";
+
+/// What an incident's loss so far is made of, beside its times and its application's exposure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LossFacts {
+    /// A figure a person entered with a severity change.
+    pub entered: Option<u64>,
+    /// When its last alert resolved, if it has alerts and none fires.
+    pub alerts_cleared_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// What incident `id`'s loss so far is made of.
+    pub fn loss_facts(&self, id: stopline_core::incident::IncidentId) -> Result<LossFacts> {
+        let (entered, cleared) = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT loss_override, {ALERTS_CLEARED_AT} FROM incidents i WHERE id = ?1"
+            ))?
+            .query_row([crate::rows::sql_id(id)], |row| {
+                Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+            })
+            .optional()?
+            .ok_or(StoreError::IncidentNotFound(id))?;
+        Ok(LossFacts {
+            entered: entered.map(|l| u64::try_from(l).unwrap_or(0)),
+            alerts_cleared_at: cleared.map(from_millis).transpose()?,
+        })
     }
 }
 

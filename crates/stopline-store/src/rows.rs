@@ -49,6 +49,7 @@ pub(crate) fn insert(
         group_key,
     ])?;
     let id = incident_id(tx.last_insert_rowid())?;
+    record_severity(tx, id, new.severity, now)?;
     append(
         tx,
         id,
@@ -60,6 +61,21 @@ pub(crate) fn insert(
         },
     )?;
     Ok(id)
+}
+
+/// Adds `severity`, from `at`, to the incident's severity history (what line holds are worked
+/// out from: `stopline_core::swarm::LineHold::of`).
+pub(crate) fn record_severity(
+    tx: &Connection,
+    id: IncidentId,
+    severity: Severity,
+    at: Timestamp,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO severity_history (incident_id, severity, since) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![sql_id(id), severity.as_str(), to_millis(at)])?;
+    Ok(())
 }
 
 /// Writes an incident's state and stamps after a transition.

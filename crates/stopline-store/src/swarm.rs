@@ -3,6 +3,8 @@
 //! `severity`); each method here reads what a rule needs, asks it, and writes the decision with
 //! its timeline entry in one transaction. A refused change changes nothing.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use stopline_core::ids::{PersonId, StepId, TeamId};
@@ -13,7 +15,10 @@ use stopline_core::swarm::{
     RoleHolding, StepChange, StepState, StepTemplate, started_event,
 };
 
-use crate::rows::{INCIDENT_COLUMNS, append, incident_id, load, parse_id, read_incident, sql_id};
+use crate::reports::ALERTS_CLEARED_AT;
+use crate::rows::{
+    INCIDENT_COLUMNS, append, incident_id, load, parse_id, read_incident, record_severity, sql_id,
+};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
 impl Store {
@@ -189,6 +194,7 @@ impl Store {
                  WHERE id = ?1",
                 params![sql_id(id), set.severity.as_str(), set.reason, loss_sql],
             )?;
+            record_severity(tx, id, set.severity, set.event.at)?;
             append(tx, id, &set.event)?;
             load(tx, id)
         })
@@ -206,13 +212,14 @@ impl Store {
             .ok_or(StoreError::IncidentNotFound(id))
     }
 
-    /// Open incidents, newest first, each with whether a person set its severity: what money
-    /// may raise (see `stopline_core::severity::raise_by_money`).
+    /// Open incidents still losing money, newest first, each with whether a person set its
+    /// severity: what money may raise (see `stopline_core::severity::raise_by_money`). One whose
+    /// alerts have all cleared loses nothing more, so money cannot raise it.
     pub fn open_incidents_for_severity(&self) -> Result<Vec<(Incident, bool)>> {
         self.conn
             .prepare_cached(&format!(
-                "SELECT {INCIDENT_COLUMNS}, severity_reason IS NOT NULL FROM incidents
-                 WHERE state <> 'resolved' ORDER BY id DESC"
+                "SELECT {INCIDENT_COLUMNS}, severity_reason IS NOT NULL FROM incidents i
+                 WHERE state <> 'resolved' AND {ALERTS_CLEARED_AT} IS NULL ORDER BY id DESC"
             ))?
             .query_map([], |row| {
                 let set_by_person: bool = row.get(12)?;
@@ -241,6 +248,7 @@ impl Store {
                     params![sql_id(*id), raise.severity.as_str()],
                 )?;
                 if changed == 1 {
+                    record_severity(tx, *id, raise.severity, raise.event.at)?;
                     append(tx, *id, &raise.event)?;
                     raised.push(*id);
                 }
@@ -256,11 +264,36 @@ impl Store {
         team: Option<&TeamId>,
         stops_on: LineStopsOn,
     ) -> Result<Vec<LineHold>> {
+        let mut severities: HashMap<i64, Vec<(Timestamp, Severity)>> = HashMap::new();
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT h.incident_id, h.severity, h.since
+                 FROM severity_history h JOIN incidents i ON i.id = h.incident_id
+                 WHERE i.team_id IS NOT NULL AND i.acknowledged_at IS NOT NULL
+                     AND (?1 IS NULL OR i.team_id = ?1)
+                 ORDER BY h.incident_id, h.since, h.rowid",
+            )?
+            .query_map(params![team.map(TeamId::as_str)], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (id, severity, since) in rows {
+            let severity = Severity::parse(&severity)
+                .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?;
+            severities
+                .entry(id)
+                .or_default()
+                .push((from_millis(since)?, severity));
+        }
         let facts = self
             .conn
             .prepare_cached(
-                "SELECT i.id, i.team_id, i.severity, i.acknowledged_at, i.resolved_at,
-                        s.state, s.changed_at
+                "SELECT i.id, i.team_id, i.acknowledged_at, i.resolved_at, s.state, s.changed_at
                  FROM incidents i
                  LEFT JOIN checklist_steps s
                      ON s.incident_id = i.id AND s.step = ?2
@@ -272,15 +305,14 @@ impl Store {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                    row.get::<_, Option<i64>>(6)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
                 ))
             })?
             .map(|row| {
-                let (id, team, severity, acknowledged, resolved, restart, restart_at) = row?;
+                let (id, team, acknowledged, resolved, restart, restart_at) = row?;
                 let restart = restart
                     .map(|state| {
                         let state = StepState::parse(&state)
@@ -291,8 +323,7 @@ impl Store {
                 Ok(HoldFacts {
                     team: parse_id(TeamId::new)(team)?,
                     incident: incident_id(id)?,
-                    severity: Severity::parse(&severity)
-                        .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+                    severities: severities.remove(&id).unwrap_or_default(),
                     acknowledged_at: from_millis(acknowledged)?,
                     resolved_at: resolved.map(from_millis).transpose()?,
                     restart,
@@ -301,7 +332,7 @@ impl Store {
             .collect::<Result<Vec<HoldFacts>>>()?;
         Ok(facts
             .iter()
-            .filter_map(|f| LineHold::of(f, stops_on))
+            .flat_map(|f| LineHold::of(f, stops_on))
             .collect())
     }
 }

@@ -93,6 +93,7 @@ fn saturday_outage() -> IncidentFacts {
         acknowledged_by: Some(person("alice")),
         resolved_at: Some(at("2026-11-28T12:00:00Z")),
         responders: vec![(person("bob"), at("2026-11-28T10:30:00Z"), None)],
+        alerts_cleared_at: None,
         loss_override: None,
     }
 }
@@ -243,6 +244,41 @@ fn a_week_of_on_call_in_money_and_minutes() {
     assert!(close(gateway.on_call_cost, 266.0));
     assert_eq!(gateway.fit.model, "you build it you run it");
     assert_eq!(refunds.fit.model, "you build it you run it");
+}
+
+#[test]
+fn the_loss_stops_when_the_alerts_clear_though_the_incident_stays_open() {
+    let until_resolved = report(&config(), &[saturday_outage()], week(), None);
+    let cleared_at_11 = IncidentFacts {
+        alerts_cleared_at: Some(at("2026-11-28T11:00:00Z")),
+        resolved_at: None,
+        ..saturday_outage()
+    };
+    let report = report(&config(), &[cleared_at_11], week(), None);
+    // 09:50 to 11:00 is 70 minutes of the 130 to 12:00.
+    let ratio = report.incidents[0].estimated_loss / until_resolved.incidents[0].estimated_loss;
+    assert!(close(ratio * 130.0, 70.0), "{ratio}");
+    assert!(close(report.incidents[0].duration_seconds, 70.0 * 60.0));
+}
+
+#[test]
+fn loss_so_far_is_the_entered_figure_or_exposure_until_it_stopped() {
+    let opened = at("2026-11-28T10:00:00Z");
+    let now = at("2026-11-28T13:00:00Z");
+    let counting = loss_so_far(opened, 60_000, None, None, now);
+    assert_eq!((counting.amount, counting.stopped_at), (180_000, None));
+    let stopped = loss_so_far(opened, 60_000, None, Some(at("2026-11-28T10:30:00Z")), now);
+    assert_eq!(stopped.amount, 30_000);
+    let entered = loss_so_far(opened, 60_000, Some(120_000), None, now);
+    assert_eq!((entered.amount, entered.entered_by_hand), (120_000, true));
+    assert_eq!(
+        loss_stops_at(
+            Some(at("2026-11-28T12:00:00Z")),
+            Some(at("2026-11-28T11:00:00Z"))
+        ),
+        Some(at("2026-11-28T11:00:00Z"))
+    );
+    assert_eq!(loss_stops_at(None, None), None);
 }
 
 #[test]

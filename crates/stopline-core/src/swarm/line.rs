@@ -1,6 +1,9 @@
 //! A team's line: it stops when an incident that holds it is acknowledged (a major one, or any,
 //! as `[line] stops_on` says) and runs again when every such incident has had its "restart the
 //! line" step done or has resolved. A deployment pipeline asks whether it is stopped.
+//!
+//! Holds are worked out from the incident's severity *history*, not its severity now: a major
+//! incident lowered to minor held the line while it was major, and says so ever after.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -45,8 +48,10 @@ pub fn holds_line(stops_on: LineStopsOn, severity: Severity) -> bool {
     }
 }
 
-/// One incident holding its team's line: from its acknowledgement until its "restart the line"
-/// step was done or it resolved (`until` is `None` while it still holds).
+/// One incident holding its team's line: from its acknowledgement (or from when it became severe
+/// enough) until its "restart the line" step was done, it resolved or it was lowered below what
+/// stops the line (`until` is `None` while it still holds). An incident lowered and raised again
+/// holds its line in two spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineHold {
     pub team: TeamId,
@@ -60,7 +65,8 @@ pub struct LineHold {
 pub struct HoldFacts {
     pub team: TeamId,
     pub incident: IncidentId,
-    pub severity: Severity,
+    /// Every severity it had, with since when, oldest first; the first is its severity at opening.
+    pub severities: Vec<(Timestamp, Severity)>,
     pub acknowledged_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
     /// The "restart the line" step's state and when it last changed, if the incident has one.
@@ -68,25 +74,44 @@ pub struct HoldFacts {
 }
 
 impl LineHold {
-    /// The hold an acknowledged incident puts on its line, or `None` when it holds none.
-    pub fn of(facts: &HoldFacts, stops_on: LineStopsOn) -> Option<LineHold> {
-        if !holds_line(stops_on, facts.severity) {
-            return None;
-        }
+    /// The spans an acknowledged incident held its line, oldest first; empty when it never did.
+    pub fn of(facts: &HoldFacts, stops_on: LineStopsOn) -> Vec<LineHold> {
         let restarted = match facts.restart {
             Some((StepState::Done, at)) => at,
             _ => None,
         };
-        let until = match (facts.resolved_at, restarted) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Some(LineHold {
-            team: facts.team.clone(),
-            incident: facts.incident,
-            since: facts.acknowledged_at,
-            until,
-        })
+        let ended = earlier(facts.resolved_at, restarted);
+        let mut holds: Vec<LineHold> = Vec::new();
+        for (i, (since, severity)) in facts.severities.iter().enumerate() {
+            if !holds_line(stops_on, *severity) {
+                continue;
+            }
+            let lowered_or_changed = facts.severities.get(i + 1).map(|(at, _)| *at);
+            let start = (*since).max(facts.acknowledged_at);
+            let until = earlier(lowered_or_changed, ended);
+            if until.is_some_and(|until| until <= start) {
+                continue;
+            }
+            // Major recorded twice in a row (set by hand after money raised it) is one span.
+            match holds.last_mut() {
+                Some(last) if last.until == Some(start) => last.until = until,
+                _ => holds.push(LineHold {
+                    team: facts.team.clone(),
+                    incident: facts.incident,
+                    since: start,
+                    until,
+                }),
+            }
+        }
+        holds
+    }
+}
+
+/// The earlier of two optional times; either alone when the other is missing.
+fn earlier(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -154,7 +179,7 @@ impl LineState {
     }
 }
 
-/// How long `incident` held its line (for the review), if it did.
+/// How long `incident` held its line (for the review), over all its spans, if it ever did.
 pub fn held_for(
     incident: IncidentId,
     holds: &[LineHold],
@@ -162,8 +187,9 @@ pub fn held_for(
 ) -> Option<SignedDuration> {
     holds
         .iter()
-        .find(|h| h.incident == incident)
+        .filter(|h| h.incident == incident)
         .map(|h| h.until.unwrap_or(now).duration_since(h.since))
+        .reduce(|a, b| a + b)
 }
 
 /// How long a line was stopped within `[from, to)`: the union of its holds (an incident holds
@@ -225,13 +251,13 @@ mod tests {
         let facts = HoldFacts {
             team: TeamId::new("payments").unwrap(),
             incident: IncidentId(1),
-            severity: Severity::Major,
+            severities: vec![(t(0), Severity::Major)],
             acknowledged_at: t(1),
             resolved_at: Some(t(5)),
             restart: Some((StepState::Done, Some(t(3)))),
         };
         assert_eq!(
-            LineHold::of(&facts, LineStopsOn::Major).unwrap().until,
+            LineHold::of(&facts, LineStopsOn::Major)[0].until,
             Some(t(3))
         );
         let doing = HoldFacts {
@@ -239,27 +265,69 @@ mod tests {
             ..facts.clone()
         };
         assert_eq!(
-            LineHold::of(&doing, LineStopsOn::Major).unwrap().until,
+            LineHold::of(&doing, LineStopsOn::Major)[0].until,
             Some(t(5))
         );
         let minor = HoldFacts {
-            severity: Severity::Minor,
+            severities: vec![(t(0), Severity::Minor)],
             ..facts.clone()
         };
-        assert_eq!(LineHold::of(&minor, LineStopsOn::Major), None);
-        assert!(LineHold::of(&minor, LineStopsOn::Any).is_some());
+        assert_eq!(LineHold::of(&minor, LineStopsOn::Major), []);
+        assert_eq!(LineHold::of(&minor, LineStopsOn::Any).len(), 1);
         let open = HoldFacts {
             resolved_at: None,
             restart: None,
             ..facts
         };
-        let holds = [LineHold::of(&open, LineStopsOn::Major).unwrap()];
+        let holds = LineHold::of(&open, LineStopsOn::Major);
         let line = LineState::of(&TeamId::new("payments").unwrap(), &holds, t(4));
         assert!(line.is_stopped());
         assert_eq!(line.stopped_seconds, 3 * 3600);
         assert_eq!(
             held_for(IncidentId(1), &holds, t(4)),
             Some(SignedDuration::from_hours(3))
+        );
+    }
+
+    #[test]
+    fn a_major_incident_lowered_to_minor_held_the_line_while_it_was_major() {
+        let t = |h: i64| Timestamp::from_second(h * 3600).unwrap();
+        let team = TeamId::new("payments").unwrap();
+        let lowered_then_raised = HoldFacts {
+            team: team.clone(),
+            incident: IncidentId(1),
+            // Major at opening (0h), lowered at 3h, raised again at 5h, resolved at 6h.
+            severities: vec![
+                (t(0), Severity::Major),
+                (t(3), Severity::Minor),
+                (t(5), Severity::Major),
+            ],
+            acknowledged_at: t(1),
+            resolved_at: Some(t(6)),
+            restart: None,
+        };
+        let holds = LineHold::of(&lowered_then_raised, LineStopsOn::Major);
+        let spans: Vec<_> = holds.iter().map(|h| (h.since, h.until)).collect();
+        assert_eq!(spans, [(t(1), Some(t(3))), (t(5), Some(t(6)))]);
+        assert_eq!(
+            held_for(IncidentId(1), &holds, t(9)),
+            Some(SignedDuration::from_hours(3))
+        );
+        // Lowered before anyone acknowledged: it never held the line.
+        let lowered_early = HoldFacts {
+            severities: vec![(t(0), Severity::Major), (t(1), Severity::Minor)],
+            acknowledged_at: t(2),
+            ..lowered_then_raised.clone()
+        };
+        assert_eq!(LineHold::of(&lowered_early, LineStopsOn::Major), []);
+        // Major set twice in a row is one span.
+        let twice = HoldFacts {
+            severities: vec![(t(0), Severity::Major), (t(2), Severity::Major)],
+            ..lowered_then_raised
+        };
+        assert_eq!(LineHold::of(&twice, LineStopsOn::Major).len(), 1);
+        assert!(
+            !LineState::of(&team, &LineHold::of(&twice, LineStopsOn::Major), t(7)).is_stopped()
         );
     }
 }

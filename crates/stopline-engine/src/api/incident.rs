@@ -52,8 +52,9 @@ impl Workspace {
         self.with_store(|store| {
             let detail = store.incident(id)?;
             let paging = store.escalation(id)?;
+            let loss = store.loss_facts(id)?;
             Ok(IncidentView {
-                summary: IncidentSummary::new(detail.incident, config.as_deref(), paging),
+                summary: IncidentSummary::new(detail.incident, config.as_deref(), paging, loss),
                 timeline: detail.timeline,
                 pages: store.pages(id)?,
                 checklist: store.checklist(id)?,

@@ -2,12 +2,14 @@
 //! whose they are, which lines are stopped, what waits in the unrouted queue, which sources are
 //! offline).
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use stopline_core::config::Config;
+use stopline_core::economics::{LossSoFar, loss_so_far, loss_stops_at};
 use stopline_core::escalation::Escalation;
 use stopline_core::ids::{PersonId, TeamId};
 use stopline_core::incident::Incident;
-use stopline_store::{AlertFilter, IncidentFilter, Store, StoredAlert};
+use stopline_store::{AlertFilter, IncidentFilter, LossFacts, Store, StoredAlert};
 
 use super::Workspace;
 use crate::Result;
@@ -22,6 +24,10 @@ pub struct IncidentSummary {
     pub team_name: Option<String>,
     /// What the application loses per hour while it lasts, in the workspace's currency.
     pub exposure_per_hour: Option<u64>,
+    /// A loss a person entered (with a severity change), which replaces exposure × duration.
+    pub loss_entered: Option<u64>,
+    /// When the loss stopped counting: its alerts cleared or it resolved.
+    pub loss_stopped_at: Option<Timestamp>,
     /// Where its paging stands; `None` for an incident with no owning team.
     pub paging: Option<Escalation>,
 }
@@ -31,6 +37,7 @@ impl IncidentSummary {
         incident: Incident,
         config: Option<&Config>,
         paging: Option<Escalation>,
+        loss: LossFacts,
     ) -> Self {
         let application = incident
             .application
@@ -41,9 +48,29 @@ impl IncidentSummary {
             application_name: application.map(|a| a.name.clone()),
             team_name: team.map(|t| t.name.clone()),
             exposure_per_hour: application.map(|a| a.exposure_per_hour.0),
+            loss_entered: loss.entered,
+            loss_stopped_at: loss_stops_at(
+                incident.resolved.as_ref().map(|r| r.at),
+                loss.alerts_cleared_at,
+            ),
             paging,
             incident,
         }
+    }
+
+    /// What it has cost by `now`; `None` for an incident without an application (no exposure)
+    /// and no figure entered.
+    pub fn loss_so_far(&self, now: Timestamp) -> Option<LossSoFar> {
+        if self.exposure_per_hour.is_none() && self.loss_entered.is_none() {
+            return None;
+        }
+        Some(loss_so_far(
+            self.incident.opened_at,
+            self.exposure_per_hour.unwrap_or(0),
+            self.loss_entered,
+            self.loss_stopped_at,
+            now,
+        ))
     }
 }
 
@@ -152,7 +179,8 @@ fn summaries(
         .into_iter()
         .map(|incident| {
             let paging = store.escalation(incident.id)?;
-            Ok(IncidentSummary::new(incident, config, paging))
+            let loss = store.loss_facts(incident.id)?;
+            Ok(IncidentSummary::new(incident, config, paging, loss))
         })
         .collect()
 }
