@@ -336,6 +336,7 @@ ipc_commands! {
             Ok(AssignedView {
                 incident: assigned.incident.map(|i| i.to_string()),
                 saved_route: assigned.saved_route,
+                also_routed: u32::try_from(assigned.also_routed).unwrap_or(u32::MAX),
             })
         })
         .await

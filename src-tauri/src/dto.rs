@@ -423,6 +423,8 @@ pub struct AssignedView {
     pub incident: Option<String>,
     /// The `[[routes]]` rule added to the config, when one was saved.
     pub saved_route: Option<String>,
+    /// Other waiting unrouted alerts the saved rule matched, routed with it.
+    pub also_routed: u32,
 }
 
 /// The operability report for a period, as the Reports view shows it.

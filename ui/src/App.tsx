@@ -50,6 +50,9 @@ export function App() {
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
+  // What another view did besides opening an incident ("the saved route also routed 5 alerts"),
+  // said once in the queue it led to.
+  const [notice, setNotice] = useState<string | null>(null);
   // The incident `r` asked to resolve, waiting for the person to confirm it.
   const [resolving, setResolving] = useState<{ id: string; title: string } | null>(null);
   // Bumped on every read of the queue, so the other views and an open incident re-read too.
@@ -181,7 +184,10 @@ export function App() {
             key={id}
             type="button"
             aria-current={view === id ? "page" : undefined}
-            onClick={() => setView(id)}
+            onClick={() => {
+              setView(id);
+              setNotice(null);
+            }}
           >
             {label}
           </button>
@@ -201,6 +207,14 @@ export function App() {
         {problem && (
           <p className="banner warning" role="alert">
             {problem}
+          </p>
+        )}
+        {notice && view === "queue" && (
+          <p className="banner notice" role="status">
+            {notice}{" "}
+            <button type="button" onClick={() => setNotice(null)}>
+              Dismiss
+            </button>
           </p>
         )}
         {resolving && (
@@ -234,9 +248,10 @@ export function App() {
         {load.kind === "loaded" && view === "desk" && (
           <ServiceDesk
             version={version}
-            onOpened={(id) => {
+            onOpened={(id, said) => {
               setView("queue");
               setSelected(id);
+              setNotice(said ?? null);
               refresh();
             }}
           />

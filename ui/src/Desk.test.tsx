@@ -73,7 +73,7 @@ describe("the service desk", () => {
       if (cmd === "unrouted") return unrouted;
       if (cmd === "assign_alert") {
         forms.push((args as { form: unknown }).form);
-        return { incident: "INC-9", saved_route: "[[routes]]" };
+        return { incident: "INC-9", saved_route: "[[routes]]", also_routed: 0 };
       }
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -85,8 +85,41 @@ describe("the service desk", () => {
     expect(route.disabled).toBe(true);
     fireEvent.change(screen.getByLabelText("Application for DiskFull"), { target: { value: "ledger" } });
     fireEvent.click(route);
-    await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-9"));
+    await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-9", undefined));
     expect(forms).toEqual([{ source: "alertmanager", fingerprint: "f00d", application: "ledger", save: true }]);
     expect(screen.getByText("Every alert found its application.")).toBeTruthy();
+  });
+
+  it("says how many waiting alerts the saved route routed too", async () => {
+    const alert = (fingerprint: string, shard: string) => ({
+      source: "alertmanager",
+      fingerprint,
+      state: "firing",
+      labels: { alertname: "SettlementLate", job: "nightly-settlement", shard },
+      summary: null,
+      last_seen: "2026-11-27T02:00:00Z",
+    });
+    let alerts = [1, 2, 3, 4, 5, 6].map((n) => alert(`f${n}`, String(n)));
+    mockIPC((cmd) => {
+      if (cmd === "unrouted") return { alerts, applications: [{ id: "payment-reports", name: "Payment Reports", team_name: "Payments" }] };
+      if (cmd === "assign_alert") {
+        alerts = [];
+        return { incident: "INC-3", saved_route: "[[routes]]", also_routed: 5 };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onOpened = vi.fn();
+    render(<ServiceDesk version={0} onOpened={onOpened} />);
+    const selects = await screen.findAllByLabelText("Application for SettlementLate");
+    fireEvent.change(selects[0], { target: { value: "payment-reports" } });
+    fireEvent.click(screen.getAllByRole("button", { name: "Route it" })[0]);
+    await vi.waitFor(() =>
+      expect(onOpened).toHaveBeenCalledWith(
+        "INC-3",
+        "The saved route also routed 5 waiting alerts like it to Payment Reports.",
+      ),
+    );
+    // The five it routed left the queue too.
+    expect(await screen.findByText("Every alert found its application.")).toBeTruthy();
   });
 });

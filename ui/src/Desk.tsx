@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { assignAlert, deskOpen, deskRoute, errorMessage, fetchUnrouted } from "./api";
-import type { DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
+import type { AssignedView, DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
 import { LabelList } from "./Labels";
 import { useLoad } from "./useLoad";
 
@@ -13,7 +13,8 @@ export function ServiceDesk({
   onOpened,
 }: {
   version: number;
-  onOpened: (id: string) => void;
+  /** Show incident `id`; `notice` says what else happened, for the window to show beside it. */
+  onOpened: (id: string, notice?: string) => void;
 }) {
   const [query, setQuery] = useState("");
   const [route, setRoute] = useState<DeskRoute | null | undefined>(undefined);
@@ -119,8 +120,15 @@ export function ServiceDesk({
 }
 
 /** Alerts no application claimed: give each to its application, and save the route if wanted. */
-function Unrouted({ version, onOpened }: { version: number; onOpened: (id: string) => void }) {
-  const { state, set } = useLoad(fetchUnrouted, [version]);
+function Unrouted({
+  version,
+  onOpened,
+}: {
+  version: number;
+  onOpened: (id: string, notice?: string) => void;
+}) {
+  const { state, set, reload } = useLoad(fetchUnrouted, [version]);
+  const [notice, setNotice] = useState<string | null>(null);
   if (state.kind === "failed") {
     return (
       <p className="banner warning" role="alert">
@@ -135,6 +143,11 @@ function Unrouted({ version, onOpened }: { version: number; onOpened: (id: strin
       <h2 id="unrouted-title" className="section-title">
         Unrouted alerts <span className="count">{data.alerts.length}</span>
       </h2>
+      {notice && (
+        <p className="banner notice" role="status">
+          {notice}
+        </p>
+      )}
       {data.alerts.length === 0 ? (
         <p className="state">Every alert found its application.</p>
       ) : (
@@ -144,9 +157,17 @@ function Unrouted({ version, onOpened }: { version: number; onOpened: (id: strin
               key={`${alert.source}/${alert.fingerprint}`}
               alert={alert}
               applications={data.applications}
-              onAssigned={(incident) => {
+              onAssigned={(assigned, application) => {
                 set({ ...data, alerts: data.alerts.filter((a) => a !== alert) });
-                if (incident) onOpened(incident);
+                const others = assigned.also_routed;
+                const said =
+                  others > 0
+                    ? `The saved route also routed ${others} waiting alert${others === 1 ? "" : "s"} like it to ${application}.`
+                    : undefined;
+                // The others left the queue too: read it again.
+                if (others > 0) reload();
+                if (assigned.incident) onOpened(assigned.incident, said);
+                else setNotice(said ?? null);
               }}
             />
           ))}
@@ -163,7 +184,8 @@ function UnroutedRow({
 }: {
   alert: UnroutedAlert;
   applications: UnroutedView["applications"];
-  onAssigned: (incident: string | null) => void;
+  /** `application` is the name of the application it went to. */
+  onAssigned: (assigned: AssignedView, application: string) => void;
 }) {
   const [application, setApplication] = useState("");
   const [save, setSave] = useState(true);
@@ -179,7 +201,8 @@ function UnroutedRow({
           event.preventDefault();
           setProblem(null);
           assignAlert({ source: alert.source, fingerprint: alert.fingerprint, application, save }).then(
-            (assigned) => onAssigned(assigned.incident),
+            (assigned) =>
+              onAssigned(assigned, applications.find((a) => a.id === application)?.name ?? application),
             (error) => setProblem(errorMessage(error)),
           );
         }}

@@ -189,7 +189,11 @@ incident: string | null,
 /**
  * The `[[routes]]` rule added to the config, when one was saved.
  */
-saved_route: string | null, };
+saved_route: string | null, 
+/**
+ * Other waiting unrouted alerts the saved rule matched, routed with it.
+ */
+also_routed: number, };
 
 export type ReportView = { 
 /**

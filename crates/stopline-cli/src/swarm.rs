@@ -362,6 +362,7 @@ pub fn assign(
             "application": app,
             "incident": assigned.incident,
             "saved_route": assigned.saved_route,
+            "also_routed": assigned.also_routed,
         }));
         return Ok(());
     }
@@ -373,6 +374,13 @@ pub fn assign(
         out!("Saved to {}:", cx.ws.config_path().display());
         for line in rule.lines() {
             out!("  {line}");
+        }
+        if assigned.also_routed > 0 {
+            out!(
+                "It also routed {} waiting alert{} like it to {app}.",
+                assigned.also_routed,
+                if assigned.also_routed == 1 { "" } else { "s" }
+            );
         }
         out!("A running `stopline serve` routes by it within a few seconds.");
     }

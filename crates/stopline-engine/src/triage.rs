@@ -1,6 +1,7 @@
 //! The service desk's triage of unrouted alerts: route one to an application by hand, and
 //! optionally save a `[[routes]]` rule in the config so the next such alert routes itself.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -26,6 +27,9 @@ pub struct Assigned {
     pub incident: Option<IncidentId>,
     /// The rule appended to the config, when asked to save one.
     pub saved_route: Option<String>,
+    /// Other alerts waiting in the unrouted queue that the saved rule matches, routed with it
+    /// in the same transaction: as if they had arrived after the rule was saved.
+    pub also_routed: usize,
 }
 
 /// A route to save: the whole config text with the rule appended, checked to parse. Written with
@@ -84,7 +88,8 @@ pub struct AssignRequest<'a> {
 /// Routes an unrouted alert by hand. A firing alert opens (or joins) an incident for the
 /// application's team, which is paged as usual. A route to save is worked out from the config
 /// file at `config_path` and checked to parse first: one that cannot be made stops everything
-/// before anything is written. The caller writes it once the assignment is committed.
+/// before anything is written. The caller writes it once the assignment is committed. Saving a
+/// route also routes the other waiting unrouted alerts it matches, in the same delivery.
 pub fn assign(
     store: &mut Store,
     config: &Config,
@@ -114,21 +119,39 @@ pub fn assign(
         })
         .transpose()?;
     let stored = &alert.alert;
-    let incoming = IncomingAlert {
-        fingerprint: stored.fingerprint.clone(),
-        labels: stored.labels.clone(),
-        annotations: stored.annotations.clone(),
-        links: stored.links.clone(),
-        state: stored.state,
-        starts_at: stored.starts_at,
-        ends_at: stored.ends_at,
-        generator_url: stored.generator_url.clone(),
-        muted: stored.muted,
+    // The other waiting alerts the saved rule routes to the same application, by the config as
+    // it will be once the rule is saved.
+    let like_it: Vec<StoredAlert> = match &route {
+        Some(route) => store
+            .alerts(AlertFilter::Unrouted)?
+            .into_iter()
+            .filter(|other| {
+                (other.alert.source != stored.source
+                    || other.alert.fingerprint != stored.fingerprint)
+                    && route
+                        .config
+                        .mapping()
+                        .route_labels(&other.alert.labels)
+                        .application()
+                        .is_some_and(|a| a.id == app.id)
+            })
+            .collect(),
+        None => Vec::new(),
     };
-    let observation =
-        crate::routing::alert_for(Some(config), &stored.source, Some(&app.id), incoming, now);
+    let observations: Vec<_> = std::iter::once(alert)
+        .chain(&like_it)
+        .map(|a| {
+            crate::routing::alert_for(
+                Some(config),
+                &a.alert.source,
+                Some(&app.id),
+                incoming(&a.alert),
+                now,
+            )
+        })
+        .collect();
     store.ingest(
-        &[observation],
+        &observations,
         crate::routing::ingest_policy(Some(config)),
         now,
     )?;
@@ -153,17 +176,71 @@ pub fn assign(
             },
         )?;
     }
+    // One line per incident the saved rule fed, not one per alert.
+    let mut fed: BTreeMap<IncidentId, usize> = BTreeMap::new();
+    for other in &like_it {
+        if let Some(incident) = store
+            .alert(&other.alert.source, &other.alert.fingerprint)?
+            .and_then(|a| a.incident)
+        {
+            *fed.entry(incident).or_default() += 1;
+        }
+    }
+    for (incident, count) in fed {
+        store.add_event(
+            incident,
+            &TimelineEvent {
+                at: now,
+                who: Some(who.clone()),
+                kind: TimelineKind::Alerts,
+                detail: format!(
+                    "{count} waiting alert{} routed to {} by the route saved from the unrouted queue",
+                    if count == 1 { "" } else { "s" },
+                    app.id
+                ),
+            },
+        )?;
+    }
     let (saved_route, to_save) = match route {
-        Some((config_text, rule)) => (Some(rule), Some(RouteToSave { config_text })),
+        Some(route) => (
+            Some(route.rule),
+            Some(RouteToSave {
+                config_text: route.config_text,
+            }),
+        ),
         None => (None, None),
     };
     Ok((
         Assigned {
             incident,
             saved_route,
+            also_routed: like_it.len(),
         },
         to_save,
     ))
+}
+
+/// A stored alert as it came in, to route again.
+fn incoming(stored: &stopline_core::alert::Alert) -> IncomingAlert {
+    IncomingAlert {
+        fingerprint: stored.fingerprint.clone(),
+        labels: stored.labels.clone(),
+        annotations: stored.annotations.clone(),
+        links: stored.links.clone(),
+        state: stored.state,
+        starts_at: stored.starts_at,
+        ends_at: stored.ends_at,
+        generator_url: stored.generator_url.clone(),
+        muted: stored.muted,
+    }
+}
+
+/// A rule worked out and checked: the config's text with it appended, the rule alone, and the
+/// config as it will be.
+struct NewRoute {
+    config_text: String,
+    rule: String,
+    config: Config,
 }
 
 /// The config text with a `[[routes]]` rule appended, and the rule; checked to parse.
@@ -174,7 +251,7 @@ fn route_rule(
     application: &str,
     who: &stopline_core::ids::PersonId,
     now: Timestamp,
-) -> Result<(String, String)> {
+) -> Result<NewRoute> {
     let names: Vec<&str> = if by.is_empty() {
         ROUTE_LABELS
             .iter()
@@ -213,6 +290,10 @@ fn route_rule(
         "{current}{separator}\n# Saved by `stopline assign` ({who}, {}): alerts with these labels belong to {application}.\n{rule}",
         now.strftime("%Y-%m-%d")
     );
-    Config::parse(&config_path.display().to_string(), &text)?;
-    Ok((text, rule))
+    let config = Config::parse(&config_path.display().to_string(), &text)?;
+    Ok(NewRoute {
+        config_text: text,
+        rule,
+        config,
+    })
 }

@@ -149,6 +149,68 @@ fn the_swarm_from_the_command_line() {
 }
 
 #[test]
+fn a_saved_route_also_routes_the_alerts_already_waiting() {
+    let sandbox = Sandbox::demo();
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    {
+        let served = Served::start(&sandbox, &[]);
+        let shards: Vec<String> = (1..=6).map(|n| n.to_string()).collect();
+        let labels: Vec<[(&str, &str); 2]> = shards
+            .iter()
+            .map(|shard| [("job", "nightly-settlement"), ("shard", shard.as_str())])
+            .collect();
+        let mut batch: Vec<(&str, &[(&str, &str)])> =
+            labels.iter().map(|l| ("SettlementLate", &l[..])).collect();
+        batch.push(("DiskFull", &[("job", "backups")]));
+        let (status, body) = served.post_alerts(&token, &batch);
+        assert_eq!(status, 200, "{body}");
+    }
+    let waiting = sandbox.json(&["unrouted"]);
+    assert_eq!(waiting.as_array().unwrap().len(), 7);
+    let first = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["job"] == "nightly-settlement")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let assigned = sandbox.json(&[
+        "assign",
+        &first,
+        "--app",
+        "payment-reports",
+        "--save",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(assigned["also_routed"], 5, "{assigned:#}");
+    assert_eq!(assigned["incident"], "INC-1");
+    // Only the backups alert, which the route does not match, still waits.
+    let waiting = sandbox.json(&["unrouted"]);
+    assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting:#}");
+    assert_eq!(waiting[0]["labels"]["job"], "backups");
+    // The six settlement alerts share one incident, which says how they got there.
+    let incident = sandbox.json(&["incident", "show", "INC-1"]);
+    let alerts = sandbox.json(&["alerts"]);
+    let in_incident = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["incident"] == "INC-1")
+        .count();
+    assert_eq!(in_incident, 6, "{alerts:#}");
+    let said = incident["timeline"].to_string();
+    assert!(
+        said.contains(
+            "5 waiting alerts routed to payment-reports by the route saved from the unrouted queue"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
 fn the_service_desk_routes_an_unrouted_alert_and_saves_the_route() {
     let sandbox = Sandbox::demo();
     let token = sandbox.ok(&["token"]).trim().to_owned();
