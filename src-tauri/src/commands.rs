@@ -181,6 +181,24 @@ ipc_commands! {
         .await
     }
 
+    /// The service desk adds a customer's words (and its reference for them, which may be empty)
+    /// to an open incident as a note, as the person at this desktop, instead of opening another.
+    async fn desk_report(
+        state: State<'_, AppState>,
+        incident: String,
+        words: String,
+        reference: String,
+    ) -> Result<IncidentRow, CommandError> {
+        let id = parse_id(&incident)?;
+        with_workspace(&state, move |ws| {
+            ws.add_customer_report(id, &words, Some(&reference), &Actor::SittingHere)
+                .map_err(command_error)?;
+            let summary = ws.incident(id).map_err(command_error)?.summary;
+            Ok(IncidentRow::new(&summary))
+        })
+        .await
+    }
+
     /// The service desk opens an incident for an application, as the person at this desktop:
     /// the owning team's checklist starts and its on-call person is paged.
     async fn desk_open(

@@ -199,6 +199,9 @@ pub struct DeskRoute {
     pub team_name: String,
     /// Each layer of the team's rotas (its own, then its domain's), with who holds it now.
     pub on_call: Vec<OnCallView>,
+    /// The application's open incidents, newest first: where a customer's report most likely
+    /// belongs, rather than in a new incident.
+    pub open_incidents: Vec<IncidentRow>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

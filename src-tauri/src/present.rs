@@ -175,6 +175,7 @@ impl DeskRoute {
                     person: l.person.as_ref().map(ToString::to_string),
                 })
                 .collect(),
+            open_incidents: route.open_incidents.iter().map(IncidentRow::new).collect(),
         }
     }
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { ServiceDesk } from "./Desk";
-import type { DeskRoute, UnroutedView } from "./bindings";
+import type { DeskRoute, IncidentRow, UnroutedView } from "./bindings";
 
 const NOTHING_UNROUTED: UnroutedView = { alerts: [], applications: [] };
 
@@ -13,6 +13,24 @@ const route: DeskRoute = {
   team: "payments",
   team_name: "Payments",
   on_call: [{ rota: "payments-oncall", layer: "primary", person: "carla" }],
+  open_incidents: [],
+};
+
+const OPEN_INC_1: IncidentRow = {
+  id: "INC-1",
+  title: "Payment Gateway 5xx",
+  state: "acknowledged",
+  severity: "major",
+  application: "payment-gateway",
+  application_name: "Payment Gateway",
+  team: "payments",
+  team_name: "Payments",
+  opened_at: "2026-11-27T10:00:00Z",
+  acknowledged_by: "carla",
+  resolved_by: null,
+  exposure_per_hour: 780000,
+  loss_entered: null,
+  loss_stopped_at: null,
 };
 
 afterEach(() => {
@@ -40,6 +58,54 @@ describe("the service desk", () => {
     await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-7"));
     expect(calls.map((c) => c.cmd).filter((c) => c !== "unrouted")).toEqual(["desk_route", "desk_open"]);
     expect(calls.find((c) => c.cmd === "desk_open")?.args).toEqual({ application: "payment-gateway", title: "Customers can't pay" });
+  });
+
+  it("adds the customer's report to the application's open incident instead of opening another", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "desk_route") return { ...route, open_incidents: [OPEN_INC_1] };
+      if (cmd === "desk_report") return OPEN_INC_1;
+      if (cmd === "desk_open") return { id: "INC-2" };
+      if (cmd === "unrouted") return NOTHING_UNROUTED;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onOpened = vi.fn();
+    render(<ServiceDesk version={0} onOpened={onOpened} />);
+    fireEvent.change(screen.getByLabelText(/customer's words/), { target: { value: "I can't pay" } });
+    fireEvent.click(screen.getByRole("button", { name: "Find the owner" }));
+    // The open incident comes first, and adding to it is the default.
+    const addTo = (await screen.findByRole("radio", { name: /Add this customer report to INC-1/ })) as HTMLInputElement;
+    expect(addTo.checked).toBe(true);
+    expect(screen.queryByRole("button", { name: "Open incident" })).toBeNull();
+    fireEvent.change(screen.getByLabelText(/Reference/), { target: { value: "CS-4411" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add to INC-1" }));
+    await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-1", "Customer report added to INC-1."));
+    expect(calls.find((c) => c.cmd === "desk_report")?.args).toEqual({
+      incident: "INC-1",
+      words: "I can't pay",
+      reference: "CS-4411",
+    });
+    expect(calls.some((c) => c.cmd === "desk_open")).toBe(false);
+  });
+
+  it("still opens a new incident when the person chooses to", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "desk_route") return { ...route, open_incidents: [OPEN_INC_1] };
+      if (cmd === "desk_open") return { id: "INC-2" };
+      if (cmd === "unrouted") return NOTHING_UNROUTED;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onOpened = vi.fn();
+    render(<ServiceDesk version={0} onOpened={onOpened} />);
+    fireEvent.change(screen.getByLabelText(/customer's words/), { target: { value: "Refunds fail" } });
+    fireEvent.click(screen.getByRole("button", { name: "Find the owner" }));
+    fireEvent.click(await screen.findByRole("radio", { name: /Open a new incident/ }));
+    fireEvent.click(screen.getByRole("button", { name: "Open incident" }));
+    await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-2"));
+    expect(calls.some((c) => c.cmd === "desk_report")).toBe(false);
   });
 
   it("says plainly when nothing matches", async () => {

@@ -1,7 +1,9 @@
 import { useState } from "react";
-import { assignAlert, deskOpen, deskRoute, errorMessage, fetchUnrouted } from "./api";
+import { assignAlert, deskOpen, deskReport, deskRoute, errorMessage, fetchUnrouted } from "./api";
 import type { AssignedView, DeskRoute, UnroutedAlert, UnroutedView } from "./bindings";
 import { LabelList } from "./Labels";
+import { stateWithWho } from "./queue";
+import { age } from "./time";
 import { useLoad } from "./useLoad";
 
 /**
@@ -20,13 +22,34 @@ export function ServiceDesk({
   const [route, setRoute] = useState<DeskRoute | null | undefined>(undefined);
   const [title, setTitle] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
+  // Where the report goes: an open incident's id (the default when the application has one),
+  // or "new".
+  const [choice, setChoice] = useState<string>("new");
+  const [words, setWords] = useState("");
+  const [reference, setReference] = useState("");
 
   const find = async () => {
     setProblem(null);
     try {
       const found = await deskRoute(query);
       setRoute(found);
+      setChoice(found?.open_incidents[0]?.id ?? "new");
+      setWords(query.trim());
       if (found && title.trim() === "") setTitle(query.trim());
+    } catch (error) {
+      setProblem(errorMessage(error));
+    }
+  };
+
+  const report = async (incident: string) => {
+    setProblem(null);
+    try {
+      await deskReport(incident, words, reference);
+      setRoute(undefined);
+      setQuery("");
+      setTitle("");
+      setReference("");
+      onOpened(incident, `Customer report added to ${incident}.`);
     } catch (error) {
       setProblem(errorMessage(error));
     }
@@ -94,19 +117,73 @@ export function ServiceDesk({
           ) : (
             <p>The team has no rota: everyone in it is paged.</p>
           )}
-          <form
-            className="desk-open"
-            onSubmit={(event) => {
-              event.preventDefault();
-              void open();
-            }}
-          >
-            <label htmlFor="desk-title-input">Title</label>
-            <input id="desk-title-input" value={title} onChange={(event) => setTitle(event.target.value)} />
-            <button type="submit" disabled={title.trim() === ""}>
-              Open incident
-            </button>
-          </form>
+          {route.open_incidents.length > 0 && (
+            <fieldset className="desk-choice">
+              <legend>
+                {route.application_name} already has {route.open_incidents.length} open incident
+                {route.open_incidents.length === 1 ? "" : "s"}: most likely this is the same problem.
+              </legend>
+              {route.open_incidents.map((incident) => (
+                <label key={incident.id} className="desk-option">
+                  <input
+                    type="radio"
+                    name="desk-choice"
+                    value={incident.id}
+                    checked={choice === incident.id}
+                    onChange={() => setChoice(incident.id)}
+                  />{" "}
+                  Add this customer report to {incident.id} “{incident.title}” ({stateWithWho(incident)},
+                  opened {age(incident.opened_at, new Date())} ago)
+                </label>
+              ))}
+              <label className="desk-option">
+                <input
+                  type="radio"
+                  name="desk-choice"
+                  value="new"
+                  checked={choice === "new"}
+                  onChange={() => setChoice("new")}
+                />{" "}
+                Open a new incident (pages {route.team_name} again)
+              </label>
+            </fieldset>
+          )}
+          {choice === "new" ? (
+            <form
+              className="desk-open"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void open();
+              }}
+            >
+              <label htmlFor="desk-title-input">Title</label>
+              <input id="desk-title-input" value={title} onChange={(event) => setTitle(event.target.value)} />
+              <button type="submit" disabled={title.trim() === ""}>
+                Open incident
+              </button>
+            </form>
+          ) : (
+            <form
+              className="desk-open"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void report(choice);
+              }}
+            >
+              <label htmlFor="desk-words-input">The customer's report, in their words</label>
+              <textarea id="desk-words-input" rows={2} value={words} onChange={(event) => setWords(event.target.value)} />
+              <label htmlFor="desk-reference-input">Reference (your ticket or call number, optional)</label>
+              <input
+                id="desk-reference-input"
+                value={reference}
+                maxLength={100}
+                onChange={(event) => setReference(event.target.value)}
+              />
+              <button type="submit" disabled={words.trim() === ""}>
+                Add to {choice}
+              </button>
+            </form>
+          )}
         </div>
       )}
       {problem && (

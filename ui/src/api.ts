@@ -32,6 +32,10 @@ export const assignAlert = (form: AssignForm) => commands.assignAlert(form);
 export const deskOpen = (application: string, title: string) =>
   commands.deskOpen(application, title);
 
+/** Adds a customer's words, and the desk's reference for them, to an open incident. */
+export const deskReport = (incident: string, words: string, reference: string) =>
+  commands.deskReport(incident, words, reference);
+
 export const fetchSources = () => commands.sources();
 
 /** Sends a test page; resolves to what the engine knows of the notification server. */

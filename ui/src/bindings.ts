@@ -244,7 +244,12 @@ target: string, team: string, team_name: string,
 /**
  * Each layer of the team's rotas (its own, then its domain's), with who holds it now.
  */
-on_call: Array<OnCallView>, };
+on_call: Array<OnCallView>, 
+/**
+ * The application's open incidents, newest first: where a customer's report most likely
+ * belongs, rather than in a new incident.
+ */
+open_incidents: Array<IncidentRow>, };
 
 export type SourcesView = { sources: Array<SourceRow>, 
 /**
@@ -354,6 +359,8 @@ export const commands = {
   setMe: (person: string): Promise<null> => invoke<null>("set_me", { person }),
   /** Where the service desk's words lead: an application's id or name, alert labels (`service=payment-gateway`) through the application mapping, else a customer journey. `null` when nothing matches. */
   deskRoute: (query: string): Promise<DeskRoute | null> => invoke<DeskRoute | null>("desk_route", { query }),
+  /** The service desk adds a customer's words (and its reference for them, which may be empty) to an open incident as a note, as the person at this desktop, instead of opening another. */
+  deskReport: (incident: string, words: string, reference: string): Promise<IncidentRow> => invoke<IncidentRow>("desk_report", { incident, words, reference }),
   /** The service desk opens an incident for an application, as the person at this desktop: the owning team's checklist starts and its on-call person is paged. */
   deskOpen: (application: string, title: string): Promise<IncidentRow> => invoke<IncidentRow>("desk_open", { application, title }),
   /** The alert sources' health, the webhook to post to and its token, and notifications. */

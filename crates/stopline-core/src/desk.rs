@@ -241,3 +241,61 @@ mod tests {
         assert_eq!(found("no such thing anywhere"), None);
     }
 }
+
+/// Why a customer's report cannot be added to an incident.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerReportError {
+    #[error("the customer's words must not be empty")]
+    NoWords,
+    #[error("the reference is longer than {MAX_REFERENCE} characters")]
+    LongReference,
+}
+
+/// The longest reference (a ticket or call number) a customer report keeps.
+pub const MAX_REFERENCE: usize = 100;
+
+/// A customer's report as the note it becomes on an incident that is already open, so the
+/// service desk adds to the swarm's picture instead of opening a duplicate:
+/// `Customer report (ref CS-4411): "I can't pay"`. An empty reference is no reference.
+pub fn customer_report_note(
+    words: &str,
+    reference: Option<&str>,
+) -> Result<String, CustomerReportError> {
+    let words = words.trim();
+    if words.is_empty() {
+        return Err(CustomerReportError::NoWords);
+    }
+    let reference = reference.map(str::trim).filter(|r| !r.is_empty());
+    if reference.is_some_and(|r| r.chars().count() > MAX_REFERENCE) {
+        return Err(CustomerReportError::LongReference);
+    }
+    Ok(match reference {
+        Some(reference) => format!("Customer report (ref {reference}): \"{words}\""),
+        None => format!("Customer report: \"{words}\""),
+    })
+}
+
+#[cfg(test)]
+mod customer_report_tests {
+    use super::*;
+
+    #[test]
+    fn a_customer_report_keeps_the_words_and_the_reference() {
+        assert_eq!(
+            customer_report_note("  I can't pay ", Some(" CS-4411 ")),
+            Ok("Customer report (ref CS-4411): \"I can't pay\"".to_owned())
+        );
+        assert_eq!(
+            customer_report_note("I can't pay", Some("")),
+            Ok("Customer report: \"I can't pay\"".to_owned())
+        );
+        assert_eq!(
+            customer_report_note(" ", None),
+            Err(CustomerReportError::NoWords)
+        );
+        assert_eq!(
+            customer_report_note("x", Some(&"r".repeat(101))),
+            Err(CustomerReportError::LongReference)
+        );
+    }
+}

@@ -63,6 +63,25 @@ pub fn transition(
     Ok(store.act(id, transition, &who, now, &Act { checklist, force })?)
 }
 
+/// Adds a customer's report to an open incident as a note (see
+/// `stopline_core::desk::customer_report_note`): what the service desk does instead of opening
+/// a second incident for an application that already has one.
+pub fn add_customer_report(
+    store: &mut Store,
+    config: &Config,
+    id: IncidentId,
+    words: &str,
+    reference: Option<&str>,
+    who: &str,
+    now: Timestamp,
+) -> Result<TimelineEvent> {
+    let note = stopline_core::desk::customer_report_note(words, reference)?;
+    if store.incident_record(id)?.state == stopline_core::incident::IncidentState::Resolved {
+        return Err(EngineError::ReportToResolved(id));
+    }
+    add_note(store, config, id, &note, who, now)
+}
+
 /// Adds a note to an incident's timeline as a person from the config.
 pub fn add_note(
     store: &mut Store,

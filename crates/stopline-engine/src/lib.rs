@@ -50,6 +50,7 @@ use std::path::PathBuf;
 
 use stopline_core::config::ConfigError;
 use stopline_core::desk::{LabelsError, TargetError};
+use stopline_core::incident::IncidentId;
 use stopline_store::StoreError;
 
 use crate::alertmanager::HttpClientError;
@@ -89,6 +90,10 @@ pub enum EngineError {
     EmptyTitle,
     #[error("the note must not be empty")]
     EmptyNote,
+    #[error("{0}")]
+    BadCustomerReport(#[from] stopline_core::desk::CustomerReportError),
+    #[error("{0} is resolved: open a new incident for this report")]
+    ReportToResolved(IncidentId),
     #[error("unknown team {0:?}: expected the id of a delivery team")]
     UnknownTeam(String),
     #[error("no alert with fingerprint {0:?}")]
@@ -198,6 +203,7 @@ impl EngineError {
             | EngineError::BadLabels { .. }
             | EngineError::EmptyTitle
             | EngineError::EmptyNote
+            | EngineError::BadCustomerReport(_)
             | EngineError::UnknownTeam(_)
             | EngineError::UnknownAlert(_)
             | EngineError::AmbiguousAlert { .. }
@@ -213,6 +219,7 @@ impl EngineError {
             | EngineError::MissingSecret { .. }
             | EngineError::WeakSecret { .. } => true,
             EngineError::AlreadyRouted { .. }
+            | EngineError::ReportToResolved(_)
             | EngineError::Io { .. }
             | EngineError::AlreadyRunning { .. }
             | EngineError::Listen { .. }

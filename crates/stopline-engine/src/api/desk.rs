@@ -6,9 +6,11 @@ use stopline_core::alert::Labels;
 use stopline_core::application::Application;
 use stopline_core::desk::find_application;
 use stopline_core::ids::{ApplicationId, PersonId, RotaId};
-use stopline_core::incident::Incident;
-use stopline_store::{AlertFilter, StoredAlert};
+use stopline_core::incident::{Incident, IncidentId};
+use stopline_core::timeline::TimelineEvent;
+use stopline_store::{AlertFilter, IncidentFilter, StoredAlert};
 
+use super::queue::IncidentSummary;
 use super::{Actor, Workspace};
 use crate::desk::{self, OpenTarget};
 use crate::triage::{self, AssignRequest, Assigned};
@@ -21,6 +23,9 @@ pub struct DeskRoute {
     pub team_name: String,
     /// Each layer of the team's rotas (its own, then its domain's), with who holds it now.
     pub on_call: Vec<LayerOnCall>,
+    /// The application's open incidents, newest first: a customer's report most likely belongs
+    /// to one of them rather than to a new incident.
+    pub open_incidents: Vec<IncidentSummary>,
 }
 
 /// Who holds one layer of a rota now.
@@ -86,12 +91,18 @@ impl Workspace {
                 })
             })
             .collect();
+        let open_incidents = self
+            .incidents(IncidentFilter::Open)?
+            .into_iter()
+            .filter(|s| s.incident.application.as_ref() == Some(&app.id))
+            .collect();
         Ok(Some(DeskRoute {
             team_name: config
                 .team(&app.team)
                 .map_or_else(|| app.team.to_string(), |t| t.name.clone()),
             application: app.clone(),
             on_call,
+            open_incidents,
         }))
     }
 
@@ -119,6 +130,22 @@ impl Workspace {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         self.act(|store, now| desk::open_incident(store, &config, target, title, &who, now))
+    }
+
+    /// Adds a customer's words (and the desk's reference for them) to an open incident as a
+    /// note, instead of opening a second incident (see `desk::add_customer_report`).
+    pub fn add_customer_report(
+        &self,
+        id: IncidentId,
+        words: &str,
+        reference: Option<&str>,
+        who: &Actor,
+    ) -> Result<TimelineEvent> {
+        let config = self.config()?;
+        let who = self.person_text(&config, who)?;
+        self.act(|store, now| {
+            desk::add_customer_report(store, &config, id, words, reference, &who, now)
+        })
     }
 
     /// The unrouted alerts, newest first, and the applications to give them to.

@@ -121,6 +121,64 @@ fn the_service_desk_finds_the_owner_by_id_name_labels_or_journey() {
 }
 
 #[test]
+fn the_service_desk_sees_the_open_incident_and_adds_the_customers_report_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, clock) = workspace(&dir);
+    let desk = Actor::Named("aisha".into());
+    let route = ws.desk_route("I can't pay").unwrap().unwrap();
+    assert!(route.open_incidents.is_empty(), "nothing open yet");
+    let first = open(&ws, "Payments failing");
+    clock.advance(jiff::SignedDuration::from_mins(3));
+    let route = ws.desk_route("I can't pay").unwrap().unwrap();
+    assert_eq!(route.application.id.as_str(), "payment-gateway");
+    let listed: Vec<_> = route.open_incidents.iter().map(|s| s.incident.id).collect();
+    assert_eq!(listed, [first]);
+    // Another application's incidents are not offered.
+    let other = OpenTarget::Application("search-api".into());
+    ws.open_incident(&other, "Search slow", &desk).unwrap();
+    assert_eq!(
+        ws.desk_route("I can't pay")
+            .unwrap()
+            .unwrap()
+            .open_incidents
+            .len(),
+        1
+    );
+
+    let before = ws.incident(first).unwrap().timeline.len();
+    let error = ws
+        .add_customer_report(first, "  ", Some("CS-1"), &desk)
+        .unwrap_err();
+    assert!(error.is_usage(), "{error}");
+    assert_eq!(
+        ws.incident(first).unwrap().timeline.len(),
+        before,
+        "unchanged"
+    );
+    let note = ws
+        .add_customer_report(first, "I can't pay", Some("CS-4411"), &desk)
+        .unwrap();
+    assert_eq!(
+        note.detail,
+        "Customer report (ref CS-4411): \"I can't pay\""
+    );
+    assert_eq!(note.who.unwrap().as_str(), "aisha");
+    // No second incident, so nobody is paged again.
+    assert_eq!(ws.incidents(IncidentFilter::Open).unwrap().len(), 2);
+
+    ws.resolve(first, &desk, true).unwrap();
+    let refused = ws
+        .add_customer_report(first, "still can't pay", None, &desk)
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("is resolved: open a new incident"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn times_and_names_people_type_are_refused_by_the_argument_they_came_in() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, clock) = workspace(&dir);
