@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use stopline_core::incident::{IncidentId, Severity};
-use stopline_core::swarm::{Role, StepState};
+use stopline_core::swarm::{ChecklistStep, Role, StepState, SwarmError};
 use stopline_engine::EngineError;
 use stopline_engine::api::{
     Actor, NotificationsChange, OpenTarget, OverrideForm as ApiOverride, RoleRequest,
@@ -391,11 +391,45 @@ ipc_commands! {
 }
 
 /// Carries out one of the incident panel's actions as the person at this desktop.
+/// Why an incident cannot be resolved yet, in the window's words: the open steps by their titles
+/// and what to do here (the engine's message names step ids, and the command line adds its
+/// flags).
+fn open_steps_refusal(id: IncidentId, open: &[String], checklist: &[ChecklistStep]) -> String {
+    let titles: Vec<String> = open
+        .iter()
+        .map(|step| {
+            let title = checklist
+                .iter()
+                .find(|s| s.step.as_str() == step)
+                .map_or(step.as_str(), |s| s.title.as_str());
+            format!("“{title}”")
+        })
+        .collect();
+    let (steps, them) = if titles.len() == 1 {
+        ("step", "it")
+    } else {
+        ("steps", "them")
+    };
+    format!(
+        "{id} still has required {steps} open: {}. Finish or skip {them} in its checklist, or resolve anyway (recorded on the timeline).",
+        titles.join(", ")
+    )
+}
+
 fn perform(ws: &Workspace, id: IncidentId, action: IncidentAction) -> Result<(), CommandError> {
     let me = Actor::SittingHere;
     let done = match action {
         IncidentAction::Acknowledge => ws.acknowledge(id, &me).map(drop),
-        IncidentAction::Resolve { force } => ws.resolve(id, &me, force).map(drop),
+        IncidentAction::Resolve { force } => match ws.resolve(id, &me, force) {
+            Err(EngineError::Store(StoreError::Swarm(SwarmError::OpenSteps { steps, .. }))) => {
+                let checklist = ws.incident(id).map_err(command_error)?.checklist;
+                return Err(CommandError {
+                    code: ErrorCode::Refused,
+                    message: open_steps_refusal(id, &steps, &checklist),
+                });
+            }
+            other => other.map(drop),
+        },
         IncidentAction::Step {
             step,
             state,
@@ -481,4 +515,41 @@ fn build_report(
     let to = to.map(|text| TimeArg { name: "to", text });
     let team = team.filter(|t| !t.is_empty());
     ws.report(from, to, team).map_err(command_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(id: &str, title: &str) -> ChecklistStep {
+        ChecklistStep {
+            step: stopline_core::ids::StepId::new(id).unwrap(),
+            title: title.to_owned(),
+            required: true,
+            runbook: None,
+            state: StepState::Todo,
+            assignee: None,
+            reason: None,
+            changed_by: None,
+            changed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_resolve_names_the_open_steps_by_title_and_the_windows_way_on() {
+        let checklist = [
+            step("assemble-swarm", "Assemble the swarm"),
+            step("restore", "Restore availability"),
+        ];
+        let open = ["assemble-swarm".to_owned(), "restore".to_owned()];
+        let message = open_steps_refusal(IncidentId(1), &open, &checklist);
+        assert_eq!(
+            message,
+            "INC-1 still has required steps open: “Assemble the swarm”, “Restore availability”. \
+             Finish or skip them in its checklist, or resolve anyway (recorded on the timeline)."
+        );
+        assert!(!message.contains("stopline") && !message.contains("--force"));
+        let one = open_steps_refusal(IncidentId(1), &open[1..], &checklist);
+        assert!(one.contains("required step open: “Restore availability”. Finish or skip it"));
+    }
 }

@@ -269,3 +269,30 @@ test("the reports view draws its charts and its figures are the CLI's", async ()
   for (const size of painted) assert.ok(size > blank, `a chart was drawn: ${painted} against blank ${blank}`);
   await screenshot("reports");
 });
+
+test("at 1024 px the queue fits the window: a long alert name is cut, whole on hover", async () => {
+  const long =
+    "PaymentGatewaySettlementReconciliationConsumerLagIsGrowingBeyondTheAgreedThresholdForTheNightlyRun";
+  await session.postAlerts([
+    {
+      labels: { alertname: long, service: "search-api" },
+      annotations: { summary: "the consumer of the settlement reconciliation queue is far behind its producers" },
+    },
+  ]);
+  await driver.manage().window().setRect({ width: 1024, height: 768 });
+  await driver.findElement(By.xpath("//nav//button[text()='Queue']")).click();
+  const row = await driver.wait(until.elementLocated(By.xpath(`//tr[@data-incident][contains(., 'PaymentGatewaySettlement')]`)), 5_000);
+  const width = await driver.executeScript("return window.innerWidth");
+  assert.ok(width <= 1024, `the window is ${width} px wide`);
+  const [page, table, lastCell] = await driver.executeScript(
+    `const row = arguments[0];
+     return [document.documentElement.scrollWidth, row.closest("table").getBoundingClientRect().right,
+             row.lastElementChild.getBoundingClientRect().right];`,
+    row,
+  );
+  assert.ok(page <= width, `the page scrolls sideways: ${page} px in a ${width} px window`);
+  assert.ok(table <= width && lastCell <= width, `the line column is cut off: ${lastCell} px of ${width}`);
+  const title = await row.findElement(By.css(".title-text"));
+  assert.match(await title.getAttribute("title"), new RegExp(long));
+  await screenshot("queue-1024");
+});

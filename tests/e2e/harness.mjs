@@ -72,6 +72,9 @@ export async function startApp(build = "debug") {
     { env, stdio: ["ignore", "inherit", "inherit"] },
   );
   await waitForPort(driverPort, 20_000);
+  // tauri-driver answers at once but hands each session to the WebKitWebDriver it starts; asked
+  // before that listens, the session fails with "connection refused".
+  await waitForPort(nativePort, 20_000);
   const driver = await new Builder()
     .usingServer(`http://127.0.0.1:${driverPort}/`)
     .withCapabilities({ browserName: "wry", "tauri:options": { application: app } })

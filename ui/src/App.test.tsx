@@ -246,6 +246,61 @@ describe("the incident queue", () => {
     expect(screen.queryByRole("alertdialog")).toBeNull();
   });
 
+  it("a refused keyboard resolve opens the incident, offers the app's own way on, and leaves with its cause", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "overview") return overview({ incidents: [incident({ id: "INC-1", state: "acknowledged" })] });
+      if (cmd === "act") {
+        const action = (args as { action: { force: boolean } }).action;
+        if (!action.force) {
+          throw {
+            code: "refused",
+            message:
+              "INC-1 still has required steps open: “Restore availability”. Finish or skip them in its checklist, or resolve anyway (recorded on the timeline).",
+          };
+        }
+        return {};
+      }
+      if (cmd === "incident") throw { code: "store", message: "not in this test" };
+      if (cmd === "on_call") return new Promise(() => {});
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<App />);
+    await screen.findByText("INC-1");
+    fireEvent.keyDown(window, { key: "r" });
+    fireEvent.click(await screen.findByText("Resolve INC-1"));
+    const banner = await screen.findByText(/still has required steps open/);
+    expect(banner.textContent).not.toMatch(/stopline|--force/);
+    // The incident opens, where its checklist is.
+    await waitFor(() => expect(calls.some((c) => c.cmd === "incident")).toBe(true));
+    // Leaving for another view takes the banner away: its cause is not there.
+    fireEvent.click(screen.getByRole("button", { name: "On call" }));
+    await waitFor(() => expect(screen.queryByText(/still has required steps open/)).toBeNull());
+    // Back, refused again, and resolved anyway from the banner.
+    fireEvent.click(screen.getByRole("button", { name: "Queue" }));
+    fireEvent.keyDown(window, { key: "Escape" });
+    fireEvent.keyDown(window, { key: "r" });
+    fireEvent.click(await screen.findByText("Resolve INC-1"));
+    fireEvent.click(await screen.findByRole("button", { name: "Resolve anyway (recorded)" }));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "act").slice(-1)[0]?.args).toEqual({
+        id: "INC-1",
+        action: { kind: "resolve", force: true },
+      }),
+    );
+    await waitFor(() => expect(screen.queryByText(/still has required steps open/)).toBeNull());
+  });
+
+  it("cuts a long title to its column and shows it whole on hover", async () => {
+    const long = "PaymentGatewaySettlementReconciliationConsumerLagGrowingBeyondTheAgreedThreshold: " + "x".repeat(200);
+    serve(() => overview({ incidents: [incident({ title: long })] }));
+    render(<App />);
+    const title = await screen.findByText(long);
+    expect(title.classList.contains("title-text")).toBe(true);
+    expect(title.getAttribute("title")).toBe(long);
+  });
+
   it("shows the loss so far, the team's line, the unrouted alerts and offline sources", async () => {
     serve(() =>
       overview({

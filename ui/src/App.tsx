@@ -1,5 +1,5 @@
 import { Suspense, lazy, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { act, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
+import { act, errorCode, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { IncidentPanel } from "./Incident";
 import { OnCall } from "./OnCall";
@@ -49,7 +49,10 @@ export function App() {
   const [selected, setSelected] = useState<string | null>(null);
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
-  const [problem, setProblem] = useState<string | null>(null);
+  // What went wrong with the last action from the queue; `resolve` names an incident whose
+  // resolve was refused for open steps, which may be resolved anyway from the banner. It belongs
+  // to the view it happened in: changing view clears it.
+  const [problem, setProblem] = useState<{ message: string; resolve?: string } | null>(null);
   // What another view did besides opening an incident ("the saved route also routed 5 alerts"),
   // said once in the queue it led to.
   const [notice, setNotice] = useState<string | null>(null);
@@ -98,10 +101,24 @@ export function App() {
     latest.current = { ordered, cursor, selected, resolving };
   });
 
-  const resolveConfirmed = (id: string) => {
+  const resolveConfirmed = (id: string, force = false) => {
     setResolving(null);
     setProblem(null);
-    act(id, { kind: "resolve", force: false }).then(refresh, (error) => setProblem(errorMessage(error)));
+    act(id, { kind: "resolve", force }).then(refresh, (error) => {
+      const refused = errorCode(error) === "refused" && !force;
+      setProblem({ message: errorMessage(error), resolve: refused ? id : undefined });
+      // Its checklist is where the open steps are finished: show it.
+      if (refused) {
+        setView("queue");
+        setSelected(id);
+      }
+    });
+  };
+
+  const changeView = (next: View) => {
+    setView(next);
+    setProblem(null);
+    setNotice(null);
   };
 
   // Keyboard first: j/k move, Enter or o opens, a acknowledges, r resolves, / searches, Escape
@@ -120,7 +137,7 @@ export function App() {
       const run = (action: Parameters<typeof act>[1]) => {
         if (!target) return;
         setProblem(null);
-        act(target, action).then(refresh, (error) => setProblem(errorMessage(error)));
+        act(target, action).then(refresh, (error) => setProblem({ message: errorMessage(error) }));
       };
       switch (event.key) {
         case "j":
@@ -148,7 +165,7 @@ export function App() {
         }
         case "/":
           event.preventDefault();
-          setView("desk");
+          changeView("desk");
           window.setTimeout(() => document.getElementById("desk-query")?.focus(), 0);
           break;
         case "Escape":
@@ -184,10 +201,7 @@ export function App() {
             key={id}
             type="button"
             aria-current={view === id ? "page" : undefined}
-            onClick={() => {
-              setView(id);
-              setNotice(null);
-            }}
+            onClick={() => changeView(id)}
           >
             {label}
           </button>
@@ -205,9 +219,17 @@ export function App() {
           </div>
         )}
         {problem && (
-          <p className="banner warning" role="alert">
-            {problem}
-          </p>
+          <div className="banner warning" role="alert">
+            {problem.message}
+            {problem.resolve && (
+              <>
+                {" "}
+                <button type="button" onClick={() => resolveConfirmed(problem.resolve!, true)}>
+                  Resolve anyway (recorded)
+                </button>
+              </>
+            )}
+          </div>
         )}
         {notice && view === "queue" && (
           <p className="banner notice" role="status">
@@ -270,6 +292,8 @@ export function App() {
         )}
         {view === "queue" && selected && (
           <IncidentPanel
+            // One panel per incident: what went wrong on one never shows on another.
+            key={selected}
             id={selected}
             version={version}
             people={load.kind === "loaded" ? load.value.people : []}
@@ -474,7 +498,12 @@ function IncidentTable({
             </td>
             <td>{incident.team_name ?? incident.team ?? "unrouted"}</td>
             <td>{incident.application_name ?? incident.application ?? "unrouted"}</td>
-            <td className="title">{incident.title}</td>
+            <td className="title">
+              {/* Long alert names are cut to the column; the whole title shows on hover. */}
+              <span className="title-text" title={incident.title}>
+                {incident.title}
+              </span>
+            </td>
             <td>
               <time dateTime={incident.opened_at} title={incident.opened_at}>
                 {age(incident.opened_at, now)}

@@ -120,6 +120,15 @@ describe("the incident panel", () => {
     expect(facts.textContent).toContain(`its alerts cleared at ${clock("2026-11-27T10:30:00Z")}`);
   });
 
+  it("shows a resolved incident's checklist read-only", async () => {
+    const steps = [step({ state: "done", changed_by: "ben" }), step({ step: "restore", title: "Restore availability" })];
+    serve(() => view({ state: "resolved", acknowledged_by: "ben", resolved_by: "ben" }, steps), () => view({}));
+    panel();
+    const list = (await screen.findByText("Restore availability")).closest("ol")!;
+    expect(list.querySelectorAll("button, select")).toHaveLength(0);
+    expect(screen.getByText(/resolved: the checklist is as it was left/i)).toBeTruthy();
+  });
+
   it("shows the timeline in this computer's zone, not in UTC", async () => {
     // India is 5:30 ahead of UTC all year: the entry at 10:00 UTC happened at 15:30 there.
     vi.stubEnv("TZ", "Asia/Kolkata");

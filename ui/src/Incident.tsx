@@ -112,7 +112,7 @@ export function IncidentPanel({
         </div>
       )}
       {incident.state !== "resolved" && <SeverityChange current={incident.severity} run={run} />}
-      <Checklist steps={view.checklist} people={people} run={run} />
+      <Checklist steps={view.checklist} people={people} run={run} readOnly={incident.state === "resolved"} />
       <Roles roles={view.roles} people={people} me={me} open={incident.state !== "resolved"} run={run} />
       <Timeline entries={view.timeline} />
       <form
@@ -400,10 +400,13 @@ function Checklist({
   steps,
   people,
   run,
+  readOnly,
 }: {
   steps: StepView[];
   people: PersonOption[];
   run: (action: IncidentAction) => Promise<boolean>;
+  /** A resolved incident's checklist is its record: shown, not changed. */
+  readOnly: boolean;
 }) {
   if (steps.length === 0) {
     return (
@@ -421,6 +424,7 @@ function Checklist({
   return (
     <>
       <h3>Stop The Line checklist</h3>
+      {readOnly && <p className="state-note">Resolved: the checklist is as it was left.</p>}
       <ol className="checklist">
         {steps.map((s) => (
           <li key={s.step} data-step={s.step} data-state={s.state}>
@@ -434,46 +438,49 @@ function Checklist({
             )}
             {s.reason && <span className="reason"> — {s.reason}</span>}
             {s.changed_by && <span className="by"> · {s.changed_by}</span>}
-            <span className="step-actions">
-              <select
-                aria-label={`Who does: ${s.title}`}
-                value={s.assignee ?? ""}
-                onChange={(e) =>
-                  e.target.value !== "" &&
-                  void run({ kind: "assign", step: s.step, person: e.target.value })
-                }
-              >
-                {s.assignee === null && <option value="">unassigned</option>}
-                {people.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.name}
-                  </option>
-                ))}
-              </select>
-              {s.state !== "doing" && s.state !== "done" && (
-                <button
-                  type="button"
-                  onClick={() => void run({ kind: "step", step: s.step, state: "doing", reason: null })}
-                  aria-label={`Start: ${s.title}`}
+            {readOnly && s.assignee && <span className="by"> · given to {s.assignee}</span>}
+            {!readOnly && (
+              <span className="step-actions">
+                <select
+                  aria-label={`Who does: ${s.title}`}
+                  value={s.assignee ?? ""}
+                  onChange={(e) =>
+                    e.target.value !== "" &&
+                    void run({ kind: "assign", step: s.step, person: e.target.value })
+                  }
                 >
-                  Start
-                </button>
-              )}
-              {s.state !== "done" && (
-                <button
-                  type="button"
-                  onClick={() => void run({ kind: "step", step: s.step, state: "done", reason: null })}
-                  aria-label={`Done: ${s.title}`}
-                >
-                  Done
-                </button>
-              )}
-              {s.state !== "skipped" && s.state !== "done" && (
-                <button type="button" onClick={() => skip(s)} aria-label={`Skip: ${s.title}`}>
-                  Skip
-                </button>
-              )}
-            </span>
+                  {s.assignee === null && <option value="">unassigned</option>}
+                  {people.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.name}
+                    </option>
+                  ))}
+                </select>
+                {s.state !== "doing" && s.state !== "done" && (
+                  <button
+                    type="button"
+                    onClick={() => void run({ kind: "step", step: s.step, state: "doing", reason: null })}
+                    aria-label={`Start: ${s.title}`}
+                  >
+                    Start
+                  </button>
+                )}
+                {s.state !== "done" && (
+                  <button
+                    type="button"
+                    onClick={() => void run({ kind: "step", step: s.step, state: "done", reason: null })}
+                    aria-label={`Done: ${s.title}`}
+                  >
+                    Done
+                  </button>
+                )}
+                {s.state !== "skipped" && s.state !== "done" && (
+                  <button type="button" onClick={() => skip(s)} aria-label={`Skip: ${s.title}`}>
+                    Skip
+                  </button>
+                )}
+              </span>
+            )}
           </li>
         ))}
       </ol>

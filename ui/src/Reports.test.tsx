@@ -123,6 +123,16 @@ describe("the reports view", () => {
     expect(((await screen.findByLabelText(/as CSV for payroll/)) as HTMLTextAreaElement).value).toContain("alice,Alice");
   });
 
+  it("writes every person's pay in one money format, to the penny", async () => {
+    const person = (id: string, total: number) => ({ person: id, name: id, standby_hours: 1, callouts: 0, callout_hours: 0, total });
+    mockIPC(() => ({ ...report, people: [person("ben", 795.4), person("carla", 871), person("dmitri", 873.24)] }));
+    render(<Reports version={0} />);
+    const pay = async (id: string) => (await screen.findByText(id)).closest("tr")!.lastElementChild!.textContent;
+    expect(await pay("ben")).toBe("GBP 795.40");
+    expect(await pay("carla")).toBe("GBP 871.00");
+    expect(await pay("dmitri")).toBe("GBP 873.24");
+  });
+
   it("refuses a period that ends before it starts", async () => {
     mockIPC(() => report);
     render(<Reports version={0} />);

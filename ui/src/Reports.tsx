@@ -3,7 +3,7 @@ import { errorMessage, fetchPayrollCsv, fetchReport, type ReportQuery } from "./
 import type { ReportView } from "./bindings";
 import { ChartCanvas } from "./ChartCanvas";
 import { availabilityChart, costChart, restoreChart } from "./charts";
-import { money } from "./queue";
+import { money, moneyToThePenny } from "./queue";
 import { useLoad, valueOf } from "./useLoad";
 
 /** `YYYY-MM-DD` for a date input, in this computer's zone. */
@@ -283,7 +283,7 @@ function PeopleTable({ data }: { data: ReportView }) {
                 <td>{p.standby_hours.toFixed(1)}</td>
                 <td>{p.callouts}</td>
                 <td>{p.callout_hours.toFixed(1)}</td>
-                <td>{money(Math.round(p.total * 100) / 100, data.currency)}</td>
+                <td>{moneyToThePenny(p.total, data.currency)}</td>
               </tr>
             ))}
           </tbody>

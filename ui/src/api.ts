@@ -11,6 +11,7 @@ import {
   type OverrideForm,
   type SettingsChange,
 } from "./bindings";
+import { when } from "./time";
 
 export const fetchOverview = () => commands.overview();
 
@@ -86,10 +87,16 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** A readable message from whatever a failed invoke rejected with. */
+// An RFC 3339 time as the engine writes it into messages: `2026-12-02T20:18:57.104Z`.
+const ISO_TIME = /\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g;
+
+/** A readable message from whatever a failed invoke rejected with. The engine's messages carry
+ *  times in UTC, as the command line prints them; here they read in this computer's zone, as
+ *  every other time in the window does. */
 export function errorMessage(error: unknown): string {
-  if (typeof error === "object" && error !== null && "message" in error) {
-    return String((error as CommandError).message);
-  }
-  return String(error);
+  const text =
+    typeof error === "object" && error !== null && "message" in error
+      ? String((error as CommandError).message)
+      : String(error);
+  return text.replace(ISO_TIME, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : when(iso)));
 }

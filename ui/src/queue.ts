@@ -53,3 +53,9 @@ export function money(amount: number, currency: string | null): string {
   const grouped = amount.toLocaleString("en-GB");
   return currency ? `${currency} ${grouped}` : grouped;
 }
+
+/** `GBP 795.40`: always two decimals, for pay, where pence count and a column must read alike. */
+export function moneyToThePenny(amount: number, currency: string | null): string {
+  const grouped = amount.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return currency ? `${currency} ${grouped}` : grouped;
+}
