@@ -471,7 +471,12 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         let _ = writeln!(out, "\n## Incidents\n");
         let _ = writeln!(
             out,
-            "| incident | application | open in the period | estimated loss |\n|---|---|---:|---:|"
+            "An incident loses money from its opening until its alerts cleared or it resolved, \
+             whichever came first.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| incident | application | losing money in the period | estimated loss |\n|---|---|---:|---:|"
         );
         for i in &report.incidents {
             let _ = writeln!(

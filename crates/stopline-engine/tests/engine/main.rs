@@ -6,5 +6,6 @@ mod support;
 mod alertmanager;
 mod api;
 mod escalation;
+mod review;
 mod swarm;
 mod webhook;
