@@ -17,7 +17,11 @@ export function myTeamsFirst(incidents: IncidentRow[], myTeams: string[]): Incid
 export function lossSoFar(incident: IncidentRow, now: Date): number | null {
   if (incident.loss_entered !== null) return incident.loss_entered;
   if (incident.exposure_per_hour === null) return null;
-  const end = incident.loss_stopped_at === null ? now.getTime() : Date.parse(incident.loss_stopped_at);
+  // Counted to the whole second, so two views reading the clock a few ms apart agree.
+  const end =
+    incident.loss_stopped_at === null
+      ? Math.floor(now.getTime() / 1000) * 1000
+      : Date.parse(incident.loss_stopped_at);
   const hours = Math.max(0, end - Date.parse(incident.opened_at)) / 3_600_000;
   return Math.round(incident.exposure_per_hour * hours);
 }

@@ -72,12 +72,18 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Add a note to an incident's timeline.
+    /// Add a note to an incident's timeline; with --customer, a customer's report in their words.
     Note {
         /// The incident, such as INC-42.
         id: String,
-        /// The note.
+        /// The note (with --customer: the customer's words).
         text: String,
+        /// The text is a customer's report, added to an open incident instead of opening another.
+        #[arg(long)]
+        customer: bool,
+        /// The service desk's reference for the report (a ticket or call number).
+        #[arg(long = "ref", value_name = "REFERENCE", requires = "customer")]
+        reference: Option<String>,
         /// Who writes it (a person id from the config).
         #[arg(long = "as", value_name = "PERSON")]
         who: String,

@@ -45,8 +45,15 @@ pub fn run(cli: Cli) -> Result {
         Command::Resolve { actor, force } => {
             incidents::resolve(&cx, parse_id(&actor.id)?, &named(&actor.who), force)
         }
-        Command::Note { id, text, who } => {
-            incidents::note(&cx, parse_id(&id)?, &text, &named(&who))
+        Command::Note {
+            id,
+            text,
+            customer,
+            reference,
+            who,
+        } => {
+            let customer = customer.then_some(reference.as_deref());
+            incidents::note(&cx, parse_id(&id)?, &text, customer, &named(&who))
         }
         Command::Alerts => incidents::alerts(&cx),
         Command::Unrouted => swarm::unrouted(&cx),

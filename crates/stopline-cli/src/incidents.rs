@@ -59,7 +59,7 @@ pub fn open(cx: &Context, args: OpenArgs) -> Result {
     };
     let incident = cx
         .ws
-        .open_incident(&target, &args.title, &Actor::Named(args.who))?;
+        .open_incident(&target, &args.title, &Actor::Named(args.who.clone()))?;
     if cx.json {
         print_json(&IncidentJson::from(&incident));
     } else {
@@ -71,6 +71,24 @@ pub fn open(cx: &Context, args: OpenArgs) -> Result {
             incident.severity.as_str(),
             incident.title
         );
+        // The same problem reported twice is the common case: say where a report could have gone.
+        let already: Vec<String> = cx
+            .ws
+            .incidents(IncidentFilter::Open)?
+            .into_iter()
+            .filter(|s| {
+                s.incident.id != incident.id && s.incident.application == incident.application
+            })
+            .map(|s| s.incident.id.to_string())
+            .collect();
+        if let Some(first) = already.first() {
+            out!(
+                "{app} already had {} open: a customer's report about the same problem goes there \
+                 instead (stopline note {first} \"their words\" --customer --as {}).",
+                already.join(", "),
+                args.who
+            );
+        }
     }
     Ok(())
 }
@@ -233,10 +251,22 @@ fn changed(cx: &Context, incident: &Incident) {
     }
 }
 
-pub fn note(cx: &Context, id: IncidentId, text: &str, who: &Actor) -> Result {
-    let event = cx.ws.note(id, text, who)?;
+/// A note, or with `customer` (`Some(reference)`) a customer's report.
+pub fn note(
+    cx: &Context,
+    id: IncidentId,
+    text: &str,
+    customer: Option<Option<&str>>,
+    who: &Actor,
+) -> Result {
+    let event = match customer {
+        Some(reference) => cx.ws.add_customer_report(id, text, reference, who)?,
+        None => cx.ws.note(id, text, who)?,
+    };
     if cx.json {
         print_json(&TimelineEventJson::from(&event));
+    } else if customer.is_some() {
+        out!("Customer report added to {id}.");
     } else {
         out!("Noted on {id}.");
     }

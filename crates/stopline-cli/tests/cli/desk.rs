@@ -232,3 +232,74 @@ fn a_broken_config_does_not_stop_anyone_listing_incidents() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("INC-1"));
     assert!(String::from_utf8_lossy(&output.stderr).contains("times are shown in UTC"));
 }
+
+#[test]
+fn a_customer_report_goes_to_the_open_incident_and_a_second_opening_says_where_it_could_have_gone()
+{
+    let sandbox = Sandbox::demo();
+    let open = |title: &str| {
+        sandbox.ok(&[
+            "open",
+            "--journey",
+            "pay",
+            "--title",
+            title,
+            "--as",
+            "aisha",
+        ])
+    };
+    let first = open("Payments failing");
+    assert!(!first.contains("already had"), "{first}");
+    let second = open("I can't pay");
+    assert!(
+        second.contains(
+            "payment-gateway already had INC-1 open: a customer's report about the same problem goes there instead (stopline note INC-1 \"their words\" --customer --as aisha)."
+        ),
+        "{second}"
+    );
+
+    let note = sandbox.json(&[
+        "note",
+        "INC-1",
+        "I can't pay",
+        "--customer",
+        "--ref",
+        "CS-4411",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(
+        note["detail"],
+        "Customer report (ref CS-4411): \"I can't pay\""
+    );
+    assert_eq!(note["kind"], "note");
+    let text = sandbox.ok(&[
+        "note",
+        "INC-1",
+        "still broken",
+        "--customer",
+        "--as",
+        "aisha",
+    ]);
+    assert_eq!(text.trim(), "Customer report added to INC-1.");
+
+    // Bad input changes nothing.
+    let before = sandbox.json(&["incident", "show", "INC-1"])["timeline"].clone();
+    let stderr = sandbox.fails(&["note", "INC-1", " ", "--customer", "--as", "aisha"], 2);
+    assert!(
+        stderr.contains("the customer's words must not be empty"),
+        "{stderr}"
+    );
+    let stderr = sandbox.fails(&["note", "INC-1", "x", "--ref", "CS-1", "--as", "aisha"], 2);
+    assert!(stderr.contains("--customer"), "{stderr}");
+    sandbox.ok(&["resolve", "INC-2", "--force", "--as", "aisha"]);
+    let stderr = sandbox.fails(&["note", "INC-2", "x", "--customer", "--as", "aisha"], 1);
+    assert!(
+        stderr.contains("INC-2 is resolved: open a new incident for this report"),
+        "{stderr}"
+    );
+    assert_eq!(
+        sandbox.json(&["incident", "show", "INC-1"])["timeline"],
+        before
+    );
+}
