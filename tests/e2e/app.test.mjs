@@ -229,6 +229,11 @@ test("the service desk finds an owner by labels, and routes an unrouted alert fo
   await driver.findElement(By.xpath("//button[text()='Find the owner']")).click();
   const route = await driver.wait(until.elementLocated(By.css("[data-route]")), 5_000);
   assert.equal(await route.getAttribute("data-route"), "payment-gateway");
+  // INC-1 is open on the payment gateway: adding the customer's report to it comes first.
+  const addTo = await route.findElement(By.xpath(".//label[contains(., 'Add this customer report to INC-1')]/input"));
+  assert.equal(await addTo.isSelected(), true);
+  await route.findElement(By.xpath(".//button[text()='Add to INC-1']"));
+  await screenshot("service-desk-customer-report");
 
   const row = await driver.wait(until.elementLocated(By.xpath("//li[@data-unrouted][contains(., 'QueueBacklog')]")), 5_000);
   await choose("Application for QueueBacklog", "login");

@@ -64,7 +64,7 @@ describe("the service desk", () => {
     const calls: { cmd: string; args: unknown }[] = [];
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      if (cmd === "desk_route") return { ...route, open_incidents: [OPEN_INC_1] };
+      if (cmd === "desk_route") return { ...route, open_incidents: [{ ...OPEN_INC_1, opened_at: new Date().toISOString() }] };
       if (cmd === "desk_report") return OPEN_INC_1;
       if (cmd === "desk_open") return { id: "INC-2" };
       if (cmd === "unrouted") return NOTHING_UNROUTED;
@@ -77,6 +77,7 @@ describe("the service desk", () => {
     // The open incident comes first, and adding to it is the default.
     const addTo = (await screen.findByRole("radio", { name: /Add this customer report to INC-1/ })) as HTMLInputElement;
     expect(addTo.checked).toBe(true);
+    expect(addTo.closest("label")!.textContent).toMatch(/opened just now\)$/);
     expect(screen.queryByRole("button", { name: "Open incident" })).toBeNull();
     fireEvent.change(screen.getByLabelText(/Reference/), { target: { value: "CS-4411" } });
     fireEvent.click(screen.getByRole("button", { name: "Add to INC-1" }));

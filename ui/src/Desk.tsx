@@ -6,6 +6,12 @@ import { stateWithWho } from "./queue";
 import { age } from "./time";
 import { useLoad } from "./useLoad";
 
+/** "just now", or "4m ago". */
+function ago(since: string): string {
+  const said = age(since, new Date());
+  return said === "just now" ? said : `${said} ago`;
+}
+
 /**
  * The service desk opens an incident in two steps: say what is broken in the customer's words
  * (or name the application) and see where it goes, who owns it and who is on call; then open it.
@@ -34,7 +40,8 @@ export function ServiceDesk({
       const found = await deskRoute(query);
       setRoute(found);
       setChoice(found?.open_incidents[0]?.id ?? "new");
-      setWords(query.trim());
+      // A customer's words, not a search by labels (service=…), are what the report keeps.
+      setWords(query.includes("=") ? "" : query.trim());
       if (found && title.trim() === "") setTitle(query.trim());
     } catch (error) {
       setProblem(errorMessage(error));
@@ -133,7 +140,7 @@ export function ServiceDesk({
                     onChange={() => setChoice(incident.id)}
                   />{" "}
                   Add this customer report to {incident.id} “{incident.title}” ({stateWithWho(incident)},
-                  opened {age(incident.opened_at, new Date())} ago)
+                  opened {ago(incident.opened_at)})
                 </label>
               ))}
               <label className="desk-option">
@@ -180,7 +187,7 @@ export function ServiceDesk({
                 onChange={(event) => setReference(event.target.value)}
               />
               <button type="submit" disabled={words.trim() === ""}>
-                Add to {choice}
+                {`Add to ${choice}`}
               </button>
             </form>
           )}
