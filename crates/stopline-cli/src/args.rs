@@ -313,6 +313,31 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretCommand,
     },
+    /// The team hub: the organisation's shared incident state on PostgreSQL (docs/hub.md).
+    Hub {
+        #[command(subcommand)]
+        command: HubCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Bring the hub's database schema up to this Stopline's, forward only; refused (changing
+    /// nothing) when the database is newer. Safe to run from several hubs at once.
+    Migrate(HubDatabase),
+}
+
+#[derive(Debug, Args)]
+pub struct HubDatabase {
+    /// The hub's PostgreSQL database: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE. Prefer the
+    /// environment variable: an argument shows in `ps` and shell history.
+    #[arg(
+        long,
+        env = "STOPLINE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: String,
 }
 
 #[derive(Debug, Subcommand)]

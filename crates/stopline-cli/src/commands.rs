@@ -7,10 +7,10 @@ use stopline_core::clock::SystemClock;
 use stopline_engine::api::{Actor, Workspace};
 use stopline_engine::files::{self, DataDir};
 
-use crate::args::{Cli, Command, IncidentCommand, SecretCommand};
+use crate::args::{Cli, Command, HubCommand, IncidentCommand, SecretCommand};
 use crate::context::{Context, parse_id};
 use crate::failure::{Failure, Result};
-use crate::{engine, incidents, oncall, setup, swarm};
+use crate::{engine, hub, incidents, oncall, setup, swarm};
 
 pub fn run(cli: Cli) -> Result {
     let config_path = match cli.config {
@@ -161,5 +161,8 @@ pub fn run(cli: Cli) -> Result {
         Command::Secret {
             command: SecretCommand::Delete { name },
         } => engine::secret_delete(&name),
+        Command::Hub {
+            command: HubCommand::Migrate(db),
+        } => hub::migrate(&cx, &db.database),
     }
 }

@@ -21,6 +21,7 @@ mod commands;
 mod context;
 mod engine;
 mod failure;
+mod hub;
 mod incidents;
 mod oncall;
 mod output;

@@ -8,6 +8,7 @@ mod config;
 mod desk;
 mod durability;
 mod hostile;
+mod hub;
 mod outbox;
 mod paging;
 mod report;

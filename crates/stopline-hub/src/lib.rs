@@ -1,0 +1,18 @@
+//! The hub: the organisation's shared incident state on PostgreSQL, for every desktop of every
+//! team (docs/hub.md). Any number of `stopline hub` processes run on one database; correctness
+//! rests on row locks, unique constraints and transactions retried on serialization failures,
+//! never on session advisory locks, so PostgreSQL-compatible distributed engines stay possible.
+//!
+//! What is here so far: connecting to the database ([`Database`]) and its schema, migrated
+//! forward only and refused when newer than this build ([`Database::migrate`]). The rules the hub
+//! applies are `stopline-core`'s, the same a desktop applies.
+
+mod database;
+mod error;
+mod schema;
+
+pub use database::Database;
+pub use error::HubError;
+pub use schema::{Migrated, SCHEMA_VERSION};
+
+pub type Result<T, E = HubError> = std::result::Result<T, E>;

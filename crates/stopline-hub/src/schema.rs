@@ -1,0 +1,173 @@
+//! The hub's schema and its forward-only migrations. The version lives in a one-row table,
+//! `hub_schema`; a migration takes that row's lock (`FOR UPDATE`), so hubs starting together
+//! migrate once, without advisory locks.
+
+use deadpool_postgres::GenericClient;
+use deadpool_postgres::Object;
+
+use crate::Result;
+use crate::error::{HubError, is_retryable};
+
+/// Each migration, in order; the schema version is how many have run. Never edit one that has
+/// shipped: add the next.
+const MIGRATIONS: &[&str] = &[
+    // 1: the organisation's version (bumped by every write, so desktops pull changes in commit
+    // order), and its incidents, their timelines and alerts. An alert is unique on its source
+    // and fingerprint, so one delivered to two hubs at once is one alert; an incident group has
+    // at most one open incident.
+    r#"
+    CREATE TABLE org_version (
+        id      smallint PRIMARY KEY CHECK (id = 1),
+        version bigint NOT NULL
+    );
+    INSERT INTO org_version (id, version) VALUES (1, 0);
+
+    CREATE TABLE incidents (
+        id              bigserial PRIMARY KEY,
+        application_id  text,
+        team_id         text,
+        title           text NOT NULL,
+        severity        text NOT NULL CHECK (severity IN ('major', 'minor')),
+        state           text NOT NULL CHECK (state IN ('triggered', 'acknowledged', 'resolved')),
+        opened_at       timestamptz NOT NULL,
+        opened_by       text,
+        acknowledged_at timestamptz,
+        acknowledged_by text,
+        resolved_at     timestamptz,
+        resolved_by     text,
+        group_key       text,
+        severity_reason text,
+        loss_override   bigint CHECK (loss_override >= 0),
+        version         bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX incidents_one_open_per_group ON incidents (group_key)
+        WHERE state <> 'resolved' AND group_key IS NOT NULL;
+    CREATE INDEX incidents_by_version ON incidents (version);
+
+    CREATE TABLE timeline (
+        id          bigserial PRIMARY KEY,
+        incident_id bigint NOT NULL REFERENCES incidents (id),
+        at          timestamptz NOT NULL,
+        who         text,
+        kind        text NOT NULL,
+        detail      text NOT NULL,
+        version     bigint NOT NULL
+    );
+    CREATE INDEX timeline_by_incident ON timeline (incident_id, id);
+
+    CREATE TABLE alerts (
+        id             bigserial PRIMARY KEY,
+        source         text NOT NULL,
+        fingerprint    text NOT NULL,
+        labels         text NOT NULL,
+        annotations    text NOT NULL,
+        links          text NOT NULL DEFAULT '{}',
+        state          text NOT NULL CHECK (state IN ('firing', 'resolved')),
+        starts_at      timestamptz NOT NULL,
+        ends_at        timestamptz,
+        generator_url  text,
+        muted          boolean NOT NULL DEFAULT false,
+        first_seen     timestamptz NOT NULL,
+        last_seen      timestamptz NOT NULL,
+        application_id text,
+        team_id        text,
+        incident_id    bigint REFERENCES incidents (id),
+        version        bigint NOT NULL,
+        UNIQUE (source, fingerprint)
+    );
+    CREATE INDEX alerts_by_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;
+    "#,
+];
+
+/// What a migration did: the schema version before and after (equal when it was up to date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How many times a migration is tried when it collides with another hub's.
+const ATTEMPTS: usize = 10;
+
+pub(crate) async fn migrate(client: &mut Object) -> Result<Migrated> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match migrate_once(client).await {
+            Err(HubError::Database(e)) if attempt < ATTEMPTS && collided(&e) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Two hubs migrating an empty database at once may both create `hub_schema`, though each asks
+/// `IF NOT EXISTS`: one wins, the other gets "already exists" (of the table or of its row type)
+/// or a unique violation on the catalogue, and tries again, finding it made.
+fn collided(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    is_retryable(error)
+        || error.code().is_some_and(|c| {
+            *c == SqlState::UNIQUE_VIOLATION
+                || *c == SqlState::DUPLICATE_TABLE
+                || *c == SqlState::DUPLICATE_OBJECT
+        })
+}
+
+async fn migrate_once(client: &mut Object) -> Result<Migrated> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS hub_schema (
+                 id      smallint PRIMARY KEY CHECK (id = 1),
+                 version bigint NOT NULL
+             );
+             INSERT INTO hub_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
+        )
+        .await?;
+    let tx = client.transaction().await?;
+    // Waits for any other hub migrating now, then reads what it left.
+    let from: i64 = tx
+        .query_one(
+            "SELECT version FROM hub_schema WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await?
+        .get(0);
+    if from > SCHEMA_VERSION {
+        return Err(HubError::NewerSchema {
+            found: from,
+            known: SCHEMA_VERSION,
+        });
+    }
+    let start = usize::try_from(from).unwrap_or(0);
+    for sql in &MIGRATIONS[start..] {
+        tx.batch_execute(sql).await?;
+    }
+    tx.execute(
+        "UPDATE hub_schema SET version = $1 WHERE id = 1",
+        &[&SCHEMA_VERSION],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Migrated {
+        from,
+        to: SCHEMA_VERSION,
+    })
+}
+
+/// The schema version now: 0 for a database no hub has migrated.
+pub(crate) async fn version(client: &impl GenericClient) -> Result<i64> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('hub_schema') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client
+        .query_one("SELECT version FROM hub_schema WHERE id = 1", &[])
+        .await?
+        .get(0))
+}

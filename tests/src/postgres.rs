@@ -1,0 +1,258 @@
+//! A real PostgreSQL (Debian's `postgresql` package) in a temporary data directory on a loopback
+//! port, for the hub's tests: `initdb`, then `pg_ctl start`, stopped when dropped. PostgreSQL
+//! refuses to run as root, so as root (CI) its programs run as the `postgres` user through
+//! `runuser`, on a data directory that user owns.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Where Debian puts a PostgreSQL version's programs: `/usr/lib/postgresql/<major>/bin`.
+const INSTALLS: &str = "/usr/lib/postgresql";
+
+/// A running PostgreSQL; stopped (immediately, as after a crash: tests never need its data) when
+/// dropped.
+#[derive(Debug)]
+pub struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    stopped: bool,
+}
+
+impl Postgres {
+    /// Makes a cluster in `dir/pg` and starts it on a free loopback port; trust authentication,
+    /// loopback only, its socket in the data directory.
+    pub fn start(dir: &Path) -> Self {
+        let bin = bin_dir();
+        let data = dir.join("pg");
+        std::fs::create_dir_all(&data).unwrap();
+        if as_root() {
+            // The postgres user must own the data directory and reach it through every parent.
+            for path in [dir, &data] {
+                chown_to_postgres(path);
+            }
+            let mut parent = dir.parent();
+            while let Some(path) = parent {
+                allow_traversal(path);
+                parent = path.parent();
+            }
+        }
+        let initdb = run(
+            &bin.join("initdb"),
+            &[
+                "-D",
+                path_str(&data),
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        assert!(initdb.status.success(), "initdb failed: {}", both(&initdb));
+        let mut server = Postgres {
+            bin,
+            data,
+            port: 0,
+            stopped: true,
+        };
+        server.port = crate::free_port();
+        server.start_again();
+        server
+    }
+
+    /// Starts it again after [`Postgres::stop`], on the same port and data.
+    pub fn start_again(&mut self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.port,
+            path_str(&self.data)
+        );
+        let log = self.data.join("server.log");
+        let started = run(
+            &self.bin.join("pg_ctl"),
+            &[
+                "-D",
+                path_str(&self.data),
+                "-o",
+                &options,
+                "-l",
+                path_str(&log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        assert!(
+            started.status.success(),
+            "pg_ctl start failed: {}\n{}",
+            both(&started),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        self.stopped = false;
+        self.wait_ready();
+    }
+
+    /// Stops it at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        let _ = run(
+            &self.bin.join("pg_ctl"),
+            &["-D", path_str(&self.data), "-m", "immediate", "-w", "stop"],
+        );
+        self.stopped = true;
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A connection URL for `database` (`postgres` always exists).
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates a database and answers its URL: one per test, so tests share a server.
+    pub fn create_database(&self, name: &str) -> String {
+        let created = run(
+            &self.bin.join("createdb"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ],
+        );
+        assert!(
+            created.status.success(),
+            "createdb failed: {}",
+            both(&created)
+        );
+        self.url(name)
+    }
+
+    /// Runs SQL through `psql` and answers its output (unaligned, tuples only).
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let out = run(
+            &self.bin.join("psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                sql,
+            ],
+        );
+        assert!(out.status.success(), "psql failed: {}", both(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = run(
+                &self.bin.join("pg_isready"),
+                &["-h", "127.0.0.1", "-p", &self.port.to_string()],
+            );
+            if ready.status.success() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL never became ready: {}",
+                both(&ready)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The newest installed version's programs.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(INSTALLS)
+        .unwrap_or_else(|e| panic!("{INSTALLS}: {e}: PostgreSQL is missing: run scripts/setup"))
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let major = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .unwrap_or_else(|| panic!("no initdb under {INSTALLS}: run scripts/setup"))
+}
+
+fn as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Runs a PostgreSQL program, as the `postgres` user when we are root.
+fn run(program: &Path, args: &[&str]) -> Output {
+    let mut command = if as_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    command
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
+}
+
+fn chown_to_postgres(path: &Path) {
+    let status = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown {}", path.display());
+}
+
+/// Lets other users pass through `path` (not read it): temporary directories are 0700.
+fn allow_traversal(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode();
+        if mode & 0o001 == 0 {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o001));
+        }
+    }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn both(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
