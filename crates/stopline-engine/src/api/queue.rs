@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use stopline_core::config::Config;
-use stopline_core::economics::{LossSoFar, loss_so_far, loss_stops_at};
+use stopline_core::economics::loss_stops_at;
 use stopline_core::escalation::Escalation;
 use stopline_core::ids::{PersonId, TeamId};
 use stopline_core::incident::Incident;
@@ -56,21 +56,6 @@ impl IncidentSummary {
             paging,
             incident,
         }
-    }
-
-    /// What it has cost by `now`; `None` for an incident without an application (no exposure)
-    /// and no figure entered.
-    pub fn loss_so_far(&self, now: Timestamp) -> Option<LossSoFar> {
-        if self.exposure_per_hour.is_none() && self.loss_entered.is_none() {
-            return None;
-        }
-        Some(loss_so_far(
-            self.incident.opened_at,
-            self.exposure_per_hour.unwrap_or(0),
-            self.loss_entered,
-            self.loss_stopped_at,
-            now,
-        ))
     }
 }
 
