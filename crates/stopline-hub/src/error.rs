@@ -15,6 +15,8 @@ pub enum HubError {
     NewerSchema { found: i64, known: i64 },
     #[error("PostgreSQL: {0}")]
     Database(#[from] tokio_postgres::Error),
+    #[error("the hub's database holds what it cannot read: {0}")]
+    Corrupt(String),
 }
 
 impl HubError {

@@ -4,15 +4,19 @@
 //! never on session advisory locks, so PostgreSQL-compatible distributed engines stay possible.
 //!
 //! What is here so far: connecting to the database ([`Database`]) and its schema, migrated
-//! forward only and refused when newer than this build ([`Database::migrate`]). The rules the hub
-//! applies are `stopline-core`'s, the same a desktop applies.
+//! forward only and refused when newer than this build ([`Database::migrate`]); and intake of
+//! routed alerts ([`Database::ingest`]). The rules the hub applies are `stopline-core`'s, the
+//! same a desktop applies.
 
 mod database;
 mod error;
+mod intake;
+mod rows;
 mod schema;
 
 pub use database::Database;
 pub use error::HubError;
+pub use intake::{IntakeSummary, Observation};
 pub use schema::{Migrated, SCHEMA_VERSION};
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

@@ -5,10 +5,20 @@
 use stopline_hub::{Database, HubError, Migrated, SCHEMA_VERSION};
 use stopline_tests::postgres::Postgres;
 
+mod intake;
+
 fn server() -> (tempfile::TempDir, Postgres) {
     let dir = tempfile::tempdir().unwrap();
     let postgres = Postgres::start(dir.path());
     (dir, postgres)
+}
+
+/// A server with one migrated database, `hub`.
+async fn migrated() -> (tempfile::TempDir, Postgres, Database) {
+    let (dir, postgres) = server();
+    let db = Database::new(&postgres.create_database("hub")).unwrap();
+    db.migrate().await.unwrap();
+    (dir, postgres, db)
 }
 
 #[tokio::test(flavor = "multi_thread")]

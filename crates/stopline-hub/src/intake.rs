@@ -1,0 +1,563 @@
+//! Intake on the hub: a delivery of alerts, already parsed and routed, applied in one
+//! transaction by the same rules a desktop's store applies (`stopline_core::delivery`):
+//! deduplication, grouping into incidents, resolving by itself. Every delivery bumps the
+//! organisation's version first; that row's lock puts concurrent deliveries, on any number of
+//! hubs, one after the other, so an alert sent to two hubs at once is one alert and one
+//! incident, and versions follow commit order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use stopline_core::alert::{Alert, AlertState};
+use stopline_core::delivery::{
+    AlertChange, AlertNames, Arrival, IncidentLink, KnownAlert, alert_name, observe, opened_detail,
+    resolves_itself,
+};
+use stopline_core::incident::{Incident, IncidentId};
+use stopline_core::routing::RoutedAlert;
+use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use tokio_postgres::Transaction;
+
+use crate::Result;
+use crate::database::Database;
+use crate::error::{HubError, is_retryable};
+use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident, save_state, to_time};
+
+/// One alert of a delivery, routed: what intake needs of it.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub alert: Alert,
+    /// `None` when no application claimed it: recorded, it pages nobody.
+    pub route: Option<RoutedAlert>,
+    /// The incident group it joins (with `route`).
+    pub group_key: Option<String>,
+    /// The title of an incident it opens.
+    pub title: String,
+}
+
+/// What a delivery did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntakeSummary {
+    /// The organisation's version this delivery committed as.
+    pub version: i64,
+    pub new: usize,
+    pub changed: usize,
+    pub repeated: usize,
+    pub stale: usize,
+    pub resolved: usize,
+    /// Alerts that joined an incident already open.
+    pub joined: usize,
+    /// Incidents this delivery opened.
+    pub opened: Vec<IncidentId>,
+    /// Incidents that resolved themselves, their last alert resolved with nobody on them.
+    pub auto_resolved: Vec<IncidentId>,
+}
+
+/// How many times a delivery is tried when PostgreSQL asks for a retry (40001, 40P01).
+const ATTEMPTS: usize = 10;
+
+impl Database {
+    /// Applies a delivery in one transaction, retried whole when PostgreSQL asks; an incident
+    /// whose alerts all resolved resolves itself when `auto_resolve` says so and nobody
+    /// acknowledged it.
+    pub async fn ingest(
+        &self,
+        batch: &[Observation],
+        auto_resolve: bool,
+        now: Timestamp,
+    ) -> Result<IntakeSummary> {
+        let mut client = self.client().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = client.transaction().await?;
+            let done = async {
+                let summary = Intake::new(&tx, now)
+                    .await?
+                    .run(batch, auto_resolve)
+                    .await?;
+                Ok::<_, HubError>(summary)
+            }
+            .await;
+            match done {
+                Ok(summary) => match tx.commit().await {
+                    Ok(()) => return Ok(summary),
+                    Err(e) if attempt < ATTEMPTS && is_retryable(&e) => continue,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(HubError::Database(e)) if attempt < ATTEMPTS && is_retryable(&e) => {
+                    drop(tx);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// What the hub holds of an alert, to compare a delivery with.
+#[derive(Debug, Clone)]
+struct Known {
+    id: i64,
+    state: AlertState,
+    starts_at: Timestamp,
+    ends_at: Option<Timestamp>,
+    incident: Option<i64>,
+    content: Content,
+}
+
+/// What makes a re-sent alert "nothing new" when it is equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Content {
+    labels: String,
+    annotations: String,
+    links: String,
+    muted: bool,
+    generator_url: Option<String>,
+    application: Option<String>,
+    team: Option<String>,
+}
+
+impl Content {
+    fn of(observation: &Observation) -> Result<Self> {
+        let alert = &observation.alert;
+        Ok(Self {
+            labels: json(&alert.labels)?,
+            annotations: json(&alert.annotations)?,
+            links: json(&alert.links)?,
+            muted: alert.muted,
+            generator_url: alert.generator_url.clone(),
+            application: observation
+                .route
+                .as_ref()
+                .map(|r| r.application.to_string()),
+            team: observation.route.as_ref().map(|r| r.team.to_string()),
+        })
+    }
+}
+
+/// Labels, annotations or links as the JSON text the hub keeps (sorted keys: equal maps are equal
+/// text).
+fn json(map: &BTreeMap<String, String>) -> Result<String> {
+    serde_json::to_string(map).map_err(|e| corrupt(&e.to_string()))
+}
+
+/// Names of alerts that joined or resolved on one incident in this delivery.
+#[derive(Debug, Default)]
+struct Touched {
+    joined: AlertNames,
+    resolved: AlertNames,
+}
+
+/// One delivery's transaction.
+struct Intake<'a> {
+    tx: &'a Transaction<'a>,
+    now: Timestamp,
+    version: i64,
+    known: HashMap<(String, String), Known>,
+    open_by_group: HashMap<String, i64>,
+    touched: BTreeMap<i64, Touched>,
+    repeated: Vec<i64>,
+    summary: IntakeSummary,
+}
+
+impl<'a> Intake<'a> {
+    /// Takes the organisation's version row first: every write does, so writes follow one
+    /// another in version order.
+    async fn new(tx: &'a Transaction<'a>, now: Timestamp) -> Result<Self> {
+        let version: i64 = tx
+            .query_one(
+                "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(Self {
+            tx,
+            now,
+            version,
+            known: HashMap::new(),
+            open_by_group: HashMap::new(),
+            touched: BTreeMap::new(),
+            repeated: Vec::new(),
+            summary: IntakeSummary {
+                version,
+                ..IntakeSummary::default()
+            },
+        })
+    }
+
+    async fn run(mut self, batch: &[Observation], auto_resolve: bool) -> Result<IntakeSummary> {
+        self.load_known(batch).await?;
+        for observation in batch {
+            self.observe(observation).await?;
+        }
+        if !self.repeated.is_empty() {
+            self.tx
+                .execute(
+                    "UPDATE alerts SET last_seen = $1 WHERE id = ANY($2)",
+                    &[&to_time(self.now), &self.repeated],
+                )
+                .await?;
+        }
+        self.summarise(auto_resolve).await?;
+        Ok(self.summary)
+    }
+
+    /// Everything the hub holds of the delivery's alerts: one query per source.
+    async fn load_known(&mut self, batch: &[Observation]) -> Result<()> {
+        let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for o in batch {
+            by_source
+                .entry(o.alert.source.as_str())
+                .or_default()
+                .push(o.alert.fingerprint.to_string());
+        }
+        for (source, fingerprints) in by_source {
+            let rows = self
+                .tx
+                .query(
+                    "SELECT id, fingerprint, state, starts_at, ends_at, incident_id, labels,
+                            annotations, links, muted, generator_url, application_id, team_id
+                     FROM alerts WHERE source = $1 AND fingerprint = ANY($2)",
+                    &[&source, &fingerprints],
+                )
+                .await?;
+            for row in rows {
+                let state: String = row.get(2);
+                let known = Known {
+                    id: row.get(0),
+                    state: AlertState::parse(&state)
+                        .ok_or_else(|| corrupt(&format!("alert state {state:?}")))?,
+                    starts_at: from_time(row.get(3))?,
+                    ends_at: row
+                        .get::<_, Option<SystemTime>>(4)
+                        .map(from_time)
+                        .transpose()?,
+                    incident: row.get(5),
+                    content: Content {
+                        labels: row.get(6),
+                        annotations: row.get(7),
+                        links: row.get(8),
+                        muted: row.get(9),
+                        generator_url: row.get(10),
+                        application: row.get(11),
+                        team: row.get(12),
+                    },
+                };
+                self.known
+                    .insert((source.to_owned(), row.get::<_, String>(1)), known);
+            }
+        }
+        Ok(())
+    }
+
+    async fn observe(&mut self, observation: &Observation) -> Result<()> {
+        let alert = &observation.alert;
+        let key = (alert.source.clone(), alert.fingerprint.to_string());
+        let known = self.known.remove(&key);
+        let content = Content::of(observation)?;
+        let arrival = Arrival {
+            state: alert.state,
+            starts_at: alert.starts_at,
+            routed: observation.route.is_some() && observation.group_key.is_some(),
+            muted: alert.muted,
+            same_content: known.as_ref().is_some_and(|k| k.content == content),
+        };
+        let before = known.as_ref().map(|k| KnownAlert {
+            state: k.state,
+            starts_at: k.starts_at,
+            ends_at: k.ends_at,
+            incident: k.incident.map(incident_id),
+        });
+        let now_known = match (observe(before.as_ref(), &arrival), known) {
+            (AlertChange::New(link), _) => {
+                let incident = self.link(observation, link, None).await?;
+                let id = self.insert(observation, &content, incident).await?;
+                self.summary.new += 1;
+                self.after(id, observation, incident, content)
+            }
+            (AlertChange::Repeat, Some(known)) => {
+                self.repeated.push(known.id);
+                self.summary.repeated += 1;
+                known
+            }
+            (AlertChange::Stale, Some(known)) => {
+                self.repeated.push(known.id);
+                self.summary.stale += 1;
+                known
+            }
+            (AlertChange::Changed(link), Some(known)) => {
+                let incident = self.link(observation, link, known.incident).await?;
+                self.update(known.id, observation, &content, incident)
+                    .await?;
+                self.summary.changed += 1;
+                self.after(known.id, observation, incident, content)
+            }
+            (AlertChange::Resolved, Some(known)) => {
+                self.update(known.id, observation, &content, known.incident)
+                    .await?;
+                if let Some(incident) = known.incident {
+                    self.touched
+                        .entry(incident)
+                        .or_default()
+                        .resolved
+                        .add(alert_name(alert));
+                }
+                self.summary.resolved += 1;
+                self.after(known.id, observation, known.incident, content)
+            }
+            (change, None) => {
+                return Err(corrupt(&format!(
+                    "{change:?} for an alert the hub does not hold"
+                )));
+            }
+        };
+        self.known.insert(key, now_known);
+        Ok(())
+    }
+
+    fn after(
+        &self,
+        id: i64,
+        observation: &Observation,
+        incident: Option<i64>,
+        content: Content,
+    ) -> Known {
+        let alert = &observation.alert;
+        Known {
+            id,
+            state: alert.state,
+            starts_at: alert.starts_at,
+            ends_at: alert.ends_at,
+            incident,
+            content,
+        }
+    }
+
+    async fn link(
+        &mut self,
+        observation: &Observation,
+        link: IncidentLink,
+        had: Option<i64>,
+    ) -> Result<Option<i64>> {
+        match link {
+            IncidentLink::Keep => Ok(had),
+            IncidentLink::Detach => Ok(None),
+            IncidentLink::Attach => self.attach(observation).await,
+        }
+    }
+
+    /// The open incident of this firing alert's group, opening one if there is none.
+    async fn attach(&mut self, observation: &Observation) -> Result<Option<i64>> {
+        let (Some(route), Some(key)) = (&observation.route, &observation.group_key) else {
+            return Ok(None);
+        };
+        let name = alert_name(&observation.alert);
+        if let Some(&incident) = self.open_by_group.get(key) {
+            self.touched.entry(incident).or_default().joined.add(name);
+            self.summary.joined += 1;
+            return Ok(Some(incident));
+        }
+        let open = self
+            .tx
+            .query_opt(
+                "SELECT id FROM incidents WHERE group_key = $1 AND state <> 'resolved'",
+                &[key],
+            )
+            .await?;
+        let incident = match open {
+            Some(row) => {
+                let incident: i64 = row.get(0);
+                self.touched.entry(incident).or_default().joined.add(name);
+                self.summary.joined += 1;
+                incident
+            }
+            None => {
+                let incident: i64 = self
+                    .tx
+                    .query_one(
+                        "INSERT INTO incidents (application_id, team_id, title, severity, state,
+                             opened_at, group_key, version)
+                         VALUES ($1, $2, $3, $4, 'triggered', $5, $6, $7) RETURNING id",
+                        &[
+                            &route.application.as_str(),
+                            &route.team.as_str(),
+                            &observation.title,
+                            &route.severity.as_str(),
+                            &to_time(self.now),
+                            key,
+                            &self.version,
+                        ],
+                    )
+                    .await?
+                    .get(0);
+                let detail = opened_detail(name, &observation.alert.source);
+                self.timeline(incident, TimelineKind::Opened, detail)
+                    .await?;
+                self.summary.opened.push(incident_id(incident));
+                incident
+            }
+        };
+        self.open_by_group.insert(key.clone(), incident);
+        Ok(Some(incident))
+    }
+
+    async fn insert(
+        &self,
+        observation: &Observation,
+        content: &Content,
+        incident: Option<i64>,
+    ) -> Result<i64> {
+        let alert = &observation.alert;
+        Ok(self
+            .tx
+            .query_one(
+                "INSERT INTO alerts (source, fingerprint, labels, annotations, links, muted,
+                     state, starts_at, ends_at, generator_url, application_id, team_id,
+                     incident_id, first_seen, last_seen, version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+                 RETURNING id",
+                &[
+                    &alert.source,
+                    &alert.fingerprint.as_str(),
+                    &content.labels,
+                    &content.annotations,
+                    &content.links,
+                    &content.muted,
+                    &alert.state.as_str(),
+                    &to_time(alert.starts_at),
+                    &alert.ends_at.map(to_time),
+                    &content.generator_url,
+                    &content.application,
+                    &content.team,
+                    &incident,
+                    &to_time(alert.last_seen),
+                    &self.version,
+                ],
+            )
+            .await?
+            .get(0))
+    }
+
+    async fn update(
+        &self,
+        id: i64,
+        observation: &Observation,
+        content: &Content,
+        incident: Option<i64>,
+    ) -> Result<()> {
+        let alert = &observation.alert;
+        self.tx
+            .execute(
+                "UPDATE alerts SET labels = $2, annotations = $3, links = $4, muted = $5,
+                     state = $6, starts_at = $7, ends_at = $8, generator_url = $9,
+                     application_id = $10, team_id = $11, incident_id = $12, last_seen = $13,
+                     version = $14
+                 WHERE id = $1",
+                &[
+                    &id,
+                    &content.labels,
+                    &content.annotations,
+                    &content.links,
+                    &content.muted,
+                    &alert.state.as_str(),
+                    &to_time(alert.starts_at),
+                    &alert.ends_at.map(to_time),
+                    &content.generator_url,
+                    &content.application,
+                    &content.team,
+                    &incident,
+                    &to_time(alert.last_seen),
+                    &self.version,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// One timeline entry per incident for what the delivery did to it; resolves incidents
+    /// whose alerts all resolved, when the rules say so.
+    async fn summarise(&mut self, auto_resolve: bool) -> Result<()> {
+        let touched = std::mem::take(&mut self.touched);
+        for (incident, changes) in touched {
+            if !changes.joined.is_empty() {
+                let detail = changes.joined.joined_detail();
+                self.timeline(incident, TimelineKind::Alerts, detail)
+                    .await?;
+            }
+            if changes.resolved.is_empty() {
+                continue;
+            }
+            let still_firing: i64 = self
+                .tx
+                .query_one(
+                    "SELECT count(*) FROM alerts WHERE incident_id = $1 AND state = 'firing'",
+                    &[&incident],
+                )
+                .await?
+                .get(0);
+            let still_firing = u64::try_from(still_firing).unwrap_or(0);
+            let detail = changes.resolved.resolved_detail(still_firing);
+            self.timeline(incident, TimelineKind::Alerts, detail)
+                .await?;
+            if still_firing > 0 || !auto_resolve {
+                continue;
+            }
+            let mut current = self.incident(incident).await?;
+            if resolves_itself(auto_resolve, still_firing, current.state) {
+                let event = current
+                    .resolve_automatically(self.now)
+                    .map_err(|e| corrupt(&e.to_string()))?;
+                save_state(self.tx, &current, self.version).await?;
+                self.append(incident, &event).await?;
+                self.summary.auto_resolved.push(incident_id(incident));
+            }
+        }
+        Ok(())
+    }
+
+    async fn incident(&self, id: i64) -> Result<Incident> {
+        let row = self
+            .tx
+            .query_one(
+                &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        read_incident(&row)
+    }
+
+    async fn timeline(&self, incident: i64, kind: TimelineKind, detail: String) -> Result<()> {
+        let event = TimelineEvent {
+            at: self.now,
+            who: None,
+            kind,
+            detail,
+        };
+        self.append(incident, &event).await
+    }
+
+    async fn append(&self, incident: i64, event: &TimelineEvent) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &incident,
+                    &to_time(event.at),
+                    &event.who.as_ref().map(|p| p.as_str()),
+                    &event.kind.as_str(),
+                    &event.detail,
+                    &self.version,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+fn incident_id(id: i64) -> IncidentId {
+    IncidentId(u64::try_from(id).unwrap_or(0))
+}

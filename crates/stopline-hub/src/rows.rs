@@ -1,0 +1,109 @@
+//! Rows to domain types and back: incidents as `stopline-core` knows them, and times (jiff's
+//! `Timestamp` travels as `SystemTime`, which tokio-postgres maps to `timestamptz`).
+
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use stopline_core::ids::{ApplicationId, PersonId, TeamId};
+use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity, Stamp};
+use tokio_postgres::{GenericClient, Row};
+
+use crate::Result;
+use crate::error::HubError;
+
+/// The columns [`read_incident`] reads, in its order.
+pub(crate) const INCIDENT_COLUMNS: &str = "id, application_id, team_id, title, severity, state, \
+     opened_at, opened_by, acknowledged_at, acknowledged_by, resolved_at, resolved_by";
+
+/// A row the hub wrote that cannot be read back.
+pub(crate) fn corrupt(what: &str) -> HubError {
+    HubError::Corrupt(what.to_owned())
+}
+
+/// Every `Timestamp` (years -9999 to 9999) fits a 64-bit Unix `SystemTime`, so the fallback is
+/// never taken on the platforms the hub runs on.
+pub(crate) fn to_time(at: Timestamp) -> SystemTime {
+    SystemTime::try_from(at).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+pub(crate) fn from_time(time: SystemTime) -> Result<Timestamp> {
+    Timestamp::try_from(time).map_err(|e| corrupt(&e.to_string()))
+}
+
+/// An incident from a row of [`INCIDENT_COLUMNS`].
+pub(crate) fn read_incident(row: &Row) -> Result<Incident> {
+    let id: i64 = row.get(0);
+    let text = |i: usize| row.get::<_, Option<String>>(i);
+    let person = |i: usize| {
+        text(i)
+            .map(PersonId::new)
+            .transpose()
+            .map_err(|_| corrupt(&format!("a person of incident {id}")))
+    };
+    let stamp = |at: usize, by: usize| -> Result<Option<Stamp>> {
+        Ok(match row.get::<_, Option<SystemTime>>(at) {
+            Some(time) => Some(Stamp {
+                at: from_time(time)?,
+                by: person(by)?,
+            }),
+            None => None,
+        })
+    };
+    let severity: String = row.get(4);
+    let state: String = row.get(5);
+    Ok(Incident {
+        id: IncidentId(u64::try_from(id).map_err(|_| corrupt("an incident id"))?),
+        application: text(1)
+            .map(ApplicationId::new)
+            .transpose()
+            .map_err(|_| corrupt(&format!("the application of incident {id}")))?,
+        team: text(2)
+            .map(TeamId::new)
+            .transpose()
+            .map_err(|_| corrupt(&format!("the team of incident {id}")))?,
+        title: row.get(3),
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| corrupt(&format!("severity {severity:?}")))?,
+        state: IncidentState::parse(&state).ok_or_else(|| corrupt(&format!("state {state:?}")))?,
+        opened_at: from_time(row.get(6))?,
+        opened_by: person(7)?,
+        acknowledged: stamp(8, 9)?,
+        resolved: stamp(10, 11)?,
+    })
+}
+
+/// Writes an incident's state and stamps after a transition, at the organisation's `version`.
+pub(crate) async fn save_state(
+    client: &impl GenericClient,
+    incident: &Incident,
+    version: i64,
+) -> Result<()> {
+    let stamp = |s: &Option<Stamp>| {
+        (
+            s.as_ref().map(|s| to_time(s.at)),
+            s.as_ref()
+                .and_then(|s| s.by.as_ref())
+                .map(|p| p.as_str().to_owned()),
+        )
+    };
+    let (acknowledged_at, acknowledged_by) = stamp(&incident.acknowledged);
+    let (resolved_at, resolved_by) = stamp(&incident.resolved);
+    let id = i64::try_from(incident.id.0).map_err(|_| corrupt("an incident id"))?;
+    client
+        .execute(
+            "UPDATE incidents SET state = $2, acknowledged_at = $3, acknowledged_by = $4,
+                 resolved_at = $5, resolved_by = $6, version = $7
+             WHERE id = $1",
+            &[
+                &id,
+                &incident.state.as_str(),
+                &acknowledged_at,
+                &acknowledged_by,
+                &resolved_at,
+                &resolved_by,
+                &version,
+            ],
+        )
+        .await?;
+    Ok(())
+}
