@@ -21,6 +21,7 @@ pub mod incident;
 pub mod mapping;
 pub mod money;
 pub mod pay;
+pub mod payload;
 pub mod pipeline;
 pub mod rota;
 pub mod routing;

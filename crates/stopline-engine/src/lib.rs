@@ -34,7 +34,8 @@ pub mod notify;
 pub mod outbox;
 pub mod overrides;
 pub mod pager;
-pub mod payload;
+/// The alert payloads senders post, parsed (in `stopline-core`, so the hub parses alike).
+pub use stopline_core::payload;
 pub mod replay;
 pub mod report;
 pub mod review;

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::alert::limits::{self, TooLong};
+use crate::alert::{AlertState, Fingerprint, Labels};
+use crate::text::shorten;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use stopline_core::alert::limits::{self, TooLong};
-use stopline_core::alert::{AlertState, Fingerprint, Labels};
-use stopline_core::text::shorten;
 
 /// One alert as a sender described it, before Stopline routes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
