@@ -7,7 +7,7 @@ import { Settings } from "./Settings";
 import { Sources } from "./Sources";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
 import { lossNote, lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
-import { age } from "./time";
+import { age, when } from "./time";
 import { useLoad } from "./useLoad";
 import { useNow } from "./useNow";
 
@@ -505,7 +505,7 @@ function IncidentTable({
               </span>
             </td>
             <td>
-              <time dateTime={incident.opened_at} title={incident.opened_at}>
+              <time dateTime={incident.opened_at} title={`opened ${when(incident.opened_at)}`}>
                 {age(incident.opened_at, now)}
               </time>
             </td>

@@ -286,6 +286,18 @@ fn amount(value: f64, currency: &str) -> String {
     format!("{sign}{currency} {}", group_thousands(whole.abs() as u64))
 }
 
+/// Pay, to the penny and grouped: `GBP 1,795.40`, as the app shows it. Pay is what a person is
+/// paid, where pence count; costs and losses are shown in whole units.
+fn pay(value: f64, currency: &str) -> String {
+    let pence = (value * 100.0).round().abs() as u64;
+    let sign = if value < -0.005 { "−" } else { "" };
+    format!(
+        "{sign}{currency} {}.{:02}",
+        group_thousands(pence / 100),
+        pence % 100
+    )
+}
+
 fn duration(seconds: Option<f64>) -> String {
     seconds.map_or("—".to_owned(), |s| {
         format_duration(jiff::SignedDuration::from_secs(s.round() as i64))
@@ -379,7 +391,7 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
             p.standby_hours,
             p.callouts,
             p.callout_hours,
-            amount(p.total, c)
+            pay(p.total, c)
         );
     }
 
@@ -497,4 +509,16 @@ pub fn markdown(report: &Report, config: &Config, team: Option<&TeamId>) -> Stri
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pay;
+
+    #[test]
+    fn pay_is_written_to_the_penny_in_one_format() {
+        assert_eq!(pay(795.4, "GBP"), "GBP 795.40");
+        assert_eq!(pay(871.0, "GBP"), "GBP 871.00");
+        assert_eq!(pay(1873.25, "GBP"), "GBP 1,873.25");
+    }
 }
