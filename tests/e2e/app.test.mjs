@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { By, until } from "selenium-webdriver";
+import { By, Key, until } from "selenium-webdriver";
 import { startApp } from "./harness.mjs";
 
 let session;
@@ -300,4 +300,75 @@ test("at 1024 px the queue fits the window: a long alert name is cut, whole on h
   const title = await row.findElement(By.css(".title-text"));
   assert.match(await title.getAttribute("title"), new RegExp(long));
   await screenshot("queue-1024");
+});
+
+/** The incident as the CLI shows it. */
+const shownByCli = (id) => JSON.parse(stopline("incident", "show", id, "--json"));
+
+/** Presses keys with nothing focused, as a person at the queue does. */
+async function pressKeys(...keys) {
+  await driver.findElement(By.css("header.topbar h1")).click();
+  for (const key of keys) await driver.actions().sendKeys(key).perform();
+}
+
+test("keys act on the incident that is open: Enter on Acknowledge acknowledges that one", async () => {
+  await driver.manage().window().setRect({ width: 1280, height: 800 });
+  await driver.findElement(By.xpath("//nav//button[text()='Queue']")).click();
+  // INC-2 and INC-4 are both triggered; the keyboard's cursor starts on the first row.
+  assert.equal(shownByCli("INC-2").state, "triggered");
+  assert.equal(shownByCli("INC-4").state, "triggered");
+  await driver.findElement(By.xpath("//td[@class='id']/button[text()='INC-2']")).click();
+  const panel = await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
+  const acknowledge = await panel.findElement(By.xpath(".//button[text()='Acknowledge']"));
+  await acknowledge.sendKeys(Key.ENTER);
+  await driver.wait(async () => shownByCli("INC-2").state === "acknowledged", 5_000);
+  assert.equal(shownByCli("INC-2").acknowledged_by, "ben");
+  assert.equal(shownByCli("INC-4").state, "triggered", "no other incident was touched");
+  // The panel stays on the incident that was open.
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"] [data-state="acknowledged"]')), 5_000);
+});
+
+test("r asks once, naming the incident; a refusal names the open steps and offers the app's way on", async () => {
+  await pressKeys(Key.ESCAPE);
+  await driver.wait(async () => (await driver.findElements(By.css("[data-incident-panel]"))).length === 0, 5_000);
+  // The cursor followed the mouse to INC-2.
+  await pressKeys("r", "r");
+  const dialogs = await driver.wait(until.elementsLocated(By.css('[role="alertdialog"]')), 5_000);
+  assert.equal(dialogs.length, 1, "r r asks once");
+  assert.match(await dialogs[0].getText(), /Resolve INC-2/);
+  await driver.actions().sendKeys(Key.ESCAPE).perform();
+  await driver.wait(async () => (await driver.findElements(By.css('[role="alertdialog"]'))).length === 0, 5_000);
+  assert.equal(shownByCli("INC-2").state, "acknowledged", "Escape resolved nothing");
+
+  await pressKeys("r");
+  await driver.wait(until.elementLocated(By.css('[role="alertdialog"]')), 5_000);
+  // Enter confirms: the focused button is "Resolve INC-2".
+  await driver.actions().sendKeys(Key.ENTER).perform();
+  const banner = await driver.wait(until.elementLocated(By.xpath("//*[@role='alert'][contains(., 'still has required steps open')]")), 5_000);
+  const said = await banner.getText();
+  assert.match(said, /“Assemble the swarm”/);
+  assert.doesNotMatch(said, /stopline|--force/);
+  // The incident opens, where its checklist is.
+  await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
+  await screenshot("resolve-refused");
+  await banner.findElement(By.xpath(".//button[text()='Resolve anyway (recorded)']")).click();
+  await driver.wait(async () => shownByCli("INC-2").state === "resolved", 5_000);
+  assert.equal(shownByCli("INC-4").state, "triggered", "only the incident named was resolved");
+});
+
+test("the resolved pill names who resolved, not who acknowledged", async () => {
+  stopline("ack", "INC-4", "--as", "aisha");
+  await driver.findElement(By.xpath("//nav//button[text()='Queue']")).click();
+  await driver.wait(until.elementLocated(By.xpath("//td[@class='id']/button[text()='INC-4']")), 5_000).click();
+  const panel = await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-4"]')), 5_000);
+  await panel.findElement(By.xpath(".//button[text()='Resolve']")).click();
+  await driver.wait(until.elementLocated(By.xpath("//button[text()='Resolve anyway (recorded)']")), 5_000).click();
+  const pill = await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-4"] [data-state="resolved"]')), 5_000);
+  assert.equal(await pill.getText(), "resolved by ben");
+  const shown = shownByCli("INC-4");
+  assert.equal(shown.acknowledged_by, "aisha");
+  assert.equal(shown.resolved_by, "ben");
+  // Resolved, its checklist is the record: nothing left to press.
+  const controls = await driver.findElements(By.css('[data-incident-panel="INC-4"] ol.checklist button, [data-incident-panel="INC-4"] ol.checklist select'));
+  assert.equal(controls.length, 0);
 });

@@ -234,8 +234,8 @@ describe("the incident queue", () => {
     const dialog = await screen.findByRole("alertdialog");
     expect(within(dialog).getByText(/Resolve INC-2 “Search is down”\?/)).toBeTruthy();
     expect(acts()).toEqual([]);
-    // Escape cancels; nothing was resolved.
-    fireEvent.keyDown(window, { key: "Escape" });
+    // Escape cancels, from the focused "Resolve INC-2" button too; nothing was resolved.
+    fireEvent.keyDown(within(dialog).getByText("Resolve INC-2"), { key: "Escape" });
     await waitFor(() => expect(screen.queryByRole("alertdialog")).toBeNull());
     expect(acts()).toEqual([]);
     // Asked again and confirmed: exactly one resolve, of the incident named.

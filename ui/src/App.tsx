@@ -125,13 +125,15 @@ export function App() {
   // closes the incident.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || focusedOnControl(event.target)) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
       const { ordered, cursor, selected, resolving } = latest.current;
-      // While a resolve waits for its confirmation, only Escape (cancel) is a shortcut.
+      // While a resolve waits for its confirmation, only Escape (cancel) is a shortcut, and it
+      // works from the question's own buttons, where the focus is.
       if (resolving) {
         if (event.key === "Escape") setResolving(null);
         return;
       }
+      if (focusedOnControl(event.target)) return;
       const current = ordered[Math.min(cursor, ordered.length - 1)];
       const target = selected ?? current?.id;
       const run = (action: Parameters<typeof act>[1]) => {
