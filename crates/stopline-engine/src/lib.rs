@@ -20,7 +20,9 @@
 
 pub mod alertmanager;
 pub mod api;
-pub mod auth_failures;
+/// Failed authentications at the webhook, per client address (in `stopline-http`, shared with
+/// the hub).
+pub use stopline_http::auth_failures;
 pub mod backup;
 pub mod blind;
 pub mod desk;

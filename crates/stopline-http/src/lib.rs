@@ -1,0 +1,463 @@
+//! The HTTP contract every Stopline server keeps with the senders and programs that call it,
+//! shared by the desktop's engine (`stopline serve`) and the team hub so both answer alike:
+//! the `Host` allow-list (403, against DNS rebinding), the bearer token (401, compared in
+//! constant time, failures counted and slowed per address: [`auth_failures`]), the content type
+//! (415), the body limit and read timeout (413, 408), refusals as `{"error", "path"}` naming the
+//! problem, and an accept loop that caps connections and cuts off clients too slow to send
+//! their request ([`serve`]).
+
+pub mod auth_failures;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use stopline_core::payload::PayloadError;
+use tokio::net::TcpListener;
+
+use crate::auth_failures::AuthFailures;
+
+/// Host names always accepted: the loopback names.
+pub const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
+
+/// How often, at most, the accept loop logs that it is at its connection limit.
+const LIMIT_LOG_EVERY: Duration = Duration::from_secs(10);
+/// How long requests in flight get to finish after shutdown is asked for.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A refusal: a status and a JSON body naming the problem, `{"error", "path"}`.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub error: String,
+    pub path: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, error: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            status,
+            error: error.into(),
+            path: path.into(),
+        }
+    }
+
+    pub fn payload(error: PayloadError) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error.message, error.path)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(json!({ "error": self.error, "path": self.path })),
+        )
+            .into_response()
+    }
+}
+
+/// A route's answer: a response, or a refusal.
+pub type Answer = std::result::Result<Response, Refusal>;
+
+/// What a token-authenticated route checks before it reads a body.
+#[derive(Debug)]
+pub struct Gate<'a> {
+    /// What the server is called in the log (`webhook`).
+    pub name: &'a str,
+    /// Host names accepted besides the loopback ones.
+    pub allowed_hosts: &'a [String],
+    pub token: &'a str,
+    pub max_body_bytes: usize,
+    /// The time a client has to send the body.
+    pub read_timeout: Duration,
+    /// Failed authentications by client address.
+    pub failures: &'a Mutex<AuthFailures>,
+    /// How the settings are named in refusals (`[webhook]`), so a person knows what to change.
+    pub settings: &'a str,
+    /// How to find the token, said when it is missing (`see \`stopline token\``).
+    pub token_hint: &'a str,
+}
+
+impl Gate<'_> {
+    /// 403 unless the `Host` header names loopback or an allowed host.
+    pub fn check_host(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let allowed = host_name(host).is_some_and(|name| {
+            LOOPBACK_HOSTS.contains(&name.as_str()) || self.allowed_hosts.contains(&name)
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "host {:?} is not allowed: add it to {} allowed_hosts",
+                    stopline_core::text::shorten(host, 100),
+                    self.settings
+                ),
+                "headers.host",
+            ))
+        }
+    }
+
+    /// 401 unless the request carries the bearer token.
+    pub fn check_token(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "missing Authorization: Bearer <token> ({})",
+                    self.token_hint
+                ),
+                "headers.authorization",
+            ));
+        };
+        let presented = value
+            .to_str()
+            .ok()
+            .and_then(|v| credentials(v, "Bearer"))
+            .unwrap_or("");
+        if constant_time_eq(presented.as_bytes(), self.token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong bearer token",
+                "headers.authorization",
+            ))
+        }
+    }
+
+    /// The host and token checks; a failed authentication is answered by [`Gate::failed`].
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: std::net::IpAddr,
+    ) -> Result<(), Refusal> {
+        self.check_host(headers)?;
+        match self.check_token(headers) {
+            Ok(()) => Ok(()),
+            Err(refusal) => {
+                let what = refusal.error.clone();
+                Err(self.failed(peer, &what, refusal).await)
+            }
+        }
+    }
+
+    /// Answers a failed authentication from `peer` with `refusal`: counted, logged sparingly
+    /// and, after a few from the same address, only after a growing delay. `what` says what
+    /// failed.
+    pub async fn failed(&self, peer: std::net::IpAddr, what: &str, refusal: Refusal) -> Refusal {
+        let verdict = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(peer, std::time::Instant::now());
+        if verdict.log {
+            tracing::warn!(
+                address = %peer,
+                failures = verdict.failures,
+                delay_ms = verdict.delay.as_millis(),
+                "failed {} authentication: {what}",
+                self.name
+            );
+        }
+        if !verdict.delay.is_zero() {
+            tokio::time::sleep(verdict.delay).await;
+        }
+        refusal
+    }
+
+    /// Every check of a token-authenticated route that posts JSON, then its body.
+    pub async fn accept(&self, request: Request) -> Result<Vec<u8>, Refusal> {
+        let peer = peer_of(&request);
+        let (parts, body) = request.into_parts();
+        self.authenticate(&parts.headers, peer).await?;
+        check_json(&parts.headers)?;
+        self.read_body(body).await
+    }
+
+    /// The body, within the size limit (413) and the read timeout (408).
+    pub async fn read_body(&self, body: Body) -> Result<Vec<u8>, Refusal> {
+        let read = tokio::time::timeout(
+            self.read_timeout,
+            axum::body::to_bytes(body, self.max_body_bytes),
+        )
+        .await
+        .map_err(|_| {
+            Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body did not arrive within {}s (set {} read_timeout)",
+                    self.read_timeout.as_secs(),
+                    self.settings
+                ),
+                ".",
+            )
+        })?;
+        read.map(|bytes| bytes.to_vec()).map_err(|_| {
+            Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "body larger than {} bytes (set {} max_body_bytes)",
+                    self.max_body_bytes, self.settings
+                ),
+                ".",
+            )
+        })
+    }
+}
+
+/// The host name of a `Host` header, lower-cased and without its port: `127.0.0.1:9177`,
+/// `[::1]:9177`, `stopline.internal`. `None` for anything else, such as `[::1]evil.com` or a
+/// port that is not a number, so trailing garbage can never pass as an allowed name.
+pub fn host_name(host: &str) -> Option<String> {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (format!("[{inside}]"), port)
+    } else if host.matches(':').count() > 1 {
+        // A bare IPv6 address: no port can be told apart from it.
+        if !host
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return None;
+        }
+        (host.to_owned(), None)
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) => (name.to_owned(), Some(port)),
+            None => (host.to_owned(), None),
+        }
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+    (port_ok && name_ok).then(|| name.to_ascii_lowercase())
+}
+
+/// The credentials of an `Authorization` header using `scheme`, which is matched without regard
+/// to case (RFC 7235: `bearer` is `Bearer`).
+pub fn credentials<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.trim_start().split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// 415 unless the body is declared `application/json`.
+pub fn check_json(headers: &HeaderMap) -> std::result::Result<(), Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json" {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content type {content_type:?} is not accepted: send application/json"),
+            "headers.content-type",
+        ))
+    }
+}
+
+/// The client's address, as the accept loop recorded it (unspecified when a test calls the
+/// router without one).
+pub fn peer_of(request: &Request) -> std::net::IpAddr {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip())
+}
+
+/// `%XX` escapes decoded to bytes; `None` when an escape is cut short or not hexadecimal.
+pub fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(decoded)
+}
+
+/// Compares two secrets in time that depends only on their lengths, so a wrong guess reveals
+/// nothing about how close it was.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What the accept loop allows.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections served at once; the rest wait in the kernel's queue.
+    pub max_connections: usize,
+    /// The time a client has to send its request head.
+    pub read_timeout: Duration,
+    /// What the log says when the limit is reached, with what to raise.
+    pub at_limit: String,
+}
+
+/// Serves until `shutdown` completes, then gives the requests in flight a while to finish.
+///
+/// Its own accept loop, not `axum::serve`, for what an exposed server needs: at most
+/// `max_connections` at once (the rest wait in the kernel's queue, and the log says so), and
+/// a client that does not send its request head within `read_timeout` is cut off, so slow
+/// or idle clients cannot hold every connection (or every file descriptor).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut last_warning: Option<std::time::Instant> = None;
+    loop {
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if last_warning.is_none_or(|at| at.elapsed() >= LIMIT_LOG_EVERY) {
+                    last_warning = Some(std::time::Instant::now());
+                    tracing::warn!(limit = limits.max_connections, "{}", limits.at_limit);
+                }
+                tokio::select! {
+                    slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a little instead of spinning.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(router.clone(), request.map(Body::new))
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or timed out is no failure of the server.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {}s: stopping anyway",
+            DRAIN_TIMEOUT.as_secs()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_parsed_strictly() {
+        for (host, name) in [
+            ("127.0.0.1:9177", "127.0.0.1"),
+            ("localhost", "localhost"),
+            ("LocalHost:80", "localhost"),
+            ("[::1]:9177", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("::1", "::1"),
+            ("stopline.internal:443", "stopline.internal"),
+        ] {
+            assert_eq!(host_name(host).as_deref(), Some(name), "{host}");
+        }
+        for host in [
+            "[::1]evil.com",
+            "[::1]:80evil",
+            "localhost:",
+            "localhost:abc",
+            "localhost:9177:1",
+            "local host",
+            "evil.com/127.0.0.1",
+            "",
+            "[::1",
+        ] {
+            assert_eq!(host_name(host), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_without_case() {
+        assert_eq!(credentials("Bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(credentials("bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(credentials("BEARER  abc ", "Bearer"), Some("abc"));
+        assert_eq!(credentials("Basic abc", "Bearer"), None);
+        assert_eq!(credentials("Bearerabc", "Bearer"), None);
+    }
+
+    #[test]
+    fn percent_escapes_decode() {
+        assert_eq!(percent_decode("am%2Deu").unwrap(), b"am-eu");
+        assert_eq!(percent_decode("a%20b").unwrap(), b"a b");
+        assert_eq!(percent_decode("plain").unwrap(), b"plain");
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
