@@ -6,10 +6,14 @@
 //! severity comes from the `severity` label. Either way an alert that finds no team is unrouted:
 //! it is kept for the service desk, never dropped, and opens no incident.
 
-use crate::alert::Labels;
+use jiff::Timestamp;
+
+use crate::alert::{Alert, Labels};
 use crate::config::Config;
 use crate::ids::{ApplicationId, TeamId};
 use crate::incident::Severity;
+use crate::payload::IncomingAlert;
+use crate::settings::AlertSettings;
 
 /// Labels that name an application when there is no config, in order of preference.
 pub const APPLICATION_LABELS: [&str; 4] = ["service", "app", "application", "job"];
@@ -130,6 +134,54 @@ pub fn group_key(application: &ApplicationId, labels: &Labels, group_by: &[Strin
         key.push_str(labels.get(label).map_or("", String::as_str));
     }
     key
+}
+
+/// One alert as a source delivered it, with where it routes: what a store (the desktop's or the
+/// hub's) applies a delivery's rules to.
+#[derive(Debug, Clone)]
+pub struct AlertObservation {
+    /// `first_seen` and `last_seen` are when it arrived.
+    pub alert: Alert,
+    /// `None` when unrouted.
+    pub route: Option<RoutedAlert>,
+    /// Alerts with the same key join the same open incident; set when routed.
+    pub group_key: Option<String>,
+    /// The title of the incident this alert would open.
+    pub title: String,
+}
+
+/// An alert from `source`, arrived at `now`, with its `route`: its incident group (by the
+/// workspace's `group_by`) and the title an incident it opens takes.
+pub fn observation(
+    settings: &AlertSettings,
+    source: &str,
+    incoming: IncomingAlert,
+    route: Option<RoutedAlert>,
+    now: Timestamp,
+) -> AlertObservation {
+    let title = incident_title(&incoming.labels, &incoming.annotations);
+    let group_key = route
+        .as_ref()
+        .map(|r| group_key(&r.application, &incoming.labels, &settings.group_by));
+    AlertObservation {
+        alert: Alert {
+            source: source.to_owned(),
+            fingerprint: incoming.fingerprint,
+            labels: incoming.labels,
+            annotations: incoming.annotations,
+            links: incoming.links,
+            muted: incoming.muted,
+            state: incoming.state,
+            starts_at: incoming.starts_at,
+            ends_at: incoming.ends_at,
+            generator_url: incoming.generator_url,
+            first_seen: now,
+            last_seen: now,
+        },
+        route,
+        group_key,
+        title,
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,9 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use stopline_core::alert::Alert;
 use stopline_core::config::Config;
 use stopline_core::ids::ApplicationId;
-use stopline_core::routing::{AlertRouter, RoutedAlert, group_key, incident_title};
+use stopline_core::routing::{AlertRouter, RoutedAlert, observation};
 use stopline_core::settings::AlertSettings;
 use stopline_store::{AlertObservation, IngestPolicy};
 
@@ -124,36 +123,4 @@ pub fn alert_for(
         route,
         now,
     )
-}
-
-fn observation(
-    settings: &AlertSettings,
-    source: &str,
-    incoming: IncomingAlert,
-    route: Option<RoutedAlert>,
-    now: Timestamp,
-) -> AlertObservation {
-    let title = incident_title(&incoming.labels, &incoming.annotations);
-    let group_key = route
-        .as_ref()
-        .map(|r| group_key(&r.application, &incoming.labels, &settings.group_by));
-    AlertObservation {
-        alert: Alert {
-            source: source.to_owned(),
-            fingerprint: incoming.fingerprint,
-            labels: incoming.labels,
-            annotations: incoming.annotations,
-            links: incoming.links,
-            muted: incoming.muted,
-            state: incoming.state,
-            starts_at: incoming.starts_at,
-            ends_at: incoming.ends_at,
-            generator_url: incoming.generator_url,
-            first_seen: now,
-            last_seen: now,
-        },
-        route,
-        group_key,
-        title,
-    }
 }

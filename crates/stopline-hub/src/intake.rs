@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use jiff::Timestamp;
-use stopline_core::alert::{Alert, AlertState};
+use stopline_core::alert::AlertState;
 use stopline_core::delivery::{
     AlertChange, AlertNames, Arrival, IncidentLink, KnownAlert, alert_name, observe, opened_detail,
     resolves_itself,
 };
 use stopline_core::incident::{Incident, IncidentId};
-use stopline_core::routing::RoutedAlert;
+use stopline_core::routing::AlertObservation;
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 use tokio_postgres::Transaction;
 
@@ -23,18 +23,6 @@ use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
 use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident, save_state, to_time};
-
-/// One alert of a delivery, routed: what intake needs of it.
-#[derive(Debug, Clone)]
-pub struct Observation {
-    pub alert: Alert,
-    /// `None` when no application claimed it: recorded, it pages nobody.
-    pub route: Option<RoutedAlert>,
-    /// The incident group it joins (with `route`).
-    pub group_key: Option<String>,
-    /// The title of an incident it opens.
-    pub title: String,
-}
 
 /// What a delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,7 +51,7 @@ impl Database {
     /// acknowledged it.
     pub async fn ingest(
         &self,
-        batch: &[Observation],
+        batch: &[AlertObservation],
         auto_resolve: bool,
         now: Timestamp,
     ) -> Result<IntakeSummary> {
@@ -120,7 +108,7 @@ struct Content {
 }
 
 impl Content {
-    fn of(observation: &Observation) -> Result<Self> {
+    fn of(observation: &AlertObservation) -> Result<Self> {
         let alert = &observation.alert;
         Ok(Self {
             labels: json(&alert.labels)?,
@@ -188,7 +176,11 @@ impl<'a> Intake<'a> {
         })
     }
 
-    async fn run(mut self, batch: &[Observation], auto_resolve: bool) -> Result<IntakeSummary> {
+    async fn run(
+        mut self,
+        batch: &[AlertObservation],
+        auto_resolve: bool,
+    ) -> Result<IntakeSummary> {
         self.load_known(batch).await?;
         for observation in batch {
             self.observe(observation).await?;
@@ -206,7 +198,7 @@ impl<'a> Intake<'a> {
     }
 
     /// Everything the hub holds of the delivery's alerts: one query per source.
-    async fn load_known(&mut self, batch: &[Observation]) -> Result<()> {
+    async fn load_known(&mut self, batch: &[AlertObservation]) -> Result<()> {
         let mut by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for o in batch {
             by_source
@@ -253,7 +245,7 @@ impl<'a> Intake<'a> {
         Ok(())
     }
 
-    async fn observe(&mut self, observation: &Observation) -> Result<()> {
+    async fn observe(&mut self, observation: &AlertObservation) -> Result<()> {
         let alert = &observation.alert;
         let key = (alert.source.clone(), alert.fingerprint.to_string());
         let known = self.known.remove(&key);
@@ -321,7 +313,7 @@ impl<'a> Intake<'a> {
     fn after(
         &self,
         id: i64,
-        observation: &Observation,
+        observation: &AlertObservation,
         incident: Option<i64>,
         content: Content,
     ) -> Known {
@@ -338,7 +330,7 @@ impl<'a> Intake<'a> {
 
     async fn link(
         &mut self,
-        observation: &Observation,
+        observation: &AlertObservation,
         link: IncidentLink,
         had: Option<i64>,
     ) -> Result<Option<i64>> {
@@ -350,7 +342,7 @@ impl<'a> Intake<'a> {
     }
 
     /// The open incident of this firing alert's group, opening one if there is none.
-    async fn attach(&mut self, observation: &Observation) -> Result<Option<i64>> {
+    async fn attach(&mut self, observation: &AlertObservation) -> Result<Option<i64>> {
         let (Some(route), Some(key)) = (&observation.route, &observation.group_key) else {
             return Ok(None);
         };
@@ -406,7 +398,7 @@ impl<'a> Intake<'a> {
 
     async fn insert(
         &self,
-        observation: &Observation,
+        observation: &AlertObservation,
         content: &Content,
         incident: Option<i64>,
     ) -> Result<i64> {
@@ -444,7 +436,7 @@ impl<'a> Intake<'a> {
     async fn update(
         &self,
         id: i64,
-        observation: &Observation,
+        observation: &AlertObservation,
         content: &Content,
         incident: Option<i64>,
     ) -> Result<()> {

@@ -16,7 +16,8 @@ mod schema;
 
 pub use database::Database;
 pub use error::HubError;
-pub use intake::{IntakeSummary, Observation};
+pub use intake::IntakeSummary;
 pub use schema::{Migrated, SCHEMA_VERSION};
+pub use stopline_core::routing::AlertObservation;
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

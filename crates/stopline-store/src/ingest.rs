@@ -21,18 +21,9 @@ use stopline_core::timeline::{TimelineEvent, TimelineKind};
 use crate::rows::{NewIncident, append, incident_id, insert, load, save_state, sql_id, to_json};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
-/// One alert as a source delivered it, with where it routes.
-#[derive(Debug, Clone)]
-pub struct AlertObservation {
-    /// `first_seen` and `last_seen` are when it arrived.
-    pub alert: Alert,
-    /// `None` when unrouted.
-    pub route: Option<RoutedAlert>,
-    /// Alerts with the same key join the same open incident; set when routed.
-    pub group_key: Option<String>,
-    /// The title of the incident this alert would open.
-    pub title: String,
-}
+/// One alert as a source delivered it, with where it routes (built by
+/// `stopline_core::routing::observation`).
+pub use stopline_core::routing::AlertObservation;
 
 /// Choices the workspace makes about alert-driven incidents.
 #[derive(Debug, Clone, Copy)]

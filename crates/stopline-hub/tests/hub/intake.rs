@@ -7,8 +7,8 @@ use jiff::{Timestamp, ToSpan};
 use stopline_core::alert::{Alert, AlertState, Fingerprint};
 use stopline_core::ids::{ApplicationId, TeamId};
 use stopline_core::incident::Severity;
-use stopline_core::routing::RoutedAlert;
-use stopline_hub::{Database, Observation};
+use stopline_core::routing::{AlertObservation, RoutedAlert};
+use stopline_hub::Database;
 
 use super::migrated;
 
@@ -19,10 +19,10 @@ fn at(text: &str) -> Timestamp {
 }
 
 /// Alert `name` from `am`, routed to the payment gateway (or not), firing or resolved at `when`.
-fn observation(name: &str, routed: bool, firing: bool, when: Timestamp) -> Observation {
+fn observation(name: &str, routed: bool, firing: bool, when: Timestamp) -> AlertObservation {
     let labels = BTreeMap::from([("alertname".to_owned(), name.to_owned())]);
     let start = at(T0);
-    Observation {
+    AlertObservation {
         alert: Alert {
             source: "am".into(),
             fingerprint: Fingerprint::new(format!("fp-{name}")).unwrap(),
@@ -137,7 +137,7 @@ async fn the_same_alerts_delivered_to_two_hubs_at_once_are_one_alert_and_one_inc
     let (_dir, postgres, first_hub) = migrated().await;
     let second_hub = Database::new(&postgres.url("hub")).unwrap();
     let t0 = at(T0);
-    let batch: Vec<Observation> = (0..20)
+    let batch: Vec<AlertObservation> = (0..20)
         .map(|n| observation(&format!("Alert{n}"), true, true, t0))
         .collect();
     // Each hub gets every delivery ten times over, all at once.
