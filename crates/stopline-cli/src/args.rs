@@ -314,30 +314,43 @@ pub enum Command {
         command: SecretCommand,
     },
     /// The team hub: the organisation's shared incident state on PostgreSQL (docs/hub.md).
-    Hub {
-        #[command(subcommand)]
-        command: HubCommand,
-    },
+    /// Without a subcommand, serve senders' deliveries until SIGINT or SIGTERM; any number of
+    /// hubs may serve one database.
+    Hub(HubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    #[command(subcommand)]
+    pub command: Option<HubCommand>,
+    /// The hub's PostgreSQL database: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE. Prefer the
+    /// environment variable: an argument shows in `ps` and shell history.
+    #[arg(
+        long,
+        global = true,
+        env = "STOPLINE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Where to listen (default 127.0.0.1:9178, beside a desktop's 9177).
+    #[arg(long, value_name = "IP:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// A file whose first line is the bearer token senders present (default:
+    /// $STOPLINE_WEBHOOK_TOKEN). Every hub of one database takes the same.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_token_file: Option<std::path::PathBuf>,
+    /// Serve plain HTTP on an address other than loopback. The hub has no TLS of its own yet:
+    /// only behind a proxy that terminates TLS.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum HubCommand {
     /// Bring the hub's database schema up to this Stopline's, forward only; refused (changing
     /// nothing) when the database is newer. Safe to run from several hubs at once.
-    Migrate(HubDatabase),
-}
-
-#[derive(Debug, Args)]
-pub struct HubDatabase {
-    /// The hub's PostgreSQL database: postgres://USER[:PASSWORD]@HOST:PORT/DATABASE. Prefer the
-    /// environment variable: an argument shows in `ps` and shell history.
-    #[arg(
-        long,
-        env = "STOPLINE_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database: String,
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -161,8 +161,9 @@ pub fn run(cli: Cli) -> Result {
         Command::Secret {
             command: SecretCommand::Delete { name },
         } => engine::secret_delete(&name),
-        Command::Hub {
-            command: HubCommand::Migrate(db),
-        } => hub::migrate(&cx, &db.database),
+        Command::Hub(args) => match args.command {
+            Some(HubCommand::Migrate) => hub::migrate(&cx, args.database.as_deref()),
+            None => hub::serve(&cx, &args),
+        },
     }
 }

@@ -34,7 +34,7 @@ fn check_urls(urls: &[String]) -> Result<Vec<String>> {
 
 /// The config if there is one; `None` (routing by labels) if there is none; an error if it is
 /// broken, since serving a half-read config would route alerts wrongly.
-fn optional_config(cx: &Context) -> Result<Option<stopline_core::config::Config>> {
+pub(crate) fn optional_config(cx: &Context) -> Result<Option<stopline_core::config::Config>> {
     match cx.ws.config() {
         Ok(config) => Ok(Some((*config).clone())),
         Err(EngineError::ConfigMissing { path }) => {
@@ -48,7 +48,7 @@ fn optional_config(cx: &Context) -> Result<Option<stopline_core::config::Config>
     }
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STOPLINE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -68,7 +68,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -103,22 +103,30 @@ fn given_token(args: &ServeArgs) -> Result<Option<(String, &'static str)>> {
         return Ok(Some((token.trim().to_owned(), "--webhook-token")));
     }
     if let Some(path) = &args.webhook_token_file {
-        let refuse = |why: String| {
-            Failure::usage(format!("--webhook-token-file: {}: {why}", path.display()))
-        };
-        // A token is one short line: a FIFO, a device or a big file is refused, not read.
-        let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
-        if !meta.is_file() || meta.len() > 4096 {
-            return Err(refuse("not a regular file of at most 4 KiB".to_owned()));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
-        let token = text.lines().next().unwrap_or("").trim().to_owned();
-        return Ok(Some((token, "--webhook-token-file")));
+        return Ok(Some((token_file(path)?, "--webhook-token-file")));
     }
-    Ok(std::env::var(TOKEN_VARIABLE)
+    Ok(token_variable())
+}
+
+/// The first line of a `--webhook-token-file`.
+pub(crate) fn token_file(path: &std::path::Path) -> Result<String> {
+    let refuse =
+        |why: String| Failure::usage(format!("--webhook-token-file: {}: {why}", path.display()));
+    // A token is one short line: a FIFO, a device or a big file is refused, not read.
+    let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() || meta.len() > 4096 {
+        return Err(refuse("not a regular file of at most 4 KiB".to_owned()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
+    Ok(text.lines().next().unwrap_or("").trim().to_owned())
+}
+
+/// The token in `$STOPLINE_WEBHOOK_TOKEN`, and that name (for errors), when it is set.
+pub(crate) fn token_variable() -> Option<(String, &'static str)> {
+    std::env::var(TOKEN_VARIABLE)
         .ok()
         .map(|token| (token.trim().to_owned(), TOKEN_VARIABLE))
-        .filter(|(token, _)| !token.is_empty()))
+        .filter(|(token, _)| !token.is_empty())
 }
 
 pub fn serve(cx: &Context, args: ServeArgs) -> Result {

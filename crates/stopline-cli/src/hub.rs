@@ -1,16 +1,38 @@
-//! `stopline hub …`: the team hub's commands. So far its database's schema (`migrate`); the
-//! server itself is being built (docs/hub.md says what works today).
+//! `stopline hub …`: the team hub's commands. `stopline hub` serves senders' deliveries on the
+//! organisation's PostgreSQL database; `stopline hub migrate` brings that database's schema up
+//! (docs/hub.md says what works today).
 
-use stopline_hub::{Database, HubError};
+use std::net::SocketAddr;
+use std::sync::Arc;
 
+use stopline_core::clock::{Clock, SystemClock};
+use stopline_hub::{Database, HubError, HubServer, HubState};
+
+use crate::args::HubArgs;
 use crate::context::Context;
-use crate::engine::runtime;
+use crate::engine::{
+    init_logging, optional_config, runtime, shutdown_signal, token_file, token_variable,
+};
 use crate::failure::{Failure, Result};
 use crate::output::print_json;
 
+/// Where a hub listens unless told: loopback, beside a desktop engine's 9177.
+const DEFAULT_LISTEN: &str = "127.0.0.1:9178";
+
+/// The database the person named, or why there is none.
+fn database(url: Option<&str>) -> Result<Database> {
+    let url = url.ok_or_else(|| {
+        Failure::usage(
+            "--database: the hub needs its PostgreSQL database: pass --database URL or set \
+             STOPLINE_DATABASE_URL (postgres://USER@HOST:PORT/DATABASE)",
+        )
+    })?;
+    Database::new(url).map_err(|e| database_failure("--database", e))
+}
+
 /// `stopline hub migrate --database URL`.
-pub fn migrate(cx: &Context, url: &str) -> Result {
-    let db = Database::new(url).map_err(|e| database_failure("--database", e))?;
+pub fn migrate(cx: &Context, url: Option<&str>) -> Result {
+    let db = database(url)?;
     let migrated = runtime()?
         .block_on(db.migrate())
         .map_err(|e| database_failure("--database", e))?;
@@ -35,6 +57,76 @@ pub fn migrate(cx: &Context, url: &str) -> Result {
         );
     }
     Ok(())
+}
+
+/// `stopline hub`: serves until SIGINT or SIGTERM.
+pub fn serve(cx: &Context, args: &HubArgs) -> Result {
+    init_logging();
+    let listen = args
+        .listen
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("the default address parses"));
+    check_plaintext(listen, args.insecure_plaintext)?;
+    let (token, given) = match &args.webhook_token_file {
+        Some(path) => (token_file(path)?, "--webhook-token-file"),
+        None => token_variable().ok_or_else(|| {
+            Failure::usage(
+                "--webhook-token-file: the hub needs the bearer token senders present: pass \
+                 --webhook-token-file FILE or set STOPLINE_WEBHOOK_TOKEN (the same on every hub)",
+            )
+        })?,
+    };
+    stopline_engine::secrets::check_strength(&token, "the webhook token")
+        .map_err(|e| Failure::argument(given, e))?;
+    let db = database(args.database.as_deref())?;
+    let config = optional_config(cx)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        // A database this build cannot use is found now, not at the first delivery.
+        let version = db
+            .schema_version()
+            .await
+            .map_err(|e| database_failure("--database", e))?;
+        if version != stopline_hub::SCHEMA_VERSION {
+            return Err(Failure::refused(format!(
+                "the hub's database at {} has schema version {version}, this Stopline's is {}: \
+                 run `stopline hub migrate` first",
+                db.target(),
+                stopline_hub::SCHEMA_VERSION
+            )));
+        }
+        if config.is_none() {
+            tracing::warn!("no config: alerts route by their labels, as on a desktop with none");
+        }
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let target = db.target().to_owned();
+        let state = HubState::new(db, config, clock, token);
+        let server = HubServer::bind(listen, state)
+            .await
+            .map_err(|e| database_failure("--listen", e))?;
+        tracing::info!(address = %server.local_addr(), database = %target, "hub listening");
+        server.serve(shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+/// The hub has no TLS of its own yet: plain HTTP beyond loopback only when asked in so many
+/// words (behind a proxy that terminates TLS).
+fn check_plaintext(listen: SocketAddr, insecure_plaintext: bool) -> Result {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if insecure_plaintext {
+        tracing::warn!(
+            address = %listen,
+            "serving plain HTTP beyond loopback (--insecure-plaintext): tokens travel in clear unless a proxy terminates TLS"
+        );
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "--listen: {listen} is not loopback, and the hub has no TLS of its own yet: listen on \
+         127.0.0.1 behind a proxy that terminates TLS, or pass --insecure-plaintext to serve \
+         plain HTTP there anyway"
+    )))
 }
 
 /// A hub error, naming the argument it came in when the person gave something wrong.

@@ -31,7 +31,7 @@ use crate::secrets::constant_time_eq;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 use crate::{EngineError, Result};
 use stopline_http::auth_failures::AuthFailures;
-use stopline_http::{Answer, Gate, Limits, Refusal, check_json, peer_of, percent_decode};
+use stopline_http::{Answer, Gate, Limits, Refusal, check_json, peer_of, source_param};
 
 /// A PagerDuty routing key and where its events go.
 #[derive(Clone)]
@@ -151,36 +151,6 @@ fn gate(state: &WebhookState) -> Gate<'_> {
         settings: "[webhook]",
         token_hint: "see `stopline token`",
     }
-}
-
-/// `?source=NAME` overrides the source a delivery is recorded under. The value is
-/// percent-decoded (`?source=alertmanager%2Deu`); one that does not decode to a plain name (bad
-/// escapes, invalid UTF-8, control characters, over 128 characters) is refused.
-fn source_param(request: &Request) -> std::result::Result<Option<String>, Refusal> {
-    let Some(raw) = request
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("source=")))
-        .filter(|s| !s.is_empty())
-    else {
-        return Ok(None);
-    };
-    let refuse = |why: &str| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            format!("?source= {why}: expected a source name such as alertmanager-eu"),
-            "query.source",
-        )
-    };
-    let bytes = percent_decode(raw).ok_or_else(|| refuse("has a bad %-escape"))?;
-    let name = String::from_utf8(bytes).map_err(|_| refuse("is not UTF-8"))?;
-    if name.chars().any(stopline_core::text::is_unsafe_on_terminal) {
-        return Err(refuse("has a control character"));
-    }
-    if name.trim().is_empty() || name.chars().count() > 128 {
-        return Err(refuse("is empty or longer than 128 characters"));
-    }
-    Ok(Some(name))
 }
 
 /// Why a store operation behind a request failed; either way the request is answered 503, since

@@ -310,6 +310,36 @@ pub fn percent_decode(text: &str) -> Option<Vec<u8>> {
     Some(decoded)
 }
 
+/// `?source=NAME` overrides the source a delivery is recorded under. The value is
+/// percent-decoded (`?source=alertmanager%2Deu`); one that does not decode to a plain name (bad
+/// escapes, invalid UTF-8, control characters, over 128 characters) is refused.
+pub fn source_param(request: &Request) -> Result<Option<String>, Refusal> {
+    let Some(raw) = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("source=")))
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("?source= {why}: expected a source name such as alertmanager-eu"),
+            "query.source",
+        )
+    };
+    let bytes = percent_decode(raw).ok_or_else(|| refuse("has a bad %-escape"))?;
+    let name = String::from_utf8(bytes).map_err(|_| refuse("is not UTF-8"))?;
+    if name.chars().any(stopline_core::text::is_unsafe_on_terminal) {
+        return Err(refuse("has a control character"));
+    }
+    if name.trim().is_empty() || name.chars().count() > 128 {
+        return Err(refuse("is empty or longer than 128 characters"));
+    }
+    Ok(Some(name))
+}
+
 /// Compares two secrets in time that depends only on their lengths, so a wrong guess reveals
 /// nothing about how close it was.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -4,8 +4,9 @@
 //! never on session advisory locks, so PostgreSQL-compatible distributed engines stay possible.
 //!
 //! What is here so far: connecting to the database ([`Database`]) and its schema, migrated
-//! forward only and refused when newer than this build ([`Database::migrate`]); and intake of
-//! routed alerts ([`Database::ingest`]). The rules the hub applies are `stopline-core`'s, the
+//! forward only and refused when newer than this build ([`Database::migrate`]); intake of routed
+//! alerts ([`Database::ingest`]); and the server senders deliver to ([`HubServer`]), which keeps
+//! `stopline-http`'s contract as a desktop's `stopline serve` does. The rules the hub applies are `stopline-core`'s, the
 //! same a desktop applies.
 
 mod database;
@@ -13,11 +14,13 @@ mod error;
 mod intake;
 mod rows;
 mod schema;
+mod server;
 
 pub use database::Database;
 pub use error::HubError;
 pub use intake::IntakeSummary;
 pub use schema::{Migrated, SCHEMA_VERSION};
+pub use server::{HubServer, HubState};
 pub use stopline_core::routing::AlertObservation;
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

@@ -1,8 +1,9 @@
 //! `stopline hub` from the command line, against a real PostgreSQL the test starts.
 
+use serde_json::Value;
 use stopline_tests::postgres::Postgres;
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, Served, try_post_alerts};
 
 #[test]
 fn hub_migrate_brings_the_database_up_and_says_what_it_did() {
@@ -61,3 +62,113 @@ fn hub_migrate_refuses_a_bad_or_unreachable_database_by_name_without_its_passwor
     let stderr = sandbox.fails(&["hub", "migrate"], 2);
     assert!(stderr.contains("--database"), "{stderr}");
 }
+
+/// A `stopline hub` on `url`, on a free loopback port, with `token`.
+fn hub(sandbox: &Sandbox, url: &str, token: &str) -> Served {
+    let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
+    command
+        .env("STOPLINE_DATABASE_URL", url)
+        .env("STOPLINE_WEBHOOK_TOKEN", token);
+    Served::spawn(command)
+}
+
+#[test]
+fn two_hubs_on_one_database_take_the_same_delivery_as_one_alert() {
+    let sandbox = Sandbox::demo();
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start(pg_dir.path());
+    let url = postgres.create_database("org");
+
+    // A database not migrated yet is found at the start, not at the first delivery.
+    let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
+    command
+        .env("STOPLINE_DATABASE_URL", &url)
+        .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("run `stopline hub migrate` first"),
+        "{stderr}"
+    );
+
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (first, second) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
+    let (status, body) = first.request("GET", "/healthz", &[], b"");
+    assert_eq!((status, body.contains("\"ok\"")), (200, true), "{body}");
+
+    // The same delivery to both hubs at once.
+    let labels: &[(&str, &str)] = &[("service", "payment-gateway")];
+    let (first_address, second_address) = (first.address.clone(), second.address.clone());
+    let post = |address: &str| {
+        try_post_alerts(address, TOKEN, &[("HighErrorRate", labels)]).expect("a hub answers")
+    };
+    let answers = std::thread::scope(|scope| {
+        let to_first = scope.spawn(|| post(&first_address));
+        let to_second = scope.spawn(|| post(&second_address));
+        [to_first.join().unwrap(), to_second.join().unwrap()]
+    });
+    let mut opened = Vec::new();
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        let body: Value = serde_json::from_str(body).unwrap();
+        opened.extend(body["opened"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(opened, [Value::from("INC-1")], "{answers:?}");
+    assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT application_id || '/' || team_id || '/' || state FROM incidents"
+        ),
+        "payment-gateway/payments/triggered",
+        "routed by the organisation's config"
+    );
+
+    // The same contract as `stopline serve`: refused requests name the problem, store nothing.
+    let (status, body) = second.request(
+        "POST",
+        "/v1/alertmanager",
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("headers.authorization"), "{body}");
+    let auth = format!("Bearer {TOKEN}");
+    let (status, body) = second.request(
+        "POST",
+        "/v1/alertmanager",
+        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        br#"{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday"}]}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("alerts[0]"), "{body}");
+    let (status, body) = second.request("GET", "/v2/nothing", &[], b"");
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
+}
+
+#[test]
+fn a_hub_refuses_plain_http_beyond_loopback_and_a_missing_token() {
+    let sandbox = Sandbox::new();
+    let stderr = sandbox.fails(
+        &[
+            "hub",
+            "--listen",
+            "0.0.0.0:0",
+            "--database",
+            "postgres://hub@127.0.0.1:1/org",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--listen: 0.0.0.0:0 is not loopback")
+            && stderr.contains("--insecure-plaintext"),
+        "{stderr}"
+    );
+    let stderr = sandbox.fails(&["hub", "--database", "postgres://hub@127.0.0.1:1/org"], 2);
+    assert!(stderr.contains("STOPLINE_WEBHOOK_TOKEN"), "{stderr}");
+}
+
+/// A webhook token as `stopline token` makes one: long enough to be accepted.
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";

@@ -1,0 +1,249 @@
+//! The hub's HTTP server: where alert senders deliver to the whole organisation. The same routes
+//! and the same contract as a desktop's `stopline serve` (`stopline-http`): the `Host`
+//! allow-list, the bearer token, the content type, the body limits, refusals naming the JSON
+//! path, and a 2xx only after the delivery is committed. Any number of hubs serve one database;
+//! the same delivery to two of them is one alert (see `intake`).
+//!
+//! Routes so far: `POST /v1/alertmanager`, `POST /v1/grafana`, `GET /healthz`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use stopline_core::clock::Clock;
+use stopline_core::config::Config;
+use stopline_core::payload::{self, IncomingAlert, PayloadError};
+use stopline_core::routing::{AlertRouter, observation};
+use stopline_core::settings::AlertSettings;
+use stopline_http::auth_failures::AuthFailures;
+use stopline_http::{Answer, Gate, Limits, Refusal, source_param};
+use tokio::net::TcpListener;
+
+use crate::Result;
+use crate::database::Database;
+use crate::error::HubError;
+use crate::intake::IntakeSummary;
+
+/// What the hub's server needs to answer requests.
+pub struct HubState {
+    pub database: Database,
+    /// The organisation's config: the application mapping routes alerts. `None`: alerts route
+    /// by their labels, as a desktop with no config does.
+    pub config: Option<Arc<Config>>,
+    pub clock: Arc<dyn Clock>,
+    /// The bearer token senders present.
+    pub token: String,
+    /// Host names accepted besides the loopback ones.
+    pub allowed_hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub read_timeout: Duration,
+    failures: Mutex<AuthFailures>,
+}
+
+impl HubState {
+    /// With the config's `[webhook]` settings (or the defaults).
+    pub fn new(
+        database: Database,
+        config: Option<Config>,
+        clock: Arc<dyn Clock>,
+        token: String,
+    ) -> Self {
+        let webhook = config
+            .as_ref()
+            .map(|c| c.webhook.clone())
+            .unwrap_or_default();
+        Self {
+            database,
+            config: config.map(Arc::new),
+            clock,
+            token,
+            allowed_hosts: webhook.allowed_hosts,
+            max_body_bytes: webhook.max_body_bytes,
+            max_connections: webhook.max_connections,
+            read_timeout: webhook.read_timeout,
+            failures: Mutex::new(AuthFailures::default()),
+        }
+    }
+
+    fn gate(&self) -> Gate<'_> {
+        Gate {
+            name: "hub",
+            allowed_hosts: &self.allowed_hosts,
+            token: &self.token,
+            max_body_bytes: self.max_body_bytes,
+            read_timeout: self.read_timeout,
+            failures: &self.failures,
+            settings: "[webhook]",
+            token_hint: "the hub's webhook token",
+        }
+    }
+
+    fn alert_settings(&self) -> AlertSettings {
+        self.config
+            .as_ref()
+            .map(|c| c.alerts.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for HubState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("HubState")
+            .field("database", &self.database)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bound hub server, ready to serve.
+#[derive(Debug)]
+pub struct HubServer {
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+}
+
+impl HubServer {
+    pub async fn bind(address: SocketAddr, state: HubState) -> Result<Self> {
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| HubError::Listen { address, source })?;
+        let limits = Limits {
+            max_connections: state.max_connections,
+            read_timeout: state.read_timeout,
+            at_limit: "hub connection limit reached: new connections wait until one closes \
+                       (raise [webhook] max_connections if this is real traffic)"
+                .to_owned(),
+        };
+        let router = Router::new()
+            .route("/v1/alertmanager", post(alertmanager))
+            .route("/v1/grafana", post(grafana))
+            .route("/healthz", get(healthz))
+            .fallback(not_found)
+            .with_state(Arc::new(state));
+        Ok(Self {
+            listener,
+            router,
+            limits,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then lets the requests in flight finish a while.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        stopline_http::serve(self.listener, self.router, self.limits, shutdown).await;
+    }
+}
+
+async fn alertmanager(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    let source = source_param(&request).map(|named| named.unwrap_or_else(|| "alertmanager".into()));
+    answer(deliver(state, request, source, payload::alertmanager_webhook).await)
+}
+
+async fn grafana(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    let source = source_param(&request).map(|named| named.unwrap_or_else(|| "grafana".into()));
+    answer(deliver(state, request, source, payload::grafana_webhook).await)
+}
+
+fn answer(result: Answer) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Checks, parses, routes and commits one delivery; answers what it did.
+async fn deliver(
+    state: Arc<HubState>,
+    request: Request,
+    source: std::result::Result<String, Refusal>,
+    parse: fn(&[u8]) -> std::result::Result<Vec<IncomingAlert>, PayloadError>,
+) -> Answer {
+    let body = state.gate().accept(request).await?;
+    // A bad `?source=` is told only to a sender who passed the host and token checks.
+    let source = source?;
+    let alerts = parse(&body).map_err(Refusal::payload)?;
+    let count = alerts.len();
+    let now = state.clock.now();
+    let settings = state.alert_settings();
+    let router = match state.config.as_deref() {
+        Some(config) => AlertRouter::Config(config),
+        None => AlertRouter::Labels,
+    };
+    let observations: Vec<_> = alerts
+        .into_iter()
+        // The pipeline's heartbeat says the pipeline works; it is no alert to page for.
+        .filter(|alert| alert.labels.get("alertname") != Some(&settings.heartbeat_alert))
+        .map(|alert| {
+            let route = router.route(&alert.labels);
+            observation(&settings, &source, alert, route, now)
+        })
+        .collect();
+    let summary = state
+        .database
+        .ingest(&observations, settings.auto_resolve, now)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "cannot store a delivery");
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot store it now, retry: {error}"),
+                ".",
+            )
+        })?;
+    Ok(received(&summary, count))
+}
+
+fn received(summary: &IntakeSummary, alerts: usize) -> Response {
+    let opened: Vec<String> = summary.opened.iter().map(ToString::to_string).collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "status": "ok",
+            "alerts": alerts,
+            "new": summary.new,
+            "repeated": summary.repeated + summary.stale,
+            "resolved": summary.resolved,
+            "opened": opened,
+        })),
+    )
+        .into_response()
+}
+
+/// 200 while the database answers, 503 (with why) when it does not: what a load balancer asks.
+async fn healthz(State(state): State<Arc<HubState>>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = state.gate().check_host(&headers) {
+        return refusal.into_response();
+    }
+    match state.database.schema_version().await {
+        Ok(_) => (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response(),
+        Err(error) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the hub cannot use its database: {error}"),
+            ".",
+        )
+        .into_response(),
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    Refusal::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana and GET /healthz",
+            request.uri().path()
+        ),
+        ".",
+    )
+    .into_response()
+}
