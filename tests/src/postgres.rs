@@ -118,17 +118,10 @@ impl Postgres {
 
     /// Creates a database and answers its URL: one per test, so tests share a server.
     pub fn create_database(&self, name: &str) -> String {
+        let port = self.port.to_string();
         let created = run(
             &self.bin.join("createdb"),
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                name,
-            ],
+            &[&self.client_args(&port)[..], &[name]].concat(),
         );
         assert!(
             created.status.success(),
@@ -140,26 +133,19 @@ impl Postgres {
 
     /// Runs SQL through `psql` and answers its output (unaligned, tuples only).
     pub fn psql(&self, database: &str, sql: &str) -> String {
+        let port = self.port.to_string();
+        let options = ["-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql];
         let out = run(
             &self.bin.join("psql"),
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-At",
-                "-c",
-                sql,
-            ],
+            &[&self.client_args(&port)[..], &options].concat(),
         );
         assert!(out.status.success(), "psql failed: {}", both(&out));
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Where a client program connects: this server, as `postgres`.
+    fn client_args<'a>(&self, port: &'a str) -> [&'a str; 6] {
+        ["-h", "127.0.0.1", "-p", port, "-U", "postgres"]
     }
 
     fn wait_ready(&self) {

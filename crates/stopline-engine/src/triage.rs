@@ -163,18 +163,11 @@ pub fn assign(
             .labels
             .get("alertname")
             .map_or("an alert", String::as_str);
-        store.add_event(
-            incident,
-            &TimelineEvent {
-                at: now,
-                who: Some(who.clone()),
-                kind: TimelineKind::Alerts,
-                detail: format!(
-                    "{name} from {} routed by hand to {} from the unrouted queue",
-                    stored.source, app.id
-                ),
-            },
-        )?;
+        let detail = format!(
+            "{name} from {} routed by hand to {} from the unrouted queue",
+            stored.source, app.id
+        );
+        store.add_event(incident, &alerts_event(&who, detail, now))?;
     }
     // One line per incident the saved rule fed, not one per alert.
     let mut fed: BTreeMap<IncidentId, usize> = BTreeMap::new();
@@ -187,19 +180,12 @@ pub fn assign(
         }
     }
     for (incident, count) in fed {
-        store.add_event(
-            incident,
-            &TimelineEvent {
-                at: now,
-                who: Some(who.clone()),
-                kind: TimelineKind::Alerts,
-                detail: format!(
-                    "{count} waiting alert{} routed to {} by the route saved from the unrouted queue",
-                    if count == 1 { "" } else { "s" },
-                    app.id
-                ),
-            },
-        )?;
+        let detail = format!(
+            "{count} waiting alert{} routed to {} by the route saved from the unrouted queue",
+            if count == 1 { "" } else { "s" },
+            app.id
+        );
+        store.add_event(incident, &alerts_event(&who, detail, now))?;
     }
     let (saved_route, to_save) = match route {
         Some(route) => (
@@ -218,6 +204,20 @@ pub fn assign(
         },
         to_save,
     ))
+}
+
+/// A line on an incident's timeline about its alerts, by the person triaging.
+fn alerts_event(
+    who: &stopline_core::ids::PersonId,
+    detail: String,
+    now: Timestamp,
+) -> TimelineEvent {
+    TimelineEvent {
+        at: now,
+        who: Some(who.clone()),
+        kind: TimelineKind::Alerts,
+        detail,
+    }
 }
 
 /// A stored alert as it came in, to route again.

@@ -31,7 +31,7 @@ use crate::secrets::constant_time_eq;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 use crate::{EngineError, Result};
 use stopline_http::auth_failures::AuthFailures;
-use stopline_http::{Answer, Gate, Limits, Refusal, check_json, peer_of, source_param};
+use stopline_http::{Answer, Gate, Limits, Received, Refusal, check_json, peer_of, source_param};
 
 /// A PagerDuty routing key and where its events go.
 #[derive(Clone)]
@@ -210,18 +210,14 @@ async fn commit(
 
 fn received(summary: &IngestSummary, alerts: usize) -> Response {
     let opened: Vec<String> = summary.opened.iter().map(ToString::to_string).collect();
-    (
-        StatusCode::OK,
-        axum::Json(json!({
-            "status": "ok",
-            "alerts": alerts,
-            "new": summary.new,
-            "repeated": summary.repeated + summary.stale,
-            "resolved": summary.resolved,
-            "opened": opened,
-        })),
-    )
-        .into_response()
+    Received {
+        alerts,
+        new: summary.new,
+        repeated: summary.repeated + summary.stale,
+        resolved: summary.resolved,
+        opened: &opened,
+    }
+    .answer()
 }
 
 async fn alertmanager(State(state): State<Arc<WebhookState>>, request: Request) -> Response {

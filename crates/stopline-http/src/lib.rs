@@ -349,6 +349,37 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What a delivery did, as the sender is told: every Stopline server answers alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// Alerts in the delivery.
+    pub alerts: usize,
+    pub new: usize,
+    /// Repeats and stale ones: nothing new.
+    pub repeated: usize,
+    pub resolved: usize,
+    /// Incidents it opened, as `INC-1`.
+    pub opened: &'a [String],
+}
+
+impl Received<'_> {
+    /// `200 {"status": "ok", "alerts", "new", "repeated", "resolved", "opened"}`.
+    pub fn answer(&self) -> Response {
+        (
+            StatusCode::OK,
+            axum::Json(json!({
+                "status": "ok",
+                "alerts": self.alerts,
+                "new": self.new,
+                "repeated": self.repeated,
+                "resolved": self.resolved,
+                "opened": self.opened,
+            })),
+        )
+            .into_response()
+    }
+}
+
 /// What the accept loop allows.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -22,7 +22,7 @@ use stopline_core::payload::{self, IncomingAlert, PayloadError};
 use stopline_core::routing::{AlertRouter, observation};
 use stopline_core::settings::AlertSettings;
 use stopline_http::auth_failures::AuthFailures;
-use stopline_http::{Answer, Gate, Limits, Refusal, source_param};
+use stopline_http::{Answer, Gate, Limits, Received, Refusal, source_param};
 use tokio::net::TcpListener;
 
 use crate::Result;
@@ -206,18 +206,14 @@ async fn deliver(
 
 fn received(summary: &IntakeSummary, alerts: usize) -> Response {
     let opened: Vec<String> = summary.opened.iter().map(ToString::to_string).collect();
-    (
-        StatusCode::OK,
-        axum::Json(json!({
-            "status": "ok",
-            "alerts": alerts,
-            "new": summary.new,
-            "repeated": summary.repeated + summary.stale,
-            "resolved": summary.resolved,
-            "opened": opened,
-        })),
-    )
-        .into_response()
+    Received {
+        alerts,
+        new: summary.new,
+        repeated: summary.repeated + summary.stale,
+        resolved: summary.resolved,
+        opened: &opened,
+    }
+    .answer()
 }
 
 /// 200 while the database answers, 503 (with why) when it does not: what a load balancer asks.
