@@ -8,7 +8,7 @@ CLI := target/debug/stopline
 # Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean hub
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -22,6 +22,12 @@ run:
 
 setup:
 	@scripts/setup
+
+# A throwaway team hub: PostgreSQL in target/hub, migrated, and `stopline hub` on
+# 127.0.0.1:9178 with the demo workspace until Ctrl-C (docs/hub.md).
+hub: setup
+	$(CARGO) build --locked -p stopline-cli
+	scripts/hub
 
 # The UI is embedded into the desktop binary at compile time, so it is built first.
 ui: setup
