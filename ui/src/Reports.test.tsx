@@ -112,6 +112,8 @@ describe("the reports view", () => {
     expect(screen.getByText("98.710%")).toBeTruthy();
     expect(screen.getAllByText("2h 10m")).toHaveLength(2); // TTR median and p90
     expect(screen.getByText(/fewer than 3 people/)).toBeTruthy();
+    // Where the loss shows, it says how it was counted.
+    expect(screen.getByText(/until its alerts cleared or it resolved/)).toBeTruthy();
     expect(drawn.map((d) => d.label)).toContain("On-call cost per team, stacked by application");
 
     fireEvent.change(screen.getByLabelText("Team"), { target: { value: "search" } });

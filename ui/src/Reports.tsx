@@ -226,7 +226,9 @@ function ApplicationTable({ data }: { data: ReportView }) {
             <th scope="col">TTR median</th>
             <th scope="col">TTR p90</th>
             <th scope="col">Projected loss</th>
-            <th scope="col">Actual loss</th>
+            <th scope="col" title="Each incident's loss: a figure a person entered, else exposure × the time from its opening until its alerts cleared or it resolved">
+              Actual loss
+            </th>
             <th scope="col">Effectiveness</th>
             <th scope="col">On-call cost</th>
             <th scope="col">Operating model</th>
@@ -255,6 +257,10 @@ function ApplicationTable({ data }: { data: ReportView }) {
           ))}
         </tbody>
       </table>
+      <p className="state-note">
+        Actual loss counts each incident from its opening until its alerts cleared or it resolved,
+        whichever came first; a figure a person entered with a severity change replaces it.
+      </p>
     </>
   );
 }
