@@ -99,12 +99,30 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
         }
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let target = db.target().to_owned();
+        // Escalation needs the rotas: only with a config. Every hub runs it; a due step is
+        // claimed by one.
+        let (stop_escalating, stopped) = tokio::sync::oneshot::channel::<()>();
+        let escalating = config.clone().map(|config| {
+            tokio::spawn(stopline_hub::escalate_every(
+                db.clone(),
+                Arc::new(config),
+                Arc::clone(&clock),
+                std::time::Duration::from_secs(1),
+                async {
+                    let _ = stopped.await;
+                },
+            ))
+        });
         let state = HubState::new(db, config, clock, token);
         let server = HubServer::bind(listen, state)
             .await
             .map_err(|e| database_failure("--listen", e))?;
         tracing::info!(address = %server.local_addr(), database = %target, "hub listening");
         server.serve(shutdown_signal()).await;
+        let _ = stop_escalating.send(());
+        if let Some(escalating) = escalating {
+            let _ = escalating.await;
+        }
         Ok(())
     })
 }

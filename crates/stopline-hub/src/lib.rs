@@ -11,6 +11,7 @@
 
 mod database;
 mod error;
+mod escalation;
 mod intake;
 mod rows;
 mod schema;
@@ -18,6 +19,7 @@ mod server;
 
 pub use database::Database;
 pub use error::HubError;
+pub use escalation::{EscalationPass, escalate_every};
 pub use intake::IntakeSummary;
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::{HubServer, HubState};

@@ -32,8 +32,14 @@ pub(crate) fn from_time(time: SystemTime) -> Result<Timestamp> {
 
 /// An incident from a row of [`INCIDENT_COLUMNS`].
 pub(crate) fn read_incident(row: &Row) -> Result<Incident> {
-    let id: i64 = row.get(0);
-    let text = |i: usize| row.get::<_, Option<String>>(i);
+    read_incident_from(row, 0)
+}
+
+/// An incident from [`INCIDENT_COLUMNS`] starting at column `first` of `row` (after other
+/// columns a query read first).
+pub(crate) fn read_incident_from(row: &Row, first: usize) -> Result<Incident> {
+    let id: i64 = row.get(first);
+    let text = |i: usize| row.get::<_, Option<String>>(first + i);
     let person = |i: usize| {
         text(i)
             .map(PersonId::new)
@@ -41,7 +47,7 @@ pub(crate) fn read_incident(row: &Row) -> Result<Incident> {
             .map_err(|_| corrupt(&format!("a person of incident {id}")))
     };
     let stamp = |at: usize, by: usize| -> Result<Option<Stamp>> {
-        Ok(match row.get::<_, Option<SystemTime>>(at) {
+        Ok(match row.get::<_, Option<SystemTime>>(first + at) {
             Some(time) => Some(Stamp {
                 at: from_time(time)?,
                 by: person(by)?,
@@ -49,8 +55,8 @@ pub(crate) fn read_incident(row: &Row) -> Result<Incident> {
             None => None,
         })
     };
-    let severity: String = row.get(4);
-    let state: String = row.get(5);
+    let severity: String = row.get(first + 4);
+    let state: String = row.get(first + 5);
     Ok(Incident {
         id: IncidentId(u64::try_from(id).map_err(|_| corrupt("an incident id"))?),
         application: text(1)
@@ -61,11 +67,11 @@ pub(crate) fn read_incident(row: &Row) -> Result<Incident> {
             .map(TeamId::new)
             .transpose()
             .map_err(|_| corrupt(&format!("the team of incident {id}")))?,
-        title: row.get(3),
+        title: row.get(first + 3),
         severity: Severity::parse(&severity)
             .ok_or_else(|| corrupt(&format!("severity {severity:?}")))?,
         state: IncidentState::parse(&state).ok_or_else(|| corrupt(&format!("state {state:?}")))?,
-        opened_at: from_time(row.get(6))?,
+        opened_at: from_time(row.get(first + 6))?,
         opened_by: person(7)?,
         acknowledged: stamp(8, 9)?,
         resolved: stamp(10, 11)?,

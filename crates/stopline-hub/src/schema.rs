@@ -77,6 +77,59 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alerts_by_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;
     "#,
+    // 2: escalation, as on a desktop: an incident with a team starts one when it opens and
+    // stops it when it leaves `triggered` (triggers, so no writer can forget). Every hub runs
+    // escalation; a due step is claimed by one (`FOR UPDATE SKIP LOCKED`), and a page is unique
+    // on (incident, step, cycle, person), so several hubs never page twice.
+    r#"
+    CREATE TABLE escalations (
+        incident_id bigint PRIMARY KEY REFERENCES incidents (id),
+        status      text NOT NULL CHECK (status IN ('due', 'deferred', 'stopped', 'exhausted')),
+        next_step   integer NOT NULL DEFAULT 0,
+        due_at      timestamptz NOT NULL,
+        rota        text,
+        note        text NOT NULL DEFAULT '',
+        version     bigint NOT NULL
+    );
+    CREATE INDEX escalations_due ON escalations (due_at) WHERE status IN ('due', 'deferred');
+
+    CREATE FUNCTION escalation_starts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO escalations (incident_id, status, due_at, version)
+        VALUES (NEW.id, 'due', NEW.opened_at, NEW.version);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER escalation_starts AFTER INSERT ON incidents
+        FOR EACH ROW WHEN (NEW.team_id IS NOT NULL AND NEW.state = 'triggered')
+        EXECUTE FUNCTION escalation_starts();
+
+    CREATE FUNCTION escalation_stops() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE escalations SET status = 'stopped', note = 'stopped: ' || NEW.state,
+            version = NEW.version
+        WHERE incident_id = NEW.id AND status IN ('due', 'deferred');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER escalation_stops AFTER UPDATE OF state ON incidents
+        FOR EACH ROW WHEN (NEW.state <> 'triggered')
+        EXECUTE FUNCTION escalation_stops();
+
+    INSERT INTO escalations (incident_id, status, due_at, version)
+        SELECT id, 'due', opened_at, version FROM incidents
+        WHERE team_id IS NOT NULL AND state = 'triggered';
+
+    CREATE TABLE pages (
+        id          bigserial PRIMARY KEY,
+        incident_id bigint NOT NULL REFERENCES incidents (id),
+        step        integer NOT NULL,
+        cycle       integer NOT NULL,
+        person      text NOT NULL,
+        reason      text NOT NULL,
+        paged_at    timestamptz NOT NULL,
+        version     bigint NOT NULL,
+        UNIQUE (incident_id, step, cycle, person)
+    );
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -124,6 +124,21 @@ fn two_hubs_on_one_database_take_the_same_delivery_as_one_alert() {
         "payment-gateway/payments/triggered",
         "routed by the organisation's config"
     );
+    // Both hubs escalate; the payments on-call person is paged once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while postgres.psql("org", "SELECT count(*) FROM pages") == "0" {
+        assert!(std::time::Instant::now() < deadline, "nobody was paged");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT count(*) FROM timeline WHERE kind = 'paging' AND incident_id = 1"
+        ),
+        "1",
+        "the first step is recorded once, by one of the two hubs"
+    );
 
     // The same contract as `stopline serve`: refused requests name the problem, store nothing.
     let (status, body) = second.request(

@@ -12,14 +12,19 @@ use stopline_hub::Database;
 
 use super::migrated;
 
-const T0: &str = "2026-12-03T10:00:00Z";
+pub(super) const T0: &str = "2026-12-03T10:00:00Z";
 
-fn at(text: &str) -> Timestamp {
+pub(super) fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
 /// Alert `name` from `am`, routed to the payment gateway (or not), firing or resolved at `when`.
-fn observation(name: &str, routed: bool, firing: bool, when: Timestamp) -> AlertObservation {
+pub(super) fn observation(
+    name: &str,
+    routed: bool,
+    firing: bool,
+    when: Timestamp,
+) -> AlertObservation {
     let labels = BTreeMap::from([("alertname".to_owned(), name.to_owned())]);
     let start = at(T0);
     AlertObservation {

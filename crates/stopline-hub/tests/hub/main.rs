@@ -5,6 +5,7 @@
 use stopline_hub::{Database, HubError, Migrated, SCHEMA_VERSION};
 use stopline_tests::postgres::Postgres;
 
+mod escalation;
 mod intake;
 
 fn server() -> (tempfile::TempDir, Postgres) {
@@ -39,7 +40,10 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
         "hub",
         "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
     );
-    assert_eq!(tables, "alerts,hub_schema,incidents,org_version,timeline");
+    assert_eq!(
+        tables,
+        "alerts,escalations,hub_schema,incidents,org_version,pages,timeline"
+    );
     assert_eq!(
         db.migrate().await.unwrap(),
         Migrated {

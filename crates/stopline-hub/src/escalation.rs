@@ -1,0 +1,285 @@
+//! Escalation on the hub, run by every hub at once: each pass claims the escalations that have
+//! come due (`FOR UPDATE SKIP LOCKED`, so two hubs never claim the same one and neither waits
+//! for the other), asks the desktop's rule who to page (`stopline_core::escalation::decide`),
+//! and records the pages, the timeline and the next step in one transaction. A page is unique
+//! on (incident, step, cycle, person): should two passes ever decide the same step, the second
+//! pages nobody.
+
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use stopline_core::config::Config;
+use stopline_core::escalation::{
+    Escalation, EscalationDecision, EscalationStatus, EscalationStepRecord, after_deferral, decide,
+};
+use stopline_core::ids::RotaId;
+use stopline_core::incident::IncidentId;
+use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use tokio_postgres::{Row, Transaction};
+
+use crate::Result;
+use crate::database::Database;
+use crate::error::{HubError, is_retryable};
+use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident_from, to_time};
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EscalationPass {
+    /// Pages this hub recorded, one per person and step.
+    pub pages: usize,
+    /// Escalations held until the next working day.
+    pub deferred: usize,
+}
+
+/// Escalations claimed per transaction.
+const CLAIM: i64 = 200;
+/// A pass never takes more rounds than this: a config where nobody holds any layer cannot spin.
+const MAX_ROUNDS: usize = 100;
+/// How many times a round is tried when PostgreSQL asks for a retry.
+const ATTEMPTS: usize = 10;
+
+impl Database {
+    /// Records every escalation step due at `now` that no other hub is recording.
+    pub async fn escalate(&self, config: &Config, now: Timestamp) -> Result<EscalationPass> {
+        let mut client = self.client().await?;
+        let mut pass = EscalationPass::default();
+        for _ in 0..MAX_ROUNDS {
+            let mut attempt = 0;
+            let round = loop {
+                attempt += 1;
+                let tx = client.transaction().await?;
+                let done = async {
+                    let round = escalate_round(&tx, config, now).await?;
+                    tx.commit().await?;
+                    Ok::<_, HubError>(round)
+                }
+                .await;
+                match done {
+                    Err(HubError::Database(e)) if attempt < ATTEMPTS && is_retryable(&e) => {}
+                    other => break other?,
+                }
+            };
+            pass.pages += round.pages;
+            pass.deferred += round.deferred;
+            if !round.again {
+                break;
+            }
+        }
+        Ok(pass)
+    }
+}
+
+/// Runs an escalation pass every `period` until `stop` completes: what each hub does beside
+/// serving. A pass that fails (the database away) is logged and tried again next time.
+pub async fn escalate_every(
+    database: Database,
+    config: std::sync::Arc<Config>,
+    clock: std::sync::Arc<dyn stopline_core::clock::Clock>,
+    period: std::time::Duration,
+    stop: impl Future<Output = ()>,
+) {
+    let mut stop = std::pin::pin!(stop);
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = &mut stop => return,
+        }
+        match database.escalate(&config, clock.now()).await {
+            Ok(pass) if pass.pages + pass.deferred > 0 => {
+                tracing::info!(pages = pass.pages, deferred = pass.deferred, "escalated");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot escalate now: trying again"),
+        }
+    }
+}
+
+/// One round: what it did, and whether steps that paged nobody moved on at once (then another
+/// round pages the next step).
+#[derive(Debug, Default)]
+struct Round {
+    pages: usize,
+    deferred: usize,
+    again: bool,
+}
+
+async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -> Result<Round> {
+    let claimed = tx
+        .query(
+            &format!(
+                "SELECT e.incident_id, e.status, e.next_step, e.due_at, e.rota, e.note, {}
+                 FROM escalations e JOIN incidents i ON i.id = e.incident_id
+                 WHERE e.status IN ('due', 'deferred') AND e.due_at <= $1
+                 ORDER BY e.due_at, e.incident_id
+                 LIMIT $2
+                 FOR UPDATE OF e SKIP LOCKED",
+                INCIDENT_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("i.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            &[&to_time(now), &CLAIM],
+        )
+        .await?;
+    let mut decisions = Vec::new();
+    for row in &claimed {
+        let escalation = read_escalation(row)?;
+        let incident = read_incident_from(row, 6)?;
+        if let Some(decision) = decide(config, &escalation, &incident, now) {
+            decisions.push((decision, escalation.status));
+        }
+    }
+    let mut round = Round::default();
+    if decisions.is_empty() {
+        return Ok(round);
+    }
+    // A change desktops will pull, in commit order like every write.
+    let version: i64 = tx
+        .query_one(
+            "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
+            &[],
+        )
+        .await?
+        .get(0);
+    for (decision, status) in &decisions {
+        match decision {
+            EscalationDecision::Step { incident, record } => {
+                round.pages += record_step(tx, *incident, record, now, version).await?;
+                round.again |= record.recipients.is_empty() && record.next_due.is_some();
+            }
+            EscalationDecision::Defer {
+                incident,
+                until,
+                reason,
+            } => {
+                let after = after_deferral(*until, reason, now);
+                tx.execute(
+                    "UPDATE escalations SET status = $2, due_at = $3, note = $4, version = $5
+                     WHERE incident_id = $1",
+                    &[
+                        &sql_id(*incident)?,
+                        &after.status.as_str(),
+                        &to_time(after.due_at),
+                        &after.note,
+                        &version,
+                    ],
+                )
+                .await?;
+                // Said once on the timeline, not at every re-check.
+                if *status != EscalationStatus::Deferred {
+                    append(tx, *incident, now, after.note, version).await?;
+                }
+                round.deferred += 1;
+            }
+        }
+    }
+    Ok(round)
+}
+
+/// Records one step: its pages (those not already recorded), the timeline, and when the next
+/// is due. Returns how many pages this transaction recorded.
+async fn record_step(
+    tx: &Transaction<'_>,
+    incident: IncidentId,
+    record: &EscalationStepRecord,
+    now: Timestamp,
+    version: i64,
+) -> Result<usize> {
+    let id = sql_id(incident)?;
+    let step = i32::try_from(record.step).map_err(|_| corrupt("an escalation step"))?;
+    let cycle = i32::try_from(record.cycle).map_err(|_| corrupt("an escalation cycle"))?;
+    let mut paged = 0;
+    for recipient in &record.recipients {
+        paged += tx
+            .execute(
+                "INSERT INTO pages (incident_id, step, cycle, person, reason, paged_at, version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (incident_id, step, cycle, person) DO NOTHING",
+                &[
+                    &id,
+                    &step,
+                    &cycle,
+                    &recipient.person.as_str(),
+                    &recipient.reason,
+                    &to_time(now),
+                    &version,
+                ],
+            )
+            .await?;
+    }
+    let after = record.after(now);
+    tx.execute(
+        "UPDATE escalations SET status = $2, next_step = $3, due_at = $4, rota = $5, note = $6,
+             version = $7
+         WHERE incident_id = $1",
+        &[
+            &id,
+            &after.status.as_str(),
+            &(step + 1),
+            &to_time(after.due_at),
+            &record.rota.as_ref().map(RotaId::as_str),
+            &after.note,
+            &version,
+        ],
+    )
+    .await?;
+    append(tx, incident, now, record.detail(), version).await?;
+    if after.status == EscalationStatus::Exhausted {
+        append(tx, incident, now, after.note, version).await?;
+    }
+    Ok(usize::try_from(paged).unwrap_or(0))
+}
+
+async fn append(
+    tx: &Transaction<'_>,
+    incident: IncidentId,
+    now: Timestamp,
+    detail: String,
+    version: i64,
+) -> Result<()> {
+    let event = TimelineEvent {
+        at: now,
+        who: None,
+        kind: TimelineKind::Paging,
+        detail,
+    };
+    tx.execute(
+        "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
+         VALUES ($1, $2, NULL, $3, $4, $5)",
+        &[
+            &sql_id(incident)?,
+            &to_time(event.at),
+            &event.kind.as_str(),
+            &event.detail,
+            &version,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn read_escalation(row: &Row) -> Result<Escalation> {
+    let id: i64 = row.get(0);
+    let status: String = row.get(1);
+    let next_step: i32 = row.get(2);
+    Ok(Escalation {
+        incident: IncidentId(u64::try_from(id).map_err(|_| corrupt("an incident id"))?),
+        status: EscalationStatus::parse(&status)
+            .ok_or_else(|| corrupt(&format!("escalation status {status:?}")))?,
+        next_step: u32::try_from(next_step).map_err(|_| corrupt("an escalation step"))?,
+        due_at: from_time(row.get::<_, SystemTime>(3))?,
+        rota: row
+            .get::<_, Option<String>>(4)
+            .map(RotaId::new)
+            .transpose()
+            .map_err(|_| corrupt(&format!("the rota of incident {id}'s escalation")))?,
+        note: row.get(5),
+    })
+}
+
+fn sql_id(id: IncidentId) -> Result<i64> {
+    i64::try_from(id.0).map_err(|_| corrupt("an incident id"))
+}
