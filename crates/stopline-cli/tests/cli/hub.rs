@@ -187,3 +187,60 @@ fn a_hub_refuses_plain_http_beyond_loopback_and_a_missing_token() {
 
 /// A webhook token as `stopline token` makes one: long enough to be accepted.
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn a_hub_killed_while_escalating_leaves_each_step_paged_once_by_another() {
+    let sandbox = Sandbox::demo();
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start(pg_dir.path());
+    let url = postgres.create_database("org");
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (doomed, survivor) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
+    // One incident on each of a dozen applications, delivered to the hub about to die.
+    let apps = sandbox.json(&["apps"]);
+    let ids: Vec<String> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(12)
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    let labels: Vec<[(&str, &str); 1]> = ids.iter().map(|id| [("service", id.as_str())]).collect();
+    let alerts: Vec<(&str, &[(&str, &str)])> =
+        labels.iter().map(|l| ("ServiceDown", &l[..])).collect();
+    let (status, body) = doomed.post_alerts(TOKEN, &alerts);
+    assert_eq!(status, 200, "{body}");
+    // SIGKILL, escalating or not: whatever it had not committed is rolled back.
+    drop(doomed);
+    // (An application whose mapping does not match on `service` opens nothing.)
+    let incidents = postgres.psql("org", "SELECT count(*) FROM incidents");
+    assert!(
+        incidents.parse::<usize>().unwrap() >= 8,
+        "{incidents} incidents"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let paged_incidents = || {
+        postgres.psql(
+            "org",
+            "SELECT count(DISTINCT incident_id) FROM timeline WHERE kind = 'paging'",
+        )
+    };
+    while paged_incidents() != incidents {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {incidents} incidents were paged",
+            paged_incidents()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT count(*) FROM (SELECT incident_id FROM timeline WHERE kind = 'paging'
+             GROUP BY incident_id HAVING count(*) > 1) AS twice"
+        ),
+        "0",
+        "each first step once"
+    );
+    drop(survivor);
+}
