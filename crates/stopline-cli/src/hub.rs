@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use stopline_core::clock::{Clock, SystemClock};
-use stopline_hub::{Database, HubError, HubServer, HubState};
+use stopline_hub::{Database, HubError, HubServer, HubState, RoutingKey};
 
 use crate::args::HubArgs;
 use crate::context::Context;
@@ -79,6 +79,20 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
         .map_err(|e| Failure::argument(given, e))?;
     let db = database(args.database.as_deref())?;
     let config = optional_config(cx)?;
+    // The routing keys of the config's PagerDuty sources, from the environment or the keyring.
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let routing_keys: Vec<RoutingKey> = stopline_engine::webhook::routing_keys(
+        config.as_ref(),
+        &env,
+        &stopline_engine::secrets::OsKeyring,
+    )?
+    .into_iter()
+    .map(|k| RoutingKey {
+        key: k.key,
+        source: k.source,
+        application: k.application,
+    })
+    .collect();
     let runtime = runtime()?;
     runtime.block_on(async {
         // A database this build cannot use is found now, not at the first delivery.
@@ -113,7 +127,8 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
                 },
             ))
         });
-        let state = HubState::new(db, config, clock, token);
+        let mut state = HubState::new(db, config, clock, token);
+        state.routing_keys = routing_keys;
         let server = HubServer::bind(listen, state)
             .await
             .map_err(|e| database_failure("--listen", e))?;

@@ -295,20 +295,9 @@ fn answer(result: Answer) -> Response {
 
 /// PagerDuty Events API v2: answers like PagerDuty, so senders need only the URL changed.
 async fn pagerduty(State(state): State<Arc<WebhookState>>, request: Request) -> Response {
-    match pagerduty_route(&state, request).await {
-        Ok(response) => response,
-        Err(refusal) => {
-            let status = refusal.status;
-            let body = json!({
-                "status": if status == StatusCode::BAD_REQUEST { "invalid event" } else { "error" },
-                "message": refusal.error,
-                "errors": [refusal.error],
-                "error": refusal.error,
-                "path": refusal.path,
-            });
-            (status, axum::Json(body)).into_response()
-        }
-    }
+    pagerduty_route(&state, request)
+        .await
+        .unwrap_or_else(stopline_http::pagerduty_refusal)
 }
 
 async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer {
@@ -353,15 +342,7 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
             acknowledge_pagerduty(state, &key, fingerprint).await?;
         }
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(json!({
-            "status": "success",
-            "message": "Event processed",
-            "dedup_key": dedup_key,
-        })),
-    )
-        .into_response())
+    Ok(stopline_http::pagerduty_accepted(&dedup_key))
 }
 
 /// A PagerDuty resolve: the stored alert with this dedup key resolves, in one store operation.

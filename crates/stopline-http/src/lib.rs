@@ -380,6 +380,33 @@ impl Received<'_> {
     }
 }
 
+/// A refused PagerDuty event, in the shape PagerDuty's own API answers (`status`, `message`,
+/// `errors`), with Stopline's `error` and `path` beside.
+pub fn pagerduty_refusal(refusal: Refusal) -> Response {
+    let status = refusal.status;
+    let body = json!({
+        "status": if status == StatusCode::BAD_REQUEST { "invalid event" } else { "error" },
+        "message": refusal.error,
+        "errors": [refusal.error],
+        "error": refusal.error,
+        "path": refusal.path,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A PagerDuty event taken: `202 {"status": "success", "message", "dedup_key"}`.
+pub fn pagerduty_accepted(dedup_key: &str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({
+            "status": "success",
+            "message": "Event processed",
+            "dedup_key": dedup_key,
+        })),
+    )
+        .into_response()
+}
+
 /// What the accept loop allows.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -16,13 +16,14 @@ mod intake;
 mod rows;
 mod schema;
 mod server;
+mod sources;
 
 pub use database::Database;
 pub use error::HubError;
 pub use escalation::{EscalationPass, escalate_every};
 pub use intake::IntakeSummary;
 pub use schema::{Migrated, SCHEMA_VERSION};
-pub use server::{HubServer, HubState};
+pub use server::{HubServer, HubState, RoutingKey};
 pub use stopline_core::routing::AlertObservation;
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

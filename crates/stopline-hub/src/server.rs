@@ -4,7 +4,8 @@
 //! path, and a 2xx only after the delivery is committed. Any number of hubs serve one database;
 //! the same delivery to two of them is one alert (see `intake`).
 //!
-//! Routes so far: `POST /v1/alertmanager`, `POST /v1/grafana`, `GET /healthz`.
+//! Routes so far: `POST /v1/alertmanager`, `POST /v1/grafana`, `POST /v2/enqueue` (PagerDuty
+//! Events v2, authenticated by routing key), `GET /healthz`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use stopline_core::clock::Clock;
 use stopline_core::config::Config;
-use stopline_core::payload::{self, IncomingAlert, PayloadError};
+use stopline_core::payload::{self, IncomingAlert, PagerDutyEvent, PayloadError};
 use stopline_core::routing::{AlertRouter, observation};
 use stopline_core::settings::AlertSettings;
 use stopline_http::auth_failures::AuthFailures;
@@ -44,7 +45,27 @@ pub struct HubState {
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub read_timeout: Duration,
+    /// The PagerDuty routing keys of the config's `pagerduty` sources, read by the host.
+    pub routing_keys: Vec<RoutingKey>,
     failures: Mutex<AuthFailures>,
+}
+
+/// A PagerDuty routing key, and the source and application its events go to.
+#[derive(Clone)]
+pub struct RoutingKey {
+    pub key: String,
+    pub source: String,
+    pub application: stopline_core::ids::ApplicationId,
+}
+
+impl std::fmt::Debug for RoutingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingKey")
+            .field("key", &"<redacted>")
+            .field("source", &self.source)
+            .field("application", &self.application)
+            .finish()
+    }
 }
 
 impl HubState {
@@ -68,6 +89,7 @@ impl HubState {
             max_body_bytes: webhook.max_body_bytes,
             max_connections: webhook.max_connections,
             read_timeout: webhook.read_timeout,
+            routing_keys: Vec::new(),
             failures: Mutex::new(AuthFailures::default()),
         }
     }
@@ -126,6 +148,7 @@ impl HubServer {
         let router = Router::new()
             .route("/v1/alertmanager", post(alertmanager))
             .route("/v1/grafana", post(grafana))
+            .route("/v2/enqueue", post(pagerduty))
             .route("/healthz", get(healthz))
             .fallback(not_found)
             .with_state(Arc::new(state));
@@ -156,6 +179,75 @@ async fn alertmanager(State(state): State<Arc<HubState>>, request: Request) -> R
 async fn grafana(State(state): State<Arc<HubState>>, request: Request) -> Response {
     let source = source_param(&request).map(|named| named.unwrap_or_else(|| "grafana".into()));
     answer(deliver(state, request, source, payload::grafana_webhook).await)
+}
+
+async fn pagerduty(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    pagerduty_event(&state, request)
+        .await
+        .unwrap_or_else(stopline_http::pagerduty_refusal)
+}
+
+/// A PagerDuty event: a trigger is a delivery of one alert to the key's application; a resolve
+/// resolves that alert; an acknowledge acknowledges its incident on the sender's behalf.
+async fn pagerduty_event(state: &HubState, request: Request) -> Answer {
+    let gate = state.gate();
+    gate.check_host(request.headers())?;
+    stopline_http::check_json(request.headers())?;
+    let peer = stopline_http::peer_of(&request);
+    let body = gate.read_body(request.into_body()).await?;
+    let now = state.clock.now();
+    let event = payload::pagerduty_event(&body, now).map_err(Refusal::payload)?;
+    let Some(key) = state
+        .routing_keys
+        .iter()
+        .find(|k| stopline_http::constant_time_eq(k.key.as_bytes(), event.routing_key.as_bytes()))
+    else {
+        let refusal = Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
+            "routing_key",
+        );
+        return Err(gate.failed(peer, "unknown routing key", refusal).await);
+    };
+    let dedup_key = event.dedup_key().to_string();
+    let settings = state.alert_settings();
+    let stored = match event.event {
+        PagerDutyEvent::Trigger(alert) => {
+            let route = state
+                .config
+                .as_deref()
+                .and_then(|c| c.application(&key.application).map(|app| (c, app)))
+                .map(|(c, app)| stopline_core::routing::RoutedAlert::to(c, app));
+            let observation = observation(&settings, &key.source, alert, route, now);
+            state
+                .database
+                .ingest(&[observation], settings.auto_resolve, now)
+                .await
+                .map(drop)
+        }
+        PagerDutyEvent::Resolve(fingerprint) => state
+            .database
+            .resolve_from_source(&key.source, &fingerprint, settings.auto_resolve, now)
+            .await
+            .map(drop),
+        PagerDutyEvent::Acknowledge(fingerprint) => state
+            .database
+            .acknowledge_from_source(&key.source, &fingerprint, now)
+            .await
+            .map(drop),
+    };
+    stored.map_err(unavailable)?;
+    Ok(stopline_http::pagerduty_accepted(&dedup_key))
+}
+
+/// A delivery the database could not take: 503, so the sender retries.
+fn unavailable(error: HubError) -> Refusal {
+    tracing::error!(%error, "cannot store a delivery");
+    Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("cannot store it now, retry: {error}"),
+        ".",
+    )
 }
 
 fn answer(result: Answer) -> Response {
@@ -193,14 +285,7 @@ async fn deliver(
         .database
         .ingest(&observations, settings.auto_resolve, now)
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "cannot store a delivery");
-            Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("cannot store it now, retry: {error}"),
-                ".",
-            )
-        })?;
+        .map_err(unavailable)?;
     Ok(received(&summary, count))
 }
 
@@ -236,7 +321,7 @@ async fn not_found(request: Request) -> Response {
     Refusal::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana and GET /healthz",
+            "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue and GET /healthz",
             request.uri().path()
         ),
         ".",

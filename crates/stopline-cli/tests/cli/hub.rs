@@ -244,3 +244,66 @@ fn a_hub_killed_while_escalating_leaves_each_step_paged_once_by_another() {
     );
     drop(survivor);
 }
+
+#[test]
+fn a_hub_takes_pagerduty_events_by_routing_key() {
+    let sandbox = Sandbox::demo();
+    let config = sandbox.read_config()
+        + "\n[[sources]]\nname = \"stock-events\"\nkind = \"pagerduty\"\napplication = \"warehouse-sync\"\nrouting_key_env = \"STOCK_ROUTING_KEY\"\n";
+    sandbox.write_config(&config);
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start(pg_dir.path());
+    let url = postgres.create_database("org");
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let key = "R0UTINGKEYFORSTOCKSERVICE0000001";
+    let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
+    command
+        .env("STOPLINE_DATABASE_URL", &url)
+        .env("STOPLINE_WEBHOOK_TOKEN", TOKEN)
+        .env("STOCK_ROUTING_KEY", key);
+    let hub = Served::spawn(command);
+    let event = |action: &str, routing_key: &str| {
+        let body = serde_json::json!({
+            "routing_key": routing_key,
+            "event_action": action,
+            "dedup_key": "stock-sync-lag",
+            "payload": {"summary": "Stock sync lagging", "source": "stock", "severity": "critical"},
+        });
+        hub.request(
+            "POST",
+            "/v2/enqueue",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    };
+    let (status, body) = event("trigger", key);
+    assert_eq!(status, 202, "{body}");
+    assert!(body.contains("\"dedup_key\":\"stock-sync-lag\""), "{body}");
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT application_id || ' ' || state FROM incidents"
+        ),
+        "warehouse-sync triggered"
+    );
+    let (status, _) = event("acknowledge", key);
+    assert_eq!(status, 202);
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT state || ' ' || coalesce(acknowledged_by, 'the sender') FROM incidents"
+        ),
+        "acknowledged the sender"
+    );
+    let (status, _) = event("resolve", key);
+    assert_eq!(status, 202);
+    assert_eq!(postgres.psql("org", "SELECT state FROM alerts"), "resolved");
+    // A wrong key is refused in PagerDuty's words and changes nothing.
+    let (status, body) = event("trigger", "WRONGKEYWRONGKEYWRONGKEY00000000");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("\"status\":\"invalid event\"") && body.contains("routing_key"),
+        "{body}"
+    );
+    assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
+}
