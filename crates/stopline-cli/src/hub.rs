@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use stopline_core::clock::{Clock, SystemClock};
-use stopline_hub::{Database, HubError, HubServer, HubState, RoutingKey};
+use stopline_hub::{Database, HubError, HubServer, HubState};
 
 use crate::args::HubArgs;
 use crate::context::Context;
@@ -81,18 +81,11 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
     let config = optional_config(cx)?;
     // The routing keys of the config's PagerDuty sources, from the environment or the keyring.
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let routing_keys: Vec<RoutingKey> = stopline_engine::webhook::routing_keys(
+    let routing_keys = stopline_engine::webhook::routing_keys(
         config.as_ref(),
         &env,
         &stopline_engine::secrets::OsKeyring,
-    )?
-    .into_iter()
-    .map(|k| RoutingKey {
-        key: k.key,
-        source: k.source,
-        application: k.application,
-    })
-    .collect();
+    )?;
     let runtime = runtime()?;
     runtime.block_on(async {
         // A database this build cannot use is found now, not at the first delivery.

@@ -19,7 +19,6 @@ use axum::routing::{get, post};
 use serde_json::json;
 use stopline_core::alert::Fingerprint;
 use stopline_core::clock::Clock;
-use stopline_core::ids::ApplicationId;
 use stopline_store::{IngestSummary, Receipt, Store};
 use tokio::net::TcpListener;
 
@@ -27,29 +26,12 @@ use crate::events::{EngineEvent, EngineEvents};
 use crate::payload::{self, PagerDutyEvent, PayloadError};
 use crate::replay::{Remembered, ReplayCache};
 use crate::routing::{AlertRouting, RoutedDelivery};
-use crate::secrets::constant_time_eq;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 use crate::{EngineError, Result};
 use stopline_http::auth_failures::AuthFailures;
 use stopline_http::{Answer, Gate, Limits, Received, Refusal, check_json, peer_of, source_param};
 
-/// A PagerDuty routing key and where its events go.
-#[derive(Clone)]
-pub struct RoutingKey {
-    pub key: String,
-    pub source: String,
-    pub application: ApplicationId,
-}
-
-impl std::fmt::Debug for RoutingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoutingKey")
-            .field("key", &"<redacted>")
-            .field("source", &self.source)
-            .field("application", &self.application)
-            .finish()
-    }
-}
+pub use stopline_http::RoutingKey;
 
 /// What the server needs to answer requests.
 pub struct WebhookState {
@@ -307,21 +289,10 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
     let body = gate(state).read_body(request.into_body()).await?;
     let now = state.clock.now();
     let event = payload::pagerduty_event(&body, now).map_err(Refusal::payload)?;
-    let Some(key) = state
-        .routing_keys
-        .iter()
-        .find(|k| constant_time_eq(k.key.as_bytes(), event.routing_key.as_bytes()))
-        .cloned()
-    else {
-        let refusal = Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
-            "routing_key",
-        );
-        return Err(gate(state)
-            .failed(peer, "unknown routing key", refusal)
-            .await);
-    };
+    let key = gate(state)
+        .routing_key(&state.routing_keys, &event.routing_key, peer)
+        .await?
+        .clone();
     let dedup_key = event.dedup_key().to_string();
     match event.event {
         PagerDutyEvent::Trigger(alert) => {

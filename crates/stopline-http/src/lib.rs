@@ -380,6 +380,48 @@ impl Received<'_> {
     }
 }
 
+/// A PagerDuty routing key, and the source and application its events go to.
+#[derive(Clone)]
+pub struct RoutingKey {
+    pub key: String,
+    pub source: String,
+    pub application: stopline_core::ids::ApplicationId,
+}
+
+impl std::fmt::Debug for RoutingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingKey")
+            .field("key", &"<redacted>")
+            .field("source", &self.source)
+            .field("application", &self.application)
+            .finish()
+    }
+}
+
+impl Gate<'_> {
+    /// The routing key a PagerDuty event presented, among `keys` (compared in constant time);
+    /// an unknown one is a failed authentication from `peer`, answered 400 as PagerDuty does.
+    pub async fn routing_key<'k>(
+        &self,
+        keys: &'k [RoutingKey],
+        presented: &str,
+        peer: std::net::IpAddr,
+    ) -> Result<&'k RoutingKey, Refusal> {
+        if let Some(key) = keys
+            .iter()
+            .find(|k| constant_time_eq(k.key.as_bytes(), presented.as_bytes()))
+        {
+            return Ok(key);
+        }
+        let refusal = Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
+            "routing_key",
+        );
+        Err(self.failed(peer, "unknown routing key", refusal).await)
+    }
+}
+
 /// A refused PagerDuty event, in the shape PagerDuty's own API answers (`status`, `message`,
 /// `errors`), with Stopline's `error` and `path` beside.
 pub fn pagerduty_refusal(refusal: Refusal) -> Response {

@@ -20,7 +20,9 @@ use tokio_postgres::{Row, Transaction};
 use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
-use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident_from, to_time};
+use crate::rows::{
+    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident_from, to_time,
+};
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -137,13 +139,7 @@ async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -
         return Ok(round);
     }
     // A change desktops will pull, in commit order like every write.
-    let version: i64 = tx
-        .query_one(
-            "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
-            &[],
-        )
-        .await?
-        .get(0);
+    let version = bump_version(tx).await?;
     for (decision, status) in &decisions {
         match decision {
             EscalationDecision::Step { incident, record } => {

@@ -22,7 +22,9 @@ use tokio_postgres::Transaction;
 use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
-use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident, save_state, to_time};
+use crate::rows::{
+    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident, save_state, to_time,
+};
 
 /// What a delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,13 +156,7 @@ impl<'a> Intake<'a> {
     /// Takes the organisation's version row first: every write does, so writes follow one
     /// another in version order.
     async fn new(tx: &'a Transaction<'a>, now: Timestamp) -> Result<Self> {
-        let version: i64 = tx
-            .query_one(
-                "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
-                &[],
-            )
-            .await?
-            .get(0);
+        let version = bump_version(tx).await?;
         Ok(Self {
             tx,
             now,

@@ -113,3 +113,15 @@ pub(crate) async fn save_state(
         .await?;
     Ok(())
 }
+
+/// Bumps the organisation's version and answers it: the first thing every write transaction
+/// does. The row's lock puts writes one after another, so versions follow commit order.
+pub(crate) async fn bump_version(client: &impl GenericClient) -> Result<i64> {
+    Ok(client
+        .query_one(
+            "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
+            &[],
+        )
+        .await?
+        .get(0))
+}

@@ -50,23 +50,7 @@ pub struct HubState {
     failures: Mutex<AuthFailures>,
 }
 
-/// A PagerDuty routing key, and the source and application its events go to.
-#[derive(Clone)]
-pub struct RoutingKey {
-    pub key: String,
-    pub source: String,
-    pub application: stopline_core::ids::ApplicationId,
-}
-
-impl std::fmt::Debug for RoutingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoutingKey")
-            .field("key", &"<redacted>")
-            .field("source", &self.source)
-            .field("application", &self.application)
-            .finish()
-    }
-}
+pub use stopline_http::RoutingKey;
 
 impl HubState {
     /// With the config's `[webhook]` settings (or the defaults).
@@ -197,18 +181,9 @@ async fn pagerduty_event(state: &HubState, request: Request) -> Answer {
     let body = gate.read_body(request.into_body()).await?;
     let now = state.clock.now();
     let event = payload::pagerduty_event(&body, now).map_err(Refusal::payload)?;
-    let Some(key) = state
-        .routing_keys
-        .iter()
-        .find(|k| stopline_http::constant_time_eq(k.key.as_bytes(), event.routing_key.as_bytes()))
-    else {
-        let refusal = Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "unknown routing key: configure a [[sources]] entry of kind \"pagerduty\" for it",
-            "routing_key",
-        );
-        return Err(gate.failed(peer, "unknown routing key", refusal).await);
-    };
+    let key = gate
+        .routing_key(&state.routing_keys, &event.routing_key, peer)
+        .await?;
     let dedup_key = event.dedup_key().to_string();
     let settings = state.alert_settings();
     let stored = match event.event {

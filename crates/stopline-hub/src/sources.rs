@@ -14,7 +14,9 @@ use stopline_core::routing::{AlertObservation, RoutedAlert};
 use crate::Result;
 use crate::database::Database;
 use crate::intake::IntakeSummary;
-use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident, save_state, to_time};
+use crate::rows::{
+    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident, save_state, to_time,
+};
 
 impl Database {
     /// Resolves `source`'s alert `fingerprint` (a PagerDuty `resolve`), routed where it was;
@@ -112,13 +114,7 @@ impl Database {
         let event = incident
             .acknowledge_for_source(source, now)
             .map_err(|e| corrupt(&e.to_string()))?;
-        let version: i64 = tx
-            .query_one(
-                "UPDATE org_version SET version = version + 1 WHERE id = 1 RETURNING version",
-                &[],
-            )
-            .await?
-            .get(0);
+        let version = bump_version(&*tx).await?;
         save_state(&*tx, &incident, version).await?;
         let id = i64::try_from(incident.id.0).map_err(|_| corrupt("an incident id"))?;
         tx.execute(
