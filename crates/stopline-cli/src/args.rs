@@ -351,6 +351,26 @@ pub enum HubCommand {
     /// Bring the hub's database schema up to this Stopline's, forward only; refused (changing
     /// nothing) when the database is newer. Safe to run from several hubs at once.
     Migrate,
+    /// People's tokens, which desktops act with on the hub (an administrator's command: it
+    /// needs the database itself).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a person of the config; it is printed this once (the hub keeps only a
+    /// hash of it).
+    Create {
+        #[arg(long, value_name = "PERSON")]
+        person: String,
+    },
+    /// Every token made: id, person, when made and revoked (never the tokens).
+    List,
+    /// Revoke a token by its id: it stops working at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -163,6 +163,9 @@ pub fn run(cli: Cli) -> Result {
         } => engine::secret_delete(&name),
         Command::Hub(args) => match args.command {
             Some(HubCommand::Migrate) => hub::migrate(&cx, args.database.as_deref()),
+            Some(HubCommand::Token { command }) => {
+                hub::token(&cx, args.database.as_deref(), command)
+            }
             None => hub::serve(&cx, &args),
         },
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use stopline_core::clock::{Clock, SystemClock};
 use stopline_hub::{Database, HubError, HubServer, HubState};
 
-use crate::args::HubArgs;
+use crate::args::{HubArgs, TokenCommand};
 use crate::context::Context;
 use crate::engine::{
     init_logging, optional_config, runtime, shutdown_signal, token_file, token_variable,
@@ -55,6 +55,75 @@ pub fn migrate(cx: &Context, url: Option<&str>) -> Result {
             migrated.from,
             migrated.to
         );
+    }
+    Ok(())
+}
+
+/// `stopline hub token create|list|revoke`.
+pub fn token(cx: &Context, url: Option<&str>, command: TokenCommand) -> Result {
+    let db = database(url)?;
+    let runtime = runtime()?;
+    let failed = |e| database_failure("--database", e);
+    let now = jiff::Timestamp::now();
+    match command {
+        TokenCommand::Create { person } => {
+            // Only a person of the organisation's config can hold a token.
+            let config = cx.ws.config()?;
+            let person = stopline_engine::lookup::person(&config, &person)
+                .map_err(|e| Failure::argument("--person", e))?;
+            let made = runtime
+                .block_on(db.create_token(&person, now))
+                .map_err(failed)?;
+            if cx.json {
+                print_json(&serde_json::json!({
+                    "id": made.id, "person": person.as_str(), "token": made.token,
+                }));
+            } else {
+                out!(
+                    "Token {} for {person} (shown this once; the hub keeps only its hash):",
+                    made.id
+                );
+                out!("{}", made.token);
+            }
+        }
+        TokenCommand::List => {
+            let tokens = runtime.block_on(db.tokens()).map_err(failed)?;
+            if cx.json {
+                let list: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id,
+                            "person": t.person.as_str(),
+                            "created_at": t.created_at.to_string(),
+                            "revoked_at": t.revoked_at.map(|r| r.to_string()),
+                        })
+                    })
+                    .collect();
+                print_json(&list);
+            } else if tokens.is_empty() {
+                out!("No tokens yet: stopline hub token create --person PERSON");
+            } else {
+                for t in &tokens {
+                    let revoked = t
+                        .revoked_at
+                        .map_or(String::new(), |at| format!(", revoked {at}"));
+                    out!("{}  {}  made {}{revoked}", t.id, t.person, t.created_at);
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !runtime.block_on(db.revoke_token(id, now)).map_err(failed)? {
+                return Err(Failure::refused(format!(
+                    "no token {id} to revoke (see stopline hub token list)"
+                )));
+            }
+            if cx.json {
+                print_json(&serde_json::json!({ "revoked": id }));
+            } else {
+                out!("Token {id} is revoked: it no longer works.");
+            }
+        }
     }
     Ok(())
 }

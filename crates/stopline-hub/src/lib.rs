@@ -17,6 +17,7 @@ mod rows;
 mod schema;
 mod server;
 mod sources;
+mod tokens;
 
 pub use database::Database;
 pub use error::HubError;
@@ -25,5 +26,6 @@ pub use intake::IntakeSummary;
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::{HubServer, HubState, RoutingKey};
 pub use stopline_core::routing::AlertObservation;
+pub use tokens::{NewToken, TokenInfo};
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

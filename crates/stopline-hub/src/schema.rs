@@ -130,6 +130,17 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (incident_id, step, cycle, person)
     );
     "#,
+    // 3: people's tokens, which desktops act with: only a hash of each is kept, so a copy of
+    // the database lets nobody act as anyone.
+    r#"
+    CREATE TABLE tokens (
+        id         bigserial PRIMARY KEY,
+        person     text NOT NULL,
+        hash       bytea NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+    );
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -307,3 +307,49 @@ fn a_hub_takes_pagerduty_events_by_routing_key() {
     );
     assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
 }
+
+#[test]
+fn hub_tokens_are_made_for_people_of_the_config_listed_and_revoked() {
+    let sandbox = Sandbox::demo();
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start(pg_dir.path());
+    let url = postgres.create_database("org");
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let made = sandbox.json(&[
+        "hub",
+        "token",
+        "create",
+        "--person",
+        "ben",
+        "--database",
+        &url,
+    ]);
+    assert_eq!(made["person"], "ben");
+    let token = made["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    let listed = sandbox.ok(&["hub", "token", "list", "--database", &url]);
+    assert!(
+        listed.contains(" ben ") && !listed.contains(&token),
+        "{listed}"
+    );
+    let stderr = sandbox.fails(
+        &[
+            "hub",
+            "token",
+            "create",
+            "--person",
+            "nobody",
+            "--database",
+            &url,
+        ],
+        2,
+    );
+    assert!(stderr.contains("--person"), "{stderr}");
+    let id = made["id"].to_string();
+    let revoked = sandbox.ok(&["hub", "token", "revoke", &id, "--database", &url]);
+    assert!(revoked.contains("revoked"), "{revoked}");
+    let stderr = sandbox.fails(&["hub", "token", "revoke", &id, "--database", &url], 1);
+    assert!(stderr.contains("no token"), "{stderr}");
+    let listed = sandbox.json(&["hub", "token", "list", "--database", &url]);
+    assert!(listed[0]["revoked_at"].is_string(), "{listed}");
+}

@@ -42,7 +42,7 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
     );
     assert_eq!(
         tables,
-        "alerts,escalations,hub_schema,incidents,org_version,pages,timeline"
+        "alerts,escalations,hub_schema,incidents,org_version,pages,timeline,tokens"
     );
     assert_eq!(
         db.migrate().await.unwrap(),
@@ -117,4 +117,34 @@ async fn a_bad_or_unreachable_database_says_so_without_its_password() {
     );
     assert!(!message.contains("s3cret"), "{message}");
     assert!(!error.is_usage());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_is_kept_only_as_its_hash_and_stops_working_when_revoked() {
+    let (_dir, postgres, db) = migrated().await;
+    let ben = stopline_core::ids::PersonId::new("ben").unwrap();
+    let now: jiff::Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+    let made = db.create_token(&ben, now).await.unwrap();
+    assert_eq!(made.token.len(), 64);
+    assert!(
+        !format!("{made:?}").contains(&made.token),
+        "never in a debug print"
+    );
+    assert_eq!(
+        db.person_of_token(&made.token).await.unwrap(),
+        Some(ben.clone())
+    );
+    assert_eq!(db.person_of_token("not a token").await.unwrap(), None);
+    // Nothing in the database is the token: only its hash.
+    let dump = postgres.psql("hub", "SELECT string_agg(t::text, ' ') FROM tokens t");
+    assert!(!dump.contains(&made.token), "{dump}");
+    let listed = db.tokens().await.unwrap();
+    assert_eq!(
+        (listed[0].id, &listed[0].person, listed[0].revoked_at),
+        (made.id, &ben, None)
+    );
+    assert!(db.revoke_token(made.id, now).await.unwrap());
+    assert!(!db.revoke_token(made.id, now).await.unwrap(), "once");
+    assert_eq!(db.person_of_token(&made.token).await.unwrap(), None);
+    assert_eq!(db.tokens().await.unwrap()[0].revoked_at, Some(now));
 }
