@@ -353,3 +353,42 @@ fn hub_tokens_are_made_for_people_of_the_config_listed_and_revoked() {
     let listed = sandbox.json(&["hub", "token", "list", "--database", &url]);
     assert!(listed[0]["revoked_at"].is_string(), "{listed}");
 }
+
+#[test]
+fn a_hub_says_503_while_its_database_is_down_and_takes_deliveries_again_when_it_is_back() {
+    let sandbox = Sandbox::demo();
+    let pg_dir = tempfile::tempdir().unwrap();
+    let mut postgres = Postgres::start(pg_dir.path());
+    let url = postgres.create_database("org");
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let hub = hub(&sandbox, &url, TOKEN);
+    let labels: &[(&str, &str)] = &[("service", "payment-gateway")];
+
+    postgres.stop();
+    let (status, body) = hub.request("GET", "/healthz", &[], b"");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("the hub cannot use its database"), "{body}");
+    // A delivery now is refused with 503, so the sender retries; the hub keeps serving.
+    let (status, body) = hub.post_alerts(TOKEN, &[("HighErrorRate", labels)]);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("retry"), "{body}");
+
+    postgres.start_again();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, _) = hub.request("GET", "/healthz", &[], b"");
+        if status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hub never recovered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The sender's retry is taken, once.
+    let (status, body) = hub.post_alerts(TOKEN, &[("HighErrorRate", labels)]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
+    assert_eq!(postgres.psql("org", "SELECT count(*) FROM incidents"), "1");
+}
