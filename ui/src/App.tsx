@@ -11,7 +11,6 @@ import { age, when } from "./time";
 import { useLoad } from "./useLoad";
 import { useNow } from "./useNow";
 
-/** Whether a key press belongs to a form field rather than to the app's shortcuts. */
 /** Whether a key pressed on `target` belongs to it, not to the window's shortcuts: a field being
  *  typed in, and a button or link, whose Enter and Space press it. A shortcut acting then would
  *  act on the keyboard cursor's incident while the person pressed a button on another. */

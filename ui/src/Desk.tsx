@@ -48,14 +48,19 @@ export function ServiceDesk({
     }
   };
 
+  // Done with this customer: the form starts afresh.
+  const clear = () => {
+    setRoute(undefined);
+    setQuery("");
+    setTitle("");
+    setReference("");
+  };
+
   const report = async (incident: string) => {
     setProblem(null);
     try {
       await deskReport(incident, words, reference);
-      setRoute(undefined);
-      setQuery("");
-      setTitle("");
-      setReference("");
+      clear();
       onOpened(incident, `Customer report added to ${incident}.`);
     } catch (error) {
       setProblem(errorMessage(error));
@@ -67,9 +72,7 @@ export function ServiceDesk({
     setProblem(null);
     try {
       const incident = await deskOpen(route.application, title);
-      setRoute(undefined);
-      setQuery("");
-      setTitle("");
+      clear();
       onOpened(incident.id);
     } catch (error) {
       setProblem(errorMessage(error));

@@ -262,9 +262,9 @@ impl<'a> Intake<'a> {
         let now_known = match (observe(before.as_ref(), &arrival), known) {
             (AlertChange::New(link), _) => {
                 let incident = self.link(observation, link, None).await?;
-                let id = self.insert(observation, &content, incident).await?;
+                let id = self.write(observation, &content, incident).await?;
                 self.summary.new += 1;
-                self.after(id, observation, incident, content)
+                known_after(id, observation, incident, content)
             }
             (AlertChange::Repeat, Some(known)) => {
                 self.repeated.push(known.id);
@@ -278,14 +278,12 @@ impl<'a> Intake<'a> {
             }
             (AlertChange::Changed(link), Some(known)) => {
                 let incident = self.link(observation, link, known.incident).await?;
-                self.update(known.id, observation, &content, incident)
-                    .await?;
+                self.write(observation, &content, incident).await?;
                 self.summary.changed += 1;
-                self.after(known.id, observation, incident, content)
+                known_after(known.id, observation, incident, content)
             }
             (AlertChange::Resolved, Some(known)) => {
-                self.update(known.id, observation, &content, known.incident)
-                    .await?;
+                self.write(observation, &content, known.incident).await?;
                 if let Some(incident) = known.incident {
                     self.touched
                         .entry(incident)
@@ -294,7 +292,7 @@ impl<'a> Intake<'a> {
                         .add(alert_name(alert));
                 }
                 self.summary.resolved += 1;
-                self.after(known.id, observation, known.incident, content)
+                known_after(known.id, observation, known.incident, content)
             }
             (change, None) => {
                 return Err(corrupt(&format!(
@@ -304,24 +302,6 @@ impl<'a> Intake<'a> {
         };
         self.known.insert(key, now_known);
         Ok(())
-    }
-
-    fn after(
-        &self,
-        id: i64,
-        observation: &AlertObservation,
-        incident: Option<i64>,
-        content: Content,
-    ) -> Known {
-        let alert = &observation.alert;
-        Known {
-            id,
-            state: alert.state,
-            starts_at: alert.starts_at,
-            ends_at: alert.ends_at,
-            incident,
-            content,
-        }
     }
 
     async fn link(
@@ -392,7 +372,9 @@ impl<'a> Intake<'a> {
         Ok(Some(incident))
     }
 
-    async fn insert(
+    /// Writes the alert as delivered, new or known (its `first_seen` stays as it was), and
+    /// answers its id.
+    async fn write(
         &self,
         observation: &AlertObservation,
         content: &Content,
@@ -406,6 +388,14 @@ impl<'a> Intake<'a> {
                      state, starts_at, ends_at, generator_url, application_id, team_id,
                      incident_id, first_seen, last_seen, version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+                 ON CONFLICT (source, fingerprint) DO UPDATE SET
+                     labels = excluded.labels, annotations = excluded.annotations,
+                     links = excluded.links, muted = excluded.muted, state = excluded.state,
+                     starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+                     generator_url = excluded.generator_url,
+                     application_id = excluded.application_id, team_id = excluded.team_id,
+                     incident_id = excluded.incident_id, last_seen = excluded.last_seen,
+                     version = excluded.version
                  RETURNING id",
                 &[
                     &alert.source,
@@ -427,42 +417,6 @@ impl<'a> Intake<'a> {
             )
             .await?
             .get(0))
-    }
-
-    async fn update(
-        &self,
-        id: i64,
-        observation: &AlertObservation,
-        content: &Content,
-        incident: Option<i64>,
-    ) -> Result<()> {
-        let alert = &observation.alert;
-        self.tx
-            .execute(
-                "UPDATE alerts SET labels = $2, annotations = $3, links = $4, muted = $5,
-                     state = $6, starts_at = $7, ends_at = $8, generator_url = $9,
-                     application_id = $10, team_id = $11, incident_id = $12, last_seen = $13,
-                     version = $14
-                 WHERE id = $1",
-                &[
-                    &id,
-                    &content.labels,
-                    &content.annotations,
-                    &content.links,
-                    &content.muted,
-                    &alert.state.as_str(),
-                    &to_time(alert.starts_at),
-                    &alert.ends_at.map(to_time),
-                    &content.generator_url,
-                    &content.application,
-                    &content.team,
-                    &incident,
-                    &to_time(alert.last_seen),
-                    &self.version,
-                ],
-            )
-            .await?;
-        Ok(())
     }
 
     /// One timeline entry per incident for what the delivery did to it; resolves incidents
@@ -543,6 +497,24 @@ impl<'a> Intake<'a> {
             )
             .await?;
         Ok(())
+    }
+}
+
+/// What the hub holds of an alert once this delivery's `observation` of it is written.
+fn known_after(
+    id: i64,
+    observation: &AlertObservation,
+    incident: Option<i64>,
+    content: Content,
+) -> Known {
+    let alert = &observation.alert;
+    Known {
+        id,
+        state: alert.state,
+        starts_at: alert.starts_at,
+        ends_at: alert.ends_at,
+        incident,
+        content,
     }
 }
 

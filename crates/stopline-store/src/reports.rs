@@ -113,11 +113,43 @@ impl Store {
             })
             .optional()?
             .ok_or(StoreError::IncidentNotFound(id))?;
-        Ok(LossFacts {
-            entered: entered.map(|l| u64::try_from(l).unwrap_or(0)),
-            alerts_cleared_at: cleared.map(from_millis).transpose()?,
-        })
+        loss_facts(entered, cleared)
     }
+
+    /// What the loss so far of each of `ids` is made of, in one query (the queue asks for every
+    /// open incident on each refresh). An id the store does not hold is left out.
+    pub fn loss_facts_of(
+        &self,
+        ids: &[stopline_core::incident::IncidentId],
+    ) -> Result<HashMap<stopline_core::incident::IncidentId, LossFacts>> {
+        // The ids travel as one JSON array.
+        let list = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT id, loss_override, {ALERTS_CLEARED_AT} FROM incidents i
+             WHERE id IN (SELECT value FROM json_each(?1))"
+        ))?;
+        let rows = statement.query_map([list], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        let mut facts = HashMap::new();
+        for row in rows {
+            let (id, entered, cleared) = row?;
+            facts.insert(crate::rows::incident_id(id)?, loss_facts(entered, cleared)?);
+        }
+        Ok(facts)
+    }
+}
+
+fn loss_facts(entered: Option<i64>, cleared: Option<i64>) -> Result<LossFacts> {
+    Ok(LossFacts {
+        entered: entered.map(|l| u64::try_from(l).unwrap_or(0)),
+        alerts_cleared_at: cleared.map(from_millis).transpose()?,
+    })
 }
 
 fn person_id(text: &str) -> Result<PersonId> {

@@ -63,6 +63,15 @@ fn hub_migrate_refuses_a_bad_or_unreachable_database_by_name_without_its_passwor
     assert!(stderr.contains("--database"), "{stderr}");
 }
 
+/// A real PostgreSQL with a database `org` migrated by `stopline hub migrate`, and its URL.
+fn migrated_database(sandbox: &Sandbox) -> (tempfile::TempDir, Postgres, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start(dir.path());
+    let url = postgres.create_database("org");
+    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    (dir, postgres, url)
+}
+
 /// A `stopline hub` on `url`, on a free loopback port, with `token`.
 fn hub(sandbox: &Sandbox, url: &str, token: &str) -> Served {
     let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
@@ -191,10 +200,7 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 #[test]
 fn a_hub_killed_while_escalating_leaves_each_step_paged_once_by_another() {
     let sandbox = Sandbox::demo();
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start(pg_dir.path());
-    let url = postgres.create_database("org");
-    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (_pg_dir, postgres, url) = migrated_database(&sandbox);
     let (doomed, survivor) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
     // One incident on each of a dozen applications, delivered to the hub about to die.
     let apps = sandbox.json(&["apps"]);
@@ -251,10 +257,7 @@ fn a_hub_takes_pagerduty_events_by_routing_key() {
     let config = sandbox.read_config()
         + "\n[[sources]]\nname = \"stock-events\"\nkind = \"pagerduty\"\napplication = \"warehouse-sync\"\nrouting_key_env = \"STOCK_ROUTING_KEY\"\n";
     sandbox.write_config(&config);
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start(pg_dir.path());
-    let url = postgres.create_database("org");
-    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (_pg_dir, postgres, url) = migrated_database(&sandbox);
     let key = "R0UTINGKEYFORSTOCKSERVICE0000001";
     let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
     command
@@ -311,10 +314,7 @@ fn a_hub_takes_pagerduty_events_by_routing_key() {
 #[test]
 fn hub_tokens_are_made_for_people_of_the_config_listed_and_revoked() {
     let sandbox = Sandbox::demo();
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start(pg_dir.path());
-    let url = postgres.create_database("org");
-    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (_pg_dir, _postgres, url) = migrated_database(&sandbox);
     let made = sandbox.json(&[
         "hub",
         "token",
@@ -357,10 +357,7 @@ fn hub_tokens_are_made_for_people_of_the_config_listed_and_revoked() {
 #[test]
 fn a_hub_says_503_while_its_database_is_down_and_takes_deliveries_again_when_it_is_back() {
     let sandbox = Sandbox::demo();
-    let pg_dir = tempfile::tempdir().unwrap();
-    let mut postgres = Postgres::start(pg_dir.path());
-    let url = postgres.create_database("org");
-    sandbox.ok(&["hub", "migrate", "--database", &url]);
+    let (_pg_dir, mut postgres, url) = migrated_database(&sandbox);
     let hub = hub(&sandbox, &url, TOKEN);
     let labels: &[(&str, &str)] = &[("service", "payment-gateway")];
 

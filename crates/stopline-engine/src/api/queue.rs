@@ -159,12 +159,14 @@ fn summaries(
     filter: IncidentFilter,
     config: Option<&Config>,
 ) -> Result<Vec<IncidentSummary>> {
-    store
-        .incidents(filter)?
+    let incidents = store.incidents(filter)?;
+    let ids: Vec<_> = incidents.iter().map(|i| i.id).collect();
+    let mut losses = store.loss_facts_of(&ids)?;
+    incidents
         .into_iter()
         .map(|incident| {
             let paging = store.escalation(incident.id)?;
-            let loss = store.loss_facts(incident.id)?;
+            let loss = losses.remove(&incident.id).unwrap_or_default();
             Ok(IncidentSummary::new(incident, config, paging, loss))
         })
         .collect()

@@ -103,6 +103,10 @@ fn the_review_and_the_queue_use_the_loss_a_person_entered() {
     assert_eq!(facts["loss_entered_by_hand"], true);
     // What the queue and the incident panel are built from.
     assert_eq!(w.store.loss_facts(id).unwrap().entered, Some(120_000));
+    // The queue reads every open incident's at once; an id the store lacks is left out.
+    let all = w.store.loss_facts_of(&[id, IncidentId(99)]).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[&id], w.store.loss_facts(id).unwrap());
 }
 
 #[test]
