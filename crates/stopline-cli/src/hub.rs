@@ -178,19 +178,20 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
         // Escalation needs the rotas: only with a config. Every hub runs it; a due step is
         // claimed by one.
         let (stop_escalating, stopped) = tokio::sync::oneshot::channel::<()>();
-        let escalating = config.clone().map(|config| {
+        let mut state = HubState::new(db.clone(), config, Arc::clone(&clock), token);
+        state.routing_keys = routing_keys;
+        let escalating = state.config.clone().map(|config| {
             tokio::spawn(stopline_hub::escalate_every(
-                db.clone(),
-                Arc::new(config),
-                Arc::clone(&clock),
+                db,
+                config,
+                clock,
                 std::time::Duration::from_secs(1),
+                Arc::clone(&state.escalate_now),
                 async {
                     let _ = stopped.await;
                 },
             ))
         });
-        let mut state = HubState::new(db, config, clock, token);
-        state.routing_keys = routing_keys;
         let server = HubServer::bind(listen, state)
             .await
             .map_err(|e| database_failure("--listen", e))?;

@@ -216,6 +216,32 @@ impl Incident {
         Ok(event)
     }
 
+    /// An acknowledgement that reached the shared state after another: the first to arrive
+    /// won; this one is kept on the timeline, saying when the person acknowledged (`at`, on
+    /// their desktop) and when it arrived (`received`). `None` when the incident is still
+    /// triggered (then [`Incident::apply`] acknowledges it).
+    pub fn also_acknowledged(
+        &self,
+        who: &PersonId,
+        at: Timestamp,
+        received: Timestamp,
+    ) -> Option<TimelineEvent> {
+        if self.state == IncidentState::Triggered {
+            return None;
+        }
+        let second = |t: Timestamp| t.round(jiff::Unit::Second).unwrap_or(t);
+        Some(TimelineEvent {
+            at: received,
+            who: Some(who.clone()),
+            kind: TimelineKind::Note,
+            detail: format!(
+                "{who} also acknowledged at {}, received {}",
+                second(at),
+                second(received)
+            ),
+        })
+    }
+
     fn refusal(&self, transition: Transition) -> TransitionError {
         let current = match self.state {
             IncidentState::Resolved => self.resolved.as_ref(),
@@ -364,6 +390,39 @@ mod tests {
                 .apply(Transition::Acknowledge, &alice, at("2026-11-27T10:02:00Z"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_late_acknowledgement_is_kept_on_the_timeline() {
+        let (alice, ben) = (
+            PersonId::new("alice").unwrap(),
+            PersonId::new("ben").unwrap(),
+        );
+        let mut incident = incident();
+        assert_eq!(
+            incident.also_acknowledged(
+                &ben,
+                at("2026-11-27T10:02:00Z"),
+                at("2026-11-27T10:40:00Z")
+            ),
+            None
+        );
+        incident
+            .apply(Transition::Acknowledge, &alice, at("2026-11-27T10:01:00Z"))
+            .unwrap();
+        let late = incident
+            .also_acknowledged(
+                &ben,
+                at("2026-11-27T10:02:00.25Z"),
+                at("2026-11-27T10:40:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            late.detail,
+            "ben also acknowledged at 2026-11-27T10:02:00Z, received 2026-11-27T10:40:00Z"
+        );
+        assert_eq!(late.at, at("2026-11-27T10:40:00Z"));
+        assert_eq!(incident.acknowledged.as_ref().unwrap().by, Some(alice));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod incident;
 pub mod mapping;
 pub mod money;
+pub mod mutation;
 pub mod pay;
 pub mod payload;
 pub mod pipeline;

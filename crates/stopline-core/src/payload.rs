@@ -40,7 +40,7 @@ pub struct PayloadError {
 }
 
 impl PayloadError {
-    fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
@@ -86,7 +86,7 @@ fn check_depth(body: &[u8]) -> Result<(), PayloadError> {
 }
 
 /// Deserialises `body`, naming the JSON path of the first problem.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     check_depth(body)?;
     // Tracking the path costs time on every value; only a failure needs it, so parse again
     // with tracking to explain one.

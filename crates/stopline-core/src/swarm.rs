@@ -12,12 +12,13 @@ mod roles;
 
 pub use checklist::{
     ChecklistStep, RESTART_THE_LINE, StepChange, StepState, StepTemplate, change_step,
-    checklist_for, default_checklist, gate_resolve, open_required, started_event, starts_on_sight,
+    change_step_from, checklist_for, default_checklist, gate_resolve, open_required, started_event,
+    starts_on_sight,
 };
 pub use line::{
     HoldFacts, LineHold, LineState, LineStatus, LineStopsOn, held_for, holds_line, stopped_time,
 };
-pub use roles::{Role, RoleChange, RoleHolding, join, leave, name as name_role};
+pub use roles::{Role, RoleChange, RoleHolding, join, leave, name as name_role, name_replacing};
 
 use crate::incident::IncidentId;
 
@@ -55,4 +56,30 @@ pub enum SwarmError {
     },
     #[error("{person} is not in the swarm on {id}: join it first")]
     NotInSwarm { id: IncidentId, person: String },
+    /// A change made on a step as someone saw it, which someone else has changed since, and
+    /// which would not move it forward from where it is now.
+    #[error(
+        "step {step:?} is {found} now (by {by}), not {expected} as when this change was made; \
+         it stays {found}"
+    )]
+    StepMoved {
+        step: String,
+        expected: &'static str,
+        found: &'static str,
+        by: String,
+    },
+    /// A naming that replaces a holder who no longer holds the role (or names nobody to replace
+    /// while someone does).
+    #[error(
+        "{} of {id} is {} now, not {} as when this was asked; nothing changed",
+        role.title(),
+        holder.as_deref().unwrap_or("nobody"),
+        expected.as_deref().unwrap_or("nobody")
+    )]
+    HolderChanged {
+        id: IncidentId,
+        role: Role,
+        holder: Option<String>,
+        expected: Option<String>,
+    },
 }

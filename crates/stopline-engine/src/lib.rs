@@ -240,7 +240,9 @@ impl EngineError {
                     | SwarmError::OpenSteps { .. }
                     | SwarmError::RoleTaken { .. }
                     | SwarmError::AlreadyInRole { .. }
-                    | SwarmError::NotInSwarm { .. } => false,
+                    | SwarmError::NotInSwarm { .. }
+                    | SwarmError::StepMoved { .. }
+                    | SwarmError::HolderChanged { .. } => false,
                 },
                 StoreError::Severity(_) => true,
                 StoreError::Open { .. }

@@ -17,6 +17,11 @@ pub enum HubError {
     Database(#[from] tokio_postgres::Error),
     #[error("the hub's database holds what it cannot read: {0}")]
     Corrupt(String),
+    #[error(
+        "desktop {desktop:?} belongs to another person: a desktop acts as the one person who \
+         first pushed from it"
+    )]
+    DesktopOfAnother { desktop: String },
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: std::net::SocketAddr,

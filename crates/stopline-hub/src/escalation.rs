@@ -21,7 +21,8 @@ use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
 use crate::rows::{
-    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident_from, to_time,
+    INCIDENT_COLUMNS, append_event, bump_version, corrupt, from_time, read_incident_from, sql_id,
+    to_time,
 };
 
 /// What one pass did.
@@ -52,7 +53,10 @@ impl Database {
                 let tx = client.transaction().await?;
                 let done = async {
                     let round = escalate_round(&tx, config, now).await?;
-                    tx.commit().await?;
+                    if round.changed {
+                        tx.commit().await?;
+                    }
+                    // Nothing changed: dropping the transaction rolls back its version bump.
                     Ok::<_, HubError>(round)
                 }
                 .await;
@@ -71,13 +75,14 @@ impl Database {
     }
 }
 
-/// Runs an escalation pass every `period` until `stop` completes: what each hub does beside
-/// serving. A pass that fails (the database away) is logged and tried again next time.
+/// Runs an escalation pass every `period`, and at once when `wake` is notified (intake opened
+/// an incident), until `stop` completes: what each hub does beside serving. A pass that fails (the database away) is logged and tried again next time.
 pub async fn escalate_every(
     database: Database,
     config: std::sync::Arc<Config>,
     clock: std::sync::Arc<dyn stopline_core::clock::Clock>,
     period: std::time::Duration,
+    wake: std::sync::Arc<tokio::sync::Notify>,
     stop: impl Future<Output = ()>,
 ) {
     let mut stop = std::pin::pin!(stop);
@@ -86,6 +91,7 @@ pub async fn escalate_every(
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
+            () = wake.notified() => {}
             () = &mut stop => return,
         }
         match database.escalate(&config, clock.now()).await {
@@ -102,12 +108,28 @@ pub async fn escalate_every(
 /// round pages the next step).
 #[derive(Debug, Default)]
 struct Round {
+    /// Whether the round wrote anything (else its transaction is rolled back).
+    changed: bool,
     pages: usize,
     deferred: usize,
     again: bool,
 }
 
 async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -> Result<Round> {
+    let mut round = Round::default();
+    let due = tx
+        .query_opt(
+            "SELECT 1 FROM escalations WHERE status IN ('due', 'deferred') AND due_at <= $1 LIMIT 1",
+            &[&to_time(now)],
+        )
+        .await?;
+    if due.is_none() {
+        return Ok(round);
+    }
+    // The organisation's version first, as every write takes it: one lock order for all
+    // writers (a push acknowledging an incident locks its escalation after this row), so
+    // none waits on another in a circle. A change desktops will pull, in commit order.
+    let version = bump_version(tx).await?;
     let claimed = tx
         .query(
             &format!(
@@ -134,12 +156,10 @@ async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -
             decisions.push((decision, escalation.status));
         }
     }
-    let mut round = Round::default();
     if decisions.is_empty() {
         return Ok(round);
     }
-    // A change desktops will pull, in commit order like every write.
-    let version = bump_version(tx).await?;
+    round.changed = true;
     for (decision, status) in &decisions {
         match decision {
             EscalationDecision::Step { incident, record } => {
@@ -242,19 +262,7 @@ async fn append(
         kind: TimelineKind::Paging,
         detail,
     };
-    tx.execute(
-        "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
-         VALUES ($1, $2, NULL, $3, $4, $5)",
-        &[
-            &sql_id(incident)?,
-            &to_time(event.at),
-            &event.kind.as_str(),
-            &event.detail,
-            &version,
-        ],
-    )
-    .await?;
-    Ok(())
+    append_event(tx, sql_id(incident)?, &event, version).await
 }
 
 fn read_escalation(row: &Row) -> Result<Escalation> {
@@ -274,8 +282,4 @@ fn read_escalation(row: &Row) -> Result<Escalation> {
             .map_err(|_| corrupt(&format!("the rota of incident {id}'s escalation")))?,
         note: row.get(5),
     })
-}
-
-fn sql_id(id: IncidentId) -> Result<i64> {
-    i64::try_from(id.0).map_err(|_| corrupt("an incident id"))
 }

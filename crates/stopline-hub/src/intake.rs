@@ -23,7 +23,8 @@ use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
 use crate::rows::{
-    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident, save_state, to_time,
+    INCIDENT_COLUMNS, append_event, bump_version, corrupt, from_time, read_incident, save_state,
+    to_time,
 };
 
 /// What a delivery did.
@@ -482,21 +483,7 @@ impl<'a> Intake<'a> {
     }
 
     async fn append(&self, incident: i64, event: &TimelineEvent) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &incident,
-                    &to_time(event.at),
-                    &event.who.as_ref().map(|p| p.as_str()),
-                    &event.kind.as_str(),
-                    &event.detail,
-                    &self.version,
-                ],
-            )
-            .await?;
-        Ok(())
+        append_event(self.tx, incident, event, self.version).await
     }
 }
 

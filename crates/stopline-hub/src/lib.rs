@@ -3,26 +3,34 @@
 //! rests on row locks, unique constraints and transactions retried on serialization failures,
 //! never on session advisory locks, so PostgreSQL-compatible distributed engines stay possible.
 //!
-//! What is here so far: connecting to the database ([`Database`]) and its schema, migrated
-//! forward only and refused when newer than this build ([`Database::migrate`]); intake of routed
-//! alerts ([`Database::ingest`]); and the server senders deliver to ([`HubServer`]), which keeps
-//! `stopline-http`'s contract as a desktop's `stopline serve` does. The rules the hub applies are `stopline-core`'s, the
-//! same a desktop applies.
+//! What is here: connecting to the database ([`Database`]) and its schema, migrated forward
+//! only and refused when newer than this build ([`Database::migrate`]); intake of routed alerts
+//! ([`Database::ingest`]) and escalation ([`Database::escalate`]); desktops' pushes of
+//! mutations ([`Database::push`]) and pulls of changes in commit order ([`Database::pull`]);
+//! and the server ([`HubServer`]) senders deliver to and desktops push, pull and stream from,
+//! which keeps `stopline-http`'s contract as a desktop's `stopline serve` does. The rules the
+//! hub applies are `stopline-core`'s, the same a desktop applies.
 
 mod database;
 mod error;
 mod escalation;
 mod intake;
+mod protocol;
+mod pull;
+mod push;
 mod rows;
 mod schema;
 mod server;
 mod sources;
+mod stream;
 mod tokens;
 
 pub use database::Database;
 pub use error::HubError;
 pub use escalation::{EscalationPass, escalate_every};
 pub use intake::IntakeSummary;
+pub use pull::{Cookie, Pulled, PulledIncident};
+pub use push::{Outcome, Pushed};
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::{HubServer, HubState, RoutingKey};
 pub use stopline_core::routing::AlertObservation;

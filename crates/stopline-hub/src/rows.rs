@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use jiff::Timestamp;
 use stopline_core::ids::{ApplicationId, PersonId, TeamId};
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Severity, Stamp};
+use stopline_core::timeline::TimelineEvent;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::Result;
@@ -124,4 +125,33 @@ pub(crate) async fn bump_version(client: &impl GenericClient) -> Result<i64> {
         )
         .await?
         .get(0))
+}
+
+/// An incident id as the hub's `bigint`.
+pub(crate) fn sql_id(id: IncidentId) -> Result<i64> {
+    i64::try_from(id.0).map_err(|_| corrupt("an incident id"))
+}
+
+/// Appends `event` to incident `incident`'s timeline at the organisation's `version`.
+pub(crate) async fn append_event(
+    client: &impl GenericClient,
+    incident: i64,
+    event: &TimelineEvent,
+    version: i64,
+) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &incident,
+                &to_time(event.at),
+                &event.who.as_ref().map(PersonId::as_str),
+                &event.kind.as_str(),
+                &event.detail,
+                &version,
+            ],
+        )
+        .await?;
+    Ok(())
 }

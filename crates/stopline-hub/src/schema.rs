@@ -141,6 +141,89 @@ const MIGRATIONS: &[&str] = &[
         revoked_at timestamptz
     );
     "#,
+    // 4: what desktops do, and what they need to pull. Each desktop is one person's, and its
+    // last mutation id says what it has pushed; every mutation's outcome (or an admin's
+    // command) is an audit row; the swarm's checklist steps and roles; notes are timeline rows
+    // with the id their desktop made; a page's "shown" receipts. `org_id` names this
+    // database's history, so a desktop's cookie from another (a restored backup) starts a
+    // full resync.
+    r#"
+    ALTER TABLE org_version ADD COLUMN org_id text NOT NULL DEFAULT gen_random_uuid()::text;
+
+    CREATE TABLE desktops (
+        id               text PRIMARY KEY,
+        person           text NOT NULL,
+        last_mutation_id bigint NOT NULL DEFAULT 0,
+        first_seen       timestamptz NOT NULL,
+        last_seen        timestamptz NOT NULL
+    );
+
+    CREATE TABLE audit (
+        id          bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL,
+        made_at     timestamptz,
+        person      text,
+        desktop_id  text,
+        mutation_id bigint,
+        name        text NOT NULL,
+        args        jsonb NOT NULL,
+        incident_id bigint,
+        outcome     text NOT NULL CHECK (outcome IN ('applied', 'refused')),
+        reason      text,
+        version     bigint NOT NULL,
+        UNIQUE (desktop_id, mutation_id)
+    );
+    CREATE INDEX audit_by_desktop ON audit (desktop_id, version);
+
+    CREATE TABLE checklist_steps (
+        incident_id bigint NOT NULL REFERENCES incidents (id),
+        position    integer NOT NULL,
+        step        text NOT NULL,
+        title       text NOT NULL,
+        required    boolean NOT NULL,
+        runbook     text,
+        state       text NOT NULL CHECK (state IN ('todo', 'doing', 'done', 'skipped')),
+        assignee    text,
+        reason      text,
+        changed_by  text,
+        changed_at  timestamptz,
+        version     bigint NOT NULL,
+        PRIMARY KEY (incident_id, step)
+    );
+    CREATE INDEX checklist_by_version ON checklist_steps (version);
+
+    CREATE TABLE roles (
+        id          bigserial PRIMARY KEY,
+        incident_id bigint NOT NULL REFERENCES incidents (id),
+        role        text NOT NULL CHECK (role IN ('commander', 'comms', 'scribe', 'responder')),
+        person      text NOT NULL,
+        since       timestamptz NOT NULL,
+        until       timestamptz,
+        named_by    text,
+        version     bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX roles_one_lead ON roles (incident_id, role)
+        WHERE until IS NULL AND role <> 'responder';
+    CREATE UNIQUE INDEX roles_one_responding ON roles (incident_id, person)
+        WHERE until IS NULL AND role = 'responder';
+    CREATE INDEX roles_by_version ON roles (version);
+
+    ALTER TABLE timeline ADD COLUMN desktop_id text, ADD COLUMN note_id text;
+    CREATE UNIQUE INDEX timeline_one_note ON timeline (desktop_id, note_id)
+        WHERE note_id IS NOT NULL;
+    CREATE INDEX timeline_by_version ON timeline (version);
+    CREATE INDEX alerts_by_version ON alerts (version);
+    CREATE INDEX pages_by_version ON pages (version);
+
+    CREATE TABLE page_receipts (
+        page_id    bigint NOT NULL REFERENCES pages (id),
+        desktop_id text NOT NULL,
+        shown_at   timestamptz NOT NULL,
+        version    bigint NOT NULL,
+        PRIMARY KEY (page_id, desktop_id)
+    );
+    CREATE INDEX page_receipts_by_version ON page_receipts (version);
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

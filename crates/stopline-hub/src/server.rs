@@ -4,8 +4,9 @@
 //! path, and a 2xx only after the delivery is committed. Any number of hubs serve one database;
 //! the same delivery to two of them is one alert (see `intake`).
 //!
-//! Routes so far: `POST /v1/alertmanager`, `POST /v1/grafana`, `POST /v2/enqueue` (PagerDuty
-//! Events v2, authenticated by routing key), `GET /healthz`.
+//! Routes: `POST /v1/alertmanager`, `POST /v1/grafana`, `POST /v2/enqueue` (PagerDuty Events
+//! v2, authenticated by routing key), `GET /healthz`; and the desktops' `POST /v1/push`,
+//! `POST /v1/pull`, `GET /v1/stream`, authenticated by a person's token (`protocol`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,11 +26,14 @@ use stopline_core::settings::AlertSettings;
 use stopline_http::auth_failures::AuthFailures;
 use stopline_http::{Answer, Gate, Limits, Received, Refusal, source_param};
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 
 use crate::Result;
 use crate::database::Database;
 use crate::error::HubError;
 use crate::intake::IntakeSummary;
+use crate::protocol;
+use crate::stream::Watcher;
 
 /// What the hub's server needs to answer requests.
 pub struct HubState {
@@ -47,7 +51,14 @@ pub struct HubState {
     pub read_timeout: Duration,
     /// The PagerDuty routing keys of the config's `pagerduty` sources, read by the host.
     pub routing_keys: Vec<RoutingKey>,
+    /// Notified when intake opens an incident, so escalation pages at once rather than at its
+    /// next tick.
+    pub escalate_now: Arc<Notify>,
     failures: Mutex<AuthFailures>,
+    /// What the desktops' streams listen to.
+    pub(crate) watcher: Arc<Watcher>,
+    /// Set when the hub shuts down: streams end, so the drain does not wait on them.
+    pub(crate) closing: watch::Sender<bool>,
 }
 
 pub use stopline_http::RoutingKey;
@@ -74,11 +85,14 @@ impl HubState {
             max_connections: webhook.max_connections,
             read_timeout: webhook.read_timeout,
             routing_keys: Vec::new(),
+            escalate_now: Arc::new(Notify::new()),
             failures: Mutex::new(AuthFailures::default()),
+            watcher: Arc::new(Watcher::new()),
+            closing: watch::channel(false).0,
         }
     }
 
-    fn gate(&self) -> Gate<'_> {
+    pub(crate) fn gate(&self) -> Gate<'_> {
         Gate {
             name: "hub",
             allowed_hosts: &self.allowed_hosts,
@@ -115,6 +129,7 @@ pub struct HubServer {
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    state: Arc<HubState>,
 }
 
 impl HubServer {
@@ -129,17 +144,22 @@ impl HubServer {
                        (raise [webhook] max_connections if this is real traffic)"
                 .to_owned(),
         };
+        let state = Arc::new(state);
         let router = Router::new()
             .route("/v1/alertmanager", post(alertmanager))
             .route("/v1/grafana", post(grafana))
             .route("/v2/enqueue", post(pagerduty))
+            .route("/v1/push", post(protocol::push))
+            .route("/v1/pull", post(protocol::pull))
+            .route("/v1/stream", get(protocol::stream))
             .route("/healthz", get(healthz))
             .fallback(not_found)
-            .with_state(Arc::new(state));
+            .with_state(Arc::clone(&state));
         Ok(Self {
             listener,
             router,
             limits,
+            state,
         })
     }
 
@@ -150,8 +170,25 @@ impl HubServer {
     }
 
     /// Serves until `shutdown` completes, then lets the requests in flight finish a while.
+    /// Desktops' streams are told of changes by a watcher of the organisation's version that
+    /// runs as long as the server.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        stopline_http::serve(self.listener, self.router, self.limits, shutdown).await;
+        let state = Arc::clone(&self.state);
+        let mut closed = state.closing.subscribe();
+        let watching = tokio::spawn(crate::stream::watch_versions(
+            state.database.clone(),
+            Arc::clone(&state.watcher),
+            async move {
+                let _ = closed.changed().await;
+            },
+        ));
+        let closing = async move {
+            shutdown.await;
+            state.closing.send_replace(true);
+        };
+        stopline_http::serve(self.listener, self.router, self.limits, closing).await;
+        self.state.closing.send_replace(true);
+        let _ = watching.await;
     }
 }
 
@@ -198,7 +235,11 @@ async fn pagerduty_event(state: &HubState, request: Request) -> Answer {
                 .database
                 .ingest(&[observation], settings.auto_resolve, now)
                 .await
-                .map(drop)
+                .map(|summary| {
+                    if !summary.opened.is_empty() {
+                        state.escalate_now.notify_one();
+                    }
+                })
         }
         PagerDutyEvent::Resolve(fingerprint) => state
             .database
@@ -261,6 +302,9 @@ async fn deliver(
         .ingest(&observations, settings.auto_resolve, now)
         .await
         .map_err(unavailable)?;
+    if !summary.opened.is_empty() {
+        state.escalate_now.notify_one();
+    }
     Ok(received(&summary, count))
 }
 
@@ -296,7 +340,8 @@ async fn not_found(request: Request) -> Response {
     Refusal::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue and GET /healthz",
+            "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, \
+             POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream and GET /healthz",
             request.uri().path()
         ),
         ".",

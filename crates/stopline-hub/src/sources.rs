@@ -15,7 +15,8 @@ use crate::Result;
 use crate::database::Database;
 use crate::intake::IntakeSummary;
 use crate::rows::{
-    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident, save_state, to_time,
+    INCIDENT_COLUMNS, append_event, bump_version, corrupt, from_time, read_incident, save_state,
+    sql_id,
 };
 
 impl Database {
@@ -94,6 +95,9 @@ impl Database {
     ) -> Result<Option<IncidentId>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // The organisation's version first, the lock order of every write; dropping the
+        // transaction when nothing changes rolls it back.
+        let version = bump_version(&*tx).await?;
         let found = tx
             .query_opt(
                 &format!(
@@ -114,21 +118,8 @@ impl Database {
         let event = incident
             .acknowledge_for_source(source, now)
             .map_err(|e| corrupt(&e.to_string()))?;
-        let version = bump_version(&*tx).await?;
         save_state(&*tx, &incident, version).await?;
-        let id = i64::try_from(incident.id.0).map_err(|_| corrupt("an incident id"))?;
-        tx.execute(
-            "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
-             VALUES ($1, $2, NULL, $3, $4, $5)",
-            &[
-                &id,
-                &to_time(event.at),
-                &event.kind.as_str(),
-                &event.detail,
-                &version,
-            ],
-        )
-        .await?;
+        append_event(&*tx, sql_id(incident.id)?, &event, version).await?;
         tx.commit().await?;
         Ok(Some(incident.id))
     }

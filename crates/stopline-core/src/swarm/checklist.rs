@@ -258,6 +258,48 @@ pub fn change_step(
     Ok((after, event))
 }
 
+/// How far along a state is: todo, then doing, then done or skipped.
+fn progress(state: StepState) -> u8 {
+    match state {
+        StepState::Todo => 0,
+        StepState::Doing => 1,
+        StepState::Done | StepState::Skipped => 2,
+    }
+}
+
+/// [`change_step`] for a change made on the step as someone saw it (`from`), the rule when
+/// changes arrive late from several desktops: compare and set. While the step is still in
+/// `from`, the change applies; when someone has changed it since, the change still applies if
+/// it moves the step forward from where it is now (a late "done" on a step now "doing"), and is
+/// refused, saying who moved it, otherwise (a late "doing" on a step now "done"). An assignee
+/// alone always applies: the last to arrive wins.
+pub fn change_step_from(
+    id: IncidentId,
+    steps: &[ChecklistStep],
+    step: &str,
+    from: StepState,
+    change: &StepChange,
+    who: &PersonId,
+    now: Timestamp,
+) -> Result<(ChecklistStep, TimelineEvent), SwarmError> {
+    if let (Some(current), Some(wanted)) =
+        (steps.iter().find(|s| s.step.as_str() == step), change.state)
+        && current.state != from
+        && progress(wanted) <= progress(current.state)
+    {
+        return Err(SwarmError::StepMoved {
+            step: step.to_owned(),
+            expected: from.as_str(),
+            found: current.state.as_str(),
+            by: current
+                .changed_by
+                .as_ref()
+                .map_or_else(|| "stopline".to_owned(), ToString::to_string),
+        });
+    }
+    change_step(id, steps, step, change, who, now)
+}
+
 /// The required steps neither done nor skipped.
 pub fn open_required(steps: &[ChecklistStep]) -> Vec<String> {
     steps
@@ -372,6 +414,91 @@ mod tests {
             change_step(IncidentId(1), &now, "diagnose", &assign, &ben, at()).unwrap();
         assert_eq!(reassigned.state, StepState::Skipped);
         assert_eq!(reassigned.reason.as_deref(), Some("known cause"));
+    }
+
+    #[test]
+    fn a_late_change_applies_while_the_step_is_as_seen_or_when_it_moves_it_forward() {
+        let (ben, aisha) = (
+            PersonId::new("ben").unwrap(),
+            PersonId::new("aisha").unwrap(),
+        );
+        let to = |state| StepChange {
+            state: Some(state),
+            ..StepChange::default()
+        };
+        let mut now = steps();
+        now[5].state = StepState::Doing;
+        now[5].changed_by = Some(aisha.clone());
+        // Ben saw it todo and marked it done: aisha has started it since, but done is further.
+        let (done, _) = change_step_from(
+            IncidentId(1),
+            &now,
+            "diagnose",
+            StepState::Todo,
+            &to(StepState::Done),
+            &ben,
+            at(),
+        )
+        .unwrap();
+        assert_eq!(done.state, StepState::Done);
+        // Ben saw it todo and started it: aisha's start is already there, so his is refused.
+        let late = change_step_from(
+            IncidentId(1),
+            &now,
+            "diagnose",
+            StepState::Todo,
+            &to(StepState::Doing),
+            &ben,
+            at(),
+        );
+        assert_eq!(
+            late.unwrap_err().to_string(),
+            "step \"diagnose\" is doing now (by aisha), not todo as when this change was made; it stays doing"
+        );
+        // Reopening a step applies only while it is as the person saw it.
+        now[5].state = StepState::Done;
+        let reopen = to(StepState::Todo);
+        assert!(
+            change_step_from(
+                IncidentId(1),
+                &now,
+                "diagnose",
+                StepState::Done,
+                &reopen,
+                &ben,
+                at()
+            )
+            .is_ok()
+        );
+        assert!(
+            change_step_from(
+                IncidentId(1),
+                &now,
+                "diagnose",
+                StepState::Doing,
+                &reopen,
+                &ben,
+                at()
+            )
+            .is_err()
+        );
+        // An assignee alone always applies.
+        let assign = StepChange {
+            assignee: Some(ben.clone()),
+            ..StepChange::default()
+        };
+        assert!(
+            change_step_from(
+                IncidentId(1),
+                &now,
+                "diagnose",
+                StepState::Todo,
+                &assign,
+                &ben,
+                at()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -122,6 +122,38 @@ pub fn name(
     })
 }
 
+/// Names `person` to a lead role as someone who saw `replaces` holding it (`None`: nobody),
+/// the rule when changes arrive late from several desktops: the naming applies only while the
+/// role is still held as they saw it, so of two people who each tried to take an empty command,
+/// the first to arrive wins and the other is told who holds it. A handover names the holder it
+/// replaces.
+pub fn name_replacing(
+    id: IncidentId,
+    role: Role,
+    holder: Option<&PersonId>,
+    person: &PersonId,
+    replaces: Option<&PersonId>,
+    who: &PersonId,
+    now: Timestamp,
+) -> Result<RoleChange, SwarmError> {
+    if holder == Some(person) {
+        return Err(SwarmError::AlreadyInRole {
+            id,
+            role,
+            person: person.to_string(),
+        });
+    }
+    if holder != replaces {
+        return Err(SwarmError::HolderChanged {
+            id,
+            role,
+            holder: holder.map(ToString::to_string),
+            expected: replaces.map(ToString::to_string),
+        });
+    }
+    name(id, role, holder, person, holder.is_some(), who, now)
+}
+
 /// `person` joins the swarm as a responder; refused when they are in it already.
 pub fn join(
     id: IncidentId,
@@ -218,6 +250,56 @@ mod tests {
             handed.event.detail,
             "incident commander: handed over from ben to aisha"
         );
+    }
+
+    #[test]
+    fn a_naming_applies_only_while_the_role_is_held_as_it_was_seen() {
+        let now: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+        let id = IncidentId(4);
+        let (ben, aisha, chen) = (p("ben"), p("aisha"), p("chen"));
+        // Ben took the empty command first; Aisha, who also saw it empty, is told who has it.
+        let late = name_replacing(id, Role::Commander, Some(&ben), &aisha, None, &aisha, now);
+        assert_eq!(
+            late.unwrap_err().to_string(),
+            "incident commander of INC-4 is ben now, not nobody as when this was asked; nothing changed"
+        );
+        // A handover naming the holder it replaces applies, recorded as one.
+        let handed = name_replacing(
+            id,
+            Role::Commander,
+            Some(&ben),
+            &aisha,
+            Some(&ben),
+            &ben,
+            now,
+        )
+        .unwrap();
+        assert_eq!(handed.ends, Some(ben.clone()));
+        // A handover replacing someone who has already handed over is refused.
+        let stale = name_replacing(
+            id,
+            Role::Commander,
+            Some(&aisha),
+            &chen,
+            Some(&ben),
+            &chen,
+            now,
+        );
+        assert!(matches!(stale, Err(SwarmError::HolderChanged { .. })));
+        let empty = name_replacing(id, Role::Scribe, None, &chen, None, &chen, now).unwrap();
+        assert_eq!(empty.ends, None);
+        assert!(matches!(
+            name_replacing(
+                id,
+                Role::Scribe,
+                Some(&chen),
+                &chen,
+                Some(&chen),
+                &chen,
+                now
+            ),
+            Err(SwarmError::AlreadyInRole { .. })
+        ));
     }
 
     #[test]

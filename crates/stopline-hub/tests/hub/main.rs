@@ -7,6 +7,8 @@ use stopline_tests::postgres::Postgres;
 
 mod escalation;
 mod intake;
+mod protocol;
+mod server;
 
 fn server() -> (tempfile::TempDir, Postgres) {
     let dir = tempfile::tempdir().unwrap();
@@ -42,7 +44,8 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
     );
     assert_eq!(
         tables,
-        "alerts,escalations,hub_schema,incidents,org_version,pages,timeline,tokens"
+        "alerts,audit,checklist_steps,desktops,escalations,hub_schema,incidents,org_version,\
+         page_receipts,pages,roles,timeline,tokens"
     );
     assert_eq!(
         db.migrate().await.unwrap(),

@@ -1,0 +1,356 @@
+//! A pull from a desktop: every change after its cookie, in commit order (docs/hub-protocol.md).
+//!
+//! Every write transaction bumps the organisation's version first and stamps its rows with
+//! it; the version row's lock puts writers one after another, so versions follow commit order
+//! and a snapshot that sees version N sees every write up to N and none after. A pull reads in
+//! one such snapshot (`REPEATABLE READ`) the rows stamped after the desktop's cookie, and
+//! answers a cookie for N. A cookie from another database (a restore, another organisation)
+//! or from ahead of this one is not an error: the answer is a full resync, flagged `reset`.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use stopline_core::ids::PersonId;
+use stopline_core::incident::{Incident, IncidentId};
+use tokio_postgres::{IsolationLevel, Row, Transaction};
+
+use crate::Result;
+use crate::database::Database;
+use crate::error::HubError;
+use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident};
+
+/// Where a desktop's replica stands: this database's id and the version it has pulled to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cookie {
+    pub org_id: String,
+    pub version: i64,
+}
+
+impl Cookie {
+    /// Reads `ORG_ID:VERSION`; `None` when it is not one (the caller answers 400 naming it).
+    pub fn parse(text: &str) -> Option<Cookie> {
+        let (org_id, version) = text.rsplit_once(':')?;
+        let version: i64 = version.parse().ok()?;
+        (!org_id.is_empty() && version >= 0).then(|| Cookie {
+            org_id: org_id.to_owned(),
+            version,
+        })
+    }
+}
+
+impl std::fmt::Display for Cookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.org_id, self.version)
+    }
+}
+
+/// An incident as a pull carries it: the domain's fields and what the hub keeps beside them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PulledIncident {
+    #[serde(flatten)]
+    pub incident: Incident,
+    /// Why a person set the severity, when one did.
+    pub severity_reason: Option<String>,
+    /// A person's estimate of the loss, when one gave it.
+    pub loss_override: Option<i64>,
+}
+
+/// Everything that changed after a cookie, for one desktop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pulled {
+    pub cookie: String,
+    /// The cookie was not this database's, or from ahead of it: this is everything, and the
+    /// desktop replaces its replica with it.
+    pub reset: bool,
+    pub last_mutation_id: u64,
+    /// The outcomes of this desktop's mutations recorded since the cookie.
+    pub outcomes: Vec<Value>,
+    pub incidents: Vec<PulledIncident>,
+    pub timeline: Vec<Value>,
+    pub checklist: Vec<Value>,
+    pub roles: Vec<Value>,
+    pub alerts: Vec<Value>,
+    pub escalations: Vec<Value>,
+    /// Pages addressed to the pulling person, with the desktops that showed each.
+    pub pages: Vec<Value>,
+}
+
+impl Database {
+    /// What `desktop` (of `person`) has not seen since `cookie` (`None`: everything).
+    pub async fn pull(
+        &self,
+        person: &PersonId,
+        desktop: &str,
+        cookie: Option<&Cookie>,
+    ) -> Result<Pulled> {
+        let mut client = self.client().await?;
+        let last = self.desktop_last_mutation(&client, desktop, person).await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let row = tx
+            .query_one("SELECT org_id, version FROM org_version WHERE id = 1", &[])
+            .await?;
+        let now = Cookie {
+            org_id: row.get(0),
+            version: row.get(1),
+        };
+        let since = match cookie {
+            Some(c) if c.org_id == now.org_id && c.version <= now.version => Some(c.version),
+            _ => None,
+        };
+        let reset = since.is_none();
+        let since = since.unwrap_or(0);
+        // The desktop's last id as of this snapshot, with the outcomes that go with it.
+        let last = tx
+            .query_opt(
+                "SELECT last_mutation_id FROM desktops WHERE id = $1",
+                &[&desktop],
+            )
+            .await?
+            .map_or(last, |row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
+        Ok(Pulled {
+            cookie: now.to_string(),
+            reset,
+            last_mutation_id: last,
+            outcomes: outcomes(&tx, desktop, since).await?,
+            incidents: incidents(&tx, since).await?,
+            timeline: timeline(&tx, since).await?,
+            checklist: checklist(&tx, since).await?,
+            roles: roles(&tx, since).await?,
+            alerts: alerts(&tx, since).await?,
+            escalations: escalations(&tx, since).await?,
+            pages: pages(&tx, person, since).await?,
+        })
+    }
+
+    /// The organisation's version now: what streams watch to tell desktops to pull.
+    pub async fn org_version(&self) -> Result<i64> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one("SELECT version FROM org_version WHERE id = 1", &[])
+            .await?
+            .get(0))
+    }
+}
+
+fn time(row: &Row, i: usize) -> Result<Option<String>> {
+    Ok(row
+        .get::<_, Option<SystemTime>>(i)
+        .map(from_time)
+        .transpose()?
+        .map(|t| t.to_string()))
+}
+
+fn incident_name(id: i64) -> String {
+    IncidentId(u64::try_from(id).unwrap_or(0)).to_string()
+}
+
+async fn outcomes(tx: &Transaction<'_>, desktop: &str, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT mutation_id, outcome, reason FROM audit
+             WHERE desktop_id = $1 AND version > $2 ORDER BY mutation_id",
+            &[&desktop, &since],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            json!({
+                "id": row.get::<_, i64>(0),
+                "outcome": row.get::<_, String>(1),
+                "reason": row.get::<_, Option<String>>(2),
+            })
+        })
+        .collect())
+}
+
+async fn incidents(tx: &Transaction<'_>, since: i64) -> Result<Vec<PulledIncident>> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {INCIDENT_COLUMNS}, severity_reason, loss_override FROM incidents
+                 WHERE version > $1 ORDER BY id"
+            ),
+            &[&since],
+        )
+        .await?;
+    let extra = INCIDENT_COLUMNS.split(", ").count();
+    rows.iter()
+        .map(|row| {
+            Ok(PulledIncident {
+                incident: read_incident(row)?,
+                severity_reason: row.get(extra),
+                loss_override: row.get(extra + 1),
+            })
+        })
+        .collect()
+}
+
+async fn timeline(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT id, incident_id, at, who, kind, detail, note_id, version FROM timeline
+             WHERE version > $1 ORDER BY version, id",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(json!({
+                "id": row.get::<_, i64>(0),
+                "incident": incident_name(row.get(1)),
+                "at": time(row, 2)?,
+                "who": row.get::<_, Option<String>>(3),
+                "kind": row.get::<_, String>(4),
+                "detail": row.get::<_, String>(5),
+                "note_id": row.get::<_, Option<String>>(6),
+                "version": row.get::<_, i64>(7),
+            }))
+        })
+        .collect()
+}
+
+async fn checklist(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT incident_id, position, step, title, required, runbook, state, assignee,
+                 reason, changed_by, changed_at
+             FROM checklist_steps WHERE version > $1 ORDER BY incident_id, position",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(json!({
+                "incident": incident_name(row.get(0)),
+                "position": row.get::<_, i32>(1),
+                "step": row.get::<_, String>(2),
+                "title": row.get::<_, String>(3),
+                "required": row.get::<_, bool>(4),
+                "runbook": row.get::<_, Option<String>>(5),
+                "state": row.get::<_, String>(6),
+                "assignee": row.get::<_, Option<String>>(7),
+                "reason": row.get::<_, Option<String>>(8),
+                "changed_by": row.get::<_, Option<String>>(9),
+                "changed_at": time(row, 10)?,
+            }))
+        })
+        .collect()
+}
+
+async fn roles(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT id, incident_id, role, person, since, until, named_by FROM roles
+             WHERE version > $1 ORDER BY id",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(json!({
+                "id": row.get::<_, i64>(0),
+                "incident": incident_name(row.get(1)),
+                "role": row.get::<_, String>(2),
+                "person": row.get::<_, String>(3),
+                "since": time(row, 4)?,
+                "until": time(row, 5)?,
+                "named_by": row.get::<_, Option<String>>(6),
+            }))
+        })
+        .collect()
+}
+
+async fn alerts(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
+                 incident_id, application_id, team_id
+             FROM alerts WHERE version > $1 ORDER BY id",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let map = |i: usize| -> Result<Value> {
+                serde_json::from_str(&row.get::<_, String>(i))
+                    .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
+            };
+            Ok(json!({
+                "id": row.get::<_, i64>(0),
+                "source": row.get::<_, String>(1),
+                "fingerprint": row.get::<_, String>(2),
+                "labels": map(3)?,
+                "annotations": map(4)?,
+                "state": row.get::<_, String>(5),
+                "starts_at": time(row, 6)?,
+                "ends_at": time(row, 7)?,
+                "incident": row.get::<_, Option<i64>>(8).map(incident_name),
+                "application": row.get::<_, Option<String>>(9),
+                "team": row.get::<_, Option<String>>(10),
+            }))
+        })
+        .collect()
+}
+
+async fn escalations(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT incident_id, status, next_step, due_at, note FROM escalations
+             WHERE version > $1 ORDER BY incident_id",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(json!({
+                "incident": incident_name(row.get(0)),
+                "status": row.get::<_, String>(1),
+                "next_step": row.get::<_, i32>(2),
+                "due_at": time(row, 3)?,
+                "note": row.get::<_, String>(4),
+            }))
+        })
+        .collect()
+}
+
+/// The person's pages recorded, or shown somewhere, since the cookie.
+async fn pages(tx: &Transaction<'_>, person: &PersonId, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT p.id, p.incident_id, p.step, p.cycle, p.reason, p.paged_at,
+                 COALESCE(array_agg(r.desktop_id ORDER BY r.desktop_id)
+                     FILTER (WHERE r.desktop_id IS NOT NULL), '{}')
+             FROM pages p LEFT JOIN page_receipts r ON r.page_id = p.id
+             WHERE p.person = $1 AND (p.version > $2 OR EXISTS
+                 (SELECT 1 FROM page_receipts n WHERE n.page_id = p.id AND n.version > $2))
+             GROUP BY p.id ORDER BY p.id",
+            &[&person.as_str(), &since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| page_json(row, person))
+        .collect::<Result<_>>()
+        .map_err(|e: HubError| e)
+}
+
+/// A page as pulls and streams carry it (columns `id, incident_id, step, cycle, reason,
+/// paged_at, shown_on`).
+pub(crate) fn page_json(row: &Row, person: &PersonId) -> Result<Value> {
+    Ok(json!({
+        "id": row.get::<_, i64>(0),
+        "incident": incident_name(row.get(1)),
+        "step": row.get::<_, i32>(2),
+        "cycle": row.get::<_, i32>(3),
+        "person": person.as_str(),
+        "reason": row.get::<_, String>(4),
+        "paged_at": time(row, 5)?,
+        "shown_on": row.get::<_, Vec<String>>(6),
+    }))
+}

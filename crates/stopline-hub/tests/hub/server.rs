@@ -1,0 +1,312 @@
+//! The desktops' routes over HTTP on loopback: bad input refused by name and changing nothing,
+//! and a page travelling from a webhook to its person's stream, then its receipt to pulls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use stopline_core::clock::{Clock, ManualClock};
+use stopline_core::config::{Config, DEMO_CONFIG};
+use stopline_core::ids::PersonId;
+use stopline_hub::{Database, HubServer, HubState};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::intake::{T0, at};
+use super::migrated;
+
+const WEBHOOK_TOKEN: &str = "hook-token-for-tests";
+
+/// A hub serving `db` on a free loopback port, with the demo config and a clock at `T0`
+/// (Thursday 10:00 in London: working hours). Escalation runs beside it as `stopline hub`
+/// runs it, but ticking only hourly: a page within the test comes from intake waking it.
+async fn serve(db: &Database) -> String {
+    let config = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(at(T0)));
+    let mut state = HubState::new(
+        db.clone(),
+        Some(config),
+        Arc::clone(&clock),
+        WEBHOOK_TOKEN.into(),
+    );
+    state.max_body_bytes = 64 * 1024;
+    tokio::spawn(stopline_hub::escalate_every(
+        db.clone(),
+        Arc::clone(state.config.as_ref().unwrap()),
+        clock,
+        Duration::from_secs(3600),
+        Arc::clone(&state.escalate_now),
+        std::future::pending(),
+    ));
+    let server = HubServer::bind("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    let address = server.local_addr().to_string();
+    tokio::spawn(server.serve(std::future::pending()));
+    address
+}
+
+/// One HTTP/1.0 request: the status and the body as JSON (`null` when it is not JSON).
+async fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+async fn token(db: &Database, person: &str) -> String {
+    db.create_token(&PersonId::new(person).unwrap(), at(T0))
+        .await
+        .unwrap()
+        .token
+}
+
+fn note_push(desktop: &str, id: u64) -> Vec<u8> {
+    json!({"desktop_id": desktop, "mutations": [
+        {"id": id, "name": "note", "args": {"incident": "INC-1", "note_id": format!("n{id}"), "text": "hi"}, "at": T0}
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_from_a_desktop_is_a_4xx_naming_the_field_and_changes_nothing() {
+    let (_dir, postgres, db) = migrated().await;
+    let address = serve(&db).await;
+    let (ben, aisha) = (token(&db, "ben").await, token(&db, "aisha").await);
+    let revoked = db
+        .create_token(&PersonId::new("carla").unwrap(), at(T0))
+        .await
+        .unwrap();
+    db.revoke_token(revoked.id, at(T0)).await.unwrap();
+    // Ben's desktop has pushed once (to an incident that does not exist: refused, recorded).
+    let (status, first) = request(&address, "POST", "/v1/push", &ben, &note_push("ben-1", 1)).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["outcomes"][0]["outcome"], "refused");
+    let version = postgres.psql("hub", "SELECT version FROM org_version");
+
+    let unknown = json!({"desktop_id": "ben-1", "mutations": [
+        {"id": 2, "name": "shout", "args": {}, "at": T0}
+    ]});
+    let acting = json!({"desktop_id": "ben-1", "person": "aisha", "mutations": []});
+    let oversize = vec![b' '; 65 * 1024];
+    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "/v1/push",
+            ben.as_str(),
+            b"{\"desktop_id\": ".to_vec(),
+            400,
+            "desktop_id",
+        ),
+        ("/v1/push", ben.as_str(), oversize, 413, "."),
+        (
+            "/v1/push",
+            ben.as_str(),
+            unknown.to_string().into_bytes(),
+            400,
+            "mutations[0].name",
+        ),
+        (
+            "/v1/push",
+            aisha.as_str(),
+            note_push("ben-1", 2),
+            403,
+            "desktop_id",
+        ),
+        (
+            "/v1/push",
+            revoked.token.as_str(),
+            note_push("carla-1", 1),
+            401,
+            "headers.authorization",
+        ),
+        (
+            "/v1/push",
+            "",
+            note_push("ben-1", 2),
+            401,
+            "headers.authorization",
+        ),
+        (
+            "/v1/push",
+            ben.as_str(),
+            acting.to_string().into_bytes(),
+            403,
+            "person",
+        ),
+        (
+            "/v1/pull",
+            ben.as_str(),
+            br#"{"desktop_id": "ben-1", "cookie": "crumbs"}"#.to_vec(),
+            400,
+            "cookie",
+        ),
+        (
+            "/v1/pull",
+            aisha.as_str(),
+            br#"{"desktop_id": "ben-1"}"#.to_vec(),
+            403,
+            "desktop_id",
+        ),
+    ];
+    for (path, token, body, status, field) in cases {
+        let (got, answer) = request(&address, "POST", path, token, &body).await;
+        assert_eq!(
+            (got, answer["path"].as_str()),
+            (status, Some(field)),
+            "{path} {answer}"
+        );
+        assert!(
+            answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        postgres.psql("hub", "SELECT version FROM org_version"),
+        version,
+        "nothing changed"
+    );
+    // A cookie from another database is no error: everything again, flagged.
+    let (status, resync) = request(
+        &address,
+        "POST",
+        "/v1/pull",
+        &ben,
+        br#"{"desktop_id": "ben-1", "cookie": "another-org:12"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(resync["reset"], true);
+    assert_eq!(resync["last_mutation_id"], 1);
+    assert_eq!(resync["outcomes"][0]["outcome"], "refused");
+}
+
+/// Reads server-sent events until one named `name`; its data.
+async fn next_event(lines: &mut tokio::io::Lines<BufReader<TcpStream>>, name: &str) -> Value {
+    let mut current = String::new();
+    loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the stream stayed open");
+        if let Some(event) = line.strip_prefix("event: ") {
+            current = event.to_owned();
+        } else if let Some(data) = line.strip_prefix("data: ")
+            && current == name
+        {
+            return serde_json::from_str(data).unwrap();
+        }
+    }
+}
+
+async fn open_stream(address: &str, token: &str) -> tokio::io::Lines<BufReader<TcpStream>> {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    let status = lines.next_line().await.unwrap().unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_reaches_its_persons_stream_at_once_and_its_receipt_is_pulled() {
+    let (_dir, _postgres, db) = migrated().await;
+    let address = serve(&db).await;
+    let config = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
+    // Everyone of the payments team listens; whoever is on call is paged.
+    let team = config
+        .team(&stopline_core::ids::TeamId::new("payments").unwrap())
+        .unwrap();
+    let mut streams = Vec::new();
+    for member in &team.members {
+        let token = token(&db, member.as_str()).await;
+        let mut lines = open_stream(&address, &token).await;
+        next_event(&mut lines, "pull").await;
+        streams.push((member.to_string(), token, lines));
+    }
+    let alert = json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": "payment-gateway"},
+                    "annotations": {}, "startsAt": T0}],
+    });
+    let (status, answer) = request(
+        &address,
+        "POST",
+        "/v1/alertmanager",
+        WEBHOOK_TOKEN,
+        alert.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let waits: Vec<_> = streams
+        .into_iter()
+        .map(|(person, token, mut lines)| {
+            tokio::spawn(async move {
+                let page =
+                    tokio::time::timeout(Duration::from_secs(3), next_event(&mut lines, "page"))
+                        .await
+                        .ok();
+                (person, token, page)
+            })
+        })
+        .collect();
+    let mut paged = Vec::new();
+    for wait in waits {
+        let (person, token, page) = wait.await.unwrap();
+        if let Some(page) = page {
+            assert_eq!(page["person"], person.as_str());
+            assert_eq!(page["incident"], "INC-1");
+            paged.push((person, token, page));
+        }
+    }
+    // Escalation ticks hourly here: intake woke it.
+    assert!(!paged.is_empty(), "someone on call was paged");
+    let (person, token, page) = &paged[0];
+    let desktop = format!("{person}-laptop");
+    let shown = json!({"desktop_id": desktop, "mutations": [
+        {"id": 1, "name": "page_shown", "args": {"page": page["id"]}, "at": T0}
+    ]});
+    let (status, pushed) = request(
+        &address,
+        "POST",
+        "/v1/push",
+        token,
+        shown.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, &pushed["outcomes"][0]["outcome"]),
+        (200, &json!("applied")),
+        "{pushed}"
+    );
+    let (_, pulled) = request(
+        &address,
+        "POST",
+        "/v1/pull",
+        token,
+        json!({"desktop_id": desktop}).to_string().as_bytes(),
+    )
+    .await;
+    let pages = pulled["pages"].as_array().unwrap();
+    assert_eq!(pages[0]["id"], page["id"]);
+    assert_eq!(pages[0]["shown_on"], json!([desktop]));
+}
