@@ -340,8 +340,15 @@ pub struct HubArgs {
     /// $STOPLINE_WEBHOOK_TOKEN). Every hub of one database takes the same.
     #[arg(long, value_name = "FILE")]
     pub webhook_token_file: Option<std::path::PathBuf>,
-    /// Serve plain HTTP on an address other than loopback. The hub has no TLS of its own yet:
-    /// only behind a proxy that terminates TLS.
+    /// Serve HTTPS with this PEM certificate chain (the hub's certificate first); with
+    /// --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert (keep it mode 0600).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Serve plain HTTP on an address other than loopback, without --tls-cert: only behind a
+    /// proxy that terminates TLS.
     #[arg(long)]
     pub insecure_plaintext: bool,
 }

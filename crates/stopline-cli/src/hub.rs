@@ -134,7 +134,8 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
     let listen = args
         .listen
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("the default address parses"));
-    check_plaintext(listen, args.insecure_plaintext)?;
+    let tls = tls(args)?;
+    check_plaintext(listen, tls.is_some(), args.insecure_plaintext)?;
     let (token, given) = match &args.webhook_token_file {
         Some(path) => (token_file(path)?, "--webhook-token-file"),
         None => token_variable().ok_or_else(|| {
@@ -180,6 +181,7 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
         let (stop_escalating, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut state = HubState::new(db.clone(), config, Arc::clone(&clock), token);
         state.routing_keys = routing_keys;
+        state.tls = tls;
         let escalating = state.config.clone().map(|config| {
             tokio::spawn(stopline_hub::escalate_every(
                 db,
@@ -205,10 +207,10 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
     })
 }
 
-/// The hub has no TLS of its own yet: plain HTTP beyond loopback only when asked in so many
-/// words (behind a proxy that terminates TLS).
-fn check_plaintext(listen: SocketAddr, insecure_plaintext: bool) -> Result {
-    if listen.ip().is_loopback() {
+/// Plain HTTP beyond loopback only when asked in so many words (behind a proxy that terminates
+/// TLS); with `--tls-cert` any address.
+fn check_plaintext(listen: SocketAddr, tls: bool, insecure_plaintext: bool) -> Result {
+    if tls || listen.ip().is_loopback() {
         return Ok(());
     }
     if insecure_plaintext {
@@ -219,10 +221,20 @@ fn check_plaintext(listen: SocketAddr, insecure_plaintext: bool) -> Result {
         return Ok(());
     }
     Err(Failure::usage(format!(
-        "--listen: {listen} is not loopback, and the hub has no TLS of its own yet: listen on \
-         127.0.0.1 behind a proxy that terminates TLS, or pass --insecure-plaintext to serve \
-         plain HTTP there anyway"
+        "--listen: {listen} is not loopback: serve HTTPS there with --tls-cert FILE --tls-key \
+         FILE, listen on 127.0.0.1 behind a proxy that terminates TLS, or pass \
+         --insecure-plaintext to serve plain HTTP there anyway"
     )))
+}
+
+/// The TLS acceptor of `--tls-cert` and `--tls-key`, read now so a bad file stops the start.
+fn tls(args: &HubArgs) -> Result<Option<stopline_hub::TlsAcceptor>> {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => stopline_hub::tls_acceptor(cert, key)
+            .map(Some)
+            .map_err(|e| Failure::usage(format!("--tls-cert/--tls-key: {e}"))),
+        _ => Ok(None),
+    }
 }
 
 /// A hub error, naming the argument it came in when the person gave something wrong.

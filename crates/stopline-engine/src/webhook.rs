@@ -115,6 +115,8 @@ impl WebhookServer {
             at_limit: "webhook connection limit reached: new connections wait until one closes \
                        (raise [webhook] max_connections if this is real traffic)"
                 .to_owned(),
+            // A desktop's engine serves loopback (or a proxy) only: plain HTTP.
+            tls: None,
         };
         stopline_http::serve(self.listener, self.router, limits, shutdown).await;
         Ok(())

@@ -8,6 +8,8 @@
 
 pub mod auth_failures;
 
+pub use tokio_rustls::TlsAcceptor;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -450,7 +452,7 @@ pub fn pagerduty_accepted(dedup_key: &str) -> Response {
 }
 
 /// What the accept loop allows.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Limits {
     /// Connections served at once; the rest wait in the kernel's queue.
     pub max_connections: usize,
@@ -458,6 +460,56 @@ pub struct Limits {
     pub read_timeout: Duration,
     /// What the log says when the limit is reached, with what to raise.
     pub at_limit: String,
+    /// Serve HTTPS with this (see [`tls_acceptor`]); `None`: plain HTTP. The handshake, like the
+    /// request head, must finish within `read_timeout`.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A TLS acceptor from a PEM certificate chain (`cert`, the server's certificate first) and its
+/// PEM private key (`key`), with rustls's safe defaults (TLS 1.2 and 1.3). The error names the
+/// file and what is wrong with it.
+pub fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(Iterator::collect)
+        .map_err(|e| format!("{}: not a PEM certificate chain: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{}: no certificate in it (expected -----BEGIN CERTIFICATE-----)",
+            cert.display()
+        ));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("{}: not a PEM private key: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, private)
+    .map_err(|e| {
+        format!(
+            "{} and {}: the key does not go with the certificate, or is unusable: {e}",
+            cert.display(),
+            key.display()
+        )
+    })?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Serves until `shutdown` completes, then gives the requests in flight a while to finish.
@@ -511,16 +563,39 @@ pub async fn serve(
                     .insert(axum::extract::ConnectInfo(peer));
                 tower::ServiceExt::oneshot(router.clone(), request.map(Body::new))
             });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.read_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A client that went away or timed out is no failure of the server.
-            let _ = connection.await;
-            drop(slot);
-        });
+        let builder = {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.read_timeout);
+            builder
+        };
+        match &limits.tls {
+            None => {
+                let connection =
+                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    // A client that went away or timed out is no failure of the server.
+                    let _ = connection.await;
+                    drop(slot);
+                });
+            }
+            Some(tls) => {
+                let tls = tls.clone();
+                let timeout = limits.read_timeout;
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    // The handshake in the connection's own task, within the read timeout: a
+                    // slow client holds its own slot and nothing else.
+                    if let Ok(Ok(stream)) = tokio::time::timeout(timeout, tls.accept(stream)).await
+                    {
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(connection).await;
+                    }
+                    drop(slot);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())

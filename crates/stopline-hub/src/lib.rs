@@ -34,6 +34,7 @@ pub use push::{Outcome, Pushed};
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::{HubServer, HubState, RoutingKey};
 pub use stopline_core::routing::AlertObservation;
+pub use stopline_http::{TlsAcceptor, tls_acceptor};
 pub use tokens::{NewToken, TokenInfo};
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

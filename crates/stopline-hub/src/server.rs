@@ -51,6 +51,8 @@ pub struct HubState {
     pub read_timeout: Duration,
     /// The PagerDuty routing keys of the config's `pagerduty` sources, read by the host.
     pub routing_keys: Vec<RoutingKey>,
+    /// Serve HTTPS with this (`stopline_http::tls_acceptor`); `None`: plain HTTP.
+    pub tls: Option<stopline_http::TlsAcceptor>,
     /// Notified when intake opens an incident, so escalation pages at once rather than at its
     /// next tick.
     pub escalate_now: Arc<Notify>,
@@ -85,6 +87,7 @@ impl HubState {
             max_connections: webhook.max_connections,
             read_timeout: webhook.read_timeout,
             routing_keys: Vec::new(),
+            tls: None,
             escalate_now: Arc::new(Notify::new()),
             failures: Mutex::new(AuthFailures::default()),
             watcher: Arc::new(Watcher::new()),
@@ -143,6 +146,7 @@ impl HubServer {
             at_limit: "hub connection limit reached: new connections wait until one closes \
                        (raise [webhook] max_connections if this is real traffic)"
                 .to_owned(),
+            tls: state.tls.clone(),
         };
         let state = Arc::new(state);
         let router = Router::new()

@@ -389,3 +389,107 @@ fn a_hub_says_503_while_its_database_is_down_and_takes_deliveries_again_when_it_
     assert_eq!(postgres.psql("org", "SELECT count(*) FROM alerts"), "1");
     assert_eq!(postgres.psql("org", "SELECT count(*) FROM incidents"), "1");
 }
+
+/// A self-signed certificate for 127.0.0.1 and its key, made by openssl: `(cert, key)`.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("hub.pem"), dir.join("hub.key"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=stopline hub test"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is missing: run scripts/setup");
+    assert!(made.success());
+    (cert, key)
+}
+
+#[test]
+fn a_hub_serves_https_with_its_certificate_and_refuses_a_bad_one_by_name() {
+    let sandbox = Sandbox::demo();
+    let (_pg_dir, _postgres, url) = migrated_database(&sandbox);
+    let (cert, key) = self_signed(sandbox.dir.path());
+    let mut command = sandbox.command(&["hub", "--listen", "127.0.0.1:0"]);
+    command
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("STOPLINE_DATABASE_URL", &url)
+        .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+    let served = Served::spawn(command);
+    let curl = |extra: &[&str], path: &str| {
+        let output = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
+            .args(extra)
+            .arg(format!("https://{}{path}", served.address))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let cacert = cert.to_str().unwrap();
+    let (code, answer) = curl(&["--cacert", cacert], "/healthz");
+    assert_eq!(code, Some(0), "{answer}");
+    assert!(
+        answer.ends_with("\n200") && answer.contains("\"ok\""),
+        "{answer}"
+    );
+    // A client that does not trust the certificate gets no answer; plain HTTP gets none.
+    let (code, _) = curl(&[], "/healthz");
+    assert_ne!(
+        code,
+        Some(0),
+        "an untrusted certificate is refused by the client"
+    );
+    assert!(
+        crate::support::try_request(&served.address, "GET", "/healthz", &[], b"").is_none(),
+        "plain HTTP is not served on the TLS port"
+    );
+
+    // A key that is not one, or only half of the pair, stops the start by name.
+    let bad = sandbox.dir.path().join("bad.key");
+    std::fs::write(&bad, "not a key").unwrap();
+    let stderr = sandbox.fails(
+        &[
+            "hub",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            bad.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("--tls-cert/--tls-key") && stderr.contains("bad.key"),
+        "{stderr}"
+    );
+    let stderr = sandbox.fails(
+        &[
+            "hub",
+            "--database",
+            &url,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+}
