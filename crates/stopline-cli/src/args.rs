@@ -364,6 +364,19 @@ pub enum HubCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The audit, newest first: every mutation desktops pushed (person, desktop, when made and
+    /// received, arguments, outcome) and every change to tokens.
+    Audit {
+        /// Only what this person did.
+        #[arg(long, value_name = "PERSON")]
+        person: Option<String>,
+        /// Only what was done to this incident (INC-42 or 42).
+        #[arg(long, value_name = "INCIDENT")]
+        incident: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

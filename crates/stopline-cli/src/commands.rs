@@ -163,6 +163,17 @@ pub fn run(cli: Cli) -> Result {
         } => engine::secret_delete(&name),
         Command::Hub(args) => match args.command {
             Some(HubCommand::Migrate) => hub::migrate(&cx, args.database.as_deref()),
+            Some(HubCommand::Audit {
+                person,
+                incident,
+                limit,
+            }) => hub::audit(
+                &cx,
+                args.database.as_deref(),
+                person.as_deref(),
+                incident.as_deref(),
+                limit,
+            ),
             Some(HubCommand::Token { command }) => {
                 hub::token(&cx, args.database.as_deref(), command)
             }

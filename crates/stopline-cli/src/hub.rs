@@ -72,7 +72,7 @@ pub fn token(cx: &Context, url: Option<&str>, command: TokenCommand) -> Result {
             let person = stopline_engine::lookup::person(&config, &person)
                 .map_err(|e| Failure::argument("--person", e))?;
             let made = runtime
-                .block_on(db.create_token(&person, now))
+                .block_on(db.create_token(&person, None, now))
                 .map_err(failed)?;
             if cx.json {
                 print_json(&serde_json::json!({
@@ -113,7 +113,10 @@ pub fn token(cx: &Context, url: Option<&str>, command: TokenCommand) -> Result {
             }
         }
         TokenCommand::Revoke { id } => {
-            if !runtime.block_on(db.revoke_token(id, now)).map_err(failed)? {
+            if !runtime
+                .block_on(db.revoke_token(id, None, now))
+                .map_err(failed)?
+            {
                 return Err(Failure::refused(format!(
                     "no token {id} to revoke (see stopline hub token list)"
                 )));
@@ -124,6 +127,69 @@ pub fn token(cx: &Context, url: Option<&str>, command: TokenCommand) -> Result {
                 out!("Token {id} is revoked: it no longer works.");
             }
         }
+    }
+    Ok(())
+}
+
+/// `stopline hub audit [--person P] [--incident INC] [--limit N]`: newest first.
+pub fn audit(
+    cx: &Context,
+    url: Option<&str>,
+    person: Option<&str>,
+    incident: Option<&str>,
+    limit: u32,
+) -> Result {
+    let person = person
+        .map(|p| {
+            stopline_core::ids::PersonId::new(p)
+                .map_err(|e| Failure::usage(format!("--person: {e}")))
+        })
+        .transpose()?;
+    let incident = incident
+        .map(|i| {
+            i.parse::<stopline_core::incident::IncidentId>()
+                .map_err(|e| Failure::usage(format!("--incident: {e}")))
+        })
+        .transpose()?;
+    let db = database(url)?;
+    let filter = stopline_hub::AuditFilter {
+        person,
+        incident,
+        limit: i64::from(limit),
+    };
+    let entries = runtime()?
+        .block_on(db.audit(&filter))
+        .map_err(|e| database_failure("--database", e))?;
+    if cx.json {
+        print_json(&entries);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        out!(
+            "Nothing audited yet{}.",
+            if filter.person.is_some() || filter.incident.is_some() {
+                " that matches"
+            } else {
+                ""
+            }
+        );
+    }
+    for entry in &entries {
+        let who = entry.person.as_deref().unwrap_or("(the database)");
+        let from = entry
+            .desktop
+            .as_deref()
+            .map_or(String::new(), |d| format!(" from {d}"));
+        let reason = entry
+            .reason
+            .as_deref()
+            .map_or(String::new(), |r| format!(": {r}"));
+        // Desktops wrote the arguments and reasons: shown with control characters escaped.
+        let line = format!(
+            "{}  {who}{from}  {} {}  {}{reason}",
+            entry.at, entry.name, entry.args, entry.outcome
+        );
+        out!("{}", stopline_core::text::escape_controls(&line));
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ pub struct Person {
     pub name: String,
     /// The person's own IANA zone when it differs from the workspace's.
     pub time_zone: Option<String>,
+    /// May manage people's hub tokens (on the hub's `/v1/tokens`); nothing else needs it.
+    pub admin: bool,
 }
 
 /// A delivery team builds and runs applications; the service desk routes customer reports.

@@ -11,6 +11,7 @@
 //! which keeps `stopline-http`'s contract as a desktop's `stopline serve` does. The rules the
 //! hub applies are `stopline-core`'s, the same a desktop applies.
 
+mod audit;
 mod database;
 mod error;
 mod escalation;
@@ -25,6 +26,7 @@ mod sources;
 mod stream;
 mod tokens;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use database::Database;
 pub use error::HubError;
 pub use escalation::{EscalationPass, escalate_every};

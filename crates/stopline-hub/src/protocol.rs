@@ -225,3 +225,140 @@ fn events(state: Arc<HubState>, person: PersonId) -> impl Stream<Item = Result<E
 fn answer(result: Answer) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
+
+/// The token's person, who must be an admin (`admin = true` in the config) to manage tokens.
+async fn admin(
+    state: &HubState,
+    headers: &HeaderMap,
+    peer: std::net::IpAddr,
+) -> Result<PersonId, Refusal> {
+    let person = person(state, headers, peer).await?;
+    let is_admin = state
+        .config
+        .as_deref()
+        .and_then(|c| c.person(&person))
+        .is_some_and(|p| p.admin);
+    if !is_admin {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{person} is not an admin: token management needs `admin = true` on the person in the organisation's config"
+            ),
+            "headers.authorization",
+        ));
+    }
+    Ok(person)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTokenBody {
+    person: String,
+}
+
+/// `POST /v1/tokens` with `{person}`, by an admin: a token for a person of the config, shown
+/// this once.
+pub(crate) async fn create_token(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    answer(create_token_answer(&state, request).await)
+}
+
+async fn create_token_answer(state: &HubState, request: Request) -> Answer {
+    let peer = stopline_http::peer_of(&request);
+    let (parts, body) = request.into_parts();
+    let admin = admin(state, &parts.headers, peer).await?;
+    stopline_http::check_json(&parts.headers)?;
+    let body = state.gate().read_body(body).await?;
+    let asked: NewTokenBody = serde_json::from_slice(&body).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("not a token request: {e}"),
+            ".",
+        )
+    })?;
+    let person = PersonId::new(asked.person.as_str())
+        .ok()
+        .filter(|p| {
+            state
+                .config
+                .as_deref()
+                .is_some_and(|c| c.person(p).is_some())
+        })
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{:?} is not a person of the organisation's config",
+                    stopline_core::text::shorten(&asked.person, 64)
+                ),
+                "person",
+            )
+        })?;
+    let made = state
+        .database
+        .create_token(&person, Some(&admin), state.clock.now())
+        .await
+        .map_err(unavailable)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({
+            "id": made.id, "person": person.as_str(), "token": made.token,
+        })),
+    )
+        .into_response())
+}
+
+/// `GET /v1/tokens`, by an admin: every token made (never the tokens themselves).
+pub(crate) async fn list_tokens(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    answer(list_tokens_answer(&state, request).await)
+}
+
+async fn list_tokens_answer(state: &HubState, request: Request) -> Answer {
+    let peer = stopline_http::peer_of(&request);
+    admin(state, request.headers(), peer).await?;
+    let tokens = state.database.tokens().await.map_err(unavailable)?;
+    let listed: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id, "person": t.person.as_str(),
+                "created_at": t.created_at.to_string(),
+                "revoked_at": t.revoked_at.map(|at| at.to_string()),
+            })
+        })
+        .collect();
+    Ok(axum::Json(listed).into_response())
+}
+
+/// `DELETE /v1/tokens/{id}`, by an admin: the token stops working at once.
+pub(crate) async fn revoke_token(
+    State(state): State<Arc<HubState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    answer(revoke_token_answer(&state, &id, request).await)
+}
+
+async fn revoke_token_answer(state: &HubState, id: &str, request: Request) -> Answer {
+    let peer = stopline_http::peer_of(&request);
+    let admin = admin(state, request.headers(), peer).await?;
+    let id: i64 = id.parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "a token id is a number (see GET /v1/tokens)",
+            "id",
+        )
+    })?;
+    let revoked = state
+        .database
+        .revoke_token(id, Some(&admin), state.clock.now())
+        .await
+        .map_err(unavailable)?;
+    if !revoked {
+        return Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("no token {id} to revoke (see GET /v1/tokens)"),
+            "id",
+        ));
+    }
+    Ok(axum::Json(serde_json::json!({ "revoked": id })).into_response())
+}

@@ -6,7 +6,8 @@
 //!
 //! Routes: `POST /v1/alertmanager`, `POST /v1/grafana`, `POST /v2/enqueue` (PagerDuty Events
 //! v2, authenticated by routing key), `GET /healthz`; and the desktops' `POST /v1/push`,
-//! `POST /v1/pull`, `GET /v1/stream`, authenticated by a person's token (`protocol`).
+//! `POST /v1/pull`, `GET /v1/stream`, authenticated by a person's token, and an admin's
+//! `/v1/tokens` (`protocol`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::json;
 use stopline_core::clock::Clock;
 use stopline_core::config::Config;
@@ -156,6 +157,11 @@ impl HubServer {
             .route("/v1/push", post(protocol::push))
             .route("/v1/pull", post(protocol::pull))
             .route("/v1/stream", get(protocol::stream))
+            .route(
+                "/v1/tokens",
+                post(protocol::create_token).get(protocol::list_tokens),
+            )
+            .route("/v1/tokens/{id}", delete(protocol::revoke_token))
             .route("/healthz", get(healthz))
             .fallback(not_found)
             .with_state(Arc::clone(&state));
@@ -345,7 +351,8 @@ async fn not_found(request: Request) -> Response {
         StatusCode::NOT_FOUND,
         format!(
             "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, \
-             POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream and GET /healthz",
+             POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream, POST and GET \
+             /v1/tokens, DELETE /v1/tokens/ID and GET /healthz",
             request.uri().path()
         ),
         ".",

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use stopline_core::ids::PersonId;
 
 use crate::Result;
+use crate::audit;
 use crate::database::Database;
 use crate::error::HubError;
 use crate::rows::{corrupt, from_time, to_time};
@@ -43,20 +44,30 @@ fn hash(token: &str) -> Vec<u8> {
 }
 
 impl Database {
-    /// Makes a token for `person` (the caller checks the person is in the config).
-    pub async fn create_token(&self, person: &PersonId, now: Timestamp) -> Result<NewToken> {
+    /// Makes a token for `person` (the caller checks the person is in the config), audited as
+    /// made `by` an admin (`None`: through the database itself).
+    pub async fn create_token(
+        &self,
+        person: &PersonId,
+        by: Option<&PersonId>,
+        now: Timestamp,
+    ) -> Result<NewToken> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| HubError::Corrupt(format!("no randomness for a token: {e}")))?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let client = self.client().await?;
-        let id: i64 = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let id: i64 = tx
             .query_one(
                 "INSERT INTO tokens (person, hash, created_at) VALUES ($1, $2, $3) RETURNING id",
                 &[&person.as_str(), &hash(&token), &to_time(now)],
             )
             .await?
             .get(0);
+        let args = serde_json::json!({ "person": person.as_str(), "token_id": id });
+        audit::token_change(&*tx, by, "token_create", &args, now).await?;
+        tx.commit().await?;
         Ok(NewToken { id, token })
     }
 
@@ -85,16 +96,31 @@ impl Database {
             .collect()
     }
 
-    /// Revokes token `id`; `false` when there is no such token or it was revoked already.
-    pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let client = self.client().await?;
-        let changed = client
-            .execute(
-                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+    /// Revokes token `id`, audited as revoked `by` an admin (`None`: through the database
+    /// itself); `false` when there is no such token or it was revoked already.
+    pub async fn revoke_token(
+        &self,
+        id: i64,
+        by: Option<&PersonId>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let person: Option<String> = tx
+            .query_opt(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
+                 RETURNING person",
                 &[&id, &to_time(now)],
             )
-            .await?;
-        Ok(changed == 1)
+            .await?
+            .map(|row| row.get(0));
+        let Some(person) = person else {
+            return Ok(false);
+        };
+        let args = serde_json::json!({ "person": person, "token_id": id });
+        audit::token_change(&*tx, by, "token_revoke", &args, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Whose token `token` is, while it is not revoked.

@@ -352,6 +352,32 @@ fn hub_tokens_are_made_for_people_of_the_config_listed_and_revoked() {
     assert!(stderr.contains("no token"), "{stderr}");
     let listed = sandbox.json(&["hub", "token", "list", "--database", &url]);
     assert!(listed[0]["revoked_at"].is_string(), "{listed}");
+
+    // Both changes are audited, newest first, as made through the database itself.
+    let audit = sandbox.json(&["hub", "audit", "--database", &url]);
+    let names: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["token_revoke", "token_create"], "{audit}");
+    assert!(
+        audit[0]["person"].is_null() && audit[0]["args"]["person"] == "ben",
+        "{audit}"
+    );
+    let text = sandbox.ok(&["hub", "audit", "--database", &url, "--limit", "1"]);
+    assert!(
+        text.contains("(the database)")
+            && text.contains("token_revoke")
+            && !text.contains("token_create"),
+        "{text}"
+    );
+    let stderr = sandbox.fails(
+        &["hub", "audit", "--database", &url, "--incident", "INC-x"],
+        2,
+    );
+    assert!(stderr.contains("--incident"), "{stderr}");
 }
 
 #[test]

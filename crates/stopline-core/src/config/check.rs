@@ -176,6 +176,7 @@ impl Checker<'_> {
                     id,
                     name,
                     time_zone: person.time_zone.map(Spanned::into_inner),
+                    admin: person.admin,
                 });
             }
         }

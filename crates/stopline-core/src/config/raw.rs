@@ -84,6 +84,8 @@ pub(super) struct RawPerson {
     pub(super) name: Spanned<String>,
     #[serde(default)]
     pub(super) time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) admin: bool,
 }
 
 #[derive(Deserialize)]

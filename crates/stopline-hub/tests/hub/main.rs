@@ -127,7 +127,7 @@ async fn a_token_is_kept_only_as_its_hash_and_stops_working_when_revoked() {
     let (_dir, postgres, db) = migrated().await;
     let ben = stopline_core::ids::PersonId::new("ben").unwrap();
     let now: jiff::Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
-    let made = db.create_token(&ben, now).await.unwrap();
+    let made = db.create_token(&ben, None, now).await.unwrap();
     assert_eq!(made.token.len(), 64);
     assert!(
         !format!("{made:?}").contains(&made.token),
@@ -146,8 +146,8 @@ async fn a_token_is_kept_only_as_its_hash_and_stops_working_when_revoked() {
         (listed[0].id, &listed[0].person, listed[0].revoked_at),
         (made.id, &ben, None)
     );
-    assert!(db.revoke_token(made.id, now).await.unwrap());
-    assert!(!db.revoke_token(made.id, now).await.unwrap(), "once");
+    assert!(db.revoke_token(made.id, None, now).await.unwrap());
+    assert!(!db.revoke_token(made.id, None, now).await.unwrap(), "once");
     assert_eq!(db.person_of_token(&made.token).await.unwrap(), None);
     assert_eq!(db.tokens().await.unwrap()[0].revoked_at, Some(now));
 }

@@ -21,7 +21,11 @@ const WEBHOOK_TOKEN: &str = "hook-token-for-tests";
 /// (Thursday 10:00 in London: working hours). Escalation runs beside it as `stopline hub`
 /// runs it, but ticking only hourly: a page within the test comes from intake waking it.
 async fn serve(db: &Database) -> String {
-    let config = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
+    serve_with(db, DEMO_CONFIG).await
+}
+
+async fn serve_with(db: &Database, config: &str) -> String {
+    let config = Config::parse("demo.toml", config).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(at(T0)));
     let mut state = HubState::new(
         db.clone(),
@@ -70,7 +74,7 @@ async fn request(
 }
 
 async fn token(db: &Database, person: &str) -> String {
-    db.create_token(&PersonId::new(person).unwrap(), at(T0))
+    db.create_token(&PersonId::new(person).unwrap(), None, at(T0))
         .await
         .unwrap()
         .token
@@ -90,10 +94,10 @@ async fn bad_input_from_a_desktop_is_a_4xx_naming_the_field_and_changes_nothing(
     let address = serve(&db).await;
     let (ben, aisha) = (token(&db, "ben").await, token(&db, "aisha").await);
     let revoked = db
-        .create_token(&PersonId::new("carla").unwrap(), at(T0))
+        .create_token(&PersonId::new("carla").unwrap(), None, at(T0))
         .await
         .unwrap();
-    db.revoke_token(revoked.id, at(T0)).await.unwrap();
+    db.revoke_token(revoked.id, None, at(T0)).await.unwrap();
     // Ben's desktop has pushed once (to an incident that does not exist: refused, recorded).
     let (status, first) = request(&address, "POST", "/v1/push", &ben, &note_push("ben-1", 1)).await;
     assert_eq!(status, 200, "{first}");
@@ -309,4 +313,66 @@ async fn a_page_reaches_its_persons_stream_at_once_and_its_receipt_is_pulled() {
     let pages = pulled["pages"].as_array().unwrap();
     assert_eq!(pages[0]["id"], page["id"]);
     assert_eq!(pages[0]["shown_on"], json!([desktop]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_manages_tokens_over_http_and_nobody_else_may() {
+    let (_dir, _postgres, db) = migrated().await;
+    let with_admin = DEMO_CONFIG.replacen("id = \"aisha\"\n", "id = \"aisha\"\nadmin = true\n", 1);
+    assert_ne!(with_admin, DEMO_CONFIG);
+    let address = serve_with(&db, &with_admin).await;
+    let (aisha, ben) = (token(&db, "aisha").await, token(&db, "ben").await);
+
+    let made = |token: String, person: &str| {
+        let address = address.clone();
+        let body = json!({ "person": person }).to_string();
+        async move { request(&address, "POST", "/v1/tokens", &token, body.as_bytes()).await }
+    };
+    let (status, refused) = made(ben.clone(), "carla").await;
+    assert_eq!(
+        (status, refused["path"].as_str()),
+        (403, Some("headers.authorization"))
+    );
+    assert!(
+        refused["error"].as_str().unwrap().contains("not an admin"),
+        "{refused}"
+    );
+    let (status, refused) = made(aisha.clone(), "nobody-here").await;
+    assert_eq!((status, refused["path"].as_str()), (400, Some("person")));
+
+    let (status, created) = made(aisha.clone(), "carla").await;
+    assert_eq!(status, 201, "{created}");
+    let carla = created["token"].as_str().unwrap().to_owned();
+    let pull = json!({"desktop_id": "carla-1"}).to_string();
+    let (status, _) = request(&address, "POST", "/v1/pull", &carla, pull.as_bytes()).await;
+    assert_eq!(status, 200, "carla's new token works");
+
+    let (status, listed) = request(&address, "GET", "/v1/tokens", &aisha, b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert!(!listed.to_string().contains(&carla), "never the tokens");
+    let (status, _) = request(&address, "GET", "/v1/tokens", &ben, b"").await;
+    assert_eq!(status, 403);
+
+    let path = format!("/v1/tokens/{}", created["id"]);
+    let (status, _) = request(&address, "DELETE", &path, &ben, b"").await;
+    assert_eq!(status, 403, "only an admin revokes");
+    let (status, _) = request(&address, "DELETE", &path, &aisha, b"").await;
+    assert_eq!(status, 200);
+    let (status, _) = request(&address, "DELETE", &path, &aisha, b"").await;
+    assert_eq!(status, 404, "once");
+    let (status, _) = request(&address, "POST", "/v1/pull", &carla, pull.as_bytes()).await;
+    assert_eq!(status, 401, "revoked at once");
+
+    let audit = db
+        .audit(&stopline_hub::AuditFilter {
+            person: Some(PersonId::new("aisha").unwrap()),
+            incident: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let names: Vec<&str> = audit.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["token_revoke", "token_create"]);
+    assert_eq!(audit[1].args["person"], "carla");
 }
