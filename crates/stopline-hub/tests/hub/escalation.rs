@@ -9,12 +9,12 @@ use super::intake::{T0, at, observation};
 use super::migrated;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn three_hubs_escalating_at_once_page_each_person_once_per_step() {
+async fn three_hubs_escalating_500_incidents_at_once_page_each_person_once_per_step() {
     let (_dir, postgres, first_hub) = migrated().await;
     let config = Config::parse("demo.toml", DEMO_CONFIG).unwrap();
     // Thursday 10:00 in London: working hours, so the payment gateway pages at once.
     let t0 = at(T0);
-    let incidents = 100;
+    let incidents = 500;
     let batch: Vec<AlertObservation> = (0..incidents)
         .map(|n| {
             let mut alert = observation(&format!("Alert{n}"), true, true, t0);
