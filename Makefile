@@ -70,6 +70,7 @@ bench: setup
 	$(CARGO) bench --locked -p stopline-engine --bench report
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency
 	$(CARGO) bench --locked -p stopline-cli --bench cli_during_storm
+	$(CARGO) bench --locked -p stopline-hub --bench intake
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop

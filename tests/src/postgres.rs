@@ -18,12 +18,26 @@ pub struct Postgres {
     data: PathBuf,
     port: u16,
     stopped: bool,
+    /// Whether commits reach the disk (`fsync = on`): for benchmarks. Tests turn it off, being
+    /// about behaviour, not durability.
+    durable: bool,
 }
 
 impl Postgres {
     /// Makes a cluster in `dir/pg` and starts it on a free loopback port; trust authentication,
-    /// loopback only, its socket in the data directory.
+    /// loopback only, its socket in the data directory; `fsync = off`, as tests need no
+    /// durability.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, false)
+    }
+
+    /// As [`Postgres::start`], with PostgreSQL's durable defaults (`fsync = on`,
+    /// `synchronous_commit = on`): what a benchmark measures against.
+    pub fn start_durable(dir: &Path) -> Self {
+        Self::start_with(dir, true)
+    }
+
+    fn start_with(dir: &Path, durable: bool) -> Self {
         let bin = bin_dir();
         let data = dir.join("pg");
         std::fs::create_dir_all(&data).unwrap();
@@ -56,6 +70,7 @@ impl Postgres {
             data,
             port: 0,
             stopped: true,
+            durable,
         };
         server.port = crate::free_port();
         server.start_again();
@@ -64,8 +79,10 @@ impl Postgres {
 
     /// Starts it again after [`Postgres::stop`], on the same port and data.
     pub fn start_again(&mut self) {
+        let fsync = if self.durable { "on" } else { "off" };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c synchronous_commit=on \
+             -c max_connections=200",
             self.port,
             path_str(&self.data)
         );

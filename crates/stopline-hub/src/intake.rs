@@ -23,8 +23,7 @@ use crate::Result;
 use crate::database::Database;
 use crate::error::{HubError, is_retryable};
 use crate::rows::{
-    INCIDENT_COLUMNS, append_event, bump_version, corrupt, from_time, read_incident, save_state,
-    to_time,
+    INCIDENT_COLUMNS, bump_version, corrupt, from_time, read_incident, save_state, to_time,
 };
 
 /// What a delivery did.
@@ -134,6 +133,73 @@ fn json(map: &BTreeMap<String, String>) -> Result<String> {
     serde_json::to_string(map).map_err(|e| corrupt(&e.to_string()))
 }
 
+/// The id of an alert this delivery writes for the first time, until the write.
+const NOT_WRITTEN_YET: i64 = 0;
+
+/// Alert rows to write, column by column (PostgreSQL takes each column as one array): at most
+/// one row per alert, the last observation of it in the delivery.
+#[derive(Debug, Default)]
+struct Staged {
+    rows: HashMap<(String, String), usize>,
+    source: Vec<String>,
+    fingerprint: Vec<String>,
+    labels: Vec<String>,
+    annotations: Vec<String>,
+    links: Vec<String>,
+    muted: Vec<bool>,
+    state: Vec<&'static str>,
+    starts_at: Vec<SystemTime>,
+    ends_at: Vec<Option<SystemTime>>,
+    generator_url: Vec<Option<String>>,
+    application: Vec<Option<String>>,
+    team: Vec<Option<String>>,
+    incident: Vec<Option<i64>>,
+    last_seen: Vec<SystemTime>,
+}
+
+impl Staged {
+    /// Stages the alert as `observation` delivers it, replacing an earlier observation of it in
+    /// the same delivery (one statement may not write a row twice).
+    fn stage(&mut self, observation: &AlertObservation, content: &Content, incident: Option<i64>) {
+        let alert = &observation.alert;
+        let key = (alert.source.clone(), alert.fingerprint.to_string());
+        let row = match self.rows.get(&key) {
+            Some(&row) => row,
+            None => {
+                let row = self.source.len();
+                self.rows.insert(key, row);
+                self.source.push(alert.source.clone());
+                self.fingerprint.push(alert.fingerprint.to_string());
+                self.labels.push(String::new());
+                self.annotations.push(String::new());
+                self.links.push(String::new());
+                self.muted.push(false);
+                self.state.push("");
+                self.starts_at.push(SystemTime::UNIX_EPOCH);
+                self.ends_at.push(None);
+                self.generator_url.push(None);
+                self.application.push(None);
+                self.team.push(None);
+                self.incident.push(None);
+                self.last_seen.push(SystemTime::UNIX_EPOCH);
+                row
+            }
+        };
+        self.labels[row].clone_from(&content.labels);
+        self.annotations[row].clone_from(&content.annotations);
+        self.links[row].clone_from(&content.links);
+        self.muted[row] = content.muted;
+        self.state[row] = alert.state.as_str();
+        self.starts_at[row] = to_time(alert.starts_at);
+        self.ends_at[row] = alert.ends_at.map(to_time);
+        self.generator_url[row].clone_from(&content.generator_url);
+        self.application[row].clone_from(&content.application);
+        self.team[row].clone_from(&content.team);
+        self.incident[row] = incident;
+        self.last_seen[row] = to_time(alert.last_seen);
+    }
+}
+
 /// Names of alerts that joined or resolved on one incident in this delivery.
 #[derive(Debug, Default)]
 struct Touched {
@@ -150,6 +216,11 @@ struct Intake<'a> {
     open_by_group: HashMap<String, i64>,
     touched: BTreeMap<i64, Touched>,
     repeated: Vec<i64>,
+    /// Alert rows to write, one per alert (the last of the delivery's observations of it),
+    /// written together by [`Intake::flush`].
+    staged: Staged,
+    /// Timeline entries to write, in order, by [`Intake::flush_timeline`].
+    events: Vec<(i64, TimelineEvent)>,
     summary: IntakeSummary,
 }
 
@@ -166,6 +237,8 @@ impl<'a> Intake<'a> {
             open_by_group: HashMap::new(),
             touched: BTreeMap::new(),
             repeated: Vec::new(),
+            staged: Staged::default(),
+            events: Vec::new(),
             summary: IntakeSummary {
                 version,
                 ..IntakeSummary::default()
@@ -182,6 +255,7 @@ impl<'a> Intake<'a> {
         for observation in batch {
             self.observe(observation).await?;
         }
+        self.flush().await?;
         if !self.repeated.is_empty() {
             self.tx
                 .execute(
@@ -191,6 +265,7 @@ impl<'a> Intake<'a> {
                 .await?;
         }
         self.summarise(auto_resolve).await?;
+        self.flush_timeline().await?;
         Ok(self.summary)
     }
 
@@ -263,28 +338,29 @@ impl<'a> Intake<'a> {
         let now_known = match (observe(before.as_ref(), &arrival), known) {
             (AlertChange::New(link), _) => {
                 let incident = self.link(observation, link, None).await?;
-                let id = self.write(observation, &content, incident).await?;
+                self.staged.stage(observation, &content, incident);
                 self.summary.new += 1;
-                known_after(id, observation, incident, content)
+                // Its id comes with the write; until then it needs none (see `repeated`).
+                known_after(NOT_WRITTEN_YET, observation, incident, content)
             }
             (AlertChange::Repeat, Some(known)) => {
-                self.repeated.push(known.id);
+                self.seen_again(known.id);
                 self.summary.repeated += 1;
                 known
             }
             (AlertChange::Stale, Some(known)) => {
-                self.repeated.push(known.id);
+                self.seen_again(known.id);
                 self.summary.stale += 1;
                 known
             }
             (AlertChange::Changed(link), Some(known)) => {
                 let incident = self.link(observation, link, known.incident).await?;
-                self.write(observation, &content, incident).await?;
+                self.staged.stage(observation, &content, incident);
                 self.summary.changed += 1;
                 known_after(known.id, observation, incident, content)
             }
             (AlertChange::Resolved, Some(known)) => {
-                self.write(observation, &content, known.incident).await?;
+                self.staged.stage(observation, &content, known.incident);
                 if let Some(incident) = known.incident {
                     self.touched
                         .entry(incident)
@@ -363,8 +439,7 @@ impl<'a> Intake<'a> {
                     .await?
                     .get(0);
                 let detail = opened_detail(name, &observation.alert.source);
-                self.timeline(incident, TimelineKind::Opened, detail)
-                    .await?;
+                self.timeline(incident, TimelineKind::Opened, detail);
                 self.summary.opened.push(incident_id(incident));
                 incident
             }
@@ -373,22 +448,35 @@ impl<'a> Intake<'a> {
         Ok(Some(incident))
     }
 
-    /// Writes the alert as delivered, new or known (its `first_seen` stays as it was), and
-    /// answers its id.
-    async fn write(
-        &self,
-        observation: &AlertObservation,
-        content: &Content,
-        incident: Option<i64>,
-    ) -> Result<i64> {
-        let alert = &observation.alert;
-        Ok(self
-            .tx
-            .query_one(
+    /// An alert seen again: its `last_seen` moves (with one statement at the end). One this
+    /// delivery writes anyway needs nothing more.
+    fn seen_again(&mut self, id: i64) {
+        if id != NOT_WRITTEN_YET {
+            self.repeated.push(id);
+        }
+    }
+
+    /// Writes every staged alert as delivered, new or known (a known one's `first_seen` stays
+    /// as it was), in one statement: a storm of 10,000 alerts is one round trip, not 10,000.
+    async fn flush(&mut self) -> Result<()> {
+        let rows = std::mem::take(&mut self.staged);
+        if rows.source.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .execute(
                 "INSERT INTO alerts (source, fingerprint, labels, annotations, links, muted,
                      state, starts_at, ends_at, generator_url, application_id, team_id,
                      incident_id, first_seen, last_seen, version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+                 SELECT source, fingerprint, labels, annotations, links, muted, state,
+                     starts_at, ends_at, generator_url, application_id, team_id, incident_id,
+                     last_seen, last_seen, $15
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::boolean[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                     $10::text[], $11::text[], $12::text[], $13::bigint[], $14::timestamptz[])
+                     AS staged (source, fingerprint, labels, annotations, links, muted, state,
+                         starts_at, ends_at, generator_url, application_id, team_id,
+                         incident_id, last_seen)
                  ON CONFLICT (source, fingerprint) DO UPDATE SET
                      labels = excluded.labels, annotations = excluded.annotations,
                      links = excluded.links, muted = excluded.muted, state = excluded.state,
@@ -396,28 +484,27 @@ impl<'a> Intake<'a> {
                      generator_url = excluded.generator_url,
                      application_id = excluded.application_id, team_id = excluded.team_id,
                      incident_id = excluded.incident_id, last_seen = excluded.last_seen,
-                     version = excluded.version
-                 RETURNING id",
+                     version = excluded.version",
                 &[
-                    &alert.source,
-                    &alert.fingerprint.as_str(),
-                    &content.labels,
-                    &content.annotations,
-                    &content.links,
-                    &content.muted,
-                    &alert.state.as_str(),
-                    &to_time(alert.starts_at),
-                    &alert.ends_at.map(to_time),
-                    &content.generator_url,
-                    &content.application,
-                    &content.team,
-                    &incident,
-                    &to_time(alert.last_seen),
+                    &rows.source,
+                    &rows.fingerprint,
+                    &rows.labels,
+                    &rows.annotations,
+                    &rows.links,
+                    &rows.muted,
+                    &rows.state,
+                    &rows.starts_at,
+                    &rows.ends_at,
+                    &rows.generator_url,
+                    &rows.application,
+                    &rows.team,
+                    &rows.incident,
+                    &rows.last_seen,
                     &self.version,
                 ],
             )
-            .await?
-            .get(0))
+            .await?;
+        Ok(())
     }
 
     /// One timeline entry per incident for what the delivery did to it; resolves incidents
@@ -427,8 +514,7 @@ impl<'a> Intake<'a> {
         for (incident, changes) in touched {
             if !changes.joined.is_empty() {
                 let detail = changes.joined.joined_detail();
-                self.timeline(incident, TimelineKind::Alerts, detail)
-                    .await?;
+                self.timeline(incident, TimelineKind::Alerts, detail);
             }
             if changes.resolved.is_empty() {
                 continue;
@@ -443,8 +529,7 @@ impl<'a> Intake<'a> {
                 .get(0);
             let still_firing = u64::try_from(still_firing).unwrap_or(0);
             let detail = changes.resolved.resolved_detail(still_firing);
-            self.timeline(incident, TimelineKind::Alerts, detail)
-                .await?;
+            self.timeline(incident, TimelineKind::Alerts, detail);
             if still_firing > 0 || !auto_resolve {
                 continue;
             }
@@ -454,7 +539,7 @@ impl<'a> Intake<'a> {
                     .resolve_automatically(self.now)
                     .map_err(|e| corrupt(&e.to_string()))?;
                 save_state(self.tx, &current, self.version).await?;
-                self.append(incident, &event).await?;
+                self.append(incident, &event);
                 self.summary.auto_resolved.push(incident_id(incident));
             }
         }
@@ -472,18 +557,46 @@ impl<'a> Intake<'a> {
         read_incident(&row)
     }
 
-    async fn timeline(&self, incident: i64, kind: TimelineKind, detail: String) -> Result<()> {
+    fn timeline(&mut self, incident: i64, kind: TimelineKind, detail: String) {
         let event = TimelineEvent {
             at: self.now,
             who: None,
             kind,
             detail,
         };
-        self.append(incident, &event).await
+        self.append(incident, &event);
     }
 
-    async fn append(&self, incident: i64, event: &TimelineEvent) -> Result<()> {
-        append_event(self.tx, incident, event, self.version).await
+    /// Stages a timeline entry; [`Intake::flush_timeline`] writes them all, in order.
+    fn append(&mut self, incident: i64, event: &TimelineEvent) {
+        self.events.push((incident, event.clone()));
+    }
+
+    /// Writes the staged timeline entries in one statement, in the order they were made.
+    async fn flush_timeline(&mut self) -> Result<()> {
+        let events = std::mem::take(&mut self.events);
+        if events.is_empty() {
+            return Ok(());
+        }
+        let incidents: Vec<i64> = events.iter().map(|(i, _)| *i).collect();
+        let at: Vec<SystemTime> = events.iter().map(|(_, e)| to_time(e.at)).collect();
+        let who: Vec<Option<&str>> = events
+            .iter()
+            .map(|(_, e)| e.who.as_ref().map(|p| p.as_str()))
+            .collect();
+        let kind: Vec<&str> = events.iter().map(|(_, e)| e.kind.as_str()).collect();
+        let detail: Vec<&str> = events.iter().map(|(_, e)| e.detail.as_str()).collect();
+        self.tx
+            .execute(
+                "INSERT INTO timeline (incident_id, at, who, kind, detail, version)
+                 SELECT incident_id, at, who, kind, detail, $6
+                 FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
+                     WITH ORDINALITY AS staged (incident_id, at, who, kind, detail, n)
+                 ORDER BY n",
+                &[&incidents, &at, &who, &kind, &detail, &self.version],
+            )
+            .await?;
+        Ok(())
     }
 }
 
