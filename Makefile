@@ -71,6 +71,7 @@ bench: setup
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency
 	$(CARGO) bench --locked -p stopline-cli --bench cli_during_storm
 	$(CARGO) bench --locked -p stopline-hub --bench intake
+	$(CARGO) bench --locked -p stopline-cli --bench hub_streams
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop

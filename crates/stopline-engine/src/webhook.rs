@@ -76,8 +76,7 @@ pub struct WebhookServer {
 
 impl WebhookServer {
     pub async fn bind(address: SocketAddr, state: WebhookState) -> Result<Self> {
-        let listener = TcpListener::bind(address)
-            .await
+        let listener = stopline_http::bind(address)
             .map_err(|source| EngineError::Listen { address, source })?;
         let (max_connections, read_timeout) = (state.max_connections, state.read_timeout);
         let router = Router::new()

@@ -451,6 +451,25 @@ pub fn pagerduty_accepted(dedup_key: &str) -> Response {
         .into_response()
 }
 
+/// How many connections the kernel holds for the accept loop (clamped by `net.core.somaxconn`).
+/// The standard library's 128 overflows when hundreds of desktops connect at once (a hub
+/// restarting, every stream told to pull): the kernel then drops connections and their
+/// clients retry a second later.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `address` for [`serve`], with a [`LISTEN_BACKLOG`]-deep accept queue.
+pub fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As the standard library does: a restarted server takes its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// What the accept loop allows.
 #[derive(Clone)]
 pub struct Limits {

@@ -11,6 +11,9 @@ use crate::Result;
 use crate::error::HubError;
 use crate::schema::{self, Migrated};
 
+/// Connections each hub keeps to the database, at most.
+pub(crate) const POOL_SIZE: usize = 16;
+
 /// Connections to the hub's database. Cheap to clone: clones share the pool.
 #[derive(Clone)]
 pub struct Database {
@@ -45,7 +48,7 @@ impl Database {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(16)
+            .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| HubError::BadUrl(e.to_string()))?;

@@ -165,6 +165,11 @@ async fn pull_answer(state: &HubState, request: Request) -> Answer {
             )
         })?),
     };
+    let _turn = state
+        .pulls
+        .acquire()
+        .await
+        .map_err(|_| unavailable(HubError::Corrupt("the hub is stopping".into())))?;
     let pulled = state
         .database
         .pull(&person, &asked.desktop_id, cookie.as_ref())

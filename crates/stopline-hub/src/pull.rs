@@ -9,6 +9,7 @@
 
 use std::time::SystemTime;
 
+use futures_util::TryFutureExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use stopline_core::ids::PersonId;
@@ -78,6 +79,11 @@ pub struct Pulled {
 
 impl Database {
     /// What `desktop` (of `person`) has not seen since `cookie` (`None`: everything).
+    ///
+    /// Every read is sent at once on one connection (tokio-postgres pipelines concurrent
+    /// queries), inside one snapshot: a pull is about one round trip, however many tables
+    /// changed. They read after the cookie's version on the bet that it is this database's; a
+    /// cookie that turns out not to be (rare: a restore) reads again from the start.
     pub async fn pull(
         &self,
         person: &PersonId,
@@ -85,47 +91,45 @@ impl Database {
         cookie: Option<&Cookie>,
     ) -> Result<Pulled> {
         let mut client = self.client().await?;
-        let last = self.desktop_last_mutation(&client, desktop, person).await?;
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()
             .await?;
-        let row = tx
-            .query_one("SELECT org_id, version FROM org_version WHERE id = 1", &[])
-            .await?;
-        let now = Cookie {
-            org_id: row.get(0),
-            version: row.get(1),
-        };
-        let since = match cookie {
-            Some(c) if c.org_id == now.org_id && c.version <= now.version => Some(c.version),
-            _ => None,
-        };
-        let reset = since.is_none();
-        let since = since.unwrap_or(0);
-        // The desktop's last id as of this snapshot, with the outcomes that go with it.
-        let last = tx
-            .query_opt(
-                "SELECT last_mutation_id FROM desktops WHERE id = $1",
-                &[&desktop],
+        let guess = cookie.map_or(0, |c| c.version);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&desktop];
+        let (head, owner, mut pulled) = tokio::try_join!(
+            tx.query_one("SELECT org_id, version FROM org_version WHERE id = 1", &[])
+                .map_err(HubError::from),
+            tx.query_opt(
+                "SELECT person, last_mutation_id FROM desktops WHERE id = $1",
+                &params,
             )
-            .await?
-            .map_or(last, |row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
-        Ok(Pulled {
-            cookie: now.to_string(),
-            reset,
-            last_mutation_id: last,
-            outcomes: outcomes(&tx, desktop, since).await?,
-            incidents: incidents(&tx, since).await?,
-            timeline: timeline(&tx, since).await?,
-            checklist: checklist(&tx, since).await?,
-            roles: roles(&tx, since).await?,
-            alerts: alerts(&tx, since).await?,
-            escalations: escalations(&tx, since).await?,
-            pages: pages(&tx, person, since).await?,
-        })
+            .map_err(HubError::from),
+            changes(&tx, person, desktop, guess),
+        )?;
+        if let Some(row) = &owner {
+            if row.get::<_, String>(0) != person.as_str() {
+                return Err(HubError::DesktopOfAnother {
+                    desktop: desktop.to_owned(),
+                });
+            }
+            pulled.last_mutation_id = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
+        }
+        let now = Cookie {
+            org_id: head.get(0),
+            version: head.get(1),
+        };
+        let current = cookie.is_some_and(|c| c.org_id == now.org_id && c.version <= now.version);
+        if !current {
+            let last = pulled.last_mutation_id;
+            pulled = changes(&tx, person, desktop, 0).await?;
+            pulled.last_mutation_id = last;
+            pulled.reset = true;
+        }
+        pulled.cookie = now.to_string();
+        Ok(pulled)
     }
 
     /// The organisation's version now: what streams watch to tell desktops to pull.
@@ -136,6 +140,38 @@ impl Database {
             .await?
             .get(0))
     }
+}
+
+/// Every row stamped after version `since`, all read at once.
+async fn changes(
+    tx: &Transaction<'_>,
+    person: &PersonId,
+    desktop: &str,
+    since: i64,
+) -> Result<Pulled> {
+    let (outcomes, incidents, timeline, checklist, roles, alerts, escalations, pages) = tokio::try_join!(
+        outcomes(tx, desktop, since),
+        incidents(tx, since),
+        timeline(tx, since),
+        checklist(tx, since),
+        roles(tx, since),
+        alerts(tx, since),
+        escalations(tx, since),
+        pages(tx, person, since),
+    )?;
+    Ok(Pulled {
+        cookie: String::new(),
+        reset: false,
+        last_mutation_id: 0,
+        outcomes,
+        incidents,
+        timeline,
+        checklist,
+        roles,
+        alerts,
+        escalations,
+        pages,
+    })
 }
 
 fn time(row: &Row, i: usize) -> Result<Option<String>> {

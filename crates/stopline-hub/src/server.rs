@@ -60,6 +60,10 @@ pub struct HubState {
     failures: Mutex<AuthFailures>,
     /// What the desktops' streams listen to.
     pub(crate) watcher: Arc<Watcher>,
+    /// Pulls served at once. Every "pull now" sends every desktop to pull together; bounding
+    /// them keeps database connections free for intake, escalation and pushes, so a page is
+    /// not queued behind a few hundred pulls.
+    pub(crate) pulls: tokio::sync::Semaphore,
     /// Set when the hub shuts down: streams end, so the drain does not wait on them.
     pub(crate) closing: watch::Sender<bool>,
 }
@@ -92,6 +96,7 @@ impl HubState {
             escalate_now: Arc::new(Notify::new()),
             failures: Mutex::new(AuthFailures::default()),
             watcher: Arc::new(Watcher::new()),
+            pulls: tokio::sync::Semaphore::new(crate::database::POOL_SIZE / 2),
             closing: watch::channel(false).0,
         }
     }
@@ -138,8 +143,7 @@ pub struct HubServer {
 
 impl HubServer {
     pub async fn bind(address: SocketAddr, state: HubState) -> Result<Self> {
-        let listener = TcpListener::bind(address)
-            .await
+        let listener = stopline_http::bind(address)
             .map_err(|source| HubError::Listen { address, source })?;
         let limits = Limits {
             max_connections: state.max_connections,
