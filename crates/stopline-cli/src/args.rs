@@ -333,6 +333,16 @@ pub struct HubArgs {
         hide_env_values = true
     )]
     pub database: Option<String>,
+    /// A file whose first line is the database URL (for one with a password, such as a systemd
+    /// credential), when --database and STOPLINE_DATABASE_URL are not given.
+    #[arg(
+        long,
+        global = true,
+        env = "STOPLINE_DATABASE_URL_FILE",
+        value_name = "FILE",
+        conflicts_with = "database"
+    )]
+    pub database_url_file: Option<std::path::PathBuf>,
     /// Where to listen (default 127.0.0.1:9178, beside a desktop's 9177).
     #[arg(long, value_name = "IP:PORT")]
     pub listen: Option<std::net::SocketAddr>,

@@ -161,23 +161,19 @@ pub fn run(cli: Cli) -> Result {
         Command::Secret {
             command: SecretCommand::Delete { name },
         } => engine::secret_delete(&name),
-        Command::Hub(args) => match args.command {
-            Some(HubCommand::Migrate) => hub::migrate(&cx, args.database.as_deref()),
-            Some(HubCommand::Audit {
-                person,
-                incident,
-                limit,
-            }) => hub::audit(
-                &cx,
-                args.database.as_deref(),
-                person.as_deref(),
-                incident.as_deref(),
-                limit,
-            ),
-            Some(HubCommand::Token { command }) => {
-                hub::token(&cx, args.database.as_deref(), command)
+        Command::Hub(args) => {
+            let url = hub::database_url(&args)?;
+            let url = url.as_deref();
+            match args.command {
+                Some(HubCommand::Migrate) => hub::migrate(&cx, url),
+                Some(HubCommand::Audit {
+                    person,
+                    incident,
+                    limit,
+                }) => hub::audit(&cx, url, person.as_deref(), incident.as_deref(), limit),
+                Some(HubCommand::Token { command }) => hub::token(&cx, url, command),
+                None => hub::serve(&cx, &args, url),
             }
-            None => hub::serve(&cx, &args),
-        },
+        }
     }
 }

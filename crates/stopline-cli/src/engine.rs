@@ -110,9 +110,14 @@ fn given_token(args: &ServeArgs) -> Result<Option<(String, &'static str)>> {
 
 /// The first line of a `--webhook-token-file`.
 pub(crate) fn token_file(path: &std::path::Path) -> Result<String> {
-    let refuse =
-        |why: String| Failure::usage(format!("--webhook-token-file: {}: {why}", path.display()));
-    // A token is one short line: a FIFO, a device or a big file is refused, not read.
+    secret_file(path, "--webhook-token-file")
+}
+
+/// The first line of a file holding a secret given as `argument` (a token, a database URL with
+/// its password), trimmed.
+pub(crate) fn secret_file(path: &std::path::Path, argument: &str) -> Result<String> {
+    let refuse = |why: String| Failure::usage(format!("{argument}: {}: {why}", path.display()));
+    // A secret is one short line: a FIFO, a device or a big file is refused, not read.
     let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
     if !meta.is_file() || meta.len() > 4096 {
         return Err(refuse("not a regular file of at most 4 KiB".to_owned()));

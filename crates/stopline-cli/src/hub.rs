@@ -11,7 +11,8 @@ use stopline_hub::{Database, HubError, HubServer, HubState};
 use crate::args::{HubArgs, TokenCommand};
 use crate::context::Context;
 use crate::engine::{
-    init_logging, optional_config, runtime, shutdown_signal, token_file, token_variable,
+    init_logging, optional_config, runtime, secret_file, shutdown_signal, token_file,
+    token_variable,
 };
 use crate::failure::{Failure, Result};
 use crate::output::print_json;
@@ -23,11 +24,24 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:9178";
 fn database(url: Option<&str>) -> Result<Database> {
     let url = url.ok_or_else(|| {
         Failure::usage(
-            "--database: the hub needs its PostgreSQL database: pass --database URL or set \
-             STOPLINE_DATABASE_URL (postgres://USER@HOST:PORT/DATABASE)",
+            "--database: the hub needs its PostgreSQL database: pass --database URL, set \
+             STOPLINE_DATABASE_URL (postgres://USER@HOST:PORT/DATABASE), or give \
+             --database-url-file FILE",
         )
     })?;
     Database::new(url).map_err(|e| database_failure("--database", e))
+}
+
+/// The database URL: `--database` (or `STOPLINE_DATABASE_URL`), else the first line of
+/// `--database-url-file` (or `STOPLINE_DATABASE_URL_FILE`); `None` when neither is given.
+pub fn database_url(args: &HubArgs) -> Result<Option<String>> {
+    if let Some(url) = &args.database {
+        return Ok(Some(url.clone()));
+    }
+    args.database_url_file
+        .as_deref()
+        .map(|path| secret_file(path, "--database-url-file"))
+        .transpose()
 }
 
 /// `stopline hub migrate --database URL`.
@@ -195,7 +209,7 @@ pub fn audit(
 }
 
 /// `stopline hub`: serves until SIGINT or SIGTERM.
-pub fn serve(cx: &Context, args: &HubArgs) -> Result {
+pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
     init_logging();
     let listen = args
         .listen
@@ -213,7 +227,7 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
     };
     stopline_engine::secrets::check_strength(&token, "the webhook token")
         .map_err(|e| Failure::argument(given, e))?;
-    let db = database(args.database.as_deref())?;
+    let db = database(url)?;
     let config = optional_config(cx)?;
     // The routing keys of the config's PagerDuty sources, from the environment or the keyring.
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
@@ -229,6 +243,14 @@ pub fn serve(cx: &Context, args: &HubArgs) -> Result {
             .schema_version()
             .await
             .map_err(|e| database_failure("--database", e))?;
+        if version > stopline_hub::SCHEMA_VERSION {
+            return Err(Failure::refused(format!(
+                "the hub's database at {} has schema version {version}, newer than this \
+                 Stopline knows ({}): upgrade Stopline on this machine",
+                db.target(),
+                stopline_hub::SCHEMA_VERSION
+            )));
+        }
         if version != stopline_hub::SCHEMA_VERSION {
             return Err(Failure::refused(format!(
                 "the hub's database at {} has schema version {version}, this Stopline's is {}: \

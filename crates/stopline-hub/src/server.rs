@@ -143,8 +143,8 @@ pub struct HubServer {
 
 impl HubServer {
     pub async fn bind(address: SocketAddr, state: HubState) -> Result<Self> {
-        let listener = stopline_http::bind(address)
-            .map_err(|source| HubError::Listen { address, source })?;
+        let listener =
+            stopline_http::bind(address).map_err(|source| HubError::Listen { address, source })?;
         let limits = Limits {
             max_connections: state.max_connections,
             read_timeout: state.read_timeout,

@@ -30,6 +30,25 @@ fn hub_migrate_brings_the_database_up_and_says_what_it_did() {
         format!("The hub's database at {target} is up to date (schema version {version}).")
     );
 
+    // From a file (a systemd credential, say), its first line.
+    let url_file = sandbox.dir.path().join("database-url");
+    std::fs::write(&url_file, format!("{url}\n")).unwrap();
+    let from_file = sandbox.ok(&[
+        "hub",
+        "migrate",
+        "--database-url-file",
+        url_file.to_str().unwrap(),
+    ]);
+    assert!(from_file.contains("is up to date"), "{from_file}");
+    let missing = sandbox.fails(
+        &["hub", "migrate", "--database-url-file", "/nonexistent/url"],
+        2,
+    );
+    assert!(
+        missing.contains("--database-url-file: /nonexistent/url"),
+        "{missing}"
+    );
+
     // A newer database is refused and left alone.
     postgres.psql("org", "UPDATE hub_schema SET version = 999");
     let stderr = sandbox.fails(&["hub", "migrate", "--database", &url], 1);
@@ -518,4 +537,36 @@ fn a_hub_serves_https_with_its_certificate_and_refuses_a_bad_one_by_name() {
         2,
     );
     assert!(stderr.contains("--tls-key"), "{stderr}");
+}
+
+#[test]
+fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
+    let unit = include_str!("../../../../deploy/stopline-hub.service");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stopline-hub.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/stopline", env!("CARGO_BIN_EXE_stopline")),
+    )
+    .unwrap();
+    let verified = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze is missing: run scripts/setup");
+    let said = String::from_utf8_lossy(&verified.stderr);
+    assert!(verified.status.success() && said.trim().is_empty(), "{said}");
+    // Every option the unit gives `stopline hub` is one this build knows.
+    let start: String = unit
+        .split("ExecStart=/usr/local/bin/stopline ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| !l.starts_with("Restart"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let help = Sandbox::new().ok(&["hub", "--help"]);
+    for option in start.split_whitespace().filter(|w| w.starts_with("--")) {
+        assert!(help.contains(option), "{option} is not an option of stopline hub");
+    }
 }
