@@ -12,6 +12,7 @@ pub mod application;
 pub mod callout;
 pub mod clock;
 pub mod config;
+pub mod cover;
 pub mod delivery;
 pub mod desk;
 pub mod economics;

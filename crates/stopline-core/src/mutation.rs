@@ -24,7 +24,7 @@ pub const MAX_REASON_CHARS: usize = 2_000;
 pub const MAX_ID_CHARS: usize = 64;
 
 /// The mutation names, as a push spells them.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "acknowledge",
     "resolve",
     "note",
@@ -34,6 +34,7 @@ pub const NAMES: [&str; 9] = [
     "leave",
     "set_severity",
     "page_shown",
+    "add_override",
 ];
 
 /// One push from one desktop.
@@ -103,6 +104,15 @@ pub enum Change {
     PageShown {
         page: u64,
     },
+    /// Someone covers a layer of a rota for a while (checked by `cover::check_override`).
+    AddOverride {
+        rota: String,
+        /// `None`: the rota's first layer.
+        layer: Option<String>,
+        person: String,
+        from: String,
+        to: String,
+    },
 }
 
 impl Change {
@@ -118,6 +128,7 @@ impl Change {
             Change::Leave { .. } => "leave",
             Change::SetSeverity { .. } => "set_severity",
             Change::PageShown { .. } => "page_shown",
+            Change::AddOverride { .. } => "add_override",
         }
     }
 
@@ -132,7 +143,7 @@ impl Change {
             | Change::Join { incident }
             | Change::Leave { incident }
             | Change::SetSeverity { incident, .. } => Some(*incident),
-            Change::PageShown { .. } => None,
+            Change::PageShown { .. } | Change::AddOverride { .. } => None,
         }
     }
 }
@@ -216,6 +227,17 @@ struct SeverityArgs {
 #[serde(deny_unknown_fields)]
 struct PageArgs {
     page: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideArgs {
+    rota: String,
+    #[serde(default)]
+    layer: Option<String>,
+    person: String,
+    from: String,
+    to: String,
 }
 
 /// Reads a push: the whole of it, or the first problem with its JSON path. Mutation ids must
@@ -401,6 +423,26 @@ fn change(name: &str, value: serde_json::Value, path: &str) -> Result<Change, Pa
         "page_shown" => Change::PageShown {
             page: args::<PageArgs>(value, &at)?.page,
         },
+        "add_override" => {
+            let a: OverrideArgs = args(value, &at)?;
+            let short = |value: String, name: &str| {
+                if value.chars().count() > MAX_ID_CHARS {
+                    Err(PayloadError::at(
+                        field(name),
+                        format!("longer than {MAX_ID_CHARS} characters"),
+                    ))
+                } else {
+                    Ok(value)
+                }
+            };
+            Change::AddOverride {
+                rota: short(a.rota, "rota")?,
+                layer: a.layer.map(|l| short(l, "layer")).transpose()?,
+                person: short(a.person, "person")?,
+                from: short(a.from, "from")?,
+                to: short(a.to, "to")?,
+            }
+        }
         other => {
             return Err(PayloadError::at(
                 format!("{path}.name"),

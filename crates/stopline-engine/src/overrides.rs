@@ -9,7 +9,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use stopline_core::config::Config;
-use stopline_core::rota::parse_instant;
+use stopline_core::cover::{CoverRequest, check_override};
 use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::files::write_atomically;
@@ -50,48 +50,27 @@ pub fn add_override(
     now: Timestamp,
 ) -> Result<AddedOverride> {
     let who = person(config, request.who)?;
-    let covering = person(config, request.person)?;
+    // An unknown person is refused as everywhere in the engine (with the people there are).
+    person(config, request.person)?;
+    // The rule is core's, the same the hub applies to an override pushed to it.
+    let checked = check_override(
+        config,
+        CoverRequest {
+            rota: request.rota,
+            layer: Some(request.layer),
+            person: request.person,
+            from: request.from,
+            to: request.to,
+        },
+        now,
+    )
+    .map_err(|e| EngineError::BadOverride(e.0))?;
+    let (covering, from, to) = (checked.person, checked.from, checked.to);
     let rota = config
         .rotas
         .iter()
-        .find(|r| r.id.as_str() == request.rota)
-        .ok_or_else(|| {
-            EngineError::BadOverride(format!(
-                "unknown rota {:?}: expected one of {}",
-                request.rota,
-                list(config.rotas.iter().map(|r| r.id.as_str()))
-            ))
-        })?;
-    if !rota.layers.iter().any(|l| l.name == request.layer) {
-        return Err(EngineError::BadOverride(format!(
-            "rota {} has no layer {:?}: expected one of {}",
-            rota.id,
-            request.layer,
-            list(rota.layers.iter().map(|l| l.name.as_str()))
-        )));
-    }
-    let instant = |name: &str, text: &str| {
-        parse_instant(&rota.time_zone, text).ok_or_else(|| {
-            EngineError::BadOverride(format!(
-                "{name} {text:?} is not a time: expected a wall-clock time in the rota's zone \
-                 ({}) such as \"2026-12-24 17:00\", or one with an offset such as \
-                 \"2026-12-24T17:00:00Z\"",
-                rota.time_zone_name
-            ))
-        })
-    };
-    let from = instant("from", request.from)?;
-    let to = instant("to", request.to)?;
-    if from >= to {
-        return Err(EngineError::BadOverride(
-            "the override must end after it starts".to_owned(),
-        ));
-    }
-    if to <= now {
-        return Err(EngineError::BadOverride(
-            "the override has already ended: give a time still to come".to_owned(),
-        ));
-    }
+        .find(|r| r.id == checked.rota)
+        .expect("check_override found the rota");
 
     let path = config_path.display().to_string();
     let current = crate::files::read_config_text(config_path)?;
@@ -139,15 +118,6 @@ pub fn add_override(
         from,
         to,
     })
-}
-
-fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<_> = names.map(|n| format!("{n:?}")).collect();
-    if names.is_empty() {
-        "none (there are no [[rotas]] yet)".to_owned()
-    } else {
-        names.join(", ")
-    }
 }
 
 /// The `[[rotas]]` table with this id.

@@ -44,6 +44,9 @@ const ATTEMPTS: usize = 10;
 impl Database {
     /// Records every escalation step due at `now` that no other hub is recording.
     pub async fn escalate(&self, config: &Config, now: Timestamp) -> Result<EscalationPass> {
+        // Who holds each layer: the config's rotas with the overrides desktops pushed.
+        let merged = self.rotas_at(config, now).await?;
+        let config = &merged;
         let mut client = self.client().await?;
         let mut pass = EscalationPass::default();
         for _ in 0..MAX_ROUNDS {

@@ -16,6 +16,7 @@ mod database;
 mod error;
 mod escalation;
 mod intake;
+mod oncall;
 mod protocol;
 mod pull;
 mod push;

@@ -367,3 +367,73 @@ async fn revoke_token_answer(state: &HubState, id: &str, request: Request) -> An
     }
     Ok(axum::Json(serde_json::json!({ "revoked": id })).into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnCallQuery {
+    #[serde(default)]
+    team: Option<String>,
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// `GET /v1/oncall[?team=ID][&at=RFC3339]`: who holds each layer of each rota (covering the
+/// team) now and next, the config's rotas with the overrides pushed to the hub.
+pub(crate) async fn on_call(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    answer(on_call_answer(&state, request).await)
+}
+
+async fn on_call_answer(state: &HubState, request: Request) -> Answer {
+    let peer = stopline_http::peer_of(&request);
+    person(state, request.headers(), peer).await?;
+    let query: OnCallQuery = query_of(request.uri().query().unwrap_or(""))?;
+    let Some(config) = state.config.as_deref() else {
+        return Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            "the hub runs without a config: it has no rotas",
+            ".",
+        ));
+    };
+    let team = match query.team.as_deref() {
+        None => None,
+        Some(id) => Some(
+            stopline_core::ids::TeamId::new(id)
+                .ok()
+                .filter(|t| config.team(t).is_some())
+                .ok_or_else(|| {
+                    Refusal::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("unknown team {:?}", stopline_core::text::shorten(id, 64)),
+                        "team",
+                    )
+                })?,
+        ),
+    };
+    let at = match query.at.as_deref() {
+        None => state.clock.now(),
+        Some(text) => text.parse::<jiff::Timestamp>().map_err(|_| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "not a time: give one with an offset, such as 2026-12-24T17:00:00Z",
+                "at",
+            )
+        })?,
+    };
+    let merged = state
+        .database
+        .rotas_at(config, at)
+        .await
+        .map_err(unavailable)?;
+    Ok(axum::Json(crate::oncall::on_call_json(&merged, team.as_ref(), at)).into_response())
+}
+
+/// A query string read into `T`, a refusal naming the parameter when it does not fit.
+fn query_of<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, Refusal> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse()
+            .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, "not a query string", "query"))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.body_text(), "query"))
+}

@@ -75,6 +75,8 @@ pub struct Pulled {
     pub escalations: Vec<Value>,
     /// Pages addressed to the pulling person, with the desktops that showed each.
     pub pages: Vec<Value>,
+    /// Overrides pushed to the hub (the config's own are in the config).
+    pub overrides: Vec<Value>,
 }
 
 impl Database {
@@ -149,16 +151,18 @@ async fn changes(
     desktop: &str,
     since: i64,
 ) -> Result<Pulled> {
-    let (outcomes, incidents, timeline, checklist, roles, alerts, escalations, pages) = tokio::try_join!(
-        outcomes(tx, desktop, since),
-        incidents(tx, since),
-        timeline(tx, since),
-        checklist(tx, since),
-        roles(tx, since),
-        alerts(tx, since),
-        escalations(tx, since),
-        pages(tx, person, since),
-    )?;
+    let (outcomes, incidents, timeline, checklist, roles, alerts, escalations, pages, overrides) =
+        tokio::try_join!(
+            outcomes(tx, desktop, since),
+            incidents(tx, since),
+            timeline(tx, since),
+            checklist(tx, since),
+            roles(tx, since),
+            alerts(tx, since),
+            escalations(tx, since),
+            pages(tx, person, since),
+            overrides(tx, since),
+        )?;
     Ok(Pulled {
         cookie: String::new(),
         reset: false,
@@ -171,7 +175,32 @@ async fn changes(
         alerts,
         escalations,
         pages,
+        overrides,
     })
+}
+
+async fn overrides(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+    let rows = tx
+        .query(
+            "SELECT id, rota, layer, person, starts, ends, added_by, added_at FROM overrides
+             WHERE version > $1 ORDER BY id",
+            &[&since],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(json!({
+                "id": row.get::<_, i64>(0),
+                "rota": row.get::<_, String>(1),
+                "layer": row.get::<_, String>(2),
+                "person": row.get::<_, String>(3),
+                "from": time(row, 4)?,
+                "to": time(row, 5)?,
+                "added_by": row.get::<_, String>(6),
+                "added_at": time(row, 7)?,
+            }))
+        })
+        .collect()
 }
 
 fn time(row: &Row, i: usize) -> Result<Option<String>> {

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use jiff::Timestamp;
 use serde::Serialize;
 use stopline_core::config::Config;
+use stopline_core::cover::{CoverRequest, check_override};
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
 use stopline_core::mutation::{Change, Mutation, Push};
@@ -237,6 +238,22 @@ async fn apply(
             loss,
         } => step.set_severity(*incident, *severity, reason, *loss).await,
         Change::PageShown { page } => step.page_shown(*page).await,
+        Change::AddOverride {
+            rota,
+            layer,
+            person,
+            from,
+            to,
+        } => {
+            let asked = CoverRequest {
+                rota,
+                layer: layer.as_deref(),
+                person,
+                from,
+                to,
+            };
+            step.add_override(asked).await
+        }
     }?;
     let outcome = Outcome {
         id: mutation.id,
@@ -349,6 +366,13 @@ fn mutation_args(change: &Change) -> serde_json::Value {
             "incident": incident, "severity": severity.as_str(), "reason": reason, "loss": loss,
         }),
         Change::PageShown { page } => json!({ "page": page }),
+        Change::AddOverride {
+            rota,
+            layer,
+            person,
+            from,
+            to,
+        } => json!({ "rota": rota, "layer": layer, "person": person, "from": from, "to": to }),
     }
 }
 
@@ -697,6 +721,39 @@ impl Step<'_> {
                     &page_id,
                     &self.context.desktop,
                     &to_time(self.made),
+                    &self.version,
+                ],
+            )
+            .await?;
+        Ok(Ok(()))
+    }
+
+    /// Someone covers a layer of a rota: checked by core's rule against the config, kept as a
+    /// row that escalation and the on-call view merge with the config's rotas. The last to
+    /// arrive wins where two overlap (as in a config, the later override).
+    async fn add_override(&self, asked: CoverRequest<'_>) -> Decision {
+        let Some(config) = self.context.config else {
+            return Ok(Err(Refused(
+                "the hub runs without a config: it has no rotas to cover".to_owned(),
+            )));
+        };
+        let checked = match check_override(config, asked, self.context.now) {
+            Ok(checked) => checked,
+            Err(e) => return Ok(Err(e.into())),
+        };
+        self.tx
+            .execute(
+                "INSERT INTO overrides (rota, layer, person, starts, ends, added_by, added_at,
+                     version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &checked.rota.as_str(),
+                    &checked.layer,
+                    &checked.person.as_str(),
+                    &to_time(checked.from),
+                    &to_time(checked.to),
+                    &self.who().as_str(),
+                    &to_time(self.context.now),
                     &self.version,
                 ],
             )

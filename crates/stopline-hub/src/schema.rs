@@ -224,6 +224,23 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX page_receipts_by_version ON page_receipts (version);
     "#,
+    // 5: overrides added from desktops, merged with the config's rotas for escalation and the
+    // on-call view; who added each is in the audit.
+    r#"
+    CREATE TABLE overrides (
+        id         bigserial PRIMARY KEY,
+        rota       text NOT NULL,
+        layer      text NOT NULL,
+        person     text NOT NULL,
+        starts     timestamptz NOT NULL,
+        ends       timestamptz NOT NULL CHECK (ends > starts),
+        added_by   text NOT NULL,
+        added_at   timestamptz NOT NULL,
+        version    bigint NOT NULL
+    );
+    CREATE INDEX overrides_by_end ON overrides (ends);
+    CREATE INDEX overrides_by_version ON overrides (version);
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -555,7 +555,10 @@ fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
         .output()
         .expect("systemd-analyze is missing: run scripts/setup");
     let said = String::from_utf8_lossy(&verified.stderr);
-    assert!(verified.status.success() && said.trim().is_empty(), "{said}");
+    assert!(
+        verified.status.success() && said.trim().is_empty(),
+        "{said}"
+    );
     // Every option the unit gives `stopline hub` is one this build knows.
     let start: String = unit
         .split("ExecStart=/usr/local/bin/stopline ")
@@ -567,6 +570,9 @@ fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
         .join(" ");
     let help = Sandbox::new().ok(&["hub", "--help"]);
     for option in start.split_whitespace().filter(|w| w.starts_with("--")) {
-        assert!(help.contains(option), "{option} is not an option of stopline hub");
+        assert!(
+            help.contains(option),
+            "{option} is not an option of stopline hub"
+        );
     }
 }

@@ -13,14 +13,7 @@ use crate::{EngineError, Result};
 /// How far ahead "my shifts" look.
 const MY_SHIFTS_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_hours(28 * 24);
 
-/// One layer of a rota: who holds it at the moment asked about, and who is next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayerNow {
-    pub layer: String,
-    /// `None` before the rotation begins.
-    pub now: Option<Shift>,
-    pub next: Option<Shift>,
-}
+pub use stopline_core::cover::{LayerNow, layer_now};
 
 /// A rota with each of its layers now and next.
 #[derive(Debug, Clone)]
@@ -127,22 +120,6 @@ impl Workspace {
             who: &who,
         };
         overrides::add_override(self.config_path(), &config, request, self.now())
-    }
-}
-
-/// Layer `i` of `rota` at `at`, and the shift after it (or, before the rotation begins, its
-/// first shift).
-fn layer_now(rota: &Rota, i: usize, at: Timestamp) -> LayerNow {
-    let now = rota.on_call(i, at);
-    let next_at = now.as_ref().map(|s| s.end).or_else(|| {
-        rota.layers[i]
-            .turn_start(0, &rota.time_zone)
-            .filter(|s| *s > at)
-    });
-    LayerNow {
-        layer: rota.layers[i].name.clone(),
-        next: next_at.and_then(|t| rota.on_call(i, t)),
-        now,
     }
 }
 

@@ -376,3 +376,99 @@ async fn an_admin_manages_tokens_over_http_and_nobody_else_may() {
     assert_eq!(names, ["token_revoke", "token_create"]);
     assert_eq!(audit[1].args["person"], "carla");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_override_pushed_to_the_hub_changes_who_is_on_call_and_who_is_paged() {
+    let (_dir, postgres, db) = migrated().await;
+    let address = serve(&db).await;
+    let ben = token(&db, "ben").await;
+    let primary = |view: &Value| view["rotas"][0]["layers"][0]["now"]["person"].clone();
+    let (status, before) = request(&address, "GET", "/v1/oncall?team=payments", &ben, b"").await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["rotas"][0]["rota"], "payments-oncall");
+    // Whoever is not on call now covers the primary for the day.
+    let covering = if primary(&before) == "carla" {
+        "dmitri"
+    } else {
+        "carla"
+    };
+    let cover = |id: u64, person: &str, from: &str| {
+        json!({"desktop_id": "ben-1", "mutations": [{"id": id, "name": "add_override",
+            "args": {"rota": "payments-oncall", "person": person, "from": from, "to": "2026-12-03T18:00:00Z"},
+            "at": T0}]})
+        .to_string()
+    };
+    let (_, pushed) = request(
+        &address,
+        "POST",
+        "/v1/push",
+        &ben,
+        cover(1, covering, "2026-12-03 08:00").as_bytes(),
+    )
+    .await;
+    assert_eq!(pushed["outcomes"][0]["outcome"], "applied", "{pushed}");
+    let (_, refused) = request(
+        &address,
+        "POST",
+        "/v1/push",
+        &ben,
+        cover(2, "nobody", "2026-12-03 08:00").as_bytes(),
+    )
+    .await;
+    assert_eq!(refused["outcomes"][0]["outcome"], "refused");
+    assert!(
+        refused["outcomes"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown person"),
+        "{refused}"
+    );
+
+    let (_, after) = request(&address, "GET", "/v1/oncall?team=payments", &ben, b"").await;
+    assert_eq!(primary(&after), covering);
+    assert_eq!(after["rotas"][0]["layers"][0]["now"]["is_override"], true);
+    let (status, bad) = request(&address, "GET", "/v1/oncall?team=nope", &ben, b"").await;
+    assert_eq!((status, bad["path"].as_str()), (400, Some("team")));
+    let (status, bad) = request(&address, "GET", "/v1/oncall?at=noon", &ben, b"").await;
+    assert_eq!((status, bad["path"].as_str()), (400, Some("at")));
+
+    // An alert now pages the person covering, as a desktop with the override in its config would.
+    let alert = json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": "payment-gateway"},
+                    "annotations": {}, "startsAt": T0}],
+    });
+    let (status, _) = request(
+        &address,
+        "POST",
+        "/v1/alertmanager",
+        WEBHOOK_TOKEN,
+        alert.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let paged = postgres.psql(
+            "hub",
+            "SELECT string_agg(person, ',') FROM pages WHERE step = 0",
+        );
+        if !paged.is_empty() {
+            assert_eq!(paged, covering);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "nobody was paged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Desktops pull the override; the audit says who added it.
+    let (_, pulled) = request(
+        &address,
+        "POST",
+        "/v1/pull",
+        &ben,
+        br#"{"desktop_id": "ben-1"}"#,
+    )
+    .await;
+    assert_eq!(pulled["overrides"][0]["person"], covering);
+    assert_eq!(pulled["overrides"][0]["added_by"], "ben");
+}
