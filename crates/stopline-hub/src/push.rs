@@ -78,7 +78,16 @@ impl Database {
             desktop: &push.desktop_id,
             now,
         };
-        for mutation in &push.mutations {
+        // What the hub has already (a queue pushed again after a lost answer) is answered from
+        // the audit in one query, without taking the organisation's lock once per mutation.
+        let (seen, fresh): (Vec<&Mutation>, Vec<&Mutation>) =
+            push.mutations.iter().partition(|m| m.id <= last);
+        let ids: Vec<u64> = seen.iter().map(|m| m.id).collect();
+        let plain: &tokio_postgres::Client = &client;
+        pushed
+            .outcomes
+            .extend(recorded_outcomes(plain, &push.desktop_id, &ids).await?);
+        for mutation in fresh {
             let mut attempt = 0;
             let outcome = loop {
                 attempt += 1;
@@ -294,34 +303,57 @@ async fn apply(
 
 /// The outcome recorded for a mutation seen before.
 async fn recorded_outcome(tx: &Transaction<'_>, desktop: &str, id: u64) -> Result<Outcome> {
-    let row = tx
-        .query_opt(
-            "SELECT outcome, reason FROM audit WHERE desktop_id = $1 AND mutation_id = $2",
-            &[
-                &desktop,
-                &i64::try_from(id).map_err(|_| corrupt("a mutation id"))?,
-            ],
+    let mut one = recorded_outcomes(tx, desktop, &[id]).await?;
+    Ok(one.remove(0))
+}
+
+/// The outcomes recorded for mutations seen before, in the order of `ids`, in one query.
+async fn recorded_outcomes(
+    client: &impl tokio_postgres::GenericClient,
+    desktop: &str,
+    ids: &[u64],
+) -> Result<Vec<Outcome>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<i64> = ids
+        .iter()
+        .map(|id| i64::try_from(*id).map_err(|_| corrupt("a mutation id")))
+        .collect::<Result<_>>()?;
+    let rows = client
+        .query(
+            "SELECT mutation_id, outcome, reason FROM audit
+             WHERE desktop_id = $1 AND mutation_id = ANY($2)",
+            &[&desktop, &wanted],
         )
         .await?;
-    Ok(match row {
-        Some(row) => Outcome {
-            id,
-            outcome: if row.get::<_, String>(0) == "applied" {
-                "applied"
-            } else {
-                "refused"
+    let recorded: std::collections::HashMap<i64, (String, Option<String>)> = rows
+        .iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+    Ok(ids
+        .iter()
+        .zip(&wanted)
+        .map(|(&id, sql)| match recorded.get(sql) {
+            Some((outcome, reason)) => Outcome {
+                id,
+                outcome: if outcome == "applied" {
+                    "applied"
+                } else {
+                    "refused"
+                },
+                reason: reason.clone(),
             },
-            reason: row.get(1),
-        },
-        // An id the desktop skipped (it numbered past it): nothing was ever asked under it.
-        None => Outcome {
-            id,
-            outcome: "refused",
-            reason: Some(format!(
-                "mutation {id} is not above this desktop's last ({id} or more): already pushed"
-            )),
-        },
-    })
+            // An id the desktop skipped (it numbered past it): nothing was ever asked under it.
+            None => Outcome {
+                id,
+                outcome: "refused",
+                reason: Some(format!(
+                    "mutation {id} is not above this desktop's last mutation id: already pushed"
+                )),
+            },
+        })
+        .collect())
 }
 
 /// The arguments as the audit keeps them.
@@ -436,7 +468,10 @@ impl Step<'_> {
                 "{refusal}; yours is kept on its timeline"
             ))));
         }
-        let event = match incident.apply(Transition::Acknowledge, self.who(), self.made) {
+        // A desktop's clock is never earlier than the incident: a stamp before it opened would
+        // make its time to acknowledge negative.
+        let made = self.made.max(incident.opened_at);
+        let event = match incident.apply(Transition::Acknowledge, self.who(), made) {
             Ok(event) => event,
             Err(e) => return Ok(Err(e.into())),
         };
@@ -451,7 +486,8 @@ impl Step<'_> {
             Ok(incident) => incident,
             Err(refused) => return Ok(Err(refused)),
         };
-        let mut event = match incident.apply(Transition::Resolve, self.who(), self.made) {
+        let made = self.made.max(incident.opened_at);
+        let mut event = match incident.apply(Transition::Resolve, self.who(), made) {
             Ok(event) => event,
             Err(e) => return Ok(Err(e.into())),
         };
