@@ -24,6 +24,7 @@ mod rows;
 mod schema;
 mod server;
 mod sources;
+mod state;
 mod stream;
 mod tokens;
 
@@ -35,7 +36,8 @@ pub use intake::IntakeSummary;
 pub use pull::{Cookie, Pulled, PulledIncident};
 pub use push::{Outcome, Pushed};
 pub use schema::{Migrated, SCHEMA_VERSION};
-pub use server::{HubServer, HubState, RoutingKey};
+pub use server::HubServer;
+pub use state::{HubState, RoutingKey};
 pub use stopline_core::routing::AlertObservation;
 pub use stopline_http::{TlsAcceptor, tls_acceptor};
 pub use tokens::{NewToken, TokenInfo};

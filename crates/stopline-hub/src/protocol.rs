@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::HubError;
 use crate::pull::Cookie;
-use crate::server::HubState;
+use crate::state::HubState;
 use crate::stream::pull_event;
 
 /// How often an idle stream says it is alive, so proxies keep it open.
