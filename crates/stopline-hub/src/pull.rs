@@ -180,26 +180,34 @@ async fn changes(
 }
 
 async fn overrides(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT id, rota, layer, person, starts, ends, added_by, added_at FROM overrides
-             WHERE version > $1 ORDER BY id",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.get::<_, i64>(0),
-                "rota": row.get::<_, String>(1),
-                "layer": row.get::<_, String>(2),
-                "person": row.get::<_, String>(3),
-                "from": time(row, 4)?,
-                "to": time(row, 5)?,
-                "added_by": row.get::<_, String>(6),
-                "added_at": time(row, 7)?,
-            }))
-        })
+    let sql = "SELECT id, rota, layer, person, starts, ends, added_by, added_at FROM overrides
+             WHERE version > $1 ORDER BY id";
+    changed(tx, sql, since, |row| {
+        Ok(json!({
+            "id": row.get::<_, i64>(0),
+            "rota": row.get::<_, String>(1),
+            "layer": row.get::<_, String>(2),
+            "person": row.get::<_, String>(3),
+            "from": time(row, 4)?,
+            "to": time(row, 5)?,
+            "added_by": row.get::<_, String>(6),
+            "added_at": time(row, 7)?,
+        }))
+    })
+    .await
+}
+
+/// The rows `sql` reads after version `since` (its `$1`), each made JSON by `to_json`.
+async fn changed(
+    tx: &Transaction<'_>,
+    sql: &str,
+    since: i64,
+    to_json: impl Fn(&Row) -> Result<Value>,
+) -> Result<Vec<Value>> {
+    tx.query(sql, &[&since])
+        .await?
+        .iter()
+        .map(to_json)
         .collect()
 }
 
@@ -258,131 +266,101 @@ async fn incidents(tx: &Transaction<'_>, since: i64) -> Result<Vec<PulledInciden
 }
 
 async fn timeline(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT id, incident_id, at, who, kind, detail, note_id, version FROM timeline
-             WHERE version > $1 ORDER BY version, id",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.get::<_, i64>(0),
-                "incident": incident_name(row.get(1)),
-                "at": time(row, 2)?,
-                "who": row.get::<_, Option<String>>(3),
-                "kind": row.get::<_, String>(4),
-                "detail": row.get::<_, String>(5),
-                "note_id": row.get::<_, Option<String>>(6),
-                "version": row.get::<_, i64>(7),
-            }))
-        })
-        .collect()
+    let sql = "SELECT id, incident_id, at, who, kind, detail, note_id, version FROM timeline
+             WHERE version > $1 ORDER BY version, id";
+    changed(tx, sql, since, |row| {
+        Ok(json!({
+            "id": row.get::<_, i64>(0),
+            "incident": incident_name(row.get(1)),
+            "at": time(row, 2)?,
+            "who": row.get::<_, Option<String>>(3),
+            "kind": row.get::<_, String>(4),
+            "detail": row.get::<_, String>(5),
+            "note_id": row.get::<_, Option<String>>(6),
+            "version": row.get::<_, i64>(7),
+        }))
+    })
+    .await
 }
 
 async fn checklist(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT incident_id, position, step, title, required, runbook, state, assignee,
+    let sql = "SELECT incident_id, position, step, title, required, runbook, state, assignee,
                  reason, changed_by, changed_at
-             FROM checklist_steps WHERE version > $1 ORDER BY incident_id, position",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "incident": incident_name(row.get(0)),
-                "position": row.get::<_, i32>(1),
-                "step": row.get::<_, String>(2),
-                "title": row.get::<_, String>(3),
-                "required": row.get::<_, bool>(4),
-                "runbook": row.get::<_, Option<String>>(5),
-                "state": row.get::<_, String>(6),
-                "assignee": row.get::<_, Option<String>>(7),
-                "reason": row.get::<_, Option<String>>(8),
-                "changed_by": row.get::<_, Option<String>>(9),
-                "changed_at": time(row, 10)?,
-            }))
-        })
-        .collect()
+             FROM checklist_steps WHERE version > $1 ORDER BY incident_id, position";
+    changed(tx, sql, since, |row| {
+        Ok(json!({
+            "incident": incident_name(row.get(0)),
+            "position": row.get::<_, i32>(1),
+            "step": row.get::<_, String>(2),
+            "title": row.get::<_, String>(3),
+            "required": row.get::<_, bool>(4),
+            "runbook": row.get::<_, Option<String>>(5),
+            "state": row.get::<_, String>(6),
+            "assignee": row.get::<_, Option<String>>(7),
+            "reason": row.get::<_, Option<String>>(8),
+            "changed_by": row.get::<_, Option<String>>(9),
+            "changed_at": time(row, 10)?,
+        }))
+    })
+    .await
 }
 
 async fn roles(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT id, incident_id, role, person, since, until, named_by FROM roles
-             WHERE version > $1 ORDER BY id",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.get::<_, i64>(0),
-                "incident": incident_name(row.get(1)),
-                "role": row.get::<_, String>(2),
-                "person": row.get::<_, String>(3),
-                "since": time(row, 4)?,
-                "until": time(row, 5)?,
-                "named_by": row.get::<_, Option<String>>(6),
-            }))
-        })
-        .collect()
+    let sql = "SELECT id, incident_id, role, person, since, until, named_by FROM roles
+             WHERE version > $1 ORDER BY id";
+    changed(tx, sql, since, |row| {
+        Ok(json!({
+            "id": row.get::<_, i64>(0),
+            "incident": incident_name(row.get(1)),
+            "role": row.get::<_, String>(2),
+            "person": row.get::<_, String>(3),
+            "since": time(row, 4)?,
+            "until": time(row, 5)?,
+            "named_by": row.get::<_, Option<String>>(6),
+        }))
+    })
+    .await
 }
 
 async fn alerts(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
+    let sql = "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
                  incident_id, application_id, team_id
-             FROM alerts WHERE version > $1 ORDER BY id",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let map = |i: usize| -> Result<Value> {
-                serde_json::from_str(&row.get::<_, String>(i))
-                    .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
-            };
-            Ok(json!({
-                "id": row.get::<_, i64>(0),
-                "source": row.get::<_, String>(1),
-                "fingerprint": row.get::<_, String>(2),
-                "labels": map(3)?,
-                "annotations": map(4)?,
-                "state": row.get::<_, String>(5),
-                "starts_at": time(row, 6)?,
-                "ends_at": time(row, 7)?,
-                "incident": row.get::<_, Option<i64>>(8).map(incident_name),
-                "application": row.get::<_, Option<String>>(9),
-                "team": row.get::<_, Option<String>>(10),
-            }))
-        })
-        .collect()
+             FROM alerts WHERE version > $1 ORDER BY id";
+    changed(tx, sql, since, |row| {
+        let map = |i: usize| -> Result<Value> {
+            serde_json::from_str(&row.get::<_, String>(i))
+                .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
+        };
+        Ok(json!({
+            "id": row.get::<_, i64>(0),
+            "source": row.get::<_, String>(1),
+            "fingerprint": row.get::<_, String>(2),
+            "labels": map(3)?,
+            "annotations": map(4)?,
+            "state": row.get::<_, String>(5),
+            "starts_at": time(row, 6)?,
+            "ends_at": time(row, 7)?,
+            "incident": row.get::<_, Option<i64>>(8).map(incident_name),
+            "application": row.get::<_, Option<String>>(9),
+            "team": row.get::<_, Option<String>>(10),
+        }))
+    })
+    .await
 }
 
 async fn escalations(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let rows = tx
-        .query(
-            "SELECT incident_id, status, next_step, due_at, note FROM escalations
-             WHERE version > $1 ORDER BY incident_id",
-            &[&since],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "incident": incident_name(row.get(0)),
-                "status": row.get::<_, String>(1),
-                "next_step": row.get::<_, i32>(2),
-                "due_at": time(row, 3)?,
-                "note": row.get::<_, String>(4),
-            }))
-        })
-        .collect()
+    let sql = "SELECT incident_id, status, next_step, due_at, note FROM escalations
+             WHERE version > $1 ORDER BY incident_id";
+    changed(tx, sql, since, |row| {
+        Ok(json!({
+            "incident": incident_name(row.get(0)),
+            "status": row.get::<_, String>(1),
+            "next_step": row.get::<_, i32>(2),
+            "due_at": time(row, 3)?,
+            "note": row.get::<_, String>(4),
+        }))
+    })
+    .await
 }
 
 /// The person's pages recorded, or shown somewhere, since the cookie.
