@@ -71,16 +71,26 @@ fn workspace_graph() -> BTreeMap<String, (PathBuf, BTreeSet<String>)> {
 fn layers_point_one_way() {
     // core ← store ← engine ← hosts (cli, desktop), and core ← hub ← cli: the hub applies the
     // same rules on PostgreSQL, never through the desktop's SQLite store. Both servers keep one
-    // HTTP contract, `stopline-http` (on core). A crate may use only the layers listed here.
+    // HTTP contract, `stopline-http` (on core), and talk to Alertmanager with one client,
+    // `stopline-alertmanager` (on core). A crate may use only the layers listed here.
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("stopline-core", &[][..]),
         ("stopline-store", &["stopline-core"][..]),
         ("stopline-http", &["stopline-core"][..]),
+        ("stopline-alertmanager", &["stopline-core"][..]),
         (
             "stopline-engine",
-            &["stopline-core", "stopline-store", "stopline-http"][..],
+            &[
+                "stopline-core",
+                "stopline-store",
+                "stopline-http",
+                "stopline-alertmanager",
+            ][..],
         ),
-        ("stopline-hub", &["stopline-core", "stopline-http"][..]),
+        (
+            "stopline-hub",
+            &["stopline-core", "stopline-http", "stopline-alertmanager"][..],
+        ),
         (
             "stopline-cli",
             &[
