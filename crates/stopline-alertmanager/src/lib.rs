@@ -225,7 +225,10 @@ mod tests {
         ]"#;
         let alerts = parse(json, "2026-12-03T10:01:00Z").unwrap();
         assert_eq!(alerts[0].state, AlertState::Firing);
-        assert_eq!(alerts[0].ends_at, None, "endsAt of a firing alert is no end");
+        assert_eq!(
+            alerts[0].ends_at, None,
+            "endsAt of a firing alert is no end"
+        );
         assert_eq!(alerts[0].generator_url, None);
         assert_eq!(alerts[1].state, AlertState::Resolved);
         assert!(alerts[1].muted);

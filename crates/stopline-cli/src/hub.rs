@@ -236,6 +236,15 @@ pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
         &env,
         &stopline_engine::secrets::OsKeyring,
     )?;
+    // The config's Alertmanagers to poll, their API tokens read the same way.
+    let alertmanager_sources = match &config {
+        Some(config) => stopline_engine::serve::alertmanager_sources(
+            config,
+            &env,
+            &stopline_engine::secrets::OsKeyring,
+        )?,
+        None => Vec::new(),
+    };
     let runtime = runtime()?;
     runtime.block_on(async {
         // A database this build cannot use is found now, not at the first delivery.
@@ -266,30 +275,49 @@ pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
         let target = db.target().to_owned();
         // Escalation needs the rotas: only with a config. Every hub runs it; a due step is
         // claimed by one.
-        let (stop_escalating, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Everything beside serving stops when this is sent.
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
         let mut state = HubState::new(db.clone(), config, Arc::clone(&clock), token);
         state.routing_keys = routing_keys;
         state.tls = tls;
-        let escalating = state.config.clone().map(|config| {
-            tokio::spawn(stopline_hub::escalate_every(
-                db,
-                config,
-                clock,
+        let mut tasks = Vec::new();
+        if let Some(config) = state.config.clone() {
+            tasks.push(tokio::spawn(stopline_hub::escalate_every(
+                db.clone(),
+                Arc::clone(&config),
+                Arc::clone(&clock),
                 std::time::Duration::from_secs(1),
                 Arc::clone(&state.escalate_now),
-                async {
-                    let _ = stopped.await;
-                },
-            ))
-        });
+                until_stopped(),
+            )));
+        }
+        // Every hub polls every Alertmanager source; each interval one of them gets the poll.
+        let pollers = stopline_hub::Pollers {
+            database: db,
+            config: state.config.clone(),
+            clock,
+            escalate_now: Arc::clone(&state.escalate_now),
+        };
+        for source in alertmanager_sources {
+            tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
+            let pollers = pollers.clone();
+            let stop = until_stopped();
+            tasks.push(tokio::spawn(async move { pollers.poll(source, stop).await }));
+        }
         let server = HubServer::bind(listen, state)
             .await
             .map_err(|e| database_failure("--listen", e))?;
         tracing::info!(address = %server.local_addr(), database = %target, "hub listening");
         server.serve(shutdown_signal()).await;
-        let _ = stop_escalating.send(());
-        if let Some(escalating) = escalating {
-            let _ = escalating.await;
+        let _ = stopping.send(true);
+        for task in tasks {
+            let _ = task.await;
         }
         Ok(())
     })

@@ -73,37 +73,10 @@ impl ServeOptions {
     /// The Alertmanager sources to poll: configured ones, then the command line's.
     pub fn alertmanager_sources(&self) -> Result<Vec<AlertmanagerSource>> {
         let keyring = self.secret_store();
-        let mut sources = Vec::new();
-        if let Some(config) = &self.config {
-            for source in &config.sources {
-                if let SourceKind::Alertmanager {
-                    urls,
-                    poll_interval,
-                    bearer_token,
-                    write_back,
-                } = &source.kind
-                {
-                    let bearer_token = bearer_token
-                        .as_ref()
-                        .map(|secret| {
-                            resolve(
-                                secret,
-                                &format!("the API token of source {:?}", source.name),
-                                &self.env,
-                                keyring.as_ref(),
-                            )
-                        })
-                        .transpose()?;
-                    sources.push(AlertmanagerSource {
-                        name: source.name.clone(),
-                        urls: urls.clone(),
-                        poll_interval: *poll_interval,
-                        bearer_token,
-                        write_back: *write_back,
-                    });
-                }
-            }
-        }
+        let mut sources = match &self.config {
+            Some(config) => alertmanager_sources(config, &self.env, keyring.as_ref())?,
+            None => Vec::new(),
+        };
         if !self.alertmanager_urls.is_empty() {
             sources.push(AlertmanagerSource {
                 name: DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
@@ -380,4 +353,43 @@ async fn watch_pipeline(target: PollTarget, settings: PipelineSettings) {
             Err(error) => tracing::error!(%error, "cannot check the alerting pipeline"),
         }
     }
+}
+
+/// The config's Alertmanager sources, each API token read from the environment or the keyring:
+/// what a desktop's engine and the hub poll.
+pub fn alertmanager_sources(
+    config: &Config,
+    env: &HashMap<String, String>,
+    keyring: &dyn SecretStore,
+) -> Result<Vec<AlertmanagerSource>> {
+    let mut sources = Vec::new();
+    for source in &config.sources {
+        if let SourceKind::Alertmanager {
+            urls,
+            poll_interval,
+            bearer_token,
+            write_back,
+        } = &source.kind
+        {
+            let bearer_token = bearer_token
+                .as_ref()
+                .map(|secret| {
+                    resolve(
+                        secret,
+                        &format!("the API token of source {:?}", source.name),
+                        env,
+                        keyring,
+                    )
+                })
+                .transpose()?;
+            sources.push(AlertmanagerSource {
+                name: source.name.clone(),
+                urls: urls.clone(),
+                poll_interval: *poll_interval,
+                bearer_token,
+                write_back: *write_back,
+            });
+        }
+    }
+    Ok(sources)
 }

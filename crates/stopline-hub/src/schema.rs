@@ -241,6 +241,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX overrides_by_end ON overrides (ends);
     CREATE INDEX overrides_by_version ON overrides (version);
     "#,
+    // 6: which hub polls which Alertmanager source next: a hub claims a source's poll by moving
+    // its `due_at` on, so one hub polls it per interval however many run.
+    r#"
+    CREATE TABLE source_polls (
+        source      text PRIMARY KEY,
+        due_at      timestamptz NOT NULL,
+        polled_at   timestamptz,
+        last_error  text
+    );
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -32,9 +32,9 @@ impl Database {
         let client = self.client().await?;
         let Some(row) = client
             .query_opt(
-                "SELECT labels, annotations, links, state, starts_at, generator_url, muted,
-                        first_seen, application_id, team_id
-                 FROM alerts WHERE source = $1 AND fingerprint = $2",
+                &format!(
+                    "SELECT {RESOLVABLE_COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2"
+                ),
                 &[&source, &fingerprint.as_str()],
             )
             .await?
@@ -42,44 +42,7 @@ impl Database {
             return Ok(None);
         };
         drop(client);
-        let map = |i: usize| -> Result<BTreeMap<String, String>> {
-            serde_json::from_str(&row.get::<_, String>(i))
-                .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
-        };
-        let state: String = row.get(3);
-        AlertState::parse(&state).ok_or_else(|| corrupt(&format!("alert state {state:?}")))?;
-        // Where it was routed stays as it is: resolving is not routing again.
-        let route = match (
-            row.get::<_, Option<String>>(8),
-            row.get::<_, Option<String>>(9),
-        ) {
-            (Some(application), Some(team)) => Some(RoutedAlert {
-                application: ApplicationId::new(application)
-                    .map_err(|_| corrupt("an alert's application"))?,
-                team: TeamId::new(team).map_err(|_| corrupt("an alert's team"))?,
-                severity: Severity::Minor,
-            }),
-            _ => None,
-        };
-        let observation = AlertObservation {
-            alert: Alert {
-                source: source.to_owned(),
-                fingerprint: fingerprint.clone(),
-                labels: map(0)?,
-                annotations: map(1)?,
-                links: map(2)?,
-                state: AlertState::Resolved,
-                starts_at: from_time(row.get::<_, SystemTime>(4))?,
-                ends_at: Some(now),
-                generator_url: row.get(5),
-                muted: row.get(6),
-                first_seen: from_time(row.get::<_, SystemTime>(7))?,
-                last_seen: now,
-            },
-            route,
-            group_key: None,
-            title: String::new(),
-        };
+        let observation = resolved_observation(&row, 0, source, fingerprint, now)?;
         self.ingest(std::slice::from_ref(&observation), auto_resolve, now)
             .await
             .map(Some)
@@ -123,4 +86,58 @@ impl Database {
         tx.commit().await?;
         Ok(Some(incident.id))
     }
+}
+
+/// The columns [`resolved_observation`] reads, in its order.
+pub(crate) const RESOLVABLE_COLUMNS: &str = "labels, annotations, links, state, starts_at, \
+     generator_url, muted, first_seen, application_id, team_id";
+
+/// `source`'s alert `fingerprint`, as the hub holds it (a row with [`RESOLVABLE_COLUMNS`] from
+/// column `first`), resolved at `now` and routed where it was: resolving is not routing again.
+pub(crate) fn resolved_observation(
+    row: &tokio_postgres::Row,
+    first: usize,
+    source: &str,
+    fingerprint: &Fingerprint,
+    now: Timestamp,
+) -> Result<AlertObservation> {
+    let map = |i: usize| -> Result<BTreeMap<String, String>> {
+        serde_json::from_str(&row.get::<_, String>(first + i))
+            .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
+    };
+    let state: String = row.get(first + 3);
+    AlertState::parse(&state).ok_or_else(|| corrupt(&format!("alert state {state:?}")))?;
+    // Where it was routed stays as it is: resolving is not routing again.
+    let route = match (
+        row.get::<_, Option<String>>(first + 8),
+        row.get::<_, Option<String>>(first + 9),
+    ) {
+        (Some(application), Some(team)) => Some(RoutedAlert {
+            application: ApplicationId::new(application)
+                .map_err(|_| corrupt("an alert's application"))?,
+            team: TeamId::new(team).map_err(|_| corrupt("an alert's team"))?,
+            severity: Severity::Minor,
+        }),
+        _ => None,
+    };
+    let observation = AlertObservation {
+        alert: Alert {
+            source: source.to_owned(),
+            fingerprint: fingerprint.clone(),
+            labels: map(0)?,
+            annotations: map(1)?,
+            links: map(2)?,
+            state: AlertState::Resolved,
+            starts_at: from_time(row.get::<_, SystemTime>(first + 4))?,
+            ends_at: Some(now),
+            generator_url: row.get(first + 5),
+            muted: row.get(first + 6),
+            first_seen: from_time(row.get::<_, SystemTime>(first + 7))?,
+            last_seen: now,
+        },
+        route,
+        group_key: None,
+        title: String::new(),
+    };
+    Ok(observation)
 }

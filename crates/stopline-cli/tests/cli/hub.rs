@@ -576,3 +576,76 @@ fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
         );
     }
 }
+
+#[test]
+fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_drops() {
+    let sandbox = Sandbox::demo();
+    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
+        &sandbox.dir.path().join("am"),
+        stopline_tests::free_port(),
+        None,
+    );
+    let config = sandbox.read_config()
+        + &format!(
+            "\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\n",
+            alertmanager.url()
+        );
+    sandbox.write_config(&config);
+    let (_pg_dir, postgres, url) = migrated_database(&sandbox);
+    let (_first, _second) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
+    let wait_for = |sql: &str, want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let got = postgres.psql("org", sql);
+            if got == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{sql}: {got}, not {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+
+    alertmanager.post_alert_with("GatewayDown", &[("service", "payment-gateway")], None);
+    wait_for(
+        "SELECT count(*) || ' ' || min(state) FROM alerts WHERE source = 'prod-am'",
+        "1 firing",
+    );
+    wait_for(
+        "SELECT count(*) FROM incidents WHERE state = 'triggered'",
+        "1",
+    );
+    // Its first step paged, once, though two hubs poll and escalate.
+    wait_for(
+        "SELECT (count(*) > 0)::text FROM pages WHERE step = 0",
+        "true",
+    );
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT count(*) = count(DISTINCT (incident_id, step, cycle, person)) FROM pages"
+        ),
+        "t"
+    );
+
+    // Resolved at the source: the next poll's view lacks it, and the incident resolves itself.
+    alertmanager.post_alert_with(
+        "GatewayDown",
+        &[("service", "payment-gateway")],
+        Some("2026-01-01T00:05:00Z"),
+    );
+    wait_for(
+        "SELECT state FROM alerts WHERE source = 'prod-am'",
+        "resolved",
+    );
+    wait_for("SELECT state FROM incidents", "resolved");
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT coalesce(last_error, 'none') FROM source_polls"
+        ),
+        "none"
+    );
+}

@@ -171,3 +171,40 @@ async fn the_same_alerts_delivered_to_two_hubs_at_once_are_one_alert_and_one_inc
     versions.sort_unstable();
     assert_eq!(versions, (1..=20).collect::<Vec<i64>>());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_hub_claims_a_sources_poll_per_interval() {
+    let (_dir, postgres, db) = migrated().await;
+    let hubs: Vec<Database> = (0..4)
+        .map(|_| Database::new(&postgres.url("hub")).unwrap())
+        .collect();
+    let every = std::time::Duration::from_secs(15);
+    let claims = |now: Timestamp| {
+        let hubs = hubs.clone();
+        async move {
+            let runs: Vec<_> = hubs
+                .into_iter()
+                .map(|hub| {
+                    tokio::spawn(async move { hub.claim_poll("am", every, now).await.unwrap() })
+                })
+                .collect();
+            let mut won = 0;
+            for run in runs {
+                won += usize::from(run.await.unwrap());
+            }
+            won
+        }
+    };
+    let t0 = at(T0);
+    assert_eq!(claims(t0).await, 1, "one of four hubs at once");
+    assert_eq!(
+        claims(t0.checked_add(14.seconds()).unwrap()).await,
+        0,
+        "not due yet"
+    );
+    assert_eq!(claims(t0.checked_add(15.seconds()).unwrap()).await, 1);
+    assert!(
+        db.claim_poll("another", every, t0).await.unwrap(),
+        "each source its own"
+    );
+}
