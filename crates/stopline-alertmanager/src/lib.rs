@@ -1,7 +1,9 @@
 //! Stopline as a client of Prometheus Alertmanager's API v2 (from 0.25, Debian 12's): reading
 //! every alert an Alertmanager holds (`GET /api/v2/alerts`), parsed into the plain alerts of
-//! `stopline_core::payload` with their limits checked. A desktop's engine polls with it, and
-//! the hub will. Short timeouts throughout: a hung source must never hang its caller.
+//! `stopline_core::payload` with their limits checked, and its silences (`silences`). A
+//! desktop's engine and the hub poll and write back with it. Short timeouts throughout: a hung source must never hang its caller.
+
+pub mod silences;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -46,7 +48,7 @@ pub struct PollError(pub String);
 /// Talks HTTP to Alertmanagers, with short timeouts: a hung source must not hang the engine.
 #[derive(Debug, Clone)]
 pub struct AlertmanagerClient {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
 impl AlertmanagerClient {

@@ -16,12 +16,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use jiff::Timestamp;
 use stopline_core::clock::Clock;
 use stopline_store::{OutboxAction, OutboxItem, SentOutcome, Store, StoreError};
 
-use crate::alertmanager::{AlertmanagerSource, HttpClientError};
+use stopline_alertmanager::silences::{
+    ApiSilence, Failure, LONGEST_RETRY, Matcher, NewSilence, backoff, jitter, later,
+};
+
+use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, HttpClientError};
 use crate::events::EngineEvent;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 
@@ -36,31 +39,10 @@ pub enum OutboxError {
     Http(#[from] HttpClientError),
 }
 
-/// The first retry waits this long; each further one twice as long as the one before.
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-/// No retry waits longer than this.
-const LONGEST_RETRY: Duration = Duration::from_secs(300);
 /// How many actions of one source a round takes.
 const ROUND: usize = 200;
 /// How long the worker sleeps when nothing is due.
 const IDLE: Duration = Duration::from_secs(1);
-
-/// How long to wait before attempt `attempts + 1`, given a `jitter` in [0, 1): between half and
-/// all of the exponential delay ("equal jitter").
-pub fn backoff(attempts: u32, jitter: f64) -> Duration {
-    let exponential = FIRST_RETRY
-        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).min(16)))
-        .min(LONGEST_RETRY);
-    exponential.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
-}
-
-fn jitter() -> f64 {
-    let mut bytes = [0u8; 4];
-    match getrandom::fill(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
-        Err(_) => 0.5,
-    }
-}
 
 /// The marker a silence made for this alert of this incident carries in its comment.
 fn marker(item: &OutboxItem) -> String {
@@ -75,21 +57,12 @@ pub struct Round {
     pub abandoned: usize,
 }
 
-/// Why an action did not go through.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Failure {
-    /// Worth trying again later: no answer, a timeout, HTTP 5xx or 429.
-    Transient(String),
-    /// The source refused the request as such: trying again would not help.
-    Refused(String),
-}
-
 /// Carries outbox actions to Alertmanagers.
 #[derive(Debug, Clone)]
 pub struct OutboxWorker {
     store: SharedStore,
     sources: Vec<AlertmanagerSource>,
-    http: reqwest::Client,
+    client: AlertmanagerClient,
     clock: Arc<dyn Clock>,
 }
 
@@ -106,11 +79,11 @@ impl OutboxWorker {
             .filter_map(|s| Some((s.name.clone(), s.write_back?.silence_duration)))
             .collect();
         store.blocking(|s| s.set_write_back(&write_back))?;
-        let http = crate::alertmanager::http_client()?;
+        let client = AlertmanagerClient::new()?;
         Ok(Self {
             store,
             sources,
-            http,
+            client,
             clock,
         })
     }
@@ -245,7 +218,7 @@ impl OutboxWorker {
                         marker(item)
                     ),
                 };
-                let silence_id = self.post_silence(source, &silence).await?;
+                let silence_id = self.client.post_silence(source, &silence).await?;
                 Ok(SentOutcome::Silenced {
                     silence_id,
                     ends_at,
@@ -255,7 +228,8 @@ impl OutboxWorker {
                 let (Some(silence), Some(duration)) = (live, duration) else {
                     return Ok(SentOutcome::Nothing);
                 };
-                let Some(current) = self.get_silence(source, &silence.silence_id).await? else {
+                let Some(current) = self.client.get_silence(source, &silence.silence_id).await?
+                else {
                     return Ok(SentOutcome::Nothing);
                 };
                 let ends_at = later(now, duration);
@@ -267,7 +241,7 @@ impl OutboxWorker {
                     created_by: current.created_by,
                     comment: current.comment,
                 };
-                let silence_id = self.post_silence(source, &update).await?;
+                let silence_id = self.client.post_silence(source, &update).await?;
                 Ok(SentOutcome::Silenced {
                     silence_id,
                     ends_at,
@@ -287,7 +261,7 @@ impl OutboxWorker {
                 };
                 match silence_id {
                     Some(id) => {
-                        self.delete_silence(source, &id).await?;
+                        self.client.delete_silence(source, &id).await?;
                         Ok(SentOutcome::Expired)
                     }
                     None => Ok(SentOutcome::Nothing),
@@ -304,7 +278,7 @@ impl OutboxWorker {
         existing: &mut Option<Vec<ApiSilence>>,
     ) -> Result<Option<SentOutcome>, Failure> {
         if existing.is_none() {
-            *existing = Some(self.list_silences(source).await?);
+            *existing = Some(self.client.list_silences(source).await?);
         }
         let marker = marker(item);
         Ok(existing
@@ -315,120 +289,6 @@ impl OutboxWorker {
                 silence_id: s.id.clone(),
                 ends_at: s.ends_at,
             }))
-    }
-
-    /// Sends a request to the first member of the source that answers.
-    async fn call(
-        &self,
-        source: &AlertmanagerSource,
-        build: impl Fn(&str) -> reqwest::RequestBuilder,
-    ) -> Result<(reqwest::StatusCode, String), Failure> {
-        let mut problems = Vec::new();
-        for url in &source.urls {
-            let mut request = build(url);
-            if let Some(token) = &source.bearer_token {
-                request = request.bearer_auth(token);
-            }
-            match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let body = response.text().await.unwrap_or_default();
-                    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                    {
-                        problems.push(format!("{url}: answered HTTP {status}: {}", body.trim()));
-                        continue;
-                    }
-                    return Ok((status, body));
-                }
-                Err(error) => {
-                    problems.push(format!("{url}: {}", crate::alertmanager::describe(&error)))
-                }
-            }
-        }
-        Err(Failure::Transient(problems.join("; ")))
-    }
-
-    async fn list_silences(&self, source: &AlertmanagerSource) -> Result<Vec<ApiSilence>, Failure> {
-        let (status, body) = self
-            .call(source, |url| {
-                self.http.get(format!("{url}/api/v2/silences"))
-            })
-            .await?;
-        if !status.is_success() {
-            return Err(Failure::Transient(format!(
-                "listing silences: HTTP {status}: {}",
-                body.trim()
-            )));
-        }
-        serde_json::from_str(&body)
-            .map_err(|e| Failure::Transient(format!("listing silences: not an API v2 answer: {e}")))
-    }
-
-    async fn get_silence(
-        &self,
-        source: &AlertmanagerSource,
-        id: &str,
-    ) -> Result<Option<ApiSilence>, Failure> {
-        let (status, body) = self
-            .call(source, |url| {
-                self.http.get(format!("{url}/api/v2/silence/{id}"))
-            })
-            .await?;
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(Failure::Transient(format!(
-                "reading silence {id}: HTTP {status}: {}",
-                body.trim()
-            )));
-        }
-        serde_json::from_str(&body).map(Some).map_err(|e| {
-            Failure::Transient(format!("reading silence {id}: not an API v2 answer: {e}"))
-        })
-    }
-
-    async fn post_silence(
-        &self,
-        source: &AlertmanagerSource,
-        silence: &NewSilence,
-    ) -> Result<String, Failure> {
-        let (status, body) = self
-            .call(source, |url| {
-                self.http
-                    .post(format!("{url}/api/v2/silences"))
-                    .json(silence)
-            })
-            .await?;
-        if !status.is_success() {
-            return Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())));
-        }
-        #[derive(Deserialize)]
-        struct Created {
-            #[serde(rename = "silenceID")]
-            silence_id: String,
-        }
-        serde_json::from_str::<Created>(&body)
-            .map(|c| c.silence_id)
-            .map_err(|e| {
-                Failure::Transient(format!("creating a silence: not an API v2 answer: {e}"))
-            })
-    }
-
-    async fn delete_silence(&self, source: &AlertmanagerSource, id: &str) -> Result<(), Failure> {
-        let (status, body) = self
-            .call(source, |url| {
-                self.http.delete(format!("{url}/api/v2/silence/{id}"))
-            })
-            .await?;
-        // Gone already, or expired already: either way it silences nothing now.
-        if status.is_success()
-            || status == reqwest::StatusCode::NOT_FOUND
-            || body.contains("already expired")
-        {
-            return Ok(());
-        }
-        Err(Failure::Refused(format!("HTTP {status}: {}", body.trim())))
     }
 
     /// Runs rounds until the task is aborted: at once when this engine changed the store, else
@@ -454,13 +314,6 @@ impl OutboxWorker {
     }
 }
 
-fn later(now: Timestamp, by: Duration) -> Timestamp {
-    SignedDuration::try_from(by)
-        .ok()
-        .and_then(|d| now.checked_add(d).ok())
-        .unwrap_or(now)
-}
-
 /// Exact matchers on every label of the alert: the silence covers this alert and nothing else.
 fn matchers(item: &OutboxItem) -> Vec<Matcher> {
     item.labels
@@ -472,74 +325,4 @@ fn matchers(item: &OutboxItem) -> Vec<Matcher> {
             is_equal: true,
         })
         .collect()
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Matcher {
-    pub name: String,
-    pub value: String,
-    pub is_regex: bool,
-    #[serde(default = "yes")]
-    pub is_equal: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NewSilence {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    matchers: Vec<Matcher>,
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    created_by: String,
-    comment: String,
-}
-
-/// A silence as Alertmanager's API v2 shows it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiSilence {
-    pub id: String,
-    pub status: ApiSilenceStatus,
-    pub matchers: Vec<Matcher>,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub created_by: String,
-    pub comment: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ApiSilenceStatus {
-    /// `active`, `pending` or `expired`.
-    pub state: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_exponentially_with_jitter_up_to_five_minutes() {
-        assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
-        assert_eq!(
-            backoff(1, 0.999_999),
-            Duration::from_secs(1).mul_f64(0.999_999_5)
-        );
-        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
-        assert_eq!(backoff(4, 1.0), Duration::from_secs(8));
-        assert_eq!(backoff(10, 1.0), LONGEST_RETRY, "capped");
-        assert_eq!(backoff(u32::MAX, 0.0), LONGEST_RETRY / 2);
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..20 {
-            let j = jitter();
-            assert!((0.0..1.0).contains(&j));
-            seen.insert(backoff(6, j));
-        }
-        assert!(seen.len() > 1, "jittered: {seen:?}");
-    }
 }
