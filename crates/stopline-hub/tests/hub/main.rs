@@ -45,7 +45,7 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
     assert_eq!(
         tables,
         "alerts,audit,checklist_steps,desktops,escalations,hub_schema,incidents,org_version,\
-         overrides,page_receipts,pages,roles,timeline,tokens"
+         overrides,page_receipts,pages,roles,source_polls,timeline,tokens"
     );
     assert_eq!(
         db.migrate().await.unwrap(),
