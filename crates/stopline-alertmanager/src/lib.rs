@@ -97,6 +97,45 @@ impl AlertmanagerClient {
     }
 }
 
+/// What the members of one source answered, merged.
+#[derive(Debug, Clone)]
+pub struct SourceAlerts {
+    /// Every alert any member holds, one per fingerprint.
+    pub alerts: Vec<IncomingAlert>,
+    /// Members that did not answer, with why.
+    pub unreachable: Vec<String>,
+}
+
+impl AlertmanagerClient {
+    /// Asks every member of `source` (an HA pair's members hold the same alerts) and merges
+    /// their answers by fingerprint; an error, naming each member's failure, when none answered.
+    pub async fn source_alerts(
+        &self,
+        source: &AlertmanagerSource,
+        now: Timestamp,
+    ) -> Result<SourceAlerts, PollError> {
+        let mut merged: BTreeMap<Fingerprint, IncomingAlert> = BTreeMap::new();
+        let mut unreachable = Vec::new();
+        for url in &source.urls {
+            match self.alerts(url, source.bearer_token.as_deref(), now).await {
+                Ok(alerts) => {
+                    for alert in alerts {
+                        merged.entry(alert.fingerprint.clone()).or_insert(alert);
+                    }
+                }
+                Err(e) => unreachable.push(e.0),
+            }
+        }
+        if unreachable.len() == source.urls.len() {
+            return Err(PollError(unreachable.join("; ")));
+        }
+        Ok(SourceAlerts {
+            alerts: merged.into_values().collect(),
+            unreachable,
+        })
+    }
+}
+
 /// The HTTP client for talking to Alertmanagers (polling, the outbox): short timeouts, so a hung
 /// source never hangs the engine.
 pub fn http_client() -> Result<reqwest::Client, HttpClientError> {

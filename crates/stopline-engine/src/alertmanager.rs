@@ -6,10 +6,8 @@
 //! nobody. The members of an HA pair are one source: each is asked, their answers merged by
 //! fingerprint, and the poll counts as a success when at least one answered.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use stopline_core::alert::Fingerprint;
 use stopline_core::clock::Clock;
 use stopline_store::IngestSummary;
 
@@ -18,7 +16,6 @@ pub use stopline_alertmanager::{
 };
 
 use crate::events::EngineEvents;
-use crate::payload::IncomingAlert;
 use crate::routing::AlertRouting;
 use crate::shared_store::{SharedStore, StoreTaskFailed};
 
@@ -54,37 +51,26 @@ pub async fn poll_once(
     target: &PollTarget,
 ) -> Result<PollOutcome, PollError> {
     let now = target.clock.now();
-    let mut merged: BTreeMap<Fingerprint, IncomingAlert> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for url in &source.urls {
-        match client
-            .alerts(url, source.bearer_token.as_deref(), now)
-            .await
-        {
-            Ok(alerts) => {
-                for alert in alerts {
-                    merged.entry(alert.fingerprint.clone()).or_insert(alert);
-                }
-            }
-            Err(e) => failures.push(e.0),
-        }
-    }
-    let answered = failures.len() < source.urls.len();
+    let answer = client.source_alerts(source, now).await;
     let routing = target.routing.clone();
     let name = source.name.clone();
     let url_list = source.urls.join(", ");
-    let count = merged.len();
-    let error = failures.join("; ");
+    // `None`: no member answered, and why.
+    let (merged, failures, error) = match answer {
+        Ok(answered) => (Some(answered.alerts), answered.unreachable, String::new()),
+        Err(failed) => (None, Vec::new(), failed.0),
+    };
+    let count = merged.as_ref().map_or(0, Vec::len);
     let outcome = target
         .store
         .run(move |store| {
-            if !answered {
+            let Some(merged) = merged else {
                 store
                     .record_source_failure(&name, "alertmanager", Some(&url_list), &error, now)
                     .map_err(|e| PollError(format!("cannot record the failure: {e}")))?;
                 return Err(PollError(error));
-            }
-            let delivery = routing.alerts(&name, merged.into_values().collect(), now);
+            };
+            let delivery = routing.alerts(&name, merged, now);
             let summary = store
                 .ingest_snapshot(&name, &delivery.observations, routing.policy(), now)
                 .map_err(|e| PollError(format!("cannot store the alerts: {e}")))?;

@@ -4,7 +4,7 @@
 //! is a complete view of the source's alerts, as on a desktop: an alert it no longer lists is
 //! resolved. The client is `stopline-alertmanager`'s, the routing and delivery rules core's.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +13,6 @@ use stopline_alertmanager::{AlertmanagerClient, AlertmanagerSource, PollError};
 use stopline_core::alert::Fingerprint;
 use stopline_core::clock::Clock;
 use stopline_core::config::Config;
-use stopline_core::payload::IncomingAlert;
 use stopline_core::routing::{AlertObservation, AlertRouter, observation};
 use stopline_core::settings::AlertSettings;
 use tokio::sync::Notify;
@@ -173,23 +172,9 @@ impl Pollers {
         client: &AlertmanagerClient,
         now: Timestamp,
     ) -> std::result::Result<IntakeSummary, PollError> {
-        let mut merged: BTreeMap<Fingerprint, IncomingAlert> = BTreeMap::new();
-        let mut failures = Vec::new();
-        for url in &source.urls {
-            match client
-                .alerts(url, source.bearer_token.as_deref(), now)
-                .await
-            {
-                Ok(alerts) => {
-                    for alert in alerts {
-                        merged.entry(alert.fingerprint.clone()).or_insert(alert);
-                    }
-                }
-                Err(e) => failures.push(e.0),
-            }
-        }
-        if failures.len() == source.urls.len() {
-            return Err(PollError(failures.join("; ")));
+        let answered = client.source_alerts(source, now).await?;
+        for member in &answered.unreachable {
+            tracing::warn!(source = %source.name, "HA member unreachable: {member}");
         }
         let settings: AlertSettings = self
             .config
@@ -200,8 +185,9 @@ impl Pollers {
             Some(config) => AlertRouter::Config(config),
             None => AlertRouter::Labels,
         };
-        let batch: Vec<AlertObservation> = merged
-            .into_values()
+        let batch: Vec<AlertObservation> = answered
+            .alerts
+            .into_iter()
             // The pipeline's heartbeat says the pipeline works; it is no alert to page for.
             .filter(|alert| alert.labels.get("alertname") != Some(&settings.heartbeat_alert))
             .map(|alert| {
