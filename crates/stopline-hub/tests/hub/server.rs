@@ -73,6 +73,25 @@ async fn request(
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// Alertmanager's webhook with one firing alert for the payment gateway (a new incident).
+async fn gateway_down(address: &str) {
+    let alert = json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": "payment-gateway"},
+                    "annotations": {}, "startsAt": T0}],
+    });
+    let body = alert.to_string();
+    let (status, answer) = request(
+        address,
+        "POST",
+        "/v1/alertmanager",
+        WEBHOOK_TOKEN,
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 async fn token(db: &Database, person: &str) -> String {
     db.create_token(&PersonId::new(person).unwrap(), None, at(T0))
         .await
@@ -247,20 +266,7 @@ async fn a_page_reaches_its_persons_stream_at_once_and_its_receipt_is_pulled() {
         next_event(&mut lines, "pull").await;
         streams.push((member.to_string(), token, lines));
     }
-    let alert = json!({
-        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
-        "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": "payment-gateway"},
-                    "annotations": {}, "startsAt": T0}],
-    });
-    let (status, answer) = request(
-        &address,
-        "POST",
-        "/v1/alertmanager",
-        WEBHOOK_TOKEN,
-        alert.to_string().as_bytes(),
-    )
-    .await;
-    assert_eq!(status, 200, "{answer}");
+    gateway_down(&address).await;
     let waits: Vec<_> = streams
         .into_iter()
         .map(|(person, token, mut lines)| {
@@ -433,20 +439,7 @@ async fn an_override_pushed_to_the_hub_changes_who_is_on_call_and_who_is_paged()
     assert_eq!((status, bad["path"].as_str()), (400, Some("at")));
 
     // An alert now pages the person covering, as a desktop with the override in its config would.
-    let alert = json!({
-        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
-        "alerts": [{"status": "firing", "labels": {"alertname": "Down", "service": "payment-gateway"},
-                    "annotations": {}, "startsAt": T0}],
-    });
-    let (status, _) = request(
-        &address,
-        "POST",
-        "/v1/alertmanager",
-        WEBHOOK_TOKEN,
-        alert.to_string().as_bytes(),
-    )
-    .await;
-    assert_eq!(status, 200);
+    gateway_down(&address).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let paged = postgres.psql(
