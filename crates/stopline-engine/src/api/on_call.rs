@@ -33,17 +33,10 @@ pub struct OnCallView {
     pub zone: TimeZone,
 }
 
-/// Someone covers a layer of a rota for a while.
-#[derive(Debug, Clone, Copy)]
-pub struct OverrideForm<'a> {
-    pub rota: &'a str,
-    /// `None`: the rota's first layer (the primary).
-    pub layer: Option<&'a str>,
-    pub person: &'a str,
-    /// A wall-clock time in the rota's zone, or one with an offset.
-    pub from: &'a str,
-    pub to: &'a str,
-}
+/// Someone covers a layer of a rota for a while: the rota, the layer (`None`: the primary),
+/// the person, and from and to (a wall-clock time in the rota's zone, or one with an offset).
+/// Core's, so the hub reads an override pushed to it the same way.
+pub type OverrideForm<'a> = stopline_core::cover::CoverRequest<'a>;
 
 impl Workspace {
     /// Every rota covering `team` (every rota, without one), each layer now and next, at `at`
