@@ -3,6 +3,7 @@
 //! sender waits between tries. What to silence, and when, is the caller's: a desktop's outbox,
 //! or the hub's.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -214,6 +215,200 @@ pub struct ApiSilence {
 pub struct ApiSilenceStatus {
     /// `active`, `pending` or `expired`.
     pub state: String,
+}
+
+/// What write-back asks of a source for one alert of one incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Silence the alert: its incident was acknowledged.
+    Silence,
+    /// Push the silence's end on: the incident is still acknowledged.
+    Extend,
+    /// Expire the silence: the incident left `acknowledged`.
+    Expire,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Silence => "silence",
+            Action::Extend => "extend",
+            Action::Expire => "expire",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "silence" => Some(Action::Silence),
+            "extend" => Some(Action::Extend),
+            "expire" => Some(Action::Expire),
+            _ => None,
+        }
+    }
+}
+
+/// One queued write-back action, as the caller's queue holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending<'a> {
+    pub action: Action,
+    /// The incident, as people say it (`INC-42`): named in the silence's comment and marker.
+    pub incident: &'a str,
+    pub alert_id: i64,
+    /// The alert's labels: a silence matches exactly these.
+    pub labels: &'a BTreeMap<String, String>,
+    /// Who acknowledged, when a person did.
+    pub who: Option<&'a str>,
+    /// The silence recorded for this alert and incident, if one was: its id, its end, and
+    /// whether it was expired.
+    pub silence: Option<(&'a str, Timestamp, bool)>,
+}
+
+/// What the source now holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The silence exists (created or extended) with this id, until then.
+    Silenced {
+        silence_id: String,
+        ends_at: Timestamp,
+    },
+    /// The silence is expired (or was gone already).
+    Expired,
+    /// Nothing to do (an expiry for a silence that was never made).
+    Nothing,
+}
+
+/// The marker a silence made for this alert of this incident carries in its comment: how a
+/// retry after a crash finds the silence it made before, instead of making a second.
+pub fn marker(incident: &str, alert_id: i64) -> String {
+    format!("[stopline {incident} alert {alert_id}]")
+}
+
+/// Carries out one action against `source` at `now`, silences lasting the source's
+/// `silence_duration`. `existing` caches the source's silences for the round (read when a
+/// marker must be looked for).
+pub async fn carry_out(
+    client: &AlertmanagerClient,
+    source: &AlertmanagerSource,
+    item: Pending<'_>,
+    now: Timestamp,
+    existing: &mut Option<Vec<ApiSilence>>,
+) -> Result<Sent, Failure> {
+    let duration = source.write_back.map(|w| w.silence_duration);
+    let live = item.silence.filter(|(_, _, expired)| !expired);
+    match item.action {
+        Action::Silence => {
+            if let Some((silence_id, ends_at, _)) = live {
+                return Ok(Sent::Silenced {
+                    silence_id: silence_id.to_owned(),
+                    ends_at,
+                });
+            }
+            let Some(duration) = duration else {
+                return Err(Failure::Refused(format!(
+                    "write_back is off for source {:?}",
+                    source.name
+                )));
+            };
+            if let Some(found) = find_marked(client, source, &item, existing).await? {
+                return Ok(found);
+            }
+            let ends_at = later(now, duration);
+            let silence = NewSilence {
+                id: None,
+                matchers: matchers(item.labels),
+                starts_at: now,
+                ends_at,
+                created_by: item.who.unwrap_or("stopline").to_owned(),
+                comment: format!(
+                    "Stopline {}: acknowledged{}; expires when the incident is resolved. {}",
+                    item.incident,
+                    item.who.map(|w| format!(" by {w}")).unwrap_or_default(),
+                    marker(item.incident, item.alert_id)
+                ),
+            };
+            let silence_id = client.post_silence(source, &silence).await?;
+            Ok(Sent::Silenced {
+                silence_id,
+                ends_at,
+            })
+        }
+        Action::Extend => {
+            let (Some((silence_id, _, _)), Some(duration)) = (live, duration) else {
+                return Ok(Sent::Nothing);
+            };
+            let Some(current) = client.get_silence(source, silence_id).await? else {
+                return Ok(Sent::Nothing);
+            };
+            let ends_at = later(now, duration);
+            let update = NewSilence {
+                id: Some(current.id.clone()),
+                matchers: current.matchers,
+                starts_at: current.starts_at,
+                ends_at,
+                created_by: current.created_by,
+                comment: current.comment,
+            };
+            let silence_id = client.post_silence(source, &update).await?;
+            Ok(Sent::Silenced {
+                silence_id,
+                ends_at,
+            })
+        }
+        Action::Expire => {
+            let silence_id = match live {
+                Some((silence_id, _, _)) => Some(silence_id.to_owned()),
+                // Never recorded: maybe made just before a crash. Look for it.
+                None if item.silence.is_none() => {
+                    match find_marked(client, source, &item, existing).await? {
+                        Some(Sent::Silenced { silence_id, .. }) => Some(silence_id),
+                        _ => None,
+                    }
+                }
+                None => None,
+            };
+            match silence_id {
+                Some(id) => {
+                    client.delete_silence(source, &id).await?;
+                    Ok(Sent::Expired)
+                }
+                None => Ok(Sent::Nothing),
+            }
+        }
+    }
+}
+
+/// A live silence in the source that carries this item's marker: one made before a crash.
+async fn find_marked(
+    client: &AlertmanagerClient,
+    source: &AlertmanagerSource,
+    item: &Pending<'_>,
+    existing: &mut Option<Vec<ApiSilence>>,
+) -> Result<Option<Sent>, Failure> {
+    if existing.is_none() {
+        *existing = Some(client.list_silences(source).await?);
+    }
+    let marker = marker(item.incident, item.alert_id);
+    Ok(existing
+        .iter()
+        .flatten()
+        .find(|s| s.status.state != "expired" && s.comment.contains(&marker))
+        .map(|s| Sent::Silenced {
+            silence_id: s.id.clone(),
+            ends_at: s.ends_at,
+        }))
+}
+
+/// Exact matchers on every label of the alert: the silence covers this alert and nothing else.
+fn matchers(labels: &BTreeMap<String, String>) -> Vec<Matcher> {
+    labels
+        .iter()
+        .map(|(name, value)| Matcher {
+            name: name.clone(),
+            value: value.clone(),
+            is_regex: false,
+            is_equal: true,
+        })
+        .collect()
 }
 
 #[cfg(test)]

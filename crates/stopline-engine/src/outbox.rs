@@ -21,7 +21,7 @@ use stopline_core::clock::Clock;
 use stopline_store::{OutboxAction, OutboxItem, SentOutcome, Store, StoreError};
 
 use stopline_alertmanager::silences::{
-    ApiSilence, Failure, LONGEST_RETRY, Matcher, NewSilence, backoff, jitter, later,
+    Action, ApiSilence, Failure, LONGEST_RETRY, Pending, Sent, backoff, carry_out, jitter, later,
 };
 
 use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, HttpClientError};
@@ -43,11 +43,6 @@ pub enum OutboxError {
 const ROUND: usize = 200;
 /// How long the worker sleeps when nothing is due.
 const IDLE: Duration = Duration::from_secs(1);
-
-/// The marker a silence made for this alert of this incident carries in its comment.
-fn marker(item: &OutboxItem) -> String {
-    format!("[stopline {} alert {}]", item.incident, item.alert_id)
-}
 
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -175,6 +170,7 @@ impl OutboxWorker {
         Ok(())
     }
 
+    /// Carries out one item: `stopline_alertmanager::silences::carry_out`, the hub's too.
     async fn send(
         &self,
         source: &AlertmanagerSource,
@@ -182,113 +178,35 @@ impl OutboxWorker {
         now: Timestamp,
         existing: &mut Option<Vec<ApiSilence>>,
     ) -> Result<SentOutcome, Failure> {
-        let duration = source.write_back.map(|w| w.silence_duration);
-        let live = item.silence.as_ref().filter(|s| s.expired_at.is_none());
-        match item.action {
-            OutboxAction::Silence => {
-                if let Some(silence) = live {
-                    return Ok(SentOutcome::Silenced {
-                        silence_id: silence.silence_id.clone(),
-                        ends_at: silence.ends_at,
-                    });
-                }
-                let Some(duration) = duration else {
-                    return Err(Failure::Refused(format!(
-                        "write_back is off for source {:?}",
-                        source.name
-                    )));
-                };
-                if let Some(found) = self.find_marked(source, item, existing).await? {
-                    return Ok(found);
-                }
-                let ends_at = later(now, duration);
-                let silence = NewSilence {
-                    id: None,
-                    matchers: matchers(item),
-                    starts_at: now,
-                    ends_at,
-                    created_by: item.who.clone().unwrap_or_else(|| "stopline".to_owned()),
-                    comment: format!(
-                        "Stopline {}: acknowledged{}; expires when the incident is resolved. {}",
-                        item.incident,
-                        item.who
-                            .as_ref()
-                            .map(|w| format!(" by {w}"))
-                            .unwrap_or_default(),
-                        marker(item)
-                    ),
-                };
-                let silence_id = self.client.post_silence(source, &silence).await?;
-                Ok(SentOutcome::Silenced {
+        let incident = item.incident.to_string();
+        let pending = Pending {
+            action: match item.action {
+                OutboxAction::Silence => Action::Silence,
+                OutboxAction::Extend => Action::Extend,
+                OutboxAction::Expire => Action::Expire,
+            },
+            incident: &incident,
+            alert_id: item.alert_id,
+            labels: &item.labels,
+            who: item.who.as_deref(),
+            silence: item
+                .silence
+                .as_ref()
+                .map(|s| (s.silence_id.as_str(), s.ends_at, s.expired_at.is_some())),
+        };
+        Ok(
+            match carry_out(&self.client, source, pending, now, existing).await? {
+                Sent::Silenced {
                     silence_id,
                     ends_at,
-                })
-            }
-            OutboxAction::Extend => {
-                let (Some(silence), Some(duration)) = (live, duration) else {
-                    return Ok(SentOutcome::Nothing);
-                };
-                let Some(current) = self.client.get_silence(source, &silence.silence_id).await?
-                else {
-                    return Ok(SentOutcome::Nothing);
-                };
-                let ends_at = later(now, duration);
-                let update = NewSilence {
-                    id: Some(current.id.clone()),
-                    matchers: current.matchers,
-                    starts_at: current.starts_at,
-                    ends_at,
-                    created_by: current.created_by,
-                    comment: current.comment,
-                };
-                let silence_id = self.client.post_silence(source, &update).await?;
-                Ok(SentOutcome::Silenced {
+                } => SentOutcome::Silenced {
                     silence_id,
                     ends_at,
-                })
-            }
-            OutboxAction::Expire => {
-                let silence_id = match live {
-                    Some(silence) => Some(silence.silence_id.clone()),
-                    // Never recorded: maybe made just before a crash. Look for it.
-                    None if item.silence.is_none() => {
-                        match self.find_marked(source, item, existing).await? {
-                            Some(SentOutcome::Silenced { silence_id, .. }) => Some(silence_id),
-                            _ => None,
-                        }
-                    }
-                    None => None,
-                };
-                match silence_id {
-                    Some(id) => {
-                        self.client.delete_silence(source, &id).await?;
-                        Ok(SentOutcome::Expired)
-                    }
-                    None => Ok(SentOutcome::Nothing),
-                }
-            }
-        }
-    }
-
-    /// A live silence in the source that carries this item's marker: one made before a crash.
-    async fn find_marked(
-        &self,
-        source: &AlertmanagerSource,
-        item: &OutboxItem,
-        existing: &mut Option<Vec<ApiSilence>>,
-    ) -> Result<Option<SentOutcome>, Failure> {
-        if existing.is_none() {
-            *existing = Some(self.client.list_silences(source).await?);
-        }
-        let marker = marker(item);
-        Ok(existing
-            .iter()
-            .flatten()
-            .find(|s| s.status.state != "expired" && s.comment.contains(&marker))
-            .map(|s| SentOutcome::Silenced {
-                silence_id: s.id.clone(),
-                ends_at: s.ends_at,
-            }))
+                },
+                Sent::Expired => SentOutcome::Expired,
+                Sent::Nothing => SentOutcome::Nothing,
+            },
+        )
     }
 
     /// Runs rounds until the task is aborted: at once when this engine changed the store, else
@@ -312,17 +230,4 @@ impl OutboxWorker {
             crate::events::drain(&mut wake);
         }
     }
-}
-
-/// Exact matchers on every label of the alert: the silence covers this alert and nothing else.
-fn matchers(item: &OutboxItem) -> Vec<Matcher> {
-    item.labels
-        .iter()
-        .map(|(name, value)| Matcher {
-            name: name.clone(),
-            value: value.clone(),
-            is_regex: false,
-            is_equal: true,
-        })
-        .collect()
 }
