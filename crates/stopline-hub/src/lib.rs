@@ -28,6 +28,7 @@ mod sources;
 mod state;
 mod stream;
 mod tokens;
+mod writeback;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use database::Database;
@@ -40,9 +41,10 @@ pub use push::{Outcome, Pushed};
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::HubServer;
 pub use state::{HubState, RoutingKey};
-pub use stopline_alertmanager::AlertmanagerSource;
+pub use stopline_alertmanager::{AlertmanagerClient, AlertmanagerSource};
 pub use stopline_core::routing::AlertObservation;
 pub use stopline_http::{TlsAcceptor, tls_acceptor};
 pub use tokens::{NewToken, TokenInfo};
+pub use writeback::WriteBack;
 
 pub type Result<T, E = HubError> = std::result::Result<T, E>;

@@ -251,6 +251,94 @@ const MIGRATIONS: &[&str] = &[
         last_error  text
     );
     "#,
+    // 7: write-back, as on a desktop (its store's migration 6). Which sources take silences
+    // (`write_back`, from the config of the hubs); the actions waiting to reach them, queued by
+    // triggers in the transaction of the change that causes them (an acknowledgement silences
+    // the incident's firing alerts, and alerts that join it later; leaving `acknowledged`
+    // expires them); and the silences that exist. A hub serves a source's queue while it holds
+    // the source's `write_back` row (`FOR UPDATE SKIP LOCKED`), so each source's actions go out
+    // in order, from one hub at a time.
+    r#"
+    CREATE TABLE write_back (
+        source          text PRIMARY KEY,
+        silence_seconds integer NOT NULL CHECK (silence_seconds > 0)
+    );
+
+    CREATE TABLE outbox (
+        id              bigserial PRIMARY KEY,
+        source          text NOT NULL,
+        action          text NOT NULL CHECK (action IN ('silence', 'extend', 'expire')),
+        incident_id     bigint NOT NULL REFERENCES incidents (id),
+        alert_id        bigint NOT NULL REFERENCES alerts (id),
+        who             text,
+        created_at      timestamptz NOT NULL,
+        status          text NOT NULL DEFAULT 'waiting'
+                            CHECK (status IN ('waiting', 'sent', 'abandoned')),
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        last_error      text,
+        finished_at     timestamptz
+    );
+    CREATE INDEX outbox_waiting ON outbox (source, id) WHERE status = 'waiting';
+    CREATE INDEX outbox_by_incident ON outbox (incident_id, alert_id);
+
+    CREATE TABLE silences (
+        incident_id bigint NOT NULL REFERENCES incidents (id),
+        alert_id    bigint NOT NULL REFERENCES alerts (id),
+        source      text NOT NULL,
+        silence_id  text NOT NULL,
+        ends_at     timestamptz NOT NULL,
+        expired_at  timestamptz,
+        PRIMARY KEY (incident_id, alert_id)
+    );
+
+    CREATE FUNCTION write_back_acknowledged() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO outbox (source, action, incident_id, alert_id, who, created_at,
+                            next_attempt_at)
+        SELECT a.source, 'silence', NEW.id, a.id, NEW.acknowledged_by, NEW.acknowledged_at,
+               NEW.acknowledged_at
+        FROM alerts a JOIN write_back w ON w.source = a.source
+        WHERE a.incident_id = NEW.id AND a.state = 'firing'
+        ORDER BY a.id;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER write_back_acknowledged AFTER UPDATE OF state ON incidents
+        FOR EACH ROW WHEN (OLD.state = 'triggered' AND NEW.state = 'acknowledged')
+        EXECUTE FUNCTION write_back_acknowledged();
+
+    CREATE FUNCTION write_back_joined() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO outbox (source, action, incident_id, alert_id, created_at, next_attempt_at)
+        SELECT NEW.source, 'silence', i.id, NEW.id, NEW.last_seen, NEW.last_seen
+        FROM incidents i JOIN write_back w ON w.source = NEW.source
+        WHERE i.id = NEW.incident_id AND i.state = 'acknowledged';
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER write_back_arrived AFTER INSERT ON alerts
+        FOR EACH ROW WHEN (NEW.incident_id IS NOT NULL AND NEW.state = 'firing')
+        EXECUTE FUNCTION write_back_joined();
+    CREATE TRIGGER write_back_joined AFTER UPDATE OF incident_id ON alerts
+        FOR EACH ROW WHEN (NEW.incident_id IS NOT NULL
+            AND NEW.incident_id IS DISTINCT FROM OLD.incident_id AND NEW.state = 'firing')
+        EXECUTE FUNCTION write_back_joined();
+
+    CREATE FUNCTION write_back_released() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO outbox (source, action, incident_id, alert_id, who, created_at,
+                            next_attempt_at)
+        SELECT source, 'expire', NEW.id, alert_id, NEW.resolved_by,
+               COALESCE(NEW.resolved_at, NEW.acknowledged_at),
+               COALESCE(NEW.resolved_at, NEW.acknowledged_at)
+        FROM (SELECT DISTINCT source, alert_id FROM outbox
+              WHERE incident_id = NEW.id AND action = 'silence') AS silenced
+        ORDER BY alert_id;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER write_back_released AFTER UPDATE OF state ON incidents
+        FOR EACH ROW WHEN (OLD.state = 'acknowledged' AND NEW.state <> 'acknowledged')
+        EXECUTE FUNCTION write_back_released();
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -649,3 +649,95 @@ fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_
         "none"
     );
 }
+
+#[test]
+fn a_hub_silences_an_acknowledged_incidents_alerts_and_expires_them_when_it_resolves() {
+    let sandbox = Sandbox::demo();
+    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
+        &sandbox.dir.path().join("am"),
+        stopline_tests::free_port(),
+        None,
+    );
+    let config = sandbox.read_config()
+        + &format!(
+            "\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
+            alertmanager.url()
+        );
+    sandbox.write_config(&config);
+    let (_pg_dir, postgres, url) = migrated_database(&sandbox);
+    let made = sandbox.json(&[
+        "hub",
+        "token",
+        "create",
+        "--person",
+        "aisha",
+        "--database",
+        &url,
+    ]);
+    let aisha = made["token"].as_str().unwrap().to_owned();
+    let (first, _second) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    alertmanager.post_alert_with("GatewayDown", &[("service", "payment-gateway")], None);
+    wait("the hub polled the alert", &|| {
+        postgres.psql("org", "SELECT count(*) FROM incidents") == "1"
+    });
+    let push = |id: u64, name: &str, args: Value| {
+        let body = serde_json::json!({"desktop_id": "aisha-1", "mutations": [
+            {"id": id, "name": name, "args": args, "at": "2026-12-03T10:00:00Z"}]});
+        let auth = format!("Bearer {aisha}");
+        let (status, answer) = first.request(
+            "POST",
+            "/v1/push",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer.contains("\"applied\""), "{answer}");
+    };
+    push(1, "acknowledge", serde_json::json!({"incident": "INC-1"}));
+    let ours = |state: &str| {
+        alertmanager.silences().iter().any(|s| {
+            s["comment"]
+                .as_str()
+                .unwrap_or("")
+                .contains("[stopline INC-1 alert")
+                && s["status"]["state"] == state
+        })
+    };
+    wait("a silence for the acknowledged alert", &|| ours("active"));
+    assert_eq!(
+        alertmanager.silences().len(),
+        1,
+        "one silence, though two hubs run write-back"
+    );
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT count(*) FROM silences WHERE expired_at IS NULL"
+        ),
+        "1"
+    );
+    push(
+        2,
+        "resolve",
+        serde_json::json!({"incident": "INC-1", "force": true}),
+    );
+    wait("the silence expired when the incident resolved", &|| {
+        ours("expired")
+    });
+    wait("the expiry recorded", &|| {
+        postgres.psql(
+            "org",
+            "SELECT count(*) FROM silences WHERE expired_at IS NOT NULL",
+        ) == "1"
+    });
+}

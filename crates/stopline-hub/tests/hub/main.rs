@@ -9,6 +9,7 @@ mod escalation;
 mod intake;
 mod protocol;
 mod server;
+mod writeback;
 
 fn server() -> (tempfile::TempDir, Postgres) {
     let dir = tempfile::tempdir().unwrap();
@@ -45,7 +46,8 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
     assert_eq!(
         tables,
         "alerts,audit,checklist_steps,desktops,escalations,hub_schema,incidents,org_version,\
-         overrides,page_receipts,pages,roles,source_polls,timeline,tokens"
+         outbox,overrides,page_receipts,pages,roles,silences,source_polls,timeline,tokens,\
+         write_back"
     );
     assert_eq!(
         db.migrate().await.unwrap(),
