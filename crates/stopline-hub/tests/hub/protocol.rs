@@ -480,3 +480,50 @@ async fn postgres_restarted_during_a_burst_of_pushes_each_mutation_takes_effect_
         total.to_string()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_severity_to_reach_the_hub_wins_and_each_is_audited() {
+    let (_dir, postgres, db) = migrated().await;
+    one_incident(&db).await;
+    let set = |desktop: &str, severity: &str, reason: &str| {
+        push(
+            desktop,
+            &[(
+                1,
+                "set_severity",
+                json!({"incident": "INC-1", "severity": severity, "reason": reason}),
+            )],
+        )
+    };
+    send(
+        &db,
+        "aisha",
+        &set("aisha-1", "minor", "only refunds are slow"),
+    )
+    .await;
+    send(
+        &db,
+        "ben",
+        &set("ben-1", "major", "checkout is failing too"),
+    )
+    .await;
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT severity || ': ' || severity_reason FROM incidents"
+        ),
+        "major: checkout is failing too"
+    );
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT string_agg(person || ' ' || outcome, ', ' ORDER BY id) FROM audit WHERE name = 'set_severity'"
+        ),
+        "aisha applied, ben applied"
+    );
+    // Without a reason it is bad input, refused before anything is decided.
+    let blank = json!({"desktop_id": "ben-1", "mutations": [{"id": 2, "name": "set_severity",
+        "args": {"incident": "INC-1", "severity": "minor", "reason": "  "}, "at": T0}]});
+    let error = parse_push(blank.to_string().as_bytes()).unwrap_err();
+    assert_eq!(error.path, "mutations[0].args.reason");
+}
