@@ -374,6 +374,17 @@ pub enum HubCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Who is on call as the hub sees it: the config's rotas with the overrides desktops pushed
+    /// (what escalation on the hub pages by, and GET /v1/oncall shows).
+    Oncall {
+        /// Only the rotas covering this team.
+        #[arg(long, value_name = "TEAM")]
+        team: Option<String>,
+        /// At this moment instead of now (a time with an offset, or wall-clock in the
+        /// workspace's zone).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
     /// The audit, newest first: every mutation desktops pushed (person, desktop, when made and
     /// received, arguments, outcome) and every change to tokens.
     Audit {

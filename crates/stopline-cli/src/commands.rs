@@ -172,6 +172,9 @@ pub fn run(cli: Cli) -> Result {
                     limit,
                 }) => hub::audit(&cx, url, person.as_deref(), incident.as_deref(), limit),
                 Some(HubCommand::Token { command }) => hub::token(&cx, url, command),
+                Some(HubCommand::Oncall { team, at }) => {
+                    hub::oncall(&cx, url, team.as_deref(), at.as_deref())
+                }
                 None => hub::serve(&cx, &args, url),
             }
         }

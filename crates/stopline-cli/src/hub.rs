@@ -145,6 +145,49 @@ pub fn token(cx: &Context, url: Option<&str>, command: TokenCommand) -> Result {
     Ok(())
 }
 
+/// `stopline hub oncall [--team T] [--at TIME]`: the hub's view of who is on call, printed as
+/// `stopline oncall` prints a desktop's.
+pub fn oncall(cx: &Context, url: Option<&str>, team: Option<&str>, at: Option<&str>) -> Result {
+    let Some(config) = optional_config(cx)? else {
+        return Err(Failure::usage(
+            "the hub's rotas come from the organisation's config: pass --config FILE or set \
+             STOPLINE_CONFIG",
+        ));
+    };
+    let at = match at {
+        Some(text) => stopline_engine::api::parse_time(
+            &config,
+            stopline_engine::api::TimeArg { name: "--at", text },
+        )?,
+        None => jiff::Timestamp::now(),
+    };
+    let team_id = team
+        .map(|t| {
+            stopline_core::ids::TeamId::new(t)
+                .ok()
+                .filter(|id| config.team(id).is_some())
+                .ok_or_else(|| Failure::usage(format!("--team: unknown team {t:?}")))
+        })
+        .transpose()?;
+    let db = database(url)?;
+    let merged = runtime()?
+        .block_on(db.rotas_at(&config, at))
+        .map_err(|e| database_failure("--database", e))?;
+    let rotas: Vec<stopline_engine::api::RotaNow> = merged
+        .rotas
+        .iter()
+        .filter(|r| team_id.as_ref().is_none_or(|t| r.teams.contains(t)))
+        .map(|rota| stopline_engine::api::RotaNow {
+            layers: (0..rota.layers.len())
+                .map(|i| stopline_core::cover::layer_now(rota, i, at))
+                .collect(),
+            rota: rota.clone(),
+        })
+        .collect();
+    crate::oncall::print_on_call(cx, &rotas, at, &config.workspace.time_zone, team);
+    Ok(())
+}
+
 /// `stopline hub audit [--person P] [--incident INC] [--limit N]`: newest first.
 pub fn audit(
     cx: &Context,

@@ -183,20 +183,31 @@ pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
         EngineError::UnknownTeam(_) => Failure::argument("--team", e),
         other => other.into(),
     })?;
-    let at = view.at;
-    let rotas: Vec<RotaJson> = view.rotas.iter().map(rota_json).collect();
+    print_on_call(cx, &view.rotas, view.at, &view.zone, team);
+    Ok(())
+}
+
+/// Who holds each layer of `rotas` at `at`: a table, or `--json`. `stopline oncall` prints a
+/// desktop's view with it, `stopline hub oncall` the hub's.
+pub fn print_on_call(
+    cx: &Context,
+    rotas: &[RotaNow],
+    at: jiff::Timestamp,
+    zone: &jiff::tz::TimeZone,
+    team: Option<&str>,
+) {
+    let rotas: Vec<RotaJson> = rotas.iter().map(rota_json).collect();
     if cx.json {
         print_json(&OnCallJson { at, rotas });
-        return Ok(());
+        return;
     }
     if rotas.is_empty() {
         out!(
             "No rota covers {}: add [[rotas]] to the config (docs/config.md).",
             team.unwrap_or("any team")
         );
-        return Ok(());
+        return;
     }
-    let zone = &view.zone;
     let mut rows = Vec::new();
     for rota in &rotas {
         for layer in &rota.layers {
@@ -229,7 +240,6 @@ pub fn oncall(cx: &Context, team: Option<&str>, at: Option<&str>) -> Result {
         ],
         &rows,
     );
-    Ok(())
 }
 
 pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {

@@ -49,13 +49,14 @@ impl Database {
 }
 
 /// Every rota covering `team` (every rota, without one), each layer now and next, at `at`: the
-/// JSON of `GET /v1/oncall`.
+/// JSON of `GET /v1/oncall`, in the names `stopline oncall --json` uses.
 pub(crate) fn on_call_json(config: &Config, team: Option<&TeamId>, at: Timestamp) -> Value {
     let shift = |s: &Option<Shift>| {
         s.as_ref().map(|s| {
             json!({
-                "person": s.person.as_str(), "start": s.start.to_string(),
-                "end": s.end.to_string(), "is_override": s.is_override,
+                "rota": s.rota.as_str(), "layer": s.layer, "person": s.person.as_str(),
+                "since": s.start.to_string(), "until": s.end.to_string(),
+                "override": s.is_override,
             })
         })
     };
@@ -71,8 +72,10 @@ pub(crate) fn on_call_json(config: &Config, team: Option<&TeamId>, at: Timestamp
                 })
                 .collect();
             json!({
-                "rota": rota.id.as_str(),
+                "id": rota.id.as_str(),
+                "name": rota.name,
                 "teams": rota.teams.iter().map(TeamId::as_str).collect::<Vec<_>>(),
+                "time_zone": rota.time_zone_name,
                 "layers": layers,
             })
         })

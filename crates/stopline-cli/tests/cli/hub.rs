@@ -741,3 +741,77 @@ fn a_hub_silences_an_acknowledged_incidents_alerts_and_expires_them_when_it_reso
         ) == "1"
     });
 }
+
+#[test]
+fn hub_oncall_shows_the_hubs_view_with_the_overrides_desktops_pushed() {
+    let sandbox = Sandbox::demo();
+    let (_pg_dir, _postgres, url) = migrated_database(&sandbox);
+    let made = sandbox.json(&[
+        "hub",
+        "token",
+        "create",
+        "--person",
+        "ben",
+        "--database",
+        &url,
+    ]);
+    let ben = format!("Bearer {}", made["token"].as_str().unwrap());
+    let served = hub(&sandbox, &url, TOKEN);
+    let before = sandbox.json(&["hub", "oncall", "--team", "payments", "--database", &url]);
+    let holder = |view: &Value| {
+        view["rotas"][0]["layers"][0]["now"]["person"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The desktop's own view, from the same config, agrees before any override.
+    let desktop = sandbox.json(&["oncall", "--team", "payments"]);
+    assert_eq!(holder(&before), holder(&desktop));
+    let covering = if holder(&before) == "carla" {
+        "dmitri"
+    } else {
+        "carla"
+    };
+    let now = jiff::Timestamp::now();
+    let push = serde_json::json!({"desktop_id": "ben-1", "mutations": [{"id": 1, "name": "add_override",
+        "args": {"rota": "payments-oncall", "person": covering,
+                 "from": now.checked_sub(jiff::SignedDuration::from_hours(1)).unwrap().to_string(),
+                 "to": now.checked_add(jiff::SignedDuration::from_hours(8)).unwrap().to_string()},
+        "at": now.to_string()}]});
+    let (status, answer) = served.request(
+        "POST",
+        "/v1/push",
+        &[
+            ("Authorization", &ben),
+            ("Content-Type", "application/json"),
+        ],
+        push.to_string().as_bytes(),
+    );
+    assert!(
+        status == 200 && answer.contains("\"applied\""),
+        "{status} {answer}"
+    );
+
+    let after = sandbox.json(&["hub", "oncall", "--team", "payments", "--database", &url]);
+    assert_eq!(holder(&after), covering);
+    assert_eq!(after["rotas"][0]["layers"][0]["now"]["override"], true);
+    let (status, route) = served.request(
+        "GET",
+        "/v1/oncall?team=payments",
+        &[("Authorization", &ben)],
+        b"",
+    );
+    assert_eq!(status, 200);
+    let route: Value = serde_json::from_str(&route).unwrap();
+    assert_eq!(holder(&route), covering, "the command and the route agree");
+    for key in ["since", "until", "override"] {
+        assert_eq!(
+            route["rotas"][0]["layers"][0]["now"][key], after["rotas"][0]["layers"][0]["now"][key],
+            "{key}"
+        );
+    }
+    let text = sandbox.ok(&["hub", "oncall", "--team", "payments", "--database", &url]);
+    assert!(text.contains(&format!("{covering} (override)")), "{text}");
+    let stderr = sandbox.fails(&["hub", "oncall", "--team", "nope", "--database", &url], 2);
+    assert!(stderr.contains("--team"), "{stderr}");
+}

@@ -391,7 +391,7 @@ async fn an_override_pushed_to_the_hub_changes_who_is_on_call_and_who_is_paged()
     let primary = |view: &Value| view["rotas"][0]["layers"][0]["now"]["person"].clone();
     let (status, before) = request(&address, "GET", "/v1/oncall?team=payments", &ben, b"").await;
     assert_eq!(status, 200, "{before}");
-    assert_eq!(before["rotas"][0]["rota"], "payments-oncall");
+    assert_eq!(before["rotas"][0]["id"], "payments-oncall");
     // Whoever is not on call now covers the primary for the day.
     let covering = if primary(&before) == "carla" {
         "dmitri"
@@ -432,7 +432,7 @@ async fn an_override_pushed_to_the_hub_changes_who_is_on_call_and_who_is_paged()
 
     let (_, after) = request(&address, "GET", "/v1/oncall?team=payments", &ben, b"").await;
     assert_eq!(primary(&after), covering);
-    assert_eq!(after["rotas"][0]["layers"][0]["now"]["is_override"], true);
+    assert_eq!(after["rotas"][0]["layers"][0]["now"]["override"], true);
     let (status, bad) = request(&address, "GET", "/v1/oncall?team=nope", &ben, b"").await;
     assert_eq!((status, bad["path"].as_str()), (400, Some("team")));
     let (status, bad) = request(&address, "GET", "/v1/oncall?at=noon", &ben, b"").await;
