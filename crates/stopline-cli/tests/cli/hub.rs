@@ -577,8 +577,9 @@ fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
     }
 }
 
-#[test]
-fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_drops() {
+/// The demo workspace with a real Alertmanager as source `prod-am`, polled every second, with
+/// `extra` lines for the source.
+fn with_alertmanager(extra: &str) -> (Sandbox, stopline_tests::alertmanager::Alertmanager) {
     let sandbox = Sandbox::demo();
     let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
         &sandbox.dir.path().join("am"),
@@ -587,10 +588,16 @@ fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_
     );
     let config = sandbox.read_config()
         + &format!(
-            "\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\n",
+            "\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\n{extra}",
             alertmanager.url()
         );
     sandbox.write_config(&config);
+    (sandbox, alertmanager)
+}
+
+#[test]
+fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_drops() {
+    let (sandbox, alertmanager) = with_alertmanager("");
     let (_pg_dir, postgres, url) = migrated_database(&sandbox);
     let (_first, _second) = (hub(&sandbox, &url, TOKEN), hub(&sandbox, &url, TOKEN));
     let wait_for = |sql: &str, want: &str| {
@@ -652,18 +659,8 @@ fn hubs_poll_an_alertmanager_once_per_interval_between_them_and_resolve_what_it_
 
 #[test]
 fn a_hub_silences_an_acknowledged_incidents_alerts_and_expires_them_when_it_resolves() {
-    let sandbox = Sandbox::demo();
-    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
-        &sandbox.dir.path().join("am"),
-        stopline_tests::free_port(),
-        None,
-    );
-    let config = sandbox.read_config()
-        + &format!(
-            "\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
-            alertmanager.url()
-        );
-    sandbox.write_config(&config);
+    let (sandbox, alertmanager) =
+        with_alertmanager("write_back = true\nsilence_duration = \"2h\"\n");
     let (_pg_dir, postgres, url) = migrated_database(&sandbox);
     let made = sandbox.json(&[
         "hub",
