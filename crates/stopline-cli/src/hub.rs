@@ -347,15 +347,19 @@ pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
             clock,
             escalate_now: Arc::clone(&state.escalate_now),
         };
-        // Every hub runs write-back; each source's queue is served by one at a time.
-        tasks.push(tokio::spawn(
-            stopline_hub::WriteBack {
-                database: pollers.database.clone(),
-                sources: alertmanager_sources.clone(),
-                clock: Arc::clone(&pollers.clock),
-            }
-            .run(until_stopped()),
-        ));
+        // Every hub with a config runs write-back (it records the config's write-back
+        // settings as it starts; a hub without one must not clear them); each source's queue
+        // is served by one hub at a time.
+        if pollers.config.is_some() {
+            tasks.push(tokio::spawn(
+                stopline_hub::WriteBack {
+                    database: pollers.database.clone(),
+                    sources: alertmanager_sources.clone(),
+                    clock: Arc::clone(&pollers.clock),
+                }
+                .run(until_stopped()),
+            ));
+        }
         for source in alertmanager_sources {
             tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
             let pollers = pollers.clone();

@@ -15,7 +15,7 @@ use stopline_core::escalation::{
 use stopline_core::ids::RotaId;
 use stopline_core::incident::IncidentId;
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{GenericClient, Row, Transaction};
 
 use crate::Result;
 use crate::database::Database;
@@ -44,11 +44,15 @@ const ATTEMPTS: usize = 10;
 impl Database {
     /// Records every escalation step due at `now` that no other hub is recording.
     pub async fn escalate(&self, config: &Config, now: Timestamp) -> Result<EscalationPass> {
+        let mut client = self.client().await?;
+        let mut pass = EscalationPass::default();
+        // Most passes find nothing due: they end here, before reading overrides.
+        if !any_due(&**client, now).await? {
+            return Ok(pass);
+        }
         // Who holds each layer: the config's rotas with the overrides desktops pushed.
         let merged = self.rotas_at(config, now).await?;
         let config = &merged;
-        let mut client = self.client().await?;
-        let mut pass = EscalationPass::default();
         for _ in 0..MAX_ROUNDS {
             let mut attempt = 0;
             let round = loop {
@@ -118,15 +122,20 @@ struct Round {
     again: bool,
 }
 
-async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -> Result<Round> {
-    let mut round = Round::default();
-    let due = tx
+/// Whether any escalation step is due at `now` (a look, taking no lock).
+async fn any_due(client: &impl GenericClient, now: Timestamp) -> Result<bool> {
+    Ok(client
         .query_opt(
             "SELECT 1 FROM escalations WHERE status IN ('due', 'deferred') AND due_at <= $1 LIMIT 1",
             &[&to_time(now)],
         )
-        .await?;
-    if due.is_none() {
+        .await?
+        .is_some())
+}
+
+async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -> Result<Round> {
+    let mut round = Round::default();
+    if !any_due(tx, now).await? {
         return Ok(round);
     }
     // The organisation's version first, as every write takes it: one lock order for all

@@ -165,11 +165,10 @@ async fn pull_answer(state: &HubState, request: Request) -> Answer {
             )
         })?),
     };
-    let _turn = state
-        .pulls
-        .acquire()
-        .await
-        .map_err(|_| unavailable(HubError::Corrupt("the hub is stopping".into())))?;
+    let _turn =
+        state.pulls.acquire().await.map_err(|_| {
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the hub is stopping", ".")
+        })?;
     let pulled = state
         .database
         .pull(&person, &asked.desktop_id, cookie.as_ref())

@@ -19,6 +19,7 @@ use tokio_postgres::{IsolationLevel, Row, Transaction};
 use crate::Result;
 use crate::database::Database;
 use crate::error::HubError;
+use crate::push::last_mutation_of;
 use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident};
 
 /// Where a desktop's replica stands: this database's id and the version it has pulled to.
@@ -111,14 +112,7 @@ impl Database {
             .map_err(HubError::from),
             changes(&tx, person, desktop, guess),
         )?;
-        if let Some(row) = &owner {
-            if row.get::<_, String>(0) != person.as_str() {
-                return Err(HubError::DesktopOfAnother {
-                    desktop: desktop.to_owned(),
-                });
-            }
-            pulled.last_mutation_id = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
-        }
+        pulled.last_mutation_id = last_mutation_of(owner.as_ref(), desktop, person)?;
         let now = Cookie {
             org_id: head.get(0),
             version: head.get(1),

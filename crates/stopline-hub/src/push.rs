@@ -59,9 +59,13 @@ impl Database {
         now: Timestamp,
     ) -> Result<Pushed> {
         let mut client = self.client().await?;
-        let last = self
-            .desktop_last_mutation(&client, &push.desktop_id, person)
+        let row = client
+            .query_opt(
+                "SELECT person, last_mutation_id FROM desktops WHERE id = $1",
+                &[&push.desktop_id],
+            )
             .await?;
+        let last = last_mutation_of(row.as_ref(), &push.desktop_id, person)?;
         let mut pushed = Pushed {
             last_mutation_id: last,
             outcomes: Vec::with_capacity(push.mutations.len()),
@@ -102,34 +106,24 @@ impl Database {
         }
         Ok(pushed)
     }
+}
 
-    /// The desktop's last mutation id (0 for one the hub has not seen); refused when the
-    /// desktop is another person's.
-    pub(crate) async fn desktop_last_mutation(
-        &self,
-        client: &tokio_postgres::Client,
-        desktop: &str,
-        person: &PersonId,
-    ) -> Result<u64> {
-        let row = client
-            .query_opt(
-                "SELECT person, last_mutation_id FROM desktops WHERE id = $1",
-                &[&desktop],
-            )
-            .await?;
-        match row {
-            None => Ok(0),
-            Some(row) => {
-                let owner: String = row.get(0);
-                if owner != person.as_str() {
-                    return Err(HubError::DesktopOfAnother {
-                        desktop: desktop.to_owned(),
-                    });
-                }
-                Ok(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0))
-            }
-        }
+/// The last mutation id of a desktop from its row (`person, last_mutation_id`; none: a desktop
+/// the hub has not seen, 0), or the refusal when the desktop is another person's.
+pub(crate) fn last_mutation_of(
+    row: Option<&tokio_postgres::Row>,
+    desktop: &str,
+    person: &PersonId,
+) -> Result<u64> {
+    let Some(row) = row else {
+        return Ok(0);
+    };
+    if row.get::<_, String>(0) != person.as_str() {
+        return Err(HubError::DesktopOfAnother {
+            desktop: desktop.to_owned(),
+        });
     }
+    Ok(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0))
 }
 
 /// Who pushes, from where, and when the hub received it.
@@ -181,13 +175,9 @@ async fn apply(
             &[&context.desktop],
         )
         .await?;
-    if row.get::<_, String>(0) != context.person.as_str() {
-        return Err(HubError::DesktopOfAnother {
-            desktop: context.desktop.to_owned(),
-        });
-    }
+    let last = last_mutation_of(Some(&row), context.desktop, context.person)?;
     let id = i64::try_from(mutation.id).map_err(|_| corrupt("a mutation id"))?;
-    if id <= row.get::<_, i64>(1) {
+    if mutation.id <= last {
         return Ok(Applied::Replayed(
             recorded_outcome(tx, context.desktop, mutation.id).await?,
         ));
