@@ -305,8 +305,30 @@ pub enum Command {
         #[arg(long, value_name = "TEAM")]
         team: Option<String>,
     },
-    /// This desktop: who sits here, whether the engine runs, notifications, pages waiting.
+    /// This desktop: who sits here, whether the engine runs, notifications, pages waiting,
+    /// and the team hub it has joined.
     Status,
+    /// Join a team hub: this desktop becomes one seat of the team's shared incident command.
+    /// The person's token (from `stopline hub token create`) is read on standard input and kept
+    /// in the OS keyring. Stop the engine first (`stopline serve`, the app).
+    Connect {
+        /// The hub's address, such as https://hub.example:9177.
+        url: String,
+        /// Read the token on standard input (the only way: an argument would show in `ps`).
+        #[arg(long)]
+        token_stdin: bool,
+        /// Allow plain http to a hub beyond loopback (the token then travels in the clear).
+        #[arg(long)]
+        insecure_plaintext: bool,
+    },
+    /// Leave the team hub: the token leaves the keyring, the replica is moved aside, and this
+    /// desktop's own store is used again. Stop the engine first.
+    Disconnect {
+        /// Leave even though some of your actions have not reached the hub yet (they stay in
+        /// the replica set aside).
+        #[arg(long)]
+        discard_waiting: bool,
+    },
     /// Keep a secret (a routing key, an API token) in the OS keyring, for config entries such as
     /// `routing_key_keyring = "NAME"`.
     Secret {

@@ -10,6 +10,7 @@ use stopline_engine::files::{self, DataDir};
 use crate::args::{Cli, Command, HubCommand, IncidentCommand, SecretCommand};
 use crate::context::{Context, parse_id};
 use crate::failure::{Failure, Result};
+use crate::join;
 use crate::{engine, hub, incidents, oncall, setup, swarm};
 
 pub fn run(cli: Cli) -> Result {
@@ -155,6 +156,12 @@ pub fn run(cli: Cli) -> Result {
             swarm::review(&cx, parse_id(&id)?, format, out.as_deref())
         }
         Command::Status => oncall::status(&cx),
+        Command::Connect {
+            url,
+            token_stdin,
+            insecure_plaintext,
+        } => join::connect(&cx, &url, token_stdin, insecure_plaintext),
+        Command::Disconnect { discard_waiting } => join::disconnect(&cx, discard_waiting),
         Command::Secret {
             command: SecretCommand::Set { name },
         } => engine::secret_set(&name),

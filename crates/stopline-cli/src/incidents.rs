@@ -4,15 +4,15 @@
 use stopline_core::escalation::EscalationStatus;
 use stopline_core::incident::{Incident, IncidentId, IncidentState};
 use stopline_engine::api::{Actor, OpenTarget, parse_labels};
-use stopline_store::IncidentFilter;
+use stopline_store::{ActionStatus, IncidentFilter};
 
 use crate::args::{OpenArgs, RouteArgs, StateFilter};
 use crate::context::Context;
 use crate::failure::Result;
 use crate::output::{
-    AlertJson, EscalationJson, IncidentDetailJson, IncidentJson, NamedJson, PageJson, RoleJson,
-    RouteJson, SilenceJson, StepJson, TimelineEventJson, age, emit, local_time, print_json,
-    print_table,
+    AlertJson, EscalationJson, HubActionJson, IncidentDetailJson, IncidentJson, NamedJson,
+    PageJson, RoleJson, RouteJson, SilenceJson, StepJson, TimelineEventJson, age, emit, local_time,
+    print_json, print_table,
 };
 
 pub fn route(cx: &Context, args: RouteArgs) -> Result {
@@ -168,6 +168,7 @@ pub fn show(cx: &Context, id: IncidentId) -> Result {
             severity_reason: view.severity_reason.clone(),
             silences: view.silences.iter().map(SilenceJson::from).collect(),
             outbox_waiting: view.outbox_waiting,
+            hub_actions: view.hub_actions.iter().map(HubActionJson::from).collect(),
         });
         return Ok(());
     }
@@ -225,6 +226,32 @@ pub fn show(cx: &Context, id: IncidentId) -> Result {
         })
         .collect();
     print_table(&["WHEN", "WHO", "WHAT", "DETAIL"], &rows);
+    let unsettled: Vec<_> = view
+        .hub_actions
+        .iter()
+        .filter(|a| a.status != ActionStatus::Applied)
+        .collect();
+    if !unsettled.is_empty() {
+        emit("");
+        out!("Your actions and the hub:");
+        for action in unsettled {
+            out!(
+                "  {}  {}  {}{}",
+                local_time(action.at, &zone),
+                action.name.replace('_', " "),
+                match action.status {
+                    ActionStatus::Pending => "pending: waits for the hub",
+                    ActionStatus::Refused => "refused",
+                    ActionStatus::Applied => "applied",
+                },
+                action
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -242,8 +269,15 @@ fn changed(cx: &Context, incident: &Incident) {
     if cx.json {
         print_json(&IncidentJson::from(incident));
     } else {
+        let pending = match cx.ws.hub_link() {
+            Ok(Some(link)) => format!(
+                " (saved here; pending until the hub at {} confirms)",
+                link.url
+            ),
+            _ => String::new(),
+        };
         out!(
-            "{} is {}: {}",
+            "{} is {}: {}{pending}",
             incident.id,
             incident.state.as_str(),
             incident.title

@@ -23,6 +23,7 @@ mod engine;
 mod failure;
 mod hub;
 mod incidents;
+mod join;
 mod oncall;
 mod output;
 mod setup;

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use stopline_core::rota::Shift;
 use stopline_engine::EngineError;
-use stopline_engine::api::{Actor, NotificationsChange, OverrideForm, RotaNow, TimeArg};
+use stopline_engine::api::{Actor, HubStatus, NotificationsChange, OverrideForm, RotaNow, TimeArg};
 use stopline_engine::notify::{NotifierStatus, send_test_page};
 
 use crate::args::OnOff;
@@ -319,6 +319,7 @@ fn status_json(status: &NotifierStatus) -> serde_json::Value {
 /// which pages wait.
 pub fn status(cx: &Context) -> Result {
     let status = cx.ws.status()?;
+    let hub = cx.ws.hub_status()?;
     let person = status.person.as_ref().map(ToString::to_string);
     if cx.json {
         print_json(&serde_json::json!({
@@ -326,6 +327,7 @@ pub fn status(cx: &Context) -> Result {
             "engine_pid": status.engine_pid,
             "notifications": status.notifications,
             "pages_waiting": status.pages_waiting,
+            "hub": hub.as_ref().map(hub_json),
         }));
         return Ok(());
     }
@@ -345,5 +347,54 @@ pub fn status(cx: &Context) -> Result {
     );
     out!("notifications {}", status.notifications);
     out!("pages waiting {}", status.pages_waiting);
+    out!("hub           {}", hub_line(cx, hub.as_ref()));
+    for refused in hub.iter().flat_map(|h| &h.refused) {
+        out!(
+            "  refused     {} {}: {}",
+            refused.name,
+            refused.incident.map(|i| i.to_string()).unwrap_or_default(),
+            refused.reason.as_deref().unwrap_or("")
+        );
+    }
     Ok(())
+}
+
+/// "connected to URL as ben since …", "offline since … (why)", with the actions waiting.
+fn hub_line(cx: &Context, hub: Option<&HubStatus>) -> String {
+    let Some(hub) = hub else {
+        return "not joined (stopline connect URL --token-stdin)".to_owned();
+    };
+    let zone = cx.display_zone();
+    let state = match &hub.state {
+        None => "not yet reached (start the engine: stopline serve)".to_owned(),
+        Some(state) if state.connected => {
+            format!("connected since {}", local_time(state.since, &zone))
+        }
+        Some(state) => format!(
+            "offline since {} ({})",
+            local_time(state.since, &zone),
+            state.error.as_deref().unwrap_or("no answer")
+        ),
+    };
+    format!(
+        "{} as {}: {state}; {} actions waiting",
+        hub.link.url, hub.link.person, hub.waiting
+    )
+}
+
+fn hub_json(hub: &HubStatus) -> serde_json::Value {
+    serde_json::json!({
+        "url": hub.link.url,
+        "person": hub.link.person,
+        "desktop_id": hub.link.desktop_id,
+        "connected": hub.state.as_ref().map(|s| s.connected),
+        "since": hub.state.as_ref().map(|s| s.since.to_string()),
+        "error": hub.state.as_ref().and_then(|s| s.error.clone()),
+        "actions_waiting": hub.waiting,
+        "oldest_waiting": hub.oldest_waiting.map(|t| t.to_string()),
+        "refused": hub.refused.iter().map(|a| serde_json::json!({
+            "id": a.id, "action": a.name, "incident": a.incident.map(|i| i.to_string()),
+            "at": a.at.to_string(), "reason": a.reason,
+        })).collect::<Vec<_>>(),
+    })
 }

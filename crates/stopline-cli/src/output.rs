@@ -77,6 +77,27 @@ impl From<&TimelineEvent> for TimelineEventJson {
 }
 
 #[derive(Debug, Serialize)]
+pub struct HubActionJson {
+    pub id: i64,
+    pub action: String,
+    pub at: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+impl From<&stopline_store::HubAction> for HubActionJson {
+    fn from(action: &stopline_store::HubAction) -> Self {
+        Self {
+            id: action.id,
+            action: action.name.clone(),
+            at: action.at.to_string(),
+            status: action.status.as_str(),
+            reason: action.reason.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
 pub struct IncidentDetailJson {
     #[serde(flatten)]
     pub incident: IncidentJson,
@@ -94,6 +115,9 @@ pub struct IncidentDetailJson {
     pub silences: Vec<SilenceJson>,
     /// Outbox actions for it still waiting to reach their source.
     pub outbox_waiting: u64,
+    /// On a desktop joined to a hub: this person's actions on it, newest first, with where
+    /// each stands (`pending`, `applied`, `refused` with the hub's reason).
+    pub hub_actions: Vec<HubActionJson>,
 }
 
 #[derive(Debug, Serialize)]

@@ -16,6 +16,7 @@
 mod desk;
 mod desktop;
 mod documents;
+mod hub;
 mod incident;
 mod on_call;
 mod queue;
@@ -34,6 +35,7 @@ use stopline_store::Store;
 pub use desk::{ApplicationChoice, DeskRoute, LayerOnCall, RouteView, UnroutedView, parse_labels};
 pub use desktop::{DesktopStatus, NotificationChoices, NotificationsChange, SettingsView};
 pub use documents::ReportView;
+pub use hub::{Connected, Disconnected, HubStatus, Mutation};
 pub use incident::IncidentView;
 pub use on_call::{LayerNow, OnCallView, OverrideForm, RotaNow};
 
@@ -129,6 +131,17 @@ impl Workspace {
         Ok(store)
     }
 
+    /// The clock, for work done away from the store.
+    fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
+    /// Closes the store (when no request uses it), so the next use opens the file now in use:
+    /// after joining or leaving a hub.
+    fn close_store(&self) {
+        *self.store.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Runs `work` on the store, on this thread.
     fn with_store<T>(&self, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         self.store()?.blocking(work)
@@ -145,6 +158,21 @@ impl Workspace {
 
     /// The person `actor` stands for, checked against the config.
     fn person(&self, config: &Config, actor: &Actor) -> Result<PersonId> {
+        // A desktop joined to a hub acts as the person whose token it holds, and no one else.
+        if let Some(link) = self.data_dir.hub_link()? {
+            let asked = match actor {
+                Actor::Named(id) => id.trim(),
+                Actor::SittingHere => link.person.as_str(),
+            };
+            if asked != link.person {
+                return Err(EngineError::SignedInAsAnother {
+                    hub: link.url.clone(),
+                    person: link.person.clone(),
+                    asked: asked.to_owned(),
+                });
+            }
+            return crate::lookup::person(config, &link.person);
+        }
         match actor {
             Actor::Named(id) => crate::lookup::person(config, id),
             Actor::SittingHere => {

@@ -21,6 +21,8 @@ pub enum EngineEvent {
     PageShown { incident: IncidentId },
     /// An incident was acknowledged from a notification's button.
     AcknowledgedHere { incident: IncidentId },
+    /// A pull from the hub changed the replica; `pages` new pages for the person here.
+    Pulled { pages: usize },
     /// Anything else that changed the store (an incident acknowledged at its source).
     StoreChanged,
 }

@@ -44,8 +44,29 @@ impl DataDir {
         &self.root
     }
 
+    /// The store in use: the replica while this desktop is joined to a hub
+    /// (`crate::hub_link`), otherwise its own.
     pub fn store_path(&self) -> PathBuf {
+        if self.root.join(crate::hub_link::HUB_LINK_FILE).exists() {
+            self.replica_path()
+        } else {
+            self.standalone_store_path()
+        }
+    }
+
+    /// The desktop's own store, used while it has joined no hub (and kept aside while it has).
+    pub fn standalone_store_path(&self) -> PathBuf {
         self.root.join(STORE_FILE)
+    }
+
+    /// The replica of a hub's incidents, used while this desktop is joined to it.
+    pub fn replica_path(&self) -> PathBuf {
+        self.root.join(crate::hub_link::REPLICA_FILE)
+    }
+
+    /// Whether this desktop has joined a hub, and as whom.
+    pub fn hub_link(&self) -> Result<Option<crate::hub_link::HubLink>> {
+        crate::hub_link::HubLink::read(&self.root)
     }
 
     pub fn token_path(&self) -> PathBuf {

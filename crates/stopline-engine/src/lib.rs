@@ -30,6 +30,9 @@ pub mod escalation;
 pub mod events;
 pub mod files;
 pub mod health;
+pub mod hub_client;
+pub mod hub_link;
+pub mod hub_sync;
 pub mod live;
 pub mod lookup;
 pub mod notify;
@@ -170,6 +173,42 @@ pub enum EngineError {
         moved_to: PathBuf,
         offer: String,
     },
+    #[error("hub address {url:?}: {why}")]
+    BadHubUrl { url: String, why: String },
+    #[error(
+        "this desktop's hub token is missing from the OS keyring (entry {entry:?}): connect again with `stopline connect URL --token-stdin`"
+    )]
+    HubTokenMissing { entry: String },
+    #[error("cannot reach the hub at {url}: {reason}")]
+    HubUnreachable { url: String, reason: String },
+    #[error("the hub refused ({status}): {message}{}", if path.is_empty() { String::new() } else { format!(" (at {path})") })]
+    HubRefused {
+        status: u16,
+        message: String,
+        path: String,
+    },
+    #[error(
+        "this desktop is already joined to {hub} as {person}: `stopline disconnect` first to join another"
+    )]
+    AlreadyJoined { hub: String, person: String },
+    #[error("this desktop has not joined a hub: `stopline connect URL --token-stdin` joins one")]
+    NotJoined,
+    #[error(
+        "this desktop is joined to {hub} as {person}: it acts only as {person} (asked to act as {asked}); `stopline disconnect` leaves the hub"
+    )]
+    SignedInAsAnother {
+        hub: String,
+        person: String,
+        asked: String,
+    },
+    #[error(
+        "{action} is not shared through the hub yet: on a desktop joined to a hub it is refused rather than kept here alone"
+    )]
+    NotOnHub { action: &'static str },
+    #[error(
+        "{waiting} of your actions still wait for the hub: leaving now would drop them. Reconnect to let them reach it, or give --discard-waiting"
+    )]
+    ActionsWaiting { waiting: u64 },
     #[error(transparent)]
     Http(#[from] HttpClientError),
     #[error(transparent)]
@@ -220,7 +259,16 @@ impl EngineError {
             | EngineError::BackupExists { .. }
             | EngineError::RestoreRefused(_)
             | EngineError::MissingSecret { .. }
-            | EngineError::WeakSecret { .. } => true,
+            | EngineError::WeakSecret { .. }
+            | EngineError::BadHubUrl { .. }
+            | EngineError::NotJoined
+            | EngineError::SignedInAsAnother { .. }
+            | EngineError::NotOnHub { .. } => true,
+            EngineError::HubTokenMissing { .. }
+            | EngineError::HubUnreachable { .. }
+            | EngineError::HubRefused { .. }
+            | EngineError::ActionsWaiting { .. }
+            | EngineError::AlreadyJoined { .. } => false,
             EngineError::AlreadyRouted { .. }
             | EngineError::ReportToResolved(_)
             | EngineError::Io { .. }

@@ -29,6 +29,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::escalation::{EscalationPass, escalate};
 use crate::events::{EngineEvent, EngineEvents};
+use crate::hub_link::HubLink;
 use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
@@ -102,6 +103,9 @@ pub struct Pager {
     open: Option<OpenIncident>,
     events: EngineEvents,
     delivery: tokio::sync::Mutex<Delivery>,
+    /// The hub this desktop has joined: it escalates, pages come from it, and what the person
+    /// does here is queued for it.
+    hub: Option<HubLink>,
 }
 
 impl std::fmt::Debug for Pager {
@@ -153,7 +157,16 @@ impl Pager {
             open,
             events,
             delivery: tokio::sync::Mutex::new(Delivery::default()),
+            hub: None,
         }
+    }
+
+    /// A pager on a desktop joined to `hub`: it shows the pages the hub sends and escalates
+    /// nothing itself; each page shown is receipted to the hub, and an acknowledgement from a
+    /// notification is queued for it.
+    pub fn joined(mut self, hub: HubLink) -> Self {
+        self.hub = Some(hub);
+        self
     }
 
     pub fn notifier(&self) -> &Arc<dyn Notifier> {
@@ -173,10 +186,18 @@ impl Pager {
         let now = self.clock.now();
         let mut delivery = self.delivery.lock().await;
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
+        let joined = self.hub.is_some();
         let (escalation, raised, me, pending, settled, notifications) = self
             .with_store(move |store, config| {
-                let raised = crate::swarm::raise_severities(store, config, now)?.len();
-                let escalation = escalate(store, config, now)?;
+                // A joined desktop's hub raises and escalates, once for everyone.
+                let (raised, escalation) = if joined {
+                    (0, EscalationPass::default())
+                } else {
+                    (
+                        crate::swarm::raise_severities(store, config, now)?.len(),
+                        escalate(store, config, now)?,
+                    )
+                };
                 let me = store
                     .desktop_setting(WHOAMI_KEY)?
                     .and_then(|id| PersonId::new(id).ok());
@@ -217,8 +238,27 @@ impl Pager {
             delivered.push(pending.page.id);
         }
         if !delivered.is_empty() {
-            self.with_store(move |store, _| Ok(store.mark_pages_delivered(&delivered, now)?))
-                .await?;
+            let receipts = self.hub.is_some();
+            self.with_store(move |store, _| {
+                store.exclusively(|store| {
+                    store.mark_pages_delivered(&delivered, now)?;
+                    // The hub learns each page was shown here (its receipt).
+                    if receipts {
+                        let mark = store.replica_mark()?;
+                        for page in &delivered {
+                            store.queue_mutation(
+                                "page_shown",
+                                &serde_json::json!({"page": page}),
+                                None,
+                                now,
+                                mark,
+                            )?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
         }
         Ok(tick)
     }
@@ -393,6 +433,7 @@ impl Pager {
         match invoked.action.as_str() {
             ACTION_ACKNOWLEDGE => {
                 let clock = Arc::clone(&self.clock);
+                let hub = self.hub.clone();
                 let acknowledged = self
                     .with_store(move |store, config| {
                         let me = store.desktop_setting(WHOAMI_KEY)?.filter(|p| !p.is_empty());
@@ -401,15 +442,27 @@ impl Pager {
                         };
                         // Stamped once the write lock is held: after any page recorded meanwhile.
                         store.exclusively(|store| {
-                            desk::transition(
+                            let now = clock.now();
+                            let mark = store.replica_mark()?;
+                            let acknowledged = desk::transition(
                                 store,
                                 config,
                                 incident,
                                 Transition::Acknowledge,
                                 &me,
                                 false,
-                                clock.now(),
-                            )
+                                now,
+                            )?;
+                            if hub.is_some() {
+                                store.queue_mutation(
+                                    "acknowledge",
+                                    &serde_json::json!({"incident": incident.to_string()}),
+                                    Some(incident),
+                                    now,
+                                    mark,
+                                )?;
+                            }
+                            Ok(acknowledged)
                         })
                     })
                     .await;
@@ -488,6 +541,11 @@ async fn opened(events: &mut broadcast::Receiver<EngineEvent>) {
     loop {
         match events.recv().await {
             Ok(EngineEvent::AlertsStored { opened }) if !opened.is_empty() => {
+                crate::events::drain(events);
+                return;
+            }
+            // The hub's changes: new pages to show, or incidents to close notifications of.
+            Ok(EngineEvent::Pulled { .. }) => {
                 crate::events::drain(events);
                 return;
             }

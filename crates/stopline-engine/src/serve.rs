@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, PollTarget, poll_forever};
 use crate::events::{EngineEvent, EngineEvents};
 use crate::files::{DataDir, EngineLock};
+use crate::hub_client::HubClient;
+use crate::hub_sync::HubSync;
 use crate::live::LiveConfig;
 use crate::notify::{InvokedAction, Notifier, NotifierStatus, desktop_notifier};
 use crate::pager::{NOTIFICATIONS_KEY, OpenIncident, Pager};
@@ -121,6 +123,9 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     sources: Vec<AlertmanagerSource>,
     pipeline: PipelineSettings,
+    /// The hub this desktop has joined, and how to reach it: it then takes alerts and
+    /// escalates, and this engine keeps the replica in step instead.
+    hub: Option<HubSync>,
 }
 
 impl Engine {
@@ -140,7 +145,13 @@ impl Engine {
         };
         crate::secrets::check_strength(&token, "the webhook token")?;
         let store = SharedStore::new(data_dir.open_store()?);
-        let sources = options.alertmanager_sources()?;
+        let link = data_dir.hub_link()?;
+        // A joined desktop neither polls nor writes back: its hub does, once for everyone.
+        let sources = if link.is_some() {
+            Vec::new()
+        } else {
+            options.alertmanager_sources()?
+        };
         let keys = routing_keys(
             options.config.as_ref(),
             &options.env,
@@ -156,6 +167,13 @@ impl Engine {
             || DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
             |s| s.name.clone(),
         );
+        let client = match &link {
+            Some(link) => Some(HubClient::new(
+                &link.url,
+                &link.token(options.secret_store().as_ref())?,
+            )?),
+            None => None,
+        };
         let (actions, actions_received) = mpsc::unbounded_channel();
         let notifier: Arc<dyn Notifier> = desktop_notifier(actions).await;
         let notifications = notifier.status();
@@ -168,11 +186,23 @@ impl Engine {
                 store.clone(),
                 config,
                 Arc::clone(&clock),
-                notifier,
+                Arc::clone(&notifier),
                 options.open_incident.clone(),
                 events.clone(),
             );
+            let pager = match &link {
+                Some(link) => pager.joined(link.clone()),
+                None => pager,
+            };
             (Arc::new(pager), actions_received)
+        });
+        let hub = link.clone().zip(client).map(|(link, client)| HubSync {
+            client,
+            store: store.clone(),
+            link,
+            clock: Arc::clone(&clock),
+            events: events.clone(),
+            notifier: Some(Arc::clone(&notifier)),
         });
         let routing = AlertRouting::live(live.clone());
         let watched = options.config_path.clone().zip(live);
@@ -190,6 +220,7 @@ impl Engine {
             alertmanager_source,
             replays: Mutex::new(crate::replay::ReplayCache::default()),
             auth_failures: Mutex::new(crate::auth_failures::AuthFailures::default()),
+            joined_hub: link.as_ref().map(|l| l.url.clone()),
         };
         let server = WebhookServer::bind(settings.listen, state).await?;
         if !server.local_addr().ip().is_loopback() {
@@ -210,6 +241,7 @@ impl Engine {
             clock,
             sources,
             pipeline,
+            hub,
         })
     }
 
@@ -245,7 +277,12 @@ impl Engine {
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));
         }
+        if let Some(hub) = self.hub.take() {
+            tracing::info!(hub = %hub.link.url, person = %hub.link.person, "joined to a hub");
+            tasks.push(tokio::spawn(hub.run()));
+        }
         // Also when no source writes back: it clears write-back a previous config left.
+        // A replica's hub writes back; its outbox stays empty.
         match crate::outbox::OutboxWorker::new(
             self.store.clone(),
             self.sources.clone(),

@@ -53,6 +53,21 @@ pub struct WebhookState {
     pub replays: Mutex<ReplayCache>,
     /// Failed authentications by client address: logged sparingly, answered slowly.
     pub auth_failures: Mutex<AuthFailures>,
+    /// The hub this desktop has joined: alerts go there, and deliveries here are refused (a
+    /// replica takes incidents only from its hub).
+    pub joined_hub: Option<String>,
+}
+
+/// A delivery to a desktop joined to a hub: refused (409) with where to send it.
+fn refuse_on_replica(state: &WebhookState) -> std::result::Result<(), Refusal> {
+    match &state.joined_hub {
+        Some(hub) => Err(Refusal::new(
+            StatusCode::CONFLICT,
+            format!("this desktop is joined to the hub at {hub}: send alerts to the hub"),
+            ".",
+        )),
+        None => Ok(()),
+    }
 }
 
 impl std::fmt::Debug for WebhookState {
@@ -233,6 +248,7 @@ async fn webhook_route(
     let body = gate(&state).accept(request).await?;
     // A bad `?source=` is told only to a sender who passed the host and token checks.
     let source = source?;
+    refuse_on_replica(&state)?;
     let key = lock(&state.replays).key(&source, &body);
     let remembered = lock(&state.replays).get(&key);
     if let Some(remembered) = remembered {
@@ -294,6 +310,7 @@ async fn pagerduty_route(state: &Arc<WebhookState>, request: Request) -> Answer 
         .routing_key(&state.routing_keys, &event.routing_key, peer)
         .await?
         .clone();
+    refuse_on_replica(state)?;
     let dedup_key = event.dedup_key().to_string();
     match event.event {
         PagerDutyEvent::Trigger(alert) => {

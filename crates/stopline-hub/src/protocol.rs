@@ -426,6 +426,27 @@ async fn on_call_answer(state: &HubState, request: Request) -> Answer {
     Ok(axum::Json(crate::oncall::on_call_json(&merged, team.as_ref(), at)).into_response())
 }
 
+/// `GET /v1/whoami`: the token's person, so a desktop joining can say whom it signs in as.
+pub(crate) async fn whoami(State(state): State<Arc<HubState>>, request: Request) -> Response {
+    answer(whoami_answer(&state, request).await)
+}
+
+async fn whoami_answer(state: &HubState, request: Request) -> Answer {
+    let peer = stopline_http::peer_of(&request);
+    let person = person(state, request.headers(), peer).await?;
+    let name = state
+        .config
+        .as_deref()
+        .and_then(|c| c.person(&person))
+        .map(|p| p.name.clone());
+    Ok(axum::Json(serde_json::json!({
+        "person": person.as_str(),
+        "name": name,
+        "schema_version": crate::SCHEMA_VERSION,
+    }))
+    .into_response())
+}
+
 /// A query string read into `T`, a refusal naming the parameter when it does not fit.
 fn query_of<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, Refusal> {
     axum::extract::Query::<T>::try_from_uri(

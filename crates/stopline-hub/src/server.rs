@@ -59,6 +59,7 @@ impl HubServer {
             .route("/v1/pull", post(protocol::pull))
             .route("/v1/stream", get(protocol::stream))
             .route("/v1/oncall", get(protocol::on_call))
+            .route("/v1/whoami", get(protocol::whoami))
             .route(
                 "/v1/tokens",
                 post(protocol::create_token).get(protocol::list_tokens),
@@ -253,7 +254,7 @@ async fn not_found(request: Request) -> Response {
         StatusCode::NOT_FOUND,
         format!(
             "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, \
-             POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream, GET /v1/oncall, POST and GET \
+             POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream, GET /v1/oncall, GET /v1/whoami, POST and GET \
              /v1/tokens, DELETE /v1/tokens/ID and GET /healthz",
             request.uri().path()
         ),

@@ -18,6 +18,7 @@ mod ingest;
 mod migrations;
 mod outbox;
 mod paging;
+mod replica;
 mod reports;
 mod rows;
 mod sources;
@@ -38,6 +39,10 @@ pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
 pub use paging::{Page, StepOutcome};
+pub use replica::{
+    ActionStatus, Applied, HUB_COOKIE_KEY, HubAction, Outcome, Pull, QueueState, QueuedMutation,
+    ReplicaMark,
+};
 pub use reports::LossFacts;
 pub use rows::NewIncident;
 

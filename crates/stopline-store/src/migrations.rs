@@ -264,6 +264,43 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO severity_history (incident_id, severity, since)
         SELECT id, severity, opened_at FROM incidents;
     "#,
+    // 9: a desktop joined to a hub. Its store is a replica of the hub's incidents (rows keep the
+    // hub's ids; timeline entries and role holdings also the hub's own id, `hub_id`) plus the
+    // queue of its person's actions (`hub_mutations`), each applied here at once and marked
+    // pending until the hub decides it. What an action wrote here carries its `mutation_id`, so
+    // the hub's rows can take its place once decided. The timeline stays append-only for what
+    // a desktop wrote on its own (both ids null): only replicated and pending entries may go.
+    r#"
+    CREATE TABLE hub_mutations (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT NOT NULL,
+        args        TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        incident_id INTEGER,
+        status      TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'applied', 'refused')),
+        reason      TEXT,
+        decided_at  INTEGER
+    ) STRICT;
+    CREATE INDEX hub_mutations_pending ON hub_mutations (id) WHERE status = 'pending';
+    CREATE INDEX hub_mutations_by_incident ON hub_mutations (incident_id, id);
+
+    ALTER TABLE timeline ADD COLUMN hub_id INTEGER;
+    ALTER TABLE timeline ADD COLUMN mutation_id INTEGER;
+    CREATE UNIQUE INDEX timeline_by_hub_id ON timeline (hub_id) WHERE hub_id IS NOT NULL;
+    DROP TRIGGER timeline_no_update;
+    CREATE TRIGGER timeline_no_update BEFORE UPDATE OF id, incident_id, at, who, kind, detail, hub_id
+        ON timeline
+        BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+    DROP TRIGGER timeline_no_delete;
+    CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline
+        WHEN OLD.hub_id IS NULL AND OLD.mutation_id IS NULL
+        BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
+
+    ALTER TABLE roles ADD COLUMN hub_id INTEGER;
+    ALTER TABLE roles ADD COLUMN mutation_id INTEGER;
+    CREATE UNIQUE INDEX roles_by_hub_id ON roles (hub_id) WHERE hub_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

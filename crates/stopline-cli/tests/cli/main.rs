@@ -14,3 +14,4 @@ mod paging;
 mod report;
 mod serve;
 mod swarm;
+mod team;

@@ -413,13 +413,27 @@ fn start_bus(args: &[String]) -> (std::process::Child, String) {
 /// A private D-Bus session bus with GNOME Keyring's Secret Service on it, unlocked; both stopped
 /// when dropped. HOME points into the test's directory, so no real keyring is touched.
 pub struct SecretService {
-    bus: std::process::Child,
+    /// The bus it started for itself; `None` when it joined another's.
+    bus: Option<std::process::Child>,
     keyring: std::process::Child,
     pub env: Vec<(String, String)>,
 }
 
 impl SecretService {
     pub fn start(dir: &Path) -> Self {
+        let socket = dir.join("bus");
+        let (bus, address) = start_bus(&[
+            "--session".to_owned(),
+            format!("--address=unix:path={}", socket.display()),
+        ]);
+        let mut service = Self::start_on_bus(dir, &address);
+        service.bus = Some(bus);
+        service
+    }
+
+    /// On the session bus at `address` (one a [`NotificationServer`] started, so a desktop
+    /// has its notifications and its keyring on one bus, as a real session does).
+    pub fn start_on_bus(dir: &Path, address: &str) -> Self {
         let home = dir.join("home");
         let runtime = dir.join("run");
         std::fs::create_dir_all(&home).unwrap();
@@ -429,13 +443,8 @@ impl SecretService {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        let socket = dir.join("bus");
-        let (bus, address) = start_bus(&[
-            "--session".to_owned(),
-            format!("--address=unix:path={}", socket.display()),
-        ]);
         let env = vec![
-            ("DBUS_SESSION_BUS_ADDRESS".to_owned(), address),
+            ("DBUS_SESSION_BUS_ADDRESS".to_owned(), address.to_owned()),
             ("HOME".to_owned(), home.display().to_string()),
             ("XDG_RUNTIME_DIR".to_owned(), runtime.display().to_string()),
             (
@@ -456,7 +465,11 @@ impl SecretService {
             let mut stdin = keyring.stdin.take().unwrap();
             stdin.write_all(b"test-keyring-password").unwrap();
         }
-        let service = Self { bus, keyring, env };
+        let service = Self {
+            bus: None,
+            keyring,
+            env,
+        };
         // Ready once the Secret Service name is on the bus.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -485,7 +498,7 @@ impl SecretService {
 
 impl Drop for SecretService {
     fn drop(&mut self) {
-        for child in [&mut self.keyring, &mut self.bus] {
+        for child in std::iter::once(&mut self.keyring).chain(self.bus.as_mut()) {
             let _ = child.kill();
             let _ = child.wait();
         }

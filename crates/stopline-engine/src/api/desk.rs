@@ -127,6 +127,7 @@ impl Workspace {
     /// Opens an incident for the application `target` names, owned by its team, which is paged;
     /// the swarm's checklist starts at once (a person has seen the problem).
     pub fn open_incident(&self, target: &OpenTarget, title: &str, who: &Actor) -> Result<Incident> {
+        self.refuse_on_hub("opening an incident by hand")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         self.act(|store, now| desk::open_incident(store, &config, target, title, &who, now))
@@ -141,6 +142,7 @@ impl Workspace {
         reference: Option<&str>,
         who: &Actor,
     ) -> Result<TimelineEvent> {
+        self.refuse_on_hub("adding a customer report")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         self.act(|store, now| {
@@ -186,6 +188,7 @@ impl Workspace {
         save_by: Option<&[String]>,
         who: &Actor,
     ) -> Result<Assigned> {
+        self.refuse_on_hub("routing an alert by hand")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         let path = self.config_path().to_owned();

@@ -63,6 +63,16 @@ impl Workspace {
             Some(text) => Some(crate::lookup::person(&*self.config()?, text)?),
             None => None,
         };
+        // A joined desktop's person is the one whose token it holds.
+        if let Some(link) = self.hub_link()?
+            && person.as_ref().is_none_or(|p| p.as_str() != link.person)
+        {
+            return Err(EngineError::SignedInAsAnother {
+                hub: link.url,
+                person: link.person,
+                asked: person.map_or_else(|| "nobody".to_owned(), |p| p.to_string()),
+            });
+        }
         let value = person.as_ref().map_or("", PersonId::as_str).to_owned();
         self.with_store(|store| Ok(store.set_desktop_setting(WHOAMI_KEY, &value)?))?;
         Ok(person)

@@ -2,16 +2,17 @@
 //! steps, roles, joining and leaving, severity). Every action names its person (an [`Actor`]),
 //! is checked against the config, and commits one store transaction, or changes nothing.
 
+use serde_json::json;
 use stopline_core::incident::{Incident, IncidentId, Transition};
-use stopline_core::swarm::{ChecklistStep, LineState, RoleHolding};
+use stopline_core::swarm::{ChecklistStep, LineState, Role, RoleHolding, StepState};
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{AlertFilter, Page, SilenceRecord, StoredAlert};
+use stopline_store::{AlertFilter, HubAction, Page, SilenceRecord, StoredAlert};
 
 use super::queue::IncidentSummary;
-use super::{Actor, Workspace};
-use crate::Result;
+use super::{Actor, Mutation, Workspace};
 use crate::desk;
 use crate::swarm::{self, RoleRequest, SeverityRequest, StepRequest};
+use crate::{EngineError, Result};
 
 /// One incident with everything about it.
 #[derive(Debug, Clone)]
@@ -32,6 +33,9 @@ pub struct IncidentView {
     pub outbox_waiting: u64,
     /// Its alerts, most recently seen first.
     pub alerts: Vec<StoredAlert>,
+    /// On a desktop joined to a hub: the person's actions on it, newest first, with where each
+    /// stands with the hub. Empty on a desktop of its own.
+    pub hub_actions: Vec<HubAction>,
 }
 
 impl IncidentView {
@@ -63,6 +67,7 @@ impl Workspace {
                 silences: store.silences(id)?,
                 outbox_waiting: store.outbox_waiting_for(id)?,
                 alerts: store.alerts(AlertFilter::Incident(id))?,
+                hub_actions: store.hub_actions(Some(id), 200)?,
             })
         })
     }
@@ -87,18 +92,45 @@ impl Workspace {
     ) -> Result<Incident> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| desk::transition(store, &config, id, transition, &who, force, now))
+        let mutation = match transition {
+            Transition::Acknowledge => Mutation::on("acknowledge", id, json!({})),
+            Transition::Resolve => Mutation::on("resolve", id, json!({"force": force})),
+        };
+        self.act_shared(
+            |_, _| Ok(mutation),
+            |store, now| desk::transition(store, &config, id, transition, &who, force, now),
+        )
     }
 
     /// Adds a note to the timeline (resolved incidents too: the review comes after).
     pub fn note(&self, id: IncidentId, text: &str, who: &Actor) -> Result<TimelineEvent> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| desk::add_note(store, &config, id, text, &who, now))
+        self.act_shared(
+            |_, link| {
+                // Made here, unique to this desktop: the hub keeps the note once however
+                // often it is pushed.
+                let note_id = format!(
+                    "{}-{}",
+                    link.desktop_id,
+                    &crate::secrets::generate_token()?[..12]
+                );
+                Ok(Mutation::on(
+                    "note",
+                    id,
+                    json!({"note_id": note_id, "text": text.trim()}),
+                ))
+            },
+            |store, now| desk::add_note(store, &config, id, text, &who, now),
+        )
     }
 
     /// The incident's checklist; for an incident acknowledged at its source, it starts here.
     pub fn checklist(&self, id: IncidentId) -> Result<Vec<ChecklistStep>> {
+        // A replica's checklist is the hub's: it starts there.
+        if self.hub_link()?.is_some() {
+            return self.with_store(|store| Ok(store.checklist(id)?));
+        }
         let config = self.config()?;
         self.act(|store, now| swarm::checklist(store, &config, id, now))
     }
@@ -112,7 +144,28 @@ impl Workspace {
     ) -> Result<ChecklistStep> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| swarm::change_step(store, &config, id, request, &who, now))
+        self.act_shared(
+            |store, _| {
+                // Compare and set on the state the person saw.
+                let from = store
+                    .checklist(id)?
+                    .into_iter()
+                    .find(|s| s.step.as_str() == request.step)
+                    .map_or(StepState::Todo, |s| s.state);
+                let mut args = json!({"step": request.step, "from": from.as_str()});
+                if let Some(state) = request.state {
+                    args["state"] = json!(state.as_str());
+                }
+                if let Some(assignee) = request.assignee {
+                    args["assignee"] = json!(assignee.trim());
+                }
+                if let Some(reason) = request.reason {
+                    args["reason"] = json!(reason);
+                }
+                Ok(Mutation::on("change_step", id, args))
+            },
+            |store, now| swarm::change_step(store, &config, id, request, &who, now),
+        )
     }
 
     /// Names someone to a lead role; answers with who holds which role now.
@@ -124,30 +177,61 @@ impl Workspace {
     ) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| {
-            swarm::name_role(store, &config, id, request, &who, now)?;
-            current_roles(store, id)
-        })
+        let me = who.clone();
+        self.act_shared(
+            |store, _| {
+                if request.role == Role::Responder {
+                    return if request.person.trim() == me {
+                        Ok(Mutation::on("join", id, json!({})))
+                    } else {
+                        Err(EngineError::NotOnHub {
+                            action: "naming someone else a responder (they join from their own desktop)",
+                        })
+                    };
+                }
+                // A handover names the holder it replaces: the one the person saw.
+                let replaces = store
+                    .roles(id)?
+                    .into_iter()
+                    .find(|r| r.role == request.role && r.until.is_none())
+                    .map(|r| r.person.to_string());
+                Ok(Mutation::on(
+                    "name_role",
+                    id,
+                    json!({"role": request.role.as_str(), "person": request.person.trim(), "replaces": replaces}),
+                ))
+            },
+            |store, now| {
+                swarm::name_role(store, &config, id, request, &who, now)?;
+                current_roles(store, id)
+            },
+        )
     }
 
     /// `who` joins the swarm as a responder; answers with who holds which role now.
     pub fn join(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| {
-            swarm::join(store, &config, id, &who, now)?;
-            current_roles(store, id)
-        })
+        self.act_shared(
+            |_, _| Ok(Mutation::on("join", id, json!({}))),
+            |store, now| {
+                swarm::join(store, &config, id, &who, now)?;
+                current_roles(store, id)
+            },
+        )
     }
 
     /// `who` leaves the swarm; answers with who holds which role now.
     pub fn leave(&self, id: IncidentId, who: &Actor) -> Result<Vec<RoleHolding>> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| {
-            swarm::leave(store, &config, id, &who, now)?;
-            current_roles(store, id)
-        })
+        self.act_shared(
+            |_, _| Ok(Mutation::on("leave", id, json!({}))),
+            |store, now| {
+                swarm::leave(store, &config, id, &who, now)?;
+                current_roles(store, id)
+            },
+        )
     }
 
     /// A person sets the severity, with a reason.
@@ -159,7 +243,14 @@ impl Workspace {
     ) -> Result<Incident> {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| swarm::override_severity(store, &config, id, request, &who, now))
+        let mut args = json!({"severity": request.severity.as_str(), "reason": request.reason});
+        if let Some(loss) = request.loss {
+            args["loss"] = json!(loss);
+        }
+        self.act_shared(
+            |_, _| Ok(Mutation::on("set_severity", id, args)),
+            |store, now| swarm::override_severity(store, &config, id, request, &who, now),
+        )
     }
 
     /// Whether `team`'s line runs, and what holds it.

@@ -94,6 +94,7 @@ impl Workspace {
     /// Writes an override beside its rota in the config (comments and layout kept, the file
     /// checked to parse before it is written), as `who`.
     pub fn add_override(&self, form: OverrideForm<'_>, who: &Actor) -> Result<AddedOverride> {
+        self.refuse_on_hub("adding an override from a joined desktop")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         // Without a layer, the primary: the rota's first (an unknown rota is reported by

@@ -17,6 +17,7 @@ use stopline_store::{
 mod ingest;
 mod outbox;
 mod records;
+mod replica;
 mod schema;
 
 fn at(text: &str) -> Timestamp {

@@ -1,0 +1,395 @@
+//! Desktops joined to a team hub (docs/team.md): a real PostgreSQL, real hubs, and desktops that
+//! each have their own data directory, session bus, notification server and keyring, run as
+//! `stopline serve`. Scenarios across network namespaces are in the `tests` crate; these run on
+//! loopback.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use stopline_tests::postgres::Postgres;
+
+use crate::support::{NotificationServer, Sandbox, SecretService, Served, payments_primary};
+
+/// The senders' token of the hubs these tests start.
+const TOKEN: &str = "team-hub-webhook-token-0123456789";
+
+/// A PostgreSQL with a migrated hub database, and a hub on it (the demo organisation).
+struct Org {
+    sandbox: Sandbox,
+    _pg_dir: tempfile::TempDir,
+    postgres: Postgres,
+    database: String,
+    hubs: Vec<Served>,
+}
+
+impl Org {
+    fn start(hubs: usize) -> Self {
+        let sandbox = Sandbox::demo();
+        let pg_dir = tempfile::tempdir().unwrap();
+        let postgres = Postgres::start(pg_dir.path());
+        let database = postgres.create_database("org");
+        sandbox.ok(&["hub", "migrate", "--database", &database]);
+        let mut org = Self {
+            sandbox,
+            _pg_dir: pg_dir,
+            postgres,
+            database,
+            hubs: Vec::new(),
+        };
+        for _ in 0..hubs {
+            let hub = org.hub(None);
+            org.hubs.push(hub);
+        }
+        org
+    }
+
+    /// A hub on the database, on `address` (default: a free loopback port).
+    fn hub(&self, address: Option<&str>) -> Served {
+        let mut command =
+            self.sandbox
+                .command(&["hub", "--listen", address.unwrap_or("127.0.0.1:0")]);
+        command
+            .env("STOPLINE_DATABASE_URL", &self.database)
+            .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+        Served::spawn(command)
+    }
+
+    fn url(&self, hub: usize) -> String {
+        format!("http://{}", self.hubs[hub].address)
+    }
+
+    fn token_for(&self, person: &str) -> String {
+        let made = self.sandbox.json(&[
+            "hub",
+            "token",
+            "create",
+            "--person",
+            person,
+            "--database",
+            &self.database,
+        ]);
+        made["token"].as_str().unwrap().to_owned()
+    }
+
+    /// An alert for the payment gateway, to hub 0.
+    fn alert(&self, name: &str) {
+        let (status, body) =
+            self.hubs[0].post_alerts(TOKEN, &[(name, &[("service", "payment-gateway")])]);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    fn sql(&self, query: &str) -> String {
+        self.postgres.psql("org", query)
+    }
+
+    /// Waits until `query` answers `expected`.
+    fn wait_for_sql(&self, query: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.sql(query);
+            if answer == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{query} answers {answer}, not {expected}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// One person's desktop: its own sandbox, session bus with a notification server and a
+/// keyring, joined to the hub. Fields drop in order: the engine before its bus.
+struct Desktop {
+    served: Option<Served>,
+    keyring: SecretService,
+    notifications: NotificationServer,
+    sandbox: Sandbox,
+    person: String,
+}
+
+impl Desktop {
+    fn join(org: &Org, hub: usize, person: &str) -> Self {
+        let sandbox = Sandbox::demo();
+        let notifications = NotificationServer::start(sandbox.dir.path(), "body actions");
+        let keyring = SecretService::start_on_bus(sandbox.dir.path(), &notifications.env[0].1);
+        let desktop = Self {
+            served: None,
+            keyring,
+            notifications,
+            sandbox,
+            person: person.to_owned(),
+        };
+        let token = org.token_for(person);
+        let joined = desktop.connect(&org.url(hub), &token);
+        assert!(
+            joined.status.success(),
+            "{}",
+            String::from_utf8_lossy(&joined.stderr)
+        );
+        desktop
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sandbox.command(args);
+        command.envs(self.keyring.env.iter().cloned());
+        command
+    }
+
+    fn connect(&self, url: &str, token: &str) -> std::process::Output {
+        let mut child = self
+            .command(&["connect", url, "--token-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{token}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn serve(&mut self) {
+        let mut command = self.command(&["serve", "--listen", "127.0.0.1:0"]);
+        command.envs(self.notifications.env.iter().cloned());
+        self.served = Some(Served::spawn(command));
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let output = self.run(&args);
+        assert!(
+            output.status.success(),
+            "{} {args:?}: {}",
+            self.person,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    fn incident(&self, id: &str) -> Value {
+        self.json(&["incident", "show", id])
+    }
+
+    /// Waits until `check` holds of incident `id` here; answers how long it took.
+    fn wait_for(&self, id: &str, check: impl Fn(&Value) -> bool) -> Duration {
+        let start = Instant::now();
+        loop {
+            let output = self.run(&["incident", "show", id, "--json"]);
+            if output.status.success() {
+                let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+                if check(&shown) {
+                    return start.elapsed();
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{id} never got there on {}'s desktop: {}",
+                self.person,
+                String::from_utf8_lossy(&output.stdout)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn status(&self) -> Value {
+        self.json(&["status"])
+    }
+}
+
+/// What every seat must agree on about an incident: its state and stamps, its timeline (without
+/// local ids), checklist and roles.
+fn shared(incident: &Value) -> Value {
+    let timeline: Vec<Value> = incident["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::json!([e["at"], e["who"], e["kind"], e["detail"]]))
+        .collect();
+    serde_json::json!({
+        "state": incident["state"],
+        "acknowledged_by": incident["acknowledged_by"],
+        "acknowledged_at": incident["acknowledged_at"],
+        "severity": incident["severity"],
+        "timeline": timeline,
+        "checklist": incident["checklist"],
+        "roles": incident["roles"],
+    })
+}
+
+fn teammate_of(primary: &str) -> &'static str {
+    ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .find(|p| *p != primary)
+        .unwrap()
+}
+
+#[test]
+fn joined_desktops_share_one_incident_and_only_the_person_on_call_is_paged() {
+    let org = Org::start(2);
+    let primary = payments_primary(&org.sandbox);
+    let teammate = teammate_of(&primary);
+    let mut on_call = Desktop::join(&org, 0, &primary);
+    // The teammate's desktop talks to the other hub: replicas share one database.
+    let mut other = Desktop::join(&org, 1, teammate);
+    on_call.serve();
+    other.serve();
+    let status = on_call.status();
+    assert_eq!(status["person"], primary.as_str());
+    assert_eq!(status["hub"]["person"], primary.as_str());
+    assert_eq!(status["hub"]["url"], org.url(0));
+
+    org.alert("GatewayDown");
+    on_call.wait_for("INC-1", |i| i["state"] == "triggered");
+    other.wait_for("INC-1", |i| i["state"] == "triggered");
+    // Only the person on call is notified, on their own desktop.
+    let shown = on_call.notifications.wait_for_notifications(1);
+    assert_eq!(
+        shown[0]["summary"], "Payment Gateway: GatewayDown",
+        "{shown:#?}"
+    );
+    // The receipt reaches the hub.
+    org.wait_for_sql("SELECT count(*) FROM page_receipts", "1");
+
+    // The acknowledgement on the on-call desktop reaches the other within a second or so, and
+    // stops escalation on the hub.
+    let acked = on_call.run(&["ack", "INC-1", "--as", &primary]);
+    assert!(
+        acked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&acked.stderr)
+    );
+    let took = other.wait_for("INC-1", |i| i["state"] == "acknowledged");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(
+        org.sql("SELECT status FROM escalations WHERE incident_id = 1"),
+        "stopped"
+    );
+    assert!(other.notifications.notifications().is_empty());
+    // The hub, and every seat, agree.
+    let here = on_call.wait_for("INC-1", |i| {
+        i["hub_actions"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|a| a["status"] == "applied"))
+    });
+    let _ = here;
+    assert_eq!(
+        shared(&on_call.incident("INC-1")),
+        shared(&other.incident("INC-1"))
+    );
+
+    // A desktop acts as its person only.
+    let as_other = on_call.run(&["ack", "INC-1", "--as", teammate]);
+    assert_eq!(as_other.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&as_other.stderr).contains("it acts only as"),
+        "{}",
+        String::from_utf8_lossy(&as_other.stderr)
+    );
+}
+
+#[test]
+fn two_desktops_cut_off_from_the_hub_both_acknowledge_and_converge_on_one_winner() {
+    let mut org = Org::start(1);
+    let primary = payments_primary(&org.sandbox);
+    let teammate = teammate_of(&primary);
+    let mut first = Desktop::join(&org, 0, &primary);
+    let mut second = Desktop::join(&org, 0, teammate);
+    first.serve();
+    second.serve();
+    org.alert("GatewayDown");
+    first.wait_for("INC-1", |i| i["state"] == "triggered");
+    second.wait_for("INC-1", |i| i["state"] == "triggered");
+    org.wait_for_sql("SELECT count(*) FROM page_receipts", "1");
+
+    // The hub goes away: both desktops keep working on their replicas.
+    let address = org.hubs[0].address.clone();
+    org.hubs.clear();
+    let offline = |desktop: &Desktop| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = desktop.status();
+            if status["hub"]["connected"] == false {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "never offline: {status:#}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    offline(&first);
+    offline(&second);
+    for desktop in [&first, &second] {
+        let acked = desktop.run(&["ack", "INC-1", "--as", &desktop.person]);
+        assert!(
+            acked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&acked.stderr)
+        );
+        let shown = desktop.incident("INC-1");
+        assert_eq!(shown["state"], "acknowledged");
+        assert_eq!(shown["hub_actions"][0]["status"], "pending");
+        let status = desktop.status();
+        assert_eq!(status["hub"]["actions_waiting"], 1);
+        let text = String::from_utf8_lossy(&desktop.run(&["status"]).stdout).into_owned();
+        assert!(
+            text.contains("offline since") && text.contains("1 actions waiting"),
+            "{text}"
+        );
+    }
+    // The second to push loses; the first's stands. Bring the hub back on the same address.
+    org.hubs.push(org.hub(Some(&address)));
+    first.wait_for("INC-1", |i| {
+        i["hub_actions"][0]["status"] == "applied" || i["hub_actions"][0]["status"] == "refused"
+    });
+    second.wait_for("INC-1", |i| {
+        i["hub_actions"][0]["status"] == "applied" || i["hub_actions"][0]["status"] == "refused"
+    });
+    let (a, b) = (first.incident("INC-1"), second.incident("INC-1"));
+    let outcomes = [
+        a["hub_actions"][0]["status"].clone(),
+        b["hub_actions"][0]["status"].clone(),
+    ];
+    assert!(
+        outcomes.contains(&Value::from("applied")) && outcomes.contains(&Value::from("refused")),
+        "{outcomes:?}"
+    );
+    let loser = if a["hub_actions"][0]["status"] == "refused" {
+        &a
+    } else {
+        &b
+    };
+    let reason = loser["hub_actions"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("already acknowledged"), "{reason}");
+    // Both acknowledgements are on every timeline, and every seat agrees with the hub.
+    let winner_name = org.sql("SELECT acknowledged_by FROM incidents WHERE id = 1");
+    for desktop in [&first, &second] {
+        desktop.wait_for("INC-1", |i| {
+            i["timeline"].as_array().unwrap().iter().any(|e| {
+                e["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("also acknowledged")
+            })
+        });
+        let shown = desktop.incident("INC-1");
+        assert_eq!(shown["acknowledged_by"], winner_name.as_str());
+    }
+    assert_eq!(
+        shared(&first.incident("INC-1")),
+        shared(&second.incident("INC-1"))
+    );
+    drop(first);
+    drop(second);
+}

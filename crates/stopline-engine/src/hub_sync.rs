@@ -1,0 +1,251 @@
+//! Keeping a joined desktop's replica in step with its hub (docs/team.md).
+//!
+//! A sync pushes the person's queued actions (oldest first, in batches), records what the hub
+//! decided, then pulls every change after the replica's cookie and lays it over the replica in
+//! one transaction. The engine syncs when the hub's stream says something changed (or paged
+//! this person), when an action is queued here (by this process or another: the queue is
+//! looked at four times a second), and every few seconds in any case. While the hub cannot be
+//! reached the desktop keeps working on its replica; the queue waits in the store, so it
+//! survives restarts, and drains in order when the hub answers again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use stopline_core::clock::Clock;
+use stopline_store::{Applied, HubAction};
+use tokio::sync::Notify;
+
+use crate::events::{EngineEvent, EngineEvents};
+use crate::hub_client::{HubClient, PUSH_BATCH};
+use crate::hub_link::HubLink;
+use crate::notify::{DesktopNotification, Loudness, Notifier};
+use crate::shared_store::SharedStore;
+use crate::{EngineError, Result};
+
+/// The desktop setting saying how the hub answered last: see [`HubState`].
+pub const HUB_STATE_KEY: &str = "hub.state";
+
+/// How often the queue is looked at for actions taken in another process (the CLI).
+const QUEUE_LOOK: Duration = Duration::from_millis(250);
+/// How often to pull with nothing said by the stream: a missed event costs at most this.
+const IDLE_PULL: Duration = Duration::from_secs(5);
+/// The longest wait between tries while the hub cannot be reached.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How the hub answered this desktop last, as `stopline status` and the app show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HubState {
+    pub connected: bool,
+    /// Since when it has been connected, or offline.
+    pub since: Timestamp,
+    /// Why it is offline.
+    pub error: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub pushed: usize,
+    /// The person's actions the hub refused, with its reasons.
+    pub refused: Vec<HubAction>,
+    pub applied: Applied,
+    pub reset: bool,
+}
+
+/// Pushes the whole queue, then pulls once.
+pub async fn sync_once(
+    client: &HubClient,
+    store: &SharedStore,
+    link: &HubLink,
+    clock: &Arc<dyn Clock>,
+) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    loop {
+        let batch = store
+            .run(|s| Ok::<_, EngineError>(s.pending_mutations(PUSH_BATCH)?))
+            .await?;
+        let Some(last) = batch.last().map(|m| m.id) else {
+            break;
+        };
+        let answer = client.push(&link.desktop_id, &link.person, &batch).await?;
+        report.pushed += batch.len();
+        let now = clock.now();
+        let refused = store
+            .run(move |s| Ok::<_, EngineError>(s.record_outcomes(&answer.outcomes, now)?))
+            .await?;
+        report.refused.extend(refused);
+        // The hub answers every mutation it was sent; one it did not (a hub older than this
+        // desktop) waits for the pull, rather than being sent for ever here.
+        if answer.last_mutation_id < last || batch.len() < PUSH_BATCH {
+            break;
+        }
+    }
+    let cookie = store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)).await?;
+    let pull = client.pull(&link.desktop_id, cookie.as_deref()).await?;
+    report.reset = pull.reset;
+    let desktop = link.desktop_id.clone();
+    let now = clock.now();
+    let applied = store
+        .run(move |s| Ok::<_, EngineError>(s.apply_pull(&pull, &desktop, now)?))
+        .await?;
+    report.refused.extend(applied.refused.iter().cloned());
+    report.applied = applied;
+    Ok(report)
+}
+
+/// The running engine's link to its hub.
+pub struct HubSync {
+    pub client: HubClient,
+    pub store: SharedStore,
+    pub link: HubLink,
+    pub clock: Arc<dyn Clock>,
+    pub events: EngineEvents,
+    /// Where refusals are shown; `None` logs them only.
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl std::fmt::Debug for HubSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSync")
+            .field("hub", &self.client.url())
+            .field("desktop", &self.link.desktop_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HubSync {
+    /// Syncs until the task is aborted.
+    pub async fn run(self) {
+        let wake = Arc::new(Notify::new());
+        let _stream = AbortOnDrop(tokio::spawn(listen(self.client.clone(), Arc::clone(&wake))));
+        let mut backoff = Duration::from_millis(250);
+        let mut last_sync = std::time::Instant::now();
+        let mut first = true;
+        loop {
+            match sync_once(&self.client, &self.store, &self.link, &self.clock).await {
+                Ok(report) => {
+                    backoff = Duration::from_millis(250);
+                    self.record_state(None).await;
+                    self.tell(&report).await;
+                    first = false;
+                }
+                Err(error) => {
+                    if first || !matches!(error, EngineError::HubUnreachable { .. }) {
+                        tracing::warn!(%error, "cannot sync with the hub");
+                    }
+                    first = false;
+                    self.record_state(Some(error.to_string())).await;
+                    tokio::select! {
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            }
+            // Wait for a reason to sync: the stream, an action queued, or the idle pull.
+            loop {
+                tokio::select! {
+                    () = wake.notified() => break,
+                    () = tokio::time::sleep(QUEUE_LOOK) => {}
+                }
+                let waiting = self
+                    .store
+                    .run(|s| Ok::<_, EngineError>(s.queue_state()?.waiting))
+                    .await
+                    .unwrap_or(0);
+                if waiting > 0 || last_sync.elapsed() >= IDLE_PULL {
+                    break;
+                }
+            }
+            last_sync = std::time::Instant::now();
+        }
+    }
+
+    /// Records a change between connected and offline (only changes: not a write per sync).
+    async fn record_state(&self, error: Option<String>) {
+        let now = self.clock.now();
+        let connected = error.is_none();
+        let result: Result<()> = self
+            .store
+            .run(move |s| {
+                let before: Option<HubState> = s
+                    .desktop_setting(HUB_STATE_KEY)?
+                    .and_then(|t| serde_json::from_str(&t).ok());
+                let since = match &before {
+                    Some(b) if b.connected == connected => b.since,
+                    _ => now,
+                };
+                let state = HubState {
+                    connected,
+                    since,
+                    error,
+                };
+                if before.as_ref() != Some(&state) {
+                    let text = serde_json::to_string(&state).unwrap_or_default();
+                    s.set_desktop_setting(HUB_STATE_KEY, &text)?;
+                    if before.is_none_or(|b| b.connected != connected) {
+                        tracing::info!(connected, "hub connection changed");
+                    }
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "cannot record the hub's state");
+        }
+    }
+
+    /// Tells the host what changed, and the person what the hub refused.
+    async fn tell(&self, report: &SyncReport) {
+        if report.applied.rows > 0 || report.pushed > 0 {
+            self.events.publish(EngineEvent::Pulled {
+                pages: report.applied.new_pages,
+            });
+        }
+        for refused in &report.refused {
+            let reason = refused.reason.clone().unwrap_or_default();
+            tracing::info!(action = %refused.name, %reason, "the hub refused an action");
+            if let Some(notifier) = &self.notifier {
+                let notification = DesktopNotification {
+                    incident: refused.incident,
+                    summary: format!("Not applied: your {}", refused.name.replace('_', " ")),
+                    body: reason,
+                    loudness: Loudness::Ordinary,
+                    actions: Vec::new(),
+                    replaces: None,
+                };
+                if let Err(error) = notifier.show(notification).await {
+                    tracing::warn!(%error, "cannot show the hub's refusal");
+                }
+            }
+        }
+    }
+}
+
+/// Stops the stream's task with the sync's.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Keeps the hub's stream open (reconnecting with backoff), waking the sync at each event and
+/// whenever the stream breaks (the sync then finds out whether the hub is there).
+async fn listen(client: HubClient, wake: Arc<Notify>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if let Ok(mut stream) = client.stream().await {
+            backoff = Duration::from_millis(250);
+            while let Ok(Some(_)) = stream.next().await {
+                wake.notify_one();
+            }
+        }
+        wake.notify_one();
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,161 @@
+//! A desktop joined to a hub: the replica laid over by pulls, and the queue of the person's
+//! actions whose local effects give way to the hub's once it has decided them.
+
+use serde_json::json;
+use stopline_store::{Pull, ReplicaMark};
+
+use super::*;
+
+/// A pull as the hub sends it: INC-1 triggered, with its `opened` entry (hub id 1), and
+/// `timeline` entries after it.
+fn pull(last_mutation_id: i64, state: &str, timeline: serde_json::Value) -> Pull {
+    let mut entries = vec![
+        json!({"id": 1, "incident": "INC-1", "at": "2026-12-03T10:00:00Z",
+        "who": null, "kind": "opened", "detail": "opened by GatewayDown"}),
+    ];
+    entries.extend(timeline.as_array().unwrap().iter().cloned());
+    serde_json::from_value(json!({
+        "cookie": "org:7", "reset": false, "last_mutation_id": last_mutation_id,
+        "outcomes": [],
+        "incidents": [{"id": "INC-1", "application": "checkout-api", "team": "payments",
+            "title": "Checkout down", "severity": "major", "state": state,
+            "opened_at": "2026-12-03T10:00:00Z", "opened_by": null,
+            "acknowledged": null, "resolved": null,
+            "severity_reason": null, "loss_override": null}],
+        "timeline": entries,
+    }))
+    .unwrap()
+}
+
+fn notes(store: &Store) -> Vec<String> {
+    store
+        .incident(IncidentId(1))
+        .unwrap()
+        .timeline
+        .into_iter()
+        .filter(|e| e.kind == TimelineKind::Note)
+        .map(|e| e.detail)
+        .collect()
+}
+
+#[test]
+fn a_queued_note_shows_at_once_and_gives_way_to_the_hubs_copy_when_decided() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    store
+        .apply_pull(&pull(0, "triggered", json!([])), "ben-1", now)
+        .unwrap();
+    assert_eq!(store.hub_cookie().unwrap().as_deref(), Some("org:7"));
+
+    // The person notes: applied here at once, and queued in the same transaction.
+    let id = store
+        .exclusively(|s| {
+            let mark: ReplicaMark = s.replica_mark()?;
+            s.add_note(IncidentId(1), &person("ben"), "rolling back", now)?;
+            s.queue_mutation(
+                "note",
+                &json!({"text": "rolling back"}),
+                Some(IncidentId(1)),
+                now,
+                mark,
+            )
+        })
+        .unwrap();
+    assert_eq!(notes(&store), ["rolling back"]);
+    assert_eq!(store.queue_state().unwrap().waiting, 1);
+    assert_eq!(store.pending_mutations(10).unwrap()[0].id, id);
+
+    // A pull that does not yet have it keeps it.
+    store
+        .apply_pull(&pull(0, "triggered", json!([])), "ben-1", now)
+        .unwrap();
+    assert_eq!(notes(&store), ["rolling back"]);
+
+    // The hub has it: its copy takes the place of this desktop's, once.
+    let hubs = json!([{"id": 9, "incident": "INC-1", "at": "2026-12-03T10:05:00Z",
+        "who": "ben", "kind": "note", "detail": "rolling back"}]);
+    store
+        .apply_pull(&pull(id, "triggered", hubs.clone()), "ben-1", now)
+        .unwrap();
+    store
+        .apply_pull(&pull(id, "triggered", hubs), "ben-1", now)
+        .unwrap();
+    assert_eq!(notes(&store), ["rolling back"]);
+    assert_eq!(store.queue_state().unwrap().waiting, 0);
+    assert_eq!(
+        store.hub_actions(Some(IncidentId(1)), 10).unwrap()[0].status,
+        stopline_store::ActionStatus::Applied
+    );
+}
+
+#[test]
+fn a_refusal_is_kept_with_the_hubs_reason_and_the_hubs_state_wins() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    store
+        .apply_pull(&pull(0, "triggered", json!([])), "ben-1", now)
+        .unwrap();
+    let id = store
+        .exclusively(|s| {
+            let mark = s.replica_mark()?;
+            s.transition(IncidentId(1), Transition::Acknowledge, &person("ben"), now)?;
+            s.queue_mutation("acknowledge", &json!({}), Some(IncidentId(1)), now, mark)
+        })
+        .unwrap();
+    assert_eq!(
+        store.incident_record(IncidentId(1)).unwrap().state,
+        IncidentState::Acknowledged
+    );
+    let reason = "INC-1 is already acknowledged (by aisha at 2026-12-03T10:01:30Z)";
+    let refused = store
+        .record_outcomes(
+            &[stopline_store::Outcome {
+                id,
+                outcome: "refused".into(),
+                reason: Some(reason.into()),
+            }],
+            now,
+        )
+        .unwrap();
+    assert_eq!(refused[0].reason.as_deref(), Some(reason));
+    let mut acknowledged = pull(id, "acknowledged", json!([]));
+    acknowledged.incidents[0].incident.acknowledged = Some(stopline_core::incident::Stamp {
+        at: at("2026-12-03T10:01:30Z"),
+        by: Some(person("aisha")),
+    });
+    store.apply_pull(&acknowledged, "ben-1", now).unwrap();
+    let incident = store.incident_record(IncidentId(1)).unwrap();
+    assert_eq!(incident.acknowledged.unwrap().by, Some(person("aisha")));
+    let kinds: Vec<TimelineKind> = store
+        .incident(IncidentId(1))
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [TimelineKind::Opened],
+        "this desktop's own entry gave way"
+    );
+}
+
+#[test]
+fn a_desktops_own_timeline_stays_append_only() {
+    let (dir, mut store) = temp_store();
+    store
+        .open_incident(new_incident("Checkout down"), at("2026-12-03T10:00:00Z"))
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("stopline.db")).unwrap();
+    let refused = conn
+        .execute("DELETE FROM timeline", [])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("append-only"), "{refused}");
+    let refused = conn
+        .execute("UPDATE timeline SET detail = 'rewritten'", [])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("append-only"), "{refused}");
+}
