@@ -65,6 +65,21 @@ impl AlertmanagerClient {
         bearer_token: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<IncomingAlert>, PollError> {
+        Ok(self
+            .alerts_with_silences(base_url, bearer_token, now)
+            .await?
+            .into_iter()
+            .map(|(alert, _)| alert)
+            .collect())
+    }
+
+    /// As [`AlertmanagerClient::alerts`], each with the ids of the silences that mute it.
+    async fn alerts_with_silences(
+        &self,
+        base_url: &str,
+        bearer_token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<(IncomingAlert, Vec<String>)>, PollError> {
         let url = format!(
             "{base_url}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true"
         );
@@ -92,7 +107,15 @@ impl AlertmanagerClient {
         })?;
         alerts
             .into_iter()
-            .map(|a| a.into_incoming(now, base_url))
+            .map(|a| {
+                // Muted by silences only: the ids, to tell Stopline's from others'.
+                let silences = if a.status.inhibited_by.is_empty() && a.status.muted_by.is_empty() {
+                    a.status.silenced_by.clone()
+                } else {
+                    Vec::new()
+                };
+                Ok((a.into_incoming(now, base_url)?, silences))
+            })
             .collect()
     }
 }
@@ -104,6 +127,10 @@ pub struct SourceAlerts {
     pub alerts: Vec<IncomingAlert>,
     /// Members that did not answer, with why.
     pub unreachable: Vec<String>,
+    /// Alerts muted only by silences Stopline made (an acknowledgement written back, by a hub
+    /// or a desktop): they are not muted for Stopline (`muted` is false), since the silence
+    /// stands for an acknowledgement in Stopline itself.
+    pub silenced_by_stopline: Vec<Fingerprint>,
 }
 
 impl AlertmanagerClient {
@@ -114,13 +141,18 @@ impl AlertmanagerClient {
         source: &AlertmanagerSource,
         now: Timestamp,
     ) -> Result<SourceAlerts, PollError> {
-        let mut merged: BTreeMap<Fingerprint, IncomingAlert> = BTreeMap::new();
+        let mut merged: BTreeMap<Fingerprint, (IncomingAlert, Vec<String>)> = BTreeMap::new();
         let mut unreachable = Vec::new();
         for url in &source.urls {
-            match self.alerts(url, source.bearer_token.as_deref(), now).await {
+            match self
+                .alerts_with_silences(url, source.bearer_token.as_deref(), now)
+                .await
+            {
                 Ok(alerts) => {
-                    for alert in alerts {
-                        merged.entry(alert.fingerprint.clone()).or_insert(alert);
+                    for (alert, silences) in alerts {
+                        merged
+                            .entry(alert.fingerprint.clone())
+                            .or_insert((alert, silences));
                     }
                 }
                 Err(e) => unreachable.push(e.0),
@@ -129,9 +161,30 @@ impl AlertmanagerClient {
         if unreachable.len() == source.urls.len() {
             return Err(PollError(unreachable.join("; ")));
         }
+        // Which silences are Stopline's, asked only when some alert is silenced. Without an
+        // answer every silence counts as a mute, as before.
+        let mut silenced_by_stopline = Vec::new();
+        if merged.values().any(|(_, silences)| !silences.is_empty())
+            && let Ok(all) = self.list_silences(source).await
+        {
+            let ours: Vec<&str> = all
+                .iter()
+                .filter(|s| {
+                    s.status.state == "active" && s.comment.contains(silences::MARKER_PREFIX)
+                })
+                .map(|s| s.id.as_str())
+                .collect();
+            for (alert, silences) in merged.values_mut() {
+                if !silences.is_empty() && silences.iter().all(|id| ours.contains(&id.as_str())) {
+                    alert.muted = false;
+                    silenced_by_stopline.push(alert.fingerprint.clone());
+                }
+            }
+        }
         Ok(SourceAlerts {
-            alerts: merged.into_values().collect(),
+            alerts: merged.into_values().map(|(alert, _)| alert).collect(),
             unreachable,
+            silenced_by_stopline,
         })
     }
 }

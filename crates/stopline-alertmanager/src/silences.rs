@@ -280,8 +280,11 @@ pub enum Sent {
 /// The marker a silence made for this alert of this incident carries in its comment: how a
 /// retry after a crash finds the silence it made before, instead of making a second.
 pub fn marker(incident: &str, alert_id: i64) -> String {
-    format!("[stopline {incident} alert {alert_id}]")
+    format!("{MARKER_PREFIX}{incident} alert {alert_id}]")
 }
+
+/// How every marker starts: a silence whose comment holds it was made by Stopline.
+pub const MARKER_PREFIX: &str = "[stopline ";
 
 /// Carries out one action against `source` at `now`, silences lasting the source's
 /// `silence_duration`. `existing` caches the source's silences for the round (read when a

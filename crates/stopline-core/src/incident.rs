@@ -216,6 +216,24 @@ impl Incident {
         Ok(event)
     }
 
+    /// While a joined desktop's hub is away: someone acknowledged it elsewhere (the hub or a
+    /// teammate's desktop silenced its alerts at `source` with Stopline's marker). Only a
+    /// triggered incident changes; nobody is named, since the silence does not say who.
+    pub fn acknowledge_elsewhere(
+        &mut self,
+        source: &str,
+        at: Timestamp,
+    ) -> Result<TimelineEvent, TransitionError> {
+        if self.state != IncidentState::Triggered {
+            return Err(self.refusal(Transition::Acknowledge));
+        }
+        let mut event = self.apply_as(Transition::Acknowledge, None, at)?;
+        event.detail = format!(
+            "acknowledged elsewhere: its alerts are silenced in {source} by Stopline (the hub was away)"
+        );
+        Ok(event)
+    }
+
     /// An acknowledgement that reached the shared state after another: the first to arrive
     /// won; this one is kept on the timeline, saying when the person acknowledged (`at`, on
     /// their desktop) and when it arrived (`received`). `None` when the incident is still

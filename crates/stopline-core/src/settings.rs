@@ -86,6 +86,24 @@ impl Default for WebhookSettings {
     }
 }
 
+/// How a desktop joined to a team hub behaves when the hub cannot be reached (`[hub]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubSettings {
+    /// After this long without the hub, a desktop polls the config's Alertmanagers itself,
+    /// opens provisional incidents and pages its own person (docs/team.md).
+    pub degraded_after: Duration,
+}
+
+pub const DEFAULT_DEGRADED_AFTER: Duration = Duration::from_secs(60);
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            degraded_after: DEFAULT_DEGRADED_AFTER,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineSettings {
     /// The application whose team is told when the alerting pipeline goes blind. Without one,

@@ -159,7 +159,7 @@ impl Workspace {
     /// The person `actor` stands for, checked against the config.
     fn person(&self, config: &Config, actor: &Actor) -> Result<PersonId> {
         // A desktop joined to a hub acts as the person whose token it holds, and no one else.
-        if let Some(link) = self.data_dir.hub_link()? {
+        if let Some(link) = crate::hub_link::HubLink::of(&self.data_dir)? {
             let asked = match actor {
                 Actor::Named(id) => id.trim(),
                 Actor::SittingHere => link.person.as_str(),

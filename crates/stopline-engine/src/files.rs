@@ -13,6 +13,11 @@ use crate::{EngineError, Result};
 pub const STORE_FILE: &str = "stopline.db";
 /// The webhook token's file inside the data directory (mode 0600).
 pub const TOKEN_FILE: &str = "webhook-token";
+/// Written by `stopline connect` (see `crate::hub_link`): while it exists, this desktop is
+/// joined to a hub and uses [`REPLICA_FILE`].
+pub const HUB_LINK_FILE: &str = "hub.json";
+/// The replica's store file, used while joined to a hub.
+pub const REPLICA_FILE: &str = "replica.db";
 /// Held by the running engine, so two engines never serve (and page) from one data directory.
 pub const LOCK_FILE: &str = "engine.lock";
 
@@ -47,7 +52,7 @@ impl DataDir {
     /// The store in use: the replica while this desktop is joined to a hub
     /// (`crate::hub_link`), otherwise its own.
     pub fn store_path(&self) -> PathBuf {
-        if self.root.join(crate::hub_link::HUB_LINK_FILE).exists() {
+        if self.root.join(HUB_LINK_FILE).exists() {
             self.replica_path()
         } else {
             self.standalone_store_path()
@@ -61,12 +66,7 @@ impl DataDir {
 
     /// The replica of a hub's incidents, used while this desktop is joined to it.
     pub fn replica_path(&self) -> PathBuf {
-        self.root.join(crate::hub_link::REPLICA_FILE)
-    }
-
-    /// Whether this desktop has joined a hub, and as whom.
-    pub fn hub_link(&self) -> Result<Option<crate::hub_link::HubLink>> {
-        crate::hub_link::HubLink::read(&self.root)
+        self.root.join(REPLICA_FILE)
     }
 
     pub fn token_path(&self) -> PathBuf {

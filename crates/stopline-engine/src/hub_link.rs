@@ -16,10 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::secrets::SecretStore;
 use crate::{EngineError, Result};
 
-/// The link's file inside the data directory (mode 0600 like everything there).
-pub const HUB_LINK_FILE: &str = "hub.json";
-/// The replica's store file inside the data directory.
-pub const REPLICA_FILE: &str = "replica.db";
+pub use crate::files::{HUB_LINK_FILE, REPLICA_FILE};
 
 /// A desktop's membership of a hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +31,11 @@ pub struct HubLink {
 }
 
 impl HubLink {
+    /// Whether the desktop of `data_dir` has joined a hub, and as whom.
+    pub fn of(data_dir: &crate::files::DataDir) -> Result<Option<HubLink>> {
+        Self::read(data_dir.root())
+    }
+
     /// The keyring entry holding the person's token.
     pub fn keyring_entry(&self) -> String {
         format!("hub-token:{}", self.desktop_id)

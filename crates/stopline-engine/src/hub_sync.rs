@@ -16,6 +16,8 @@ use stopline_core::clock::Clock;
 use stopline_store::{Applied, HubAction};
 use tokio::sync::Notify;
 
+use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, PollTarget};
+use crate::away::Away;
 use crate::events::{EngineEvent, EngineEvents};
 use crate::hub_client::{HubClient, PUSH_BATCH};
 use crate::hub_link::HubLink;
@@ -103,7 +105,25 @@ pub struct HubSync {
     pub events: EngineEvents,
     /// Where refusals are shown; `None` logs them only.
     pub notifier: Option<Arc<dyn Notifier>>,
+    /// What to do on its own while the hub is away; `None` waits for the hub.
+    pub while_away: Option<WhileAway>,
 }
+
+/// What a joined desktop runs on its own while its hub is away (see `crate::away`).
+#[derive(Debug)]
+pub struct WhileAway {
+    /// Shared with the pager, which escalates while it is on.
+    pub away: Away,
+    /// `[hub] degraded_after`.
+    pub after: Duration,
+    /// The config's Alertmanagers.
+    pub sources: Vec<AlertmanagerSource>,
+    pub target: PollTarget,
+}
+
+/// How long a waiting action on a provisional incident may wait, once the hub is back, for the
+/// hub to take over the incident's alerts.
+const STRANDED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
 impl std::fmt::Debug for HubSync {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,12 +142,25 @@ impl HubSync {
         let mut backoff = Duration::from_millis(250);
         let mut last_sync = std::time::Instant::now();
         let mut first = true;
+        // Since when the hub has not answered; the tasks running on their own meanwhile.
+        let mut offline_since: Option<Timestamp> = None;
+        let mut on_our_own: Vec<AbortOnDrop> = Vec::new();
+        let mut back_since: Option<Timestamp> = None;
         loop {
             match sync_once(&self.client, &self.store, &self.link, &self.clock).await {
                 Ok(report) => {
                     backoff = Duration::from_millis(250);
+                    offline_since = None;
+                    if !on_our_own.is_empty() {
+                        on_our_own.clear();
+                        self.back_from_away().await;
+                        back_since = Some(self.clock.now());
+                        // At once: the full resync replaces what this desktop decided alone.
+                        wake.notify_one();
+                    }
                     self.record_state(None).await;
                     self.tell(&report).await;
+                    self.refuse_stranded(back_since).await;
                     first = false;
                 }
                 Err(error) => {
@@ -135,6 +168,14 @@ impl HubSync {
                         tracing::warn!(%error, "cannot sync with the hub");
                     }
                     first = false;
+                    let now = self.clock.now();
+                    let since = *offline_since.get_or_insert(now);
+                    if on_our_own.is_empty()
+                        && let Some(away) = &self.while_away
+                        && now.duration_since(since).unsigned_abs() >= away.after
+                    {
+                        on_our_own = self.go_it_alone(away).await;
+                    }
                     self.record_state(Some(error.to_string())).await;
                     tokio::select! {
                         () = wake.notified() => {}
@@ -160,6 +201,90 @@ impl HubSync {
                 }
             }
             last_sync = std::time::Instant::now();
+        }
+    }
+
+    /// Starts what the desktop does on its own: polling the config's Alertmanagers and writing
+    /// back its person's acknowledgements; the pager escalates meanwhile.
+    async fn go_it_alone(&self, away: &WhileAway) -> Vec<AbortOnDrop> {
+        tracing::warn!(
+            hub = %self.link.url,
+            sources = away.sources.len(),
+            "the hub has been away for {:?}: this desktop polls the Alertmanagers and pages its own person until it returns",
+            away.after
+        );
+        away.away.set(true);
+        let mut tasks = Vec::new();
+        match AlertmanagerClient::new() {
+            Ok(client) => {
+                for source in away.sources.clone() {
+                    tasks.push(AbortOnDrop(tokio::spawn(crate::away::poll_forever(
+                        source,
+                        client.clone(),
+                        away.target.clone(),
+                    ))));
+                }
+            }
+            Err(error) => tracing::error!(%error, "cannot poll while the hub is away"),
+        }
+        match crate::outbox::OutboxWorker::new(
+            self.store.clone(),
+            away.sources.clone(),
+            Arc::clone(&self.clock),
+        ) {
+            Ok(worker) => tasks.push(AbortOnDrop(tokio::spawn(
+                worker.run(self.events.subscribe()),
+            ))),
+            Err(error) => tracing::error!(%error, "cannot write back while the hub is away"),
+        }
+        // A task that keeps the list non-empty even with no source to poll.
+        tasks.push(AbortOnDrop(tokio::spawn(std::future::pending())));
+        tasks
+    }
+
+    /// The hub answered again: stop acting alone, and resync in full so the hub's account
+    /// replaces what this desktop decided meanwhile (provisional incidents merge into the
+    /// hub's by their alerts).
+    async fn back_from_away(&self) {
+        if let Some(away) = &self.while_away {
+            away.away.set(false);
+        }
+        tracing::info!(hub = %self.link.url, "the hub is back: resyncing in full");
+        let result = self
+            .store
+            .run(|s| {
+                s.set_write_back(&[])?;
+                s.forget_hub_cookie()?;
+                Ok::<_, EngineError>(())
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "cannot prepare the resync");
+        }
+    }
+
+    /// Refuses here the waiting actions on provisional incidents the hub has not taken over
+    /// within [`STRANDED_AFTER`] of its return.
+    async fn refuse_stranded(&self, back_since: Option<Timestamp>) {
+        let Some(back) = back_since else { return };
+        let now = self.clock.now();
+        if now.duration_since(back) < STRANDED_AFTER {
+            return;
+        }
+        match self
+            .store
+            .run(move |s| Ok::<_, EngineError>(s.refuse_stranded(back, now)?))
+            .await
+        {
+            Ok(refused) if !refused.is_empty() => {
+                self.tell(&SyncReport {
+                    refused,
+                    ..SyncReport::default()
+                })
+                .await;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot settle stranded actions"),
         }
     }
 

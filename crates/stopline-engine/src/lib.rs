@@ -20,6 +20,7 @@
 
 pub mod alertmanager;
 pub mod api;
+pub mod away;
 /// Failed authentications at the webhook, per client address (in `stopline-http`, shared with
 /// the hub).
 pub use stopline_http::auth_failures;

@@ -27,6 +27,7 @@ use stopline_core::target::format_duration;
 use stopline_store::{Page, Store};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::away::Away;
 use crate::escalation::{EscalationPass, escalate};
 use crate::events::{EngineEvent, EngineEvents};
 use crate::hub_link::HubLink;
@@ -106,6 +107,9 @@ pub struct Pager {
     /// The hub this desktop has joined: it escalates, pages come from it, and what the person
     /// does here is queued for it.
     hub: Option<HubLink>,
+    /// Set while a joined desktop's hub is away: it then escalates on its own, paging only
+    /// the person here.
+    away: Away,
 }
 
 impl std::fmt::Debug for Pager {
@@ -158,14 +162,16 @@ impl Pager {
             events,
             delivery: tokio::sync::Mutex::new(Delivery::default()),
             hub: None,
+            away: Away::default(),
         }
     }
 
     /// A pager on a desktop joined to `hub`: it shows the pages the hub sends and escalates
     /// nothing itself; each page shown is receipted to the hub, and an acknowledgement from a
     /// notification is queued for it.
-    pub fn joined(mut self, hub: HubLink) -> Self {
+    pub fn joined(mut self, hub: HubLink, away: Away) -> Self {
         self.hub = Some(hub);
+        self.away = away;
         self
     }
 
@@ -187,16 +193,23 @@ impl Pager {
         let mut delivery = self.delivery.lock().await;
         let showing: Vec<IncidentId> = delivery.shown.keys().copied().collect();
         let joined = self.hub.is_some();
+        let alone = self.away.is_on();
         let (escalation, raised, me, pending, settled, notifications) = self
             .with_store(move |store, config| {
-                // A joined desktop's hub raises and escalates, once for everyone.
-                let (raised, escalation) = if joined {
+                // A joined desktop's hub raises and escalates, once for everyone; while it
+                // is away, the desktop does, and the hub's account replaces it on return.
+                let (raised, escalation) = if joined && !alone {
                     (0, EscalationPass::default())
                 } else {
-                    (
+                    let mark = store.replica_mark()?;
+                    let done = (
                         crate::swarm::raise_severities(store, config, now)?.len(),
                         escalate(store, config, now)?,
-                    )
+                    );
+                    if joined {
+                        store.mark_written_while_away(mark)?;
+                    }
+                    done
                 };
                 let me = store
                     .desktop_setting(WHOAMI_KEY)?
@@ -212,7 +225,9 @@ impl Pager {
                         settled.push(id);
                     }
                 }
-                let notifications = notification_settings(store, config)?;
+                let mut notifications = notification_settings(store, config)?;
+                // On its own, a desktop pages only its own person.
+                notifications.teammates &= !alone;
                 Ok((escalation, raised, me, pending, settled, notifications))
             })
             .await?;
@@ -242,18 +257,9 @@ impl Pager {
             self.with_store(move |store, _| {
                 store.exclusively(|store| {
                     store.mark_pages_delivered(&delivered, now)?;
-                    // The hub learns each page was shown here (its receipt).
+                    // The hub learns each of its pages was shown here (its receipt).
                     if receipts {
-                        let mark = store.replica_mark()?;
-                        for page in &delivered {
-                            store.queue_mutation(
-                                "page_shown",
-                                &serde_json::json!({"page": page}),
-                                None,
-                                now,
-                                mark,
-                            )?;
-                        }
+                        store.queue_page_receipts(&delivered, now)?;
                     }
                     Ok(())
                 })

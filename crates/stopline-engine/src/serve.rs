@@ -19,7 +19,7 @@ use crate::alertmanager::{AlertmanagerClient, AlertmanagerSource, PollTarget, po
 use crate::events::{EngineEvent, EngineEvents};
 use crate::files::{DataDir, EngineLock};
 use crate::hub_client::HubClient;
-use crate::hub_sync::HubSync;
+use crate::hub_sync::{HubSync, WhileAway};
 use crate::live::LiveConfig;
 use crate::notify::{InvokedAction, Notifier, NotifierStatus, desktop_notifier};
 use crate::pager::{NOTIFICATIONS_KEY, OpenIncident, Pager};
@@ -145,13 +145,15 @@ impl Engine {
         };
         crate::secrets::check_strength(&token, "the webhook token")?;
         let store = SharedStore::new(data_dir.open_store()?);
-        let link = data_dir.hub_link()?;
-        // A joined desktop neither polls nor writes back: its hub does, once for everyone.
-        let sources = if link.is_some() {
-            Vec::new()
+        let link = crate::hub_link::HubLink::of(data_dir)?;
+        // A joined desktop neither polls nor writes back while its hub does, once for
+        // everyone; it does both only while the hub is away (`away_sources`).
+        let (sources, away_sources) = if link.is_some() {
+            (Vec::new(), options.alertmanager_sources()?)
         } else {
-            options.alertmanager_sources()?
+            (options.alertmanager_sources()?, Vec::new())
         };
+        let away = crate::away::Away::default();
         let keys = routing_keys(
             options.config.as_ref(),
             &options.env,
@@ -191,11 +193,17 @@ impl Engine {
                 events.clone(),
             );
             let pager = match &link {
-                Some(link) => pager.joined(link.clone()),
+                Some(link) => pager.joined(link.clone(), away.clone()),
                 None => pager,
             };
             (Arc::new(pager), actions_received)
         });
+        let routing = AlertRouting::live(live.clone());
+        let degraded_after = options
+            .config
+            .as_ref()
+            .map(|c| c.hub.degraded_after)
+            .unwrap_or(stopline_core::settings::DEFAULT_DEGRADED_AFTER);
         let hub = link.clone().zip(client).map(|(link, client)| HubSync {
             client,
             store: store.clone(),
@@ -203,8 +211,18 @@ impl Engine {
             clock: Arc::clone(&clock),
             events: events.clone(),
             notifier: Some(Arc::clone(&notifier)),
+            while_away: Some(WhileAway {
+                away: away.clone(),
+                after: degraded_after,
+                sources: away_sources,
+                target: PollTarget {
+                    store: store.clone(),
+                    routing: routing.clone(),
+                    events: events.clone(),
+                    clock: Arc::clone(&clock),
+                },
+            }),
         });
-        let routing = AlertRouting::live(live.clone());
         let watched = options.config_path.clone().zip(live);
         let state = WebhookState {
             store: store.clone(),

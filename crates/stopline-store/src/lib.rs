@@ -13,6 +13,7 @@
 //! integrity constraints and triggers that keep the data sound.
 
 mod alerts;
+mod degraded;
 mod incidents;
 mod ingest;
 mod migrations;
@@ -34,6 +35,7 @@ use stopline_core::severity::SeverityError;
 use stopline_core::swarm::SwarmError;
 
 pub use alerts::{AlertFilter, StoredAlert};
+pub use degraded::PROVISIONAL_BASE;
 pub use incidents::{Act, IncidentDetail, IncidentFilter};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;

@@ -269,8 +269,13 @@ const MIGRATIONS: &[&str] = &[
     // queue of its person's actions (`hub_mutations`), each applied here at once and marked
     // pending until the hub decides it. What an action wrote here carries its `mutation_id`, so
     // the hub's rows can take its place once decided. The timeline stays append-only for what
-    // a desktop wrote on its own (both ids null): only replicated and pending entries may go.
+    // a desktop wrote on its own (both ids null): only replicated and pending entries may go,
+    // and those of a provisional incident (one this desktop opened while its hub was away,
+    // merged into the hub's when it returns). `mutation_id` 0 marks what the desktop wrote
+    // while its hub was away, which the hub's account replaces when it returns.
     r#"
+    ALTER TABLE incidents ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0
+        CHECK (provisional IN (0, 1));
     CREATE TABLE hub_mutations (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         name        TEXT NOT NULL,
@@ -295,11 +300,16 @@ const MIGRATIONS: &[&str] = &[
     DROP TRIGGER timeline_no_delete;
     CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline
         WHEN OLD.hub_id IS NULL AND OLD.mutation_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM incidents
+                             WHERE id = OLD.incident_id AND provisional = 1)
         BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;
 
     ALTER TABLE roles ADD COLUMN hub_id INTEGER;
     ALTER TABLE roles ADD COLUMN mutation_id INTEGER;
     CREATE UNIQUE INDEX roles_by_hub_id ON roles (hub_id) WHERE hub_id IS NOT NULL;
+
+    ALTER TABLE pages ADD COLUMN hub_id INTEGER;
+    CREATE UNIQUE INDEX pages_by_hub_id ON pages (hub_id) WHERE hub_id IS NOT NULL;
     "#,
 ];
 

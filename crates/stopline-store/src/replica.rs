@@ -70,8 +70,8 @@ impl ActionStatus {
 /// Where the timeline and the roles ended before an action, so what it adds can be marked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicaMark {
-    timeline: i64,
-    roles: i64,
+    pub(crate) timeline: i64,
+    pub(crate) roles: i64,
 }
 
 /// What the hub decided of one mutation.
@@ -257,7 +257,13 @@ impl Store {
     /// The oldest `limit` actions not yet decided by the hub, in the order they were taken.
     pub fn pending_mutations(&self, limit: usize) -> Result<Vec<QueuedMutation>> {
         let mut statement = self.conn.prepare_cached(
+            // In order, up to the first about a provisional incident: it waits until the
+            // incident merges into the hub's (its arguments then name the hub's).
             "SELECT id, name, args, at FROM hub_mutations WHERE status = 'pending'
+                 AND id < COALESCE((SELECT MIN(m.id) FROM hub_mutations m
+                                    JOIN incidents i ON i.id = m.incident_id
+                                    WHERE m.status = 'pending' AND i.provisional = 1),
+                                   9223372036854775807)
              ORDER BY id LIMIT ?1",
         )?;
         let rows = statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
@@ -325,6 +331,46 @@ impl Store {
         self.write(|tx| apply_pull(tx, pull, desktop, now))
     }
 
+    /// Queues the hub's receipt (`page_shown`) for each of these pages (local ids) that came
+    /// from the hub; answers how many were queued.
+    pub fn queue_page_receipts(&mut self, pages: &[i64], now: Timestamp) -> Result<usize> {
+        self.write(|tx| {
+            let ids = hub_page_ids(tx, pages)?;
+            for id in &ids {
+                tx.execute(
+                    "INSERT INTO hub_mutations (name, args, at) VALUES ('page_shown', ?1, ?2)",
+                    params![serde_json::json!({"page": id}).to_string(), to_millis(now)],
+                )?;
+            }
+            Ok(ids.len())
+        })
+    }
+
+    /// Refuses, here, the person's waiting actions on provisional incidents taken before
+    /// `before` that the hub never took over (it never received their alerts): they would
+    /// otherwise hold the queue up for ever. Answers the actions refused.
+    pub fn refuse_stranded(&mut self, before: Timestamp, now: Timestamp) -> Result<Vec<HubAction>> {
+        self.write(|tx| {
+            let reason = "the hub never received this incident's alerts (it was opened on this desktop while the hub was away): kept here only";
+            let mut statement = tx.prepare(
+                "SELECT m.id FROM hub_mutations m JOIN incidents i ON i.id = m.incident_id
+                 WHERE m.status = 'pending' AND i.provisional = 1 AND m.at < ?1",
+            )?;
+            let ids: Vec<i64> = statement
+                .query_map(params![to_millis(before)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let outcomes: Vec<Outcome> = ids
+                .into_iter()
+                .map(|id| Outcome {
+                    id,
+                    outcome: "refused".to_owned(),
+                    reason: Some(reason.to_owned()),
+                })
+                .collect();
+            record_outcomes(tx, &outcomes, now)
+        })
+    }
+
     /// The cookie of the last pull applied; `None` before the first.
     pub fn hub_cookie(&self) -> Result<Option<String>> {
         self.desktop_setting(HUB_COOKIE_KEY)
@@ -377,8 +423,12 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
     for role in &pull.roles {
         upsert_role(tx, role)?;
     }
+    let merges = merges(tx, &pull.alerts)?;
     for alert in &pull.alerts {
         upsert_alert(tx, alert)?;
+    }
+    for (provisional, hub) in merges {
+        merge(tx, provisional, hub)?;
     }
     for escalation in &pull.escalations {
         tx.prepare_cached(
@@ -398,7 +448,7 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
         ])?;
     }
     for page in &pull.pages {
-        applied.new_pages += upsert_page(tx, page, desktop)?;
+        applied.new_pages += upsert_page(tx, page, desktop, now)?;
     }
     applied.rows = pull.incidents.len()
         + pull.timeline.len()
@@ -414,6 +464,9 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
     )?;
     Ok(applied)
 }
+
+/// The `mutation_id` of what a desktop wrote while its hub was away (`crate::degraded`).
+pub(crate) const WRITTEN_WHILE_AWAY: i64 = 0;
 
 /// The desktop setting holding the last pull's cookie.
 pub const HUB_COOKIE_KEY: &str = "hub.cookie";
@@ -470,40 +523,105 @@ fn record_outcomes(
     Ok(refused)
 }
 
-/// Before a full resync: everything the hub sent before goes, except the effects of actions
-/// still pending (and the incidents they touched), which stay until the hub decides them.
+/// Before a full resync: everything the hub sent before goes, and what this desktop wrote while
+/// the hub was away, except the effects of actions still pending, provisional incidents, and
+/// pages (which remember what this desktop showed its person).
 fn clear_replica(tx: &Connection, pull: &Pull) -> Result<()> {
-    tx.execute_batch(
-        "DELETE FROM pages;
-         DELETE FROM escalations;
-         DELETE FROM checklist_steps;
-         DELETE FROM silences;
-         DELETE FROM outbox;
-         DELETE FROM timeline WHERE hub_id IS NOT NULL;
-         DELETE FROM roles WHERE hub_id IS NOT NULL;
-         DELETE FROM alerts;
-         DELETE FROM severity_history;",
-    )?;
+    const HUBS: &str = "(SELECT id FROM incidents WHERE provisional = 0)";
+    tx.execute_batch(&format!(
+        "DELETE FROM escalations WHERE incident_id IN {HUBS};
+         DELETE FROM checklist_steps WHERE incident_id IN {HUBS};
+         DELETE FROM silences WHERE incident_id IN {HUBS};
+         DELETE FROM outbox WHERE incident_id IN {HUBS};
+         DELETE FROM timeline WHERE hub_id IS NOT NULL
+             OR (mutation_id = {away} AND incident_id IN {HUBS});
+         DELETE FROM roles WHERE hub_id IS NOT NULL
+             OR (mutation_id = {away} AND incident_id IN {HUBS});
+         DELETE FROM alerts WHERE incident_id IS NULL OR incident_id IN {HUBS};
+         DELETE FROM severity_history WHERE incident_id IN {HUBS};",
+        away = WRITTEN_WHILE_AWAY,
+    ))?;
     let kept: Vec<i64> = pull
         .incidents
         .iter()
         .map(|p| sql_id(p.incident.id))
         .collect();
-    let mut statement = tx.prepare("SELECT id FROM incidents")?;
-    let all: Vec<i64> = statement
+    let mut statement = tx.prepare(
+        "SELECT id FROM incidents i WHERE provisional = 0
+             AND NOT EXISTS (SELECT 1 FROM timeline WHERE incident_id = i.id)
+             AND NOT EXISTS (SELECT 1 FROM roles WHERE incident_id = i.id)
+             AND NOT EXISTS (SELECT 1 FROM pages WHERE incident_id = i.id)",
+    )?;
+    let unused: Vec<i64> = statement
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for id in all {
-        let pending: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM timeline WHERE incident_id = ?1)
-                 OR EXISTS (SELECT 1 FROM roles WHERE incident_id = ?1)",
-            params![id],
-            |r| r.get(0),
-        )?;
-        if !kept.contains(&id) && !pending {
-            tx.execute("DELETE FROM incidents WHERE id = ?1", params![id])?;
+    for id in unused.into_iter().filter(|id| !kept.contains(id)) {
+        tx.execute("DELETE FROM incidents WHERE id = ?1", params![id])?;
+    }
+    Ok(())
+}
+
+/// Which provisional incidents the pulled alerts take over: (provisional, hub's), by the
+/// alerts' (source, fingerprint).
+fn merges(tx: &Connection, alerts: &[PulledAlert]) -> Result<Vec<(i64, i64)>> {
+    let mut merges = Vec::new();
+    for alert in alerts {
+        let Some(hub) = alert.incident else { continue };
+        let provisional: Option<i64> = tx
+            .prepare_cached(
+                "SELECT a.incident_id FROM alerts a JOIN incidents i ON i.id = a.incident_id
+                 WHERE a.source = ?1 AND a.fingerprint = ?2 AND i.provisional = 1",
+            )?
+            .query_row(params![alert.source, alert.fingerprint], |r| r.get(0))
+            .optional()?;
+        if let Some(provisional) = provisional
+            && !merges.iter().any(|(p, _)| *p == provisional)
+        {
+            merges.push((provisional, sql_id(hub)));
         }
     }
+    Ok(merges)
+}
+
+/// Folds provisional incident `provisional` into the hub's `hub` once none of its alerts is
+/// left to it: the person's waiting actions name the hub's incident, pages shown for it count
+/// for the hub's, and the rest of what this desktop kept about it goes (the hub's account of
+/// the same alerts replaces it).
+fn merge(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
+    let left: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM alerts WHERE incident_id = ?1",
+        params![provisional],
+        |r| r.get(0),
+    )?;
+    if left > 0 {
+        return Ok(());
+    }
+    let name = IncidentId(u64::try_from(hub).unwrap_or(0)).to_string();
+    tx.execute(
+        "UPDATE hub_mutations SET incident_id = ?2, args = json_set(args, '$.incident', ?3)
+         WHERE incident_id = ?1 AND status = 'pending'",
+        params![provisional, hub, name],
+    )?;
+    tx.execute(
+        "UPDATE OR IGNORE pages SET incident_id = ?2 WHERE incident_id = ?1",
+        params![provisional, hub],
+    )?;
+    for table in [
+        "pages",
+        "timeline",
+        "checklist_steps",
+        "roles",
+        "escalations",
+        "severity_history",
+        "silences",
+        "outbox",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE incident_id = ?1"),
+            params![provisional],
+        )?;
+    }
+    tx.execute("DELETE FROM incidents WHERE id = ?1", params![provisional])?;
     Ok(())
 }
 
@@ -640,10 +758,12 @@ fn upsert_role(tx: &Connection, role: &PulledRole) -> Result<()> {
 fn upsert_alert(tx: &Connection, alert: &PulledAlert) -> Result<()> {
     let ends = alert.ends_at.map(to_millis);
     let seen = to_millis(alert.ends_at.unwrap_or(alert.starts_at));
+    // Keyed by (source, fingerprint): the replica numbers its alerts itself, so one this
+    // desktop took while the hub was away never collides with the hub's numbering.
     tx.prepare_cached(
-        "INSERT INTO alerts (id, source, fingerprint, labels, annotations, state, starts_at,
+        "INSERT INTO alerts (source, fingerprint, labels, annotations, state, starts_at,
              ends_at, first_seen, last_seen, incident_id, application_id, team_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9, ?10, ?11, ?12)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8, ?9, ?10, ?11)
          ON CONFLICT (source, fingerprint) DO UPDATE SET labels = excluded.labels,
              annotations = excluded.annotations, state = excluded.state,
              starts_at = excluded.starts_at, ends_at = excluded.ends_at,
@@ -652,7 +772,6 @@ fn upsert_alert(tx: &Connection, alert: &PulledAlert) -> Result<()> {
              team_id = excluded.team_id, revision = revision + 1",
     )?
     .execute(params![
-        alert.id,
         alert.source,
         alert.fingerprint,
         alert.labels.to_string(),
@@ -668,44 +787,84 @@ fn upsert_alert(tx: &Connection, alert: &PulledAlert) -> Result<()> {
     Ok(())
 }
 
-/// Answers 1 when the page is new here and not yet shown on this desktop.
-fn upsert_page(tx: &Connection, page: &PulledPage, desktop: &str) -> Result<usize> {
+/// Answers 1 when the page is new here and not yet shown on this desktop. A page this
+/// desktop already showed its person for the same incident and step (paging on its own while
+/// the hub was away) counts as shown: it is receipted, not shown twice.
+fn upsert_page(tx: &Connection, page: &PulledPage, desktop: &str, now: Timestamp) -> Result<usize> {
     let shown_here = page.shown_on.iter().any(|d| d == desktop);
-    let known: Option<Option<i64>> = tx
+    let known: Option<(i64, Option<i64>)> = tx
         .query_row(
-            "SELECT delivered_at FROM pages WHERE id = ?1",
+            "SELECT id, delivered_at FROM pages WHERE hub_id = ?1",
             params![page.id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    match known {
-        Some(delivered) => {
-            if delivered.is_none() && shown_here {
-                tx.execute(
-                    "UPDATE pages SET delivered_at = ?2 WHERE id = ?1",
-                    params![page.id, to_millis(page.paged_at)],
-                )?;
-            }
-            Ok(0)
+    if let Some((id, delivered)) = known {
+        if delivered.is_none() && shown_here {
+            tx.execute(
+                "UPDATE pages SET delivered_at = ?2 WHERE id = ?1",
+                params![id, to_millis(page.paged_at)],
+            )?;
         }
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO pages (id, incident_id, step, cycle, person, reason, paged_at,
-                     delivered_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![
-                page.id,
-                sql_id(page.incident),
-                page.step,
-                page.cycle,
-                page.person,
-                page.reason,
-                to_millis(page.paged_at),
-                shown_here.then(|| to_millis(page.paged_at)),
-            ])?;
-            Ok(usize::from(!shown_here))
-        }
+        return Ok(0);
     }
+    let incident = sql_id(page.incident);
+    let local: Option<(i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT id, delivered_at FROM pages
+             WHERE incident_id = ?1 AND step = ?2 AND person = ?3 AND hub_id IS NULL",
+            params![incident, page.step, page.person],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((id, delivered)) = local {
+        // This desktop's own page for the step becomes the hub's.
+        tx.execute(
+            "UPDATE pages SET hub_id = ?2 WHERE id = ?1",
+            params![id, page.id],
+        )?;
+        if delivered.is_some() && !shown_here {
+            tx.execute(
+                "INSERT INTO hub_mutations (name, args, at) VALUES ('page_shown', ?1, ?2)",
+                params![
+                    serde_json::json!({"page": page.id}).to_string(),
+                    to_millis(now)
+                ],
+            )?;
+        }
+        return Ok(0);
+    }
+    tx.prepare_cached(
+        "INSERT INTO pages (incident_id, step, cycle, person, reason, paged_at, delivered_at,
+             hub_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![
+        incident,
+        page.step,
+        page.cycle,
+        page.person,
+        page.reason,
+        to_millis(page.paged_at),
+        shown_here.then(|| to_millis(page.paged_at)),
+        page.id,
+    ])?;
+    Ok(usize::from(!shown_here))
+}
+
+/// The hub's ids of pages with these local ids (pages this desktop made itself have none).
+pub(crate) fn hub_page_ids(tx: &Connection, pages: &[i64]) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for page in pages {
+        let hub: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT hub_id FROM pages WHERE id = ?1",
+                params![page],
+                |r| r.get(0),
+            )
+            .optional()?;
+        ids.extend(hub.flatten());
+    }
+    Ok(ids)
 }

@@ -26,7 +26,13 @@ struct Org {
 
 impl Org {
     fn start(hubs: usize) -> Self {
+        Self::start_with(hubs, "")
+    }
+
+    /// With `extra` appended to the demo config (which every desktop then shares).
+    fn start_with(hubs: usize, extra: &str) -> Self {
         let sandbox = Sandbox::demo();
+        sandbox.write_config(&(sandbox.read_config() + extra));
         let pg_dir = tempfile::tempdir().unwrap();
         let postgres = Postgres::start(pg_dir.path());
         let database = postgres.create_database("org");
@@ -113,7 +119,9 @@ struct Desktop {
 
 impl Desktop {
     fn join(org: &Org, hub: usize, person: &str) -> Self {
-        let sandbox = Sandbox::demo();
+        let sandbox = Sandbox::new();
+        // The organisation's config, as every seat has it.
+        sandbox.write_config(&org.sandbox.read_config());
         let notifications = NotificationServer::start(sandbox.dir.path(), "body actions");
         let keyring = SecretService::start_on_bus(sandbox.dir.path(), &notifications.env[0].1);
         let desktop = Self {
@@ -392,4 +400,144 @@ fn two_desktops_cut_off_from_the_hub_both_acknowledge_and_converge_on_one_winner
     );
     drop(first);
     drop(second);
+}
+
+#[test]
+fn while_the_hub_is_away_each_desktop_pages_only_its_own_person_and_merges_when_it_returns() {
+    let am_dir = tempfile::tempdir().unwrap();
+    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
+        am_dir.path(),
+        stopline_tests::free_port(),
+        None,
+    );
+    let mut org = Org::start_with(
+        1,
+        &format!(
+            "\n[hub]\ndegraded_after = \"2s\"\n\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
+            alertmanager.url()
+        ),
+    );
+    let primary = payments_primary(&org.sandbox);
+    let teammate = teammate_of(&primary);
+    let mut on_call = Desktop::join(&org, 0, &primary);
+    let mut other = Desktop::join(&org, 0, teammate);
+    on_call.serve();
+    other.serve();
+
+    // The hub goes away; after `degraded_after` each desktop polls the Alertmanager itself.
+    let address = org.hubs[0].address.clone();
+    org.hubs.clear();
+    for desktop in [&on_call, &other] {
+        desktop
+            .served
+            .as_ref()
+            .unwrap()
+            .wait_for_log("pages its own person until it returns");
+    }
+    alertmanager.post_alert_with("GatewayDown", &[("service", "payment-gateway")], None);
+    let provisional = |desktop: &Desktop| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let listed = desktop.json(&["incidents"]);
+            if let Some(id) = listed
+                .as_array()
+                .unwrap()
+                .first()
+                .map(|i| i["id"].as_str().unwrap().to_owned())
+            {
+                return id;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no provisional incident on {}'s desktop",
+                desktop.person
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mine = provisional(&on_call);
+    let theirs = provisional(&other);
+    assert!(mine.starts_with("INC-100000000"), "{mine}");
+    // Only the person on call is paged, on their own desktop.
+    let shown = on_call.notifications.wait_for_notifications(1);
+    let gateway = |n: &Value| {
+        n["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Payment Gateway: GatewayDown"))
+    };
+    assert!(gateway(&shown[0]), "{shown:#?}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(other.notifications.notifications().is_empty());
+
+    // The on-call person acknowledges: the desktop writes a Stopline silence back, and the
+    // teammate's desktop stops escalating through it.
+    let acked = on_call.run(&["ack", &mine, "--as", &primary]);
+    assert!(
+        acked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&acked.stderr)
+    );
+    other.wait_for(&theirs, |i| {
+        i["state"] == "acknowledged"
+            && i["timeline"].as_array().unwrap().iter().any(|e| {
+                e["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("acknowledged elsewhere")
+            })
+    });
+
+    // The hub returns: it takes the alert (a Stopline silence does not hide it from Stopline),
+    // the provisional incidents merge into its incident, the waiting acknowledgement reaches
+    // it, and nobody is paged twice.
+    org.hubs.push(org.hub(Some(&address)));
+    org.wait_for_sql("SELECT count(*) FROM incidents", "1");
+    for desktop in [&on_call, &other] {
+        desktop.wait_for("INC-1", |i| i["state"] == "acknowledged");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let listed = desktop.json(&["incidents", "--state", "all"]);
+            let ids: Vec<&str> = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap())
+                .collect();
+            if ids == ["INC-1"] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}'s desktop still has {ids:?}",
+                desktop.person
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    assert_eq!(
+        org.sql("SELECT acknowledged_by FROM incidents WHERE id = 1"),
+        primary
+    );
+    org.wait_for_sql(
+        "SELECT status FROM escalations WHERE incident_id = 1",
+        "stopped",
+    );
+    on_call.wait_for("INC-1", |i| {
+        i["hub_actions"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(|a| a["status"] == "applied"))
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let pages: Vec<Value> = on_call
+        .notifications
+        .notifications()
+        .into_iter()
+        .filter(|n| gateway(n))
+        .collect();
+    assert_eq!(pages.len(), 1, "paged once for the step: {pages:#?}");
+    assert!(other.notifications.notifications().is_empty());
+    assert_eq!(
+        shared(&on_call.incident("INC-1")),
+        shared(&other.incident("INC-1"))
+    );
 }

@@ -48,6 +48,7 @@ impl Checker<'_> {
         let alerts = self.alerts(raw.alerts);
         let webhook = self.webhook(raw.webhook);
         let pipeline = self.pipeline(raw.pipeline, &applications);
+        let hub = self.hub(raw.hub);
         let sources = self.sources(raw.sources, &applications);
         let mut routing = applications.clone();
         routing.extend(self.routes(&raw.routes, &applications));
@@ -60,6 +61,7 @@ impl Checker<'_> {
             alerts,
             webhook,
             pipeline,
+            hub,
             sources,
             rotas,
             escalation,

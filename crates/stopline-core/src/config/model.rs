@@ -8,7 +8,8 @@ use crate::mapping::{ApplicationMapping, MappingIndex};
 use crate::pay::{PayModel, PaySettings};
 use crate::rota::Rota;
 use crate::settings::{
-    AlertSettings, NotificationSettings, PipelineSettings, SourceConfig, WebhookSettings,
+    AlertSettings, HubSettings, NotificationSettings, PipelineSettings, SourceConfig,
+    WebhookSettings,
 };
 use crate::swarm::{LineStopsOn, StepTemplate};
 use crate::team::{EscalationPolicy, Person, Team};
@@ -25,6 +26,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     pub webhook: WebhookSettings,
     pub pipeline: PipelineSettings,
+    /// A joined desktop's behaviour while its hub is away.
+    pub hub: HubSettings,
     pub sources: Vec<SourceConfig>,
     /// On-call rotas, team and domain; see `rota` and `callout`.
     pub rotas: Vec<Rota>,

@@ -27,6 +27,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) pipeline: Option<RawPipeline>,
     #[serde(default)]
+    pub(super) hub: Option<super::sources::RawHub>,
+    #[serde(default)]
     pub(super) sources: Vec<RawSource>,
     #[serde(default)]
     pub(super) rotas: Vec<rotas::RawRota>,

@@ -9,8 +9,8 @@ use toml::Spanned;
 
 use crate::application::Application;
 use crate::settings::{
-    AlertSettings, DEFAULT_POLL_INTERVAL, MAX_SILENCE, MIN_SILENCE, PipelineSettings, SecretRef,
-    SourceConfig, SourceKind, WebhookSettings, WriteBack, parse_http_url,
+    AlertSettings, DEFAULT_POLL_INTERVAL, HubSettings, MAX_SILENCE, MIN_SILENCE, PipelineSettings,
+    SecretRef, SourceConfig, SourceKind, WebhookSettings, WriteBack, parse_http_url,
 };
 
 use super::checker::Checker;
@@ -39,6 +39,13 @@ pub(super) struct RawWebhook {
     pub(super) max_connections: Option<Spanned<u64>>,
     #[serde(default)]
     pub(super) read_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHub {
+    #[serde(default)]
+    pub(super) degraded_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +141,16 @@ impl Checker<'_> {
                     "expected at least 1024 bytes",
                 ),
             }
+        }
+        settings
+    }
+
+    pub(super) fn hub(&mut self, raw: Option<RawHub>) -> HubSettings {
+        let mut settings = HubSettings::default();
+        if let Some(value) = raw.as_ref().and_then(|r| r.degraded_after.as_ref())
+            && let Some(d) = self.duration(value, "hub.degraded_after")
+        {
+            settings.degraded_after = d;
         }
         settings
     }

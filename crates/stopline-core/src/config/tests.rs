@@ -376,3 +376,26 @@ fn a_large_config_names_its_problems_at_the_right_place() {
     assert_eq!(team.line, last_line + 5, "{team}");
     assert!(Config::parse("big.toml", &with_applications(10_000)).is_ok());
 }
+
+#[test]
+fn a_joined_desktop_goes_it_alone_after_degraded_after() {
+    let config = Config::parse("stopline.toml", MINIMAL).unwrap();
+    assert_eq!(config.hub.degraded_after.as_secs(), 60);
+    let text = format!("{MINIMAL}\n[hub]\ndegraded_after = \"2m\"\n");
+    let config = Config::parse("stopline.toml", &text).unwrap();
+    assert_eq!(config.hub.degraded_after.as_secs(), 120);
+    let text = format!("{MINIMAL}\n[hub]\ndegraded_after = \"soon\"\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].key, "hub.degraded_after");
+    assert!(
+        found[0].message.contains("invalid duration \"soon\""),
+        "{}",
+        found[0].message
+    );
+    let text = format!("{MINIMAL}\n[hub]\ndegraded = \"2m\"\n");
+    assert!(
+        Config::parse("stopline.toml", &text).is_err(),
+        "unknown keys are refused"
+    );
+}

@@ -64,7 +64,7 @@ pub struct HubStatus {
 impl Workspace {
     /// Whether this desktop has joined a hub.
     pub fn hub_link(&self) -> Result<Option<HubLink>> {
-        self.data_dir().hub_link()
+        HubLink::of(self.data_dir())
     }
 
     /// Refuses an action the hub's protocol cannot carry yet, on a joined desktop.
