@@ -21,9 +21,10 @@ use tauri::State;
 
 use crate::AppState;
 use crate::dto::{
-    AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode, IncidentAction, IncidentRow,
-    IncidentView, LeadRoleText, OnCallOverview, OverrideForm, Overview, ReportView, SettingsChange,
-    SettingsView, SeverityText, SourcesView, StepStateText, UnroutedView,
+    AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode, HubConnectForm, HubView,
+    IncidentAction, IncidentRow, IncidentView, LeadRoleText, OnCallOverview, OverrideForm,
+    Overview, ReportView, SettingsChange, SettingsView, SeverityText, SourcesView, StepStateText,
+    UnroutedView,
 };
 
 /// An engine error as the window receives it: which kind (what the UI branches on), and the
@@ -67,6 +68,28 @@ async fn with_workspace<T: Send + 'static>(
             code: ErrorCode::Store,
             message: format!("the request stopped before it answered: {e}"),
         })?
+}
+
+/// The hub this desktop joined, as the window shows it.
+fn hub_view(ws: &Workspace) -> Result<Option<HubView>, CommandError> {
+    Ok(ws
+        .hub_status()
+        .map_err(command_error)?
+        .as_ref()
+        .map(HubView::new))
+}
+
+/// This desktop's settings as they are now.
+async fn settings_now(state: &State<'_, AppState>) -> Result<SettingsView, CommandError> {
+    with_workspace(state, move |ws| {
+        let autostart = crate::autostart::Autostart::for_this_user();
+        Ok(SettingsView::new(
+            ws.settings().map_err(command_error)?,
+            &autostart,
+            hub_view(ws)?,
+        ))
+    })
+    .await
 }
 
 fn parse_id(id: &str) -> Result<IncidentId, CommandError> {
@@ -129,7 +152,8 @@ ipc_commands! {
         let config_path = state.workspace.config_path().display().to_string();
         with_workspace(&state, move |ws| {
             let queue = ws.queue().map_err(command_error)?;
-            Ok(Overview::new(queue, engine, notice, config_path, open_incident))
+            let hub = hub_view(ws)?;
+            Ok(Overview::new(queue, engine, notice, config_path, open_incident, hub))
         })
         .await
     }
@@ -278,7 +302,7 @@ ipc_commands! {
     async fn settings(state: State<'_, AppState>) -> Result<SettingsView, CommandError> {
         with_workspace(&state, move |ws| {
             let autostart = crate::autostart::Autostart::for_this_user();
-            Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart))
+            Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart, hub_view(ws)?))
         })
         .await
     }
@@ -314,9 +338,47 @@ ipc_commands! {
                     })?;
             }
             let autostart = crate::autostart::Autostart::for_this_user();
-            Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart))
+            Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart, hub_view(ws)?))
         })
         .await
+    }
+
+    /// Joins the team hub at `form.url` with the person's token (kept in the OS keyring, as
+    /// `stopline connect` does): the engine stops, the desktop joins, and the engine starts
+    /// again on the replica. Answers the settings after.
+    async fn hub_connect(
+        state: State<'_, AppState>,
+        form: HubConnectForm,
+    ) -> Result<SettingsView, CommandError> {
+        let ws = Arc::clone(&state.workspace);
+        let joined = state
+            .host
+            .around(ws.connect(
+                &form.url,
+                &form.token,
+                form.insecure_plaintext,
+                &stopline_engine::secrets::OsKeyring,
+            ))
+            .await;
+        joined.map_err(command_error)?;
+        settings_now(&state).await
+    }
+
+    /// Leaves the team hub (as `stopline disconnect`): refused while actions wait for the hub
+    /// unless `discard_waiting`. Answers the settings after.
+    async fn hub_disconnect(
+        state: State<'_, AppState>,
+        discard_waiting: bool,
+    ) -> Result<SettingsView, CommandError> {
+        let ws = Arc::clone(&state.workspace);
+        let left = state
+            .host
+            .around(async move {
+                ws.disconnect(discard_waiting, &stopline_engine::secrets::OsKeyring)
+            })
+            .await;
+        left.map_err(command_error)?;
+        settings_now(&state).await
     }
 
     /// Opens a web link of an alert or a runbook in the person's browser: the app's own window

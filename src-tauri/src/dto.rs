@@ -37,6 +37,57 @@ pub struct Overview {
     /// An incident to open at once (the app was started from a notification's Open button);
     /// given by the first overview only.
     pub open_incident: Option<String>,
+    /// The team hub this desktop joined; `null` when it works alone.
+    pub hub: Option<HubView>,
+}
+
+/// A desktop's standing with the team hub it joined (docs/team.md).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HubView {
+    pub url: String,
+    /// The person whose token this desktop holds: everything here is done as them.
+    pub person: String,
+    pub desktop_id: String,
+    /// `null` until the engine first reached (or failed to reach) the hub.
+    pub connected: Option<bool>,
+    /// Since when connected, or offline (RFC 3339, UTC).
+    pub since: Option<String>,
+    /// Why the hub cannot be reached.
+    pub error: Option<String>,
+    /// The person's actions saved here that the hub has not decided yet.
+    pub waiting: u32,
+    /// The latest actions the hub refused, newest first.
+    pub refused: Vec<HubActionRow>,
+}
+
+/// One of the person's actions and where it stands with the hub.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HubActionRow {
+    pub action: String,
+    pub incident: Option<String>,
+    /// When the person took it (RFC 3339, UTC).
+    pub at: String,
+    pub status: HubActionStatus,
+    /// The hub's reason, for a refusal.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HubActionStatus {
+    /// Saved here; the hub has not decided it yet.
+    Pending,
+    Applied,
+    Refused,
+}
+
+/// Joining a hub from the Settings: its address and the person's token.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+pub struct HubConnectForm {
+    pub url: String,
+    pub token: String,
+    /// Plain http beyond loopback (the token travels in the clear).
+    pub insecure_plaintext: bool,
 }
 
 /// A person to choose.
@@ -63,6 +114,9 @@ pub struct IncidentView {
     /// Who holds which role now.
     pub roles: Vec<RoleView>,
     pub alerts: Vec<AlertView>,
+    /// On a desktop joined to a hub: the person's actions on this incident the hub has not
+    /// confirmed (pending) or refused, newest first.
+    pub hub_actions: Vec<HubActionRow>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -371,6 +425,8 @@ pub struct SettingsView {
     pub start_at_login: bool,
     /// Where that is set up, or why it cannot be on this system.
     pub start_at_login_detail: String,
+    /// The team hub this desktop joined; `null` when it works alone.
+    pub hub: Option<HubView>,
 }
 
 /// A change to this desktop's settings; `null` leaves a setting as it is.

@@ -70,6 +70,27 @@ pub enum EngineMode {
 pub struct Host {
     mode: Arc<Mutex<EngineMode>>,
     stop: Arc<Mutex<Option<oneshot::Sender<()>>>>,
+    /// The running engine's task: awaited when it stops, so its lock is released.
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// How it was started, to start it again (after joining or leaving a hub).
+    started_with: Arc<Mutex<Option<StartedWith>>>,
+}
+
+/// What [`Host::start`] was given.
+#[derive(Clone)]
+struct StartedWith {
+    data_dir: DataDir,
+    config_path: PathBuf,
+    open_incident: Option<OpenIncident>,
+    on_change: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for StartedWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartedWith")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Host {
@@ -77,6 +98,8 @@ impl Default for Host {
         Self {
             mode: Arc::new(Mutex::new(EngineMode::Starting)),
             stop: Arc::new(Mutex::new(None)),
+            task: Arc::new(Mutex::new(None)),
+            started_with: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -102,6 +125,12 @@ impl Host {
         open_incident: Option<OpenIncident>,
         on_change: Arc<dyn Fn() + Send + Sync>,
     ) -> EngineMode {
+        *self.started_with.lock().unwrap_or_else(|e| e.into_inner()) = Some(StartedWith {
+            data_dir: data_dir.clone(),
+            config_path: config_path.clone(),
+            open_incident: open_incident.clone(),
+            on_change: Arc::clone(&on_change),
+        });
         let config = match load_config(&config_path) {
             Ok(config) => config,
             Err(error) => {
@@ -129,7 +158,7 @@ impl Host {
                 tokio::spawn(batch_changes(engine.events(), on_change));
                 let (stop, stopped) = oneshot::channel();
                 *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
-                tokio::spawn(async move {
+                let task = tokio::spawn(async move {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
@@ -137,6 +166,7 @@ impl Host {
                         eprintln!("stopline-desktop: the engine stopped: {error}");
                     }
                 });
+                *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
                 mode
             }
             Err(EngineError::AlreadyRunning { pid, .. }) => EngineMode::Attached { pid },
@@ -153,6 +183,28 @@ impl Host {
         if let Some(stop) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the hosted engine and waits until it has let go of the data directory, runs
+    /// `work`, then starts the engine again as it was started (on the store now in use: after
+    /// joining a hub, the replica). Answers what `work` answered.
+    pub async fn around<T>(&self, work: impl Future<Output = T>) -> T {
+        self.stop();
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        let answer = work.await;
+        let again = self
+            .started_with
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(s) = again {
+            self.start(s.data_dir, s.config_path, s.open_incident, s.on_change)
+                .await;
+        }
+        answer
     }
 }
 
@@ -210,6 +262,28 @@ mod tests {
             }
         );
         first.stop();
+    }
+
+    #[tokio::test]
+    async fn work_around_the_engine_runs_with_the_data_directory_free_then_the_engine_is_back() {
+        let (dir, config) = workspace();
+        let data = DataDir::new(dir.path().join("data"));
+        let host = Host::default();
+        let mode = host.start(data.clone(), config, None, quiet()).await;
+        assert!(matches!(mode, EngineMode::Hosting { .. }), "{mode:?}");
+        // Joining a hub needs the engine's lock: free while the work runs.
+        let locked = host.around(async { data.lock_engine().map(|_| ()) }).await;
+        assert!(locked.is_ok(), "{locked:?}");
+        assert!(
+            matches!(host.mode(), EngineMode::Hosting { .. }),
+            "{:?}",
+            host.mode()
+        );
+        assert!(matches!(
+            data.lock_engine(),
+            Err(EngineError::AlreadyRunning { .. })
+        ));
+        host.stop();
     }
 
     #[tokio::test(start_paused = true)]

@@ -17,6 +17,7 @@ impl Overview {
         notice: Option<String>,
         config_path: String,
         open_incident: Option<String>,
+        hub: Option<HubView>,
     ) -> Self {
         let zone = queue.zone.clone();
         let when = |t: jiff::Timestamp| {
@@ -43,6 +44,38 @@ impl Overview {
                 .filter_map(|s| Some(format!("{}: {}", s.name, s.offline_summary(when)?)))
                 .collect(),
             open_incident,
+            hub,
+        }
+    }
+}
+
+impl HubView {
+    pub fn new(status: &api::HubStatus) -> Self {
+        Self {
+            url: status.link.url.clone(),
+            person: status.link.person.clone(),
+            desktop_id: status.link.desktop_id.clone(),
+            connected: status.state.as_ref().map(|s| s.connected),
+            since: status.state.as_ref().map(|s| s.since.to_string()),
+            error: status.state.as_ref().and_then(|s| s.error.clone()),
+            waiting: u32::try_from(status.waiting).unwrap_or(u32::MAX),
+            refused: status.refused.iter().map(HubActionRow::new).collect(),
+        }
+    }
+}
+
+impl HubActionRow {
+    pub fn new(action: &stopline_store::HubAction) -> Self {
+        Self {
+            action: action.name.replace('_', " "),
+            incident: action.incident.map(|i| i.to_string()),
+            at: action.at.to_string(),
+            status: match action.status {
+                stopline_store::ActionStatus::Pending => HubActionStatus::Pending,
+                stopline_store::ActionStatus::Applied => HubActionStatus::Applied,
+                stopline_store::ActionStatus::Refused => HubActionStatus::Refused,
+            },
+            reason: action.reason.clone(),
         }
     }
 }
@@ -152,6 +185,12 @@ impl IncidentView {
                     annotations: a.alert.annotations.clone(),
                     links: a.alert.links.clone(),
                 })
+                .collect(),
+            hub_actions: view
+                .hub_actions
+                .iter()
+                .filter(|a| a.status != stopline_store::ActionStatus::Applied)
+                .map(HubActionRow::new)
                 .collect(),
         }
     }
@@ -265,7 +304,11 @@ impl OnCallOverview {
 }
 
 impl SettingsView {
-    pub fn new(settings: api::SettingsView, autostart: &crate::autostart::Autostart) -> Self {
+    pub fn new(
+        settings: api::SettingsView,
+        autostart: &crate::autostart::Autostart,
+        hub: Option<HubView>,
+    ) -> Self {
         let notifications = settings.notifications;
         Self {
             me: settings.me.map(|p| p.to_string()),
@@ -275,6 +318,7 @@ impl SettingsView {
             notifications_chosen_here: notifications.chosen_here,
             start_at_login: autostart.is_on(),
             start_at_login_detail: autostart.detail(),
+            hub,
         }
     }
 }

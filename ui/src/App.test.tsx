@@ -41,6 +41,7 @@ function overview(overrides: Partial<Overview>): Overview {
     unrouted_alerts: 0,
     offline_sources: [],
     open_incident: null,
+    hub: null,
     people: [
       { id: "aisha", name: "Aisha Adeyemi" },
       { id: "ben", name: "Ben Berg" },

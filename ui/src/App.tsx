@@ -1,6 +1,7 @@
 import { Suspense, lazy, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { act, errorCode, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
+import { HubStatus } from "./Hub";
 import { IncidentPanel } from "./Incident";
 import { OnCall } from "./OnCall";
 import { Settings } from "./Settings";
@@ -189,6 +190,7 @@ export function App() {
             <span className="workspace"> · {load.value.workspace}</span>
           )}
         </h1>
+        {load.kind === "loaded" && <HubStatus hub={load.value.hub} />}
         {load.kind === "loaded" && (
           <PersonPicker overview={load.value} onChosen={refresh} />
         )}
@@ -341,6 +343,15 @@ export function EngineStatus({ engine }: { engine: EngineMode }) {
 function PersonPicker({ overview, onChosen }: { overview: Overview; onChosen: () => void }) {
   const [problem, setProblem] = useState<string | null>(null);
   if (overview.people.length === 0) return null;
+  if (overview.hub) {
+    // A desktop joined to a hub acts as the person whose token it holds.
+    const name = overview.people.find((p) => p.id === overview.hub!.person)?.name;
+    return (
+      <span className="me" data-me={overview.hub.person}>
+        You are {name ?? overview.hub.person} (signed in to the hub)
+      </span>
+    );
+  }
   return (
     <label className="me">
       You are{" "}

@@ -43,6 +43,7 @@ function view(overrides: Partial<IncidentView["incident"]>, steps: StepView[] = 
     loss_per_hour: "GBP 780,000/h",
     currency: "GBP",
     timeline: [{ at: "2026-11-27T10:00:00Z", who: null, kind: "opened", detail: "opened by alert" }],
+    hub_actions: [],
     checklist: steps,
     roles: [],
     alerts: [],

@@ -12,6 +12,7 @@ import type {
   StepView,
   TimelineEntry,
 } from "./bindings";
+import { HubActions } from "./Hub";
 import { LabelList } from "./Labels";
 import { clock, when } from "./time";
 import { useLoad } from "./useLoad";
@@ -101,6 +102,7 @@ export function IncidentPanel({
           </button>
         )}
       </div>
+      <HubActions actions={view.hub_actions} />
       {problem && (
         <div className="banner warning" role="alert">
           {problem.message}

@@ -18,6 +18,7 @@ describe("the settings view", () => {
     notifications_chosen_here: false,
     start_at_login: false,
     start_at_login_detail: "/home/ben/.config/autostart/stopline.desktop",
+    hub: null,
   };
 
   it("changes this desktop's notifications and start at login, and hands back to the config", async () => {

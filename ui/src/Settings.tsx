@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { errorMessage, fetchSettings, saveSettings } from "./api";
 import type { SettingsChange } from "./bindings";
+import { TeamHubSettings } from "./Hub";
 import { applyTheme, savedTheme, type Theme } from "./theme";
 import { useLoad, valueOf } from "./useLoad";
 
@@ -64,6 +65,7 @@ export function Settings({
           Person{" "}
           <select
             value={data.me ?? ""}
+            disabled={data.hub !== null}
             onChange={(e) =>
               onPersonChosen(e.target.value).then(reload, (error) =>
                 setSaveProblem(errorMessage(error)),
@@ -81,6 +83,7 @@ export function Settings({
         <p className="hint">
           Their pages show here as critical notifications, and what is done in this window is
           recorded as them.
+          {data.hub && " Joined to a team hub, this desktop is the person whose token it holds."}
         </p>
       </fieldset>
       <fieldset>
@@ -127,6 +130,7 @@ export function Settings({
           )}
         </p>
       </fieldset>
+      <TeamHubSettings settings={data} onChanged={set} />
       <fieldset>
         <legend>Starting</legend>
         <label>

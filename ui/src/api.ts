@@ -7,6 +7,7 @@ import {
   events,
   type AssignForm,
   type CommandError,
+  type HubConnectForm,
   type IncidentAction,
   type OverrideForm,
   type SettingsChange,
@@ -54,6 +55,12 @@ export const saveSettings = (change: SettingsChange) => commands.saveSettings(ch
 
 /** Opens an http(s) link in the person's browser; the app's window never navigates away. */
 export const openLink = (url: string) => commands.openLink(url);
+
+/** Joins a team hub (the engine restarts on the replica); answers the settings after. */
+export const hubConnect = (form: HubConnectForm) => commands.hubConnect(form);
+
+/** Leaves the team hub; `discardWaiting` leaves even with actions not yet on the hub. */
+export const hubDisconnect = (discardWaiting: boolean) => commands.hubDisconnect(discardWaiting);
 
 /** A report's period (RFC 3339; `null` for the default, the last four weeks) and team. */
 export type ReportQuery = { from: string | null; to: string | null; team: string | null };

@@ -57,7 +57,11 @@ offline_sources: Array<string>,
  * An incident to open at once (the app was started from a notification's Open button);
  * given by the first overview only.
  */
-open_incident: string | null, };
+open_incident: string | null, 
+/**
+ * The team hub this desktop joined; `null` when it works alone.
+ */
+hub: HubView | null, };
 
 export type PersonOption = { id: string, name: string, };
 
@@ -85,7 +89,12 @@ checklist: Array<StepView>,
 /**
  * Who holds which role now.
  */
-roles: Array<RoleView>, alerts: Array<AlertView>, };
+roles: Array<RoleView>, alerts: Array<AlertView>, 
+/**
+ * On a desktop joined to a hub: the person's actions on this incident the hub has not
+ * confirmed (pending) or refused, newest first.
+ */
+hub_actions: Array<HubActionRow>, };
 
 export type TimelineEntry = { 
 /**
@@ -147,7 +156,55 @@ start_at_login: boolean,
 /**
  * Where that is set up, or why it cannot be on this system.
  */
-start_at_login_detail: string, };
+start_at_login_detail: string, 
+/**
+ * The team hub this desktop joined; `null` when it works alone.
+ */
+hub: HubView | null, };
+
+export type HubView = { url: string, 
+/**
+ * The person whose token this desktop holds: everything here is done as them.
+ */
+person: string, desktop_id: string, 
+/**
+ * `null` until the engine first reached (or failed to reach) the hub.
+ */
+connected: boolean | null, 
+/**
+ * Since when connected, or offline (RFC 3339, UTC).
+ */
+since: string | null, 
+/**
+ * Why the hub cannot be reached.
+ */
+error: string | null, 
+/**
+ * The person's actions saved here that the hub has not decided yet.
+ */
+waiting: number, 
+/**
+ * The latest actions the hub refused, newest first.
+ */
+refused: Array<HubActionRow>, };
+
+export type HubActionRow = { action: string, incident: string | null, 
+/**
+ * When the person took it (RFC 3339, UTC).
+ */
+at: string, status: HubActionStatus, 
+/**
+ * The hub's reason, for a refusal.
+ */
+reason: string | null, };
+
+export type HubActionStatus = "pending" | "applied" | "refused";
+
+export type HubConnectForm = { url: string, token: string, 
+/**
+ * Plain http beyond loopback (the token travels in the clear).
+ */
+insecure_plaintext: boolean, };
 
 export type SettingsChange = { teammates: boolean | null, flood_threshold: number | null, start_at_login: boolean | null, 
 /**
@@ -375,6 +432,10 @@ export const commands = {
   settings: (): Promise<SettingsView> => invoke<SettingsView>("settings"),
   /** Changes this desktop's settings; answers with all of them after the change. */
   saveSettings: (change: SettingsChange): Promise<SettingsView> => invoke<SettingsView>("save_settings", { change }),
+  /** Joins the team hub at `form.url` with the person's token (kept in the OS keyring, as `stopline connect` does): the engine stops, the desktop joins, and the engine starts again on the replica. Answers the settings after. */
+  hubConnect: (form: HubConnectForm): Promise<SettingsView> => invoke<SettingsView>("hub_connect", { form }),
+  /** Leaves the team hub (as `stopline disconnect`): refused while actions wait for the hub unless `discard_waiting`. Answers the settings after. */
+  hubDisconnect: (discardWaiting: boolean): Promise<SettingsView> => invoke<SettingsView>("hub_disconnect", { discardWaiting }),
   /** Opens a web link of an alert or a runbook in the person's browser: the app's own window never navigates away from Stopline. Only http and https links are opened. */
   openLink: (url: string): Promise<null> => invoke<null>("open_link", { url }),
   /** Alerts no application claimed: the service desk's queue. */
