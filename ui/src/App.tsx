@@ -311,12 +311,18 @@ export function App() {
 }
 
 /** Whether this window's engine pages and receives alerts, in one line people can act on. */
-export function EngineStatus({ engine }: { engine: EngineMode }) {
+export function EngineStatus({ engine, hubUrl = null }: { engine: EngineMode; hubUrl?: string | null }) {
   switch (engine.mode) {
     case "starting":
       return <p className="engine">Starting the engine…</p>;
     case "hosting":
-      return (
+      // Joined to a hub, alerts go to the hub; this desktop keeps its copy in step.
+      return hubUrl ? (
+        <p className="engine ok">
+          Engine running, in step with the hub at <code>{hubUrl}</code> (alerts go to the hub),{" "}
+          {engine.notifications}.
+        </p>
+      ) : (
         <p className="engine ok">
           Engine running: alerts to <code>{engine.webhook}</code>, {engine.notifications}.
         </p>
@@ -391,7 +397,7 @@ function Queue({
   const now = useNow();
   return (
     <>
-      <EngineStatus engine={overview.engine} />
+      <EngineStatus engine={overview.engine} hubUrl={overview.hub?.url ?? null} />
       {overview.notice && (
         <p className="banner notice" role="status">
           {overview.notice}

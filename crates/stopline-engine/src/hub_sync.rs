@@ -292,7 +292,7 @@ impl HubSync {
     async fn record_state(&self, error: Option<String>) {
         let now = self.clock.now();
         let connected = error.is_none();
-        let result: Result<()> = self
+        let result: Result<bool> = self
             .store
             .run(move |s| {
                 let before: Option<HubState> = s
@@ -307,18 +307,23 @@ impl HubSync {
                     since,
                     error,
                 };
+                let mut turned = false;
                 if before.as_ref() != Some(&state) {
                     let text = serde_json::to_string(&state).unwrap_or_default();
                     s.set_desktop_setting(HUB_STATE_KEY, &text)?;
-                    if before.is_none_or(|b| b.connected != connected) {
+                    turned = before.is_none_or(|b| b.connected != connected);
+                    if turned {
                         tracing::info!(connected, "hub connection changed");
                     }
                 }
-                Ok(())
+                Ok(turned)
             })
             .await;
-        if let Err(error) = result {
-            tracing::warn!(%error, "cannot record the hub's state");
+        match result {
+            // A window showing "hub: connected" reads again at once.
+            Ok(true) => self.events.publish(EngineEvent::StoreChanged),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "cannot record the hub's state"),
         }
     }
 
