@@ -3,6 +3,7 @@
 //! from here.
 
 pub mod alertmanager;
+pub mod netns;
 pub mod postgres;
 
 /// A loopback port nothing listens on right now.

@@ -21,6 +21,9 @@ pub struct Postgres {
     /// Whether commits reach the disk (`fsync = on`): for benchmarks. Tests turn it off, being
     /// about behaviour, not durability.
     durable: bool,
+    /// The network namespace it runs in (`crate::netns`) and its address there; `None` on the
+    /// machine's own loopback.
+    host: Option<(String, String)>,
 }
 
 impl Postgres {
@@ -37,7 +40,17 @@ impl Postgres {
         Self::start_with(dir, true)
     }
 
+    /// As [`Postgres::start`], inside a network namespace, listening on `address` there as
+    /// well as on its loopback (where [`Postgres::psql`] reaches it).
+    pub fn start_in(dir: &Path, namespace: &str, address: &str) -> Self {
+        Self::start_on(dir, false, Some((namespace.to_owned(), address.to_owned())))
+    }
+
     fn start_with(dir: &Path, durable: bool) -> Self {
+        Self::start_on(dir, durable, None)
+    }
+
+    fn start_on(dir: &Path, durable: bool, host: Option<(String, String)>) -> Self {
         let bin = bin_dir();
         let data = dir.join("pg");
         std::fs::create_dir_all(&data).unwrap();
@@ -52,11 +65,19 @@ impl Postgres {
                 parent = path.parent();
             }
         }
-        let initdb = run(
-            &bin.join("initdb"),
+        let mut server = Postgres {
+            bin,
+            data,
+            port: 0,
+            stopped: true,
+            durable,
+            host,
+        };
+        let initdb = server.run(
+            &server.bin.join("initdb"),
             &[
                 "-D",
-                path_str(&data),
+                path_str(&server.data),
                 "--auth=trust",
                 "--username=postgres",
                 "--encoding=UTF8",
@@ -65,13 +86,14 @@ impl Postgres {
             ],
         );
         assert!(initdb.status.success(), "initdb failed: {}", both(&initdb));
-        let mut server = Postgres {
-            bin,
-            data,
-            port: 0,
-            stopped: true,
-            durable,
-        };
+        if let Some((_, address)) = &server.host {
+            // Hosts on the namespaces' LAN connect too (trust: tests only).
+            let network = format!("{}.0/24", address.rsplit_once('.').map_or("", |(n, _)| n));
+            let hba = server.data.join("pg_hba.conf");
+            let mut rules = std::fs::read_to_string(&hba).unwrap();
+            rules.push_str(&format!("host all all {network} trust\n"));
+            std::fs::write(&hba, rules).unwrap();
+        }
         server.port = crate::free_port();
         server.start_again();
         server
@@ -80,14 +102,18 @@ impl Postgres {
     /// Starts it again after [`Postgres::stop`], on the same port and data.
     pub fn start_again(&mut self) {
         let fsync = if self.durable { "on" } else { "off" };
+        let listen = match &self.host {
+            Some((_, address)) => format!("127.0.0.1,{address}"),
+            None => "127.0.0.1".to_owned(),
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c synchronous_commit=on \
+            "-p {} -k {} -c listen_addresses={listen} -c fsync={fsync} -c synchronous_commit=on \
              -c max_connections=200",
             self.port,
             path_str(&self.data)
         );
         let log = self.data.join("server.log");
-        let started = run(
+        let started = self.run(
             &self.bin.join("pg_ctl"),
             &[
                 "-D",
@@ -117,7 +143,7 @@ impl Postgres {
         if self.stopped {
             return;
         }
-        let _ = run(
+        let _ = self.run(
             &self.bin.join("pg_ctl"),
             &["-D", path_str(&self.data), "-m", "immediate", "-w", "stop"],
         );
@@ -128,15 +154,37 @@ impl Postgres {
         self.port
     }
 
-    /// A connection URL for `database` (`postgres` always exists).
+    /// A connection URL for `database` (`postgres` always exists): on loopback, or at its
+    /// address in its namespace.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        let host = self.host.as_ref().map_or("127.0.0.1", |(_, a)| a.as_str());
+        format!("postgres://postgres@{host}:{}/{database}", self.port)
+    }
+
+    /// Runs a PostgreSQL program, as the `postgres` user when we are root, in its namespace.
+    fn run(&self, program: &Path, args: &[&str]) -> Output {
+        let mut command = match &self.host {
+            Some((namespace, _)) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", namespace]);
+                c
+            }
+            None => return run(program, args),
+        };
+        if as_root() {
+            command.args(["runuser", "-u", "postgres", "--"]);
+        }
+        command
+            .arg(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
     }
 
     /// Creates a database and answers its URL: one per test, so tests share a server.
     pub fn create_database(&self, name: &str) -> String {
         let port = self.port.to_string();
-        let created = run(
+        let created = self.run(
             &self.bin.join("createdb"),
             &[&self.client_args(&port)[..], &[name]].concat(),
         );
@@ -152,7 +200,7 @@ impl Postgres {
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let port = self.port.to_string();
         let options = ["-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql];
-        let out = run(
+        let out = self.run(
             &self.bin.join("psql"),
             &[&self.client_args(&port)[..], &options].concat(),
         );
@@ -168,7 +216,7 @@ impl Postgres {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let ready = run(
+            let ready = self.run(
                 &self.bin.join("pg_isready"),
                 &["-h", "127.0.0.1", "-p", &self.port.to_string()],
             );

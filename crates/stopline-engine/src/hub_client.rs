@@ -12,11 +12,18 @@ use crate::{EngineError, Result};
 /// At most this many mutations per push (the hub takes up to 1,000).
 pub const PUSH_BATCH: usize = 500;
 
+/// The longest a request may wait for the hub's next bytes. A link that went down mid-request
+/// sends nothing, not even a reset: the request fails after this, and the desktop counts the
+/// hub as away.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The same for the stream, whose keep-alive comes every 15 seconds.
+const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(25);
+
 /// A person's connection to one hub.
 #[derive(Debug, Clone)]
 pub struct HubClient {
     http: reqwest::Client,
-    /// The stream's client: no overall timeout, the stream lasts.
+    /// The stream's client: the stream lasts; only silence beyond the keep-alive ends it.
     streaming: reqwest::Client,
     url: String,
     token: String,
@@ -48,21 +55,20 @@ pub enum StreamEvent {
 
 impl HubClient {
     pub fn new(url: &str, token: &str) -> Result<Self> {
-        let build = |timeout: Option<Duration>| {
+        let build = |read_timeout: Duration| {
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let mut builder = reqwest::Client::builder()
+            reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(3))
-                .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")));
-            if let Some(timeout) = timeout {
-                builder = builder.timeout(timeout);
-            }
-            builder
+                .read_timeout(read_timeout)
+                .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| stopline_alertmanager::HttpClientError(e.to_string()))
         };
         Ok(Self {
-            http: build(Some(Duration::from_secs(30)))?,
-            streaming: build(None)?,
+            // No limit on a whole request: a full resync of a large organisation may take a
+            // while, as long as bytes keep coming.
+            http: build(READ_TIMEOUT)?,
+            streaming: build(STREAM_READ_TIMEOUT)?,
             url: url.to_owned(),
             token: token.to_owned(),
         })
