@@ -72,6 +72,7 @@ bench: setup
 	$(CARGO) bench --locked -p stopline-cli --bench cli_during_storm
 	$(CARGO) bench --locked -p stopline-hub --bench intake
 	$(CARGO) bench --locked -p stopline-cli --bench hub_streams
+	$(CARGO) bench --locked -p stopline-cli --bench team_sync
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop

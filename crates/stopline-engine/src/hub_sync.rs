@@ -32,8 +32,9 @@ pub const HUB_STATE_KEY: &str = "hub.state";
 const QUEUE_LOOK: Duration = Duration::from_millis(250);
 /// How often to pull with nothing said by the stream: a missed event costs at most this.
 const IDLE_PULL: Duration = Duration::from_secs(5);
-/// The longest wait between tries while the hub cannot be reached.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest wait between tries while the hub cannot be reached: a hub back after an outage
+/// hears from every desktop within this (a refused connection costs the hub next to nothing).
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// How the hub answered this desktop last, as `stopline status` and the app show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -687,8 +687,7 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
     let org = Sandbox::demo();
     // The hubs answer by their addresses on the LAN.
     org.write_config(
-        &(org.read_config()
-            + "\n[webhook]\nallowed_hosts = [\"10.77.0.2\", \"10.77.0.3\"]\n"),
+        &(org.read_config() + "\n[webhook]\nallowed_hosts = [\"10.77.0.2\", \"10.77.0.3\"]\n"),
     );
     let pg_dir = tempfile::tempdir().unwrap();
     let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
