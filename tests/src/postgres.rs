@@ -196,6 +196,31 @@ impl Postgres {
         self.url(name)
     }
 
+    /// Backs `database` up with `pg_dump` (custom format); answers the file.
+    pub fn dump(&self, database: &str) -> PathBuf {
+        let file = self.data.with_file_name(format!("{database}.dump"));
+        let port = self.port.to_string();
+        let options = ["-Fc", "-f", path_str(&file), database];
+        let out = self.run(
+            &self.bin.join("pg_dump"),
+            &[&self.client_args(&port)[..], &options].concat(),
+        );
+        assert!(out.status.success(), "pg_dump failed: {}", both(&out));
+        file
+    }
+
+    /// Puts a [`Postgres::dump`] back in place of `database` (`pg_restore --clean`): what an
+    /// administrator does after losing the database. Nothing may be connected to it.
+    pub fn restore(&self, database: &str, file: &Path) {
+        let port = self.port.to_string();
+        let options = ["--clean", "--if-exists", "-d", database, path_str(file)];
+        let out = self.run(
+            &self.bin.join("pg_restore"),
+            &[&self.client_args(&port)[..], &options].concat(),
+        );
+        assert!(out.status.success(), "pg_restore failed: {}", both(&out));
+    }
+
     /// Runs SQL through `psql` and answers its output (unaligned, tuples only).
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let port = self.port.to_string();

@@ -103,8 +103,16 @@ impl Database {
         let guess = cookie.map_or(0, |c| c.version);
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&desktop];
         let (head, owner, mut pulled) = tokio::try_join!(
-            tx.query_one("SELECT org_id, version FROM org_version WHERE id = 1", &[])
-                .map_err(HubError::from),
+            // The history's name: the organisation's id and the version table's own id. A
+            // database restored from a backup (`pg_restore --clean`, or into a new cluster)
+            // has a new table, so every cookie of the lost history expires, even once new
+            // writes have taken the version past them.
+            tx.query_one(
+                "SELECT org_id || '.' || 'org_version'::regclass::oid::text, version
+                 FROM org_version WHERE id = 1",
+                &[]
+            )
+            .map_err(HubError::from),
             tx.query_opt(
                 "SELECT person, last_mutation_id FROM desktops WHERE id = $1",
                 &params,

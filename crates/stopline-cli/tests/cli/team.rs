@@ -824,3 +824,78 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
     drop(desktops);
     drop(hubs);
 }
+
+#[test]
+fn a_hub_restored_from_a_backup_resyncs_every_desktop_in_full_and_keeps_its_waiting_actions() {
+    let mut org = Org::start(1);
+    let primary = payments_primary(&org.sandbox);
+    let mut desktop = Desktop::join(&org, 0, &primary);
+    desktop.serve();
+    org.alert("GatewayDown");
+    desktop.wait_for("INC-1", |i| i["state"] == "triggered");
+    // Last night's backup; then more happens, which the desktop pulls.
+    let backup = org.postgres.dump("org");
+    let (status, body) =
+        org.hubs[0].post_alerts(TOKEN, &[("CheckoutDown", &[("service", "checkout-web")])]);
+    assert_eq!(status, 200, "{body}");
+    desktop.wait_for("INC-2", |i| i["state"] == "triggered");
+
+    // The hub is lost and restored from the backup while the desktop keeps working.
+    let address = org.hubs[0].address.clone();
+    org.hubs.clear();
+    for i in 0..30 {
+        let noted = desktop.run(&[
+            "note",
+            "INC-1",
+            &format!("while away {i}"),
+            "--as",
+            &primary,
+        ]);
+        assert!(
+            noted.status.success(),
+            "{}",
+            String::from_utf8_lossy(&noted.stderr)
+        );
+    }
+    assert_eq!(desktop.status()["hub"]["actions_waiting"], 30);
+    org.postgres.restore("org", &backup);
+    org.hubs.push(org.hub(Some(&address)));
+
+    // The desktop's cookie is ahead of the restored database: it resyncs in full (INC-2 is
+    // gone with what the backup lacks), and every waiting note reaches the hub once.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while desktop.status()["hub"]["actions_waiting"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never drained: {}",
+            desktop.status()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    org.wait_for_sql(
+        "SELECT count(DISTINCT detail) || '/' || count(*) FROM timeline WHERE kind = 'note'",
+        "30/30",
+    );
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let listed = desktop.json(&["incidents", "--state", "all"]);
+        let ids: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        if ids == ["INC-1"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {ids:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let here = desktop.incident("INC-1");
+    let entries = here["timeline"].as_array().unwrap().len();
+    let on_hub: usize = org
+        .sql("SELECT count(*) FROM timeline WHERE incident_id = 1")
+        .parse()
+        .unwrap();
+    assert_eq!(entries, on_hub, "{here:#}");
+}
