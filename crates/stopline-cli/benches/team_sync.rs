@@ -15,12 +15,10 @@
 #[allow(dead_code)]
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use stopline_tests::postgres::Postgres;
-use support::{Sandbox, SecretService, Served, percentile};
+use support::{Sandbox, SecretService, Served, percentile, person_token, usage, with_stdin};
 
 const TRIALS: usize = 40;
 const QUEUED: usize = 1_000;
@@ -38,20 +36,9 @@ impl Desktop {
         let sandbox = Sandbox::new();
         sandbox.write_config(&org.read_config());
         let keyring = SecretService::start(sandbox.dir.path());
-        let mut child = sandbox
-            .command(&["connect", url, "--token-stdin"])
-            .envs(keyring.env.iter().cloned())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(token.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        let mut connect = sandbox.command(&["connect", url, "--token-stdin"]);
+        connect.envs(keyring.env.iter().cloned());
+        assert!(with_stdin(connect, token).status.success());
         let mut desktop = Self {
             sandbox,
             keyring,
@@ -96,26 +83,6 @@ impl Desktop {
     }
 }
 
-/// Resident memory (KiB) and CPU time so far (clock ticks) of `pid`, from /proc.
-fn usage(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    (rss, ticks)
-}
-
 /// Waits until `query` on `db` answers `expected`, polling every millisecond.
 fn wait_for(db: &rusqlite::Connection, query: &str, expected: &str, within: Duration) {
     let deadline = Instant::now() + within;
@@ -149,20 +116,7 @@ fn main() {
     let mut server = hub(&org, &database, "127.0.0.1:0");
     let address = server.address.clone();
     let url = format!("http://{address}");
-    let token = |person: &str| {
-        org.json(&[
-            "hub",
-            "token",
-            "create",
-            "--person",
-            person,
-            "--database",
-            &database,
-        ])["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let token = |person: &str| person_token(&org, &database, person);
     let mut a = Desktop::join(&org, &url, &token("aisha"));
     let b = Desktop::join(&org, &url, &token("ben"));
     let (replica_a, replica_b) = (a.replica(), b.replica());

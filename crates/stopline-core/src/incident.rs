@@ -208,11 +208,20 @@ impl Incident {
         source: &str,
         at: Timestamp,
     ) -> Result<TimelineEvent, TransitionError> {
+        self.acknowledge_unnamed(format!("acknowledged by the sender of {source}"), at)
+    }
+
+    /// Acknowledges a triggered incident with nobody named, saying how in `detail`.
+    fn acknowledge_unnamed(
+        &mut self,
+        detail: String,
+        at: Timestamp,
+    ) -> Result<TimelineEvent, TransitionError> {
         if self.state != IncidentState::Triggered {
             return Err(self.refusal(Transition::Acknowledge));
         }
         let mut event = self.apply_as(Transition::Acknowledge, None, at)?;
-        event.detail = format!("acknowledged by the sender of {source}");
+        event.detail = detail;
         Ok(event)
     }
 
@@ -224,14 +233,12 @@ impl Incident {
         source: &str,
         at: Timestamp,
     ) -> Result<TimelineEvent, TransitionError> {
-        if self.state != IncidentState::Triggered {
-            return Err(self.refusal(Transition::Acknowledge));
-        }
-        let mut event = self.apply_as(Transition::Acknowledge, None, at)?;
-        event.detail = format!(
-            "acknowledged elsewhere: its alerts are silenced in {source} by Stopline (the hub was away)"
-        );
-        Ok(event)
+        self.acknowledge_unnamed(
+            format!(
+                "acknowledged elsewhere: its alerts are silenced in {source} by Stopline (the hub was away)"
+            ),
+            at,
+        )
     }
 
     /// An acknowledgement that reached the shared state after another: the first to arrive

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use stopline_tests::postgres::Postgres;
 
-use crate::support::{Sandbox, Served, try_post_alerts};
+use crate::support::{Sandbox, Served, person_token, try_post_alerts};
 
 #[test]
 fn hub_migrate_brings_the_database_up_and_says_what_it_did() {
@@ -575,20 +575,6 @@ fn the_systemd_unit_is_valid_and_runs_what_this_build_accepts() {
             "{option} is not an option of stopline hub"
         );
     }
-}
-
-/// A token for `person`, made by `stopline hub token create`.
-fn person_token(sandbox: &Sandbox, url: &str, person: &str) -> String {
-    let made = sandbox.json(&[
-        "hub",
-        "token",
-        "create",
-        "--person",
-        person,
-        "--database",
-        url,
-    ]);
-    made["token"].as_str().unwrap().to_owned()
 }
 
 /// The demo workspace with a real Alertmanager as source `prod-am`, polled every second, with

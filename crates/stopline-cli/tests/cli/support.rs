@@ -659,3 +659,56 @@ pub fn payments_primary(sandbox: &Sandbox) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A token for `person`, made by `stopline hub token create`.
+pub fn person_token(sandbox: &Sandbox, url: &str, person: &str) -> String {
+    let made = sandbox.json(&[
+        "hub",
+        "token",
+        "create",
+        "--person",
+        person,
+        "--database",
+        url,
+    ]);
+    made["token"].as_str().unwrap().to_owned()
+}
+
+/// Runs `command` with `input` on its standard input (a token, as `--token-stdin` reads it).
+pub fn with_stdin(mut command: Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{input}\n").as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A process's resident memory (KiB) and CPU time so far (clock ticks, 100 a second), from
+/// /proc: what the benchmarks report (they include this file; the tests do not call it).
+#[allow(dead_code)]
+pub fn usage(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command's closing parenthesis: utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    (rss, ticks)
+}

@@ -1,0 +1,324 @@
+//! Faults: kill -9 during bursts of actions, a partition across network namespaces, and a hub
+//! restored from a backup.
+
+use super::*;
+
+#[test]
+fn every_action_a_desktop_said_was_saved_reaches_the_hub_exactly_once_through_kill_9() {
+    let org = Org::start(1);
+    let primary = payments_primary(&org.sandbox);
+    let mut desktop = Desktop::join(&org, 0, &primary);
+    desktop.serve();
+    org.alert("GatewayDown");
+    desktop.wait_for("INC-1", |i| i["state"] == "triggered");
+
+    // Bursts of notes, each its own `stopline note`; some killed mid-way, and the desktop's
+    // engine killed (-9) and started again between bursts, while it pushes.
+    let mut saved = Vec::new();
+    let mut cut_short = Vec::new();
+    let mut random = crate::support::XorShift(0x5eed_cafe);
+    for burst in 0..6 {
+        for i in 0..12 {
+            let text = format!("burst {burst} note {i}");
+            let mut child = desktop
+                .command(&["note", "INC-1", &text, "--as", &primary])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            if random.below(4) == 0 {
+                std::thread::sleep(Duration::from_millis(random.below(15)));
+                let _ = child.kill();
+            }
+            match child.wait().unwrap().code() {
+                Some(0) => saved.push(text),
+                _ => cut_short.push(text),
+            }
+        }
+        // The engine dies as hard as it can, then starts again on the same queue.
+        let served = desktop.served.as_mut().unwrap();
+        let _ = served.child.kill();
+        let _ = served.child.wait();
+        desktop.serve();
+    }
+    assert!(saved.len() >= 40, "{} saved", saved.len());
+
+    // The queue drains; each saved note is on the hub once, and nothing is there twice.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while desktop.status()["hub"]["actions_waiting"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the queue never drained: {}",
+            desktop.status()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let notes = org.sql(
+        "SELECT detail || '|' || count(*) FROM timeline WHERE kind = 'note' GROUP BY detail ORDER BY detail",
+    );
+    let counted: std::collections::BTreeMap<String, u32> = notes
+        .lines()
+        .map(|l| {
+            let (text, n) = l.rsplit_once('|').unwrap();
+            (text.to_owned(), n.parse().unwrap())
+        })
+        .collect();
+    for text in &saved {
+        assert_eq!(counted.get(text), Some(&1), "{text}: {counted:?}");
+    }
+    assert!(counted.values().all(|n| *n == 1), "{counted:?}");
+    assert!(
+        counted
+            .keys()
+            .all(|t| saved.contains(t) || cut_short.contains(t)),
+        "{counted:?}"
+    );
+    // And the desktop's timeline is the hub's.
+    let here: Vec<String> = desktop.incident("INC-1")["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect();
+    let mut here_sorted = here.clone();
+    here_sorted.sort();
+    here_sorted.dedup();
+    assert_eq!(
+        here.len(),
+        here_sorted.len(),
+        "no note twice here: {here:?}"
+    );
+    assert_eq!(here_sorted, counted.keys().cloned().collect::<Vec<_>>());
+}
+
+/// The hub's people's tokens, made inside `host` (the database is on the LAN).
+fn token_in(org: &Sandbox, host: &Host, database: &str, person: &str) -> String {
+    let output = host
+        .wrap(&org.command(&[
+            "hub",
+            "token",
+            "create",
+            "--person",
+            person,
+            "--database",
+            database,
+            "--json",
+        ]))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let made: Value = serde_json::from_slice(&output.stdout).unwrap();
+    made["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every_seat_converges() {
+    let Some(mut lan) = Lan::new() else { return };
+    let db = lan.host("db");
+    let hub_hosts = [lan.host("huba"), lan.host("hubb")];
+    let org = Sandbox::demo();
+    // The hubs answer by their addresses on the LAN.
+    org.write_config(
+        &(org.read_config() + "\n[webhook]\nallowed_hosts = [\"10.77.0.2\", \"10.77.0.3\"]\n"),
+    );
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
+    let database = postgres.create_database("org");
+    let migrated = hub_hosts[0]
+        .wrap(&org.command(&["hub", "migrate", "--database", &database]))
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    // Two hubs, one on each host, on the LAN in plain HTTP.
+    let hubs: Vec<Served> = hub_hosts
+        .iter()
+        .map(|host| {
+            let mut command = org.command(&[
+                "hub",
+                "--listen",
+                &format!("{}:9178", host.address),
+                "--insecure-plaintext",
+            ]);
+            command
+                .env("STOPLINE_DATABASE_URL", &database)
+                .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+            Served::spawn(host.wrap(&command))
+        })
+        .collect();
+    let url = |i: usize| format!("http://{}:9178", hub_hosts[i].address);
+
+    let primary = payments_primary(&org);
+    let others: Vec<&str> = ["aisha", "ben", "carla", "dmitri"]
+        .into_iter()
+        .filter(|p| *p != primary)
+        .take(2)
+        .collect();
+    let people = [primary.as_str(), others[0], others[1]];
+    let mut desktops: Vec<Desktop> = people
+        .iter()
+        .enumerate()
+        .map(|(i, person)| {
+            let host = lan.host(&format!("desk{i}"));
+            let token = token_in(&org, &hub_hosts[0], &database, person);
+            Desktop::join_at(&org, &url(i % 2), &token, person, Some(host))
+        })
+        .collect();
+    for desktop in &mut desktops {
+        desktop.serve();
+    }
+
+    // An alert to the first hub, from its own host.
+    let alert = serde_json::json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+        "startsAt": "2026-01-01T00:00:00Z",
+        "labels": {"alertname": "GatewayDown", "service": "payment-gateway"}}]});
+    let posted = hub_hosts[0]
+        .command("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {TOKEN}"))
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(alert.to_string())
+        .arg(format!("{}/v1/alertmanager", url(0)))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&posted.stdout), "200");
+    for desktop in &desktops {
+        desktop.wait_for("INC-1", |i| i["state"] == "triggered");
+    }
+    // Only the person on call is notified, on their desktop.
+    desktops[0].notifications.wait_for_notifications(1);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(desktops[1].notifications.notifications().is_empty());
+    assert!(desktops[2].notifications.notifications().is_empty());
+
+    // Two desktops cut off from the LAN both acknowledge: each applies it at once, pending.
+    for desktop in &desktops[..2] {
+        lan.partition(desktop.host.as_ref().unwrap());
+    }
+    for desktop in &desktops[..2] {
+        let acked = desktop.run(&["ack", "INC-1", "--as", &desktop.person]);
+        assert!(
+            acked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&acked.stderr)
+        );
+        assert_eq!(
+            desktop.incident("INC-1")["hub_actions"][0]["status"],
+            "pending"
+        );
+    }
+    // The third, still connected, sees neither yet.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(desktops[2].incident("INC-1")["state"], "triggered");
+
+    // Healed: one winner, both acknowledgements on every timeline, every seat as the hub.
+    for desktop in &desktops[..2] {
+        lan.heal(desktop.host.as_ref().unwrap());
+    }
+    for desktop in &desktops[..2] {
+        desktop.wait_for("INC-1", |i| {
+            i["hub_actions"][0]["status"] == "applied" || i["hub_actions"][0]["status"] == "refused"
+        });
+    }
+    let winner = postgres.psql("org", "SELECT acknowledged_by FROM incidents WHERE id = 1");
+    assert!(people[..2].contains(&winner.as_str()), "{winner}");
+    let hub_timeline = postgres.psql(
+        "org",
+        "SELECT string_agg(kind || ':' || detail, E'\\n' ORDER BY id) FROM timeline WHERE incident_id = 1",
+    );
+    assert!(hub_timeline.contains("also acknowledged"), "{hub_timeline}");
+    for desktop in &desktops {
+        desktop.wait_for("INC-1", |i| {
+            i["acknowledged_by"] == winner.as_str()
+                && i["timeline"].as_array().unwrap().iter().any(|e| {
+                    e["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("also acknowledged")
+                })
+        });
+    }
+    let seats: Vec<Value> = desktops
+        .iter()
+        .map(|d| shared(&d.incident("INC-1")))
+        .collect();
+    assert_eq!(seats[0], seats[1]);
+    assert_eq!(seats[1], seats[2]);
+    let entries = seats[0]["timeline"].as_array().unwrap().len();
+    let on_hub: usize = postgres
+        .psql("org", "SELECT count(*) FROM timeline WHERE incident_id = 1")
+        .parse()
+        .unwrap();
+    assert_eq!(entries, on_hub, "every seat has the hub's timeline");
+    drop(desktops);
+    drop(hubs);
+}
+
+#[test]
+fn a_hub_restored_from_a_backup_resyncs_every_desktop_in_full_and_keeps_its_waiting_actions() {
+    let mut org = Org::start(1);
+    let primary = payments_primary(&org.sandbox);
+    let mut desktop = Desktop::join(&org, 0, &primary);
+    desktop.serve();
+    org.alert("GatewayDown");
+    desktop.wait_for("INC-1", |i| i["state"] == "triggered");
+    // Last night's backup; then more happens, which the desktop pulls.
+    let backup = org.postgres.dump("org");
+    let (status, body) =
+        org.hubs[0].post_alerts(TOKEN, &[("CheckoutDown", &[("service", "checkout-web")])]);
+    assert_eq!(status, 200, "{body}");
+    desktop.wait_for("INC-2", |i| i["state"] == "triggered");
+
+    // The hub is lost and restored from the backup while the desktop keeps working.
+    let address = org.hubs[0].address.clone();
+    org.hubs.clear();
+    for i in 0..30 {
+        let noted = desktop.run(&[
+            "note",
+            "INC-1",
+            &format!("while away {i}"),
+            "--as",
+            &primary,
+        ]);
+        assert!(
+            noted.status.success(),
+            "{}",
+            String::from_utf8_lossy(&noted.stderr)
+        );
+    }
+    assert_eq!(desktop.status()["hub"]["actions_waiting"], 30);
+    org.postgres.restore("org", &backup);
+    org.hubs.push(org.hub(Some(&address)));
+
+    // The desktop's cookie is ahead of the restored database: it resyncs in full (INC-2 is
+    // gone with what the backup lacks), and every waiting note reaches the hub once.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while desktop.status()["hub"]["actions_waiting"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never drained: {}",
+            desktop.status()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    org.wait_for_sql(
+        "SELECT count(DISTINCT detail) || '/' || count(*) FROM timeline WHERE kind = 'note'",
+        "30/30",
+    );
+    desktop.wait_for_ids(&["INC-1"]);
+    let here = desktop.incident("INC-1");
+    let entries = here["timeline"].as_array().unwrap().len();
+    let on_hub: usize = org
+        .sql("SELECT count(*) FROM timeline WHERE incident_id = 1")
+        .parse()
+        .unwrap();
+    assert_eq!(entries, on_hub, "{here:#}");
+}
