@@ -295,19 +295,24 @@ impl Engine {
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));
         }
+        let joined = self.hub.is_some();
         if let Some(hub) = self.hub.take() {
             tracing::info!(hub = %hub.link.url, person = %hub.link.person, "joined to a hub");
+            // The hub writes back; while it is away the sync runs an outbox worker of its
+            // own. A second worker here, knowing no source, would put its actions off.
+            hub.store.blocking(|s| s.set_write_back(&[]))?;
             tasks.push(tokio::spawn(hub.run()));
         }
         // Also when no source writes back: it clears write-back a previous config left.
-        // A replica's hub writes back; its outbox stays empty.
-        match crate::outbox::OutboxWorker::new(
-            self.store.clone(),
-            self.sources.clone(),
-            Arc::clone(&self.clock),
-        ) {
-            Ok(worker) => tasks.push(tokio::spawn(worker.run(self.events.subscribe()))),
-            Err(error) => tracing::error!("the outbox cannot run: {error}"),
+        if !joined {
+            match crate::outbox::OutboxWorker::new(
+                self.store.clone(),
+                self.sources.clone(),
+                Arc::clone(&self.clock),
+            ) {
+                Ok(worker) => tasks.push(tokio::spawn(worker.run(self.events.subscribe()))),
+                Err(error) => tracing::error!("the outbox cannot run: {error}"),
+            }
         }
         let target = PollTarget {
             store: self.store.clone(),

@@ -271,7 +271,7 @@ fn while_the_hub_is_away_each_desktop_pages_only_its_own_person_and_merges_when_
         "{}",
         String::from_utf8_lossy(&acked.stderr)
     );
-    other.wait_for(&theirs, |i| {
+    let elsewhere = |i: &Value| {
         i["state"] == "acknowledged"
             && i["timeline"].as_array().unwrap().iter().any(|e| {
                 e["detail"]
@@ -279,7 +279,20 @@ fn while_the_hub_is_away_each_desktop_pages_only_its_own_person_and_merges_when_
                     .unwrap_or("")
                     .contains("acknowledged elsewhere")
             })
-    });
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !elsewhere(&other.incident(&theirs)) {
+        assert!(
+            Instant::now() < deadline,
+            "{theirs} never acknowledged elsewhere on {teammate}'s desktop.\nsilences: {:#?}\nalerts: {:?}\n{primary}'s engine: {:#?}\n{teammate}'s engine: {:#?}\nmine: {:#}",
+            alertmanager.silences(),
+            alertmanager.request("GET", "/api/v2/alerts", None),
+            on_call.served.as_ref().unwrap().seen_lines(),
+            other.served.as_ref().unwrap().seen_lines(),
+            on_call.incident(&mine),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // The hub returns: it takes the alert (a Stopline silence does not hide it from Stopline),
     // the provisional incidents merge into its incident, the waiting acknowledgement reaches
