@@ -171,7 +171,12 @@ async fn pull_answer(state: &HubState, request: Request) -> Answer {
         })?;
     let pulled = state
         .database
-        .pull(&person, &asked.desktop_id, cookie.as_ref())
+        .pull(
+            &person,
+            &asked.desktop_id,
+            cookie.as_ref(),
+            state.clock.now(),
+        )
         .await
         .map_err(refusal)?;
     Ok(axum::Json(pulled).into_response())

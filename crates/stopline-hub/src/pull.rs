@@ -87,12 +87,20 @@ impl Database {
     /// queries), inside one snapshot: a pull is about one round trip, however many tables
     /// changed. They read after the cookie's version on the bet that it is this database's; a
     /// cookie that turns out not to be (rare: a restore) reads again from the start.
+    ///
+    /// A full pull (no cookie, or an expired one) holds the open incidents and those resolved
+    /// within [`REPLICA_DAYS`] of `now`, with their rows, and the overrides not yet over: a
+    /// desktop's replica, not the organisation's whole history. Later pulls carry every change,
+    /// whatever its incident's age.
     pub async fn pull(
         &self,
         person: &PersonId,
         desktop: &str,
         cookie: Option<&Cookie>,
+        now: jiff::Timestamp,
     ) -> Result<Pulled> {
+        let window =
+            crate::rows::to_time(now - jiff::SignedDuration::from_hours(24 * REPLICA_DAYS));
         let mut client = self.client().await?;
         let tx = client
             .build_transaction()
@@ -118,7 +126,7 @@ impl Database {
                 &params,
             )
             .map_err(HubError::from),
-            changes(&tx, person, desktop, guess),
+            changes(&tx, person, desktop, guess, window),
         )?;
         pulled.last_mutation_id = last_mutation_of(owner.as_ref(), desktop, person)?;
         let now = Cookie {
@@ -128,7 +136,7 @@ impl Database {
         let current = cookie.is_some_and(|c| c.org_id == now.org_id && c.version <= now.version);
         if !current {
             let last = pulled.last_mutation_id;
-            pulled = changes(&tx, person, desktop, 0).await?;
+            pulled = changes(&tx, person, desktop, 0, window).await?;
             pulled.last_mutation_id = last;
             pulled.reset = true;
         }
@@ -152,18 +160,20 @@ async fn changes(
     person: &PersonId,
     desktop: &str,
     since: i64,
+    window: SystemTime,
 ) -> Result<Pulled> {
+    let scope = Scope { since, window };
     let (outcomes, incidents, timeline, checklist, roles, alerts, escalations, pages, overrides) =
         tokio::try_join!(
             outcomes(tx, desktop, since),
-            incidents(tx, since),
-            timeline(tx, since),
-            checklist(tx, since),
-            roles(tx, since),
-            alerts(tx, since),
-            escalations(tx, since),
-            pages(tx, person, since),
-            overrides(tx, since),
+            incidents(tx, scope),
+            timeline(tx, scope),
+            checklist(tx, scope),
+            roles(tx, scope),
+            alerts(tx, scope),
+            escalations(tx, scope),
+            pages(tx, person, scope),
+            overrides(tx, scope),
         )?;
     Ok(Pulled {
         cookie: String::new(),
@@ -181,10 +191,25 @@ async fn changes(
     })
 }
 
-async fn overrides(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
+/// How many days of resolved incidents a full pull carries.
+pub const REPLICA_DAYS: i64 = 30;
+
+/// What a pull reads: the rows stamped after `since` (`$1` in every query); when `since` is 0
+/// (a full pull), only those of incidents open or resolved since `window` (`$2`).
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    since: i64,
+    window: SystemTime,
+}
+
+/// The condition on a row's `incident_id` that keeps it in a pull's scope.
+const IN_SCOPE: &str = "($1 > 0 OR incident_id IN
+    (SELECT id FROM incidents WHERE state <> 'resolved' OR resolved_at >= $2))";
+
+async fn overrides(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
     let sql = "SELECT id, rota, layer, person, starts, ends, added_by, added_at FROM overrides
-             WHERE version > $1 ORDER BY id";
-    changed(tx, sql, since, |row| {
+             WHERE version > $1 AND ($1 > 0 OR ends >= $2) ORDER BY id";
+    changed(tx, sql, scope, |row| {
         Ok(json!({
             "id": row.get::<_, i64>(0),
             "rota": row.get::<_, String>(1),
@@ -199,14 +224,14 @@ async fn overrides(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
     .await
 }
 
-/// The rows `sql` reads after version `since` (its `$1`), each made JSON by `to_json`.
+/// The rows `sql` reads in `scope` (its `$1` and `$2`), each made JSON by `to_json`.
 async fn changed(
     tx: &Transaction<'_>,
     sql: &str,
-    since: i64,
+    scope: Scope,
     to_json: impl Fn(&Row) -> Result<Value>,
 ) -> Result<Vec<Value>> {
-    tx.query(sql, &[&since])
+    tx.query(sql, &[&scope.since, &scope.window])
         .await?
         .iter()
         .map(to_json)
@@ -245,14 +270,15 @@ async fn outcomes(tx: &Transaction<'_>, desktop: &str, since: i64) -> Result<Vec
         .collect())
 }
 
-async fn incidents(tx: &Transaction<'_>, since: i64) -> Result<Vec<PulledIncident>> {
+async fn incidents(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<PulledIncident>> {
     let rows = tx
         .query(
             &format!(
                 "SELECT {INCIDENT_COLUMNS}, severity_reason, loss_override FROM incidents
-                 WHERE version > $1 ORDER BY id"
+                 WHERE version > $1 AND ($1 > 0 OR state <> 'resolved' OR resolved_at >= $2)
+                 ORDER BY id"
             ),
-            &[&since],
+            &[&scope.since, &scope.window],
         )
         .await?;
     let extra = INCIDENT_COLUMNS.split(", ").count();
@@ -267,10 +293,12 @@ async fn incidents(tx: &Transaction<'_>, since: i64) -> Result<Vec<PulledInciden
         .collect()
 }
 
-async fn timeline(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let sql = "SELECT id, incident_id, at, who, kind, detail, note_id, version FROM timeline
-             WHERE version > $1 ORDER BY version, id";
-    changed(tx, sql, since, |row| {
+async fn timeline(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT id, incident_id, at, who, kind, detail, note_id, version FROM timeline
+         WHERE version > $1 AND {IN_SCOPE} ORDER BY version, id"
+    );
+    changed(tx, &sql, scope, |row| {
         Ok(json!({
             "id": row.get::<_, i64>(0),
             "incident": incident_name(row.get(1)),
@@ -285,11 +313,13 @@ async fn timeline(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
     .await
 }
 
-async fn checklist(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let sql = "SELECT incident_id, position, step, title, required, runbook, state, assignee,
-                 reason, changed_by, changed_at
-             FROM checklist_steps WHERE version > $1 ORDER BY incident_id, position";
-    changed(tx, sql, since, |row| {
+async fn checklist(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT incident_id, position, step, title, required, runbook, state, assignee,
+             reason, changed_by, changed_at
+         FROM checklist_steps WHERE version > $1 AND {IN_SCOPE} ORDER BY incident_id, position"
+    );
+    changed(tx, &sql, scope, |row| {
         Ok(json!({
             "incident": incident_name(row.get(0)),
             "position": row.get::<_, i32>(1),
@@ -307,10 +337,12 @@ async fn checklist(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
     .await
 }
 
-async fn roles(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let sql = "SELECT id, incident_id, role, person, since, until, named_by FROM roles
-             WHERE version > $1 ORDER BY id";
-    changed(tx, sql, since, |row| {
+async fn roles(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT id, incident_id, role, person, since, until, named_by FROM roles
+         WHERE version > $1 AND {IN_SCOPE} ORDER BY id"
+    );
+    changed(tx, &sql, scope, |row| {
         Ok(json!({
             "id": row.get::<_, i64>(0),
             "incident": incident_name(row.get(1)),
@@ -324,11 +356,16 @@ async fn roles(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
     .await
 }
 
-async fn alerts(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let sql = "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
-                 incident_id, application_id, team_id
-             FROM alerts WHERE version > $1 ORDER BY id";
-    changed(tx, sql, since, |row| {
+async fn alerts(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+    // Unrouted alerts in a full pull: those seen within the window.
+    let sql = format!(
+        "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
+             incident_id, application_id, team_id
+         FROM alerts WHERE version > $1
+             AND ((incident_id IS NULL AND ($1 > 0 OR last_seen >= $2)) OR {IN_SCOPE})
+         ORDER BY id"
+    );
+    changed(tx, &sql, scope, |row| {
         let map = |i: usize| -> Result<Value> {
             serde_json::from_str(&row.get::<_, String>(i))
                 .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
@@ -350,10 +387,12 @@ async fn alerts(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
     .await
 }
 
-async fn escalations(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
-    let sql = "SELECT incident_id, status, next_step, due_at, note FROM escalations
-             WHERE version > $1 ORDER BY incident_id";
-    changed(tx, sql, since, |row| {
+async fn escalations(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT incident_id, status, next_step, due_at, note FROM escalations
+         WHERE version > $1 AND {IN_SCOPE} ORDER BY incident_id"
+    );
+    changed(tx, &sql, scope, |row| {
         Ok(json!({
             "incident": incident_name(row.get(0)),
             "status": row.get::<_, String>(1),
@@ -366,7 +405,7 @@ async fn escalations(tx: &Transaction<'_>, since: i64) -> Result<Vec<Value>> {
 }
 
 /// The person's pages recorded, or shown somewhere, since the cookie.
-async fn pages(tx: &Transaction<'_>, person: &PersonId, since: i64) -> Result<Vec<Value>> {
+async fn pages(tx: &Transaction<'_>, person: &PersonId, scope: Scope) -> Result<Vec<Value>> {
     let rows = tx
         .query(
             "SELECT p.id, p.incident_id, p.step, p.cycle, p.reason, p.paged_at,
@@ -375,8 +414,10 @@ async fn pages(tx: &Transaction<'_>, person: &PersonId, since: i64) -> Result<Ve
              FROM pages p LEFT JOIN page_receipts r ON r.page_id = p.id
              WHERE p.person = $1 AND (p.version > $2 OR EXISTS
                  (SELECT 1 FROM page_receipts n WHERE n.page_id = p.id AND n.version > $2))
+               AND ($2 > 0 OR p.incident_id IN
+                 (SELECT id FROM incidents WHERE state <> 'resolved' OR resolved_at >= $3))
              GROUP BY p.id ORDER BY p.id",
-            &[&person.as_str(), &since],
+            &[&person.as_str(), &scope.since, &scope.window],
         )
         .await?;
     rows.iter()

@@ -403,7 +403,9 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
     for pulled in &pull.incidents {
         upsert_incident(tx, pulled)?;
     }
-    for entry in &pull.timeline {
+    // Rows of incidents the replica does not hold (resolved before its window, see the hub's
+    // full pull) are left out: a note on an old incident changes nothing here.
+    for entry in pull.timeline.iter().filter(|e| held(tx, e.incident)) {
         tx.prepare_cached(
             "INSERT INTO timeline (incident_id, at, who, kind, detail, hub_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -417,20 +419,24 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
             entry.id
         ])?;
     }
-    for step in &pull.checklist {
+    for step in pull.checklist.iter().filter(|s| held(tx, s.incident)) {
         upsert_step(tx, step)?;
     }
-    for role in &pull.roles {
+    for role in pull.roles.iter().filter(|r| held(tx, r.incident)) {
         upsert_role(tx, role)?;
     }
     let merges = merges(tx, &pull.alerts)?;
-    for alert in &pull.alerts {
+    for alert in pull
+        .alerts
+        .iter()
+        .filter(|a| a.incident.is_none_or(|i| held(tx, i)))
+    {
         upsert_alert(tx, alert)?;
     }
     for (provisional, hub) in merges {
         merge(tx, provisional, hub)?;
     }
-    for escalation in &pull.escalations {
+    for escalation in pull.escalations.iter().filter(|e| held(tx, e.incident)) {
         tx.prepare_cached(
             "INSERT INTO escalations (incident_id, status, next_step, due_at, note, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -447,7 +453,7 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
             to_millis(now)
         ])?;
     }
-    for page in &pull.pages {
+    for page in pull.pages.iter().filter(|p| held(tx, p.incident)) {
         applied.new_pages += upsert_page(tx, page, desktop, now)?;
     }
     applied.rows = pull.incidents.len()
@@ -470,6 +476,13 @@ pub(crate) const WRITTEN_WHILE_AWAY: i64 = 0;
 
 /// The desktop setting holding the last pull's cookie.
 pub const HUB_COOKIE_KEY: &str = "hub.cookie";
+
+/// Whether the replica holds incident `id`.
+fn held(tx: &Connection, id: IncidentId) -> bool {
+    tx.prepare_cached("SELECT 1 FROM incidents WHERE id = ?1")
+        .and_then(|mut s| s.exists(params![sql_id(id)]))
+        .unwrap_or(false)
+}
 
 fn read_action(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<HubAction>> {
     let id: i64 = r.get(0)?;

@@ -277,8 +277,14 @@ async fn a_thousand_notes_pushed_twice_are_kept_once_in_one_order() {
             .filter_map(|t| t["note_id"].as_str().map(str::to_owned))
             .collect()
     };
-    let ben = db.pull(&person("ben"), "ben-1", None).await.unwrap();
-    let aisha = db.pull(&person("aisha"), "aisha-1", None).await.unwrap();
+    let ben = db
+        .pull(&person("ben"), "ben-1", None, at(T0))
+        .await
+        .unwrap();
+    let aisha = db
+        .pull(&person("aisha"), "aisha-1", None, at(T0))
+        .await
+        .unwrap();
     assert_eq!(order(&ben).len(), 1_000);
     assert_eq!(order(&ben), order(&aisha));
     assert_eq!(ben.last_mutation_id, 2 * notes);
@@ -314,7 +320,7 @@ async fn a_pull_loop_misses_none_of_ten_thousand_concurrent_changes_and_sees_com
             let mut seen: Vec<(i64, String)> = Vec::new();
             loop {
                 let pulled = db
-                    .pull(&person("aisha"), "aisha-1", cookie.as_ref())
+                    .pull(&person("aisha"), "aisha-1", cookie.as_ref(), at(T0))
                     .await
                     .unwrap();
                 assert!(!pulled.reset || cookie.is_none(), "no resync mid-way");
@@ -379,7 +385,7 @@ async fn a_desktop_is_its_persons_alone_and_an_expired_cookie_resyncs() {
         "{error}"
     );
     assert!(matches!(
-        db.pull(&person("aisha"), "ben-1", None).await,
+        db.pull(&person("aisha"), "ben-1", None, at(T0)).await,
         Err(HubError::DesktopOfAnother { .. })
     ));
     assert_eq!(
@@ -388,12 +394,15 @@ async fn a_desktop_is_its_persons_alone_and_an_expired_cookie_resyncs() {
         "nothing changed"
     );
 
-    let full = db.pull(&person("ben"), "ben-1", None).await.unwrap();
+    let full = db
+        .pull(&person("ben"), "ben-1", None, at(T0))
+        .await
+        .unwrap();
     assert!(full.reset);
     assert_eq!(full.incidents.len(), 1);
     let cookie = Cookie::parse(&full.cookie).unwrap();
     let nothing_new = db
-        .pull(&person("ben"), "ben-1", Some(&cookie))
+        .pull(&person("ben"), "ben-1", Some(&cookie), at(T0))
         .await
         .unwrap();
     assert!(!nothing_new.reset);
@@ -410,7 +419,7 @@ async fn a_desktop_is_its_persons_alone_and_an_expired_cookie_resyncs() {
         },
     ] {
         let resync = db
-            .pull(&person("ben"), "ben-1", Some(&stale))
+            .pull(&person("ben"), "ben-1", Some(&stale), at(T0))
             .await
             .unwrap();
         assert!(resync.reset, "{stale}");
@@ -526,4 +535,56 @@ async fn the_last_severity_to_reach_the_hub_wins_and_each_is_audited() {
         "args": {"incident": "INC-1", "severity": "minor", "reason": "  "}, "at": T0}]});
     let error = parse_push(blank.to_string().as_bytes()).unwrap_err();
     assert_eq!(error.path, "mutations[0].args.reason");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_pull_holds_open_incidents_and_those_resolved_within_thirty_days() {
+    let (_dir, _postgres, db) = migrated().await;
+    one_incident(&db).await;
+    send(
+        &db,
+        "ben",
+        &push(
+            "ben-1",
+            &[(1, "resolve", json!({"incident": "INC-1", "force": true}))],
+        ),
+    )
+    .await;
+    let days = |n: i64| at(T0) + jiff::SignedDuration::from_hours(24 * n);
+    let soon = db
+        .pull(&person("ben"), "ben-1", None, days(10))
+        .await
+        .unwrap();
+    assert_eq!(soon.incidents.len(), 1);
+    assert!(!soon.timeline.is_empty() && !soon.alerts.is_empty());
+    // Forty days on, a new desktop's replica starts without it.
+    let later = db
+        .pull(&person("ben"), "ben-2", None, days(40))
+        .await
+        .unwrap();
+    assert!(later.reset);
+    assert!(later.incidents.is_empty(), "{:?}", later.incidents);
+    assert!(later.timeline.is_empty() && later.alerts.is_empty() && later.escalations.is_empty());
+    assert!(later.checklist.is_empty() && later.roles.is_empty() && later.pages.is_empty());
+    // A change to it still reaches desktops that pull after a cookie.
+    let cookie = Cookie::parse(&later.cookie).unwrap();
+    send(
+        &db,
+        "ben",
+        &push(
+            "ben-1",
+            &[(
+                2,
+                "note",
+                json!({"incident": "INC-1", "note_id": "n-1", "text": "review done"}),
+            )],
+        ),
+    )
+    .await;
+    let next = db
+        .pull(&person("ben"), "ben-2", Some(&cookie), days(40))
+        .await
+        .unwrap();
+    assert!(!next.reset);
+    assert_eq!(next.timeline.len(), 1);
 }

@@ -159,3 +159,15 @@ fn a_desktops_own_timeline_stays_append_only() {
         .to_string();
     assert!(refused.contains("append-only"), "{refused}");
 }
+
+#[test]
+fn rows_of_an_incident_the_replica_does_not_hold_are_left_out() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    let mut pulled = pull(0, "triggered", json!([]));
+    pulled.incidents.clear();
+    pulled.timeline[0].incident = IncidentId(9);
+    store.apply_pull(&pulled, "ben-1", now).unwrap();
+    assert!(store.incidents(IncidentFilter::All).unwrap().is_empty());
+    assert_eq!(store.hub_cookie().unwrap().as_deref(), Some("org:7"));
+}
