@@ -3,8 +3,9 @@
 //! A sync pushes the person's queued actions (oldest first, in batches), records what the hub
 //! decided, then pulls every change after the replica's cookie and lays it over the replica in
 //! one transaction. The engine syncs when the hub's stream says something changed (or paged
-//! this person), when an action is queued here (by this process or another: the queue is
-//! looked at four times a second), and every few seconds in any case. While the hub cannot be
+//! this person), when an action is queued (at once from this process, as the app's window
+//! acts; from another, such as the CLI, at the next of four looks a second at the queue), and
+//! every few seconds in any case. While the hub cannot be
 //! reached the desktop keeps working on its replica; the queue waits in the store, so it
 //! survives restarts, and drains in order when the hub answers again.
 
@@ -24,6 +25,15 @@ use crate::hub_link::HubLink;
 use crate::notify::{DesktopNotification, Loudness, Notifier};
 use crate::shared_store::SharedStore;
 use crate::{EngineError, Result};
+
+/// Rung when this process queued an action for the hub (the app's window acting through its
+/// workspace): the sync pushes it at once instead of at its next look at the queue.
+static QUEUED_HERE: Notify = Notify::const_new();
+
+/// Tells this process's sync that an action waits for the hub.
+pub fn queued_here() {
+    QUEUED_HERE.notify_one();
+}
 
 /// The desktop setting saying how the hub answered last: see [`HubState`].
 pub const HUB_STATE_KEY: &str = "hub.state";
@@ -190,6 +200,7 @@ impl HubSync {
             loop {
                 tokio::select! {
                     () = wake.notified() => break,
+                    () = QUEUED_HERE.notified() => break,
                     () = tokio::time::sleep(QUEUE_LOOK) => {}
                 }
                 let waiting = self

@@ -265,6 +265,9 @@ impl Pager {
                 })
             })
             .await?;
+            if self.hub.is_some() {
+                crate::hub_sync::queued_here();
+            }
         }
         Ok(tick)
     }
@@ -472,6 +475,9 @@ impl Pager {
                         })
                     })
                     .await;
+                if acknowledged.is_ok() && self.hub.is_some() {
+                    crate::hub_sync::queued_here();
+                }
                 match acknowledged {
                     Ok(incident) => {
                         tracing::info!(incident = %incident.id, "acknowledged from the notification");

@@ -83,7 +83,8 @@ impl Workspace {
         work: impl FnOnce(&mut Store, Timestamp) -> Result<T>,
     ) -> Result<T> {
         let joined = self.hub_link()?;
-        self.act(|store, now| {
+        let queued = joined.is_some();
+        let value = self.act(|store, now| {
             let Some(link) = joined else {
                 return work(store, now);
             };
@@ -92,7 +93,12 @@ impl Workspace {
             let value = work(store, now)?;
             store.queue_mutation(mutation.name, &mutation.args, mutation.incident, now, mark)?;
             Ok(value)
-        })
+        })?;
+        // Committed: an engine in this process (the app's) pushes it now.
+        if queued {
+            crate::hub_sync::queued_here();
+        }
+        Ok(value)
     }
 
     /// Joins the hub at `url` with a person's `token`: checks both with the hub, keeps the
