@@ -2,7 +2,7 @@
 //!
 //! `stopline connect` writes `hub.json` in the data directory: the hub's address, the person
 //! its token belongs to, and this desktop's id. The token itself is kept in the OS keyring
-//! (entry `hub-token:DESKTOP_ID`), never in a file or the store. While the link exists the
+//! (entry `hub-token.DESKTOP_ID`), never in a file or the store. While the link exists the
 //! engine uses `replica.db` (a replica of the hub's incidents and the person's queue of
 //! actions) instead of `stopline.db`, which stays as it was: the desktop's standalone history,
 //! kept aside, not uploaded and not lost. `stopline disconnect` removes the link and the token,
@@ -38,7 +38,7 @@ impl HubLink {
 
     /// The keyring entry holding the person's token.
     pub fn keyring_entry(&self) -> String {
-        format!("hub-token:{}", self.desktop_id)
+        format!("hub-token.{}", self.desktop_id)
     }
 
     /// The person's token, from the keyring.

@@ -169,11 +169,25 @@ impl Engine {
             || DEFAULT_ALERTMANAGER_SOURCE.to_owned(),
             |s| s.name.clone(),
         );
+        // Without its token (a locked or missing keyring) a joined desktop still starts and
+        // works on its replica; `stopline status` says why it cannot reach the hub.
         let client = match &link {
-            Some(link) => Some(HubClient::new(
-                &link.url,
-                &link.token(options.secret_store().as_ref())?,
-            )?),
+            Some(link) => match link.token(options.secret_store().as_ref()) {
+                Ok(token) => Some(HubClient::new(&link.url, &token)?),
+                Err(error) => {
+                    tracing::error!(%error, "cannot reach the hub without its token");
+                    let state = crate::hub_sync::HubState {
+                        connected: false,
+                        since: clock.now(),
+                        error: Some(error.to_string()),
+                    };
+                    let text = serde_json::to_string(&state).unwrap_or_default();
+                    store.blocking(|s| {
+                        s.set_desktop_setting(crate::hub_sync::HUB_STATE_KEY, &text)
+                    })?;
+                    None
+                }
+            },
             None => None,
         };
         let (actions, actions_received) = mpsc::unbounded_channel();

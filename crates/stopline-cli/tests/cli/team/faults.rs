@@ -322,3 +322,26 @@ fn a_hub_restored_from_a_backup_resyncs_every_desktop_in_full_and_keeps_its_wait
         .unwrap();
     assert_eq!(entries, on_hub, "{here:#}");
 }
+
+#[test]
+fn a_desktop_whose_hub_token_is_gone_from_the_keyring_still_starts_and_says_why() {
+    let org = Org::start(1);
+    let mut desktop = Desktop::join(&org, 0, "ben");
+    let entry = format!(
+        "hub-token.{}",
+        desktop.status()["hub"]["desktop_id"].as_str().unwrap()
+    );
+    let deleted = desktop.run(&["secret", "delete", &entry]);
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    desktop.serve();
+    let status = desktop.status();
+    assert_eq!(status["hub"]["connected"], false, "{status:#}");
+    let error = status["hub"]["error"].as_str().unwrap();
+    assert!(error.contains("missing from the OS keyring"), "{error}");
+    // Everything local still works.
+    assert!(desktop.json(&["incidents"]).as_array().unwrap().is_empty());
+}
