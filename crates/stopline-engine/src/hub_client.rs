@@ -44,15 +44,6 @@ pub struct PushAnswer {
     pub outcomes: Vec<Outcome>,
 }
 
-/// What the stream said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEvent {
-    /// Something changed: pull.
-    Pull,
-    /// A page for this person: pull (it carries it).
-    Page,
-}
-
 impl HubClient {
     pub fn new(url: &str, token: &str) -> Result<Self> {
         let build = |read_timeout: Duration| {
@@ -188,21 +179,18 @@ pub struct HubStream {
 }
 
 impl HubStream {
-    /// The next event; `None` when the hub closed the stream. Keep-alive comments are skipped.
-    pub async fn next(&mut self) -> Result<Option<StreamEvent>> {
+    /// Waits for the next event (`pull`, or a `page` for this person: either way the desktop
+    /// pulls, which carries it); `false` when the hub closed the stream. Keep-alive comments
+    /// are skipped.
+    pub async fn next(&mut self) -> Result<bool> {
         loop {
             // An event ends at a blank line.
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let kind = block
-                    .lines()
-                    .find_map(|line| line.strip_prefix("event:"))
-                    .map(str::trim);
-                match kind {
-                    Some("page") => return Ok(Some(StreamEvent::Page)),
-                    Some(_) => return Ok(Some(StreamEvent::Pull)),
-                    None => continue,
+                if block.lines().any(|line| line.starts_with("event:")) {
+                    return Ok(true);
                 }
+                continue;
             }
             let chunk = self
                 .response
@@ -216,7 +204,7 @@ impl HubStream {
                 Some(bytes) => self
                     .buffer
                     .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n")),
-                None => return Ok(None),
+                None => return Ok(false),
             }
         }
     }

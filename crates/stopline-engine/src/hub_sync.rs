@@ -63,7 +63,6 @@ pub struct SyncReport {
     /// The person's actions the hub refused, with its reasons.
     pub refused: Vec<HubAction>,
     pub applied: Applied,
-    pub reset: bool,
 }
 
 /// Pushes the whole queue, then pulls once.
@@ -96,7 +95,6 @@ pub async fn sync_once(
     }
     let cookie = store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)).await?;
     let pull = client.pull(&link.desktop_id, cookie.as_deref()).await?;
-    report.reset = pull.reset;
     let desktop = link.desktop_id.clone();
     let now = clock.now();
     let applied = store
@@ -382,7 +380,7 @@ async fn listen(client: HubClient, wake: Arc<Notify>) {
     loop {
         if let Ok(mut stream) = client.stream().await {
             backoff = Duration::from_millis(250);
-            while let Ok(Some(_)) = stream.next().await {
+            while let Ok(true) = stream.next().await {
                 wake.notify_one();
             }
         }

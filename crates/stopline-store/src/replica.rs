@@ -389,14 +389,16 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
              WHERE status = 'pending' AND id <= ?1",
         params![pull.last_mutation_id, to_millis(now)],
     )?;
-    tx.execute(
-        "DELETE FROM timeline WHERE mutation_id IS NOT NULL AND mutation_id <= ?1",
-        params![pull.last_mutation_id],
-    )?;
-    tx.execute(
-        "DELETE FROM roles WHERE hub_id IS NULL AND mutation_id <= ?1",
-        params![pull.last_mutation_id],
-    )?;
+    // (A provisional incident keeps what this desktop wrote of it until it merges.)
+    for table in ["timeline", "roles"] {
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE hub_id IS NULL AND mutation_id <= ?1
+                 AND incident_id NOT IN (SELECT id FROM incidents WHERE provisional = 1)"
+            ),
+            params![pull.last_mutation_id],
+        )?;
+    }
     if pull.reset {
         clear_replica(tx, pull)?;
     }

@@ -247,11 +247,6 @@ impl Workspace {
             }))
         })
     }
-
-    /// The person's actions on one incident with where each stands with the hub, newest first.
-    pub fn hub_actions(&self, id: IncidentId) -> Result<Vec<HubAction>> {
-        self.with_store(|store| Ok(store.hub_actions(Some(id), 200)?))
-    }
 }
 
 /// What `stopline disconnect` did.

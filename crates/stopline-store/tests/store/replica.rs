@@ -171,3 +171,38 @@ fn rows_of_an_incident_the_replica_does_not_hold_are_left_out() {
     assert!(store.incidents(IncidentFilter::All).unwrap().is_empty());
     assert_eq!(store.hub_cookie().unwrap().as_deref(), Some("org:7"));
 }
+
+#[test]
+fn a_provisional_incident_keeps_its_timeline_through_pulls_until_it_merges() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    store
+        .apply_pull(&pull(0, "triggered", json!([])), "ben-1", now)
+        .unwrap();
+    let opened = store
+        .ingest_provisional(
+            &[routed(alert("fp-away", AlertState::Firing, now))],
+            IngestPolicy::default(),
+            now,
+        )
+        .unwrap()
+        .opened;
+    assert_eq!(opened.len(), 1);
+    let provisional = opened[0];
+    assert!(
+        provisional.0 > stopline_store::PROVISIONAL_BASE as u64,
+        "{provisional}"
+    );
+    // The hub answers again, without the alert: the provisional incident stays whole.
+    store
+        .apply_pull(&pull(0, "triggered", json!([])), "ben-1", now)
+        .unwrap();
+    let kinds: Vec<TimelineKind> = store
+        .incident(provisional)
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&TimelineKind::Opened), "{kinds:?}");
+}
