@@ -245,7 +245,16 @@ mod tests {
         let mut now: jiff::Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
         for title in titles {
             let target = OpenTarget::Application("payment-gateway".to_owned());
-            open_incident(&mut store, &config, &target, title, "aisha", now).unwrap();
+            open_incident(
+                &mut store,
+                &config,
+                &target,
+                title,
+                "aisha",
+                now,
+                stopline_engine::desk::Numbering::Own,
+            )
+            .unwrap();
             now += jiff::SignedDuration::from_mins(1);
         }
         (dir, state, config)

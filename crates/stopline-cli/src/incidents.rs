@@ -71,6 +71,12 @@ pub fn open(cx: &Context, args: OpenArgs) -> Result {
             incident.severity.as_str(),
             incident.title
         );
+        if incident.id.0 > stopline_store::PROVISIONAL_BASE.unsigned_abs() {
+            out!(
+                "{} is this desktop's number for it until the hub opens it for everyone and gives it the organisation's (stopline status shows what waits).",
+                incident.id
+            );
+        }
         // The same problem reported twice is the common case: say where a report could have gone.
         let already: Vec<String> = cx
             .ws

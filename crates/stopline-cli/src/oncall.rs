@@ -55,18 +55,22 @@ pub fn add_override(
             "person": added.person,
             "from": added.from,
             "to": added.to,
-            "config": cx.ws.config_path(),
+            "config": added.written_to,
+            "waiting_for_hub": added.written_to.is_none(),
         }));
     } else {
         let zone = cx.display_zone();
+        let kept = match &added.written_to {
+            Some(path) => format!("added to {}", path.display()),
+            None => "sent to the hub; pending until it confirms".to_owned(),
+        };
         out!(
-            "{} covers {} of {} from {} to {} (added to {}).",
+            "{} covers {} of {} from {} to {} ({kept}).",
             added.person,
             added.layer,
             added.rota,
             local_time(added.from, &zone),
             local_time(added.to, &zone),
-            cx.ws.config_path().display()
         );
     }
     Ok(())

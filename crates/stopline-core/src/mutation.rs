@@ -22,9 +22,11 @@ pub const MAX_NOTE_CHARS: usize = 20_000;
 pub const MAX_REASON_CHARS: usize = 2_000;
 /// The longest desktop or note id, in characters.
 pub const MAX_ID_CHARS: usize = 64;
+/// The longest title of an incident opened by hand, in characters.
+pub const MAX_TITLE_CHARS: usize = 500;
 
 /// The mutation names, as a push spells them.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 11] = [
     "acknowledge",
     "resolve",
     "note",
@@ -35,6 +37,7 @@ pub const NAMES: [&str; 10] = [
     "set_severity",
     "page_shown",
     "add_override",
+    "open_incident",
 ];
 
 /// One push from one desktop.
@@ -113,6 +116,12 @@ pub enum Change {
         from: String,
         to: String,
     },
+    /// The service desk (or anyone) opens an incident by hand for an application, which its
+    /// team's rota is paged for; the swarm's checklist starts with it.
+    OpenIncident {
+        application: String,
+        title: String,
+    },
 }
 
 impl Change {
@@ -129,6 +138,7 @@ impl Change {
             Change::SetSeverity { .. } => "set_severity",
             Change::PageShown { .. } => "page_shown",
             Change::AddOverride { .. } => "add_override",
+            Change::OpenIncident { .. } => "open_incident",
         }
     }
 
@@ -143,7 +153,9 @@ impl Change {
             | Change::Join { incident }
             | Change::Leave { incident }
             | Change::SetSeverity { incident, .. } => Some(*incident),
-            Change::PageShown { .. } | Change::AddOverride { .. } => None,
+            Change::PageShown { .. } | Change::AddOverride { .. } | Change::OpenIncident { .. } => {
+                None
+            }
         }
     }
 }
@@ -238,6 +250,13 @@ struct OverrideArgs {
     person: String,
     from: String,
     to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenArgs {
+    application: String,
+    title: String,
 }
 
 /// Reads a push: the whole of it, or the first problem with its JSON path. Mutation ids must
@@ -443,6 +462,13 @@ fn change(name: &str, value: serde_json::Value, path: &str) -> Result<Change, Pa
                 to: short(a.to, "to")?,
             }
         }
+        "open_incident" => {
+            let a: OpenArgs = args(value, &at)?;
+            Change::OpenIncident {
+                application: text(&a.application, MAX_ID_CHARS, &field("application"))?,
+                title: text(&a.title, MAX_TITLE_CHARS, &field("title"))?,
+            }
+        }
         other => {
             return Err(PayloadError::at(
                 format!("{path}.name"),
@@ -541,6 +567,12 @@ mod tests {
                 r#"[{"id": 1, "name": "join", "args": {"incident": "INC-1"}, "at": "yesterday"}]"#
                     .to_owned(),
                 "mutations[0].at",
+            ),
+            (
+                format!(
+                    r#"[{{"id": 1, "name": "open_incident", "args": {{"application": "checkout", "title": "  "}}, {at}}}]"#
+                ),
+                "mutations[0].args.title",
             ),
         ];
         for (mutations, path) in cases {

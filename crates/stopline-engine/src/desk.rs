@@ -13,6 +13,16 @@ use crate::{EngineError, Result};
 
 pub use stopline_core::desk::OpenTarget;
 
+/// Which ids an incident opened by hand takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// The store's own: a standalone desktop.
+    Own,
+    /// A provisional copy's, above any id a hub gives: a joined desktop, until the hub's
+    /// incident takes its place.
+    Provisional,
+}
+
 /// Opens an incident for the application the target names, owned by that application's team,
 /// with a severity estimated from the application's financial exposure.
 pub fn open_incident(
@@ -22,6 +32,7 @@ pub fn open_incident(
     title: &str,
     opened_by: &str,
     now: Timestamp,
+    numbering: Numbering,
 ) -> Result<Incident> {
     let opened_by = person(config, opened_by)?;
     let title = title.trim();
@@ -32,17 +43,17 @@ pub fn open_incident(
     let severity = config.initial_severity(application);
     // A person has seen the problem: the swarm's checklist starts with the incident.
     let checklist = config.checklist_for(Some(&application.team), Some(&application.id));
-    Ok(store.open_incident_with_checklist(
-        NewIncident {
-            application: Some(application.id.clone()),
-            team: Some(application.team.clone()),
-            title: title.to_owned(),
-            severity,
-            opened_by: Some(opened_by),
-        },
-        &checklist,
-        now,
-    )?)
+    let new = NewIncident {
+        application: Some(application.id.clone()),
+        team: Some(application.team.clone()),
+        title: title.to_owned(),
+        severity,
+        opened_by: Some(opened_by),
+    };
+    Ok(match numbering {
+        Numbering::Own => store.open_incident_with_checklist(new, &checklist, now)?,
+        Numbering::Provisional => store.open_provisional_incident(new, &checklist, now)?,
+    })
 }
 
 /// Acknowledges or resolves an incident as a person from the config. Acknowledging starts the

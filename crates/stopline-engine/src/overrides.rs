@@ -30,7 +30,7 @@ pub struct OverrideRequest<'a> {
     pub who: &'a str,
 }
 
-/// The override as written to the config.
+/// The override as added.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddedOverride {
     pub rota: String,
@@ -38,6 +38,9 @@ pub struct AddedOverride {
     pub person: String,
     pub from: Timestamp,
     pub to: Timestamp,
+    /// The config file it was written to; `None` on a joined desktop, where it was queued for
+    /// the hub instead.
+    pub written_to: Option<std::path::PathBuf>,
 }
 
 /// Adds an override to a rota in the config file at `config_path`. Refused, with nothing
@@ -117,6 +120,7 @@ pub fn add_override(
         person: covering.to_string(),
         from,
         to,
+        written_to: Some(config_path.to_owned()),
     })
 }
 

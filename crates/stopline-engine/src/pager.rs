@@ -19,6 +19,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use stopline_core::clock::Clock;
 use stopline_core::config::Config;
+use stopline_core::cover::with_overrides;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
 use stopline_core::money::group_thousands;
@@ -202,6 +203,15 @@ impl Pager {
                     (0, EscalationPass::default())
                 } else {
                     let mark = store.replica_mark()?;
+                    // Away from its hub, a desktop pages by the replica's rotas: the config's
+                    // with the overrides the hub had sent (and the person's own waiting).
+                    let merged;
+                    let config = if joined {
+                        merged = with_overrides(config, &store.hub_overrides(now)?);
+                        &merged
+                    } else {
+                        config
+                    };
                     let done = (
                         crate::swarm::raise_severities(store, config, now)?.len(),
                         escalate(store, config, now)?,

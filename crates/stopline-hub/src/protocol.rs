@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Deserialize;
 use stopline_core::ids::PersonId;
-use stopline_core::mutation::parse_push;
+use stopline_core::mutation::{Change, parse_push};
 use stopline_http::{Answer, Refusal};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -123,6 +123,17 @@ async fn push_answer(state: &HubState, request: Request) -> Answer {
         .push(state.config.as_deref(), &person, &push, now)
         .await
         .map_err(refusal)?;
+    // An incident opened by hand is paged at once, as one an alert opened.
+    let opened_by_hand = push.mutations.iter().any(|m| {
+        matches!(m.change, Change::OpenIncident { .. })
+            && pushed
+                .outcomes
+                .iter()
+                .any(|o| o.id == m.id && o.outcome == "applied")
+    });
+    if opened_by_hand {
+        state.escalate_now.notify_one();
+    }
     Ok(axum::Json(pushed).into_response())
 }
 

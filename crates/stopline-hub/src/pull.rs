@@ -56,6 +56,16 @@ pub struct PulledIncident {
     pub severity_reason: Option<String>,
     /// A person's estimate of the loss, when one gave it.
     pub loss_override: Option<i64>,
+    /// The desktop's mutation that opened it by hand (`open_incident`), for that desktop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_by_mutation: Option<OpenedBy>,
+}
+
+/// Which desktop's mutation opened an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenedBy {
+    pub desktop: String,
+    pub mutation: i64,
 }
 
 /// Everything that changed after a cookie, for one desktop.
@@ -274,7 +284,8 @@ async fn incidents(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<PulledIncid
     let rows = tx
         .query(
             &format!(
-                "SELECT {INCIDENT_COLUMNS}, severity_reason, loss_override FROM incidents
+                "SELECT {INCIDENT_COLUMNS}, severity_reason, loss_override, opened_by_desktop,
+                     opened_by_mutation FROM incidents
                  WHERE version > $1 AND ($1 > 0 OR state <> 'resolved' OR resolved_at >= $2)
                  ORDER BY id"
             ),
@@ -288,6 +299,10 @@ async fn incidents(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<PulledIncid
                 incident: read_incident(row)?,
                 severity_reason: row.get(extra),
                 loss_override: row.get(extra + 1),
+                opened_by_mutation: match (row.get(extra + 2), row.get(extra + 3)) {
+                    (Some(desktop), Some(mutation)) => Some(OpenedBy { desktop, mutation }),
+                    _ => None,
+                },
             })
         })
         .collect()

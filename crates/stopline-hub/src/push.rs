@@ -247,6 +247,9 @@ async fn apply(
             };
             step.add_override(asked).await
         }
+        Change::OpenIncident { application, title } => {
+            step.open_incident(application, title, id).await
+        }
     }?;
     let outcome = Outcome {
         id: mutation.id,
@@ -389,5 +392,8 @@ fn mutation_args(change: &Change) -> serde_json::Value {
             from,
             to,
         } => json!({ "rota": rota, "layer": layer, "person": person, "from": from, "to": to }),
+        Change::OpenIncident { application, title } => {
+            json!({ "application": application, "title": title })
+        }
     }
 }

@@ -339,6 +339,12 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH ROW WHEN (OLD.state = 'acknowledged' AND NEW.state <> 'acknowledged')
         EXECUTE FUNCTION write_back_released();
     "#,
+    // 8: an incident opened by hand on a desktop (`open_incident`) names the desktop and the
+    // mutation that opened it, so that desktop folds its provisional copy into the hub's.
+    r#"
+    ALTER TABLE incidents ADD COLUMN opened_by_desktop text;
+    ALTER TABLE incidents ADD COLUMN opened_by_mutation bigint;
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -1,7 +1,7 @@
 //! A joined desktop whose hub has been away longer than `[hub] degraded_after` keeps its
 //! person safe on its own (docs/team.md): it takes alerts from the organisation's
 //! Alertmanagers itself, opens **provisional** incidents for those the replica does not know
-//! (numbered from [`PROVISIONAL_BASE`], so they never take an id the hub gives), and counts an
+//! (numbered from `PROVISIONAL_BASE`, so they never take an id the hub gives), and counts an
 //! incident whose alerts a Stopline silence mutes as acknowledged elsewhere. What it writes to
 //! the timeline meanwhile is marked (`mutation_id` 0): when the hub returns, the hub's account
 //! replaces it and provisional incidents merge into the hub's by (source, fingerprint).
@@ -11,12 +11,10 @@ use rusqlite::params;
 use stopline_core::alert::Fingerprint;
 use stopline_core::incident::IncidentId;
 
+use crate::provisional::PROVISIONAL_BASE;
 use crate::replica::{ReplicaMark, WRITTEN_WHILE_AWAY};
 use crate::rows::{append, load, save_state};
 use crate::{AlertObservation, IngestPolicy, IngestSummary, Result, Store};
-
-/// Provisional incidents are numbered above this: far beyond any id a hub gives.
-pub const PROVISIONAL_BASE: i64 = 1_000_000_000;
 
 impl Store {
     /// Takes a poll of `source` while the hub is away: firing alerts the replica does not know
@@ -42,15 +40,7 @@ impl Store {
             }
             let mark = store.replica_mark()?;
             // New incidents take ids above the hub's.
-            store.conn.execute(
-                "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'incidents'",
-                params![PROVISIONAL_BASE],
-            )?;
-            store.conn.execute(
-                "INSERT INTO sqlite_sequence (name, seq) SELECT 'incidents', ?1
-                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'incidents')",
-                params![PROVISIONAL_BASE],
-            )?;
+            store.number_provisionally()?;
             let summary = store.ingest(&unknown, policy, now)?;
             store.conn.execute(
                 "UPDATE incidents SET provisional = 1 WHERE id > ?1 AND provisional = 0",

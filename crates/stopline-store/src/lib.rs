@@ -14,11 +14,13 @@
 
 mod alerts;
 mod degraded;
+mod hub_overrides;
 mod incidents;
 mod ingest;
 mod migrations;
 mod outbox;
 mod paging;
+mod provisional;
 mod replica;
 mod reports;
 mod rows;
@@ -35,12 +37,12 @@ use stopline_core::severity::SeverityError;
 use stopline_core::swarm::SwarmError;
 
 pub use alerts::{AlertFilter, StoredAlert};
-pub use degraded::PROVISIONAL_BASE;
 pub use incidents::{Act, IncidentDetail, IncidentFilter};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
 pub use paging::{Page, StepOutcome};
+pub use provisional::{OPEN_INCIDENT, OpenedBy, PROVISIONAL_BASE};
 pub use replica::{
     ActionStatus, Applied, HUB_COOKIE_KEY, HubAction, Outcome, Pull, QueueState, QueuedMutation,
     ReplicaMark,

@@ -311,6 +311,28 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE pages ADD COLUMN hub_id INTEGER;
     CREATE UNIQUE INDEX pages_by_hub_id ON pages (hub_id) WHERE hub_id IS NOT NULL;
     "#,
+    // 10: the overrides a joined desktop's person and their teammates pushed to the hub (a
+    // standalone desktop keeps its overrides in its config file). A row the hub sent has its
+    // `hub_id`; one the person added here waits under its `mutation_id` until the hub decides,
+    // when the hub's row takes its place. A provisional incident folded into the hub's is
+    // remembered, so its number (shown to the person who opened it) still leads somewhere.
+    r#"
+    CREATE TABLE hub_overrides (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        hub_id      INTEGER UNIQUE,
+        mutation_id INTEGER,
+        rota        TEXT NOT NULL,
+        layer       TEXT NOT NULL,
+        person      TEXT NOT NULL,
+        starts      INTEGER NOT NULL,
+        ends        INTEGER NOT NULL
+    ) STRICT;
+    -- A provisional incident folded into the hub's: its number still leads to the incident.
+    CREATE TABLE folded_incidents (
+        provisional INTEGER PRIMARY KEY,
+        hub         INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

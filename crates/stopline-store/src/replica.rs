@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use stopline_core::incident::{Incident, IncidentId};
 
+use crate::hub_overrides;
+use crate::provisional::{self, OpenedBy};
 use crate::rows::{record_severity, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
 
@@ -72,6 +74,7 @@ impl ActionStatus {
 pub struct ReplicaMark {
     pub(crate) timeline: i64,
     pub(crate) roles: i64,
+    pub(crate) overrides: i64,
 }
 
 /// What the hub decided of one mutation.
@@ -105,6 +108,8 @@ pub struct Pull {
     pub escalations: Vec<PulledEscalation>,
     #[serde(default)]
     pub pages: Vec<PulledPage>,
+    #[serde(default)]
+    pub overrides: Vec<PulledOverride>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +118,8 @@ pub struct PulledIncident {
     pub incident: Incident,
     pub severity_reason: Option<String>,
     pub loss_override: Option<i64>,
+    #[serde(default)]
+    pub opened_by_mutation: Option<OpenedBy>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,6 +182,8 @@ pub struct PulledEscalation {
     pub note: String,
 }
 
+pub use crate::hub_overrides::PulledOverride;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PulledPage {
     pub id: i64,
@@ -219,6 +228,7 @@ impl Store {
         Ok(ReplicaMark {
             timeline: max("timeline")?,
             roles: max("roles")?,
+            overrides: max("hub_overrides")?,
         })
     }
 
@@ -251,6 +261,10 @@ impl Store {
             "UPDATE roles SET mutation_id = ?1 WHERE id > ?2 AND hub_id IS NULL",
             params![id, mark.roles],
         )?;
+        self.conn.execute(
+            "UPDATE hub_overrides SET mutation_id = ?1 WHERE id > ?2 AND hub_id IS NULL",
+            params![id, mark.overrides],
+        )?;
         Ok(id)
     }
 
@@ -262,7 +276,8 @@ impl Store {
             "SELECT id, name, args, at FROM hub_mutations WHERE status = 'pending'
                  AND id < COALESCE((SELECT MIN(m.id) FROM hub_mutations m
                                     JOIN incidents i ON i.id = m.incident_id
-                                    WHERE m.status = 'pending' AND i.provisional = 1),
+                                    WHERE m.status = 'pending' AND i.provisional = 1
+                                        AND m.name <> 'open_incident'),
                                    9223372036854775807)
              ORDER BY id LIMIT ?1",
         )?;
@@ -399,6 +414,7 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
             params![pull.last_mutation_id],
         )?;
     }
+    hub_overrides::apply(tx, &pull.overrides, pull.last_mutation_id, pull.reset)?;
     if pull.reset {
         clear_replica(tx, pull)?;
     }
@@ -435,8 +451,13 @@ fn apply_pull(tx: &Connection, pull: &Pull, desktop: &str, now: Timestamp) -> Re
     {
         upsert_alert(tx, alert)?;
     }
-    for (provisional, hub) in merges {
-        merge(tx, provisional, hub)?;
+    let opened = pull.incidents.iter().filter_map(|p| {
+        let by = p.opened_by_mutation.clone()?;
+        Some((p.incident.id, by))
+    });
+    let opened_here = provisional::opened_here(tx, opened, desktop)?;
+    for (copy, hub) in merges.into_iter().chain(opened_here) {
+        provisional::fold(tx, copy, hub)?;
     }
     for escalation in pull.escalations.iter().filter(|e| held(tx, e.incident)) {
         tx.prepare_cached(
@@ -535,6 +556,20 @@ fn record_outcomes(
             refused.push(action?);
         }
     }
+    if !refused.is_empty() {
+        // Actions waiting on an incident whose opening the hub refused would wait for ever.
+        let orphans: Vec<Outcome> = provisional::waiting_on_refused_open(tx)?
+            .into_iter()
+            .map(|(id, reason)| Outcome {
+                id,
+                outcome: "refused".to_owned(),
+                reason: Some(reason),
+            })
+            .collect();
+        if !orphans.is_empty() {
+            refused.extend(record_outcomes(tx, &orphans, now)?);
+        }
+    }
     Ok(refused)
 }
 
@@ -596,48 +631,6 @@ fn merges(tx: &Connection, alerts: &[PulledAlert]) -> Result<Vec<(i64, i64)>> {
         }
     }
     Ok(merges)
-}
-
-/// Folds provisional incident `provisional` into the hub's `hub` once none of its alerts is
-/// left to it: the person's waiting actions name the hub's incident, pages shown for it count
-/// for the hub's, and the rest of what this desktop kept about it goes (the hub's account of
-/// the same alerts replaces it).
-fn merge(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
-    let left: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM alerts WHERE incident_id = ?1",
-        params![provisional],
-        |r| r.get(0),
-    )?;
-    if left > 0 {
-        return Ok(());
-    }
-    let name = IncidentId(u64::try_from(hub).unwrap_or(0)).to_string();
-    tx.execute(
-        "UPDATE hub_mutations SET incident_id = ?2, args = json_set(args, '$.incident', ?3)
-         WHERE incident_id = ?1 AND status = 'pending'",
-        params![provisional, hub, name],
-    )?;
-    tx.execute(
-        "UPDATE OR IGNORE pages SET incident_id = ?2 WHERE incident_id = ?1",
-        params![provisional, hub],
-    )?;
-    for table in [
-        "pages",
-        "timeline",
-        "checklist_steps",
-        "roles",
-        "escalations",
-        "severity_history",
-        "silences",
-        "outbox",
-    ] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE incident_id = ?1"),
-            params![provisional],
-        )?;
-    }
-    tx.execute("DELETE FROM incidents WHERE id = ?1", params![provisional])?;
-    Ok(())
 }
 
 fn upsert_incident(tx: &Connection, pulled: &PulledIncident) -> Result<()> {

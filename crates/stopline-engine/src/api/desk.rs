@@ -8,11 +8,11 @@ use stopline_core::desk::find_application;
 use stopline_core::ids::{ApplicationId, PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{AlertFilter, IncidentFilter, StoredAlert};
+use stopline_store::{AlertFilter, IncidentFilter, OPEN_INCIDENT, StoredAlert};
 
 use super::queue::IncidentSummary;
 use super::{Actor, Workspace};
-use crate::desk::{self, OpenTarget};
+use crate::desk::{self, Numbering, OpenTarget};
 use crate::triage::{self, AssignRequest, Assigned};
 use crate::{EngineError, Result};
 
@@ -126,11 +126,38 @@ impl Workspace {
 
     /// Opens an incident for the application `target` names, owned by its team, which is paged;
     /// the swarm's checklist starts at once (a person has seen the problem).
+    ///
+    /// On a joined desktop it opens a provisional copy here at once (INC-1000000001 onwards)
+    /// and queues `open_incident` for the hub, which opens the incident everyone shares and
+    /// pages; the copy folds into it at the next pull (see `stopline_store::OPEN_INCIDENT`).
     pub fn open_incident(&self, target: &OpenTarget, title: &str, who: &Actor) -> Result<Incident> {
-        self.refuse_on_hub("opening an incident by hand")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| desk::open_incident(store, &config, target, title, &who, now))
+        if self.hub_link()?.is_none() {
+            return self.act(|store, now| {
+                desk::open_incident(store, &config, target, title, &who, now, Numbering::Own)
+            });
+        }
+        let application = stopline_core::desk::resolve_target(&config, target)?;
+        let args =
+            serde_json::json!({"application": application.id.as_str(), "title": title.trim()});
+        let opened = self.act(|store, now| {
+            let mark = store.replica_mark()?;
+            let incident = desk::open_incident(
+                store,
+                &config,
+                target,
+                title,
+                &who,
+                now,
+                Numbering::Provisional,
+            )?;
+            // Queued under the copy's id, so the pull that brings the hub's folds it in.
+            store.queue_mutation(OPEN_INCIDENT, &args, Some(incident.id), now, mark)?;
+            Ok(incident)
+        })?;
+        crate::hub_sync::queued_here();
+        Ok(opened)
     }
 
     /// Adds a customer's words (and the desk's reference for them) to an open incident as a
@@ -142,12 +169,16 @@ impl Workspace {
         reference: Option<&str>,
         who: &Actor,
     ) -> Result<TimelineEvent> {
-        self.refuse_on_hub("adding a customer report")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
-        self.act(|store, now| {
-            desk::add_customer_report(store, &config, id, words, reference, &who, now)
-        })
+        // On a joined desktop the report reaches the hub as the note it makes here.
+        self.act_shared(
+            |_, link| {
+                let note = stopline_core::desk::customer_report_note(words, reference)?;
+                super::incident::note_mutation(id, &note, link)
+            },
+            |store, now| desk::add_customer_report(store, &config, id, words, reference, &who, now),
+        )
     }
 
     /// The unrouted alerts, newest first, and the applications to give them to.

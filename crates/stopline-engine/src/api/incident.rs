@@ -11,6 +11,7 @@ use stopline_store::{AlertFilter, HubAction, Page, SilenceRecord, StoredAlert};
 use super::queue::IncidentSummary;
 use super::{Actor, Mutation, Workspace};
 use crate::desk;
+use crate::hub_link::HubLink;
 use crate::swarm::{self, RoleRequest, SeverityRequest, StepRequest};
 use crate::{EngineError, Result};
 
@@ -51,9 +52,14 @@ impl IncidentView {
 
 impl Workspace {
     /// One incident with its timeline, pages, checklist, roles, silences and alerts.
+    /// A provisional incident's number leads to the hub's incident it was folded into.
     pub fn incident(&self, id: IncidentId) -> Result<IncidentView> {
         let config = self.config().ok();
         self.with_store(|store| {
+            let id = match store.folded_into(id)? {
+                Some(hub) if store.incident_record(id).is_err() => hub,
+                _ => id,
+            };
             let detail = store.incident(id)?;
             let paging = store.escalation(id)?;
             let loss = store.loss_facts(id)?;
@@ -107,20 +113,7 @@ impl Workspace {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         self.act_shared(
-            |_, link| {
-                // Made here, unique to this desktop: the hub keeps the note once however
-                // often it is pushed.
-                let note_id = format!(
-                    "{}-{}",
-                    link.desktop_id,
-                    &crate::secrets::generate_token()?[..12]
-                );
-                Ok(Mutation::on(
-                    "note",
-                    id,
-                    json!({"note_id": note_id, "text": text.trim()}),
-                ))
-            },
+            |_, link| note_mutation(id, text, link),
             |store, now| desk::add_note(store, &config, id, text, &who, now),
         )
     }
@@ -274,4 +267,19 @@ fn current_roles(store: &stopline_store::Store, id: IncidentId) -> Result<Vec<Ro
         .into_iter()
         .filter(|r| r.until.is_none())
         .collect())
+}
+
+/// A note as the hub takes it, under an id made here and unique to this desktop: the hub keeps
+/// the note once however often it is pushed.
+pub(super) fn note_mutation(id: IncidentId, text: &str, link: &HubLink) -> Result<Mutation> {
+    let note_id = format!(
+        "{}-{}",
+        link.desktop_id,
+        &crate::secrets::generate_token()?[..12]
+    );
+    Ok(Mutation::on(
+        "note",
+        id,
+        json!({"note_id": note_id, "text": text.trim()}),
+    ))
 }

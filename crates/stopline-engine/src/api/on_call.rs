@@ -1,12 +1,16 @@
 //! Who is on call: each layer of each rota now and next, a person's shifts, and covering a shift
 //! (an override written beside its rota in the config).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use stopline_core::config::Config;
+use stopline_core::cover::{check_override, with_overrides};
 use stopline_core::ids::PersonId;
 use stopline_core::rota::{Rota, Shift};
 
-use super::{Actor, TimeArg, Workspace, parse_time};
+use super::{Actor, Mutation, TimeArg, Workspace, parse_time};
 use crate::overrides::{self, AddedOverride, OverrideRequest};
 use crate::{EngineError, Result};
 
@@ -42,7 +46,7 @@ impl Workspace {
     /// Every rota covering `team` (every rota, without one), each layer now and next, at `at`
     /// (now, without one).
     pub fn on_call(&self, team: Option<&str>, at: Option<TimeArg<'_>>) -> Result<OnCallView> {
-        let config = self.config()?;
+        let config = self.rotas_config()?;
         let at = match at {
             Some(time) => parse_time(&config, time)?,
             None => self.now(),
@@ -78,7 +82,7 @@ impl Workspace {
 
     /// A person's shifts over `[from, to)`, in order, overrides included.
     pub fn shifts(&self, person: &str, from: TimeArg<'_>, to: TimeArg<'_>) -> Result<Vec<Shift>> {
-        let config = self.config()?;
+        let config = self.rotas_config()?;
         let person = crate::lookup::person(&config, person)?;
         let start = parse_time(&config, from)?;
         let end = parse_time(&config, to)?;
@@ -91,10 +95,27 @@ impl Workspace {
         Ok(shifts_of(&config.rotas, &person, start, end))
     }
 
+    /// The config with the overrides of a joined desktop's replica merged into its rotas (those
+    /// the hub sent, then the person's own waiting), as the hub pages by them; a standalone
+    /// desktop's overrides are in its config already.
+    pub fn rotas_config(&self) -> Result<Arc<Config>> {
+        let config = self.config()?;
+        if self.hub_link()?.is_none() {
+            return Ok(config);
+        }
+        let now = self.now();
+        let extra = self.with_store(|store| Ok(store.hub_overrides(now)?))?;
+        Ok(Arc::new(with_overrides(&config, &extra)))
+    }
+
     /// Writes an override beside its rota in the config (comments and layout kept, the file
-    /// checked to parse before it is written), as `who`.
+    /// checked to parse before it is written), as `who`. On a joined desktop it is checked by
+    /// the same rule, kept in the replica at once and queued for the hub, which keeps the
+    /// organisation's overrides: the config file is left alone.
     pub fn add_override(&self, form: OverrideForm<'_>, who: &Actor) -> Result<AddedOverride> {
-        self.refuse_on_hub("adding an override from a joined desktop")?;
+        if self.hub_link()?.is_some() {
+            return self.add_shared_override(form, who);
+        }
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         // Without a layer, the primary: the rota's first (an unknown rota is reported by
@@ -114,6 +135,39 @@ impl Workspace {
             who: &who,
         };
         overrides::add_override(self.config_path(), &config, request, self.now())
+    }
+
+    fn add_shared_override(&self, form: OverrideForm<'_>, who: &Actor) -> Result<AddedOverride> {
+        let config = self.rotas_config()?;
+        // Refuses acting as anyone but the token's person.
+        self.person_text(&config, who)?;
+        // An unknown person is refused as everywhere in the engine (with the people there are).
+        crate::lookup::person(&config, form.person)?;
+        let cover =
+            check_override(&config, form, self.now()).map_err(|e| EngineError::BadOverride(e.0))?;
+        let added = AddedOverride {
+            rota: cover.rota.to_string(),
+            layer: cover.layer.clone(),
+            person: cover.person.to_string(),
+            from: cover.from,
+            to: cover.to,
+            written_to: None,
+        };
+        self.act_shared(
+            |_, _| {
+                Ok(Mutation {
+                    name: "add_override",
+                    incident: None,
+                    args: serde_json::json!({
+                        "rota": cover.rota.as_str(), "layer": cover.layer,
+                        "person": cover.person.as_str(),
+                        "from": cover.from.to_string(), "to": cover.to.to_string(),
+                    }),
+                })
+            },
+            |store, _| Ok(store.add_pending_override(&cover)?),
+        )?;
+        Ok(added)
     }
 }
 

@@ -127,6 +127,7 @@ impl World {
             &format!("{app} is down"),
             "desk1",
             at,
+            desk::Numbering::Own,
         )
         .unwrap()
         .id
@@ -678,6 +679,7 @@ fn the_service_desk_opens_by_journey_and_the_owning_team_is_paged() {
         "Customers can't pay",
         "desk1",
         t0,
+        desk::Numbering::Own,
     )
     .unwrap();
     assert_eq!(incident.application.as_ref().unwrap().as_str(), "checkout");

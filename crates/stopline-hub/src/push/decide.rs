@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use jiff::Timestamp;
 use stopline_core::StepId;
 use stopline_core::cover::{CoverRequest, check_override};
+use stopline_core::desk::OpenTarget;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
 use stopline_core::severity;
@@ -408,6 +409,63 @@ impl Step<'_> {
                 ],
             )
             .await?;
+        Ok(Ok(()))
+    }
+
+    /// An incident opened by hand on a desktop for an application of the config: owned by its
+    /// team (whose rotas escalation pages), its severity estimated from the application's
+    /// exposure, its checklist started (a person has seen the problem), as a desktop opens one
+    /// (`stopline open`). It names the desktop's mutation, so that desktop folds the copy it
+    /// made at once into this one.
+    pub(super) async fn open_incident(
+        &self,
+        application: &str,
+        title: &str,
+        mutation: i64,
+    ) -> Decision {
+        let Some(config) = self.context.config else {
+            return Ok(Err(Refused(
+                "the hub runs without a config: it knows no application to open an incident for"
+                    .to_owned(),
+            )));
+        };
+        let target = OpenTarget::Application(application.to_owned());
+        let app = match stopline_core::desk::resolve_target(config, &target) {
+            Ok(app) => app,
+            Err(e) => return Ok(Err(e.into())),
+        };
+        let id: i64 = self
+            .tx
+            .query_one(
+                "INSERT INTO incidents (application_id, team_id, title, severity, state,
+                     opened_at, opened_by, opened_by_desktop, opened_by_mutation, version)
+                 VALUES ($1, $2, $3, $4, 'triggered', $5, $6, $7, $8, $9) RETURNING id",
+                &[
+                    &app.id.as_str(),
+                    &app.team.as_str(),
+                    &title,
+                    &config.initial_severity(app).as_str(),
+                    &to_time(self.made),
+                    &self.who().as_str(),
+                    &self.context.desktop,
+                    &mutation,
+                    &self.version,
+                ],
+            )
+            .await?
+            .get(0);
+        let incident = IncidentId(u64::try_from(id).map_err(|_| corrupt("an incident id"))?);
+        let opened = TimelineEvent {
+            at: self.made,
+            who: Some(self.who().clone()),
+            kind: TimelineKind::Opened,
+            detail: format!("opened by {}: {title}", self.who()),
+        };
+        self.append(incident, &opened).await?;
+        match self.incident(incident).await? {
+            Ok(opened) => self.start_checklist(&opened).await?,
+            Err(_) => return Err(corrupt("an incident just opened")),
+        }
         Ok(Ok(()))
     }
 

@@ -467,3 +467,90 @@ async fn an_override_pushed_to_the_hub_changes_who_is_on_call_and_who_is_paged()
     assert_eq!(pulled["overrides"][0]["person"], covering);
     assert_eq!(pulled["overrides"][0]["added_by"], "ben");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incident_opened_by_hand_is_opened_once_for_everyone_and_paged() {
+    let (_dir, postgres, db) = migrated().await;
+    let address = serve(&db).await;
+    let ben = token(&db, "ben").await;
+    let open = |id: u64, application: &str| {
+        json!({"desktop_id": "ben-1", "mutations": [{"id": id, "name": "open_incident",
+            "args": {"application": application, "title": "Customers cannot pay"}, "at": T0}]})
+        .to_string()
+    };
+    let (_, pushed) = request(
+        &address,
+        "POST",
+        "/v1/push",
+        &ben,
+        open(1, "payment-gateway").as_bytes(),
+    )
+    .await;
+    assert_eq!(pushed["outcomes"][0]["outcome"], "applied", "{pushed}");
+    // Pushed again (an answer lost): still one incident.
+    request(
+        &address,
+        "POST",
+        "/v1/push",
+        &ben,
+        open(1, "payment-gateway").as_bytes(),
+    )
+    .await;
+    let (_, refused) = request(
+        &address,
+        "POST",
+        "/v1/push",
+        &ben,
+        open(2, "no-such-app").as_bytes(),
+    )
+    .await;
+    assert_eq!(refused["outcomes"][0]["outcome"], "refused", "{refused}");
+    assert!(
+        refused["outcomes"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown application"),
+        "{refused}"
+    );
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT count(*) || ' ' || min(team_id) || ' ' || min(opened_by) FROM incidents"
+        ),
+        "1 payments ben"
+    );
+
+    // Its team's rota is paged, as for an alert; its checklist started with it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while postgres.psql("hub", "SELECT count(*) FROM pages") == "0" {
+        assert!(std::time::Instant::now() < deadline, "nobody was paged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, pulled) = request(
+        &address,
+        "POST",
+        "/v1/pull",
+        &ben,
+        br#"{"desktop_id": "ben-1"}"#,
+    )
+    .await;
+    let incident = &pulled["incidents"][0];
+    assert_eq!(incident["title"], "Customers cannot pay", "{pulled:#}");
+    assert_eq!(
+        incident["opened_by_mutation"],
+        json!({"desktop": "ben-1", "mutation": 1})
+    );
+    assert!(
+        pulled["checklist"]
+            .as_array()
+            .is_some_and(|steps| !steps.is_empty()),
+        "{pulled:#}"
+    );
+    let kinds: Vec<&str> = pulled["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"opened"), "{kinds:?}");
+}

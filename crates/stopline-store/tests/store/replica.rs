@@ -206,3 +206,93 @@ fn a_provisional_incident_keeps_its_timeline_through_pulls_until_it_merges() {
         .collect();
     assert!(kinds.contains(&TimelineKind::Opened), "{kinds:?}");
 }
+
+/// Opens a provisional incident by hand and queues `open_incident` under its id, then a note
+/// on it: what a joined desktop's `stopline open` and `stopline note` do.
+fn open_by_hand(store: &mut Store, now: jiff::Timestamp) -> (IncidentId, i64, i64) {
+    store
+        .exclusively(|s| {
+            let mark = s.replica_mark()?;
+            let new = stopline_store::NewIncident {
+                application: None,
+                team: None,
+                title: "Customers cannot pay".into(),
+                severity: Severity::Major,
+                opened_by: Some(person("aisha")),
+            };
+            let incident = s.open_provisional_incident(new, &[], now)?;
+            let open = s.queue_mutation(
+                stopline_store::OPEN_INCIDENT,
+                &json!({"application": "checkout-api", "title": "Customers cannot pay"}),
+                Some(incident.id),
+                now,
+                mark,
+            )?;
+            let mark = s.replica_mark()?;
+            s.add_note(incident.id, &person("aisha"), "first call", now)?;
+            let note = s.queue_mutation(
+                "note",
+                &json!({"incident": incident.id.to_string(), "text": "first call"}),
+                Some(incident.id),
+                now,
+                mark,
+            )?;
+            Ok::<_, stopline_store::StoreError>((incident.id, open, note))
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_incident_opened_by_hand_folds_into_the_hubs_and_its_waiting_actions_follow() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    let (copy, open, note) = open_by_hand(&mut store, now);
+    assert!(copy.0 > stopline_store::PROVISIONAL_BASE as u64, "{copy}");
+    // The opening goes first; the note waits until the hub's incident takes the copy's place.
+    let waiting: Vec<i64> = store
+        .pending_mutations(10)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(waiting, [open]);
+
+    // The hub opened INC-1 for it.
+    let mut opened = pull(open, "triggered", json!([]));
+    opened.incidents[0].opened_by_mutation =
+        Some(serde_json::from_value(json!({"desktop": "aisha-1", "mutation": open})).unwrap());
+    store.apply_pull(&opened, "aisha-1", now).unwrap();
+    assert!(store.incident(copy).is_err(), "the copy is folded in");
+    assert_eq!(store.folded_into(copy).unwrap(), Some(IncidentId(1)));
+    let waiting = store.pending_mutations(10).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, note);
+    assert_eq!(waiting[0].args["incident"], "INC-1");
+}
+
+#[test]
+fn when_the_hub_refuses_to_open_an_incident_the_actions_waiting_on_it_are_refused_here() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    let (copy, open, note) = open_by_hand(&mut store, now);
+    let outcomes: Vec<stopline_store::Outcome> = serde_json::from_value(json!([
+        {"id": open, "outcome": "refused", "reason": "unknown application \"checkout-api\""}
+    ]))
+    .unwrap();
+    let refused = store.record_outcomes(&outcomes, now).unwrap();
+    let ids: Vec<i64> = refused.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [open, note]);
+    assert!(
+        refused[1]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("refused to open") && r.contains("checkout-api")),
+        "{refused:?}"
+    );
+    assert!(store.pending_mutations(10).unwrap().is_empty());
+    // The copy stays here, with what the person wrote on it.
+    assert_eq!(
+        store.incident(copy).unwrap().incident.title,
+        "Customers cannot pay"
+    );
+}

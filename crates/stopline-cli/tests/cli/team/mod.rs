@@ -12,6 +12,7 @@ use stopline_tests::postgres::Postgres;
 
 use crate::support::{NotificationServer, Sandbox, SecretService, Served, payments_primary};
 
+mod desk;
 mod faults;
 mod sharing;
 
