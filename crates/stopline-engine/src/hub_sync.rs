@@ -130,6 +130,11 @@ pub struct WhileAway {
     pub target: PollTarget,
 }
 
+/// What a replica holds besides the open incidents: those resolved within this (the hub's full
+/// pull holds as much). What leaves it is pruned every [`PRUNE_EVERY`].
+const REPLICA_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// How long a waiting action on a provisional incident may wait, once the hub is back, for the
 /// hub to take over the incident's alerts.
 const STRANDED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
@@ -155,6 +160,7 @@ impl HubSync {
         let mut offline_since: Option<Timestamp> = None;
         let mut on_our_own: Vec<AbortOnDrop> = Vec::new();
         let mut back_since: Option<Timestamp> = None;
+        let mut last_prune: Option<std::time::Instant> = None;
         loop {
             match sync_once(&self.client, &self.store, &self.link, &self.clock).await {
                 Ok(report) => {
@@ -170,6 +176,10 @@ impl HubSync {
                     self.record_state(None).await;
                     self.tell(&report).await;
                     self.refuse_stranded(back_since).await;
+                    if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                        self.prune().await;
+                        last_prune = Some(std::time::Instant::now());
+                    }
                     first = false;
                 }
                 Err(error) => {
@@ -270,6 +280,24 @@ impl HubSync {
             .await;
         if let Err(error) = result {
             tracing::warn!(%error, "cannot prepare the resync");
+        }
+    }
+
+    /// Takes what has left the replica's window out of it.
+    async fn prune(&self) {
+        let before = self.clock.now() - REPLICA_WINDOW;
+        match self
+            .store
+            .run(move |s| Ok::<_, EngineError>(s.prune_replica(before)?))
+            .await
+        {
+            Ok(pruned) if pruned.incidents + pruned.alerts > 0 => tracing::info!(
+                incidents = pruned.incidents,
+                alerts = pruned.alerts,
+                "took what left the replica's 30-day window out of it"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot prune the replica"),
         }
     }
 

@@ -22,28 +22,59 @@ use crate::error::HubError;
 use crate::push::last_mutation_of;
 use crate::rows::{INCIDENT_COLUMNS, corrupt, from_time, read_incident};
 
-/// Where a desktop's replica stands: this database's id and the version it has pulled to.
+/// Where a desktop's replica stands: this database's id, the version it has pulled to, and
+/// when the hub made the cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cookie {
     pub org_id: String,
     pub version: i64,
+    /// Seconds since the epoch by the hub's clock; `None` in a cookie of an older hub (which
+    /// then expires).
+    pub issued: Option<i64>,
 }
 
+/// How long a cookie lasts: a desktop that has not pulled for longer (away for a night, a
+/// laptop shut) gets the replica's worth again, so what left the 30-day window leaves its
+/// replica and it starts from the hub's state rather than from everything that happened
+/// meanwhile.
+pub const COOKIE_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(6);
+
 impl Cookie {
-    /// Reads `ORG_ID:VERSION`; `None` when it is not one (the caller answers 400 naming it).
+    /// Reads `ORG_ID:VERSION:ISSUED` (or an older hub's `ORG_ID:VERSION`); `None` when it is
+    /// not one (the caller answers 400 naming it).
     pub fn parse(text: &str) -> Option<Cookie> {
-        let (org_id, version) = text.rsplit_once(':')?;
+        let mut parts = text.rsplitn(3, ':');
+        let last = parts.next()?;
+        let middle = parts.next()?;
+        let (org_id, version, issued) = match parts.next() {
+            Some(org_id) => (org_id, middle, Some(last.parse::<i64>().ok()?)),
+            None => (middle, last, None),
+        };
         let version: i64 = version.parse().ok()?;
         (!org_id.is_empty() && version >= 0).then(|| Cookie {
             org_id: org_id.to_owned(),
             version,
+            issued,
         })
+    }
+
+    /// Whether this cookie still stands against `head` (the database's, made now): the same
+    /// history, not ahead of it, and younger than [`COOKIE_LIFETIME`].
+    fn stands_against(&self, head: &Cookie) -> bool {
+        let young = match (self.issued, head.issued) {
+            (Some(issued), Some(now)) => now - issued <= COOKIE_LIFETIME.as_secs(),
+            _ => false,
+        };
+        self.org_id == head.org_id && self.version <= head.version && young
     }
 }
 
 impl std::fmt::Display for Cookie {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.org_id, self.version)
+        match self.issued {
+            Some(issued) => write!(f, "{}:{}:{issued}", self.org_id, self.version),
+            None => write!(f, "{}:{}", self.org_id, self.version),
+        }
     }
 }
 
@@ -139,18 +170,19 @@ impl Database {
             changes(&tx, person, desktop, guess, window),
         )?;
         pulled.last_mutation_id = last_mutation_of(owner.as_ref(), desktop, person)?;
-        let now = Cookie {
+        let head = Cookie {
             org_id: head.get(0),
             version: head.get(1),
+            issued: Some(now.as_second()),
         };
-        let current = cookie.is_some_and(|c| c.org_id == now.org_id && c.version <= now.version);
+        let current = cookie.is_some_and(|c| c.stands_against(&head));
         if !current {
             let last = pulled.last_mutation_id;
             pulled = changes(&tx, person, desktop, 0, window).await?;
             pulled.last_mutation_id = last;
             pulled.reset = true;
         }
-        pulled.cookie = now.to_string();
+        pulled.cookie = head.to_string();
         Ok(pulled)
     }
 

@@ -26,6 +26,7 @@ mod reports;
 mod rows;
 mod sources;
 mod swarm;
+mod window;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use replica::{
 };
 pub use reports::LossFacts;
 pub use rows::NewIncident;
+pub use window::Pruned;
 
 /// How long a writer waits for another process's write before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

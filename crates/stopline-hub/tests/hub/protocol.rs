@@ -407,19 +407,40 @@ async fn a_desktop_is_its_persons_alone_and_an_expired_cookie_resyncs() {
         .unwrap();
     assert!(!nothing_new.reset);
     assert!(nothing_new.incidents.is_empty() && nothing_new.timeline.is_empty());
-    // A cookie of another database (a restored backup, another organisation), or from ahead.
-    for stale in [
-        Cookie {
-            org_id: "another-org".into(),
-            version: cookie.version,
-        },
-        Cookie {
-            org_id: cookie.org_id.clone(),
-            version: cookie.version + 1_000,
-        },
+    // Six hours later the cookie still stands.
+    let lifetime = stopline_hub::COOKIE_LIFETIME;
+    let still = db
+        .pull(&person("ben"), "ben-1", Some(&cookie), at(T0) + lifetime)
+        .await
+        .unwrap();
+    assert!(!still.reset);
+    // A cookie of another database (a restored backup, another organisation), from ahead, from
+    // an older hub (no time), or older than its lifetime.
+    let older_hub = Cookie::parse(&format!("{}:{}", cookie.org_id, cookie.version)).unwrap();
+    assert_eq!(older_hub.issued, None);
+    for (stale, now) in [
+        (
+            Cookie {
+                org_id: "another-org".into(),
+                ..cookie.clone()
+            },
+            at(T0),
+        ),
+        (
+            Cookie {
+                version: cookie.version + 1_000,
+                ..cookie.clone()
+            },
+            at(T0),
+        ),
+        (older_hub, at(T0)),
+        (
+            cookie.clone(),
+            at(T0) + lifetime + jiff::SignedDuration::from_secs(1),
+        ),
     ] {
         let resync = db
-            .pull(&person("ben"), "ben-1", Some(&stale), at(T0))
+            .pull(&person("ben"), "ben-1", Some(&stale), now)
             .await
             .unwrap();
         assert!(resync.reset, "{stale}");

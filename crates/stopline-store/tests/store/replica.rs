@@ -296,3 +296,54 @@ fn when_the_hub_refuses_to_open_an_incident_the_actions_waiting_on_it_are_refuse
         "Customers cannot pay"
     );
 }
+
+#[test]
+fn what_left_the_window_is_pruned_unless_the_person_still_acts_on_it() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    let incident = |id: &str, state: &str, resolved: serde_json::Value| {
+        json!({"id": id, "application": "checkout-api", "team": "payments",
+            "title": "Checkout down", "severity": "major", "state": state,
+            "opened_at": "2026-10-01T10:00:00Z", "opened_by": null,
+            "acknowledged": resolved.clone(), "resolved": resolved,
+            "severity_reason": null, "loss_override": null})
+    };
+    let long_ago = json!({"at": "2026-10-01T11:00:00Z", "by": "ben"});
+    let pulled: Pull = serde_json::from_value(json!({
+        "cookie": "org:7:1", "reset": true, "last_mutation_id": 0,
+        "incidents": [
+            incident("INC-1", "resolved", long_ago.clone()),
+            incident("INC-2", "resolved", long_ago.clone()),
+            incident("INC-3", "triggered", serde_json::Value::Null),
+        ],
+        "timeline": [
+            {"id": 1, "incident": "INC-1", "at": "2026-10-01T10:00:00Z", "who": null,
+             "kind": "opened", "detail": "opened"},
+        ],
+    }))
+    .unwrap();
+    store.apply_pull(&pulled, "ben-1", now).unwrap();
+    // The person still has a note for INC-2 waiting for the hub.
+    store
+        .exclusively(|s| {
+            let mark = s.replica_mark()?;
+            s.add_note(IncidentId(2), &person("ben"), "for the review", now)?;
+            s.queue_mutation("note", &json!({}), Some(IncidentId(2)), now, mark)?;
+            Ok::<_, stopline_store::StoreError>(())
+        })
+        .unwrap();
+
+    let pruned = store
+        .prune_replica(now - jiff::SignedDuration::from_hours(30 * 24))
+        .unwrap();
+    assert_eq!(pruned.incidents, 1);
+    assert!(
+        store.incident(IncidentId(1)).is_err(),
+        "INC-1 left the window"
+    );
+    assert!(
+        store.incident(IncidentId(2)).is_ok(),
+        "a waiting note keeps INC-2"
+    );
+    assert!(store.incident(IncidentId(3)).is_ok(), "open incidents stay");
+}
