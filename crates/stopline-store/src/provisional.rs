@@ -14,7 +14,7 @@ use serde::Deserialize;
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::swarm::StepTemplate;
 
-use crate::rows::{NewIncident, sql_id};
+use crate::rows::{INCIDENT_ROWS, NewIncident, sql_id};
 use crate::{Result, Store};
 
 /// Provisional incidents are numbered above this: far beyond any id a hub gives.
@@ -152,16 +152,7 @@ pub(crate) fn fold(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
         "UPDATE OR IGNORE pages SET incident_id = ?2 WHERE incident_id = ?1",
         params![provisional, hub],
     )?;
-    for table in [
-        "pages",
-        "timeline",
-        "checklist_steps",
-        "roles",
-        "escalations",
-        "severity_history",
-        "silences",
-        "outbox",
-    ] {
+    for table in INCIDENT_ROWS {
         tx.execute(
             &format!("DELETE FROM {table} WHERE incident_id = ?1"),
             params![provisional],

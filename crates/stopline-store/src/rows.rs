@@ -196,3 +196,16 @@ pub(crate) fn to_json(map: &BTreeMap<String, String>) -> String {
 pub(crate) fn from_json(text: &str) -> Result<BTreeMap<String, String>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("label set: {e}")))
 }
+
+/// The tables holding an incident's rows (by `incident_id`), in an order that deletes them
+/// without breaking a reference (the outbox first); its alerts are not among them.
+pub(crate) const INCIDENT_ROWS: [&str; 8] = [
+    "outbox",
+    "silences",
+    "pages",
+    "timeline",
+    "checklist_steps",
+    "roles",
+    "escalations",
+    "severity_history",
+];

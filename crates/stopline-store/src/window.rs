@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 use rusqlite::params;
 
+use crate::rows::INCIDENT_ROWS;
 use crate::{Result, Store, to_millis};
 
 /// What one prune took out of the replica.
@@ -38,17 +39,7 @@ impl Store {
                 params![to_millis(before)],
             )?;
             const LEAVING: &str = "(SELECT id FROM temp.leaving)";
-            for table in [
-                "outbox",
-                "silences",
-                "pages",
-                "timeline",
-                "checklist_steps",
-                "roles",
-                "escalations",
-                "severity_history",
-                "alerts",
-            ] {
+            for table in INCIDENT_ROWS.iter().chain(&["alerts"]) {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE incident_id IN {LEAVING}"),
                     [],
