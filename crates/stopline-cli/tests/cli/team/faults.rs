@@ -204,12 +204,7 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
         lan.partition(desktop.host.as_ref().unwrap());
     }
     for desktop in &desktops[..2] {
-        let acked = desktop.run(&["ack", "INC-1", "--as", &desktop.person]);
-        assert!(
-            acked.status.success(),
-            "{}",
-            String::from_utf8_lossy(&acked.stderr)
-        );
+        desktop.ok(&["ack", "INC-1", "--as", &desktop.person]);
         assert_eq!(
             desktop.incident("INC-1")["hub_actions"][0]["status"],
             "pending"
@@ -281,18 +276,13 @@ fn a_hub_restored_from_a_backup_resyncs_every_desktop_in_full_and_keeps_its_wait
     let address = org.hubs[0].address.clone();
     org.hubs.clear();
     for i in 0..30 {
-        let noted = desktop.run(&[
+        desktop.ok(&[
             "note",
             "INC-1",
             &format!("while away {i}"),
             "--as",
             &primary,
         ]);
-        assert!(
-            noted.status.success(),
-            "{}",
-            String::from_utf8_lossy(&noted.stderr)
-        );
     }
     assert_eq!(desktop.status()["hub"]["actions_waiting"], 30);
     org.postgres.restore("org", &backup);
@@ -331,12 +321,7 @@ fn a_desktop_whose_hub_token_is_gone_from_the_keyring_still_starts_and_says_why(
         "hub-token.{}",
         desktop.status()["hub"]["desktop_id"].as_str().unwrap()
     );
-    let deleted = desktop.run(&["secret", "delete", &entry]);
-    assert!(
-        deleted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deleted.stderr)
-    );
+    desktop.ok(&["secret", "delete", &entry]);
     desktop.serve();
     let status = desktop.status();
     assert_eq!(status["hub"]["connected"], false, "{status:#}");

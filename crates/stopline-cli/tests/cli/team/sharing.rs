@@ -32,12 +32,7 @@ fn joined_desktops_share_one_incident_and_only_the_person_on_call_is_paged() {
 
     // The acknowledgement on the on-call desktop reaches the other within a second or so, and
     // stops escalation on the hub.
-    let acked = on_call.run(&["ack", "INC-1", "--as", &primary]);
-    assert!(
-        acked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&acked.stderr)
-    );
+    on_call.ok(&["ack", "INC-1", "--as", &primary]);
     let took = other.wait_for("INC-1", |i| i["state"] == "acknowledged");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert_eq!(
@@ -46,12 +41,11 @@ fn joined_desktops_share_one_incident_and_only_the_person_on_call_is_paged() {
     );
     assert!(other.notifications.notifications().is_empty());
     // The hub, and every seat, agree.
-    let here = on_call.wait_for("INC-1", |i| {
+    on_call.wait_for("INC-1", |i| {
         i["hub_actions"]
             .as_array()
             .is_some_and(|a| a.iter().all(|a| a["status"] == "applied"))
     });
-    let _ = here;
     assert_eq!(
         shared(&on_call.incident("INC-1")),
         shared(&other.incident("INC-1"))
@@ -72,12 +66,7 @@ fn joined_desktops_share_one_incident_and_only_the_person_on_call_is_paged() {
             .count()
     };
     let closed_before = closes();
-    let acked = other.run(&["ack", "INC-2", "--as", teammate]);
-    assert!(
-        acked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&acked.stderr)
-    );
+    other.ok(&["ack", "INC-2", "--as", teammate]);
     let started = Instant::now();
     while closes() == closed_before {
         assert!(
@@ -133,12 +122,7 @@ fn two_desktops_cut_off_from_the_hub_both_acknowledge_and_converge_on_one_winner
     offline(&first);
     offline(&second);
     for desktop in [&first, &second] {
-        let acked = desktop.run(&["ack", "INC-1", "--as", &desktop.person]);
-        assert!(
-            acked.status.success(),
-            "{}",
-            String::from_utf8_lossy(&acked.stderr)
-        );
+        desktop.ok(&["ack", "INC-1", "--as", &desktop.person]);
         let shown = desktop.incident("INC-1");
         assert_eq!(shown["state"], "acknowledged");
         assert_eq!(shown["hub_actions"][0]["status"], "pending");
@@ -265,12 +249,7 @@ fn while_the_hub_is_away_each_desktop_pages_only_its_own_person_and_merges_when_
 
     // The on-call person acknowledges: the desktop writes a Stopline silence back, and the
     // teammate's desktop stops escalating through it.
-    let acked = on_call.run(&["ack", &mine, "--as", &primary]);
-    assert!(
-        acked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&acked.stderr)
-    );
+    on_call.ok(&["ack", &mine, "--as", &primary]);
     let elsewhere = |i: &Value| {
         i["state"] == "acknowledged"
             && i["timeline"].as_array().unwrap().iter().any(|e| {
