@@ -65,14 +65,51 @@ pub struct SyncReport {
     pub applied: Applied,
 }
 
-/// Pushes the whole queue, then pulls once.
+/// Pushes the whole queue, then pulls. Actions taken on an incident opened here wait for the
+/// pull that folds it into the hub's (`Store::pending_mutations`); when a pull unblocks them,
+/// another round pushes them at once rather than at the next sync.
 pub async fn sync_once(
     client: &HubClient,
     store: &SharedStore,
     link: &HubLink,
     clock: &Arc<dyn Clock>,
 ) -> Result<SyncReport> {
+    /// Each round folds at least one incident opened here, so a few are plenty; the rest wait
+    /// for the next sync.
+    const MAX_ROUNDS: usize = 4;
     let mut report = SyncReport::default();
+    for _ in 0..MAX_ROUNDS {
+        let pushed = push_waiting(client, store, link, clock, &mut report).await?;
+        let cookie = store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)).await?;
+        let pull = client.pull(&link.desktop_id, cookie.as_deref()).await?;
+        let desktop = link.desktop_id.clone();
+        let now = clock.now();
+        let applied = store
+            .run(move |s| Ok::<_, EngineError>(s.apply_pull(&pull, &desktop, now)?))
+            .await?;
+        report.refused.extend(applied.refused.iter().cloned());
+        report.applied.rows += applied.rows;
+        report.applied.new_pages += applied.new_pages;
+        report.applied.refused.extend(applied.refused);
+        let unblocked = store
+            .run(|s| Ok::<_, EngineError>(!s.pending_mutations(1)?.is_empty()))
+            .await?;
+        if pushed == 0 || !unblocked {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Pushes the actions that may go now, oldest first, in batches; answers how many went.
+async fn push_waiting(
+    client: &HubClient,
+    store: &SharedStore,
+    link: &HubLink,
+    clock: &Arc<dyn Clock>,
+    report: &mut SyncReport,
+) -> Result<usize> {
+    let mut pushed = 0;
     loop {
         let batch = store
             .run(|s| Ok::<_, EngineError>(s.pending_mutations(PUSH_BATCH)?))
@@ -81,7 +118,7 @@ pub async fn sync_once(
             break;
         };
         let answer = client.push(&link.desktop_id, &link.person, &batch).await?;
-        report.pushed += batch.len();
+        pushed += batch.len();
         let now = clock.now();
         let refused = store
             .run(move |s| Ok::<_, EngineError>(s.record_outcomes(&answer.outcomes, now)?))
@@ -93,16 +130,8 @@ pub async fn sync_once(
             break;
         }
     }
-    let cookie = store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)).await?;
-    let pull = client.pull(&link.desktop_id, cookie.as_deref()).await?;
-    let desktop = link.desktop_id.clone();
-    let now = clock.now();
-    let applied = store
-        .run(move |s| Ok::<_, EngineError>(s.apply_pull(&pull, &desktop, now)?))
-        .await?;
-    report.refused.extend(applied.refused.iter().cloned());
-    report.applied = applied;
-    Ok(report)
+    report.pushed += pushed;
+    Ok(pushed)
 }
 
 /// The running engine's link to its hub.

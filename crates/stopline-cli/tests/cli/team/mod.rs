@@ -1,7 +1,8 @@
 //! Desktops joined to a team hub (docs/team.md): a real PostgreSQL, real hubs, and desktops that
 //! each have their own data directory, session bus, notification server and keyring, run as
 //! `stopline serve`: `sharing` on loopback (one incident, a hub away, a partition by stopping the
-//! hub), `faults` across network namespaces, through kill -9 and a restore from a backup.
+//! hub), `faults` across network namespaces, through kill -9 and a restore from a backup, `desk`
+//! the service desk and overrides, `overnight` a night away in moved time (in this process).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use crate::support::{NotificationServer, Sandbox, SecretService, Served, payment
 
 mod desk;
 mod faults;
+mod overnight;
 mod sharing;
 
 /// The senders' token of the hubs these tests start.
