@@ -73,6 +73,7 @@ bench: setup
 	$(CARGO) bench --locked -p stopline-hub --bench intake
 	$(CARGO) bench --locked -p stopline-cli --bench hub_streams
 	$(CARGO) bench --locked -p stopline-cli --bench team_sync
+	$(CARGO) bench --locked -p stopline-cli --bench replica_year
 	cd ui && npm run build --silent
 	$(CARGO) build --release --locked -p stopline-desktop -p stopline-cli
 	scripts/bench-desktop

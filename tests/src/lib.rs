@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod netns;
 pub mod postgres;
+pub mod year;
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {

@@ -41,9 +41,8 @@ pub fn check_pipeline(
 ) -> Result<PipelineCheck> {
     let statuses = store.source_statuses()?;
     let raised: BTreeMap<String, AlertState> = store
-        .alerts(AlertFilter::All)?
+        .alerts(AlertFilter::Source(STOPLINE_SOURCE))?
         .into_iter()
-        .filter(|a| a.alert.source == STOPLINE_SOURCE)
         .map(|a| (a.alert.fingerprint.to_string(), a.alert.state))
         .collect();
     let mut blind = Vec::new();

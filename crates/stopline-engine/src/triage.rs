@@ -53,9 +53,8 @@ pub fn unrouted_alert(
     source: Option<&str>,
 ) -> Result<StoredAlert> {
     let matching: Vec<StoredAlert> = store
-        .alerts(AlertFilter::All)?
+        .alerts(AlertFilter::Fingerprint(fingerprint))?
         .into_iter()
-        .filter(|a| a.alert.fingerprint.as_str() == fingerprint)
         .filter(|a| source.is_none_or(|s| a.alert.source == s))
         .collect();
     match matching.as_slice() {

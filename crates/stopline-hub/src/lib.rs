@@ -36,7 +36,7 @@ pub use error::HubError;
 pub use escalation::{EscalationPass, escalate_every};
 pub use intake::IntakeSummary;
 pub use polling::Pollers;
-pub use pull::{COOKIE_LIFETIME, Cookie, Pulled, PulledIncident};
+pub use pull::{COOKIE_LIFETIME, Cookie, Pulled, PulledAlert, PulledIncident};
 pub use push::{Outcome, Pushed};
 pub use schema::{Migrated, SCHEMA_VERSION};
 pub use server::HubServer;

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use futures_util::TryFutureExt;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId};
@@ -99,6 +100,23 @@ pub struct OpenedBy {
     pub mutation: i64,
 }
 
+/// An alert as a pull carries it. Its labels and annotations go out as they are stored (JSON
+/// objects), not parsed and written again: a full pull may carry tens of thousands.
+#[derive(Debug, Clone, Serialize)]
+pub struct PulledAlert {
+    pub id: i64,
+    pub source: String,
+    pub fingerprint: String,
+    pub labels: Box<RawValue>,
+    pub annotations: Box<RawValue>,
+    pub state: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub incident: Option<String>,
+    pub application: Option<String>,
+    pub team: Option<String>,
+}
+
 /// Everything that changed after a cookie, for one desktop.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pulled {
@@ -113,7 +131,7 @@ pub struct Pulled {
     pub timeline: Vec<Value>,
     pub checklist: Vec<Value>,
     pub roles: Vec<Value>,
-    pub alerts: Vec<Value>,
+    pub alerts: Vec<PulledAlert>,
     pub escalations: Vec<Value>,
     /// Pages addressed to the pulling person, with the desktops that showed each.
     pub pages: Vec<Value>,
@@ -266,13 +284,14 @@ async fn overrides(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
     .await
 }
 
-/// The rows `sql` reads in `scope` (its `$1` and `$2`), each made JSON by `to_json`.
-async fn changed(
+/// The rows `sql` reads in `scope` (its `$1` and `$2`), each made what a pull carries by
+/// `to_json`.
+async fn changed<T>(
     tx: &Transaction<'_>,
     sql: &str,
     scope: Scope,
-    to_json: impl Fn(&Row) -> Result<Value>,
-) -> Result<Vec<Value>> {
+    to_json: impl Fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
     tx.query(sql, &[&scope.since, &scope.window])
         .await?
         .iter()
@@ -403,7 +422,7 @@ async fn roles(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
     .await
 }
 
-async fn alerts(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
+async fn alerts(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<PulledAlert>> {
     // Unrouted alerts in a full pull: those seen within the window.
     let sql = format!(
         "SELECT id, source, fingerprint, labels, annotations, state, starts_at, ends_at,
@@ -413,23 +432,23 @@ async fn alerts(tx: &Transaction<'_>, scope: Scope) -> Result<Vec<Value>> {
          ORDER BY id"
     );
     changed(tx, &sql, scope, |row| {
-        let map = |i: usize| -> Result<Value> {
-            serde_json::from_str(&row.get::<_, String>(i))
+        let map = |i: usize| -> Result<Box<RawValue>> {
+            RawValue::from_string(row.get::<_, String>(i))
                 .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
         };
-        Ok(json!({
-            "id": row.get::<_, i64>(0),
-            "source": row.get::<_, String>(1),
-            "fingerprint": row.get::<_, String>(2),
-            "labels": map(3)?,
-            "annotations": map(4)?,
-            "state": row.get::<_, String>(5),
-            "starts_at": time(row, 6)?,
-            "ends_at": time(row, 7)?,
-            "incident": row.get::<_, Option<i64>>(8).map(incident_name),
-            "application": row.get::<_, Option<String>>(9),
-            "team": row.get::<_, Option<String>>(10),
-        }))
+        Ok(PulledAlert {
+            id: row.get(0),
+            source: row.get(1),
+            fingerprint: row.get(2),
+            labels: map(3)?,
+            annotations: map(4)?,
+            state: row.get(5),
+            starts_at: time(row, 6)?,
+            ends_at: time(row, 7)?,
+            incident: row.get::<_, Option<i64>>(8).map(incident_name),
+            application: row.get(9),
+            team: row.get(10),
+        })
     })
     .await
 }

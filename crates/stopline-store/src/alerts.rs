@@ -19,11 +19,16 @@ pub struct StoredAlert {
 
 /// Which alerts to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertFilter {
+pub enum AlertFilter<'a> {
     All,
     /// Alerts that matched no application: the service desk's queue.
     Unrouted,
     Incident(IncidentId),
+    /// One source's alerts (by the `(source, fingerprint)` index: a replica may hold tens of
+    /// thousands of others).
+    Source(&'a str),
+    /// Alerts with this fingerprint, of any source.
+    Fingerprint(&'a str),
 }
 
 const ALERT_COLUMNS: &str = "source, fingerprint, labels, annotations, links, muted, state, \
@@ -59,11 +64,13 @@ impl Store {
     }
 
     /// Alerts, most recently seen first.
-    pub fn alerts(&self, filter: AlertFilter) -> Result<Vec<StoredAlert>> {
+    pub fn alerts(&self, filter: AlertFilter<'_>) -> Result<Vec<StoredAlert>> {
         let condition = match filter {
             AlertFilter::All => "1",
             AlertFilter::Unrouted => "application_id IS NULL",
             AlertFilter::Incident(_) => "incident_id = ?1",
+            AlertFilter::Source(_) => "source = ?1",
+            AlertFilter::Fingerprint(_) => "fingerprint = ?1",
         };
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE {condition} ORDER BY last_seen DESC, id DESC"
@@ -71,6 +78,9 @@ impl Store {
         let rows = match filter {
             AlertFilter::Incident(id) => {
                 statement.query_map([crate::rows::sql_id(id)], read_alert)?
+            }
+            AlertFilter::Source(text) | AlertFilter::Fingerprint(text) => {
+                statement.query_map([text], read_alert)?
             }
             AlertFilter::All | AlertFilter::Unrouted => statement.query_map([], read_alert)?,
         };

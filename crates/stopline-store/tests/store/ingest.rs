@@ -254,6 +254,42 @@ fn unrouted_and_muted_alerts_are_kept_but_open_nothing() {
 }
 
 #[test]
+fn alerts_are_listed_by_source_or_by_fingerprint_alone() {
+    let (_dir, mut store) = temp_store();
+    let mut elsewhere = alert("shared", AlertState::Firing, at(T0));
+    elsewhere.source = "grafana".into();
+    ingest(
+        &mut store,
+        vec![
+            unrouted(alert("shared", AlertState::Firing, at(T0))),
+            unrouted(elsewhere),
+            unrouted(alert("other", AlertState::Firing, at(T0))),
+        ],
+        T0,
+    );
+    let from = |filter| -> Vec<(String, String)> {
+        let mut found: Vec<_> = store
+            .alerts(filter)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.alert.source, a.alert.fingerprint.to_string()))
+            .collect();
+        found.sort();
+        found
+    };
+    let pair = |s: &str, f: &str| (s.to_owned(), f.to_owned());
+    assert_eq!(
+        from(AlertFilter::Source("grafana")),
+        [pair("grafana", "shared")]
+    );
+    assert_eq!(
+        from(AlertFilter::Fingerprint("shared")),
+        [pair("alertmanager", "shared"), pair("grafana", "shared")]
+    );
+    assert!(from(AlertFilter::Source("nowhere")).is_empty());
+}
+
+#[test]
 fn a_snapshot_resolves_what_it_no_longer_contains() {
     let (_dir, mut store) = temp_store();
     let policy = IngestPolicy::default();
