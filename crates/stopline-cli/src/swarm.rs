@@ -354,6 +354,7 @@ pub fn assign(
         .assign_alert(fingerprint, source, app, save_by, who)
         .map_err(|e| match e {
             EngineError::MissingRouteLabel(_) => Failure::argument("--by", e),
+            EngineError::RouteNotSavedOnHub => Failure::argument("--save", e),
             other => other.into(),
         })?;
     if cx.json {
@@ -367,7 +368,14 @@ pub fn assign(
         return Ok(());
     }
     match assigned.incident {
-        Some(incident) => out!("{fingerprint} routes to {app}: {incident}"),
+        Some(incident) => {
+            out!("{fingerprint} routes to {app}: {incident}");
+            if incident.0 > stopline_store::PROVISIONAL_BASE.unsigned_abs() {
+                out!(
+                    "{incident} is this desktop's number for it until the hub routes the alert for everyone and gives it the organisation's (stopline status shows what waits)."
+                );
+            }
+        }
         None => out!("{fingerprint} routes to {app} (it is not firing, so no incident)"),
     }
     if let Some(rule) = &assigned.saved_route {

@@ -26,7 +26,7 @@ pub const MAX_ID_CHARS: usize = 64;
 pub const MAX_TITLE_CHARS: usize = 500;
 
 /// The mutation names, as a push spells them.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "acknowledge",
     "resolve",
     "note",
@@ -38,6 +38,7 @@ pub const NAMES: [&str; 11] = [
     "page_shown",
     "add_override",
     "open_incident",
+    "assign_alert",
 ];
 
 /// One push from one desktop.
@@ -122,6 +123,14 @@ pub enum Change {
         application: String,
         title: String,
     },
+    /// The service desk routes an alert that matched no application to one by hand: a firing
+    /// alert opens (or joins) an incident for the application's team, as if it had arrived
+    /// routed.
+    AssignAlert {
+        source: String,
+        fingerprint: String,
+        application: String,
+    },
 }
 
 impl Change {
@@ -139,6 +148,7 @@ impl Change {
             Change::PageShown { .. } => "page_shown",
             Change::AddOverride { .. } => "add_override",
             Change::OpenIncident { .. } => "open_incident",
+            Change::AssignAlert { .. } => "assign_alert",
         }
     }
 
@@ -153,9 +163,10 @@ impl Change {
             | Change::Join { incident }
             | Change::Leave { incident }
             | Change::SetSeverity { incident, .. } => Some(*incident),
-            Change::PageShown { .. } | Change::AddOverride { .. } | Change::OpenIncident { .. } => {
-                None
-            }
+            Change::PageShown { .. }
+            | Change::AddOverride { .. }
+            | Change::OpenIncident { .. }
+            | Change::AssignAlert { .. } => None,
         }
     }
 }
@@ -257,6 +268,14 @@ struct OverrideArgs {
 struct OpenArgs {
     application: String,
     title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignArgs {
+    source: String,
+    fingerprint: String,
+    application: String,
 }
 
 /// Reads a push: the whole of it, or the first problem with its JSON path. Mutation ids must
@@ -469,6 +488,16 @@ fn change(name: &str, value: serde_json::Value, path: &str) -> Result<Change, Pa
                 title: text(&a.title, MAX_TITLE_CHARS, &field("title"))?,
             }
         }
+        "assign_alert" => {
+            let a: AssignArgs = args(value, &at)?;
+            Change::AssignAlert {
+                source: text(&a.source, MAX_ID_CHARS, &field("source"))?,
+                fingerprint: crate::alert::Fingerprint::new(a.fingerprint)
+                    .map_err(|e| PayloadError::at(field("fingerprint"), e.to_string()))?
+                    .to_string(),
+                application: text(&a.application, MAX_ID_CHARS, &field("application"))?,
+            }
+        }
         other => {
             return Err(PayloadError::at(
                 format!("{path}.name"),
@@ -488,6 +517,42 @@ mod tests {
 
     fn push(mutations: &str) -> Result<Push, PayloadError> {
         parse_push(format!(r#"{{"desktop_id": "d-1", "mutations": {mutations}}}"#).as_bytes())
+    }
+
+    #[test]
+    fn an_alert_routed_by_hand_reads_with_its_source_and_application() {
+        let read = push(
+            r#"[{"id": 1, "name": "assign_alert", "args": {"source": "alertmanager", "fingerprint": "ab12", "application": " refunds "}, "at": "2026-12-03T10:02:00Z"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            read.mutations[0].change,
+            Change::AssignAlert {
+                source: "alertmanager".into(),
+                fingerprint: "ab12".into(),
+                application: "refunds".into(),
+            }
+        );
+        assert_eq!(read.mutations[0].change.incident(), None);
+        let missing = push(
+            r#"[{"id": 1, "name": "assign_alert", "args": {"source": "alertmanager", "application": "refunds"}, "at": "2026-12-03T10:02:00Z"}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            missing.to_string().contains("mutations[0].args"),
+            "{missing}"
+        );
+        assert!(missing.to_string().contains("fingerprint"), "{missing}");
+        let control = push(
+            r#"[{"id": 1, "name": "assign_alert", "args": {"source": "am", "fingerprint": "a\u0007b", "application": "refunds"}, "at": "2026-12-03T10:02:00Z"}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            control
+                .to_string()
+                .contains("mutations[0].args.fingerprint"),
+            "{control}"
+        );
     }
 
     #[test]

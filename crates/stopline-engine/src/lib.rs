@@ -207,6 +207,10 @@ pub enum EngineError {
     )]
     NotOnHub { action: &'static str },
     #[error(
+        "a route cannot be saved from a desktop joined to a hub: the organisation's config is shared, so add the route where it is kept. The alert itself can be routed without --save"
+    )]
+    RouteNotSavedOnHub,
+    #[error(
         "{waiting} of your actions still wait for the hub: leaving now would drop them. Reconnect to let them reach it, or give --discard-waiting"
     )]
     ActionsWaiting { waiting: u64 },
@@ -264,7 +268,8 @@ impl EngineError {
             | EngineError::BadHubUrl { .. }
             | EngineError::NotJoined
             | EngineError::SignedInAsAnother { .. }
-            | EngineError::NotOnHub { .. } => true,
+            | EngineError::NotOnHub { .. }
+            | EngineError::RouteNotSavedOnHub => true,
             EngineError::HubTokenMissing { .. }
             | EngineError::HubUnreachable { .. }
             | EngineError::HubRefused { .. }

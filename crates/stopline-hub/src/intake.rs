@@ -86,6 +86,20 @@ impl Database {
     }
 }
 
+/// Applies a delivery inside a transaction that has already taken the organisation's version
+/// row (`version`): a person's mutation that routes an alert by hand, decided in its push.
+pub(crate) async fn ingest_in(
+    tx: &Transaction<'_>,
+    batch: &[AlertObservation],
+    auto_resolve: bool,
+    now: Timestamp,
+    version: i64,
+) -> Result<IntakeSummary> {
+    Intake::at_version(tx, now, version)
+        .run(batch, auto_resolve)
+        .await
+}
+
 /// What the hub holds of an alert, to compare a delivery with.
 #[derive(Debug, Clone)]
 struct Known {
@@ -229,7 +243,11 @@ impl<'a> Intake<'a> {
     /// another in version order.
     async fn new(tx: &'a Transaction<'a>, now: Timestamp) -> Result<Self> {
         let version = bump_version(tx).await?;
-        Ok(Self {
+        Ok(Self::at_version(tx, now, version))
+    }
+
+    fn at_version(tx: &'a Transaction<'a>, now: Timestamp, version: i64) -> Self {
+        Self {
             tx,
             now,
             version,
@@ -243,7 +261,7 @@ impl<'a> Intake<'a> {
                 version,
                 ..IntakeSummary::default()
             },
-        })
+        }
     }
 
     async fn run(

@@ -123,13 +123,16 @@ async fn push_answer(state: &HubState, request: Request) -> Answer {
         .push(state.config.as_deref(), &person, &push, now)
         .await
         .map_err(refusal)?;
-    // An incident opened by hand is paged at once, as one an alert opened.
+    // An incident opened by hand (or by an alert routed by hand) is paged at once, as one an
+    // alert opened.
     let opened_by_hand = push.mutations.iter().any(|m| {
-        matches!(m.change, Change::OpenIncident { .. })
-            && pushed
-                .outcomes
-                .iter()
-                .any(|o| o.id == m.id && o.outcome == "applied")
+        matches!(
+            m.change,
+            Change::OpenIncident { .. } | Change::AssignAlert { .. }
+        ) && pushed
+            .outcomes
+            .iter()
+            .any(|o| o.id == m.id && o.outcome == "applied")
     });
     if opened_by_hand {
         state.escalate_now.notify_one();

@@ -250,6 +250,11 @@ async fn apply(
         Change::OpenIncident { application, title } => {
             step.open_incident(application, title, id).await
         }
+        Change::AssignAlert {
+            source,
+            fingerprint,
+            application,
+        } => step.assign_alert(source, fingerprint, application).await,
     }?;
     let outcome = Outcome {
         id: mutation.id,
@@ -395,5 +400,10 @@ fn mutation_args(change: &Change) -> serde_json::Value {
         Change::OpenIncident { application, title } => {
             json!({ "application": application, "title": title })
         }
+        Change::AssignAlert {
+            source,
+            fingerprint,
+            application,
+        } => json!({ "source": source, "fingerprint": fingerprint, "application": application }),
     }
 }

@@ -43,7 +43,7 @@ pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxAction, OutboxBacklog, OutboxItem, SentOutcome, SilenceRecord};
 pub use paging::{Page, StepOutcome};
-pub use provisional::{OPEN_INCIDENT, OpenedBy, PROVISIONAL_BASE};
+pub use provisional::{ASSIGN_ALERT, OPEN_INCIDENT, OpenedBy, PROVISIONAL_BASE};
 pub use replica::{
     ActionStatus, Applied, HUB_COOKIE_KEY, HubAction, Outcome, Pull, QueueState, QueuedMutation,
     ReplicaMark,

@@ -7,6 +7,10 @@
 //! desktop's mutation on it; the pull that brings it folds the copy into it, and the person's
 //! later actions on the copy then name the hub's incident. Should the hub refuse to open it,
 //! those later actions are refused here with the reason, so they never hold the queue up.
+//!
+//! Routing an unrouted alert by hand (`stopline assign`, queued as `assign_alert`) may open one
+//! too: the hub routes the same alert, and the pull that brings the alert on the hub's incident
+//! folds the copy, by the alert's source and fingerprint.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -22,6 +26,9 @@ pub const PROVISIONAL_BASE: i64 = 1_000_000_000;
 
 /// The mutation's name, as the queue and the hub spell it.
 pub const OPEN_INCIDENT: &str = "open_incident";
+/// The mutation routing an unrouted alert by hand; like [`OPEN_INCIDENT`] it may make the
+/// provisional incident it is queued under.
+pub const ASSIGN_ALERT: &str = "assign_alert";
 
 /// Which desktop's mutation opened an incident, as a pull names it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -50,6 +57,26 @@ impl Store {
             params![sql_id(incident.id)],
         )?;
         Ok(incident)
+    }
+
+    /// Runs `work` inside the person's action's transaction so that any incident it opens is
+    /// provisional: numbered above the hub's ids, to fold into the hub's when that arrives.
+    pub fn provisionally<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<crate::StoreError>,
+    {
+        self.number_provisionally()?;
+        let value = work(self)?;
+        self.conn
+            .execute(
+                "UPDATE incidents SET provisional = 1 WHERE id > ?1 AND provisional = 0",
+                params![PROVISIONAL_BASE],
+            )
+            .map_err(crate::StoreError::from)?;
+        Ok(value)
     }
 
     /// The hub's incident a provisional one was folded into, if it was.
@@ -111,11 +138,12 @@ pub(crate) fn opened_here(
 pub(crate) fn waiting_on_refused_open(tx: &Connection) -> Result<Vec<(i64, String)>> {
     let mut statement = tx.prepare_cached(
         "SELECT m.id, o.reason FROM hub_mutations m
-         JOIN hub_mutations o ON o.incident_id = m.incident_id AND o.name = ?1
+         JOIN hub_mutations o ON o.incident_id = m.incident_id AND o.name IN (?1, ?2)
+         JOIN incidents i ON i.id = m.incident_id AND i.provisional = 1
          WHERE m.status = 'pending' AND o.status = 'refused'",
     )?;
     let waiting = statement
-        .query_map(params![OPEN_INCIDENT], |r| {
+        .query_map(params![OPEN_INCIDENT, ASSIGN_ALERT], |r| {
             let reason: Option<String> = r.get(1)?;
             Ok((
                 r.get(0)?,
@@ -130,7 +158,7 @@ pub(crate) fn waiting_on_refused_open(tx: &Connection) -> Result<Vec<(i64, Strin
 }
 
 /// Folds provisional incident `provisional` into the hub's `hub` once none of its alerts is
-/// left to it: the person's waiting actions name the hub's incident, pages shown for it count
+/// left to it: the person's actions on it (waiting ones too) name the hub's incident, pages shown for it count
 /// for the hub's, the rest of what this desktop kept about it goes (the hub's account of the
 /// same alerts, or of the same opening, replaces it), and its number leads to the hub's.
 pub(crate) fn fold(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
@@ -144,8 +172,14 @@ pub(crate) fn fold(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
     }
     let name = IncidentId(u64::try_from(hub).unwrap_or(0)).to_string();
     tx.execute(
-        "UPDATE hub_mutations SET incident_id = ?2, args = json_set(args, '$.incident', ?3)
-         WHERE incident_id = ?1 AND status = 'pending'",
+        // Every action on the copy, decided or not, is now on the hub's incident (the person
+        // sees them there). The arguments change only where they name the incident: those of
+        // `open_incident` and `assign_alert` do not, and the hub refuses arguments it does not
+        // know.
+        "UPDATE hub_mutations SET incident_id = ?2,
+             args = CASE WHEN json_type(args, '$.incident') IS NULL THEN args
+                         ELSE json_set(args, '$.incident', ?3) END
+         WHERE incident_id = ?1",
         params![provisional, hub, name],
     )?;
     tx.execute(

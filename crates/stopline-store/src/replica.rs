@@ -272,12 +272,13 @@ impl Store {
     pub fn pending_mutations(&self, limit: usize) -> Result<Vec<QueuedMutation>> {
         let mut statement = self.conn.prepare_cached(
             // In order, up to the first about a provisional incident: it waits until the
-            // incident merges into the hub's (its arguments then name the hub's).
+            // incident merges into the hub's (its arguments then name the hub's). The actions
+            // that make a provisional incident (`OPEN_INCIDENT`, `ASSIGN_ALERT`) go.
             "SELECT id, name, args, at FROM hub_mutations WHERE status = 'pending'
                  AND id < COALESCE((SELECT MIN(m.id) FROM hub_mutations m
                                     JOIN incidents i ON i.id = m.incident_id
                                     WHERE m.status = 'pending' AND i.provisional = 1
-                                        AND m.name <> 'open_incident'),
+                                        AND m.name NOT IN ('open_incident', 'assign_alert')),
                                    9223372036854775807)
              ORDER BY id LIMIT ?1",
         )?;

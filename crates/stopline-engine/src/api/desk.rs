@@ -8,7 +8,7 @@ use stopline_core::desk::find_application;
 use stopline_core::ids::{ApplicationId, PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{AlertFilter, IncidentFilter, OPEN_INCIDENT, StoredAlert};
+use stopline_store::{ASSIGN_ALERT, AlertFilter, IncidentFilter, OPEN_INCIDENT, StoredAlert};
 
 use super::queue::IncidentSummary;
 use super::{Actor, Workspace};
@@ -211,6 +211,11 @@ impl Workspace {
     /// joins an incident for its team, which is paged. `source` is needed only when several
     /// sources sent the same fingerprint; `save_by` also saves a route (empty: the routing label
     /// the alert has).
+    ///
+    /// On a joined desktop it routes the alert here at once (an incident it opens is a
+    /// provisional copy) and queues `assign_alert` for the hub, which routes it for everyone
+    /// and pages; the copy folds into the hub's incident by the alert. A route cannot be saved
+    /// there: the organisation's config is not this desktop's to change.
     pub fn assign_alert(
         &self,
         fingerprint: &str,
@@ -219,10 +224,37 @@ impl Workspace {
         save_by: Option<&[String]>,
         who: &Actor,
     ) -> Result<Assigned> {
-        self.refuse_on_hub("routing an alert by hand")?;
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         let path = self.config_path().to_owned();
+        if self.hub_link()?.is_some() {
+            if save_by.is_some() {
+                return Err(EngineError::RouteNotSavedOnHub);
+            }
+            let application = crate::lookup::application(&config, application)?.id.clone();
+            let assigned = self.act(|store, now| {
+                let alert = triage::unrouted_alert(store, fingerprint, source)?;
+                let mark = store.replica_mark()?;
+                let request = AssignRequest {
+                    application: application.as_str(),
+                    save_by: None,
+                    who: &who,
+                };
+                let (assigned, _) = store.provisionally(|store| {
+                    triage::assign(store, &config, &path, &alert, request, now)
+                })?;
+                let args = serde_json::json!({
+                    "source": alert.alert.source,
+                    "fingerprint": alert.alert.fingerprint.as_str(),
+                    "application": application.as_str(),
+                });
+                // Queued under the incident it made or joined, so the person sees it there.
+                store.queue_mutation(ASSIGN_ALERT, &args, assigned.incident, now, mark)?;
+                Ok(assigned)
+            })?;
+            crate::hub_sync::queued_here();
+            return Ok(assigned);
+        }
         let (assigned, route) = self.act(|store, now| {
             let alert = triage::unrouted_alert(store, fingerprint, source)?;
             let request = AssignRequest {

@@ -67,14 +67,6 @@ impl Workspace {
         HubLink::of(self.data_dir())
     }
 
-    /// Refuses an action the hub's protocol cannot carry yet, on a joined desktop.
-    pub(super) fn refuse_on_hub(&self, action: &'static str) -> Result<()> {
-        match self.hub_link()? {
-            Some(_) => Err(EngineError::NotOnHub { action }),
-            None => Ok(()),
-        }
-    }
-
     /// Runs a person's action (see `act`); on a joined desktop, also queues it for the hub in
     /// the same transaction, described by `mutation` as the person saw the incident before it.
     pub(super) fn act_shared<T>(

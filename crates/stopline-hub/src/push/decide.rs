@@ -6,10 +6,14 @@ use std::time::SystemTime;
 
 use jiff::Timestamp;
 use stopline_core::StepId;
+use stopline_core::alert::{AlertState, Fingerprint};
 use stopline_core::cover::{CoverRequest, check_override};
+use stopline_core::delivery::alert_name;
 use stopline_core::desk::OpenTarget;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
+use stopline_core::payload::IncomingAlert;
+use stopline_core::routing::{RoutedAlert, observation};
 use stopline_core::severity;
 use stopline_core::swarm::{
     self, ChecklistStep, Role, StepChange, StepState, StepTemplate, default_checklist,
@@ -465,6 +469,108 @@ impl Step<'_> {
         match self.incident(incident).await? {
             Ok(opened) => self.start_checklist(&opened).await?,
             Err(_) => return Err(corrupt("an incident just opened")),
+        }
+        Ok(Ok(()))
+    }
+
+    /// An alert that matched no application, routed to `application` by a person (the service
+    /// desk's triage, as `stopline assign` does on a desktop of its own): delivered again with
+    /// that route, by intake's rules, so a firing alert opens or joins an incident for the
+    /// application's team, which escalation pages; the incident's timeline says who routed it.
+    pub(super) async fn assign_alert(
+        &self,
+        source: &str,
+        fingerprint: &str,
+        application: &str,
+    ) -> Decision {
+        let Some(config) = self.context.config else {
+            return Ok(Err(Refused(
+                "the hub runs without a config: it knows no application to route an alert to"
+                    .to_owned(),
+            )));
+        };
+        let target = OpenTarget::Application(application.to_owned());
+        let app = match stopline_core::desk::resolve_target(config, &target) {
+            Ok(app) => app,
+            Err(e) => return Ok(Err(e.into())),
+        };
+        let Some(row) = self
+            .tx
+            .query_opt(
+                "SELECT labels, annotations, links, muted, state, starts_at, ends_at,
+                     generator_url, application_id, incident_id
+                 FROM alerts WHERE source = $1 AND fingerprint = $2 FOR UPDATE",
+                &[&source, &fingerprint],
+            )
+            .await?
+        else {
+            return Ok(Err(Refused(format!(
+                "the hub has no alert {fingerprint} from {source}"
+            ))));
+        };
+        if let Some(routed) = row.get::<_, Option<String>>(8) {
+            let on = row
+                .get::<_, Option<i64>>(9)
+                .map(|id| format!(" ({})", IncidentId(u64::try_from(id).unwrap_or(0))))
+                .unwrap_or_default();
+            return Ok(Err(Refused(format!(
+                "alert {fingerprint} is routed already, to {routed}{on}"
+            ))));
+        }
+        let map = |i: usize| -> Result<stopline_core::alert::Labels> {
+            serde_json::from_str(&row.get::<_, String>(i))
+                .map_err(|e| corrupt(&format!("an alert's labels: {e}")))
+        };
+        let state = row.get::<_, String>(4);
+        let incoming = IncomingAlert {
+            fingerprint: Fingerprint::new(fingerprint).map_err(|e| corrupt(&e.to_string()))?,
+            labels: map(0)?,
+            annotations: map(1)?,
+            links: map(2)?,
+            muted: row.get(3),
+            state: AlertState::parse(&state).ok_or_else(|| corrupt("an alert's state"))?,
+            starts_at: from_time(row.get(5))?,
+            ends_at: row
+                .get::<_, Option<SystemTime>>(6)
+                .map(from_time)
+                .transpose()?,
+            generator_url: row.get(7),
+        };
+        let observation = observation(
+            &config.alerts,
+            source,
+            incoming,
+            Some(RoutedAlert::to(config, app)),
+            self.context.now,
+        );
+        crate::intake::ingest_in(
+            self.tx,
+            std::slice::from_ref(&observation),
+            config.alerts.auto_resolve,
+            self.context.now,
+            self.version,
+        )
+        .await?;
+        let name = alert_name(&observation.alert).to_owned();
+        let incident: Option<i64> = self
+            .tx
+            .query_one(
+                "SELECT incident_id FROM alerts WHERE source = $1 AND fingerprint = $2",
+                &[&source, &fingerprint],
+            )
+            .await?
+            .get(0);
+        if let Some(incident) = incident {
+            let routed = TimelineEvent {
+                at: self.made,
+                who: Some(self.who().clone()),
+                kind: TimelineKind::Alerts,
+                detail: format!(
+                    "{name} from {source} routed by hand to {} from the unrouted queue",
+                    app.id
+                ),
+            };
+            append_event(self.tx, incident, &routed, self.version).await?;
         }
         Ok(Ok(()))
     }

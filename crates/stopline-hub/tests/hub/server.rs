@@ -554,3 +554,103 @@ async fn an_incident_opened_by_hand_is_opened_once_for_everyone_and_paged() {
         .collect();
     assert!(kinds.contains(&"opened"), "{kinds:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unrouted_alert_routed_by_hand_opens_its_incident_once_and_pages() {
+    let (_dir, postgres, db) = migrated().await;
+    let address = serve(&db).await;
+    let ben = token(&db, "ben").await;
+    // An alert no application matches: kept, unrouted, opening nothing.
+    let alert = json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": [{"status": "firing", "fingerprint": "lost1",
+                    "labels": {"alertname": "QueueStuck", "service": "mystery-box"},
+                    "annotations": {}, "startsAt": T0}],
+    });
+    let body = alert.to_string();
+    let (status, answer) = request(
+        &address,
+        "POST",
+        "/v1/alertmanager",
+        WEBHOOK_TOKEN,
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(postgres.psql("hub", "SELECT count(*) FROM incidents"), "0");
+
+    let assign = |id: u64, fingerprint: &str, application: &str| {
+        json!({"desktop_id": "ben-1", "mutations": [{"id": id, "name": "assign_alert",
+            "args": {"source": "alertmanager", "fingerprint": fingerprint,
+                     "application": application}, "at": T0}]})
+        .to_string()
+    };
+    let push = |body: String| {
+        let (address, ben) = (address.clone(), ben.clone());
+        async move {
+            let (status, pushed) =
+                request(&address, "POST", "/v1/push", &ben, body.as_bytes()).await;
+            assert_eq!(status, 200, "{pushed}");
+            pushed["outcomes"][0].clone()
+        }
+    };
+    let unknown_app = push(assign(1, "lost1", "no-such-app")).await;
+    assert_eq!(unknown_app["outcome"], "refused");
+    assert!(
+        unknown_app["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown application"),
+        "{unknown_app}"
+    );
+    let unknown_alert = push(assign(2, "never-sent", "refunds")).await;
+    assert_eq!(
+        unknown_alert["reason"],
+        "the hub has no alert never-sent from alertmanager"
+    );
+    let routed = push(assign(3, "lost1", "refunds")).await;
+    assert_eq!(routed["outcome"], "applied", "{routed}");
+    // Pushed again (an answer lost): decided once.
+    assert_eq!(push(assign(3, "lost1", "refunds")).await, routed);
+    let again = push(assign(4, "lost1", "payment-gateway")).await;
+    assert_eq!(again["outcome"], "refused");
+    assert_eq!(
+        again["reason"],
+        "alert lost1 is routed already, to refunds (INC-1)"
+    );
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT count(*) || ' ' || min(application_id) || ' ' || min(team_id) FROM incidents"
+        ),
+        "1 refunds payments"
+    );
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT application_id || ' ' || incident_id FROM alerts WHERE fingerprint = 'lost1'"
+        ),
+        "refunds 1"
+    );
+    // Its team's rota is paged at once (the push woke escalation), and the timeline says who
+    // routed it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while postgres.psql("hub", "SELECT count(*) FROM pages") == "0" {
+        assert!(std::time::Instant::now() < deadline, "nobody was paged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT who || ': ' || detail FROM timeline WHERE kind = 'alerts'"
+        ),
+        "ben: QueueStuck from alertmanager routed by hand to refunds from the unrouted queue"
+    );
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT string_agg(outcome, ',' ORDER BY mutation_id) FROM audit WHERE name = 'assign_alert'"
+        ),
+        "refused,refused,applied,refused"
+    );
+}

@@ -146,3 +146,92 @@ fn the_service_desk_and_overrides_work_on_a_joined_desktop_and_reach_every_seat(
     );
     assert_eq!(desk.status()["hub"]["actions_waiting"], 0);
 }
+
+#[test]
+fn an_unrouted_alert_routed_by_hand_on_a_joined_desktop_pages_the_team_through_the_hub() {
+    let org = Org::start(1);
+    let primary = payments_primary(&org.sandbox);
+    let desk_person = teammate_of(&primary);
+    let mut desk = Desktop::join(&org, 0, desk_person);
+    let mut on_call = Desktop::join(&org, 0, &primary);
+    desk.serve();
+    on_call.serve();
+
+    // An alert no application matches reaches the desk's unrouted queue.
+    let (status, body) =
+        org.hubs[0].post_alerts(TOKEN, &[("QueueStuck", &[("service", "mystery-box")])]);
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fingerprint = loop {
+        let queue = desk.json(&["unrouted"]);
+        if let Some(first) = queue.as_array().and_then(|a| a.first()) {
+            break first["fingerprint"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "never unrouted here: {queue:#}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+
+    // Saving a route would change the organisation's config: refused by name, nothing done.
+    let refused = desk.run(&[
+        "assign",
+        &fingerprint,
+        "--app",
+        "refunds",
+        "--save",
+        "--as",
+        desk_person,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--save") && said.contains("shared"), "{said}");
+    assert_eq!(desk.status()["hub"]["actions_waiting"], 0);
+    assert!(
+        desk.json(&["incidents", "--state", "all"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Routed by hand: a provisional incident here at once, then the hub's, paged.
+    let said = desk.ok(&[
+        "assign",
+        &fingerprint,
+        "--app",
+        "refunds",
+        "--as",
+        desk_person,
+    ]);
+    assert!(said.contains("INC-1000000001"), "{said}");
+    assert!(said.contains("until the hub routes the alert"), "{said}");
+    on_call.wait_for("INC-1", |i| i["application"] == "refunds");
+    let shown = on_call.notifications.wait_for_notifications(1);
+    assert!(
+        shown[0]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("QueueStuck")),
+        "{shown:#?}"
+    );
+    assert!(
+        desk.notifications.notifications().is_empty(),
+        "the desk is not paged"
+    );
+    desk.wait_for_ids(&["INC-1"]);
+    assert_eq!(desk.incident("INC-1000000001")["id"], "INC-1");
+    let routed_by = |i: &Value| {
+        i["timeline"].as_array().unwrap().iter().any(|e| {
+            e["who"] == desk_person
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("routed by hand to refunds"))
+        })
+    };
+    desk.wait_for("INC-1", |i| {
+        routed_by(i) && i["hub_actions"][0]["status"] == "applied"
+    });
+    on_call.wait_for("INC-1", routed_by);
+    assert!(desk.json(&["unrouted"]).as_array().unwrap().is_empty());
+    assert_eq!(
+        shared(&desk.incident("INC-1")),
+        shared(&on_call.incident("INC-1"))
+    );
+}
