@@ -303,6 +303,12 @@ export function App() {
             me={load.kind === "loaded" ? load.value.me : null}
             onClose={() => setSelected(null)}
             onChanged={refresh}
+            onRenumbered={(id) => {
+              // The queue lists the hub's number: select it, and keep the cursor on it.
+              setSelected(id);
+              const index = ordered.findIndex((incident) => incident.id === id);
+              if (index >= 0) setCursor(index);
+            }}
           />
         )}
       </main>

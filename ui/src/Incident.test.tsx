@@ -104,6 +104,42 @@ describe("the incident panel", () => {
     expect(screen.getByText(/checklist starts when the incident is acknowledged/)).toBeTruthy();
   });
 
+  it("follows a copy opened here to the hub's number once it folds into the hub's incident", async () => {
+    serve(() => view({}), () => view({}));
+    const renumbered: string[] = [];
+    render(
+      <IncidentPanel
+        id="INC-1000000001"
+        version={0}
+        people={PEOPLE}
+        me="ben"
+        onClose={() => {}}
+        onChanged={() => {}}
+        onRenumbered={(id) => renumbered.push(id)}
+      />,
+    );
+    expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
+    expect(renumbered).toEqual(["INC-1"]);
+  });
+
+  it("does not renumber an incident shown under its own number", async () => {
+    serve(() => view({}), () => view({}));
+    const renumbered: string[] = [];
+    render(
+      <IncidentPanel
+        id="INC-1"
+        version={0}
+        people={PEOPLE}
+        me="ben"
+        onClose={() => {}}
+        onChanged={() => {}}
+        onRenumbered={(id) => renumbered.push(id)}
+      />,
+    );
+    expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
+    expect(renumbered).toEqual([]);
+  });
+
   it("shows the loss a person entered, not the exposure rate", async () => {
     serve(() => ({ ...view({ loss_entered: 120000, severity: "minor" }), severity_reason: "only refunds" }), () => view({}));
     panel();

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { act, errorCode, errorMessage, fetchIncident, openLink } from "./api";
 import { lossNote, lossSoFar, money, stateWithWho } from "./queue";
 import type {
@@ -30,6 +30,7 @@ export function IncidentPanel({
   me,
   onClose,
   onChanged,
+  onRenumbered,
 }: {
   id: string;
   version: number;
@@ -39,8 +40,17 @@ export function IncidentPanel({
   me: string | null;
   onClose: () => void;
   onChanged: () => void;
+  /**
+   * The incident answered under another number: a copy this desktop opened (or routed an alert
+   * to) before the hub had it, since folded into the hub's incident, which `id` now leads to.
+   */
+  onRenumbered?: (id: string) => void;
 }) {
   const { state: load, set } = useLoad(() => fetchIncident(id), [id, version]);
+  const shownId = load.kind === "loaded" ? load.value.incident.id : null;
+  useEffect(() => {
+    if (shownId !== null && shownId !== id) onRenumbered?.(shownId);
+  }, [shownId, id, onRenumbered]);
   const [problem, setProblem] = useState<{ message: string; canForce: boolean } | null>(null);
   const [note, setNote] = useState("");
 
