@@ -2,7 +2,8 @@
 //! each have their own data directory, session bus, notification server and keyring, run as
 //! `stopline serve`: `sharing` on loopback (one incident, a hub away, a partition by stopping the
 //! hub), `faults` across network namespaces, through kill -9 and a restore from a backup, `desk`
-//! the service desk and overrides, `overnight` a night away in moved time (in this process).
+//! the service desk and overrides, `outage` five minutes of scripted incidents without the hubs,
+//! `overnight` a night away in moved time (in this process).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use crate::support::{NotificationServer, Sandbox, SecretService, Served, payment
 
 mod desk;
 mod faults;
+mod outage;
 mod overnight;
 mod sharing;
 
