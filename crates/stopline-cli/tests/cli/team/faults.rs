@@ -253,6 +253,63 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
         .parse()
         .unwrap();
     assert_eq!(entries, on_hub, "every seat has the hub's timeline");
+
+    // Another incident, to the second hub: the person on call acknowledges it from the
+    // notification on their desktop, and escalation stops everywhere; nobody else was notified.
+    let alert = serde_json::json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+        "startsAt": "2026-01-01T00:00:00Z",
+        "labels": {"alertname": "RefundsStuck", "service": "refunds"}}]});
+    let posted = hub_hosts[1]
+        .command("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {TOKEN}"))
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(alert.to_string())
+        .arg(format!("{}/v1/alertmanager", url(1)))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&posted.stdout), "200");
+    // (The desktop that lost the race above showed its person the refusal: a notification too.)
+    let refunds = |n: &Value| {
+        n["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("RefundsStuck"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        // The mock numbers notifications 1, 2, … in the order they were shown.
+        let shown = desktops[0].notifications.notifications();
+        if let Some(at) = shown.iter().position(refunds) {
+            break at;
+        }
+        assert!(Instant::now() < deadline, "never paged: {shown:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    desktops[0]
+        .notifications
+        .invoke(u32::try_from(page + 1).unwrap(), "acknowledge");
+    for desktop in &desktops {
+        desktop.wait_for("INC-2", |i| {
+            i["state"] == "acknowledged" && i["acknowledged_by"] == primary.as_str()
+        });
+    }
+    assert_eq!(
+        postgres.psql(
+            "org",
+            "SELECT status FROM escalations WHERE incident_id = 2"
+        ),
+        "stopped"
+    );
+    for desktop in &desktops[1..] {
+        let shown = desktop.notifications.notifications();
+        assert!(!shown.iter().any(refunds), "{shown:#?}");
+    }
+    let seats: Vec<Value> = desktops
+        .iter()
+        .map(|d| shared(&d.incident("INC-2")))
+        .collect();
+    assert_eq!(seats[0], seats[1]);
+    assert_eq!(seats[1], seats[2]);
     drop(desktops);
     drop(hubs);
 }
