@@ -1,5 +1,7 @@
 //! A real Prometheus Alertmanager (Debian's `prometheus-alertmanager`) on a loopback port, with a
-//! temporary config and storage path, for the engine's and the CLI's tests.
+//! temporary config and storage path, for the engine's and the CLI's tests; or on a host of the
+//! team tests' LAN (`crate::netns`), where the test reaches it from inside that host's network
+//! namespace.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ pub struct Webhook<'a> {
 pub struct Alertmanager {
     child: Option<Child>,
     port: u16,
+    /// The host it runs on, `(namespace, address)`; `None`: this machine's loopback.
+    host: Option<(String, String)>,
     dir: PathBuf,
 }
 
@@ -29,6 +33,26 @@ impl Alertmanager {
     /// Starts one that notifies `webhook` (if any) with a short group wait, and waits until it
     /// is ready.
     pub fn start(dir: &Path, port: u16, webhook: Option<Webhook<'_>>) -> Self {
+        Self::start_on(dir, port, webhook, None)
+    }
+
+    /// As [`Alertmanager::start`], on a host of the LAN: inside network namespace `namespace`,
+    /// listening on `address` (and that namespace's loopback).
+    pub fn start_in(dir: &Path, namespace: &str, address: &str, port: u16) -> Self {
+        Self::start_on(
+            dir,
+            port,
+            None,
+            Some((namespace.to_owned(), address.to_owned())),
+        )
+    }
+
+    fn start_on(
+        dir: &Path,
+        port: u16,
+        webhook: Option<Webhook<'_>>,
+        host: Option<(String, String)>,
+    ) -> Self {
         assert!(
             Path::new(BINARY).exists(),
             "{BINARY} is missing: run scripts/setup"
@@ -45,10 +69,19 @@ impl Alertmanager {
         std::fs::create_dir_all(dir).unwrap();
         let config_path = dir.join("alertmanager.yml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(BINARY)
+        let (mut command, listen) = match &host {
+            // `ip netns exec` runs the program in place of itself: the child is Alertmanager.
+            Some((namespace, _)) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", namespace, BINARY]);
+                (command, format!("0.0.0.0:{port}"))
+            }
+            None => (Command::new(BINARY), format!("127.0.0.1:{port}")),
+        };
+        let child = command
             .arg(format!("--config.file={}", config_path.display()))
             .arg(format!("--storage.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--web.listen-address={listen}"))
             .arg("--cluster.listen-address=")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -57,14 +90,19 @@ impl Alertmanager {
         let alertmanager = Self {
             child: Some(child),
             port,
+            host,
             dir: dir.to_owned(),
         };
         alertmanager.wait_ready();
         alertmanager
     }
 
+    /// Where Stopline reaches it: loopback, or its host's address on the LAN.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match &self.host {
+            Some((_, address)) => format!("http://{address}:{}", self.port),
+            None => format!("http://127.0.0.1:{}", self.port),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -84,6 +122,28 @@ impl Alertmanager {
 
     /// A request to its HTTP API: status and body; `None` when it does not answer.
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, String)> {
+        match &self.host {
+            // The connection is made from a thread moved into the host's namespace (only that
+            // thread moves), reaching it on that namespace's loopback.
+            Some((namespace, _)) => std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        crate::netns::enter(namespace);
+                        self.request_here(method, path, body)
+                    })
+                    .join()
+                    .unwrap()
+            }),
+            None => self.request_here(method, path, body),
+        }
+    }
+
+    fn request_here(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Option<(u16, String)> {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         let body = body.map(Value::to_string).unwrap_or_default();
         write!(
@@ -106,10 +166,10 @@ impl Alertmanager {
         }
     }
 
-    /// Restarts on the same port and storage.
+    /// Restarts on the same port, host and storage.
     pub fn restart(&mut self, webhook: Option<Webhook<'_>>) {
         self.stop();
-        let again = Self::start(&self.dir, self.port, webhook);
+        let again = Self::start_on(&self.dir, self.port, webhook, self.host.clone());
         *self = again;
     }
 

@@ -141,6 +141,18 @@ impl Lan {
     }
 }
 
+/// Moves the calling thread (only it) into network namespace `namespace`: connections it
+/// makes from then on start there.
+pub fn enter(namespace: &str) {
+    let path = format!("/run/netns/{namespace}");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    rustix::thread::move_into_link_name_space(
+        std::os::fd::AsFd::as_fd(&file),
+        Some(rustix::thread::LinkNameSpaceType::Network),
+    )
+    .unwrap_or_else(|e| panic!("cannot enter network namespace {namespace}: {e}"));
+}
+
 impl Host {
     /// `program` run inside this host's namespace (`ip netns exec`).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {

@@ -104,40 +104,31 @@ describe("the incident panel", () => {
     expect(screen.getByText(/checklist starts when the incident is acknowledged/)).toBeTruthy();
   });
 
-  it("follows a copy opened here to the hub's number once it folds into the hub's incident", async () => {
+  /** Opens the panel on `id` for an incident the store answers as INC-1; what it renumbered to. */
+  async function renumberedFrom(id: string) {
     serve(() => view({}), () => view({}));
     const renumbered: string[] = [];
     render(
       <IncidentPanel
-        id="INC-1000000001"
+        id={id}
         version={0}
         people={PEOPLE}
         me="ben"
         onClose={() => {}}
         onChanged={() => {}}
-        onRenumbered={(id) => renumbered.push(id)}
+        onRenumbered={(to) => renumbered.push(to)}
       />,
     );
     expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
-    expect(renumbered).toEqual(["INC-1"]);
+    return renumbered;
+  }
+
+  it("follows a copy opened here to the hub's number once it folds into the hub's incident", async () => {
+    expect(await renumberedFrom("INC-1000000001")).toEqual(["INC-1"]);
   });
 
   it("does not renumber an incident shown under its own number", async () => {
-    serve(() => view({}), () => view({}));
-    const renumbered: string[] = [];
-    render(
-      <IncidentPanel
-        id="INC-1"
-        version={0}
-        people={PEOPLE}
-        me="ben"
-        onClose={() => {}}
-        onChanged={() => {}}
-        onRenumbered={(id) => renumbered.push(id)}
-      />,
-    );
-    expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
-    expect(renumbered).toEqual([]);
+    expect(await renumberedFrom("INC-1")).toEqual([]);
   });
 
   it("shows the loss a person entered, not the exposure rate", async () => {

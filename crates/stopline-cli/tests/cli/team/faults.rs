@@ -93,29 +93,6 @@ fn every_action_a_desktop_said_was_saved_reaches_the_hub_exactly_once_through_ki
 }
 
 /// The hub's people's tokens, made inside `host` (the database is on the LAN).
-fn token_in(org: &Sandbox, host: &Host, database: &str, person: &str) -> String {
-    let output = host
-        .wrap(&org.command(&[
-            "hub",
-            "token",
-            "create",
-            "--person",
-            person,
-            "--database",
-            database,
-            "--json",
-        ]))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let made: Value = serde_json::from_slice(&output.stdout).unwrap();
-    made["token"].as_str().unwrap().to_owned()
-}
-
 #[test]
 fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every_seat_converges() {
     let Some(mut lan) = Lan::new() else { return };
@@ -141,18 +118,7 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
     // Two hubs, one on each host, on the LAN in plain HTTP.
     let hubs: Vec<Served> = hub_hosts
         .iter()
-        .map(|host| {
-            let mut command = org.command(&[
-                "hub",
-                "--listen",
-                &format!("{}:9178", host.address),
-                "--insecure-plaintext",
-            ]);
-            command
-                .env("STOPLINE_DATABASE_URL", &database)
-                .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
-            Served::spawn(host.wrap(&command))
-        })
+        .map(|host| hub_on(&org, host, &database))
         .collect();
     let url = |i: usize| format!("http://{}:9178", hub_hosts[i].address);
 

@@ -261,6 +261,45 @@ impl Desktop {
     }
 }
 
+/// A token for `person`, made by `stopline hub token create` on `host` (where the database is
+/// reachable).
+fn token_in(org: &Sandbox, host: &Host, database: &str, person: &str) -> String {
+    let output = host
+        .wrap(&org.command(&[
+            "hub",
+            "token",
+            "create",
+            "--person",
+            person,
+            "--database",
+            database,
+            "--json",
+        ]))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let made: Value = serde_json::from_slice(&output.stdout).unwrap();
+    made["token"].as_str().unwrap().to_owned()
+}
+
+/// A hub on `host`, listening on its LAN address (port 9178) in plain HTTP.
+fn hub_on(org: &Sandbox, host: &Host, database: &str) -> Served {
+    let mut command = org.command(&[
+        "hub",
+        "--listen",
+        &format!("{}:9178", host.address),
+        "--insecure-plaintext",
+    ]);
+    command
+        .env("STOPLINE_DATABASE_URL", database)
+        .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+    Served::spawn(host.wrap(&command))
+}
+
 /// What every seat must agree on about an incident: its state and stamps, its timeline (without
 /// local ids), checklist and roles.
 fn shared(incident: &Value) -> Value {

@@ -1,15 +1,15 @@
-//! The hub away for five minutes of scripted incidents (scenario 3 of the team tests): two hubs
-//! on one PostgreSQL, three desktops, a real Alertmanager that every desktop polls on its own
-//! once the hubs are gone.
+//! The hubs away for five minutes of scripted incidents (scenario 3 of the team tests), across
+//! network namespaces: PostgreSQL, two hubs, a real Alertmanager and three desktops, each on a
+//! host of its own on a LAN with no default route (`stopline_tests::netns`).
 //!
-//! The script: two teams' alerts fire as the hubs go, a third midway, and Prometheus-like
-//! re-sends keep them firing. Each desktop pages only its own person; the on-call people
-//! acknowledge (written back as Stopline silences, which a teammate's desktop takes as
-//! "acknowledged elsewhere"); everyone keeps writing notes every half minute. When the hubs
-//! return, the provisional incidents merge into the hubs', each queue drains in the order its
-//! actions were taken, nobody is notified twice for one incident step, and every seat shows the
-//! same incidents. `STOPLINE_OUTAGE_SECS` shortens the outage when working on this test; the
-//! suite runs the full five minutes.
+//! The script: both hubs stop; two teams' alerts fire at the Alertmanager, which every desktop
+//! then polls on its own, a third midway, and Prometheus-like re-sends keep them firing. Each
+//! desktop pages only its own person; the on-call people acknowledge (written back as Stopline
+//! silences, which a teammate's desktop takes as "acknowledged elsewhere"); everyone keeps
+//! writing notes every half minute. When the hubs return, the provisional incidents merge into
+//! the hubs', each queue drains in the order its actions were taken, nobody is notified twice
+//! for one incident step, and every seat shows the same incidents. `STOPLINE_OUTAGE_SECS`
+//! shortens the outage when working on this test; the suite runs the full five minutes.
 
 use super::*;
 
@@ -65,7 +65,7 @@ fn notes_of(incident: &Value, who: &str) -> Vec<String> {
 }
 
 #[test]
-fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queue_drains_in_order()
+fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_queue_drains_in_order()
 {
     let outage = Duration::from_secs(
         std::env::var("STOPLINE_OUTAGE_SECS")
@@ -73,34 +73,76 @@ fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queu
             .and_then(|s| s.parse().ok())
             .unwrap_or(300),
     );
+    let Some(mut lan) = Lan::new() else { return };
+    let db = lan.host("db");
+    let hub_hosts = [lan.host("huba"), lan.host("hubb")];
+    let am_host = lan.host("am");
     let am_dir = tempfile::tempdir().unwrap();
-    let alertmanager = stopline_tests::alertmanager::Alertmanager::start(
+    let alertmanager = stopline_tests::alertmanager::Alertmanager::start_in(
         am_dir.path(),
-        stopline_tests::free_port(),
-        None,
+        &am_host.namespace,
+        &am_host.address,
+        9093,
     );
-    let mut org = Org::start_with(
-        2,
-        &format!(
-            "\n[hub]\ndegraded_after = \"2s\"\n\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
-            alertmanager.url()
-        ),
+    let org = Sandbox::demo();
+    org.write_config(&(org.read_config() + &format!(
+        "\n[webhook]\nallowed_hosts = [\"{}\", \"{}\"]\n\n[hub]\ndegraded_after = \"2s\"\n\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
+        hub_hosts[0].address,
+        hub_hosts[1].address,
+        alertmanager.url()
+    )));
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
+    let database = postgres.create_database("org");
+    let migrated = hub_hosts[0]
+        .wrap(&org.command(&["hub", "migrate", "--database", &database]))
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
     );
-    let payments = primary_of(&org.sandbox, "payments");
+    let mut hubs: Vec<Served> = hub_hosts
+        .iter()
+        .map(|host| hub_on(&org, host, &database))
+        .collect();
+    let url = |i: usize| format!("http://{}:9178", hub_hosts[i].address);
+    let sql = |query: &str| postgres.psql("org", query);
+    let wait_for_sql = |query: &str, expected: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let answer = sql(query);
+            if answer == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{query} answers {answer}, not {expected}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let payments = primary_of(&org, "payments");
     let teammate = teammate_of(&payments);
-    let orders = primary_of(&org.sandbox, "orders");
+    let orders = primary_of(&org, "orders");
+    // Each desktop on a host of its own, joined to one hub or the other.
     let mut desktops: Vec<Desktop> = [payments.as_str(), teammate, orders.as_str()]
         .into_iter()
-        .map(|person| Desktop::join(&org, 0, person))
+        .enumerate()
+        .map(|(i, person)| {
+            let host = lan.host(&format!("desk{i}"));
+            let token = token_in(&org, &hub_hosts[0], &database, person);
+            Desktop::join_at(&org, &url(i % 2), &token, person, Some(host))
+        })
         .collect();
     for desktop in &mut desktops {
         desktop.serve();
     }
     let (pay, mate, ord) = (&desktops[0], &desktops[1], &desktops[2]);
 
-    // Both hubs go; after `degraded_after` every desktop polls the Alertmanager itself.
-    let addresses: Vec<String> = org.hubs.iter().map(|h| h.address.clone()).collect();
-    org.hubs.clear();
+    // Both hubs stop; after `degraded_after` every desktop polls the Alertmanager itself.
+    hubs.clear();
     for desktop in &desktops {
         desktop
             .served
@@ -182,17 +224,15 @@ fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queu
         assert!(desktop.status()["hub"]["actions_waiting"].as_u64().unwrap() > 0);
     }
 
-    // The hubs return on their addresses. The provisional incidents merge into the hubs', the
+    // The hubs return on their hosts. The provisional incidents merge into the hubs', the
     // queues drain, and every seat ends with the hubs' three incidents.
-    for address in &addresses {
-        org.hubs.push(org.hub(Some(address)));
-    }
-    org.wait_for_sql("SELECT count(*) FROM incidents", "3");
-    let ids: Vec<String> = org
-        .sql("SELECT string_agg('INC-' || id, ',' ORDER BY id DESC) FROM incidents")
-        .split(',')
-        .map(str::to_owned)
-        .collect();
+    hubs.extend(hub_hosts.iter().map(|host| hub_on(&org, host, &database)));
+    wait_for_sql("SELECT count(*) FROM incidents", "3");
+    let ids: Vec<String> =
+        sql("SELECT string_agg('INC-' || id, ',' ORDER BY id DESC) FROM incidents")
+            .split(',')
+            .map(str::to_owned)
+            .collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     for desktop in &desktops {
         desktop.wait_for_ids(&ids);
@@ -208,7 +248,7 @@ fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queu
         }
     }
     for id in &ids {
-        org.wait_for_sql(
+        wait_for_sql(
             &format!(
                 "SELECT state FROM incidents WHERE id = {}",
                 id.trim_start_matches("INC-")
@@ -218,7 +258,7 @@ fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queu
     }
 
     // Each queue reached the hub in the order its actions were taken, each action once.
-    let order = org.sql(
+    let order = sql(
         "SELECT bool_and(in_order) || ' ' || count(*) FROM
            (SELECT mutation_id > coalesce(lag(mutation_id) OVER (PARTITION BY desktop_id ORDER BY id), 0)
                    AS in_order
@@ -287,4 +327,5 @@ fn five_minutes_without_the_hub_each_desktop_pages_its_own_person_and_every_queu
         }
     }
     drop(desktops);
+    drop(hubs);
 }
