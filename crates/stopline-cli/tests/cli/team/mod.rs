@@ -286,6 +286,28 @@ fn token_in(org: &Sandbox, host: &Host, database: &str, person: &str) -> String 
     made["token"].as_str().unwrap().to_owned()
 }
 
+/// Posts one firing alert (`alertname`, `service`) to the hub at `url`, from `host`.
+fn post_alert_from(host: &Host, url: &str, alertname: &str, service: &str) {
+    let alert = serde_json::json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+        "startsAt": "2026-01-01T00:00:00Z",
+        "labels": {"alertname": alertname, "service": service}}]});
+    let posted = host
+        .command("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {TOKEN}"))
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(alert.to_string())
+        .arg(format!("{url}/v1/alertmanager"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&posted.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&posted.stderr)
+    );
+}
+
 /// A hub on `host`, listening on its LAN address (port 9178) in plain HTTP.
 fn hub_on(org: &Sandbox, host: &Host, database: &str) -> Served {
     let mut command = org.command(&[
