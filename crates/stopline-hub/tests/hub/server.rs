@@ -99,6 +99,15 @@ async fn token(db: &Database, person: &str) -> String {
         .token
 }
 
+/// Waits (10 s at most) until the hub has paged someone.
+async fn until_someone_is_paged(postgres: &stopline_tests::postgres::Postgres) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while postgres.psql("hub", "SELECT count(*) FROM pages") == "0" {
+        assert!(std::time::Instant::now() < deadline, "nobody was paged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn note_push(desktop: &str, id: u64) -> Vec<u8> {
     json!({"desktop_id": desktop, "mutations": [
         {"id": id, "name": "note", "args": {"incident": "INC-1", "note_id": format!("n{id}"), "text": "hi"}, "at": T0}
@@ -521,11 +530,7 @@ async fn an_incident_opened_by_hand_is_opened_once_for_everyone_and_paged() {
     );
 
     // Its team's rota is paged, as for an alert; its checklist started with it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while postgres.psql("hub", "SELECT count(*) FROM pages") == "0" {
-        assert!(std::time::Instant::now() < deadline, "nobody was paged");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_someone_is_paged(&postgres).await;
     let (_, pulled) = request(
         &address,
         "POST",
@@ -634,11 +639,7 @@ async fn an_unrouted_alert_routed_by_hand_opens_its_incident_once_and_pages() {
     );
     // Its team's rota is paged at once (the push woke escalation), and the timeline says who
     // routed it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while postgres.psql("hub", "SELECT count(*) FROM pages") == "0" {
-        assert!(std::time::Instant::now() < deadline, "nobody was paged");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_someone_is_paged(&postgres).await;
     assert_eq!(
         postgres.psql(
             "hub",

@@ -4,15 +4,23 @@
 
 use super::*;
 
-#[test]
-fn the_service_desk_and_overrides_work_on_a_joined_desktop_and_reach_every_seat() {
+/// A hub, and two seats serving: the service desk (a payments teammate) and the person on call
+/// for payments.
+fn desk_and_on_call() -> (Org, Desktop, Desktop) {
     let org = Org::start(1);
     let primary = payments_primary(&org.sandbox);
-    let desk_person = teammate_of(&primary);
-    let mut desk = Desktop::join(&org, 0, desk_person);
+    let mut desk = Desktop::join(&org, 0, teammate_of(&primary));
     let mut on_call = Desktop::join(&org, 0, &primary);
     desk.serve();
     on_call.serve();
+    (org, desk, on_call)
+}
+
+#[test]
+fn the_service_desk_and_overrides_work_on_a_joined_desktop_and_reach_every_seat() {
+    let (org, desk, on_call) = desk_and_on_call();
+    let desk_person = desk.person.clone();
+    let desk_person = desk_person.as_str();
 
     // Opened by hand: a provisional number here at once, then the hub's.
     let said = desk.ok(&[
@@ -149,13 +157,9 @@ fn the_service_desk_and_overrides_work_on_a_joined_desktop_and_reach_every_seat(
 
 #[test]
 fn an_unrouted_alert_routed_by_hand_on_a_joined_desktop_pages_the_team_through_the_hub() {
-    let org = Org::start(1);
-    let primary = payments_primary(&org.sandbox);
-    let desk_person = teammate_of(&primary);
-    let mut desk = Desktop::join(&org, 0, desk_person);
-    let mut on_call = Desktop::join(&org, 0, &primary);
-    desk.serve();
-    on_call.serve();
+    let (org, desk, on_call) = desk_and_on_call();
+    let desk_person = desk.person.clone();
+    let desk_person = desk_person.as_str();
 
     // An alert no application matches reaches the desk's unrouted queue.
     let (status, body) =

@@ -6,42 +6,16 @@ use super::*;
 #[test]
 fn every_action_a_desktop_said_was_saved_reaches_the_hub_exactly_once_through_kill_9() {
     let Some(mut lan) = Lan::new() else { return };
-    let db = lan.host("db");
-    let hub_host = lan.host("hub");
-    let org = Sandbox::demo();
-    org.write_config(
-        &(org.read_config()
-            + &format!("\n[webhook]\nallowed_hosts = [\"{}\"]\n", hub_host.address)),
-    );
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
-    let database = postgres.create_database("org");
-    let migrated = hub_host
-        .wrap(&org.command(&["hub", "migrate", "--database", &database]))
-        .output()
-        .unwrap();
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
-    let _hub = hub_on(&org, &hub_host, &database);
-    let url = format!("http://{}:9178", hub_host.address);
-    let primary = payments_primary(&org);
-    let people = [primary.as_str(), teammate_of(&primary)];
-    let mut desktops: Vec<Desktop> = people
-        .iter()
-        .enumerate()
-        .map(|(i, person)| {
-            let host = lan.host(&format!("desk{i}"));
-            let token = token_in(&org, &hub_host, &database, person);
-            Desktop::join_at(&org, &url, &token, person, Some(host))
-        })
+    let org = LanOrg::start(&mut lan, 1, "");
+    let primary = payments_primary(&org.sandbox);
+    let mut desktops: Vec<Desktop> = [primary.as_str(), teammate_of(&primary)]
+        .into_iter()
+        .map(|person| org.desktop(&mut lan, 0, person))
         .collect();
     for desktop in &mut desktops {
         desktop.serve();
     }
-    post_alert_from(&hub_host, &url, "GatewayDown", "payment-gateway");
+    org.alert(0, "GatewayDown", "payment-gateway");
     for desktop in &desktops {
         desktop.wait_for("INC-1", |i| i["state"] == "triggered");
     }
@@ -92,19 +66,9 @@ fn every_action_a_desktop_said_was_saved_reaches_the_hub_exactly_once_through_ki
 
     // The queues drain; each saved note is on the hub once, and nothing is there twice.
     for desktop in &desktops {
-        let deadline = Instant::now() + Duration::from_secs(45);
-        while desktop.status()["hub"]["actions_waiting"] != 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{}'s queue never drained: {}",
-                desktop.person,
-                desktop.status()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        desktop.wait_drained();
     }
-    let notes = postgres.psql(
-        "org",
+    let notes = org.sql(
         "SELECT detail || '|' || count(*) FROM timeline WHERE kind = 'note' GROUP BY detail ORDER BY detail",
     );
     let counted: std::collections::BTreeMap<String, u32> = notes
@@ -148,54 +112,26 @@ fn every_action_a_desktop_said_was_saved_reaches_the_hub_exactly_once_through_ki
 #[test]
 fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every_seat_converges() {
     let Some(mut lan) = Lan::new() else { return };
-    let db = lan.host("db");
-    let hub_hosts = [lan.host("huba"), lan.host("hubb")];
-    let org = Sandbox::demo();
-    // The hubs answer by their addresses on the LAN.
-    org.write_config(
-        &(org.read_config() + "\n[webhook]\nallowed_hosts = [\"10.77.0.2\", \"10.77.0.3\"]\n"),
-    );
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
-    let database = postgres.create_database("org");
-    let migrated = hub_hosts[0]
-        .wrap(&org.command(&["hub", "migrate", "--database", &database]))
-        .output()
-        .unwrap();
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
-    // Two hubs, one on each host, on the LAN in plain HTTP.
-    let hubs: Vec<Served> = hub_hosts
-        .iter()
-        .map(|host| hub_on(&org, host, &database))
-        .collect();
-    let url = |i: usize| format!("http://{}:9178", hub_hosts[i].address);
-
-    let primary = payments_primary(&org);
+    let org = LanOrg::start(&mut lan, 2, "");
+    let primary = payments_primary(&org.sandbox);
     let others: Vec<&str> = ["aisha", "ben", "carla", "dmitri"]
         .into_iter()
         .filter(|p| *p != primary)
         .take(2)
         .collect();
     let people = [primary.as_str(), others[0], others[1]];
+    // Each on a host of its own, joined to one hub or the other.
     let mut desktops: Vec<Desktop> = people
         .iter()
         .enumerate()
-        .map(|(i, person)| {
-            let host = lan.host(&format!("desk{i}"));
-            let token = token_in(&org, &hub_hosts[0], &database, person);
-            Desktop::join_at(&org, &url(i % 2), &token, person, Some(host))
-        })
+        .map(|(i, person)| org.desktop(&mut lan, i % 2, person))
         .collect();
     for desktop in &mut desktops {
         desktop.serve();
     }
 
     // An alert to the first hub, from its own host.
-    post_alert_from(&hub_hosts[0], &url(0), "GatewayDown", "payment-gateway");
+    org.alert(0, "GatewayDown", "payment-gateway");
     for desktop in &desktops {
         desktop.wait_for("INC-1", |i| i["state"] == "triggered");
     }
@@ -229,10 +165,9 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
             i["hub_actions"][0]["status"] == "applied" || i["hub_actions"][0]["status"] == "refused"
         });
     }
-    let winner = postgres.psql("org", "SELECT acknowledged_by FROM incidents WHERE id = 1");
+    let winner = org.sql("SELECT acknowledged_by FROM incidents WHERE id = 1");
     assert!(people[..2].contains(&winner.as_str()), "{winner}");
-    let hub_timeline = postgres.psql(
-        "org",
+    let hub_timeline = org.sql(
         "SELECT string_agg(kind || ':' || detail, E'\\n' ORDER BY id) FROM timeline WHERE incident_id = 1",
     );
     assert!(hub_timeline.contains("also acknowledged"), "{hub_timeline}");
@@ -254,15 +189,15 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
     assert_eq!(seats[0], seats[1]);
     assert_eq!(seats[1], seats[2]);
     let entries = seats[0]["timeline"].as_array().unwrap().len();
-    let on_hub: usize = postgres
-        .psql("org", "SELECT count(*) FROM timeline WHERE incident_id = 1")
+    let on_hub: usize = org
+        .sql("SELECT count(*) FROM timeline WHERE incident_id = 1")
         .parse()
         .unwrap();
     assert_eq!(entries, on_hub, "every seat has the hub's timeline");
 
     // Another incident, to the second hub: the person on call acknowledges it from the
     // notification on their desktop, and escalation stops everywhere; nobody else was notified.
-    post_alert_from(&hub_hosts[1], &url(1), "RefundsStuck", "refunds");
+    org.alert(1, "RefundsStuck", "refunds");
     // (The desktop that lost the race above showed its person the refusal: a notification too.)
     let refunds = |n: &Value| {
         n["summary"]
@@ -288,10 +223,7 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
         });
     }
     assert_eq!(
-        postgres.psql(
-            "org",
-            "SELECT status FROM escalations WHERE incident_id = 2"
-        ),
+        org.sql("SELECT status FROM escalations WHERE incident_id = 2"),
         "stopped"
     );
     for desktop in &desktops[1..] {
@@ -305,7 +237,6 @@ fn across_network_namespaces_two_partitioned_desktops_both_acknowledge_and_every
     assert_eq!(seats[0], seats[1]);
     assert_eq!(seats[1], seats[2]);
     drop(desktops);
-    drop(hubs);
 }
 
 #[test]
@@ -341,15 +272,7 @@ fn a_hub_restored_from_a_backup_resyncs_every_desktop_in_full_and_keeps_its_wait
 
     // The desktop's cookie is ahead of the restored database: it resyncs in full (INC-2 is
     // gone with what the backup lacks), and every waiting note reaches the hub once.
-    let deadline = Instant::now() + Duration::from_secs(45);
-    while desktop.status()["hub"]["actions_waiting"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "never drained: {}",
-            desktop.status()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    desktop.wait_drained();
     org.wait_for_sql(
         "SELECT count(DISTINCT detail) || '/' || count(*) FROM timeline WHERE kind = 'note'",
         "30/30",

@@ -91,18 +91,157 @@ impl Org {
 
     /// Waits until `query` answers `expected`.
     fn wait_for_sql(&self, query: &str, expected: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let answer = self.sql(query);
-            if answer == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{query} answers {answer}, not {expected}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        until_answers(&self.postgres, query, expected);
+    }
+}
+
+/// Waits until `query` on the organisation's database answers `expected`.
+fn until_answers(postgres: &Postgres, query: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = postgres.psql("org", query);
+        if answer == expected {
+            return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "{query} answers {answer}, not {expected}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An organisation on a LAN of network namespaces (`stopline_tests::netns`): PostgreSQL on a
+/// host of its own and hubs on hosts of their own, in plain HTTP on port 9178, answering by
+/// their LAN addresses; the demo config with what a test appends.
+struct LanOrg {
+    sandbox: Sandbox,
+    _pg_dir: tempfile::TempDir,
+    postgres: Postgres,
+    database: String,
+    hub_hosts: Vec<Host>,
+    /// The running hubs; cleared to stop them, [`LanOrg::start_hubs`] to start them again.
+    hubs: Vec<Served>,
+}
+
+impl LanOrg {
+    fn start(lan: &mut Lan, hubs: usize, extra: &str) -> Self {
+        let db = lan.host("db");
+        let hub_hosts: Vec<Host> = (0..hubs).map(|i| lan.host(&format!("hub{i}"))).collect();
+        let sandbox = Sandbox::demo();
+        let allowed: Vec<String> = hub_hosts
+            .iter()
+            .map(|h| format!("\"{}\"", h.address))
+            .collect();
+        sandbox.write_config(&format!(
+            "{}\n[webhook]\nallowed_hosts = [{}]\n{extra}",
+            sandbox.read_config(),
+            allowed.join(", ")
+        ));
+        let pg_dir = tempfile::tempdir().unwrap();
+        let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
+        let database = postgres.create_database("org");
+        let migrated = hub_hosts[0]
+            .wrap(&sandbox.command(&["hub", "migrate", "--database", &database]))
+            .output()
+            .unwrap();
+        assert!(
+            migrated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        let mut org = Self {
+            sandbox,
+            _pg_dir: pg_dir,
+            postgres,
+            database,
+            hub_hosts,
+            hubs: Vec::new(),
+        };
+        org.start_hubs();
+        org
+    }
+
+    /// A hub on each hub host.
+    fn start_hubs(&mut self) {
+        self.hubs = self
+            .hub_hosts
+            .iter()
+            .map(|host| {
+                let mut command = self.sandbox.command(&[
+                    "hub",
+                    "--listen",
+                    &format!("{}:9178", host.address),
+                    "--insecure-plaintext",
+                ]);
+                command
+                    .env("STOPLINE_DATABASE_URL", &self.database)
+                    .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
+                Served::spawn(host.wrap(&command))
+            })
+            .collect();
+    }
+
+    fn url(&self, hub: usize) -> String {
+        format!("http://{}:9178", self.hub_hosts[hub].address)
+    }
+
+    fn sql(&self, query: &str) -> String {
+        self.postgres.psql("org", query)
+    }
+
+    fn wait_for_sql(&self, query: &str, expected: &str) {
+        until_answers(&self.postgres, query, expected);
+    }
+
+    /// A desktop for `person` on a host of its own, joined to hub `hub` with a token made by
+    /// `stopline hub token create` on the hub's host (where the database is reachable).
+    fn desktop(&self, lan: &mut Lan, hub: usize, person: &str) -> Desktop {
+        // Named after the person (a host name is at most 6 letters).
+        let host = lan.host(&person[..person.len().min(6)]);
+        let output = self.hub_hosts[0]
+            .wrap(&self.sandbox.command(&[
+                "hub",
+                "token",
+                "create",
+                "--person",
+                person,
+                "--database",
+                &self.database,
+                "--json",
+            ]))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let made: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let token = made["token"].as_str().unwrap();
+        Desktop::join_at(&self.sandbox, &self.url(hub), token, person, Some(host))
+    }
+
+    /// Posts one firing alert (`alertname`, `service`) to hub `hub`, from its own host.
+    fn alert(&self, hub: usize, alertname: &str, service: &str) {
+        let alert = serde_json::json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
+            "startsAt": "2026-01-01T00:00:00Z",
+            "labels": {"alertname": alertname, "service": service}}]});
+        let posted = self.hub_hosts[hub]
+            .command("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {TOKEN}"))
+            .args(["-H", "Content-Type: application/json", "--data-binary"])
+            .arg(alert.to_string())
+            .arg(format!("{}/v1/alertmanager", self.url(hub)))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&posted.stdout),
+            "200",
+            "{}",
+            String::from_utf8_lossy(&posted.stderr)
+        );
     }
 }
 
@@ -259,67 +398,20 @@ impl Desktop {
     fn status(&self) -> Value {
         self.json(&["status"])
     }
-}
 
-/// A token for `person`, made by `stopline hub token create` on `host` (where the database is
-/// reachable).
-fn token_in(org: &Sandbox, host: &Host, database: &str, person: &str) -> String {
-    let output = host
-        .wrap(&org.command(&[
-            "hub",
-            "token",
-            "create",
-            "--person",
-            person,
-            "--database",
-            database,
-            "--json",
-        ]))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let made: Value = serde_json::from_slice(&output.stdout).unwrap();
-    made["token"].as_str().unwrap().to_owned()
-}
-
-/// Posts one firing alert (`alertname`, `service`) to the hub at `url`, from `host`.
-fn post_alert_from(host: &Host, url: &str, alertname: &str, service: &str) {
-    let alert = serde_json::json!({"version": "4", "status": "firing", "alerts": [{"status": "firing",
-        "startsAt": "2026-01-01T00:00:00Z",
-        "labels": {"alertname": alertname, "service": service}}]});
-    let posted = host
-        .command("curl")
-        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {TOKEN}"))
-        .args(["-H", "Content-Type: application/json", "--data-binary"])
-        .arg(alert.to_string())
-        .arg(format!("{url}/v1/alertmanager"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&posted.stdout),
-        "200",
-        "{}",
-        String::from_utf8_lossy(&posted.stderr)
-    );
-}
-
-/// A hub on `host`, listening on its LAN address (port 9178) in plain HTTP.
-fn hub_on(org: &Sandbox, host: &Host, database: &str) -> Served {
-    let mut command = org.command(&[
-        "hub",
-        "--listen",
-        &format!("{}:9178", host.address),
-        "--insecure-plaintext",
-    ]);
-    command
-        .env("STOPLINE_DATABASE_URL", database)
-        .env("STOPLINE_WEBHOOK_TOKEN", TOKEN);
-    Served::spawn(host.wrap(&command))
+    /// Waits until none of this desktop's actions waits for the hub.
+    fn wait_drained(&self) {
+        let deadline = Instant::now() + Duration::from_secs(45);
+        while self.status()["hub"]["actions_waiting"] != 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{}'s queue never drained: {:#}",
+                self.person,
+                self.status()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 /// What every seat must agree on about an incident: its state and stamps, its timeline (without

@@ -74,8 +74,6 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
             .unwrap_or(300),
     );
     let Some(mut lan) = Lan::new() else { return };
-    let db = lan.host("db");
-    let hub_hosts = [lan.host("huba"), lan.host("hubb")];
     let am_host = lan.host("am");
     let am_dir = tempfile::tempdir().unwrap();
     let alertmanager = stopline_tests::alertmanager::Alertmanager::start_in(
@@ -84,57 +82,22 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
         &am_host.address,
         9093,
     );
-    let org = Sandbox::demo();
-    org.write_config(&(org.read_config() + &format!(
-        "\n[webhook]\nallowed_hosts = [\"{}\", \"{}\"]\n\n[hub]\ndegraded_after = \"2s\"\n\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
-        hub_hosts[0].address,
-        hub_hosts[1].address,
-        alertmanager.url()
-    )));
-    let pg_dir = tempfile::tempdir().unwrap();
-    let postgres = Postgres::start_in(pg_dir.path(), &db.namespace, &db.address);
-    let database = postgres.create_database("org");
-    let migrated = hub_hosts[0]
-        .wrap(&org.command(&["hub", "migrate", "--database", &database]))
-        .output()
-        .unwrap();
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
+    let mut org = LanOrg::start(
+        &mut lan,
+        2,
+        &format!(
+            "\n[hub]\ndegraded_after = \"2s\"\n\n[[sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nurls = [\"{}\"]\npoll_interval = \"1s\"\nwrite_back = true\nsilence_duration = \"2h\"\n",
+            alertmanager.url()
+        ),
     );
-    let mut hubs: Vec<Served> = hub_hosts
-        .iter()
-        .map(|host| hub_on(&org, host, &database))
-        .collect();
-    let url = |i: usize| format!("http://{}:9178", hub_hosts[i].address);
-    let sql = |query: &str| postgres.psql("org", query);
-    let wait_for_sql = |query: &str, expected: &str| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let answer = sql(query);
-            if answer == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{query} answers {answer}, not {expected}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    let payments = primary_of(&org, "payments");
+    let payments = primary_of(&org.sandbox, "payments");
     let teammate = teammate_of(&payments);
-    let orders = primary_of(&org, "orders");
+    let orders = primary_of(&org.sandbox, "orders");
     // Each desktop on a host of its own, joined to one hub or the other.
     let mut desktops: Vec<Desktop> = [payments.as_str(), teammate, orders.as_str()]
         .into_iter()
         .enumerate()
-        .map(|(i, person)| {
-            let host = lan.host(&format!("desk{i}"));
-            let token = token_in(&org, &hub_hosts[0], &database, person);
-            Desktop::join_at(&org, &url(i % 2), &token, person, Some(host))
-        })
+        .map(|(i, person)| org.desktop(&mut lan, i % 2, person))
         .collect();
     for desktop in &mut desktops {
         desktop.serve();
@@ -142,7 +105,7 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
     let (pay, mate, ord) = (&desktops[0], &desktops[1], &desktops[2]);
 
     // Both hubs stop; after `degraded_after` every desktop polls the Alertmanager itself.
-    hubs.clear();
+    org.hubs.clear();
     for desktop in &desktops {
         desktop
             .served
@@ -226,29 +189,20 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
 
     // The hubs return on their hosts. The provisional incidents merge into the hubs', the
     // queues drain, and every seat ends with the hubs' three incidents.
-    hubs.extend(hub_hosts.iter().map(|host| hub_on(&org, host, &database)));
-    wait_for_sql("SELECT count(*) FROM incidents", "3");
-    let ids: Vec<String> =
-        sql("SELECT string_agg('INC-' || id, ',' ORDER BY id DESC) FROM incidents")
-            .split(',')
-            .map(str::to_owned)
-            .collect();
+    org.start_hubs();
+    org.wait_for_sql("SELECT count(*) FROM incidents", "3");
+    let ids: Vec<String> = org
+        .sql("SELECT string_agg('INC-' || id, ',' ORDER BY id DESC) FROM incidents")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     for desktop in &desktops {
         desktop.wait_for_ids(&ids);
-        let deadline = Instant::now() + Duration::from_secs(45);
-        while desktop.status()["hub"]["actions_waiting"] != 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{}'s queue never drained: {:#}",
-                desktop.person,
-                desktop.status()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        desktop.wait_drained();
     }
     for id in &ids {
-        wait_for_sql(
+        org.wait_for_sql(
             &format!(
                 "SELECT state FROM incidents WHERE id = {}",
                 id.trim_start_matches("INC-")
@@ -258,7 +212,7 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
     }
 
     // Each queue reached the hub in the order its actions were taken, each action once.
-    let order = sql(
+    let order = org.sql(
         "SELECT bool_and(in_order) || ' ' || count(*) FROM
            (SELECT mutation_id > coalesce(lag(mutation_id) OVER (PARTITION BY desktop_id ORDER BY id), 0)
                    AS in_order
@@ -327,5 +281,4 @@ fn five_minutes_without_the_hubs_each_desktop_pages_its_own_person_and_every_que
         }
     }
     drop(desktops);
-    drop(hubs);
 }
