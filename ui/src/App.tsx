@@ -94,6 +94,13 @@ export function App() {
   const ordered =
     load.kind === "loaded" ? myTeamsFirst(load.value.incidents, load.value.my_teams) : [];
 
+  /** Opens incident `id` in the panel with the queue's cursor on its row (when listed). */
+  const selectWithCursor = (id: string) => {
+    setSelected(id);
+    const index = ordered.findIndex((incident) => incident.id === id);
+    if (index >= 0) setCursor(index);
+  };
+
   // What the keyboard acts on, current as of the last render: the listener below is added once
   // and reads it from here, so a key pressed right after an update never sees stale state.
   const latest = useRef({ ordered, cursor, selected, resolving });
@@ -261,12 +268,8 @@ export function App() {
             overview={load.value}
             incidents={ordered}
             cursor={cursor}
-            onOpen={(id) => {
-              // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
-              setSelected(id);
-              const index = ordered.findIndex((incident) => incident.id === id);
-              if (index >= 0) setCursor(index);
-            }}
+            // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
+            onOpen={selectWithCursor}
             onServiceDesk={() => setView("desk")}
           />
         )}
@@ -303,12 +306,8 @@ export function App() {
             me={load.kind === "loaded" ? load.value.me : null}
             onClose={() => setSelected(null)}
             onChanged={refresh}
-            onRenumbered={(id) => {
-              // The queue lists the hub's number: select it, and keep the cursor on it.
-              setSelected(id);
-              const index = ordered.findIndex((incident) => incident.id === id);
-              if (index >= 0) setCursor(index);
-            }}
+            // The queue lists the hub's number: select it, the cursor on it.
+            onRenumbered={selectWithCursor}
           />
         )}
       </main>

@@ -71,12 +71,7 @@ pub fn open(cx: &Context, args: OpenArgs) -> Result {
             incident.severity.as_str(),
             incident.title
         );
-        if incident.id.0 > stopline_store::PROVISIONAL_BASE.unsigned_abs() {
-            out!(
-                "{} is this desktop's number for it until the hub opens it for everyone and gives it the organisation's (stopline status shows what waits).",
-                incident.id
-            );
-        }
+        say_if_provisional(incident.id, "opens it");
         // The same problem reported twice is the common case: say where a report could have gone.
         let already: Vec<String> = cx
             .ws
@@ -97,6 +92,16 @@ pub fn open(cx: &Context, args: OpenArgs) -> Result {
         }
     }
     Ok(())
+}
+
+/// Says, for an incident this joined desktop numbered itself (a provisional copy), that its
+/// number holds until the hub `does` what was asked and gives it the organisation's.
+pub fn say_if_provisional(id: IncidentId, does: &str) {
+    if id.0 > stopline_store::PROVISIONAL_BASE.unsigned_abs() {
+        out!(
+            "{id} is this desktop's number for it until the hub {does} for everyone and gives it the organisation's (stopline status shows what waits)."
+        );
+    }
 }
 
 pub fn list(cx: &Context, state: StateFilter) -> Result {

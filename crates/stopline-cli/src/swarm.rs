@@ -370,11 +370,7 @@ pub fn assign(
     match assigned.incident {
         Some(incident) => {
             out!("{fingerprint} routes to {app}: {incident}");
-            if incident.0 > stopline_store::PROVISIONAL_BASE.unsigned_abs() {
-                out!(
-                    "{incident} is this desktop's number for it until the hub routes the alert for everyone and gives it the organisation's (stopline status shows what waits)."
-                );
-            }
+            crate::incidents::say_if_provisional(incident, "routes the alert");
         }
         None => out!("{fingerprint} routes to {app} (it is not firing, so no incident)"),
     }

@@ -91,10 +91,14 @@ pub async fn sync_once(
         report.applied.rows += applied.rows;
         report.applied.new_pages += applied.new_pages;
         report.applied.refused.extend(applied.refused);
+        // Another round only if this one pushed and its pull unblocked more.
+        if pushed == 0 {
+            break;
+        }
         let unblocked = store
             .run(|s| Ok::<_, EngineError>(!s.pending_mutations(1)?.is_empty()))
             .await?;
-        if pushed == 0 || !unblocked {
+        if !unblocked {
             break;
         }
     }

@@ -11,7 +11,6 @@ use rusqlite::params;
 use stopline_core::alert::Fingerprint;
 use stopline_core::incident::IncidentId;
 
-use crate::provisional::PROVISIONAL_BASE;
 use crate::replica::{ReplicaMark, WRITTEN_WHILE_AWAY};
 use crate::rows::{append, load, save_state};
 use crate::{AlertObservation, IngestPolicy, IngestSummary, Result, Store};
@@ -39,13 +38,7 @@ impl Store {
                 return Ok(IngestSummary::default());
             }
             let mark = store.replica_mark()?;
-            // New incidents take ids above the hub's.
-            store.number_provisionally()?;
-            let summary = store.ingest(&unknown, policy, now)?;
-            store.conn.execute(
-                "UPDATE incidents SET provisional = 1 WHERE id > ?1 AND provisional = 0",
-                params![PROVISIONAL_BASE],
-            )?;
+            let summary = store.provisionally(|store| store.ingest(&unknown, policy, now))?;
             store.mark_written_while_away(mark)?;
             Ok(summary)
         })

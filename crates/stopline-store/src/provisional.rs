@@ -50,17 +50,12 @@ impl Store {
         if self.conn.is_autocommit() {
             return self.exclusively(|store| store.open_provisional_incident(new, checklist, now));
         }
-        self.number_provisionally()?;
-        let incident = self.open_incident_with_checklist(new, checklist, now)?;
-        self.conn.execute(
-            "UPDATE incidents SET provisional = 1 WHERE id = ?1",
-            params![sql_id(incident.id)],
-        )?;
-        Ok(incident)
+        self.provisionally(|store| store.open_incident_with_checklist(new, checklist, now))
     }
 
-    /// Runs `work` inside the person's action's transaction so that any incident it opens is
-    /// provisional: numbered above the hub's ids, to fold into the hub's when that arrives.
+    /// Runs `work` inside a transaction (the person's action's, or a poll's while the hub is
+    /// away) so that any incident it opens is provisional: numbered above the hub's ids, to
+    /// fold into the hub's when that arrives.
     pub fn provisionally<T, E>(
         &mut self,
         work: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
@@ -158,9 +153,10 @@ pub(crate) fn waiting_on_refused_open(tx: &Connection) -> Result<Vec<(i64, Strin
 }
 
 /// Folds provisional incident `provisional` into the hub's `hub` once none of its alerts is
-/// left to it: the person's actions on it (waiting ones too) name the hub's incident, pages shown for it count
-/// for the hub's, the rest of what this desktop kept about it goes (the hub's account of the
-/// same alerts, or of the same opening, replaces it), and its number leads to the hub's.
+/// left to it: the person's actions on it (waiting ones too) name the hub's incident, pages
+/// shown for it count for the hub's, the rest of what this desktop kept about it goes (the
+/// hub's account of the same alerts, or of the same opening, replaces it), and its number
+/// leads to the hub's.
 pub(crate) fn fold(tx: &Connection, provisional: i64, hub: i64) -> Result<()> {
     let left: i64 = tx.query_row(
         "SELECT COUNT(*) FROM alerts WHERE incident_id = ?1",

@@ -227,33 +227,9 @@ impl Workspace {
         let config = self.config()?;
         let who = self.person_text(&config, who)?;
         let path = self.config_path().to_owned();
-        if self.hub_link()?.is_some() {
-            if save_by.is_some() {
-                return Err(EngineError::RouteNotSavedOnHub);
-            }
-            let application = crate::lookup::application(&config, application)?.id.clone();
-            let assigned = self.act(|store, now| {
-                let alert = triage::unrouted_alert(store, fingerprint, source)?;
-                let mark = store.replica_mark()?;
-                let request = AssignRequest {
-                    application: application.as_str(),
-                    save_by: None,
-                    who: &who,
-                };
-                let (assigned, _) = store.provisionally(|store| {
-                    triage::assign(store, &config, &path, &alert, request, now)
-                })?;
-                let args = serde_json::json!({
-                    "source": alert.alert.source,
-                    "fingerprint": alert.alert.fingerprint.as_str(),
-                    "application": application.as_str(),
-                });
-                // Queued under the incident it made or joined, so the person sees it there.
-                store.queue_mutation(ASSIGN_ALERT, &args, assigned.incident, now, mark)?;
-                Ok(assigned)
-            })?;
-            crate::hub_sync::queued_here();
-            return Ok(assigned);
+        let joined = self.hub_link()?.is_some();
+        if joined && save_by.is_some() {
+            return Err(EngineError::RouteNotSavedOnHub);
         }
         let (assigned, route) = self.act(|store, now| {
             let alert = triage::unrouted_alert(store, fingerprint, source)?;
@@ -262,8 +238,25 @@ impl Workspace {
                 save_by,
                 who: &who,
             };
-            triage::assign(store, &config, &path, &alert, request, now)
+            if !joined {
+                return triage::assign(store, &config, &path, &alert, request, now);
+            }
+            let mark = store.replica_mark()?;
+            let assigned = store.provisionally(|store| {
+                triage::assign(store, &config, &path, &alert, request, now)
+            })?;
+            let args = serde_json::json!({
+                "source": alert.alert.source,
+                "fingerprint": alert.alert.fingerprint.as_str(),
+                "application": crate::lookup::application(&config, application)?.id.as_str(),
+            });
+            // Queued under the incident it made or joined, so the person sees it there.
+            store.queue_mutation(ASSIGN_ALERT, &args, assigned.0.incident, now, mark)?;
+            Ok(assigned)
         })?;
+        if joined {
+            crate::hub_sync::queued_here();
+        }
         // Only once the assignment is committed: a refused one leaves no route behind.
         if let Some(route) = route {
             route.write(&path)?;

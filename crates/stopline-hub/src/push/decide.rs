@@ -7,6 +7,8 @@ use std::time::SystemTime;
 use jiff::Timestamp;
 use stopline_core::StepId;
 use stopline_core::alert::{AlertState, Fingerprint};
+use stopline_core::application::Application;
+use stopline_core::config::Config;
 use stopline_core::cover::{CoverRequest, check_override};
 use stopline_core::delivery::alert_name;
 use stopline_core::desk::OpenTarget;
@@ -64,6 +66,17 @@ impl Step<'_> {
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// An application of the hub's config, with the config (refused when the hub runs
+    /// without one).
+    fn application(&self, id: &str) -> std::result::Result<(&Config, &Application), Refused> {
+        let config = self.context.config.ok_or_else(|| {
+            Refused("the hub runs without a config: it knows no applications".to_owned())
+        })?;
+        let target = OpenTarget::Application(id.to_owned());
+        let app = stopline_core::desk::resolve_target(config, &target)?;
+        Ok((config, app))
     }
 
     async fn append(&self, incident: IncidentId, event: &TimelineEvent) -> Result<()> {
@@ -427,16 +440,9 @@ impl Step<'_> {
         title: &str,
         mutation: i64,
     ) -> Decision {
-        let Some(config) = self.context.config else {
-            return Ok(Err(Refused(
-                "the hub runs without a config: it knows no application to open an incident for"
-                    .to_owned(),
-            )));
-        };
-        let target = OpenTarget::Application(application.to_owned());
-        let app = match stopline_core::desk::resolve_target(config, &target) {
-            Ok(app) => app,
-            Err(e) => return Ok(Err(e.into())),
+        let (config, app) = match self.application(application) {
+            Ok(found) => found,
+            Err(refused) => return Ok(Err(refused)),
         };
         let id: i64 = self
             .tx
@@ -483,16 +489,9 @@ impl Step<'_> {
         fingerprint: &str,
         application: &str,
     ) -> Decision {
-        let Some(config) = self.context.config else {
-            return Ok(Err(Refused(
-                "the hub runs without a config: it knows no application to route an alert to"
-                    .to_owned(),
-            )));
-        };
-        let target = OpenTarget::Application(application.to_owned());
-        let app = match stopline_core::desk::resolve_target(config, &target) {
-            Ok(app) => app,
-            Err(e) => return Ok(Err(e.into())),
+        let (config, app) = match self.application(application) {
+            Ok(found) => found,
+            Err(refused) => return Ok(Err(refused)),
         };
         let Some(row) = self
             .tx

@@ -210,6 +210,22 @@ fn a_provisional_incident_keeps_its_timeline_through_pulls_until_it_merges() {
 /// Opens a provisional incident by hand and queues `open_incident` under its id, then a note
 /// on it: what a joined desktop's `stopline open` and `stopline note` do.
 fn open_by_hand(store: &mut Store, now: jiff::Timestamp) -> (IncidentId, i64, i64) {
+    made_here(
+        store,
+        now,
+        stopline_store::OPEN_INCIDENT,
+        json!({"application": "checkout-api", "title": "Customers cannot pay"}),
+    )
+}
+
+/// A provisional incident made by the person's action `name` (with `args`), queued under its
+/// id, then a note on it.
+fn made_here(
+    store: &mut Store,
+    now: jiff::Timestamp,
+    name: &str,
+    args: serde_json::Value,
+) -> (IncidentId, i64, i64) {
     store
         .exclusively(|s| {
             let mark = s.replica_mark()?;
@@ -221,13 +237,7 @@ fn open_by_hand(store: &mut Store, now: jiff::Timestamp) -> (IncidentId, i64, i6
                 opened_by: Some(person("aisha")),
             };
             let incident = s.open_provisional_incident(new, &[], now)?;
-            let open = s.queue_mutation(
-                stopline_store::OPEN_INCIDENT,
-                &json!({"application": "checkout-api", "title": "Customers cannot pay"}),
-                Some(incident.id),
-                now,
-                mark,
-            )?;
+            let open = s.queue_mutation(name, &args, Some(incident.id), now, mark)?;
             let mark = s.replica_mark()?;
             s.add_note(incident.id, &person("aisha"), "first call", now)?;
             let note = s.queue_mutation(
@@ -295,6 +305,36 @@ fn when_the_hub_refuses_to_open_an_incident_the_actions_waiting_on_it_are_refuse
         store.incident(copy).unwrap().incident.title,
         "Customers cannot pay"
     );
+}
+
+#[test]
+fn when_the_hub_refuses_an_alert_routed_by_hand_the_actions_on_its_copy_are_refused_here() {
+    let (_dir, mut store) = temp_store();
+    let now = at("2026-12-03T10:05:00Z");
+    let assign =
+        json!({"source": "alertmanager", "fingerprint": "lost1", "application": "refunds"});
+    let (copy, routed, note) = made_here(&mut store, now, stopline_store::ASSIGN_ALERT, assign);
+    // Routing goes first, as an opening does; the note waits for the fold.
+    let waiting: Vec<i64> = store
+        .pending_mutations(10)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(waiting, [routed]);
+    let outcomes: Vec<stopline_store::Outcome> = serde_json::from_value(json!([
+        {"id": routed, "outcome": "refused", "reason": "the hub has no alert lost1 from alertmanager"}
+    ]))
+    .unwrap();
+    let refused: Vec<i64> = store
+        .record_outcomes(&outcomes, now)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(refused, [routed, note]);
+    assert!(store.pending_mutations(10).unwrap().is_empty());
+    assert!(store.incident(copy).is_ok(), "the copy stays here");
 }
 
 #[test]

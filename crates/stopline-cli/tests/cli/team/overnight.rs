@@ -109,6 +109,17 @@ impl Seat {
             .unwrap()
     }
 
+    /// What the hub answers this seat's cookie now, not yet laid over the replica.
+    fn pull(&self, runtime: &tokio::runtime::Runtime) -> stopline_store::Pull {
+        let store = self.workspace.store().unwrap();
+        let cookie = runtime
+            .block_on(store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)))
+            .unwrap();
+        runtime
+            .block_on(self.client.pull(&self.link.desktop_id, cookie.as_deref()))
+            .unwrap()
+    }
+
     fn waiting(&self) -> u64 {
         self.workspace.hub_status().unwrap().unwrap().waiting
     }
@@ -286,31 +297,14 @@ fn a_desktop_away_eight_hours_with_500_actions_converges_through_a_full_resync()
         "every action waits here"
     );
     let before = away.show("INC-1");
-
     assert_eq!(notes_by(&before, &away_person), away_notes);
 
     // Back online, its cookie is eight hours old: the hub answers with everything (a reset).
     // Pulled before anything is pushed, the reset must keep every waiting action, and what
     // they did is still what this desktop shows.
-    let cookie_of = |seat: &Seat| {
-        let store = seat.workspace.store().unwrap();
-        runtime
-            .block_on(store.run(|s| Ok::<_, EngineError>(s.hub_cookie()?)))
-            .unwrap()
-    };
-    let recent = cookie_of(&online);
-    let pull = runtime
-        .block_on(
-            online
-                .client
-                .pull(&online.link.desktop_id, recent.as_deref()),
-        )
-        .unwrap();
+    let pull = online.pull(&runtime);
     assert!(!pull.reset, "the teammate's cookie is an hour old at most");
-    let cookie = cookie_of(&away);
-    let pull = runtime
-        .block_on(away.client.pull(&away.link.desktop_id, cookie.as_deref()))
-        .unwrap();
+    let pull = away.pull(&runtime);
     assert!(pull.reset, "an eight-hour-old cookie has expired");
     let (desktop, now) = (away.link.desktop_id.clone(), away.workspace.now());
     let store = away.workspace.store().unwrap();
