@@ -117,6 +117,64 @@ pub struct IncidentView {
     /// On a desktop joined to a hub: the person's actions on this incident the hub has not
     /// confirmed (pending) or refused, newest first.
     pub hub_actions: Vec<HubActionRow>,
+    /// What the header shows first; the same figures as `stopline incident show --json`.
+    pub situation: SituationView,
+}
+
+/// The situation at a glance (see `stopline_engine::api::Situation`), as of `as_of`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SituationView {
+    /// RFC 3339, UTC: the moment the figures are for.
+    pub as_of: String,
+    /// The application's availability target, in percent.
+    pub target_percent: Option<f64>,
+    /// The share of this calendar week's tolerable unavailability used so far, in percent.
+    pub budget_used_percent: Option<f64>,
+    /// Unavailable this week so far, and what the target tolerates over the week, in seconds.
+    pub unavailable_seconds: Option<f64>,
+    pub tolerable_seconds: Option<f64>,
+    /// Each person paged, once, first page first.
+    pub paged: Vec<PersonAt>,
+    pub acknowledged: Option<PersonAt>,
+    /// Whom escalation pages next, and when; `null` once it stopped or ran out.
+    pub next_page: Option<NextPageView>,
+    /// Who holds the rota's second layer now.
+    pub secondary: Option<SecondaryView>,
+    /// The first alert's summary, runbook and dashboard.
+    pub first_alert: Option<AlertBriefView>,
+}
+
+/// A person, by name, and when.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PersonAt {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct NextPageView {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Empty when nobody holds the step's layer then.
+    pub people: Vec<PersonOption>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SecondaryView {
+    pub id: String,
+    pub name: String,
+    pub rota: String,
+    pub layer: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertBriefView {
+    pub name: String,
+    pub summary: Option<String>,
+    pub runbook: Option<String>,
+    pub dashboard: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -604,6 +662,13 @@ pub struct IncidentRow {
     /// RFC 3339, UTC: when the loss stopped counting (its alerts cleared, or it resolved);
     /// `null` while it counts.
     pub loss_stopped_at: Option<String>,
+    /// Its alerts firing now.
+    pub firing_alerts: u32,
+    /// Its alerts in all.
+    pub alerts: u32,
+    /// The workspace's grouping labels (`group_by`) with its values, `[name, value]`: what
+    /// sets it apart from its application's other incidents.
+    pub group_labels: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]

@@ -119,6 +119,9 @@ impl IncidentRow {
             // f64 holds every figure a person types (exact to 2^53), where u32 would not.
             loss_entered: summary.loss_entered.map(|l| l as f64),
             loss_stopped_at: summary.loss_stopped_at.map(|t| t.to_string()),
+            firing_alerts: summary.firing_alerts,
+            alerts: summary.alerts,
+            group_labels: summary.group_labels.clone(),
         }
     }
 }
@@ -192,6 +195,50 @@ impl IncidentView {
                 .filter(|a| a.status != stopline_store::ActionStatus::Applied)
                 .map(HubActionRow::new)
                 .collect(),
+            situation: SituationView::new(&view.situation),
+        }
+    }
+}
+
+impl SituationView {
+    pub fn new(situation: &api::Situation) -> Self {
+        let person_at = |p: &api::NamedAt| PersonAt {
+            id: p.person.id.clone(),
+            name: p.person.name.clone(),
+            at: p.at.to_string(),
+        };
+        let budget = situation.week_budget.as_ref();
+        Self {
+            as_of: situation.as_of.to_string(),
+            target_percent: situation.target_percent,
+            budget_used_percent: budget.map(|b| b.used_percent),
+            unavailable_seconds: budget.map(|b| b.unavailable_seconds),
+            tolerable_seconds: budget.map(|b| b.tolerable_seconds),
+            paged: situation.paged.iter().map(person_at).collect(),
+            acknowledged: situation.acknowledged.as_ref().map(person_at),
+            next_page: situation.next_page.as_ref().map(|next| NextPageView {
+                at: next.at.to_string(),
+                people: next
+                    .people
+                    .iter()
+                    .map(|p| PersonOption {
+                        id: p.id.clone(),
+                        name: p.name.clone(),
+                    })
+                    .collect(),
+            }),
+            secondary: situation.secondary.as_ref().map(|s| SecondaryView {
+                id: s.person.id.clone(),
+                name: s.person.name.clone(),
+                rota: s.rota.clone(),
+                layer: s.layer.clone(),
+            }),
+            first_alert: situation.first_alert.as_ref().map(|a| AlertBriefView {
+                name: a.name.clone(),
+                summary: a.summary.clone(),
+                runbook: a.runbook.clone(),
+                dashboard: a.dashboard.clone(),
+            }),
         }
     }
 }

@@ -22,6 +22,9 @@ function incident(overrides: Partial<IncidentRow>): IncidentRow {
     exposure_per_hour: 650000,
     loss_entered: null,
     loss_stopped_at: null,
+    firing_alerts: 1,
+    alerts: 1,
+    group_labels: [],
     ...overrides,
   };
 }

@@ -31,6 +31,9 @@ const OPEN_INC_1: IncidentRow = {
   exposure_per_hour: 780000,
   loss_entered: null,
   loss_stopped_at: null,
+  firing_alerts: 1,
+  alerts: 1,
+  group_labels: [],
 };
 
 afterEach(() => {

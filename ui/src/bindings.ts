@@ -94,7 +94,65 @@ roles: Array<RoleView>, alerts: Array<AlertView>,
  * On a desktop joined to a hub: the person's actions on this incident the hub has not
  * confirmed (pending) or refused, newest first.
  */
-hub_actions: Array<HubActionRow>, };
+hub_actions: Array<HubActionRow>, 
+/**
+ * What the header shows first; the same figures as `stopline incident show --json`.
+ */
+situation: SituationView, };
+
+export type SituationView = { 
+/**
+ * RFC 3339, UTC: the moment the figures are for.
+ */
+as_of: string, 
+/**
+ * The application's availability target, in percent.
+ */
+target_percent: number | null, 
+/**
+ * The share of this calendar week's tolerable unavailability used so far, in percent.
+ */
+budget_used_percent: number | null, 
+/**
+ * Unavailable this week so far, and what the target tolerates over the week, in seconds.
+ */
+unavailable_seconds: number | null, tolerable_seconds: number | null, 
+/**
+ * Each person paged, once, first page first.
+ */
+paged: Array<PersonAt>, acknowledged: PersonAt | null, 
+/**
+ * Whom escalation pages next, and when; `null` once it stopped or ran out.
+ */
+next_page: NextPageView | null, 
+/**
+ * Who holds the rota's second layer now.
+ */
+secondary: SecondaryView | null, 
+/**
+ * The first alert's summary, runbook and dashboard.
+ */
+first_alert: AlertBriefView | null, };
+
+export type PersonAt = { id: string, name: string, 
+/**
+ * RFC 3339, UTC.
+ */
+at: string, };
+
+export type NextPageView = { 
+/**
+ * RFC 3339, UTC.
+ */
+at: string, 
+/**
+ * Empty when nobody holds the step's layer then.
+ */
+people: Array<PersonOption>, };
+
+export type SecondaryView = { id: string, name: string, rota: string, layer: string, };
+
+export type AlertBriefView = { name: string, summary: string | null, runbook: string | null, dashboard: string | null, };
 
 export type TimelineEntry = { 
 /**
@@ -394,7 +452,20 @@ loss_entered: number | null,
  * RFC 3339, UTC: when the loss stopped counting (its alerts cleared, or it resolved);
  * `null` while it counts.
  */
-loss_stopped_at: string | null, };
+loss_stopped_at: string | null, 
+/**
+ * Its alerts firing now.
+ */
+firing_alerts: number, 
+/**
+ * Its alerts in all.
+ */
+alerts: number, 
+/**
+ * The workspace's grouping labels (`group_by`) with its values, `[name, value]`: what
+ * sets it apart from its application's other incidents.
+ */
+group_labels: Array<[string, string]>, };
 
 export type IncidentStateText = "triggered" | "acknowledged" | "resolved";
 

@@ -18,6 +18,9 @@ function row(id: string, team: string | null, exposure: number | null = 600000):
     exposure_per_hour: exposure,
     loss_entered: null,
     loss_stopped_at: null,
+    firing_alerts: 1,
+    alerts: 1,
+    group_labels: [],
   };
 }
 

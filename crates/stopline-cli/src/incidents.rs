@@ -180,6 +180,7 @@ pub fn show(cx: &Context, id: IncidentId) -> Result {
             silences: view.silences.iter().map(SilenceJson::from).collect(),
             outbox_waiting: view.outbox_waiting,
             hub_actions: view.hub_actions.iter().map(HubActionJson::from).collect(),
+            situation: view.situation.clone(),
         });
         return Ok(());
     }

@@ -118,6 +118,9 @@ pub struct IncidentDetailJson {
     /// On a desktop joined to a hub: this person's actions on it, newest first, with where
     /// each stands (`pending`, `applied`, `refused` with the hub's reason).
     pub hub_actions: Vec<HubActionJson>,
+    /// What the app's incident header shows: age, target and this week's budget, loss, who
+    /// was paged and acknowledged, the next page, the secondary, the first alert's links.
+    pub situation: stopline_engine::api::Situation,
 }
 
 #[derive(Debug, Serialize)]

@@ -27,6 +27,7 @@ pub use ledger::out_of_hours;
 pub use loss::{LossSoFar, effectiveness, loss_so_far, loss_stops_at, projected_loss};
 pub use times::DurationStats;
 
+pub use availability::merge as merge_spans;
 use availability::{Calendar, Calendars, application_report, calendar_windows};
 use ledger::Ledger;
 use loss::incident_loss;

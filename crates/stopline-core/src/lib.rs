@@ -29,6 +29,7 @@ pub mod rota;
 pub mod routing;
 pub mod settings;
 pub mod severity;
+pub mod situation;
 pub mod swarm;
 pub mod target;
 pub mod team;

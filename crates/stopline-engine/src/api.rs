@@ -20,6 +20,7 @@ mod hub;
 mod incident;
 mod on_call;
 mod queue;
+mod situation;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ pub use crate::overrides::AddedOverride;
 pub use crate::report::CsvTable;
 pub use crate::review::Review;
 pub use queue::{IncidentSummary, QueueView};
+pub use situation::{Named, NamedAt, NextPage, Secondary, Situation};
 
 pub use crate::desk::OpenTarget;
 pub use crate::swarm::{RoleRequest, SeverityRequest, StepRequest};

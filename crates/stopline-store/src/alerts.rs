@@ -34,7 +34,55 @@ pub enum AlertFilter<'a> {
 const ALERT_COLUMNS: &str = "source, fingerprint, labels, annotations, links, muted, state, \
      starts_at, ends_at, generator_url, first_seen, last_seen, application_id, team_id, incident_id";
 
+/// What the queue shows of an incident's alerts: how many fire, and the labels of the first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlertCounts {
+    pub firing: u32,
+    pub total: u32,
+    /// The labels of the alert seen first: where the grouping labels' values come from.
+    pub first_labels: std::collections::BTreeMap<String, String>,
+}
+
 impl Store {
+    /// The alert counts of each of `ids` that has alerts, in one query (the queue asks for
+    /// every open incident on each refresh).
+    pub fn alert_counts_of(
+        &self,
+        ids: &[IncidentId],
+    ) -> Result<std::collections::HashMap<IncidentId, AlertCounts>> {
+        let list = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT a.incident_id, sum(a.state = 'firing'), count(*),
+                    (SELECT b.labels FROM alerts b WHERE b.incident_id = a.incident_id
+                     ORDER BY b.first_seen, b.id LIMIT 1)
+             FROM alerts a
+             WHERE a.incident_id IN (SELECT value FROM json_each(?1))
+             GROUP BY a.incident_id",
+        )?;
+        let rows = statement.query_map([list], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut counts = std::collections::HashMap::new();
+        for row in rows {
+            let (id, firing, total, labels) = row?;
+            counts.insert(
+                incident_id(id)?,
+                AlertCounts {
+                    firing: u32::try_from(firing).unwrap_or(0),
+                    total: u32::try_from(total).unwrap_or(0),
+                    first_labels: from_json(&labels)?,
+                },
+            );
+        }
+        Ok(counts)
+    }
+
     /// One alert by its identity.
     pub fn alert(&self, source: &str, fingerprint: &Fingerprint) -> Result<Option<StoredAlert>> {
         find(&self.conn, source, fingerprint)

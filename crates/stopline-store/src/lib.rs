@@ -37,7 +37,7 @@ use stopline_core::incident::{IncidentId, TransitionError};
 use stopline_core::severity::SeverityError;
 use stopline_core::swarm::SwarmError;
 
-pub use alerts::{AlertFilter, StoredAlert};
+pub use alerts::{AlertCounts, AlertFilter, StoredAlert};
 pub use incidents::{Act, IncidentDetail, IncidentFilter};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;

@@ -146,7 +146,7 @@ fn invalid_requests_fail_clearly_and_change_nothing() {
         "aisha",
     ]);
     sandbox.json(&["resolve", "INC-1", "--as", "ben", "--force"]);
-    let before = sandbox.json(&["incident", "show", "INC-1"]);
+    let before = shown_as_stored(&sandbox, "INC-1");
 
     // Resolve, then acknowledge: the state machine says no.
     let stderr = sandbox.fails(&["ack", "INC-1", "--as", "ben"], 1);
@@ -155,7 +155,7 @@ fn invalid_requests_fail_clearly_and_change_nothing() {
             && stderr.contains("cannot be acknowledged"),
         "{stderr}"
     );
-    assert_eq!(sandbox.json(&["incident", "show", "INC-1"]), before);
+    assert_eq!(shown_as_stored(&sandbox, "INC-1"), before);
 
     // Unknown and malformed ids.
     let stderr = sandbox.fails(&["ack", "INC-99", "--as", "ben"], 1);
@@ -208,7 +208,7 @@ fn invalid_requests_fail_clearly_and_change_nothing() {
         2,
     );
 
-    assert_eq!(sandbox.json(&["incident", "show", "INC-1"]), before);
+    assert_eq!(shown_as_stored(&sandbox, "INC-1"), before);
     let all: Vec<Value> =
         serde_json::from_value(sandbox.json(&["incidents", "--state", "all"])).unwrap();
     assert_eq!(all.len(), 1, "no failed command created an incident");
@@ -302,4 +302,12 @@ fn a_customer_report_goes_to_the_open_incident_and_a_second_opening_says_where_i
         sandbox.json(&["incident", "show", "INC-1"])["timeline"],
         before
     );
+}
+
+/// `incident show --json` without its situation, which is worked out as of now and so differs
+/// from one read to the next: what the store holds.
+fn shown_as_stored(sandbox: &Sandbox, id: &str) -> serde_json::Value {
+    let mut shown = sandbox.json(&["incident", "show", id]);
+    shown.as_object_mut().unwrap().remove("situation");
+    shown
 }

@@ -664,3 +664,99 @@ fn sigkill_during_paging_loses_no_page_and_never_pages_an_acknowledged_incident(
     assert!(acknowledged.len() >= 5, "{acknowledged:?}");
     integrity_ok(&sandbox.store_path());
 }
+
+#[test]
+fn the_situation_names_who_was_paged_who_is_next_and_the_first_alerts_links() {
+    let sandbox = Sandbox::demo();
+    let Desk {
+        served,
+        server,
+        me,
+        token,
+    } = Desk::of_the_payments_primary(&sandbox);
+    served.wait_for_log("notifications available");
+    let body = serde_json::json!({
+        "version": "4", "status": "firing", "receiver": "stopline", "groupKey": "{}",
+        "alerts": [{
+            "status": "firing",
+            "labels": {"alertname": "HighErrorRate", "service": "payment-gateway"},
+            "annotations": {
+                "summary": "5xx above 5% for 5 minutes",
+                "runbook_url": "https://runbooks.example/payments/5xx",
+                "dashboard_url": "javascript:alert(1)",
+            },
+            "startsAt": "2026-11-27T10:00:00Z",
+        }],
+    });
+    let auth = format!("Bearer {token}");
+    let (status, answer) = served.request(
+        "POST",
+        "/v1/alertmanager",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    server.wait_for_notifications(1);
+    let shown = wait_for_incident(&sandbox, "INC-1", |i| {
+        i["situation"]["paged"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    });
+    let situation = &shown["situation"];
+    // The person's name from the config: `name = "…"` after `id = "ID"`.
+    let config = sandbox.read_config();
+    let name_of = |id: &str| {
+        let after = &config[config.find(&format!("id = \"{id}\"")).unwrap()..];
+        let line = after.lines().find(|l| l.starts_with("name = ")).unwrap();
+        line.trim_start_matches("name = ")
+            .trim_matches('"')
+            .to_owned()
+    };
+    assert_eq!(situation["paged"][0]["id"], me.as_str());
+    assert_eq!(situation["paged"][0]["name"], name_of(&me).as_str());
+    assert_eq!(situation["target_percent"], 99.9);
+    assert_eq!(situation["loss_per_hour"], 780000);
+    assert_eq!(situation["acknowledged"], Value::Null);
+    // The next page: the secondary, five minutes after the first.
+    let secondary = situation["secondary"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(secondary, me);
+    assert_eq!(situation["secondary"]["layer"], "secondary");
+    assert_eq!(
+        situation["next_page"]["people"][0]["id"],
+        secondary.as_str()
+    );
+    let paged_at: jiff::Timestamp = situation["paged"][0]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let next_at: jiff::Timestamp = situation["next_page"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(next_at.duration_since(paged_at).as_secs(), 300);
+    // The first alert's summary and its web links only.
+    let first = &situation["first_alert"];
+    assert_eq!(first["name"], "HighErrorRate");
+    assert_eq!(first["summary"], "5xx above 5% for 5 minutes");
+    assert_eq!(first["runbook"], "https://runbooks.example/payments/5xx");
+    assert_eq!(first["dashboard"], Value::Null);
+    // This week's budget: the incident's age so far, of the week's 0.1 %.
+    let budget = &situation["week_budget"];
+    let tolerable = budget["tolerable_seconds"].as_f64().unwrap();
+    assert!((tolerable - 604.8).abs() < 4.0, "{budget}");
+    let unavailable = budget["unavailable_seconds"].as_f64().unwrap();
+    let age = situation["age_seconds"].as_f64().unwrap();
+    assert!((unavailable - age).abs() <= 1.0, "{situation}");
+    let used = budget["used_percent"].as_f64().unwrap();
+    assert!((used - 100.0 * unavailable / tolerable).abs() < 1e-6);
+
+    sandbox.json(&["ack", "INC-1", "--as", &me]);
+    let acked = incident(&sandbox, "INC-1");
+    assert_eq!(acked["situation"]["acknowledged"]["id"], me.as_str());
+    assert_eq!(acked["situation"]["next_page"], Value::Null);
+}

@@ -76,7 +76,7 @@ pub(super) fn application_report(
 }
 
 /// Sorts and joins overlapping spans, so overlapping incidents count once.
-pub(super) fn merge(spans: &mut [(Timestamp, Timestamp)]) -> Vec<(Timestamp, Timestamp)> {
+pub fn merge(spans: &mut [(Timestamp, Timestamp)]) -> Vec<(Timestamp, Timestamp)> {
     spans.sort();
     let mut merged: Vec<(Timestamp, Timestamp)> = Vec::new();
     for &(s, e) in spans.iter() {

@@ -9,6 +9,7 @@ use stopline_core::timeline::TimelineEvent;
 use stopline_store::{AlertFilter, HubAction, Page, SilenceRecord, StoredAlert};
 
 use super::queue::IncidentSummary;
+use super::situation::{Situation, situation};
 use super::{Actor, Mutation, Workspace};
 use crate::desk;
 use crate::hub_link::HubLink;
@@ -37,6 +38,8 @@ pub struct IncidentView {
     /// On a desktop joined to a hub: the person's actions on it, newest first, with where each
     /// stands with the hub. Empty on a desktop of its own.
     pub hub_actions: Vec<HubAction>,
+    /// What a commander reads first, as of the clock's now.
+    pub situation: Situation,
 }
 
 impl IncidentView {
@@ -63,17 +66,34 @@ impl Workspace {
             let detail = store.incident(id)?;
             let paging = store.escalation(id)?;
             let loss = store.loss_facts(id)?;
+            let counts = store
+                .alert_counts_of(&[id])?
+                .remove(&id)
+                .unwrap_or_default();
+            let summary =
+                IncidentSummary::new(detail.incident, config.as_deref(), paging, loss, counts);
+            let pages = store.pages(id)?;
+            let alerts = store.alerts(AlertFilter::Incident(id))?;
+            let situation = situation(
+                store,
+                config.as_deref(),
+                &summary,
+                &pages,
+                &alerts,
+                self.now(),
+            )?;
             Ok(IncidentView {
-                summary: IncidentSummary::new(detail.incident, config.as_deref(), paging, loss),
+                summary,
                 timeline: detail.timeline,
-                pages: store.pages(id)?,
+                pages,
                 checklist: store.checklist(id)?,
                 roles: store.roles(id)?,
                 severity_reason: store.severity_reason(id)?,
                 silences: store.silences(id)?,
                 outbox_waiting: store.outbox_waiting_for(id)?,
-                alerts: store.alerts(AlertFilter::Incident(id))?,
+                alerts,
                 hub_actions: store.hub_actions(Some(id), 200)?,
+                situation,
             })
         })
     }

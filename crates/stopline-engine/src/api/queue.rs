@@ -9,7 +9,7 @@ use stopline_core::economics::loss_stops_at;
 use stopline_core::escalation::Escalation;
 use stopline_core::ids::{PersonId, TeamId};
 use stopline_core::incident::Incident;
-use stopline_store::{AlertFilter, IncidentFilter, LossFacts, Store, StoredAlert};
+use stopline_store::{AlertCounts, AlertFilter, IncidentFilter, LossFacts, Store, StoredAlert};
 
 use super::Workspace;
 use crate::Result;
@@ -30,6 +30,12 @@ pub struct IncidentSummary {
     pub loss_stopped_at: Option<Timestamp>,
     /// Where its paging stands; `None` for an incident with no owning team.
     pub paging: Option<Escalation>,
+    /// Its alerts firing now, and in all.
+    pub firing_alerts: u32,
+    pub alerts: u32,
+    /// The values of the workspace's grouping labels (`group_by`) on its first alert, in the
+    /// config's order: what sets it apart from its application's other incidents.
+    pub group_labels: Vec<(String, String)>,
 }
 
 impl IncidentSummary {
@@ -38,6 +44,7 @@ impl IncidentSummary {
         config: Option<&Config>,
         paging: Option<Escalation>,
         loss: LossFacts,
+        alerts: AlertCounts,
     ) -> Self {
         let application = incident
             .application
@@ -55,6 +62,20 @@ impl IncidentSummary {
             ),
             paging,
             incident,
+            firing_alerts: alerts.firing,
+            alerts: alerts.total,
+            group_labels: config
+                .map(|c| {
+                    c.alerts
+                        .group_by
+                        .iter()
+                        .filter_map(|label| {
+                            let value = alerts.first_labels.get(label)?;
+                            Some((label.clone(), value.clone()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -162,12 +183,14 @@ fn summaries(
     let incidents = store.incidents(filter)?;
     let ids: Vec<_> = incidents.iter().map(|i| i.id).collect();
     let mut losses = store.loss_facts_of(&ids)?;
+    let mut counts = store.alert_counts_of(&ids)?;
     incidents
         .into_iter()
         .map(|incident| {
             let paging = store.escalation(incident.id)?;
             let loss = losses.remove(&incident.id).unwrap_or_default();
-            Ok(IncidentSummary::new(incident, config, paging, loss))
+            let alerts = counts.remove(&incident.id).unwrap_or_default();
+            Ok(IncidentSummary::new(incident, config, paging, loss, alerts))
         })
         .collect()
 }
