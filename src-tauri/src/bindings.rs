@@ -27,6 +27,7 @@ pub fn typescript_bindings() -> String {
     let declarations = [
         Overview::decl(&cfg),
         PersonOption::decl(&cfg),
+        StoppedLine::decl(&cfg),
         IncidentView::decl(&cfg),
         SituationView::decl(&cfg),
         PersonAt::decl(&cfg),

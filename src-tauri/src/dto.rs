@@ -29,6 +29,8 @@ pub struct Overview {
     pub my_teams: Vec<String>,
     /// Teams whose line an incident holds stopped now.
     pub stopped_teams: Vec<String>,
+    /// The same lines, with since when and which incidents hold each.
+    pub stopped_lines: Vec<StoppedLine>,
     /// Alerts no application claimed: the service desk's queue (`stopline unrouted`).
     pub unrouted_alerts: u32,
     /// Sources that cannot be reached or have actions waiting, as one line each:
@@ -95,6 +97,17 @@ pub struct HubConnectForm {
 pub struct PersonOption {
     pub id: String,
     pub name: String,
+}
+
+/// A team's line an incident holds stopped: deployments of feature work are refused.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StoppedLine {
+    pub team: String,
+    pub team_name: String,
+    /// RFC 3339, UTC: when the current stop began.
+    pub since: String,
+    /// The incidents holding it, oldest first.
+    pub incidents: Vec<String>,
 }
 
 /// One incident with everything the swarm works from.
@@ -669,6 +682,10 @@ pub struct IncidentRow {
     /// The workspace's grouping labels (`group_by`) with its values, `[name, value]`: what
     /// sets it apart from its application's other incidents.
     pub group_labels: Vec<(String, String)>,
+    /// Every label of its first alert, for the queue's search.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Who was paged for it or holds a role in its swarm now: the queue's "Mine".
+    pub involved: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, TS)]

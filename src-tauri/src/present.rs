@@ -36,7 +36,21 @@ impl Overview {
             people: people(&queue.people),
             currency: queue.currency,
             my_teams: queue.my_teams.iter().map(ToString::to_string).collect(),
-            stopped_teams: queue.stopped_teams,
+            stopped_teams: queue.stopped_lines.iter().map(|l| l.team.clone()).collect(),
+            stopped_lines: queue
+                .stopped_lines
+                .iter()
+                .map(|line| StoppedLine {
+                    team: line.team.clone(),
+                    team_name: queue
+                        .team_names
+                        .get(&line.team)
+                        .cloned()
+                        .unwrap_or_else(|| line.team.clone()),
+                    since: line.since.map(|t| t.to_string()).unwrap_or_default(),
+                    incidents: line.incidents.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
             unrouted_alerts: u32::try_from(queue.unrouted_alerts).unwrap_or(u32::MAX),
             offline_sources: queue
                 .offline_sources
@@ -122,6 +136,8 @@ impl IncidentRow {
             firing_alerts: summary.firing_alerts,
             alerts: summary.alerts,
             group_labels: summary.group_labels.clone(),
+            labels: summary.first_labels.clone(),
+            involved: summary.involved.iter().map(ToString::to_string).collect(),
         }
     }
 }

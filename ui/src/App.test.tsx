@@ -25,6 +25,8 @@ function incident(overrides: Partial<IncidentRow>): IncidentRow {
     firing_alerts: 1,
     alerts: 1,
     group_labels: [],
+    labels: {},
+    involved: [],
     ...overrides,
   };
 }
@@ -41,6 +43,7 @@ function overview(overrides: Partial<Overview>): Overview {
     currency: "GBP",
     my_teams: [],
     stopped_teams: [],
+    stopped_lines: [],
     unrouted_alerts: 0,
     offline_sources: [],
     open_incident: null,
@@ -118,7 +121,7 @@ describe("the incident queue", () => {
     expect(within(row).getByText("major")).toBeTruthy();
     expect(within(row).getByText("5m")).toBeTruthy();
     const second = screen.getByText("Slow search").closest("tr")!;
-    expect(within(second).getByText("acknowledged by ben")).toBeTruthy();
+    expect(within(second).getByText("acknowledged by Ben Berg")).toBeTruthy();
     expect(screen.getByText("Northwind Retail", { exact: false })).toBeTruthy();
   });
 
@@ -126,7 +129,8 @@ describe("the incident queue", () => {
     serve(() => overview({}));
     render(<App />);
     expect(await screen.findByText("No open incidents.")).toBeTruthy();
-    expect(screen.getByText(/stopline open --journey checkout/)).toBeTruthy();
+    // The app's own way to open one, not a command line.
+    expect(screen.getByRole("button", { name: "Open an incident from the service desk" })).toBeTruthy();
   });
 
   it("shows unrouted incidents as unrouted, not blank", async () => {
@@ -310,12 +314,16 @@ describe("the incident queue", () => {
       overview({
         incidents: [incident({ team: "checkout" })],
         stopped_teams: ["checkout"],
+        stopped_lines: [
+          { team: "checkout", team_name: "Checkout", since: "2026-11-27T10:02:00Z", incidents: ["INC-1"] },
+        ],
         unrouted_alerts: 3,
         offline_sources: ["am: offline since 10:42 GMT, 3 actions waiting"],
       }),
     );
     render(<App />);
     expect(await screen.findByText("stopped")).toBeTruthy();
+    expect(screen.getByText(/Checkout line STOPPED/).closest("p")!.textContent).toContain("by INC-1");
     expect(screen.getByText("Alert source am: offline since 10:42 GMT, 3 actions waiting.")).toBeTruthy();
     // 650,000/h for five minutes (less the part of a second the loss is not counted to): about
     // 54,167.
@@ -413,5 +421,75 @@ describe("age", () => {
     expect(age("2026-11-27T09:55:00Z", now)).toBe("2h 5m");
     expect(age("2026-11-25T11:00:00Z", now)).toBe("2d 1h");
     expect(age("not a time", now)).toBe("unknown");
+  });
+
+  it("filters the queue by words and chips, `/` focuses the filter, and Enter opens the first kept", async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === "overview") {
+        return overview({
+          me: "ben",
+          my_teams: ["payments"],
+          incidents: [
+            incident({ id: "INC-3", title: "Disk full", team: "search", team_name: "Search", severity: "minor" }),
+            incident({
+              id: "INC-2",
+              title: "HighErrorRate",
+              team: "payments",
+              team_name: "Payments",
+              labels: { alertname: "HighErrorRate", region: "eu-west" },
+              group_labels: [["region", "eu-west"]],
+              firing_alerts: 3,
+              alerts: 4,
+            }),
+            incident({ id: "INC-1", title: "Latency", team: "payments", team_name: "Payments", state: "acknowledged", acknowledged_by: "ben" }),
+          ],
+        });
+      }
+      if (cmd === "incident") throw { code: "store", message: "not in this test" };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<App />);
+    await screen.findByText("Disk full");
+    const rows = () => Array.from(document.querySelectorAll("tr[data-incident]")).map((r) => r.getAttribute("data-incident"));
+    // My team's first.
+    expect(rows()).toEqual(["INC-2", "INC-1", "INC-3"]);
+    // The grouping label and the firing count show on the row.
+    const row = document.querySelector("tr[data-incident=INC-2]")!;
+    expect(within(row as HTMLElement).getByText("region=eu-west")).toBeTruthy();
+    expect(within(row as HTMLElement).getByText("3 firing")).toBeTruthy();
+
+    fireEvent.keyDown(window, { key: "/" });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const field = screen.getByRole("searchbox");
+    expect(document.activeElement).toBe(field);
+    // A label's value finds it.
+    fireEvent.change(field, { target: { value: "eu-west" } });
+    expect(rows()).toEqual(["INC-2"]);
+    expect(screen.getByText("1 of 3")).toBeTruthy();
+    fireEvent.change(field, { target: { value: "payments" } });
+    expect(rows()).toEqual(["INC-2", "INC-1"]);
+    fireEvent.click(screen.getByRole("button", { name: "Triggered" }));
+    expect(rows()).toEqual(["INC-2"]);
+    fireEvent.click(screen.getByRole("button", { name: "Triggered" }));
+    fireEvent.click(screen.getByRole("button", { name: "Mine" }));
+    expect(rows()).toEqual(["INC-1"]);
+    fireEvent.click(screen.getByRole("button", { name: "Mine" }));
+    fireEvent.change(field, { target: { value: "nothing like this" } });
+    expect(screen.getByText(/No open incident matches the filter/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Clear the filter" }));
+    expect(rows()).toEqual(["INC-2", "INC-1", "INC-3"]);
+    // Sorted by severity: major before minor, triggered before acknowledged.
+    fireEvent.change(screen.getByRole("combobox", { name: /Sort/ }), { target: { value: "severity" } });
+    expect(rows()).toEqual(["INC-2", "INC-1", "INC-3"]);
+    fireEvent.change(screen.getByRole("combobox", { name: /Sort/ }), { target: { value: "age" } });
+    expect(rows()[0]).toBe("INC-2");
+    // Enter in the filter opens the first row kept, beside the queue.
+    fireEvent.change(field, { target: { value: "disk" } });
+    fireEvent.keyDown(field, { key: "Enter" });
+    await screen.findByText(/Cannot read INC-3/);
+    expect(document.querySelector(".split.with-incident")).toBeTruthy();
+    expect(document.querySelector("tr[data-incident=INC-3]")!.getAttribute("aria-current")).toBe("true");
   });
 });

@@ -2,12 +2,26 @@ import { Suspense, lazy, useEffect, useLayoutEffect, useRef, useState } from "re
 import { act, errorCode, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
 import { HubStatus } from "./Hub";
+import { LineBanner } from "./Line";
 import { IncidentPanel } from "./Incident";
 import { OnCall } from "./OnCall";
 import { Settings } from "./Settings";
 import { Sources } from "./Sources";
 import type { EngineMode, IncidentRow, Overview } from "./bindings";
-import { lossNote, lossSoFar, money, myTeamsFirst, stateWithWho } from "./queue";
+import {
+  CHIPS,
+  type Chip,
+  NO_FILTER,
+  type QueueFilter,
+  SORTS,
+  type SortKey,
+  filterQueue,
+  lossNote,
+  lossSoFar,
+  money,
+  myTeamsFirst,
+  stateWithWho,
+} from "./queue";
 import { age, when } from "./time";
 import { useLoad } from "./useLoad";
 import { useNow } from "./useNow";
@@ -49,6 +63,8 @@ export function App() {
   const [selected, setSelected] = useState<string | null>(null);
   // The queue row the keyboard is on.
   const [cursor, setCursor] = useState(0);
+  // What the filter bar over the queue keeps, and in which order.
+  const [filter, setFilter] = useState<QueueFilter>(NO_FILTER);
   // What went wrong with the last action from the queue; `resolve` names an incident whose
   // resolve was refused for open steps, which may be resolved anyway from the banner. It belongs
   // to the view it happened in: changing view clears it.
@@ -91,8 +107,16 @@ export function App() {
     };
   }, [refresh]);
 
+  // The filter's loss sort reads the clock once per queue read: rows do not jump as it ticks.
   const ordered =
-    load.kind === "loaded" ? myTeamsFirst(load.value.incidents, load.value.my_teams) : [];
+    load.kind === "loaded"
+      ? filterQueue(myTeamsFirst(load.value.incidents, load.value.my_teams), filter, {
+          me: load.value.me,
+          myTeams: load.value.my_teams,
+          stoppedTeams: load.value.stopped_teams,
+          now: new Date(),
+        })
+      : [];
 
   /** Opens incident `id` in the panel with the queue's cursor on its row (when listed). */
   const selectWithCursor = (id: string) => {
@@ -173,9 +197,10 @@ export function App() {
           break;
         }
         case "/":
+          // The queue's filter: the service desk has its own search field.
           event.preventDefault();
-          changeView("desk");
-          window.setTimeout(() => document.getElementById("desk-query")?.focus(), 0);
+          setView("queue");
+          window.setTimeout(() => document.getElementById("queue-filter")?.focus(), 0);
           break;
         case "Escape":
           setSelected(null);
@@ -263,15 +288,44 @@ export function App() {
             </button>
           </div>
         )}
-        {load.kind === "loaded" && view === "queue" && (
-          <Queue
-            overview={load.value}
-            incidents={ordered}
-            cursor={cursor}
-            // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
-            onOpen={selectWithCursor}
-            onServiceDesk={() => setView("desk")}
-          />
+        {view === "queue" && (
+          // The incident opens beside the queue on a wide window; on a narrow one it takes the
+          // whole view, its Close button leading back (styles.css).
+          <div className={selected ? "split with-incident" : "split"}>
+            {load.kind === "loaded" && (
+              <div className="queue-pane">
+                <Queue
+                  overview={load.value}
+                  incidents={ordered}
+                  cursor={cursor}
+                  selected={selected}
+                  filter={filter}
+                  onFilter={(next) => {
+                    setFilter(next);
+                    setCursor(0);
+                  }}
+                  // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
+                  onOpen={selectWithCursor}
+                  onServiceDesk={() => setView("desk")}
+                />
+              </div>
+            )}
+            {selected && (
+              <IncidentPanel
+                // One panel per incident: what went wrong on one never shows on another.
+                key={selected}
+                id={selected}
+                version={version}
+                people={load.kind === "loaded" ? load.value.people : []}
+                me={load.kind === "loaded" ? load.value.me : null}
+                lines={load.kind === "loaded" ? load.value.stopped_lines : []}
+                onClose={() => setSelected(null)}
+                onChanged={refresh}
+                // The queue lists the hub's number: select it, the cursor on it.
+                onRenumbered={selectWithCursor}
+              />
+            )}
+          </div>
         )}
         {load.kind === "loaded" && view === "desk" && (
           <ServiceDesk
@@ -295,20 +349,6 @@ export function App() {
         )}
         {load.kind === "loaded" && view === "settings" && (
           <Settings version={version} onPersonChosen={(person) => setMe(person).then(refresh)} />
-        )}
-        {view === "queue" && selected && (
-          <IncidentPanel
-            // One panel per incident: what went wrong on one never shows on another.
-            key={selected}
-            id={selected}
-            version={version}
-            people={load.kind === "loaded" ? load.value.people : []}
-            me={load.kind === "loaded" ? load.value.me : null}
-            onClose={() => setSelected(null)}
-            onChanged={refresh}
-            // The queue lists the hub's number: select it, the cursor on it.
-            onRenumbered={selectWithCursor}
-          />
         )}
       </main>
     </div>
@@ -389,17 +429,25 @@ function Queue({
   overview,
   incidents,
   cursor,
+  selected,
+  filter,
+  onFilter,
   onOpen,
   onServiceDesk,
 }: {
   overview: Overview;
+  /** The rows the filter kept, in its order. */
   incidents: IncidentRow[];
   cursor: number;
+  selected: string | null;
+  filter: QueueFilter;
+  onFilter: (filter: QueueFilter) => void;
   onOpen: (id: string) => void;
   onServiceDesk: () => void;
 }) {
   // The loss ticks: re-render every second.
   const now = useNow();
+  const filtering = filter.text.trim() !== "" || filter.chips.length > 0;
   return (
     <>
       <EngineStatus engine={overview.engine} hubUrl={overview.hub?.url ?? null} />
@@ -415,6 +463,9 @@ function Queue({
           <pre>{overview.config_error}</pre>
         </div>
       )}
+      {overview.stopped_lines.map((line) => (
+        <LineBanner key={line.team} line={line} />
+      ))}
       {overview.offline_sources.length > 0 && (
         <div className="banner warning offline" role="status">
           {overview.offline_sources.map((line) => (
@@ -435,8 +486,11 @@ function Queue({
         </p>
       )}
       <h2 className="section-title">
-        Open incidents <span className="count">{overview.incidents.length}</span>
-        <span className="keys">j/k move · Enter open · a acknowledge · r resolve · / search</span>
+        Open incidents{" "}
+        <span className="count" data-shown={incidents.length}>
+          {filtering ? `${incidents.length} of ${overview.incidents.length}` : overview.incidents.length}
+        </span>
+        <span className="keys">j/k move · Enter open · a acknowledge · r resolve · / filter</span>
       </h2>
       {overview.incidents.length === 0 ? (
         <div className="state empty">
@@ -444,22 +498,113 @@ function Queue({
             <strong>No open incidents.</strong> Every line is running.
           </p>
           <p>
-            The service desk opens one with{" "}
-            <code>stopline open --journey checkout --title "Customers can't pay" --as PERSON</code>
+            A customer reporting a problem?{" "}
+            <button type="button" onClick={onServiceDesk}>
+              Open an incident from the service desk
+            </button>
           </p>
         </div>
       ) : (
-        <IncidentTable
-          incidents={incidents}
-          now={now}
-          onOpen={onOpen}
-          cursor={cursor}
-          currency={overview.currency}
-          stoppedTeams={overview.stopped_teams}
-          myTeams={overview.my_teams}
-        />
+        <>
+          <FilterBar
+            filter={filter}
+            onFilter={onFilter}
+            onOpenFirst={() => incidents[0] && onOpen(incidents[0].id)}
+            canBeMine={overview.me !== null}
+          />
+          {incidents.length === 0 ? (
+            <p className="state" role="status">
+              No open incident matches the filter.{" "}
+              <button type="button" onClick={() => onFilter(NO_FILTER)}>
+                Clear the filter
+              </button>
+            </p>
+          ) : (
+            <IncidentTable
+              incidents={incidents}
+              now={now}
+              onOpen={onOpen}
+              cursor={cursor}
+              selected={selected}
+              currency={overview.currency}
+              stoppedTeams={overview.stopped_teams}
+              myTeams={overview.my_teams}
+              people={overview.people}
+            />
+          )}
+        </>
       )}
     </>
+  );
+}
+
+/** Free text over title, application, team and labels; chips; an order. `/` comes here, and
+ *  Enter opens the first row kept. */
+function FilterBar({
+  filter,
+  onFilter,
+  onOpenFirst,
+  canBeMine,
+}: {
+  filter: QueueFilter;
+  onFilter: (filter: QueueFilter) => void;
+  onOpenFirst: () => void;
+  /** "Mine" needs to know who sits here. */
+  canBeMine: boolean;
+}) {
+  const toggle = (chip: Chip) =>
+    onFilter({
+      ...filter,
+      chips: filter.chips.includes(chip) ? filter.chips.filter((c) => c !== chip) : [...filter.chips, chip],
+    });
+  return (
+    <div className="filter-bar" role="search" aria-label="Filter the queue">
+      <input
+        id="queue-filter"
+        type="search"
+        value={filter.text}
+        placeholder="Filter by title, application, team or label (/)"
+        aria-label="Filter incidents by title, application, team or label"
+        onChange={(event) => onFilter({ ...filter, text: event.target.value })}
+        onKeyDown={(event) => {
+          if (event.key === "Enter") {
+            event.preventDefault();
+            onOpenFirst();
+          } else if (event.key === "Escape") {
+            // Out of the field, the queue's keys work again; a second Escape closes the incident.
+            event.currentTarget.blur();
+          }
+        }}
+      />
+      <span className="chips">
+        {CHIPS.map(([chip, label]) => (
+          <button
+            key={chip}
+            type="button"
+            className="chip"
+            aria-pressed={filter.chips.includes(chip)}
+            disabled={chip === "mine" && !canBeMine}
+            title={chip === "mine" && !canBeMine ? "Say who you are (top right) first" : undefined}
+            onClick={() => toggle(chip)}
+          >
+            {label}
+          </button>
+        ))}
+      </span>
+      <label className="sort">
+        Sort{" "}
+        <select
+          value={filter.sort}
+          onChange={(event) => onFilter({ ...filter, sort: event.target.value as SortKey })}
+        >
+          {SORTS.map(([key, label]) => (
+            <option key={key} value={key}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
   );
 }
 
@@ -468,18 +613,28 @@ function IncidentTable({
   now,
   onOpen,
   cursor,
+  selected,
   currency,
   stoppedTeams,
   myTeams,
+  people,
 }: {
   incidents: IncidentRow[];
   now: Date;
   onOpen: (id: string) => void;
   cursor: number;
+  selected: string | null;
   currency: string | null;
   stoppedTeams: string[];
   myTeams: string[];
+  people: { id: string; name: string }[];
 }) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  // The keyboard's row stays in view as j/k move it, also beside an open incident.
+  useEffect(() => {
+    const row = body.current?.querySelector<HTMLElement>("tr.cursor");
+    row?.scrollIntoView?.({ block: "nearest" });
+  }, [cursor]);
   return (
     <table className="incidents">
       <thead>
@@ -488,22 +643,29 @@ function IncidentTable({
           <th scope="col">Severity</th>
           <th scope="col">State</th>
           <th scope="col">Team</th>
-          <th scope="col">Application</th>
+          <th scope="col" className="wide-only">
+            Application
+          </th>
           <th scope="col">Title</th>
+          <th scope="col">Alerts</th>
           <th scope="col">Age</th>
           <th scope="col">Est. loss so far</th>
-          <th scope="col">Line</th>
+          <th scope="col" className="wide-only">
+            Line
+          </th>
         </tr>
       </thead>
-      <tbody>
+      <tbody ref={body}>
         {incidents.map((incident, index) => (
           <tr
             key={incident.id}
             data-incident={incident.id}
             aria-selected={index === cursor}
+            aria-current={incident.id === selected ? "true" : undefined}
             className={[
               index === cursor ? "cursor" : "",
               incident.team !== null && myTeams.includes(incident.team) ? "mine" : "",
+              incident.id === selected ? "open" : "",
             ].join(" ")}
           >
             <td className="id">
@@ -515,17 +677,27 @@ function IncidentTable({
               <span className={`pill severity-${incident.severity}`}>{incident.severity}</span>
             </td>
             <td>
-              <span className={`pill state-${incident.state}`}>
-                {stateWithWho(incident)}
-              </span>
+              <span className={`pill state-${incident.state}`}>{stateWithWho(incident, people)}</span>
             </td>
             <td>{incident.team_name ?? incident.team ?? "unrouted"}</td>
-            <td>{incident.application_name ?? incident.application ?? "unrouted"}</td>
+            <td className="wide-only">{incident.application_name ?? incident.application ?? "unrouted"}</td>
             <td className="title">
               {/* Long alert names are cut to the column; the whole title shows on hover. */}
               <span className="title-text" title={incident.title}>
                 {incident.title}
               </span>
+              {incident.group_labels.length > 0 && (
+                <span className="group-labels" aria-label="Grouped by">
+                  {incident.group_labels.map(([name, value]) => (
+                    <code key={name} className="label">
+                      {name}={value}
+                    </code>
+                  ))}
+                </span>
+              )}
+            </td>
+            <td className="firing" title={`${incident.firing_alerts} of ${incident.alerts} alerts firing`}>
+              {incident.alerts === 0 ? "—" : `${incident.firing_alerts} firing`}
             </td>
             <td>
               <time dateTime={incident.opened_at} title={`opened ${when(incident.opened_at)}`}>
@@ -550,7 +722,7 @@ function IncidentTable({
                 );
               })()}
             </td>
-            <td>
+            <td className="wide-only">
               {incident.team === null ? (
                 "—"
               ) : stoppedTeams.includes(incident.team) ? (

@@ -34,6 +34,8 @@ const OPEN_INC_1: IncidentRow = {
   firing_alerts: 1,
   alerts: 1,
   group_labels: [],
+  labels: {},
+  involved: [],
 };
 
 afterEach(() => {

@@ -40,6 +40,8 @@ function view(overrides: Partial<IncidentView["incident"]>, steps: StepView[] = 
       firing_alerts: 1,
       alerts: 1,
       group_labels: [],
+      labels: {},
+      involved: [],
       ...overrides,
     },
     severity_reason: null,
@@ -114,7 +116,8 @@ describe("the incident panel", () => {
     serve(() => view({}), () => view({}));
     panel();
     expect(await screen.findByText(/INC-1 · Customers can't pay/)).toBeTruthy();
-    expect(screen.getByText(/est. loss GBP [\d,]+ so far \(GBP 780,000\/h\)/)).toBeTruthy();
+    const loss = document.querySelector("[data-figure=loss]")!;
+    expect(loss.textContent).toMatch(/GBP [\d,]+ so far, GBP 780,000\/h/);
     expect(screen.getByText("opened by alert")).toBeTruthy();
     expect(screen.getByText(/checklist starts when the incident is acknowledged/)).toBeTruthy();
   });
@@ -149,18 +152,20 @@ describe("the incident panel", () => {
   it("shows the loss a person entered, not the exposure rate", async () => {
     serve(() => ({ ...view({ loss_entered: 120000, severity: "minor" }), severity_reason: "only refunds" }), () => view({}));
     panel();
-    const facts = await screen.findByText(/est. loss/);
-    expect(facts.textContent).toMatch(/GBP 120,000, entered by hand/);
+    await screen.findByText(/INC-1 · /);
+    const facts = document.querySelector("[data-figure=loss]")!;
+    expect(facts.textContent).toMatch(/GBP 120,000 \(entered by hand\)/);
     expect(facts.textContent).not.toMatch(/780,000/);
   });
 
   it("says the loss stopped when the alerts cleared", async () => {
     serve(() => view({ state: "acknowledged", acknowledged_by: "ben", loss_stopped_at: "2026-11-27T10:30:00Z" }), () => view({}));
     panel();
-    const facts = await screen.findByText(/est. loss/);
+    await screen.findByText(/INC-1 · /);
+    const facts = document.querySelector("[data-figure=loss]")!;
     // Half an hour of GBP 780,000/h, however late it is now.
     expect(facts.textContent).toMatch(/GBP 390,000/);
-    expect(facts.textContent).toContain(`its alerts cleared at ${clock("2026-11-27T10:30:00Z")}`);
+    expect(facts.textContent).toContain(`stopped ${clock("2026-11-27T10:30:00Z")}`);
   });
 
   it("shows a resolved incident's checklist read-only", async () => {
@@ -193,10 +198,12 @@ describe("the incident panel", () => {
     );
     panel(onChanged);
     fireEvent.click(await screen.findByRole("button", { name: "Acknowledge" }));
-    expect(await screen.findByText("acknowledged by ben")).toBeTruthy();
+    // People by name, not id.
+    expect(await screen.findByText("acknowledged by Ben Berg")).toBeTruthy();
     expect(calls.find((c) => c.cmd === "act")?.args).toEqual({ id: "INC-1", action: { kind: "acknowledge" } });
     expect(onChanged).toHaveBeenCalled();
-    expect(screen.getByText("Stop The Line checklist")).toBeTruthy();
+    expect(screen.getByText(/Stop The Line checklist/)).toBeTruthy();
+    expect(screen.getByText("0 of 1 required done")).toBeTruthy();
   });
 
   it("offers to resolve anyway when required steps are open", async () => {
@@ -228,12 +235,18 @@ describe("the incident panel", () => {
       () => view({ state: "acknowledged" }, [step({ step: "diagnose", title: "Diagnose", state: "skipped", reason: "obvious" })]),
     );
     panel();
-    const prompt = vi.spyOn(window, "prompt").mockReturnValueOnce("  ").mockReturnValueOnce("obvious");
+    const prompt = vi.spyOn(window, "prompt");
     fireEvent.click(await screen.findByRole("button", { name: "Skip: Diagnose" }));
+    // The reason is asked for in place, and a blank one cannot be sent.
+    const reason = screen.getByRole("textbox", { name: "Why skip: Diagnose" });
+    const send = screen.getByRole("button", { name: "Skip with this reason" }) as HTMLButtonElement;
+    fireEvent.change(reason, { target: { value: "  " } });
+    expect(send.disabled).toBe(true);
     expect(calls.some((c) => c.cmd === "act")).toBe(false);
-    fireEvent.click(screen.getByRole("button", { name: "Skip: Diagnose" }));
+    fireEvent.change(reason, { target: { value: "obvious " } });
+    fireEvent.click(send);
     expect(await screen.findByText(/obvious/)).toBeTruthy();
-    expect(prompt).toHaveBeenCalledTimes(2);
+    expect(prompt).not.toHaveBeenCalled();
     expect(calls.find((c) => c.cmd === "act")?.args.action).toEqual({
       kind: "step",
       step: "diagnose",
@@ -270,7 +283,7 @@ describe("the incident panel", () => {
     const commander = await screen.findByRole("combobox", { name: "Incident commander: who" });
     fireEvent.change(commander, { target: { value: "aisha" } });
     fireEvent.click(screen.getAllByRole("button", { name: "Name" })[0]);
-    expect(await screen.findByText("aisha")).toBeTruthy();
+    await screen.findByText("Aisha Adeyemi", { selector: "td" });
     fireEvent.change(screen.getByRole("combobox", { name: "Incident commander: who" }), { target: { value: "ben" } });
     fireEvent.click(screen.getByRole("button", { name: "Hand over" }));
     fireEvent.click(await screen.findByRole("button", { name: "Join the swarm" }));
@@ -314,8 +327,8 @@ describe("the incident panel", () => {
       throw new Error(`unexpected command ${cmd}`);
     });
     panel();
-    expect(await screen.findByText("HighErrorRate")).toBeTruthy();
-    expect(screen.getByText("service=payment-gateway")).toBeTruthy();
+    const labels = await screen.findByText("service=payment-gateway");
+    expect(labels.closest("li")!.textContent).toContain("HighErrorRate");
     expect(screen.getByText("5% of payments fail")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "runbook" }));
     fireEvent.click(screen.getByRole("button", { name: "source" }));
@@ -324,5 +337,105 @@ describe("the incident panel", () => {
       "https://runbooks.example/pay",
       "http://127.0.0.1:9090/graph?g0.expr=rate",
     ]);
+  });
+
+  it("heads the incident with its situation: target, budget, paged, next page, secondary, first alert", async () => {
+    const calls = serve(() => view({}), () => view({}));
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: args as Record<string, unknown> });
+      if (cmd === "incident") return view({});
+      if (cmd === "open_link") return null;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    panel();
+    await screen.findByText(/INC-1 · /);
+    const figure = (name: string) => document.querySelector(`[data-figure=${name}]`)!.textContent;
+    expect(figure("budget")).toMatch(/Target 99.9 %/);
+    expect(figure("budget")).toMatch(/99 % of this week's budget/);
+    expect(figure("paged")).toContain(`Ben Okafor ${clock("2026-11-27T10:00:05Z")}`);
+    expect(figure("acknowledged")).toMatch(/^Next page/);
+    expect(figure("acknowledged")).toContain(`Carla Souza ${clock("2026-11-27T10:05:05Z")}`);
+    expect(figure("secondary")).toContain("Carla Souza");
+    expect(screen.getByText(/5xx above 5%/)).toBeTruthy();
+    // The heading takes the focus, so the keyboard is in the incident.
+    expect(document.activeElement?.id).toBe("incident-title");
+    fireEvent.click(screen.getByRole("button", { name: "Runbook" }));
+    await Promise.resolve();
+    expect(calls.filter((c) => c.cmd === "open_link").map((c) => c.args.url)).toEqual([
+      "https://runbooks.example/5xx",
+    ]);
+  });
+
+  it("takes command in one click, as a handover when someone else commands", async () => {
+    const commander: RoleView = { role: "commander", title: "Incident commander", person: "aisha", since: "2026-11-27T10:01:00Z" };
+    const calls = serve(
+      () => ({ ...view({ state: "acknowledged" }), roles: [commander] }),
+      () => ({ ...view({ state: "acknowledged" }), roles: [{ ...commander, person: "ben" }] }),
+    );
+    panel();
+    fireEvent.click(await screen.findByRole("button", { name: "Take command" }));
+    await screen.findByText("Ben Berg", { selector: "td" });
+    expect(actions(calls)).toEqual([{ kind: "role", role: "commander", person: "ben", handover: true }]);
+    // Commanding already: nothing to take.
+    expect(screen.queryByRole("button", { name: "Take command" })).toBeNull();
+  });
+
+  it("shows the stopped line and offers to restart it when that is the one required step left", async () => {
+    const steps = (restart: StepView["state"]) => [
+      step({ state: "done" }),
+      step({ step: "diagnose", title: "Diagnose", required: false }),
+      step({ step: "restart-the-line", title: "Restart the line", state: restart }),
+    ];
+    const calls = serve(
+      () => view({ state: "acknowledged" }, steps("todo")),
+      () => view({ state: "acknowledged" }, steps("done")),
+    );
+    render(
+      <IncidentPanel
+        id="INC-1"
+        version={0}
+        people={PEOPLE}
+        me="ben"
+        lines={[{ team: "payments", team_name: "Payments", since: "2026-11-27T10:02:00Z", incidents: ["INC-1"] }]}
+        onClose={() => {}}
+        onChanged={() => {}}
+      />,
+    );
+    const banner = await screen.findByText(/Payments line STOPPED/);
+    expect(banner.closest("p")!.textContent).toContain(`since ${clock("2026-11-27T10:02:00Z")} by INC-1`);
+    expect(banner.closest("p")!.textContent).toContain("423");
+    expect(screen.getByText("1 of 2 required done")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Restart the line" }));
+    await screen.findByText("2 of 2 required done");
+    expect(actions(calls)).toEqual([{ kind: "step", step: "restart-the-line", state: "done", reason: null }]);
+  });
+
+  it("copies a status update for stakeholders, with the latest note", async () => {
+    const written: string[] = [];
+    Object.defineProperty(navigator, "clipboard", {
+      value: { writeText: (text: string) => (written.push(text), Promise.resolve()) },
+      configurable: true,
+    });
+    serve(
+      () => ({
+        ...view({ state: "acknowledged", acknowledged_by: "ben" }),
+        roles: [{ role: "commander", title: "Incident commander", person: "aisha", since: "2026-11-27T10:01:00Z" }],
+        timeline: [
+          { at: "2026-11-27T10:00:00Z", who: null, kind: "opened", detail: "opened by alert" },
+          { at: "2026-11-27T10:20:00Z", who: "ben", kind: "note", detail: "Rolling back 1.42" },
+        ],
+      }),
+      () => view({}),
+    );
+    panel();
+    fireEvent.click(await screen.findByRole("button", { name: "Copy status update" }));
+    expect(await screen.findByText("Status update copied.")).toBeTruthy();
+    expect(written[0]).toContain("INC-1 Customers can't pay");
+    expect(written[0]).toContain("Status: acknowledged by Ben Berg, major");
+    expect(written[0]).toContain("Commander: Aisha Adeyemi.");
+    expect(written[0]).toContain(`Latest: Rolling back 1.42 (Ben Berg, ${clock("2026-11-27T10:20:00Z")}).`);
+    // A person's note reads differently from Stopline's own entries.
+    expect(screen.getByText("Rolling back 1.42").closest("li")!.className).toContain("note-entry");
+    expect(screen.getByText("opened by alert").closest("li")!.className).toContain("system-entry");
   });
 });

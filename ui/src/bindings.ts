@@ -45,6 +45,10 @@ my_teams: Array<string>,
  */
 stopped_teams: Array<string>, 
 /**
+ * The same lines, with since when and which incidents hold each.
+ */
+stopped_lines: Array<StoppedLine>, 
+/**
  * Alerts no application claimed: the service desk's queue (`stopline unrouted`).
  */
 unrouted_alerts: number, 
@@ -64,6 +68,16 @@ open_incident: string | null,
 hub: HubView | null, };
 
 export type PersonOption = { id: string, name: string, };
+
+export type StoppedLine = { team: string, team_name: string, 
+/**
+ * RFC 3339, UTC: when the current stop began.
+ */
+since: string, 
+/**
+ * The incidents holding it, oldest first.
+ */
+incidents: Array<string>, };
 
 export type IncidentView = { incident: IncidentRow, 
 /**
@@ -465,7 +479,15 @@ alerts: number,
  * The workspace's grouping labels (`group_by`) with its values, `[name, value]`: what
  * sets it apart from its application's other incidents.
  */
-group_labels: Array<[string, string]>, };
+group_labels: Array<[string, string]>, 
+/**
+ * Every label of its first alert, for the queue's search.
+ */
+labels: { [key in string]: string }, 
+/**
+ * Who was paged for it or holds a role in its swarm now: the queue's "Mine".
+ */
+involved: Array<string>, };
 
 export type IncidentStateText = "triggered" | "acknowledged" | "resolved";
 

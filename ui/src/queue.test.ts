@@ -21,6 +21,8 @@ function row(id: string, team: string | null, exposure: number | null = 600000):
     firing_alerts: 1,
     alerts: 1,
     group_labels: [],
+    labels: {},
+    involved: [],
   };
 }
 

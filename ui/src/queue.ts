@@ -42,14 +42,17 @@ export function lossNote(incident: IncidentRow): { short: string; long: string }
 /** The state as a pill says it: "acknowledged by ben", "resolved by hiro", "triggered". The
  *  person is the one who made *this* state: who acknowledged an incident has nothing to do
  *  with who resolved it. */
-export function stateWithWho(incident: IncidentRow): string {
+export function stateWithWho(
+  incident: IncidentRow,
+  people: { id: string; name: string }[] = [],
+): string {
   const by =
     incident.state === "resolved"
       ? incident.resolved_by
       : incident.state === "acknowledged"
         ? incident.acknowledged_by
         : null;
-  return by ? `${incident.state} by ${by}` : incident.state;
+  return by ? `${incident.state} by ${nameOf(people, by)}` : incident.state;
 }
 
 /** `GBP 12,345`. */
@@ -62,4 +65,110 @@ export function money(amount: number, currency: string | null): string {
 export function moneyToThePenny(amount: number, currency: string | null): string {
   const grouped = amount.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   return currency ? `${currency} ${grouped}` : grouped;
+}
+
+/** The queue's quick filters, each a chip that narrows the list. */
+export const CHIPS = [
+  ["mine", "Mine"],
+  ["my_teams", "My teams"],
+  ["triggered", "Triggered"],
+  ["major", "Major"],
+  ["stopped", "Line stopped"],
+] as const;
+export type Chip = (typeof CHIPS)[number][0];
+
+/** How the queue may be ordered besides its own order (my teams first, newest first). */
+export const SORTS = [
+  ["", "My teams first, newest"],
+  ["severity", "Severity"],
+  ["loss", "Loss so far"],
+  ["age", "Oldest first"],
+] as const;
+export type SortKey = (typeof SORTS)[number][0];
+
+export type QueueFilter = { text: string; chips: Chip[]; sort: SortKey };
+export const NO_FILTER: QueueFilter = { text: "", chips: [], sort: "" };
+
+/** What a filter is judged against, beside the rows. */
+export type FilterContext = {
+  me: string | null;
+  myTeams: string[];
+  stoppedTeams: string[];
+  now: Date;
+};
+
+/** The words a row is found by: id, title, application and team (ids and names), its labels as
+ *  `name=value` and the values alone. Lower case. */
+function haystack(incident: IncidentRow): string[] {
+  const words = [
+    incident.id,
+    incident.title,
+    incident.application,
+    incident.application_name,
+    incident.team,
+    incident.team_name,
+    ...Object.entries(incident.labels).flatMap(([k, v]) => [`${k}=${v}`, v]),
+  ];
+  return words.filter((w): w is string => w !== null).map((w) => w.toLowerCase());
+}
+
+/** Whether a row passes the filter's text: every word typed is in one of its fields. */
+export function matchesText(incident: IncidentRow, text: string): boolean {
+  const terms = text.toLowerCase().split(/\s+/).filter((t) => t !== "");
+  if (terms.length === 0) return true;
+  const fields = haystack(incident);
+  return terms.every((term) => fields.some((field) => field.includes(term)));
+}
+
+function passesChip(incident: IncidentRow, chip: Chip, context: FilterContext): boolean {
+  switch (chip) {
+    case "mine":
+      return (
+        context.me !== null &&
+        (incident.involved.includes(context.me) || incident.acknowledged_by === context.me)
+      );
+    case "my_teams":
+      return incident.team !== null && context.myTeams.includes(incident.team);
+    case "triggered":
+      return incident.state === "triggered";
+    case "major":
+      return incident.severity === "major";
+    case "stopped":
+      return incident.team !== null && context.stoppedTeams.includes(incident.team);
+  }
+}
+
+/** The rows the filter keeps, in the order it asks for (stable: ties keep the queue's order). */
+export function filterQueue(
+  incidents: IncidentRow[],
+  filter: QueueFilter,
+  context: FilterContext,
+): IncidentRow[] {
+  const kept = incidents.filter(
+    (incident) =>
+      matchesText(incident, filter.text) &&
+      filter.chips.every((chip) => passesChip(incident, chip, context)),
+  );
+  const by = (key: (incident: IncidentRow) => number) =>
+    kept
+      .map((incident, index) => ({ incident, index, key: key(incident) }))
+      .sort((a, b) => b.key - a.key || a.index - b.index)
+      .map(({ incident }) => incident);
+  switch (filter.sort) {
+    case "":
+      return kept;
+    case "severity":
+      // Major before minor; within each, triggered before acknowledged.
+      return by((i) => (i.severity === "major" ? 2 : 0) + (i.state === "triggered" ? 1 : 0));
+    case "loss":
+      return by((i) => lossSoFar(i, context.now) ?? -1);
+    case "age":
+      return by((i) => -Date.parse(i.opened_at));
+  }
+}
+
+/** A person's name from the config, or the id when the config does not name them. */
+export function nameOf(people: { id: string; name: string }[], id: string | null): string | null {
+  if (id === null) return null;
+  return people.find((p) => p.id === id)?.name ?? id;
 }

@@ -44,6 +44,39 @@ pub struct AlertCounts {
 }
 
 impl Store {
+    /// Who is involved in each of `ids` (paged for it, or holding a role in its swarm now),
+    /// each once, in one query: the queue's "mine".
+    pub fn people_involved_in(
+        &self,
+        ids: &[IncidentId],
+    ) -> Result<std::collections::HashMap<IncidentId, Vec<stopline_core::ids::PersonId>>> {
+        let list = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT incident_id, person FROM pages
+             WHERE incident_id IN (SELECT value FROM json_each(?1))
+             UNION
+             SELECT incident_id, person FROM roles
+             WHERE until IS NULL AND incident_id IN (SELECT value FROM json_each(?1))
+             ORDER BY 1, 2",
+        )?;
+        let rows = statement.query_map([list], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut people: std::collections::HashMap<IncidentId, Vec<_>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let (id, person) = row?;
+            people
+                .entry(incident_id(id)?)
+                .or_default()
+                .push(parse_id(stopline_core::ids::PersonId::new)(person)?);
+        }
+        Ok(people)
+    }
+}
+
+impl Store {
     /// The alert counts of each of `ids` that has alerts, in one query (the queue asks for
     /// every open incident on each refresh).
     pub fn alert_counts_of(

@@ -70,8 +70,18 @@ impl Workspace {
                 .alert_counts_of(&[id])?
                 .remove(&id)
                 .unwrap_or_default();
-            let summary =
-                IncidentSummary::new(detail.incident, config.as_deref(), paging, loss, counts);
+            let involved = store
+                .people_involved_in(&[id])?
+                .remove(&id)
+                .unwrap_or_default();
+            let summary = IncidentSummary::new(
+                detail.incident,
+                config.as_deref(),
+                paging,
+                loss,
+                counts,
+                involved,
+            );
             let pages = store.pages(id)?;
             let alerts = store.alerts(AlertFilter::Incident(id))?;
             let situation = situation(

@@ -9,6 +9,7 @@ use stopline_core::economics::loss_stops_at;
 use stopline_core::escalation::Escalation;
 use stopline_core::ids::{PersonId, TeamId};
 use stopline_core::incident::Incident;
+use stopline_core::swarm::LineState;
 use stopline_store::{AlertCounts, AlertFilter, IncidentFilter, LossFacts, Store, StoredAlert};
 
 use super::Workspace;
@@ -36,6 +37,10 @@ pub struct IncidentSummary {
     /// The values of the workspace's grouping labels (`group_by`) on its first alert, in the
     /// config's order: what sets it apart from its application's other incidents.
     pub group_labels: Vec<(String, String)>,
+    /// Every label of its first alert: what a search over labels looks at.
+    pub first_labels: std::collections::BTreeMap<String, String>,
+    /// Who was paged for it or holds a role in its swarm now.
+    pub involved: Vec<PersonId>,
 }
 
 impl IncidentSummary {
@@ -45,6 +50,7 @@ impl IncidentSummary {
         paging: Option<Escalation>,
         loss: LossFacts,
         alerts: AlertCounts,
+        involved: Vec<PersonId>,
     ) -> Self {
         let application = incident
             .application
@@ -76,6 +82,8 @@ impl IncidentSummary {
                         .collect()
                 })
                 .unwrap_or_default(),
+            first_labels: alerts.first_labels,
+            involved,
         }
     }
 }
@@ -98,7 +106,9 @@ pub struct QueueView {
     /// The teams the person at this desktop belongs to.
     pub my_teams: Vec<TeamId>,
     /// Teams whose line an incident holds stopped now.
-    pub stopped_teams: Vec<String>,
+    pub stopped_lines: Vec<LineState>,
+    /// Every team's name by id, for what names teams (lines) beside incidents.
+    pub team_names: std::collections::BTreeMap<String, String>,
     /// Alerts no application claimed: the service desk's queue.
     pub unrouted_alerts: usize,
     /// Sources that cannot be reached or have actions waiting.
@@ -139,11 +149,10 @@ impl Workspace {
                     .collect(),
                 _ => Vec::new(),
             };
-            let stopped_teams = match config {
+            let stopped_lines: Vec<LineState> = match config {
                 Some(config) => crate::swarm::lines(store, config, now)?
                     .into_iter()
                     .filter(|l| l.is_stopped())
-                    .map(|l| l.team)
                     .collect(),
                 None => Vec::new(),
             };
@@ -166,7 +175,15 @@ impl Workspace {
                     .unwrap_or_default(),
                 currency: config.map(|c| c.workspace.currency.to_string()),
                 my_teams,
-                stopped_teams,
+                stopped_lines,
+                team_names: config
+                    .map(|c| {
+                        c.teams
+                            .iter()
+                            .map(|t| (t.id.to_string(), t.name.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 unrouted_alerts: store.alerts(AlertFilter::Unrouted)?.len(),
                 offline_sources,
                 zone: config.map_or(TimeZone::UTC, |c| c.workspace.time_zone.clone()),
@@ -184,13 +201,17 @@ fn summaries(
     let ids: Vec<_> = incidents.iter().map(|i| i.id).collect();
     let mut losses = store.loss_facts_of(&ids)?;
     let mut counts = store.alert_counts_of(&ids)?;
+    let mut involved = store.people_involved_in(&ids)?;
     incidents
         .into_iter()
         .map(|incident| {
             let paging = store.escalation(incident.id)?;
             let loss = losses.remove(&incident.id).unwrap_or_default();
             let alerts = counts.remove(&incident.id).unwrap_or_default();
-            Ok(IncidentSummary::new(incident, config, paging, loss, alerts))
+            let people = involved.remove(&incident.id).unwrap_or_default();
+            Ok(IncidentSummary::new(
+                incident, config, paging, loss, alerts, people,
+            ))
         })
         .collect()
 }
