@@ -44,9 +44,9 @@ async function waitForPort(port, timeoutMs) {
 
 /**
  * Starts the app (`build`: "debug" or "release") on the demo workspace with its webhook on a free
- * loopback port. Call `stop()` when done.
+ * loopback port, and `config` (TOML) added to the workspace's config. Call `stop()` when done.
  */
-export async function startApp(build = "debug") {
+export async function startApp(build = "debug", { config: extraConfig = "" } = {}) {
   const app = join(root, `target/${build}/stopline-desktop`);
   const cli = join(root, `target/${build}/stopline`);
   const dir = mkdtempSync(join(tmpdir(), "stopline-e2e-"));
@@ -59,10 +59,13 @@ export async function startApp(build = "debug") {
     // Start at login writes here, not into the real home.
     XDG_CONFIG_HOME: join(dir, "xdg"),
   };
-  const stopline = (...args) => execFileSync(cli, args, { env, encoding: "utf8" });
+  const stopline = (...args) => execFileSync(cli, args, { env, encoding: "utf8", maxBuffer: 256 << 20 });
   stopline("init", "--demo");
   const config = readFileSync(env.STOPLINE_CONFIG, "utf8");
-  writeFileSync(env.STOPLINE_CONFIG, `${config}\n[webhook]\nlisten = "127.0.0.1:${webhookPort}"\n`);
+  writeFileSync(
+    env.STOPLINE_CONFIG,
+    `${config}\n[webhook]\nlisten = "127.0.0.1:${webhookPort}"\n${extraConfig}`,
+  );
 
   const driverPort = await freePort();
   const nativePort = await freePort();

@@ -775,7 +775,9 @@ function ChecklistStep({
               </option>
             ))}
           </select>
-          {s.state !== "doing" && s.state !== "done" && (
+          {/* Each action keeps its column, an empty slot where it does not apply: Done is
+              under Done on every row. */}
+          {s.state !== "doing" && s.state !== "done" ? (
             <button
               type="button"
               onClick={() => void run({ kind: "step", step: s.step, state: "doing", reason: null })}
@@ -783,8 +785,10 @@ function ChecklistStep({
             >
               Start
             </button>
+          ) : (
+            <span className="slot" />
           )}
-          {s.state !== "done" && (
+          {s.state !== "done" ? (
             <button
               type="button"
               onClick={() => void run({ kind: "step", step: s.step, state: "done", reason: null })}
@@ -792,8 +796,10 @@ function ChecklistStep({
             >
               Done
             </button>
+          ) : (
+            <span className="slot" />
           )}
-          {s.state !== "skipped" && s.state !== "done" && (
+          {s.state !== "skipped" && s.state !== "done" ? (
             <button
               type="button"
               aria-expanded={skipping}
@@ -802,6 +808,8 @@ function ChecklistStep({
             >
               Skip
             </button>
+          ) : (
+            <span className="slot" />
           )}
         </span>
       )}

@@ -41,6 +41,9 @@ pub struct AlertCounts {
     pub total: u32,
     /// The labels of the alert seen first: where the grouping labels' values come from.
     pub first_labels: std::collections::BTreeMap<String, String>,
+    /// That alert's source and fingerprint: the one that opened the incident, or was seen
+    /// first when several came at once (the first stored).
+    pub first_alert: Option<(String, String)>,
 }
 
 impl Store {
@@ -86,12 +89,12 @@ impl Store {
         let list = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut statement = self.conn.prepare_cached(
-            "SELECT a.incident_id, sum(a.state = 'firing'), count(*),
-                    (SELECT b.labels FROM alerts b WHERE b.incident_id = a.incident_id
-                     ORDER BY b.first_seen, b.id LIMIT 1)
+            "SELECT a.incident_id, sum(a.state = 'firing'), count(*), f.labels, f.source, f.fingerprint
              FROM alerts a
+             JOIN alerts f ON f.id = (SELECT b.id FROM alerts b WHERE b.incident_id = a.incident_id
+                                      ORDER BY b.first_seen, b.id LIMIT 1)
              WHERE a.incident_id IN (SELECT value FROM json_each(?1))
-             GROUP BY a.incident_id",
+             GROUP BY a.incident_id, f.id",
         )?;
         let rows = statement.query_map([list], |row| {
             Ok((
@@ -99,17 +102,20 @@ impl Store {
                 row.get::<_, i64>(1)?,
                 row.get::<_, i64>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
             ))
         })?;
         let mut counts = std::collections::HashMap::new();
         for row in rows {
-            let (id, firing, total, labels) = row?;
+            let (id, firing, total, labels, source, fingerprint) = row?;
             counts.insert(
                 incident_id(id)?,
                 AlertCounts {
                     firing: u32::try_from(firing).unwrap_or(0),
                     total: u32::try_from(total).unwrap_or(0),
                     first_labels: from_json(&labels)?,
+                    first_alert: Some((source, fingerprint)),
                 },
             );
         }

@@ -70,6 +70,7 @@ impl Workspace {
                 .alert_counts_of(&[id])?
                 .remove(&id)
                 .unwrap_or_default();
+            let first_alert = counts.first_alert.clone();
             let involved = store
                 .people_involved_in(&[id])?
                 .remove(&id)
@@ -84,12 +85,17 @@ impl Workspace {
             );
             let pages = store.pages(id)?;
             let alerts = store.alerts(AlertFilter::Incident(id))?;
+            let first_alert = first_alert.and_then(|(source, fingerprint)| {
+                alerts.iter().find(|a| {
+                    a.alert.source == source && a.alert.fingerprint.as_str() == fingerprint
+                })
+            });
             let situation = situation(
                 store,
                 config.as_deref(),
                 &summary,
                 &pages,
-                &alerts,
+                first_alert,
                 self.now(),
             )?;
             Ok(IncidentView {

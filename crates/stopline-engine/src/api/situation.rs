@@ -80,13 +80,14 @@ pub struct Situation {
     pub first_alert: Option<AlertBrief>,
 }
 
-/// Works out the situation of one incident from what the view already read.
+/// Works out the situation of one incident from what the view already read; `first_alert` is
+/// the alert seen first (see `Store::alert_counts_of`).
 pub(super) fn situation(
     store: &Store,
     config: Option<&Config>,
     summary: &IncidentSummary,
     pages: &[Page],
-    alerts: &[StoredAlert],
+    first_alert: Option<&StoredAlert>,
     now: Timestamp,
 ) -> Result<Situation> {
     let incident = &summary.incident;
@@ -144,10 +145,7 @@ pub(super) fn situation(
             rota: holder.rota.to_string(),
             layer: holder.layer,
         });
-    let first_alert = alerts
-        .iter()
-        .min_by_key(|a| (a.alert.first_seen, a.alert.starts_at))
-        .map(|a| AlertBrief::of(&a.alert));
+    let first_alert = first_alert.map(|a| AlertBrief::of(&a.alert));
     Ok(Situation {
         as_of: now,
         age_seconds: end.duration_since(incident.opened_at).as_secs().max(0),
