@@ -11,9 +11,10 @@ mod line;
 mod roles;
 
 pub use checklist::{
-    ChecklistStep, RESTART_THE_LINE, StepChange, StepState, StepTemplate, change_step,
-    change_step_from, checklist_for, default_checklist, gate_resolve, open_required, started_event,
-    starts_on_sight,
+    ASSEMBLE_SWARM, ChecklistStep, NAME_COMMANDER, RESTART_THE_LINE, SWARM_ASSEMBLED_AT,
+    StepChange, StepState, StepTemplate, change_step, change_step_from, checklist_for,
+    default_checklist, gate_resolve, open_required, started_event, starts_on_sight,
+    ticked_by_roles,
 };
 pub use line::{
     HoldFacts, LineHold, LineState, LineStatus, LineStopsOn, held_for, holds_line, stopped_time,

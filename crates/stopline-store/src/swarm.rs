@@ -78,32 +78,7 @@ impl Store {
     /// Everyone who held a role on the incident, in the order they took it.
     pub fn roles(&self, id: IncidentId) -> Result<Vec<RoleHolding>> {
         load(&self.conn, id)?;
-        self.conn
-            .prepare_cached(
-                "SELECT role, person, since, until, named_by FROM roles
-                 WHERE incident_id = ?1 ORDER BY id",
-            )?
-            .query_map([sql_id(id)], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                ))
-            })?
-            .map(|row| {
-                let (role, person, since, until, named_by) = row?;
-                Ok(RoleHolding {
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-                    person: parse_id(PersonId::new)(person)?,
-                    since: from_millis(since)?,
-                    until: until.map(from_millis).transpose()?,
-                    named_by: named_by.map(parse_id(PersonId::new)).transpose()?,
-                })
-            })
-            .collect()
+        read_roles(&self.conn, id)
     }
 
     /// Names `person` as commander, communications lead or scribe (see
@@ -146,7 +121,8 @@ impl Store {
                     starts.named_by.as_ref().map(PersonId::as_str)
                 ],
             )?;
-            append(tx, id, &change.event)
+            append(tx, id, &change.event)?;
+            tick_steps(tx, id, who, now)
         })
     }
 
@@ -159,7 +135,8 @@ impl Store {
                 "INSERT INTO roles (incident_id, role, person, since, named_by) VALUES (?1, 'responder', ?2, ?3, ?2)",
                 params![sql_id(id), person.as_str(), to_millis(now)],
             )?;
-            append(tx, id, &event)
+            append(tx, id, &event)?;
+            tick_steps(tx, id, person, now)
         })
     }
 
@@ -371,6 +348,60 @@ pub(crate) fn start(
     }
     append(tx, id, &started_event(steps, now))?;
     Ok(true)
+}
+
+/// Everyone who held a role on incident `id`, in the order they took it.
+fn read_roles(conn: &Connection, id: IncidentId) -> Result<Vec<RoleHolding>> {
+    conn.prepare_cached(
+        "SELECT role, person, since, until, named_by FROM roles
+             WHERE incident_id = ?1 ORDER BY id",
+    )?
+    .query_map([sql_id(id)], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, Option<i64>>(3)?,
+            row.get::<_, Option<String>>(4)?,
+        ))
+    })?
+    .map(|row| {
+        let (role, person, since, until, named_by) = row?;
+        Ok(RoleHolding {
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+            person: parse_id(PersonId::new)(person)?,
+            since: from_millis(since)?,
+            until: until.map(from_millis).transpose()?,
+            named_by: named_by.map(parse_id(PersonId::new)).transpose()?,
+        })
+    })
+    .collect()
+}
+
+/// Ticks the steps the swarm's roles now tick (see `stopline_core::swarm::ticked_by_roles`),
+/// in the transaction of the role change `who` made.
+fn tick_steps(conn: &Connection, id: IncidentId, who: &PersonId, now: Timestamp) -> Result<()> {
+    let steps = read_checklist(conn, id)?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let roles = read_roles(conn, id)?;
+    for (after, event) in rules::ticked_by_roles(id, &steps, &roles, who, now) {
+        conn.prepare_cached(
+            "UPDATE checklist_steps SET state = ?3, changed_at = ?4, changed_by = ?5
+             WHERE incident_id = ?1 AND step = ?2",
+        )?
+        .execute(params![
+            sql_id(id),
+            after.step.as_str(),
+            after.state.as_str(),
+            to_millis(now),
+            who.as_str(),
+        ])?;
+        append(conn, id, &event)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn read_checklist(

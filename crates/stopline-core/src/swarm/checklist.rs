@@ -14,6 +14,12 @@ use crate::timeline::{TimelineEvent, TimelineKind};
 
 /// The step whose completion restarts the team's line.
 pub const RESTART_THE_LINE: &str = "restart-the-line";
+/// The step a commander's naming ticks.
+pub const NAME_COMMANDER: &str = "name-commander";
+/// The step the swarm's assembling ticks.
+pub const ASSEMBLE_SWARM: &str = "assemble-swarm";
+/// How many people make a swarm assembled: the one who took it on and at least one more.
+pub const SWARM_ASSEMBLED_AT: usize = 2;
 
 /// One step of a checklist template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -258,6 +264,53 @@ pub fn change_step(
     Ok((after, event))
 }
 
+/// The steps that tick themselves now that the swarm's roles are `roles` (everyone who held
+/// one; those still holding count): a commander named ticks "Name an incident commander", and
+/// [`SWARM_ASSEMBLED_AT`] people in the swarm (leads and responders) tick "Assemble the swarm".
+/// A step already done or skipped is left as it is; each tick is a change by `who` (whose
+/// action it followed) with its own timeline entry saying why.
+pub fn ticked_by_roles(
+    id: IncidentId,
+    steps: &[ChecklistStep],
+    roles: &[super::RoleHolding],
+    who: &PersonId,
+    now: Timestamp,
+) -> Vec<(ChecklistStep, TimelineEvent)> {
+    let holding: Vec<&super::RoleHolding> = roles.iter().filter(|r| r.until.is_none()).collect();
+    let mut people: Vec<&PersonId> = holding.iter().map(|r| &r.person).collect();
+    people.sort();
+    people.dedup();
+    let mut why: Vec<(&str, String)> = Vec::new();
+    if let Some(commander) = holding.iter().find(|r| r.role == super::Role::Commander) {
+        why.push((
+            NAME_COMMANDER,
+            format!("{} is the commander", commander.person),
+        ));
+    }
+    if people.len() >= SWARM_ASSEMBLED_AT {
+        why.push((
+            ASSEMBLE_SWARM,
+            format!("{} people in the swarm", people.len()),
+        ));
+    }
+    let done = StepChange {
+        state: Some(StepState::Done),
+        ..StepChange::default()
+    };
+    why.into_iter()
+        .filter(|(step, _)| {
+            steps
+                .iter()
+                .any(|s| s.step.as_str() == *step && !s.state.is_closed())
+        })
+        .filter_map(|(step, reason)| {
+            let (after, mut event) = change_step(id, steps, step, &done, who, now).ok()?;
+            event.detail = format!("{} (ticked itself: {reason})", event.detail);
+            Some((after, event))
+        })
+        .collect()
+}
+
 /// How far along a state is: todo, then doing, then done or skipped.
 fn progress(state: StepState) -> u8 {
     match state {
@@ -378,6 +431,62 @@ mod tests {
 
     fn at() -> Timestamp {
         "2026-11-27T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn naming_a_commander_and_a_second_person_tick_their_steps_once() {
+        use crate::swarm::{Role, RoleHolding};
+        let person = |id: &str| PersonId::new(id).unwrap();
+        let holding = |role, who: &str, until: Option<Timestamp>| RoleHolding {
+            role,
+            person: person(who),
+            since: at(),
+            until,
+            named_by: None,
+        };
+        let ticked = |steps: &[ChecklistStep], roles: &[RoleHolding]| {
+            ticked_by_roles(IncidentId(1), steps, roles, &person("ben"), at())
+                .into_iter()
+                .map(|(after, event)| (after.step.to_string(), event.detail))
+                .collect::<Vec<_>>()
+        };
+        // Ben commands alone: the commander step ticks, the swarm is one person.
+        let alone = [holding(Role::Commander, "ben", None)];
+        assert_eq!(
+            ticked(&steps(), &alone),
+            [(
+                NAME_COMMANDER.to_owned(),
+                "Name an incident commander: done (ticked itself: ben is the commander)".to_owned()
+            )]
+        );
+        // Aisha joins: two people, the swarm has assembled. The commander step, done already,
+        // is not ticked twice.
+        let mut after_naming = steps();
+        after_naming[2].state = StepState::Done;
+        let two = [
+            holding(Role::Commander, "ben", None),
+            holding(Role::Responder, "aisha", None),
+        ];
+        assert_eq!(
+            ticked(&after_naming, &two),
+            [(
+                ASSEMBLE_SWARM.to_owned(),
+                "Assemble the swarm: done (ticked itself: 2 people in the swarm)".to_owned()
+            )]
+        );
+        // Someone who left does not count; a skipped step stays skipped; one person with two
+        // roles is one person.
+        let left = [
+            holding(Role::Responder, "aisha", Some(at())),
+            holding(Role::Scribe, "ben", None),
+            holding(Role::Responder, "ben", None),
+        ];
+        assert!(ticked(&steps(), &left).is_empty());
+        let mut skipped = steps();
+        skipped[2].state = StepState::Skipped;
+        assert!(ticked(&skipped, &alone).is_empty());
+        // No checklist yet: nothing to tick.
+        assert!(ticked(&[], &two).is_empty());
     }
 
     #[test]

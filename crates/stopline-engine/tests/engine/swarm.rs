@@ -484,6 +484,57 @@ fn exactly_one_commander_at_a_time_with_handovers_on_the_timeline() {
 }
 
 #[test]
+fn naming_a_commander_and_the_swarm_assembling_tick_their_steps() {
+    let mut w = World::new();
+    let t0 = at(T0);
+    // Opened by the service desk: its checklist is under way.
+    let id = w.open("checkout", t0);
+    let state = |w: &World, step: &str| {
+        let steps = w.store.checklist(id).unwrap();
+        let step = steps.iter().find(|s| s.step.as_str() == step).unwrap();
+        (
+            step.state,
+            step.changed_by.as_ref().map(ToString::to_string),
+        )
+    };
+    w.role(id, Role::Commander, "ben", false, t0 + 1.minutes())
+        .unwrap();
+    // Alice named Ben: the tick is hers, as the action was.
+    assert_eq!(
+        state(&w, "name-commander"),
+        (StepState::Done, Some("alice".into()))
+    );
+    assert_eq!(state(&w, "assemble-swarm").0, StepState::Todo);
+    swarm::join(&mut w.store, &w.config, id, "chen", t0 + 2.minutes()).unwrap();
+    assert_eq!(
+        state(&w, "assemble-swarm"),
+        (StepState::Done, Some("chen".into()))
+    );
+    let ticks: Vec<String> = w
+        .store
+        .incident(id)
+        .unwrap()
+        .timeline
+        .iter()
+        .filter(|e| e.detail.contains("ticked itself"))
+        .map(|e| format!("{} {}", e.at, e.detail))
+        .collect();
+    assert_eq!(
+        ticks,
+        [
+            format!(
+                "{} Name an incident commander: done (ticked itself: ben is the commander)",
+                t0 + 1.minutes()
+            ),
+            format!(
+                "{} Assemble the swarm: done (ticked itself: 2 people in the swarm)",
+                t0 + 2.minutes()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_major_incident_stops_the_line_until_the_restart_step_or_resolve() {
     let mut w = World::new();
     let t0 = at(T0);

@@ -18,7 +18,7 @@ use stopline_core::payload::IncomingAlert;
 use stopline_core::routing::{RoutedAlert, observation};
 use stopline_core::severity;
 use stopline_core::swarm::{
-    self, ChecklistStep, Role, StepChange, StepState, StepTemplate, default_checklist,
+    self, ChecklistStep, Role, RoleHolding, StepChange, StepState, StepTemplate, default_checklist,
 };
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 use tokio_postgres::Transaction;
@@ -269,6 +269,7 @@ impl Step<'_> {
             )
             .await?;
         self.append(id, &change.event).await?;
+        self.tick_steps(id).await?;
         Ok(Ok(()))
     }
 
@@ -323,6 +324,9 @@ impl Step<'_> {
                 .await?;
         }
         self.append(id, &event).await?;
+        if join {
+            self.tick_steps(id).await?;
+        }
         Ok(Ok(()))
     }
 
@@ -617,6 +621,58 @@ impl Step<'_> {
             &swarm::started_event(&template, self.context.now),
         )
         .await
+    }
+
+    /// Ticks the steps the swarm's roles now tick (`swarm::ticked_by_roles`), as the person
+    /// whose role change this is.
+    async fn tick_steps(&self, id: IncidentId) -> Result<()> {
+        let steps = self.steps(id).await?;
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let roles = self
+            .tx
+            .query(
+                "SELECT role, person, since, until, named_by FROM roles
+                 WHERE incident_id = $1 ORDER BY id",
+                &[&sql_id(id)?],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                let person =
+                    |text: String| PersonId::new(text).map_err(|_| corrupt("a role's person"));
+                Ok(RoleHolding {
+                    role: Role::parse(&row.get::<_, String>(0)).ok_or_else(|| corrupt("a role"))?,
+                    person: person(row.get(1))?,
+                    since: from_time(row.get(2))?,
+                    until: row
+                        .get::<_, Option<SystemTime>>(3)
+                        .map(from_time)
+                        .transpose()?,
+                    named_by: row.get::<_, Option<String>>(4).map(person).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (after, event) in swarm::ticked_by_roles(id, &steps, &roles, self.who(), self.made) {
+            self.tx
+                .execute(
+                    "UPDATE checklist_steps SET state = $3, changed_by = $4, changed_at = $5,
+                         version = $6
+                     WHERE incident_id = $1 AND step = $2",
+                    &[
+                        &sql_id(id)?,
+                        &after.step.as_str(),
+                        &after.state.as_str(),
+                        &self.who().as_str(),
+                        &to_time(self.made),
+                        &self.version,
+                    ],
+                )
+                .await?;
+            self.append(id, &event).await?;
+        }
+        Ok(())
     }
 
     async fn steps(&self, id: IncidentId) -> Result<Vec<ChecklistStep>> {

@@ -609,3 +609,44 @@ async fn a_full_pull_holds_open_incidents_and_those_resolved_within_thirty_days(
     assert!(!next.reset);
     assert_eq!(next.timeline.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn naming_a_commander_and_joining_tick_their_checklist_steps_on_the_hub() {
+    let (_dir, postgres, db) = migrated().await;
+    one_incident(&db).await;
+    // The acknowledgement starts the checklist.
+    let ack = push(
+        "aisha-1",
+        &[(1, "acknowledge", json!({"incident": "INC-1"}))],
+    );
+    assert_eq!(outcome(&send(&db, "aisha", &ack).await, 0).0, "applied");
+    let state = |step: &str| {
+        postgres.psql(
+            "hub",
+            &format!("SELECT state || ' ' || coalesce(changed_by, '') FROM checklist_steps WHERE step = '{step}'"),
+        )
+    };
+    assert_eq!(state("name-commander"), "todo");
+    let take = push(
+        "aisha-1",
+        &[(
+            2,
+            "name_role",
+            json!({"incident": "INC-1", "role": "commander", "person": "aisha", "replaces": null}),
+        )],
+    );
+    assert_eq!(outcome(&send(&db, "aisha", &take).await, 0).0, "applied");
+    assert_eq!(state("name-commander"), "done aisha");
+    assert_eq!(state("assemble-swarm"), "todo", "one person is not a swarm");
+    let join = push("ben-1", &[(1, "join", json!({"incident": "INC-1"}))]);
+    assert_eq!(outcome(&send(&db, "ben", &join).await, 0).0, "applied");
+    assert_eq!(state("assemble-swarm"), "done ben");
+    assert_eq!(
+        postgres.psql(
+            "hub",
+            "SELECT detail FROM timeline WHERE detail LIKE '%ticked itself%' ORDER BY id"
+        ),
+        "Name an incident commander: done (ticked itself: aisha is the commander)\n\
+         Assemble the swarm: done (ticked itself: 2 people in the swarm)"
+    );
+}
