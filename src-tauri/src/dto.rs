@@ -528,6 +528,9 @@ pub struct UnroutedAlert {
     pub summary: Option<String>,
     /// RFC 3339, UTC.
     pub last_seen: String,
+    /// The label a route saved from it matches on, `[name, value]` (`service=…`): alerts with
+    /// the same are routed together. `null` when it has none of the routing labels.
+    pub route_by: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

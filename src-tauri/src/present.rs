@@ -397,6 +397,8 @@ impl UnroutedView {
                     fingerprint: a.alert.fingerprint.to_string(),
                     state: a.alert.state.into(),
                     summary: a.alert.annotations.get("summary").cloned(),
+                    route_by: stopline_core::routing::route_label(&a.alert.labels)
+                        .map(|(name, value)| (name.to_owned(), value.to_owned())),
                     labels: a.alert.labels,
                     last_seen: a.alert.last_seen.to_string(),
                 })

@@ -168,9 +168,13 @@ test("the commander acknowledges, takes command in one click and works the check
   );
   const roles = JSON.parse(stopline("incident", "show", id, "--json")).roles;
   assert.ok(roles.some((r) => r.role === "commander" && r.person === "ben" && r.until === null), JSON.stringify(roles));
+  // Naming the commander ticked its step.
+  await driver.wait(async () => (await progress.getText()) === `1 of ${required} required done`, 5_000);
+  const named = JSON.parse(stopline("checklist", id, "--json")).find((s) => s.step === "name-commander");
+  assert.equal(named.state, "done");
 
   await driver.findElement(By.css('button[aria-label="Done: Stop the line: halt feature work and tell the team"]')).click();
-  await driver.wait(async () => (await progress.getText()) === `1 of ${required} required done`, 5_000);
+  await driver.wait(async () => (await progress.getText()) === `2 of ${required} required done`, 5_000);
 
   // A skip asks for its reason in place, not in a browser dialog.
   await driver.findElement(By.css('button[aria-label="Skip: Diagnose"]')).click();
@@ -193,18 +197,50 @@ test("the commander acknowledges, takes command in one click and works the check
   await screenshots("desk-1920-swarm");
 });
 
+test("the service desk routes a group of 150 unrouted alerts at once, and the saved route keeps them routed", async () => {
+  await driver.findElement(By.xpath("//nav//button[text()='Service desk']")).click();
+  const group = await driver.wait(
+    until.elementLocated(By.css('[data-unrouted-group="service=legacy-batch-0"]')),
+    10_000,
+  );
+  assert.match(await group.getText(), /150 alerts \(150 firing\)/);
+  const before = JSON.parse(stopline("unrouted", "--json")).length;
+  assert.equal(before, UNROUTED);
+  await group.findElement(By.css('select option[value="order-history"]')).click();
+  await group.findElement(By.xpath(".//button[text()='Route all 150 like this']")).click();
+  // Routed, the incident it opened is shown, and the queue says what happened.
+  await driver.wait(until.elementLocated(By.css("[data-incident-panel]")), 10_000);
+  const notice = await driver.wait(until.elementLocated(By.xpath("//p[contains(., 'Routed 150 alerts with service=legacy-batch-0')]")), 5_000);
+  assert.match(await notice.getText(), /Order History; the saved route sends the next ones there too/);
+  assert.equal(JSON.parse(stopline("unrouted", "--json")).length, UNROUTED - 150);
+  const routed = JSON.parse(stopline("alerts", "--json")).filter((a) => a.labels.service === "legacy-batch-0");
+  assert.ok(routed.every((a) => a.application === "order-history"), "every alert like it went to Order History");
+  // The next one like them routes itself, once the engine has read the config again (it looks
+  // at the file every couple of seconds).
+  await driver.sleep(2_500);
+  await session.postAlerts([{ labels: { alertname: "LegacyBatchFailed", service: "legacy-batch-0", instance: "batch-new" } }]);
+  const next = JSON.parse(stopline("alerts", "--json")).find((a) => a.labels.instance === "batch-new");
+  assert.equal(next.application, "order-history");
+  await driver.findElement(By.css('button[aria-label="Close the incident"]')).click();
+});
+
 test("at 1024×700 nothing overflows sideways: the incident takes the view and leads back to the queue", async () => {
   await driver.manage().window().setRect({ width: 1024, height: 700 });
   await driver.wait(async () => (await driver.executeScript("return window.innerWidth")) <= 1024, 5_000);
+  await driver.findElement(By.css("tr[data-incident] button.link")).click();
+  await driver.wait(until.elementLocated(By.css("[data-figure=paged]")), 5_000);
   assert.equal(await overflowsSideways(), false, "the incident overflows at 1024 px");
   assert.equal(await driver.findElement(By.css(".queue-pane")).isDisplayed(), false);
   await screenshots("desk-1024-incident");
   await driver.findElement(By.css('button[aria-label="Close the incident"]')).click();
   await driver.wait(until.elementIsVisible(driver.findElement(By.css(".queue-pane"))), 2_000);
   // The whole storm, unfiltered, sorted by the loss so far.
-  await driver.findElement(By.xpath("//button[text()='Clear the filter']")).click();
+  const field = await driver.findElement(By.id("queue-filter"));
+  await field.sendKeys(Key.CONTROL, "a", Key.NULL, Key.BACK_SPACE);
+  for (const chip of await driver.findElements(By.css('button.chip[aria-pressed="true"]'))) await chip.click();
   await driver.findElement(By.css(".sort select option[value=loss]")).click();
-  await driver.wait(async () => (await rows()).length === 90, 5_000);
+  const open = JSON.parse(stopline("incidents", "--json")).length;
+  await driver.wait(async () => (await rows()).length === open, 5_000);
   await screenshots("desk-1024-queue");
   assert.equal(await overflowsSideways(), false, "the queue overflows at 1024 px");
 });

@@ -330,6 +330,7 @@ export function App() {
         {load.kind === "loaded" && view === "desk" && (
           <ServiceDesk
             version={version}
+            joined={load.value.hub !== null}
             onOpened={(id, said) => {
               setView("queue");
               setSelected(id);

@@ -136,13 +136,14 @@ describe("the service desk", () => {
           labels: { alertname: "DiskFull", job: "ledger" },
           summary: "disk 95% full",
           last_seen: "2026-11-27T10:00:00Z",
+          route_by: ["job", "ledger"],
         },
       ],
       applications: [{ id: "ledger", name: "Ledger", team_name: "Finance" }],
     };
     const forms: unknown[] = [];
     mockIPC((cmd, args) => {
-      if (cmd === "unrouted") return unrouted;
+      if (cmd === "unrouted") return forms.length === 0 ? unrouted : NOTHING_UNROUTED;
       if (cmd === "assign_alert") {
         forms.push((args as { form: unknown }).form);
         return { incident: "INC-9", saved_route: "[[routes]]", also_routed: 0 };
@@ -159,39 +160,77 @@ describe("the service desk", () => {
     fireEvent.click(route);
     await vi.waitFor(() => expect(onOpened).toHaveBeenCalledWith("INC-9", undefined));
     expect(forms).toEqual([{ source: "alertmanager", fingerprint: "f00d", application: "ledger", save: true }]);
-    expect(screen.getByText("Every alert found its application.")).toBeTruthy();
+    expect(await screen.findByText("Every alert found its application.")).toBeTruthy();
   });
 
-  it("says how many waiting alerts the saved route routed too", async () => {
-    const alert = (fingerprint: string, shard: string) => ({
-      source: "alertmanager",
-      fingerprint,
-      state: "firing",
-      labels: { alertname: "SettlementLate", job: "nightly-settlement", shard },
-      summary: null,
-      last_seen: "2026-11-27T02:00:00Z",
-    });
-    let alerts = [1, 2, 3, 4, 5, 6].map((n) => alert(`f${n}`, String(n)));
-    mockIPC((cmd) => {
+  const settlement = (fingerprint: string, shard: string) => ({
+    source: "alertmanager",
+    fingerprint,
+    state: "firing" as const,
+    labels: { alertname: "SettlementLate", job: "nightly-settlement", shard },
+    summary: null,
+    last_seen: "2026-11-27T02:00:00Z",
+    route_by: ["job", "nightly-settlement"] as [string, string],
+  });
+
+  it("groups alerts by the label that would route them and routes a group at once", async () => {
+    let alerts = [
+      ...[1, 2, 3, 4, 5, 6].map((n) => settlement(`f${n}`, String(n))),
+      { ...settlement("odd", "0"), labels: { alertname: "NoLabels" }, route_by: null },
+    ];
+    const forms: unknown[] = [];
+    mockIPC((cmd, args) => {
       if (cmd === "unrouted") return { alerts, applications: [{ id: "payment-reports", name: "Payment Reports", team_name: "Payments" }] };
       if (cmd === "assign_alert") {
-        alerts = [];
+        forms.push((args as { form: unknown }).form);
+        alerts = alerts.filter((a) => a.route_by === null);
         return { incident: "INC-3", saved_route: "[[routes]]", also_routed: 5 };
       }
       throw new Error(`unexpected command ${cmd}`);
     });
     const onOpened = vi.fn();
     render(<ServiceDesk version={0} onOpened={onOpened} />);
-    const selects = await screen.findAllByLabelText("Application for SettlementLate");
-    fireEvent.change(selects[0], { target: { value: "payment-reports" } });
-    fireEvent.click(screen.getAllByRole("button", { name: "Route it" })[0]);
+    const group = await screen.findByText("job=nightly-settlement", { selector: "strong code" });
+    expect(group.closest("li")!.textContent).toContain("6 alerts (6 firing) · SettlementLate");
+    // The alert with no routing label is routed on its own.
+    expect(screen.getByRole("button", { name: "Route it" })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Application for job=nightly-settlement"), { target: { value: "payment-reports" } });
+    fireEvent.click(screen.getByRole("button", { name: "Route all 6 like this" }));
     await vi.waitFor(() =>
       expect(onOpened).toHaveBeenCalledWith(
         "INC-3",
-        "The saved route also routed 5 waiting alerts like it to Payment Reports.",
+        "Routed 6 alerts with job=nightly-settlement to Payment Reports; the saved route sends the next ones there too.",
       ),
     );
-    // The five it routed left the queue too.
-    expect(await screen.findByText("Every alert found its application.")).toBeTruthy();
+    // One assign, its route saved: the route routes the rest.
+    expect(forms).toEqual([{ source: "alertmanager", fingerprint: "f1", application: "payment-reports", save: true }]);
+    await vi.waitFor(() => expect(screen.queryByText("job=nightly-settlement", { selector: "strong code" })).toBeNull());
+  });
+
+  it("on a joined desktop routes each alert of a group, saving no route", async () => {
+    let alerts = [1, 2, 3].map((n) => settlement(`f${n}`, String(n)));
+    const forms: { fingerprint: string; save: boolean }[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "unrouted") return { alerts, applications: [{ id: "payment-reports", name: "Payment Reports", team_name: "Payments" }] };
+      if (cmd === "assign_alert") {
+        const form = (args as { form: { fingerprint: string; save: boolean } }).form;
+        forms.push(form);
+        alerts = alerts.filter((a) => a.fingerprint !== form.fingerprint);
+        return { incident: "INC-1000000001", saved_route: null, also_routed: 0 };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onOpened = vi.fn();
+    render(<ServiceDesk version={0} onOpened={onOpened} joined />);
+    fireEvent.change(await screen.findByLabelText("Application for job=nightly-settlement"), { target: { value: "payment-reports" } });
+    fireEvent.click(screen.getByRole("button", { name: "Route all 3 like this" }));
+    await vi.waitFor(() =>
+      expect(onOpened).toHaveBeenCalledWith("INC-1000000001", "Routed 3 alerts with job=nightly-settlement to Payment Reports."),
+    );
+    expect(forms.map((f) => [f.fingerprint, f.save])).toEqual([
+      ["f1", false],
+      ["f2", false],
+      ["f3", false],
+    ]);
   });
 });

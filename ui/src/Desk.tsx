@@ -19,8 +19,11 @@ function ago(since: string): string {
 export function ServiceDesk({
   version,
   onOpened,
+  joined = false,
 }: {
   version: number;
+  /** Joined to a hub: routes are not saved from here, so "route all" routes each alert. */
+  joined?: boolean;
   /** Show incident `id`; `notice` says what else happened, for the window to show beside it. */
   onOpened: (id: string, notice?: string) => void;
 }) {
@@ -201,21 +204,53 @@ export function ServiceDesk({
           {problem}
         </p>
       )}
-      <Unrouted version={version} onOpened={onOpened} />
+      <Unrouted version={version} onOpened={onOpened} joined={joined} />
     </section>
   );
 }
 
-/** Alerts no application claimed: give each to its application, and save the route if wanted. */
+/** Unrouted alerts with the same routing label (`service=…`): a route saved from one routes
+ *  them all. `key` is `name=value`, or null for the alerts with no routing label. */
+type UnroutedGroupData = { key: string | null; alerts: UnroutedAlert[] };
+
+/** Groups alerts by their routing label, biggest group first; alerts without one come last,
+ *  each on its own. */
+export function groupUnrouted(alerts: UnroutedAlert[]): UnroutedGroupData[] {
+  const groups = new Map<string, UnroutedAlert[]>();
+  const loose: UnroutedAlert[] = [];
+  for (const alert of alerts) {
+    if (alert.route_by === null) {
+      loose.push(alert);
+      continue;
+    }
+    const key = `${alert.route_by[0]}=${alert.route_by[1]}`;
+    groups.set(key, [...(groups.get(key) ?? []), alert]);
+  }
+  return [
+    ...[...groups.entries()]
+      .sort(([a, x], [b, y]) => y.length - x.length || a.localeCompare(b))
+      .map(([key, grouped]) => ({ key, alerts: grouped })),
+    ...loose.map((alert) => ({ key: null, alerts: [alert] })),
+  ];
+}
+
+/** How many of the unrouted alerts each view lists before "show more". */
+const SHOWN_AT_ONCE = 50;
+
+/** Alerts no application claimed, grouped by the label that would route them: give a group (or
+ *  an alert) to its application, and save the route if wanted. */
 function Unrouted({
   version,
   onOpened,
+  joined,
 }: {
   version: number;
   onOpened: (id: string, notice?: string) => void;
+  joined: boolean;
 }) {
-  const { state, set, reload } = useLoad(fetchUnrouted, [version]);
+  const { state, reload } = useLoad(fetchUnrouted, [version]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [shown, setShown] = useState(SHOWN_AT_ONCE);
   if (state.kind === "failed") {
     return (
       <p className="banner warning" role="alert">
@@ -225,10 +260,20 @@ function Unrouted({
   }
   if (state.kind === "loading") return <p className="state">Loading unrouted alerts…</p>;
   const data = state.value;
+  const groups = groupUnrouted(data.alerts);
+  const done = (incident: string | null, said: string | undefined) => {
+    // What was routed left the queue: read it again.
+    reload();
+    if (incident) onOpened(incident, said);
+    else setNotice(said ?? null);
+  };
   return (
     <>
       <h2 id="unrouted-title" className="section-title">
         Unrouted alerts <span className="count">{data.alerts.length}</span>
+        {groups.length > 0 && groups.length < data.alerts.length && (
+          <span className="keys">in {groups.length} groups by the label that would route them</span>
+        )}
       </h2>
       {notice && (
         <p className="banner notice" role="status">
@@ -239,43 +284,158 @@ function Unrouted({
         <p className="state">Every alert found its application.</p>
       ) : (
         <ul className="unrouted" aria-labelledby="unrouted-title">
-          {data.alerts.map((alert) => (
-            <UnroutedRow
-              key={`${alert.source}/${alert.fingerprint}`}
-              alert={alert}
-              applications={data.applications}
-              onAssigned={(assigned, application) => {
-                set({ ...data, alerts: data.alerts.filter((a) => a !== alert) });
-                const others = assigned.also_routed;
-                const said =
-                  others > 0
-                    ? `The saved route also routed ${others} waiting alert${others === 1 ? "" : "s"} like it to ${application}.`
-                    : undefined;
-                // The others left the queue too: read it again.
-                if (others > 0) reload();
-                if (assigned.incident) onOpened(assigned.incident, said);
-                else setNotice(said ?? null);
-              }}
-            />
-          ))}
+          {groups.slice(0, shown).map((group) =>
+            group.alerts.length === 1 ? (
+              <UnroutedRow
+                key={`${group.alerts[0].source}/${group.alerts[0].fingerprint}`}
+                alert={group.alerts[0]}
+                applications={data.applications}
+                joined={joined}
+                onAssigned={(assigned, application) => {
+                  const others = assigned.also_routed;
+                  const said =
+                    others > 0
+                      ? `The saved route also routed ${others} waiting alert${others === 1 ? "" : "s"} like it to ${application}.`
+                      : undefined;
+                  done(assigned.incident, said);
+                }}
+              />
+            ) : (
+              <UnroutedGroup
+                key={group.key}
+                group={group}
+                applications={data.applications}
+                joined={joined}
+                onRouted={done}
+              />
+            ),
+          )}
         </ul>
       )}
+      {groups.length > shown && (
+        <button type="button" onClick={() => setShown(shown + SHOWN_AT_ONCE)}>
+          Show {Math.min(SHOWN_AT_ONCE, groups.length - shown)} more
+        </button>
+      )}
     </>
+  );
+}
+
+/** A group of alerts with the same routing label, routed at once: a route saved from the first
+ *  routes the rest (on a joined desktop, where routes are saved in the hub's config, each is
+ *  routed in turn). */
+function UnroutedGroup({
+  group,
+  applications,
+  joined,
+  onRouted,
+}: {
+  group: UnroutedGroupData;
+  applications: UnroutedView["applications"];
+  joined: boolean;
+  onRouted: (incident: string | null, said: string) => void;
+}) {
+  const [application, setApplication] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const count = group.alerts.length;
+  const firing = group.alerts.filter((a) => a.state === "firing").length;
+  const names = [...new Set(group.alerts.map((a) => a.labels.alertname ?? a.fingerprint))];
+  const routeAll = async () => {
+    setProblem(null);
+    setBusy(true);
+    const name = applications.find((a) => a.id === application)?.name ?? application;
+    try {
+      const [first, ...rest] = group.alerts;
+      const assigned = await assignAlert({
+        source: first.source,
+        fingerprint: first.fingerprint,
+        application,
+        save: !joined,
+      });
+      let incident = assigned.incident;
+      let routed = 1 + assigned.also_routed;
+      if (joined) {
+        for (const alert of rest) {
+          const next = await assignAlert({ source: alert.source, fingerprint: alert.fingerprint, application, save: false });
+          incident = incident ?? next.incident;
+          routed += 1;
+        }
+      }
+      onRouted(
+        incident,
+        `Routed ${routed} alert${routed === 1 ? "" : "s"} with ${group.key} to ${name}` +
+          (joined ? "." : "; the saved route sends the next ones there too."),
+      );
+    } catch (error) {
+      setProblem(errorMessage(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li className="unrouted-group" data-unrouted-group={group.key ?? ""}>
+      <strong>
+        <code>{group.key}</code>
+      </strong>{" "}
+      · {count} alerts ({firing} firing) · {names.slice(0, 3).join(", ")}
+      {names.length > 3 && ` and ${names.length - 3} more`}
+      <form
+        className="inline"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void routeAll();
+        }}
+      >
+        <select
+          aria-label={`Application for ${group.key}`}
+          value={application}
+          onChange={(e) => setApplication(e.target.value)}
+        >
+          <option value="">belongs to…</option>
+          {applications.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name} ({a.team_name})
+            </option>
+          ))}
+        </select>{" "}
+        <button type="submit" disabled={application === "" || busy}>
+          {busy ? "Routing…" : `Route all ${count} like this`}
+        </button>
+      </form>
+      <details>
+        <summary>The alerts</summary>
+        <ul>
+          {group.alerts.slice(0, 20).map((alert) => (
+            <li key={`${alert.source}/${alert.fingerprint}`}>
+              {alert.labels.alertname ?? alert.fingerprint} ({alert.state}, {alert.source})
+              {alert.summary && <> · {alert.summary}</>}
+              <LabelList labels={alert.labels} />
+            </li>
+          ))}
+        </ul>
+        {count > 20 && <p className="hint">and {count - 20} more like them</p>}
+      </details>
+      {problem && <p role="alert">{problem}</p>}
+    </li>
   );
 }
 
 function UnroutedRow({
   alert,
   applications,
+  joined,
   onAssigned,
 }: {
   alert: UnroutedAlert;
   applications: UnroutedView["applications"];
+  joined: boolean;
   /** `application` is the name of the application it went to. */
   onAssigned: (assigned: AssignedView, application: string) => void;
 }) {
   const [application, setApplication] = useState("");
-  const [save, setSave] = useState(true);
+  // Routes are saved from a desktop of its own; a joined one's routes live in the hub's config.
+  const [save, setSave] = useState(!joined);
   const [problem, setProblem] = useState<string | null>(null);
   const name = alert.labels.alertname ?? alert.fingerprint;
   return (
@@ -306,10 +466,12 @@ function UnroutedRow({
             </option>
           ))}
         </select>{" "}
-        <label>
-          <input type="checkbox" checked={save} onChange={(e) => setSave(e.target.checked)} /> and
-          route such alerts there from now on
-        </label>{" "}
+        {!joined && (
+          <label>
+            <input type="checkbox" checked={save} onChange={(e) => setSave(e.target.checked)} /> and
+            route such alerts there from now on
+          </label>
+        )}{" "}
         <button type="submit" disabled={application === ""}>
           Route it
         </button>

@@ -304,7 +304,12 @@ summary: string | null,
 /**
  * RFC 3339, UTC.
  */
-last_seen: string, };
+last_seen: string, 
+/**
+ * The label a route saved from it matches on, `[name, value]` (`service=…`): alerts with
+ * the same are routed together. `null` when it has none of the routing labels.
+ */
+route_by: [string, string] | null, };
 
 export type ApplicationOption = { id: string, name: string, team_name: string, };
 

@@ -17,6 +17,15 @@ use crate::settings::AlertSettings;
 
 /// Labels that name an application when there is no config, in order of preference.
 pub const APPLICATION_LABELS: [&str; 4] = ["service", "app", "application", "job"];
+/// The label an alert is routed by when a person routes it by hand and saves the route: the
+/// first of [`APPLICATION_LABELS`] it has, with its value. Alerts with the same one are "like
+/// this": a route saved from one routes them all.
+pub fn route_label(labels: &Labels) -> Option<(&'static str, &str)> {
+    APPLICATION_LABELS
+        .iter()
+        .find_map(|name| labels.get(*name).map(|value| (*name, value.as_str())))
+}
+
 /// The label that names the owning team when there is no config.
 pub const TEAM_LABEL: &str = "team";
 

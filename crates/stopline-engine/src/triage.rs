@@ -252,10 +252,8 @@ fn route_rule(
     now: Timestamp,
 ) -> Result<NewRoute> {
     let names: Vec<&str> = if by.is_empty() {
-        ROUTE_LABELS
-            .iter()
-            .copied()
-            .find(|l| labels.contains_key(*l))
+        stopline_core::routing::route_label(labels)
+            .map(|(name, _)| name)
             .into_iter()
             .collect()
     } else {
