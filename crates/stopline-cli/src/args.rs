@@ -161,16 +161,43 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
-    /// A person's on-call shifts between two moments, cut to that window.
+    /// A person's on-call shifts (or a rota's, every layer) between two moments, cut to that
+    /// window; `--format ics` writes them as an iCalendar feed.
     Shifts {
         /// A person id from the config.
-        #[arg(long, value_name = "PERSON")]
-        person: String,
+        #[arg(
+            long,
+            value_name = "PERSON",
+            required_unless_present = "rota",
+            conflicts_with = "rota"
+        )]
+        person: Option<String>,
+        /// A rota id: who is on call on each of its layers.
+        #[arg(long, value_name = "ROTA")]
+        rota: Option<String>,
         /// "2026-03-01" or "2026-03-01 09:00" (workspace zone), or RFC 3339.
         #[arg(long, value_name = "TIME")]
         from: String,
         #[arg(long, value_name = "TIME")]
         to: String,
+        /// A table (the default), JSON (as --json), or iCalendar (`ics`) for a calendar app.
+        #[arg(long, value_enum)]
+        format: Option<ShiftsFormat>,
+    },
+    /// The address a calendar app subscribes to for a person's (or a rota's) on-call shifts,
+    /// served by `stopline serve` or the app: shifts appear in the calendar people already use.
+    Calendar {
+        /// A person id from the config.
+        #[arg(
+            long,
+            value_name = "PERSON",
+            required_unless_present = "rota",
+            conflicts_with = "rota"
+        )]
+        person: Option<String>,
+        /// A rota id: every layer's shifts.
+        #[arg(long, value_name = "ROTA")]
+        rota: Option<String>,
     },
     /// Cover a shift: add an override to a rota in the config (kept beside the rota, comments
     /// kept); a running engine picks it up within seconds.
@@ -527,6 +554,13 @@ pub enum ReviewFormat {
     Markdown,
     /// The same facts as JSON, for tools (also what --json gives).
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShiftsFormat {
+    Table,
+    Json,
+    Ics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -84,7 +84,16 @@ pub fn run(cli: Cli) -> Result {
         Command::Sources => engine::sources(&cx),
         Command::Whoami { set, clear } => oncall::whoami(&cx, set.as_deref(), clear),
         Command::Oncall { team, at } => oncall::oncall(&cx, team.as_deref(), at.as_deref()),
-        Command::Shifts { person, from, to } => oncall::shifts(&cx, &person, &from, &to),
+        Command::Shifts {
+            person,
+            rota,
+            from,
+            to,
+            format,
+        } => oncall::shifts(&cx, person.as_deref(), rota.as_deref(), &from, &to, format),
+        Command::Calendar { person, rota } => {
+            oncall::calendar_url(&cx, person.as_deref(), rota.as_deref())
+        }
         Command::Override {
             rota,
             layer,

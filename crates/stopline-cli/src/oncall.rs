@@ -5,10 +5,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use stopline_core::rota::Shift;
 use stopline_engine::EngineError;
-use stopline_engine::api::{Actor, HubStatus, NotificationsChange, OverrideForm, RotaNow, TimeArg};
+use stopline_engine::api::{
+    Actor, CalendarFor, HubStatus, NotificationsChange, OverrideForm, RotaNow, TimeArg,
+};
 use stopline_engine::notify::{NotifierStatus, send_test_page};
 
-use crate::args::OnOff;
+use crate::args::{OnOff, ShiftsFormat};
 use crate::context::Context;
 use crate::failure::{Failure, Result};
 use crate::output::{local_time, print_json, print_table};
@@ -246,7 +248,14 @@ pub fn print_on_call(
     );
 }
 
-pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
+pub fn shifts(
+    cx: &Context,
+    person: Option<&str>,
+    rota: Option<&str>,
+    from: &str,
+    to: &str,
+    format: Option<ShiftsFormat>,
+) -> Result {
     let from = TimeArg {
         name: "--from",
         text: from,
@@ -255,11 +264,34 @@ pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
         name: "--to",
         text: to,
     };
-    let shifts: Vec<Shift> = cx.ws.shifts(person, from, to).map_err(|e| match e {
+    let format = format.unwrap_or(if cx.json {
+        ShiftsFormat::Json
+    } else {
+        ShiftsFormat::Table
+    });
+    let argument = |e: EngineError| match e {
         EngineError::UnknownPerson(_) => Failure::argument("--person", e),
+        EngineError::UnknownRota(..) => Failure::argument("--rota", e),
         other => other.into(),
-    })?;
-    if cx.json {
+    };
+    if format == ShiftsFormat::Ics {
+        let (start, end) = cx.ws.period(from, to)?;
+        let of = match (person, rota) {
+            (Some(person), _) => CalendarFor::Person(person),
+            (None, Some(rota)) => CalendarFor::Rota(rota),
+            (None, None) => unreachable!("clap requires --person or --rota"),
+        };
+        let text = cx.ws.calendar(of, start, end).map_err(argument)?;
+        // Written as it is: CRLF line ends are part of the format.
+        crate::output::emit_raw(&text);
+        return Ok(());
+    }
+    let shifts: Vec<Shift> = match (person, rota) {
+        (Some(person), _) => cx.ws.shifts(person, from, to).map_err(argument)?,
+        (None, Some(rota)) => cx.ws.rota_shifts(rota, from, to).map_err(argument)?,
+        (None, None) => unreachable!("clap requires --person or --rota"),
+    };
+    if format == ShiftsFormat::Json {
         print_json(&shifts.iter().map(ShiftJson::from).collect::<Vec<_>>());
         return Ok(());
     }
@@ -271,6 +303,7 @@ pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
             vec![
                 s.rota.to_string(),
                 s.layer.clone(),
+                s.person.to_string(),
                 local_time(s.start, zone),
                 local_time(s.end, zone),
                 format!("{:.1}", json.hours),
@@ -278,7 +311,35 @@ pub fn shifts(cx: &Context, person: &str, from: &str, to: &str) -> Result {
             ]
         })
         .collect();
-    print_table(&["ROTA", "LAYER", "FROM", "TO", "HOURS", ""], &rows);
+    print_table(
+        &["ROTA", "LAYER", "PERSON", "FROM", "TO", "HOURS", ""],
+        &rows,
+    );
+    Ok(())
+}
+
+/// Prints the calendar feed's address for a person or a rota.
+pub fn calendar_url(cx: &Context, person: Option<&str>, rota: Option<&str>) -> Result {
+    let of = match (person, rota) {
+        (Some(person), _) => CalendarFor::Person(person),
+        (None, Some(rota)) => CalendarFor::Rota(rota),
+        (None, None) => unreachable!("clap requires --person or --rota"),
+    };
+    let url = cx.ws.calendar_url(of).map_err(|e| match e {
+        EngineError::UnknownPerson(_) => Failure::argument("--person", e),
+        EngineError::UnknownRota(..) => Failure::argument("--rota", e),
+        other => other.into(),
+    })?;
+    if cx.json {
+        print_json(&serde_json::json!({ "url": url }));
+    } else {
+        out!("{url}");
+        out!(
+            "Subscribe to it in your calendar app. It is served while Stopline runs (the app or \
+             `stopline serve`) and reaches 30 days back and 90 ahead; the key in it reads \
+             calendars only."
+        );
+    }
     Ok(())
 }
 

@@ -414,9 +414,22 @@ pub fn emit(line: &str) {
 
 /// Writes text exactly as given (JSON, whose encoder already escapes control characters).
 pub fn write_stdout(text: &str) {
+    write_exactly(&format!("{text}\n"));
+}
+
+/// Writes a document exactly as given, line ends and all (an iCalendar feed, whose lines end in
+/// CRLF and whose text is escaped by its own rules).
+pub fn emit_raw(text: &str) {
+    write_exactly(text);
+}
+
+fn write_exactly(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{text}") {
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod application;
+pub mod calendar;
 pub mod callout;
 pub mod clock;
 pub mod config;

@@ -38,7 +38,11 @@ pub use desktop::{DesktopStatus, NotificationChoices, NotificationsChange, Setti
 pub use documents::ReportView;
 pub use hub::{Connected, Disconnected, HubStatus, Mutation};
 pub use incident::IncidentView;
-pub use on_call::{LayerNow, OnCallView, OverrideForm, RotaNow};
+pub(crate) use on_call::calendar_feed;
+pub use on_call::{
+    CalendarFor, FEED_AHEAD_DAYS, FEED_PAST_DAYS, LayerNow, OnCallView, OverrideForm, RotaNow,
+    calendar_key,
+};
 
 pub use crate::health::SourceHealth;
 pub use crate::overrides::AddedOverride;

@@ -103,6 +103,8 @@ pub enum EngineError {
     ReportToResolved(IncidentId),
     #[error("unknown team {0:?}: expected the id of a delivery team")]
     UnknownTeam(String),
+    #[error("unknown rota {0:?}: expected one of {1}")]
+    UnknownRota(String, String),
     #[error("no alert with fingerprint {0:?}")]
     UnknownAlert(String),
     #[error(
@@ -252,6 +254,7 @@ impl EngineError {
             | EngineError::EmptyNote
             | EngineError::BadCustomerReport(_)
             | EngineError::UnknownTeam(_)
+            | EngineError::UnknownRota(..)
             | EngineError::UnknownAlert(_)
             | EngineError::AmbiguousAlert { .. }
             | EngineError::NoRouteLabels(_)

@@ -100,6 +100,7 @@ impl WebhookServer {
             .route("/v2/enqueue", post(pagerduty))
             .route("/healthz", get(healthz))
             .route("/v1/teams/{team}/line", get(team_line))
+            .route("/v1/calendar/{kind}/{file}", get(calendar))
             .fallback(not_found)
             .with_state(Arc::new(state));
         Ok(Self {
@@ -428,11 +429,100 @@ async fn team_line(
     }
 }
 
+/// `GET /v1/calendar/people/{person}.ics` and `/v1/calendar/rotas/{rota}.ics`: on-call shifts
+/// as an iCalendar feed, from 30 days back to 90 ahead, for calendar apps to subscribe to.
+/// Calendar apps cannot send a bearer token, so the feed takes the calendar key
+/// (`?key=`, see `api::calendar_key`; `stopline calendar` prints the URL) or the token.
+async fn calendar(
+    State(state): State<Arc<WebhookState>>,
+    axum::extract::Path((kind, file)): axum::extract::Path<(String, String)>,
+    request: Request,
+) -> Response {
+    use crate::api::{CalendarFor, FEED_AHEAD_DAYS, FEED_PAST_DAYS, calendar_key};
+    let peer = peer_of(&request);
+    let key = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("key="))
+        .unwrap_or("");
+    let expected = calendar_key(&state.token);
+    // Compared whole, not stopping at the first difference.
+    let key_matches = key.len() == expected.len()
+        && key
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0;
+    if key_matches {
+        if let Err(refusal) = gate(&state).check_host(request.headers()) {
+            return refusal.into_response();
+        }
+    } else if let Err(refusal) = gate(&state).authenticate(request.headers(), peer).await {
+        return refusal.into_response();
+    }
+    let Some(id) = file.strip_suffix(".ics") else {
+        return Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("no calendar {file:?}: calendars end in .ics, such as ben.ics"),
+            "file",
+        )
+        .into_response();
+    };
+    let of = match kind.as_str() {
+        "people" => CalendarFor::Person(id),
+        "rotas" => CalendarFor::Rota(id),
+        _ => {
+            return Refusal::new(
+                StatusCode::NOT_FOUND,
+                format!("no calendars of {kind:?}: the calendars are /v1/calendar/people/PERSON.ics and /v1/calendar/rotas/ROTA.ics"),
+                "kind",
+            )
+            .into_response();
+        }
+    };
+    let Some(config) = state.routing.config() else {
+        return Refusal::new(
+            StatusCode::NOT_FOUND,
+            "this engine runs without a config, so it knows no rotas".to_owned(),
+            ".",
+        )
+        .into_response();
+    };
+    let now = state.clock.now();
+    let from = now - jiff::SignedDuration::from_hours(24 * FEED_PAST_DAYS);
+    let to = now + jiff::SignedDuration::from_hours(24 * FEED_AHEAD_DAYS);
+    match crate::api::calendar_feed(&config, of, from, to, now) {
+        Ok(text) => (
+            StatusCode::OK,
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-cache"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(error @ (EngineError::UnknownPerson(_) | EngineError::UnknownRota(..))) => {
+            Refusal::new(StatusCode::NOT_FOUND, error.to_string(), "file").into_response()
+        }
+        Err(error) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("cannot make the calendar now, retry: {error}"),
+            ".",
+        )
+        .into_response(),
+    }
+}
+
 async fn not_found(request: Request) -> Response {
     Refusal::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue, GET /v1/teams/TEAM/line and GET /healthz",
+            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue, GET /v1/teams/TEAM/line, GET /v1/calendar/people/PERSON.ics, GET /v1/calendar/rotas/ROTA.ics and GET /healthz",
             request.uri().path()
         ),
         ".",

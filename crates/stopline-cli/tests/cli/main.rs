@@ -4,6 +4,7 @@
 
 mod support;
 
+mod calendar;
 mod config;
 mod desk;
 mod durability;

@@ -84,6 +84,27 @@ impl Workspace {
     pub fn shifts(&self, person: &str, from: TimeArg<'_>, to: TimeArg<'_>) -> Result<Vec<Shift>> {
         let config = self.rotas_config()?;
         let person = crate::lookup::person(&config, person)?;
+        let (start, end) = self.period(from, to)?;
+        Ok(shifts_of(&config.rotas, &person, start, end))
+    }
+
+    /// Every layer's shifts of one rota between two moments, cut to that window, in order.
+    pub fn rota_shifts(
+        &self,
+        rota: &str,
+        from: TimeArg<'_>,
+        to: TimeArg<'_>,
+    ) -> Result<Vec<Shift>> {
+        let config = self.rotas_config()?;
+        let rota = find_rota(&config, rota)?;
+        let (start, end) = self.period(from, to)?;
+        Ok(layers_shifts(rota, start, end))
+    }
+
+    /// Two moments a person typed (the workspace's zone, or RFC 3339), the first before the
+    /// second; errors name the argument.
+    pub fn period(&self, from: TimeArg<'_>, to: TimeArg<'_>) -> Result<(Timestamp, Timestamp)> {
+        let config = self.config()?;
         let start = parse_time(&config, from)?;
         let end = parse_time(&config, to)?;
         if start >= end {
@@ -92,7 +113,7 @@ impl Workspace {
                 to: to.name.to_owned(),
             });
         }
-        Ok(shifts_of(&config.rotas, &person, start, end))
+        Ok((start, end))
     }
 
     /// The config with the overrides of a joined desktop's replica merged into its rotas (those
@@ -169,6 +190,127 @@ impl Workspace {
         )?;
         Ok(added)
     }
+}
+
+/// Whose shifts a calendar holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarFor<'a> {
+    /// A person's shifts on every rota.
+    Person(&'a str),
+    /// Every layer of one rota: who is on call when.
+    Rota(&'a str),
+}
+
+impl Workspace {
+    /// The shifts of a person or a rota over `[from, to)` as an iCalendar feed (see
+    /// `stopline_core::calendar`), overrides included; unknown people and rotas are refused,
+    /// naming the ones there are.
+    pub fn calendar(&self, of: CalendarFor<'_>, from: Timestamp, to: Timestamp) -> Result<String> {
+        calendar_feed(&*self.rotas_config()?, of, from, to, self.now())
+    }
+
+    /// The address a calendar app subscribes to for `of`'s shifts, served by the engine's
+    /// webhook server (`stopline serve` or the app) with the calendar key (see
+    /// [`calendar_key`]): `http://127.0.0.1:9177/v1/calendar/people/ben.ics?key=…`.
+    pub fn calendar_url(&self, of: CalendarFor<'_>) -> Result<String> {
+        let config = self.config()?;
+        let (kind, id) = match of {
+            CalendarFor::Person(person) => (
+                "people",
+                crate::lookup::person(&config, person)?.to_string(),
+            ),
+            CalendarFor::Rota(rota) => ("rotas", find_rota(&config, rota)?.id.to_string()),
+        };
+        let key = calendar_key(&self.webhook_token()?);
+        Ok(format!(
+            "http://{}/v1/calendar/{kind}/{id}.ics?key={key}",
+            config.webhook.listen
+        ))
+    }
+}
+
+/// The key of the calendar feeds, derived from the webhook token: it reads calendars and nothing
+/// else, and a calendar URL someone shares does not give away the token that posts alerts.
+pub fn calendar_key(webhook_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("stopline calendar feed\0{webhook_token}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How far back and ahead a served calendar feed reaches from now.
+pub const FEED_PAST_DAYS: i64 = 30;
+pub const FEED_AHEAD_DAYS: i64 = 90;
+
+/// The iCalendar text of `of`'s shifts over `[from, to)` by `config`'s rotas.
+pub(crate) fn calendar_feed(
+    config: &Config,
+    of: CalendarFor<'_>,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> Result<String> {
+    use stopline_core::calendar::{CalendarOf, NamedShift, ics};
+    if from >= to {
+        return Err(EngineError::BadPeriod {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+    let (calendar, shifts) = match of {
+        CalendarFor::Person(person) => {
+            let person = crate::lookup::person(config, person)?;
+            let name = config
+                .person(&person)
+                .map_or_else(|| person.to_string(), |p| p.name.clone());
+            let of = CalendarOf {
+                name: format!("On call: {name}"),
+                names_people: false,
+            };
+            (of, shifts_of(&config.rotas, &person, from, to))
+        }
+        CalendarFor::Rota(id) => {
+            let rota = find_rota(config, id)?;
+            let of = CalendarOf {
+                name: format!("On call: {}", rota.name),
+                names_people: true,
+            };
+            (of, layers_shifts(rota, from, to))
+        }
+    };
+    let named: Vec<NamedShift<'_>> = shifts
+        .iter()
+        .map(|shift| NamedShift {
+            shift,
+            rota_name: config
+                .rota(&shift.rota)
+                .map_or(shift.rota.as_str(), |r| r.name.as_str()),
+            person_name: config
+                .person(&shift.person)
+                .map_or(shift.person.as_str(), |p| p.name.as_str()),
+        })
+        .collect();
+    Ok(ics(&calendar, &named, now))
+}
+
+/// Every layer's shifts of `rota` over `[from, to)`, in order of start.
+fn layers_shifts(rota: &Rota, from: Timestamp, to: Timestamp) -> Vec<Shift> {
+    let mut shifts: Vec<Shift> = (0..rota.layers.len())
+        .flat_map(|layer| rota.shifts(layer, from, to))
+        .collect();
+    shifts.sort_by_key(|s| (s.start, s.layer.clone()));
+    shifts
+}
+
+/// The rota with this id, or an error naming the rotas there are.
+fn find_rota<'c>(config: &'c Config, id: &str) -> Result<&'c Rota> {
+    config
+        .rotas
+        .iter()
+        .find(|r| r.id.as_str() == id)
+        .ok_or_else(|| {
+            let known: Vec<&str> = config.rotas.iter().map(|r| r.id.as_str()).collect();
+            EngineError::UnknownRota(id.to_owned(), known.join(", "))
+        })
 }
 
 fn shifts_of(rotas: &[Rota], person: &PersonId, from: Timestamp, to: Timestamp) -> Vec<Shift> {
