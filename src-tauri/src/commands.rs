@@ -13,8 +13,8 @@ use stopline_core::incident::{IncidentId, Severity};
 use stopline_core::swarm::{ChecklistStep, Role, StepState, SwarmError};
 use stopline_engine::EngineError;
 use stopline_engine::api::{
-    Actor, NotificationsChange, OpenTarget, OverrideForm as ApiOverride, RoleRequest,
-    SeverityRequest, StepRequest, TimeArg, Workspace,
+    Actor, CalendarFor, NotificationsChange, OpenTarget, OverrideForm as ApiOverride,
+    RemoveRequest, RoleRequest, SeverityRequest, StepRequest, TimeArg, Workspace,
 };
 use stopline_store::StoreError;
 use tauri::State;
@@ -23,8 +23,8 @@ use crate::AppState;
 use crate::dto::{
     AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode, HubConnectForm, HubView,
     IncidentAction, IncidentRow, IncidentView, LeadRoleText, OnCallOverview, OverrideForm,
-    Overview, ReportView, SettingsChange, SettingsView, SeverityText, SourcesView, StepStateText,
-    UnroutedView,
+    Overview, RemoveOverrideForm, ReportView, SettingsChange, SettingsView, SeverityText,
+    SourcesView, StepStateText, UnroutedView,
 };
 
 /// An engine error as the window receives it: which kind (what the UI branches on), and the
@@ -90,6 +90,18 @@ async fn settings_now(state: &State<'_, AppState>) -> Result<SettingsView, Comma
         ))
     })
     .await
+}
+
+/// Who is on call, the timeline of the next two weeks, and my calendar's address.
+fn on_call_overview(ws: &Workspace) -> Result<OnCallOverview, CommandError> {
+    let view = ws.on_call(None, None).map_err(command_error)?;
+    let config = ws.rotas_config().ok();
+    let calendar = ws
+        .whoami()
+        .ok()
+        .flatten()
+        .and_then(|me| ws.calendar_url(CalendarFor::Person(me.as_str())).ok());
+    Ok(OnCallOverview::new(&view, config.as_deref(), calendar))
 }
 
 fn parse_id(id: &str) -> Result<IncidentId, CommandError> {
@@ -271,8 +283,32 @@ ipc_commands! {
 
     /// Who is on call on every layer of every rota, now and next, and my next four weeks.
     async fn on_call(state: State<'_, AppState>) -> Result<OnCallOverview, CommandError> {
+        with_workspace(&state, move |ws| on_call_overview(ws)).await
+    }
+
+    /// Removes an override from a rota in the config, as the person at this desktop; answers
+    /// with who is on call after it.
+    async fn remove_override(
+        state: State<'_, AppState>,
+        form: RemoveOverrideForm,
+    ) -> Result<OnCallOverview, CommandError> {
         with_workspace(&state, move |ws| {
-            Ok(OnCallOverview::new(&ws.on_call(None, None).map_err(command_error)?))
+            let time = |text: &str, name: &str| {
+                text.parse::<jiff::Timestamp>().map_err(|e| CommandError {
+                    code: ErrorCode::BadInput,
+                    message: format!("{name}: {text:?} is not an RFC 3339 time: {e}"),
+                })
+            };
+            let request = RemoveRequest {
+                rota: &form.rota,
+                layer: &form.layer,
+                person: &form.person,
+                from: time(&form.from, "from")?,
+                to: time(&form.to, "to")?,
+            };
+            ws.remove_override(request, &Actor::SittingHere)
+                .map_err(command_error)?;
+            on_call_overview(ws)
         })
         .await
     }
@@ -293,7 +329,7 @@ ipc_commands! {
             };
             ws.add_override(request, &Actor::SittingHere)
                 .map_err(command_error)?;
-            Ok(OnCallOverview::new(&ws.on_call(None, None).map_err(command_error)?))
+            on_call_overview(ws)
         })
         .await
     }

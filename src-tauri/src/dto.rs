@@ -391,6 +391,58 @@ pub struct OnCallOverview {
     pub rotas: Vec<RotaView>,
     /// The shifts of the person at this desktop over the next 28 days.
     pub my_shifts: Vec<ShiftView>,
+    /// RFC 3339, UTC: the window the timeline draws, from the start of today for 14 days.
+    pub timeline_from: String,
+    pub timeline_to: String,
+    /// Each rota's layers as bars over that window, the rotas of my teams first.
+    pub timeline: Vec<RotaTimelineView>,
+    /// Whether overrides can be removed here (a joined desktop's are the hub's).
+    pub overrides_editable: bool,
+    /// The address of my shifts' calendar feed, for a calendar app; `null` when nobody is
+    /// chosen at this desktop or the engine cannot say.
+    pub my_calendar_url: Option<String>,
+}
+
+/// One rota over the timeline's window.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RotaTimelineView {
+    pub id: String,
+    pub name: String,
+    pub teams: Vec<String>,
+    /// Whether it covers one of my teams.
+    pub mine: bool,
+    pub layers: Vec<TimelineLayerView>,
+    /// Its overrides not over before the window starts, each removable where overrides are.
+    pub overrides: Vec<OverrideView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TimelineLayerView {
+    pub layer: String,
+    /// In order; gaps are times nobody holds the layer.
+    pub shifts: Vec<ShiftView>,
+}
+
+/// An override as the config holds it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OverrideView {
+    pub layer: String,
+    pub person: String,
+    pub person_name: String,
+    /// RFC 3339, UTC.
+    pub from: String,
+    pub to: String,
+}
+
+/// Which override to remove: as `OverrideView` gives it.
+#[derive(Debug, Clone, serde::Deserialize, TS)]
+pub struct RemoveOverrideForm {
+    pub rota: String,
+    pub layer: String,
+    pub person: String,
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -422,6 +474,8 @@ pub struct ShiftView {
     pub rota: String,
     pub layer: String,
     pub person: String,
+    /// The person's name from the config (the id when it names nobody).
+    pub person_name: String,
     /// RFC 3339, UTC.
     pub since: String,
     pub until: String,

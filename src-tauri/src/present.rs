@@ -324,11 +324,12 @@ impl SourcesView {
     }
 }
 
-fn shift(s: &Shift) -> ShiftView {
+fn shift(s: &Shift, names: &dyn Fn(&stopline_core::ids::PersonId) -> String) -> ShiftView {
     ShiftView {
         rota: s.rota.to_string(),
         layer: s.layer.clone(),
         person: s.person.to_string(),
+        person_name: names(&s.person),
         since: s.start.to_string(),
         until: s.end.to_string(),
         is_override: s.is_override,
@@ -336,8 +337,56 @@ fn shift(s: &Shift) -> ShiftView {
 }
 
 impl OnCallOverview {
-    pub fn new(view: &api::OnCallView) -> Self {
+    /// `config` names the people; `my_calendar_url` is my shifts' feed, when there is one.
+    pub fn new(
+        view: &api::OnCallView,
+        config: Option<&Config>,
+        my_calendar_url: Option<String>,
+    ) -> Self {
+        let names = |person: &stopline_core::ids::PersonId| {
+            config
+                .and_then(|c| c.person(person))
+                .map_or_else(|| person.to_string(), |p| p.name.clone())
+        };
+        let shift = |s: &Shift| shift(s, &names);
         Self {
+            timeline_from: view.timeline_from.to_string(),
+            timeline_to: view.timeline_to.to_string(),
+            timeline: view
+                .timeline
+                .iter()
+                .map(|r| RotaTimelineView {
+                    id: r.rota.id.to_string(),
+                    name: r.rota.name.clone(),
+                    teams: r.rota.teams.iter().map(ToString::to_string).collect(),
+                    mine: r.rota.teams.iter().any(|t| view.my_teams.contains(t)),
+                    layers: r
+                        .layers
+                        .iter()
+                        .map(|(layer, shifts)| TimelineLayerView {
+                            layer: layer.clone(),
+                            shifts: shifts.iter().map(shift).collect(),
+                        })
+                        .collect(),
+                    overrides: r
+                        .overrides
+                        .iter()
+                        .map(|o| OverrideView {
+                            layer: r
+                                .rota
+                                .layers
+                                .get(o.layer)
+                                .map_or_else(String::new, |l| l.name.clone()),
+                            person: o.person.to_string(),
+                            person_name: names(&o.person),
+                            from: o.from.to_string(),
+                            to: o.to.to_string(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            overrides_editable: view.overrides_editable,
+            my_calendar_url,
             rotas: view
                 .rotas
                 .iter()

@@ -244,3 +244,38 @@ test("at 1024×700 nothing overflows sideways: the incident takes the view and l
   await screenshots("desk-1024-queue");
   assert.equal(await overflowsSideways(), false, "the queue overflows at 1024 px");
 });
+
+test("getting cover for my shift from the timeline, and `stopline oncall` agrees", async () => {
+  await driver.manage().window().setRect({ width: 1920, height: 1080 });
+  await driver.findElement(By.xpath("//nav//button[text()='On call']")).click();
+  // My team's rota first, my shifts marked with "Get cover".
+  const first = await driver.wait(until.elementLocated(By.css("[data-timeline-rota]")), 10_000);
+  assert.equal(await first.getAttribute("data-timeline-rota"), "payments-oncall");
+  const mine = await driver.wait(until.elementLocated(By.css('.timeline-bar.mine[data-person="ben"]')), 5_000);
+  await session.screenshot("oncall-timeline-light");
+  await mine.findElement(By.css("button.timeline-cover")).click();
+  // The form is filled in with the shift; who covers is the one thing left to choose.
+  const who = await driver.wait(async () => {
+    const active = await driver.switchTo().activeElement();
+    return (await active.getAttribute("data-field")) === "person" ? active : null;
+  }, 5_000);
+  await who.findElement(By.css('option[value="aisha"]')).click();
+  const layer = await driver.findElement(By.xpath("//label[contains(., 'Layer')]/select")).getAttribute("value");
+  const from = await driver.findElement(By.xpath("//label[contains(., 'From')]/input")).getAttribute("value");
+  await driver.findElement(By.xpath("//button[text()='Add the override']")).click();
+  await driver.wait(until.elementLocated(By.xpath("//p[contains(., 'Added: aisha covers')]")), 5_000);
+  // An hour into the cover (or at its start, from a minute on), the CLI sees Aisha on that layer.
+  const at = new Date(Math.max(new Date(from).getTime(), Date.now()) + 3_600_000).toISOString();
+  const oncall = JSON.parse(stopline("oncall", "--team", "payments", "--at", at, "--json"));
+  const now = oncall.rotas.find((r) => r.id === "payments-oncall").layers.find((l) => l.layer === layer).now;
+  assert.equal(now.person, "aisha", JSON.stringify(now));
+  assert.equal(now.override, true);
+  // The timeline draws it as an override, and it is listed with a way to remove it.
+  await driver.wait(until.elementLocated(By.css('.timeline-bar.override[data-person="aisha"]')), 5_000);
+  const listed = await driver.findElement(By.css('[data-override="payments-oncall/aisha"]'));
+  await session.screenshot("oncall-timeline-with-override-light");
+  await listed.findElement(By.xpath(".//button[text()='Remove']")).click();
+  await driver.wait(async () => (await driver.findElements(By.css('[data-override="payments-oncall/aisha"]'))).length === 0, 5_000);
+  const after = JSON.parse(stopline("oncall", "--team", "payments", "--at", at, "--json"));
+  assert.notEqual(after.rotas.find((r) => r.id === "payments-oncall").layers.find((l) => l.layer === layer).now.person, "aisha");
+});

@@ -340,7 +340,7 @@ export function App() {
           />
         )}
         {load.kind === "loaded" && view === "oncall" && (
-          <OnCall version={version} people={load.value.people} />
+          <OnCall version={version} people={load.value.people} me={load.value.me} />
         )}
         {load.kind === "loaded" && view === "sources" && <Sources version={version} />}
         {load.kind === "loaded" && view === "reports" && (

@@ -10,6 +10,7 @@ import {
   type HubConnectForm,
   type IncidentAction,
   type OverrideForm,
+  type RemoveOverrideForm,
   type SettingsChange,
 } from "./bindings";
 import { when } from "./time";
@@ -47,6 +48,9 @@ export const fetchOnCall = () => commands.onCall();
 
 /** Adds an override to a rota in the config; resolves to who is on call after it. */
 export const addOverride = (form: OverrideForm) => commands.addOverride(form);
+
+/** Removes an override from a rota in the config; resolves to who is on call after it. */
+export const removeOverride = (form: RemoveOverrideForm) => commands.removeOverride(form);
 
 export const fetchSettings = () => commands.settings();
 

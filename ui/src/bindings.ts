@@ -290,6 +290,34 @@ export type OverrideForm = { rota: string, layer: string, person: string,
  */
 from: string, to: string, };
 
+export type RotaTimelineView = { id: string, name: string, teams: Array<string>, 
+/**
+ * Whether it covers one of my teams.
+ */
+mine: boolean, layers: Array<TimelineLayerView>, 
+/**
+ * Its overrides not over before the window starts, each removable where overrides are.
+ */
+overrides: Array<OverrideView>, };
+
+export type TimelineLayerView = { layer: string, 
+/**
+ * In order; gaps are times nobody holds the layer.
+ */
+shifts: Array<ShiftView>, };
+
+export type OverrideView = { layer: string, person: string, person_name: string, 
+/**
+ * RFC 3339, UTC.
+ */
+from: string, to: string, };
+
+export type RemoveOverrideForm = { rota: string, layer: string, person: string, 
+/**
+ * RFC 3339.
+ */
+from: string, to: string, };
+
 export type UnroutedView = { 
 /**
  * Newest first.
@@ -419,7 +447,24 @@ export type OnCallOverview = { rotas: Array<RotaView>,
 /**
  * The shifts of the person at this desktop over the next 28 days.
  */
-my_shifts: Array<ShiftView>, };
+my_shifts: Array<ShiftView>, 
+/**
+ * RFC 3339, UTC: the window the timeline draws, from the start of today for 14 days.
+ */
+timeline_from: string, timeline_to: string, 
+/**
+ * Each rota's layers as bars over that window, the rotas of my teams first.
+ */
+timeline: Array<RotaTimelineView>, 
+/**
+ * Whether overrides can be removed here (a joined desktop's are the hub's).
+ */
+overrides_editable: boolean, 
+/**
+ * The address of my shifts' calendar feed, for a calendar app; `null` when nobody is
+ * chosen at this desktop or the engine cannot say.
+ */
+my_calendar_url: string | null, };
 
 export type RotaView = { id: string, name: string, kind: RotaKindText, teams: Array<string>, layers: Array<LayerView>, };
 
@@ -428,6 +473,10 @@ export type RotaKindText = "team" | "domain";
 export type LayerView = { layer: string, now: ShiftView | null, next: ShiftView | null, };
 
 export type ShiftView = { rota: string, layer: string, person: string, 
+/**
+ * The person's name from the config (the id when it names nobody).
+ */
+person_name: string, 
 /**
  * RFC 3339, UTC.
  */
@@ -524,6 +573,8 @@ export const commands = {
   testPage: (): Promise<string> => invoke<string>("test_page"),
   /** Who is on call on every layer of every rota, now and next, and my next four weeks. */
   onCall: (): Promise<OnCallOverview> => invoke<OnCallOverview>("on_call"),
+  /** Removes an override from a rota in the config, as the person at this desktop; answers with who is on call after it. */
+  removeOverride: (form: RemoveOverrideForm): Promise<OnCallOverview> => invoke<OnCallOverview>("remove_override", { form }),
   /** Adds an override to a rota in the config, as the person at this desktop; answers with who is on call after it. */
   addOverride: (form: OverrideForm): Promise<OnCallOverview> => invoke<OnCallOverview>("add_override", { form }),
   /** This desktop's settings: who sits here, how pages show, whether Stopline starts at login. */

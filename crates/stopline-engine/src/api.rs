@@ -41,11 +41,11 @@ pub use incident::IncidentView;
 pub(crate) use on_call::calendar_feed;
 pub use on_call::{
     CalendarFor, FEED_AHEAD_DAYS, FEED_PAST_DAYS, LayerNow, OnCallView, OverrideForm, RotaNow,
-    calendar_key,
+    RotaTimeline, TIMELINE_DAYS, calendar_key,
 };
 
 pub use crate::health::SourceHealth;
-pub use crate::overrides::AddedOverride;
+pub use crate::overrides::{AddedOverride, RemoveRequest};
 pub use crate::report::CsvTable;
 pub use crate::review::Review;
 pub use queue::{IncidentSummary, QueueView};

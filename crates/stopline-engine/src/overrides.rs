@@ -124,6 +124,101 @@ pub fn add_override(
     })
 }
 
+/// One override to remove: the rota, the layer's name, the person, and its start and end as
+/// the config holds them.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoveRequest<'a> {
+    pub rota: &'a str,
+    pub layer: &'a str,
+    pub person: &'a str,
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// Removes one override from a rota in the config file: the entry whose layer, person, start and
+/// end are the request's (the first, were there two alike). Refused, with nothing written, when
+/// the rota has no such override or the file would no longer parse; the rest of the file,
+/// comments included, stays as it was.
+pub fn remove_override(
+    config_path: &Path,
+    config: &Config,
+    request: RemoveRequest<'_>,
+) -> Result<()> {
+    let path = config_path.display().to_string();
+    let rota = config
+        .rotas
+        .iter()
+        .find(|r| r.id.as_str() == request.rota)
+        .ok_or_else(|| EngineError::BadOverride(format!("unknown rota {:?}", request.rota)))?;
+    let layer = rota.layer_index(request.layer).ok_or_else(|| {
+        EngineError::BadOverride(format!(
+            "rota {} has no layer {:?}",
+            request.rota, request.layer
+        ))
+    })?;
+    // The parsed overrides are in the file's order: the position of the match is the entry's.
+    let position = rota
+        .overrides
+        .iter()
+        .position(|o| {
+            o.layer == layer
+                && o.person.as_str() == request.person
+                && o.from == request.from
+                && o.to == request.to
+        })
+        .ok_or_else(|| {
+            EngineError::BadOverride(format!(
+                "rota {} has no override of {} on {} from {} to {}: it may have been removed already",
+                request.rota,
+                request.person,
+                request.layer,
+                rota.wall_clock_text(request.from),
+                rota.wall_clock_text(request.to)
+            ))
+        })?;
+    let current = crate::files::read_config_text(config_path)?;
+    let mut document: DocumentMut = current.parse().map_err(|e: toml_edit::TomlError| {
+        EngineError::BadOverride(format!("{path} does not parse: {e}"))
+    })?;
+    let table = rota_table(&mut document, request.rota).ok_or_else(|| {
+        EngineError::BadOverride(format!(
+            "rota {} is not written as a [[rotas]] table in {path}, so it cannot be edited here",
+            request.rota
+        ))
+    })?;
+    match table.get_mut("overrides") {
+        Some(Item::ArrayOfTables(overrides)) if position < overrides.len() => {
+            overrides.remove(position);
+            if overrides.is_empty() {
+                table.remove("overrides");
+            }
+        }
+        Some(Item::Value(Value::Array(overrides))) if position < overrides.len() => {
+            overrides.remove(position);
+        }
+        _ => {
+            return Err(EngineError::BadOverride(format!(
+                "the overrides of rota {} in {path} are not as the config reads them; edit the file by hand",
+                request.rota
+            )));
+        }
+    }
+    let text = document.to_string();
+    let after = Config::parse(&path, &text)?;
+    // The right one went: one fewer override on that rota, nothing else changed.
+    let left = after
+        .rotas
+        .iter()
+        .find(|r| r.id == rota.id)
+        .map_or(0, |r| r.overrides.len());
+    if left + 1 != rota.overrides.len() {
+        return Err(EngineError::BadOverride(format!(
+            "removing the override would not leave {path} as expected; nothing was written"
+        )));
+    }
+    write_atomically(config_path, text.as_bytes())
+}
+
 /// The `[[rotas]]` table with this id.
 fn rota_table<'d>(document: &'d mut DocumentMut, id: &str) -> Option<&'d mut Table> {
     document
@@ -337,5 +432,65 @@ handoff = "mon 09:00"
             reread.rotas[0].overrides[0].from,
             at("2026-10-25T01:30:00Z")
         );
+    }
+
+    #[test]
+    fn removing_an_override_takes_out_that_one_and_keeps_the_rest_of_the_file() {
+        let (_dir, path, config) = setup();
+        let now = at("2026-11-27T10:00:00Z");
+        add_override(
+            &path,
+            &config,
+            request("payments", "2026-11-27 17:00", "2026-11-28 09:00"),
+            now,
+        )
+        .unwrap();
+        let once =
+            Config::parse("stopline.toml", &std::fs::read_to_string(&path).unwrap()).unwrap();
+        add_override(
+            &path,
+            &once,
+            request("payments", "2026-12-24 17:00", "2026-12-26 09:00"),
+            now,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let twice = Config::parse("stopline.toml", &text).unwrap();
+        let remove = |from: &str, to: &str| RemoveRequest {
+            rota: "payments",
+            layer: "primary",
+            person: "bo",
+            from: at(from),
+            to: at(to),
+        };
+        // One that is not there: refused, naming it, the file untouched.
+        let error = remove_override(
+            &path,
+            &twice,
+            remove("2026-11-27T18:00:00Z", "2026-11-28T09:00:00Z"),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains(
+                "rota payments has no override of bo on primary from 2026-11-27 18:00 to 2026-11-28 09:00"
+            ),
+            "{error}"
+        );
+        assert!(error.is_usage());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+        remove_override(
+            &path,
+            &twice,
+            remove("2026-11-27T17:00:00Z", "2026-11-28T09:00:00Z"),
+        )
+        .unwrap();
+        let after = std::fs::read_to_string(&path).unwrap();
+        let reread = Config::parse("stopline.toml", &after).unwrap();
+        let left = &reread.rotas[0].overrides;
+        assert_eq!(left.len(), 1, "{after}");
+        assert_eq!(left[0].from, at("2026-12-24T17:00:00Z"));
+        assert!(after.starts_with("# The on-call people of a small shop."));
+        assert!(after.contains("# Search keeps its own rota."));
     }
 }

@@ -11,7 +11,7 @@ use stopline_core::ids::PersonId;
 use stopline_core::rota::{Rota, Shift};
 
 use super::{Actor, Mutation, TimeArg, Workspace, parse_time};
-use crate::overrides::{self, AddedOverride, OverrideRequest};
+use crate::overrides::{self, AddedOverride, OverrideRequest, RemoveRequest};
 use crate::{EngineError, Result};
 
 /// How far ahead "my shifts" look.
@@ -35,6 +35,31 @@ pub struct OnCallView {
     pub my_shifts: Vec<Shift>,
     /// The workspace's zone, for showing times.
     pub zone: TimeZone,
+    /// The window the timeline shows: from the start of today (workspace zone) for
+    /// [`TIMELINE_DAYS`] days.
+    pub timeline_from: Timestamp,
+    pub timeline_to: Timestamp,
+    /// Each rota's layers over the timeline's window, overrides included; the rotas of the
+    /// person's teams first, then the others in config order.
+    pub timeline: Vec<RotaTimeline>,
+    /// The teams of the person at this desktop.
+    pub my_teams: Vec<stopline_core::ids::TeamId>,
+    /// Whether overrides can be removed here: on a desktop of its own they are in its config;
+    /// a joined desktop's are the hub's.
+    pub overrides_editable: bool,
+}
+
+/// How many days the on-call timeline shows.
+pub const TIMELINE_DAYS: i64 = 14;
+
+/// One rota's layers over the timeline's window.
+#[derive(Debug, Clone)]
+pub struct RotaTimeline {
+    pub rota: Rota,
+    /// Per layer, in escalation order: its name and shifts.
+    pub layers: Vec<(String, Vec<Shift>)>,
+    /// Its overrides that end after the window starts, in config order.
+    pub overrides: Vec<stopline_core::rota::Override>,
 }
 
 /// Someone covers a layer of a rota for a while: the rota, the layer (`None`: the primary),
@@ -72,12 +97,75 @@ impl Workspace {
             }
             None => Vec::new(),
         };
+        let zone = config.workspace.time_zone.clone();
+        let today = zone.to_datetime(at).date();
+        let timeline_from = zone
+            .to_ambiguous_timestamp(today.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()
+            .unwrap_or(at);
+        let timeline_to = timeline_from
+            .to_zoned_datetime(zone.clone())
+            .checked_add(jiff::ToSpan::days(TIMELINE_DAYS))
+            .map_or(at, |end| end.timestamp());
+        let my_teams: Vec<stopline_core::ids::TeamId> = match self.whoami()? {
+            Some(me) => config
+                .teams
+                .iter()
+                .filter(|t| t.members.contains(&me))
+                .map(|t| t.id.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut timeline: Vec<RotaTimeline> = config
+            .rotas
+            .iter()
+            .filter(|r| team.as_ref().is_none_or(|t| r.teams.contains(t)))
+            .map(|rota| RotaTimeline {
+                layers: (0..rota.layers.len())
+                    .map(|i| {
+                        (
+                            rota.layers[i].name.clone(),
+                            rota.shifts(i, timeline_from, timeline_to),
+                        )
+                    })
+                    .collect(),
+                overrides: rota
+                    .overrides
+                    .iter()
+                    .filter(|o| o.to > timeline_from)
+                    .cloned()
+                    .collect(),
+                rota: rota.clone(),
+            })
+            .collect();
+        // My teams' rotas first; the sort is stable, so config order otherwise.
+        timeline.sort_by_key(|r| !r.rota.teams.iter().any(|t| my_teams.contains(t)));
         Ok(OnCallView {
             at,
             rotas,
             my_shifts,
-            zone: config.workspace.time_zone.clone(),
+            zone,
+            timeline_from,
+            timeline_to,
+            timeline,
+            my_teams,
+            overrides_editable: self.hub_link()?.is_none(),
         })
+    }
+
+    /// Removes an override from a rota in the config (see `overrides::remove_override`), as
+    /// `who`. A joined desktop's overrides are the hub's: refused there, saying so.
+    pub fn remove_override(&self, request: RemoveRequest<'_>, who: &Actor) -> Result<()> {
+        if let Some(link) = self.hub_link()? {
+            return Err(EngineError::BadOverride(format!(
+                "this desktop is joined to the hub at {}, which keeps the organisation's overrides: \
+                 an override is removed in the hub's config (stopline hub oncall shows them)",
+                link.url
+            )));
+        }
+        let config = self.config()?;
+        self.person_text(&config, who)?;
+        overrides::remove_override(self.config_path(), &config, request)
     }
 
     /// A person's shifts over `[from, to)`, in order, overrides included.
