@@ -283,7 +283,7 @@ ipc_commands! {
 
     /// Who is on call on every layer of every rota, now and next, and my next four weeks.
     async fn on_call(state: State<'_, AppState>) -> Result<OnCallOverview, CommandError> {
-        with_workspace(&state, move |ws| on_call_overview(ws)).await
+        with_workspace(&state, on_call_overview).await
     }
 
     /// Removes an override from a rota in the config, as the person at this desktop; answers
