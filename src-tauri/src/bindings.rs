@@ -61,6 +61,8 @@ pub fn typescript_bindings() -> String {
         AssignForm::decl(&cfg),
         AssignedView::decl(&cfg),
         ReportView::decl(&cfg),
+        ExportFormatText::decl(&cfg),
+        ExportedView::decl(&cfg),
         TeamCostView::decl(&cfg),
         CostLineView::decl(&cfg),
         ApplicationReportView::decl(&cfg),

@@ -13,7 +13,7 @@ use stopline_core::incident::{IncidentId, Severity};
 use stopline_core::swarm::{ChecklistStep, Role, StepState, SwarmError};
 use stopline_engine::EngineError;
 use stopline_engine::api::{
-    Actor, CalendarFor, NotificationsChange, OpenTarget, OverrideForm as ApiOverride,
+    Actor, CalendarFor, ExportFormat, NotificationsChange, OpenTarget, OverrideForm as ApiOverride,
     RemoveRequest, RoleRequest, SeverityRequest, StepRequest, TimeArg, Workspace,
 };
 use stopline_store::StoreError;
@@ -21,10 +21,10 @@ use tauri::State;
 
 use crate::AppState;
 use crate::dto::{
-    AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode, HubConnectForm, HubView,
-    IncidentAction, IncidentRow, IncidentView, LeadRoleText, OnCallOverview, OverrideForm,
-    Overview, RemoveOverrideForm, ReportView, SettingsChange, SettingsView, SeverityText,
-    SourcesView, StepStateText, UnroutedView,
+    AssignForm, AssignedView, CommandError, DeskRoute, ErrorCode, ExportFormatText, ExportedView,
+    HubConnectForm, HubView, IncidentAction, IncidentRow, IncidentView, LeadRoleText,
+    OnCallOverview, OverrideForm, Overview, RemoveOverrideForm, ReportView, SettingsChange,
+    SettingsView, SeverityText, SourcesView, StepStateText, UnroutedView,
 };
 
 /// An engine error as the window receives it: which kind (what the UI branches on), and the
@@ -469,6 +469,32 @@ ipc_commands! {
         with_workspace(&state, move |ws| {
             let view = build_report(ws, from.as_deref(), to.as_deref(), team.as_deref())?;
             Ok(ReportView::new(&view.report, &view.config))
+        })
+        .await
+    }
+
+    /// Writes the report as files (Markdown, or CSV one file per table) into the person's
+    /// documents folder (`Stopline reports`, else the data directory's `reports`); answers
+    /// where.
+    async fn export_report(
+        state: State<'_, AppState>,
+        from: Option<String>,
+        to: Option<String>,
+        team: Option<String>,
+        format: ExportFormatText,
+    ) -> Result<ExportedView, CommandError> {
+        with_workspace(&state, move |ws| {
+            let view = build_report(ws, from.as_deref(), to.as_deref(), team.as_deref())?;
+            let folder = ws.export_dir();
+            let format = match format {
+                ExportFormatText::Markdown => ExportFormat::Markdown,
+                ExportFormatText::Csv => ExportFormat::Csv,
+            };
+            let files = view.export(&folder, format).map_err(command_error)?;
+            Ok(ExportedView {
+                folder: folder.display().to_string(),
+                files: files.iter().map(|f| f.display().to_string()).collect(),
+            })
         })
         .await
     }

@@ -31,6 +31,9 @@ pub struct Overview {
     pub stopped_teams: Vec<String>,
     /// The same lines, with since when and which incidents hold each.
     pub stopped_lines: Vec<StoppedLine>,
+    /// How dates, times and numbers read (`[workspace] locale`, a language tag); `null`: British
+    /// English (`en-GB`).
+    pub locale: Option<String>,
     /// Alerts no application claimed: the service desk's queue (`stopline unrouted`).
     pub unrouted_alerts: u32,
     /// Sources that cannot be reached or have actions waiting, as one line each:
@@ -780,4 +783,20 @@ pub enum ErrorCode {
     BadInput,
     /// The config cannot be read, so people and templates are unknown.
     Config,
+}
+
+/// How the report is exported: one Markdown file, or CSV files, one per table.
+#[derive(Debug, Clone, Copy, serde::Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormatText {
+    Markdown,
+    Csv,
+}
+
+/// Where an export went.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportedView {
+    pub folder: String,
+    /// Each file written, its whole path.
+    pub files: Vec<String>,
 }

@@ -36,6 +36,7 @@ impl Overview {
             people: people(&queue.people),
             currency: queue.currency,
             my_teams: queue.my_teams.iter().map(ToString::to_string).collect(),
+            locale: queue.locale.clone(),
             stopped_teams: queue.stopped_lines.iter().map(|l| l.team.clone()).collect(),
             stopped_lines: queue
                 .stopped_lines

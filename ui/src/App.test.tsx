@@ -44,6 +44,7 @@ function overview(overrides: Partial<Overview>): Overview {
     my_teams: [],
     stopped_teams: [],
     stopped_lines: [],
+    locale: null,
     unrouted_alerts: 0,
     offline_sources: [],
     open_incident: null,

@@ -22,7 +22,7 @@ import {
   myTeamsFirst,
   stateWithWho,
 } from "./queue";
-import { age, when } from "./time";
+import { age, setLocale, when } from "./time";
 import { useLoad } from "./useLoad";
 import { useNow } from "./useNow";
 
@@ -82,6 +82,8 @@ export function App() {
 
   const { state: load, reload: refresh } = useLoad(async () => {
     const overview = await fetchOverview();
+    // Dates and numbers as the workspace writes them, before anything shows them.
+    setLocale(overview.locale);
     queueReads.current += 1;
     setVersion((v) => v + 1);
     // Only the first overview names one: the app was started from a notification's Open button.

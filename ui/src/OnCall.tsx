@@ -1,7 +1,7 @@
 import { useRef, useState } from "react";
 import { addOverride, errorMessage, fetchOnCall, removeOverride } from "./api";
 import type { OnCallOverview, OverrideView, PersonOption, RotaTimelineView, ShiftView } from "./bindings";
-import { when } from "./time";
+import { locale, when } from "./time";
 import { useLoad } from "./useLoad";
 
 function shift(s: ShiftView | null): string {
@@ -184,7 +184,7 @@ function ShiftTimeline({
           <div className="timeline-track">
             {days.map((day) => (
               <span key={day} className="timeline-day" style={{ left: `${((day - from) / span) * 100}%` }}>
-                {new Date(day).toLocaleDateString(undefined, { weekday: "short", day: "numeric" })}
+                {new Date(day).toLocaleDateString(locale(), { weekday: "short", day: "numeric" })}
               </span>
             ))}
           </div>

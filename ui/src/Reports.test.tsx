@@ -82,16 +82,29 @@ describe("the report's charts", () => {
     expect(config.options?.scales?.y).toMatchObject({ stacked: true });
   });
 
-  it("show availability as the budget used, red when the target was missed", () => {
+  it("show availability as the budget used, red when the target was missed, beside the 100 % target line", () => {
     const config = availabilityChart(report.applications);
     expect(config.data.datasets[0].data).toEqual([1289.7]);
     expect(config.data.datasets[0].backgroundColor).toEqual(["#dc2626"]);
+    const target = config.data.datasets[1];
+    expect(target.type).toBe("line");
+    expect(target.data).toEqual([100]);
+    expect(target.label).toMatch(/target: 100 %/);
   });
 
-  it("plot time to restore in minutes by when the incident opened", () => {
+  it("plot time to restore as a point per incident, in minutes, by when it opened", () => {
     const config = restoreChart(report.restores);
-    expect(config.data.labels).toEqual(["2026-11-28 INC-1"]);
-    expect(config.data.datasets[0].data).toEqual([130]);
+    expect(config.type).toBe("scatter");
+    expect(config.data.datasets[0].data).toEqual([{ x: Date.parse("2026-11-28T09:50:00Z"), y: 130 }]);
+    expect(config.data.datasets[0]).not.toHaveProperty("showLine", true);
+  });
+
+  it("have legends, and write money on the axis as everywhere else", () => {
+    for (const config of [costChart(report.teams, "GBP"), availabilityChart(report.applications), restoreChart(report.restores)]) {
+      expect(config.options?.plugins?.legend).toMatchObject({ display: true });
+    }
+    const ticks = costChart(report.teams, "GBP").options?.scales?.y?.ticks as { callback: (v: number) => string };
+    expect(ticks.callback(12000)).toBe("GBP 12,000");
   });
 });
 
@@ -133,6 +146,47 @@ describe("the reports view", () => {
     expect(await pay("ben")).toBe("GBP 795.40");
     expect(await pay("carla")).toBe("GBP 871.00");
     expect(await pay("dmitri")).toBe("GBP 873.24");
+  });
+
+  it("explains the effectiveness beside the figure, also when it is negative", async () => {
+    mockIPC(() => ({
+      ...report,
+      applications: [
+        report.applications[0],
+        { ...report.applications[0], application: "refunds", name: "Refunds", projected_loss: 10000, actual_loss: 2500, effectiveness: 0.75 },
+      ],
+    }));
+    render(<Reports version={0} />);
+    const negative = (await screen.findByText("Gateway")).closest("tr")!.querySelector(".effectiveness")!;
+    expect(negative.textContent).toContain("-1190 %");
+    expect(negative.textContent).toContain("Negative: outages lost GBP 1,300,000, GBP 1,199,200 more than the GBP 100,800 its target allows.");
+    const positive = screen.getByText("Refunds").closest("tr")!.querySelector(".effectiveness")!;
+    expect(positive.textContent).toContain("75 %");
+    expect(positive.textContent).toContain("production support kept GBP 7,500 from being lost");
+  });
+
+  it("exports the report as files and says where they went", async () => {
+    const asked: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "report") return report;
+      if (cmd === "export_report") {
+        asked.push((args as { format: string }).format);
+        return {
+          folder: "/home/ben/Documents/Stopline reports",
+          files: [
+            "/home/ben/Documents/Stopline reports/stopline-report-2026-11-23-to-2026-11-30-costs.csv",
+            "/home/ben/Documents/Stopline reports/stopline-report-2026-11-23-to-2026-11-30-people.csv",
+          ],
+        };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(<Reports version={0} />);
+    await screen.findByText("standby and callout");
+    fireEvent.click(screen.getByRole("button", { name: "Export CSV files" }));
+    const said = await screen.findByText(/Written to/);
+    expect(said.closest("[data-exported]")!.textContent).toContain("stopline-report-2026-11-23-to-2026-11-30-people.csv");
+    expect(asked).toEqual(["csv"]);
   });
 
   it("refuses a period that ends before it starts", async () => {

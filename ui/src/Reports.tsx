@@ -1,9 +1,10 @@
 import { useMemo, useState } from "react";
-import { errorMessage, fetchPayrollCsv, fetchReport, type ReportQuery } from "./api";
-import type { ReportView } from "./bindings";
+import { errorMessage, exportReport, fetchPayrollCsv, fetchReport, type ReportQuery } from "./api";
+import type { ApplicationReportView, ExportFormatText, ExportedView, ReportView } from "./bindings";
 import { ChartCanvas } from "./ChartCanvas";
 import { availabilityChart, costChart, restoreChart } from "./charts";
 import { money, moneyToThePenny } from "./queue";
+import { day } from "./time";
 import { useLoad, valueOf } from "./useLoad";
 
 /** `YYYY-MM-DD` for a date input, in this computer's zone. */
@@ -41,6 +42,7 @@ export function Reports({ version }: { version: number }) {
   const [csv, setCsv] = useState<string | null>(null);
   // What asking for the CSV ran into; a report that failed is in `state`.
   const [csvProblem, setCsvProblem] = useState<string | null>(null);
+  const [exported, setExported] = useState<ExportedView | null>(null);
 
   const current = (): ReportQuery => ({
     // Midnight of each day, in this computer's zone.
@@ -109,7 +111,22 @@ export function Reports({ version }: { version: number }) {
           }}
         >
           Payroll CSV
-        </button>
+        </button>{" "}
+        {(["markdown", "csv"] as ExportFormatText[]).map((format) => (
+          <button
+            key={format}
+            type="button"
+            onClick={() => {
+              setCsvProblem(null);
+              setExported(null);
+              exportReport(query ?? current(), format).then(setExported, (error) =>
+                setCsvProblem(errorMessage(error)),
+              );
+            }}
+          >
+            {format === "markdown" ? "Export Markdown" : "Export CSV files"}
+          </button>
+        ))}
         {!valid && <span role="alert"> The end must be after the start.</span>}
       </form>
       {problem && (
@@ -118,12 +135,24 @@ export function Reports({ version }: { version: number }) {
         </p>
       )}
       {csv !== null && <PayrollCsv csv={csv} onClose={() => setCsv(null)} />}
+      {exported && (
+        <div className="banner notice" role="status" data-exported={exported.folder}>
+          Written to <code>{exported.folder}</code>:
+          <ul>
+            {exported.files.map((file) => (
+              <li key={file}>
+                <code>{file.slice(exported.folder.length + 1)}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {!data && !problem && <p className="state">Working out the report…</p>}
       {data && charts && (
         <>
           <p className="hint">
-            From {data.from.slice(0, 10)} to {data.to.slice(0, 10)} (UTC). The same report on the
-            command line: <code>stopline report --from … --to … --format markdown|json|csv</code>.
+            From {day(data.from)} to {day(data.to)} (not included). The same report on the command
+            line: <code>stopline report --from … --to … --format markdown|json|csv</code>.
           </p>
           {data.warnings.length > 0 && (
             <ul className="banner notice warnings" aria-label="Warnings">
@@ -250,7 +279,10 @@ function ApplicationTable({ data }: { data: ReportView }) {
               <td>{duration(a.ttr_p90_seconds)}</td>
               <td>{whole(a.projected_loss, c)}</td>
               <td>{whole(a.actual_loss, c)}</td>
-              <td>{a.effectiveness === null ? "—" : `${Math.round(a.effectiveness * 100)}%`}</td>
+              <td className="effectiveness">
+                {a.effectiveness === null ? "—" : `${Math.round(a.effectiveness * 100)} %`}
+                <small>{effectivenessSentence(a, c)}</small>
+              </td>
               <td>{whole(a.on_call_cost, c)}</td>
               <td title={a.fit_advice}>{a.fit_model}</td>
             </tr>
@@ -263,6 +295,20 @@ function ApplicationTable({ data }: { data: ReportView }) {
       </p>
     </>
   );
+}
+
+/** What the effectiveness figure means for this application, in a sentence: how much of the
+ *  loss its target allows production support kept from being lost, or by how much outages went
+ *  over it. */
+export function effectivenessSentence(a: ApplicationReportView, currency: string): string {
+  if (a.effectiveness === null) {
+    return "No projection to compare with: its target tolerates no unavailability, or it has no exposure.";
+  }
+  const projected = whole(a.projected_loss, currency);
+  if (a.effectiveness >= 0) {
+    return `Outages lost ${whole(a.actual_loss, currency)} of the ${projected} its target allows: production support kept ${whole(a.projected_loss - a.actual_loss, currency)} from being lost.`;
+  }
+  return `Negative: outages lost ${whole(a.actual_loss, currency)}, ${whole(a.actual_loss - a.projected_loss, currency)} more than the ${projected} its target allows.`;
 }
 
 function PeopleTable({ data }: { data: ReportView }) {

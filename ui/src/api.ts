@@ -7,6 +7,7 @@ import {
   events,
   type AssignForm,
   type CommandError,
+  type ExportFormatText,
   type HubConnectForm,
   type IncidentAction,
   type OverrideForm,
@@ -74,6 +75,10 @@ export const fetchReport = (query: ReportQuery) =>
   commands.report(query.from, query.to, query.team);
 
 /** The payroll table of the report as CSV, to copy. */
+/** Writes the report as files (Markdown, or CSV one per table) into the documents folder. */
+export const exportReport = (query: ReportQuery, format: ExportFormatText) =>
+  commands.exportReport(query.from, query.to, query.team, format);
+
 export const fetchPayrollCsv = (query: ReportQuery) =>
   commands.reportCsv(query.from, query.to, query.team);
 

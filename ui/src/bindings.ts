@@ -49,6 +49,11 @@ stopped_teams: Array<string>,
  */
 stopped_lines: Array<StoppedLine>, 
 /**
+ * How dates, times and numbers read (`[workspace] locale`, a language tag); `null`: British
+ * English (`en-GB`).
+ */
+locale: string | null, 
+/**
  * Alerts no application claimed: the service desk's queue (`stopline unrouted`).
  */
 unrouted_alerts: number, 
@@ -371,6 +376,14 @@ all_teams: Array<PersonOption>, teams: Array<TeamCostView>, applications: Array<
  */
 restores: Array<RestoreView>, warnings: Array<string>, };
 
+export type ExportFormatText = "markdown" | "csv";
+
+export type ExportedView = { folder: string, 
+/**
+ * Each file written, its whole path.
+ */
+files: Array<string>, };
+
 export type TeamCostView = { team: string, team_name: string, pay_model: string, standby: number, callout: number, total: number, lines: Array<CostLineView>, };
 
 export type CostLineView = { application: string, application_name: string, standby: number, callout: number, };
@@ -593,6 +606,8 @@ export const commands = {
   assignAlert: (form: AssignForm): Promise<AssignedView> => invoke<AssignedView>("assign_alert", { form }),
   /** The operability report over `[from, to)` (RFC 3339; by default the four weeks to now) for every team, or one (an empty team is all). */
   report: (from: string | null, to: string | null, team: string | null): Promise<ReportView> => invoke<ReportView>("report", { from, to, team }),
+  /** Writes the report as files (Markdown, or CSV one file per table) into the person's documents folder (`Stopline reports`, else the data directory's `reports`); answers where. */
+  exportReport: (from: string | null, to: string | null, team: string | null, format: ExportFormatText): Promise<ExportedView> => invoke<ExportedView>("export_report", { from, to, team, format }),
   /** One table of the report as CSV (the payroll table), to copy. */
   reportCsv: (from: string | null, to: string | null, team: string | null): Promise<string> => invoke<string>("report_csv", { from, to, team }),
 };

@@ -1,6 +1,6 @@
 // Pure helpers for the queue: order, and the loss an open incident has cost so far.
 import type { IncidentRow } from "./bindings";
-import { clock } from "./time";
+import { clock, locale } from "./time";
 
 /** My teams' incidents first; otherwise the order the store gave (newest first). */
 export function myTeamsFirst(incidents: IncidentRow[], myTeams: string[]): IncidentRow[] {
@@ -57,13 +57,13 @@ export function stateWithWho(
 
 /** `GBP 12,345`. */
 export function money(amount: number, currency: string | null): string {
-  const grouped = amount.toLocaleString("en-GB");
+  const grouped = amount.toLocaleString(locale(), { maximumFractionDigits: 0 });
   return currency ? `${currency} ${grouped}` : grouped;
 }
 
 /** `GBP 795.40`: always two decimals, for pay, where pence count and a column must read alike. */
 export function moneyToThePenny(amount: number, currency: string | null): string {
-  const grouped = amount.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const grouped = amount.toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   return currency ? `${currency} ${grouped}` : grouped;
 }
 

@@ -17,6 +17,9 @@ pub struct WorkspaceSettings {
     pub time_zone: TimeZone,
     pub working_hours: WorkingHours,
     pub currency: Currency,
+    /// How dates, times and numbers read in the app (a BCP 47 tag, `en-GB`); `None`: British
+    /// English, the language of the app's words.
+    pub locale: Option<String>,
     /// An incident whose estimated loss over its first hour reaches this is major; below, minor.
     pub major_loss_per_hour: u64,
 }

@@ -35,7 +35,7 @@ use stopline_store::Store;
 
 pub use desk::{ApplicationChoice, DeskRoute, LayerOnCall, RouteView, UnroutedView, parse_labels};
 pub use desktop::{DesktopStatus, NotificationChoices, NotificationsChange, SettingsView};
-pub use documents::ReportView;
+pub use documents::{ExportFormat, ReportView};
 pub use hub::{Connected, Disconnected, HubStatus, Mutation};
 pub use incident::IncidentView;
 pub(crate) use on_call::calendar_feed;

@@ -56,6 +56,28 @@ pub enum CsvTable {
     Incidents,
 }
 
+impl CsvTable {
+    /// Every table, in the order a report reads.
+    pub const ALL: [CsvTable; 5] = [
+        CsvTable::Costs,
+        CsvTable::People,
+        CsvTable::Availability,
+        CsvTable::Times,
+        CsvTable::Incidents,
+    ];
+
+    /// Its name, as `--table` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CsvTable::People => "people",
+            CsvTable::Costs => "costs",
+            CsvTable::Availability => "availability",
+            CsvTable::Times => "times",
+            CsvTable::Incidents => "incidents",
+        }
+    }
+}
+
 fn money(amount: f64) -> String {
     format!("{amount:.2}")
 }

@@ -86,6 +86,21 @@ impl Checker<'_> {
                 Currency::none()
             }
         };
+        let locale = raw.locale.as_ref().and_then(|locale| {
+            let text = locale.get_ref();
+            if is_locale_tag(text) {
+                Some(text.clone())
+            } else {
+                self.problem(
+                    locale.span(),
+                    "workspace.locale",
+                    format!(
+                        "{text:?} is not a language tag: expected one such as \"en-GB\", \"de-DE\" or \"fr\""
+                    ),
+                );
+                None
+            }
+        });
         let mut working_hours = match raw.working_hours {
             Some(hours) => self.working_hours(hours),
             None => WorkingHours::default(),
@@ -97,6 +112,7 @@ impl Checker<'_> {
             time_zone,
             working_hours,
             currency,
+            locale,
             major_loss_per_hour: raw
                 .major_loss_per_hour
                 .unwrap_or(DEFAULT_MAJOR_LOSS_PER_HOUR),
@@ -420,4 +436,14 @@ impl Checker<'_> {
         }
         routes
     }
+}
+
+/// A BCP 47 language tag's shape: a 2–3 letter language, then subtags of 2–8 letters or digits
+/// (`en`, `en-GB`, `de-CH`, `zh-Hant-TW`, `es-419`).
+fn is_locale_tag(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let language = parts.next().unwrap_or("");
+    (2..=3).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }

@@ -64,6 +64,8 @@ pub(super) struct RawWorkspace {
     pub(super) time_zone: Spanned<String>,
     pub(super) currency: Spanned<String>,
     #[serde(default)]
+    pub(super) locale: Option<Spanned<String>>,
+    #[serde(default)]
     pub(super) working_hours: Option<RawWorkingHours>,
     #[serde(default)]
     pub(super) major_loss_per_hour: Option<u64>,

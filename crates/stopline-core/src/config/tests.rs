@@ -399,3 +399,30 @@ fn a_joined_desktop_goes_it_alone_after_degraded_after() {
         "unknown keys are refused"
     );
 }
+
+#[test]
+fn the_workspace_locale_is_a_language_tag_or_is_named_as_wrong() {
+    let with = |locale: &str| {
+        MINIMAL.replacen(
+            "currency = \"GBP\"",
+            &format!("currency = \"GBP\"\nlocale = \"{locale}\""),
+            1,
+        )
+    };
+    for good in ["en-GB", "de", "zh-Hant-TW", "es-419"] {
+        let config = Config::parse("t.toml", &with(good)).unwrap();
+        assert_eq!(config.workspace.locale.as_deref(), Some(good));
+    }
+    assert_eq!(
+        Config::parse("t.toml", MINIMAL).unwrap().workspace.locale,
+        None
+    );
+    let problems = Config::parse("t.toml", &with("English please"))
+        .unwrap_err()
+        .problems;
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(p.key, "workspace.locale");
+    assert_eq!((p.line, p.column), (6, 10));
+    assert!(p.message.contains("is not a language tag"), "{}", p.message);
+}

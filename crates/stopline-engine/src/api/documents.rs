@@ -1,6 +1,7 @@
 //! The two documents Stopline writes: the operability report over a period (what on-call costs,
 //! what outages lose, availability and times) and an incident's post-incident review.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use stopline_core::config::Config;
@@ -9,9 +10,9 @@ use stopline_core::ids::TeamId;
 use stopline_core::incident::IncidentId;
 
 use super::{TimeArg, Workspace, period};
-use crate::Result;
 use crate::report::{self, CsvTable};
 use crate::review::Review;
+use crate::{EngineError, Result};
 
 /// The report with the config it was built from (for names) and the team it is about.
 #[derive(Debug, Clone)]
@@ -30,6 +31,58 @@ impl ReportView {
     pub fn csv(&self, table: CsvTable) -> String {
         report::csv(&self.report, table)
     }
+
+    /// Writes the report into `dir` (made when missing) as Markdown, one file, or as CSV, one
+    /// file per table; each file written whole or not at all. Answers the files written. Names
+    /// say the period and the team: `stopline-report-2026-11-01-to-2026-12-01-payments.md`.
+    pub fn export(&self, dir: &Path, format: ExportFormat) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+            action: "make the folder for the report",
+            path: dir.to_owned(),
+            source,
+        })?;
+        let period = self.report.period;
+        // The dates people asked for: midnight in the workspace's zone, not in UTC.
+        let date = |at: jiff::Timestamp| {
+            at.to_zoned_datetime(self.config.workspace.time_zone.clone())
+                .strftime("%Y-%m-%d")
+                .to_string()
+        };
+        let stem = format!(
+            "stopline-report-{}-to-{}{}",
+            date(period.from),
+            date(period.to),
+            self.team
+                .as_ref()
+                .map(|t| format!("-{t}"))
+                .unwrap_or_default()
+        );
+        let files: Vec<(PathBuf, String)> = match format {
+            ExportFormat::Markdown => vec![(dir.join(format!("{stem}.md")), self.markdown())],
+            ExportFormat::Csv => CsvTable::ALL
+                .iter()
+                .map(|table| {
+                    (
+                        dir.join(format!("{stem}-{}.csv", table.name())),
+                        self.csv(*table),
+                    )
+                })
+                .collect(),
+        };
+        for (path, text) in &files {
+            crate::files::write_atomically(path, text.as_bytes())?;
+        }
+        Ok(files.into_iter().map(|(path, _)| path).collect())
+    }
+}
+
+/// How the report is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One Markdown document, as `stopline report --format markdown` prints it.
+    Markdown,
+    /// One CSV file per table, as `stopline report --format csv --table …` prints each.
+    Csv,
 }
 
 impl Workspace {
@@ -59,6 +112,15 @@ impl Workspace {
             config,
             team,
         })
+    }
+
+    /// Where the app exports reports: `Stopline reports` in the person's documents folder when
+    /// they have one, else `reports` in the data directory.
+    pub fn export_dir(&self) -> PathBuf {
+        match dirs::document_dir().filter(|d| d.is_dir()) {
+            Some(documents) => documents.join("Stopline reports"),
+            None => self.data_dir().root().join("reports"),
+        }
     }
 
     /// The post-incident review of `id` (an open incident is reviewed up to now).

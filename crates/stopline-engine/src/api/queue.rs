@@ -107,6 +107,8 @@ pub struct QueueView {
     pub my_teams: Vec<TeamId>,
     /// Teams whose line an incident holds stopped now.
     pub stopped_lines: Vec<LineState>,
+    /// How dates and numbers read (`[workspace] locale`); `None`: British English.
+    pub locale: Option<String>,
     /// Every team's name by id, for what names teams (lines) beside incidents.
     pub team_names: std::collections::BTreeMap<String, String>,
     /// Alerts no application claimed: the service desk's queue.
@@ -176,6 +178,7 @@ impl Workspace {
                 currency: config.map(|c| c.workspace.currency.to_string()),
                 my_teams,
                 stopped_lines,
+                locale: config.and_then(|c| c.workspace.locale.clone()),
                 team_names: config
                     .map(|c| {
                         c.teams

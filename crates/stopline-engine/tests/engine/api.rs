@@ -243,3 +243,48 @@ fn lists_and_views_read_the_store_as_it_is_now() {
             .contains("overriding required checklist steps still open")
     }));
 }
+
+#[test]
+fn the_report_exports_as_one_markdown_file_or_a_csv_file_per_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = workspace(&dir);
+    open(&ws, "Payments failing");
+    let from = TimeArg {
+        name: "from",
+        // Summer time in the workspace's zone: midnight there is 23:00 UTC the day before.
+        text: "2026-07-01",
+    };
+    let to = TimeArg {
+        name: "to",
+        text: "2026-08-01",
+    };
+    let report = ws.report(Some(from), Some(to), Some("payments")).unwrap();
+    let out = dir.path().join("exports");
+    let written = report
+        .export(&out, stopline_engine::api::ExportFormat::Markdown)
+        .unwrap();
+    assert_eq!(
+        written,
+        [out.join("stopline-report-2026-07-01-to-2026-08-01-payments.md")]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&written[0]).unwrap(),
+        report.markdown()
+    );
+    let csv = report
+        .export(&out, stopline_engine::api::ExportFormat::Csv)
+        .unwrap();
+    let names: Vec<String> = csv
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["costs", "people", "availability", "times", "incidents"]
+            .map(|t| format!("stopline-report-2026-07-01-to-2026-08-01-payments-{t}.csv"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(&csv[1]).unwrap(),
+        report.csv(stopline_engine::api::CsvTable::People)
+    );
+}
