@@ -31,6 +31,9 @@ pub struct Overview {
     pub stopped_teams: Vec<String>,
     /// The same lines, with since when and which incidents hold each.
     pub stopped_lines: Vec<StoppedLine>,
+    /// Whether any alert ever reached this desktop's store: until one has, the queue offers to
+    /// connect Alertmanager.
+    pub has_alerts: bool,
     /// How dates, times and numbers read (`[workspace] locale`, a language tag); `null`: British
     /// English (`en-GB`).
     pub locale: Option<String>,

@@ -37,6 +37,7 @@ impl Overview {
             currency: queue.currency,
             my_teams: queue.my_teams.iter().map(ToString::to_string).collect(),
             locale: queue.locale.clone(),
+            has_alerts: queue.has_alerts,
             stopped_teams: queue.stopped_lines.iter().map(|l| l.team.clone()).collect(),
             stopped_lines: queue
                 .stopped_lines

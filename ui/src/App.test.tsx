@@ -45,6 +45,7 @@ function overview(overrides: Partial<Overview>): Overview {
     stopped_teams: [],
     stopped_lines: [],
     locale: null,
+    has_alerts: true,
     unrouted_alerts: 0,
     offline_sources: [],
     open_incident: null,

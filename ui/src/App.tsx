@@ -1,6 +1,7 @@
 import { Suspense, lazy, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { act, errorCode, errorMessage, fetchOverview, onOpenIncident, onStoreChanged, setMe } from "./api";
 import { ServiceDesk } from "./Desk";
+import { FirstRun } from "./FirstRun";
 import { HubStatus } from "./Hub";
 import { LineBanner } from "./Line";
 import { IncidentPanel } from "./Incident";
@@ -309,6 +310,7 @@ export function App() {
                   // Opened with the mouse: the keyboard cursor follows, so keys act on what is open.
                   onOpen={selectWithCursor}
                   onServiceDesk={() => setView("desk")}
+                  onChanged={refresh}
                 />
               </div>
             )}
@@ -437,8 +439,11 @@ function Queue({
   onFilter,
   onOpen,
   onServiceDesk,
+  onChanged,
 }: {
   overview: Overview;
+  /** The first-run card chose who sits here: read the queue again. */
+  onChanged: () => void;
   /** The rows the filter kept, in its order. */
   incidents: IncidentRow[];
   cursor: number;
@@ -453,6 +458,7 @@ function Queue({
   const filtering = filter.text.trim() !== "" || filter.chips.length > 0;
   return (
     <>
+      <FirstRun overview={overview} onChosen={onChanged} />
       <EngineStatus engine={overview.engine} hubUrl={overview.hub?.url ?? null} />
       {overview.notice && (
         <p className="banner notice" role="status">

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { errorMessage, fetchSources, testPage } from "./api";
+import { CopyButton, ReceiverSnippet } from "./FirstRun";
 import { when } from "./time";
 import { useLoad } from "./useLoad";
 
@@ -24,9 +25,9 @@ export function Sources({ version }: { version: number }) {
       </h2>
       {data.sources.length === 0 ? (
         <p className="state">
-          No source is polled, and none has shown its heartbeat yet. Alertmanager and Grafana can post
-          to the webhook below; configure <code>[[sources]]</code> to poll an Alertmanager and see its
-          health here.
+          No source has sent anything yet. Connect Alertmanager with the receiver below; to have
+          Stopline poll an Alertmanager as well (and silence what is acknowledged here), add it as a
+          source in the config (<code>[[sources]]</code>).
         </p>
       ) : (
         <table className="incidents">
@@ -67,20 +68,23 @@ export function Sources({ version }: { version: number }) {
       <dl className="webhook">
         <dt>Alertmanager webhook URL</dt>
         <dd>
-          <code>{data.webhook}/v1/alertmanager</code>
+          <code>{data.webhook}/v1/alertmanager</code> <CopyButton text={`${data.webhook}/v1/alertmanager`} />
         </dd>
         <dt>Grafana webhook URL</dt>
         <dd>
-          <code>{data.webhook}/v1/grafana</code>
+          <code>{data.webhook}/v1/grafana</code> <CopyButton text={`${data.webhook}/v1/grafana`} />
         </dd>
         <dt>Bearer token</dt>
         <dd>
           <code data-token>{tokenShown ? data.token : "•".repeat(12)}</code>{" "}
           <button type="button" onClick={() => setTokenShown((v) => !v)}>
             {tokenShown ? "Hide" : "Show"}
-          </button>
+          </button>{" "}
+          <CopyButton text={data.token} />
         </dd>
       </dl>
+      <h3>Alertmanager receiver</h3>
+      <ReceiverSnippet webhook={data.webhook} token={data.token} />
       <h2 className="section-title">Notifications</h2>
       <p data-notifications>{data.notifications}</p>
       <button

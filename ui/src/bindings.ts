@@ -49,6 +49,11 @@ stopped_teams: Array<string>,
  */
 stopped_lines: Array<StoppedLine>, 
 /**
+ * Whether any alert ever reached this desktop's store: until one has, the queue offers to
+ * connect Alertmanager.
+ */
+has_alerts: boolean, 
+/**
  * How dates, times and numbers read (`[workspace] locale`, a language tag); `null`: British
  * English (`en-GB`).
  */

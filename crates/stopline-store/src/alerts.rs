@@ -47,6 +47,15 @@ pub struct AlertCounts {
 }
 
 impl Store {
+    /// Whether any alert ever reached this store: a desktop that has none yet is not
+    /// connected to an alert source.
+    pub fn has_alerts(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM alerts)")?
+            .query_row([], |row| row.get(0))?)
+    }
+
     /// Who is involved in each of `ids` (paged for it, or holding a role in its swarm now),
     /// each once, in one query: the queue's "mine".
     pub fn people_involved_in(

@@ -109,6 +109,8 @@ pub struct QueueView {
     pub stopped_lines: Vec<LineState>,
     /// How dates and numbers read (`[workspace] locale`); `None`: British English.
     pub locale: Option<String>,
+    /// Whether any alert ever reached this store (the first-run card offers to connect one).
+    pub has_alerts: bool,
     /// Every team's name by id, for what names teams (lines) beside incidents.
     pub team_names: std::collections::BTreeMap<String, String>,
     /// Alerts no application claimed: the service desk's queue.
@@ -179,6 +181,7 @@ impl Workspace {
                 my_teams,
                 stopped_lines,
                 locale: config.and_then(|c| c.workspace.locale.clone()),
+                has_alerts: store.has_alerts()?,
                 team_names: config
                     .map(|c| {
                         c.teams
