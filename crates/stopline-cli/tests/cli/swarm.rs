@@ -77,9 +77,22 @@ fn the_swarm_from_the_command_line() {
     ]);
     assert_eq!(changed["severity"], "minor");
 
+    // Naming the commander and Grace joining ticked their steps; the rest are still open.
+    let steps = sandbox.json(&["checklist", "INC-1"]);
+    let state = |id: &str| {
+        let step = steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == id)
+            .unwrap();
+        (step["state"].clone(), step["changed_by"].clone())
+    };
+    assert_eq!(state("name-commander"), ("done".into(), "elena".into()));
+    assert_eq!(state("assemble-swarm"), ("done".into(), "grace".into()));
     let stderr = sandbox.fails(&["resolve", "INC-1", "--as", "elena"], 1);
     assert!(
-        stderr.contains("required checklist steps still open: assemble-swarm"),
+        stderr.contains("required checklist steps still open: assess-impact"),
         "{stderr}"
     );
     assert!(
