@@ -651,12 +651,16 @@ function IncidentTable({
           <th scope="col">Incident</th>
           <th scope="col">Severity</th>
           <th scope="col">State</th>
-          <th scope="col">Team</th>
+          <th scope="col" className="beside-hidden">
+            Team
+          </th>
           <th scope="col" className="wide-only">
             Application
           </th>
           <th scope="col">Title</th>
-          <th scope="col">Alerts</th>
+          <th scope="col" className="beside-hidden">
+            Alerts
+          </th>
           <th scope="col">Age</th>
           <th scope="col">Est. loss so far</th>
           <th scope="col" className="wide-only">
@@ -688,7 +692,7 @@ function IncidentTable({
             <td>
               <span className={`pill state-${incident.state}`}>{stateWithWho(incident, people)}</span>
             </td>
-            <td>{incident.team_name ?? incident.team ?? "unrouted"}</td>
+            <td className="beside-hidden">{incident.team_name ?? incident.team ?? "unrouted"}</td>
             <td className="wide-only">{incident.application_name ?? incident.application ?? "unrouted"}</td>
             <td className="title">
               {/* Long alert names are cut to the column; the whole title shows on hover. */}
@@ -705,7 +709,7 @@ function IncidentTable({
                 </span>
               )}
             </td>
-            <td className="firing" title={`${incident.firing_alerts} of ${incident.alerts} alerts firing`}>
+            <td className="firing beside-hidden" title={`${incident.firing_alerts} of ${incident.alerts} alerts firing`}>
               {incident.alerts === 0 ? "—" : `${incident.firing_alerts} firing`}
             </td>
             <td>

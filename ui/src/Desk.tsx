@@ -387,18 +387,12 @@ function UnroutedGroup({
           void routeAll();
         }}
       >
-        <select
-          aria-label={`Application for ${group.key}`}
+        <ApplicationSelect
+          label={`Application for ${group.key}`}
+          applications={applications}
           value={application}
-          onChange={(e) => setApplication(e.target.value)}
-        >
-          <option value="">belongs to…</option>
-          {applications.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.name} ({a.team_name})
-            </option>
-          ))}
-        </select>{" "}
+          onChange={setApplication}
+        />{" "}
         <button type="submit" disabled={application === "" || busy}>
           {busy ? "Routing…" : `Route all ${count} like this`}
         </button>
@@ -418,6 +412,30 @@ function UnroutedGroup({
       </details>
       {problem && <p role="alert">{problem}</p>}
     </li>
+  );
+}
+
+/** Which application unrouted alerts belong to, with its team. */
+function ApplicationSelect({
+  label,
+  applications,
+  value,
+  onChange,
+}: {
+  label: string;
+  applications: UnroutedView["applications"];
+  value: string;
+  onChange: (application: string) => void;
+}) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">belongs to…</option>
+      {applications.map((a) => (
+        <option key={a.id} value={a.id}>
+          {a.name} ({a.team_name})
+        </option>
+      ))}
+    </select>
   );
 }
 
@@ -454,18 +472,12 @@ function UnroutedRow({
           );
         }}
       >
-        <select
-          aria-label={`Application for ${name}`}
+        <ApplicationSelect
+          label={`Application for ${name}`}
+          applications={applications}
           value={application}
-          onChange={(e) => setApplication(e.target.value)}
-        >
-          <option value="">belongs to…</option>
-          {applications.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.name} ({a.team_name})
-            </option>
-          ))}
-        </select>{" "}
+          onChange={setApplication}
+        />{" "}
         {!joined && (
           <label>
             <input type="checkbox" checked={save} onChange={(e) => setSave(e.target.checked)} /> and

@@ -1,36 +1,11 @@
 import { useState } from "react";
 import { errorMessage, fetchSources, setMe } from "./api";
 import type { Overview, PersonOption } from "./bindings";
+import { CopyButton } from "./Copy";
 import { useLoad } from "./useLoad";
 
 /** Where "the first-run card was put away" is kept, per desktop. */
 const DISMISSED = "stopline.firstRunDismissed";
-
-/** Copies `text`; says whether it worked, or to copy by hand. */
-export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
-  const [said, setSaid] = useState<string | null>(null);
-  return (
-    <>
-      <button
-        type="button"
-        onClick={() =>
-          (navigator.clipboard?.writeText(text) ?? Promise.reject(new Error("no clipboard"))).then(
-            () => setSaid("Copied."),
-            () => setSaid("Cannot copy here: select it and copy it."),
-          )
-        }
-      >
-        {label}
-      </button>
-      {said && (
-        <span role="status" className="hint">
-          {" "}
-          {said}
-        </span>
-      )}
-    </>
-  );
-}
 
 /** Whether the webhook's address is reachable from this computer only. */
 export function loopbackOnly(url: string): boolean {

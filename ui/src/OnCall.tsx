@@ -1,5 +1,6 @@
 import { useRef, useState } from "react";
 import { addOverride, errorMessage, fetchOnCall, removeOverride } from "./api";
+import { CopyButton } from "./Copy";
 import type { OnCallOverview, OverrideView, PersonOption, RotaTimelineView, ShiftView } from "./bindings";
 import { locale, when } from "./time";
 import { useLoad } from "./useLoad";
@@ -120,28 +121,11 @@ export function OnCall({ version, people, me = null }: { version: number; people
 
 /** The address of my shifts' calendar feed, to paste into a calendar app. */
 function CalendarFeed({ url }: { url: string }) {
-  const [said, setSaid] = useState<string | null>(null);
   return (
     <div className="calendar-feed">
       <label htmlFor="calendar-url">My shifts in my calendar: subscribe to</label>
       <input id="calendar-url" readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
-      <button
-        type="button"
-        onClick={() =>
-          (navigator.clipboard?.writeText(url) ?? Promise.reject(new Error("no clipboard"))).then(
-            () => setSaid("Copied."),
-            () => setSaid("Select the address and copy it."),
-          )
-        }
-      >
-        Copy
-      </button>
-      {said && (
-        <span role="status" className="hint">
-          {" "}
-          {said}
-        </span>
-      )}
+      <CopyButton text={url} />
       <p className="hint">
         Served while Stopline runs here; it reaches 30 days back and 90 ahead, with overrides.
       </p>

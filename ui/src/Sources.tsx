@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { errorMessage, fetchSources, testPage } from "./api";
-import { CopyButton, ReceiverSnippet } from "./FirstRun";
+import { CopyButton } from "./Copy";
+import { ReceiverSnippet } from "./FirstRun";
 import { when } from "./time";
 import { useLoad } from "./useLoad";
 

@@ -75,17 +75,8 @@ pub fn add_override(
         .find(|r| r.id == checked.rota)
         .expect("check_override found the rota");
 
-    let path = config_path.display().to_string();
-    let current = crate::files::read_config_text(config_path)?;
-    let mut document: DocumentMut = current.parse().map_err(|e: toml_edit::TomlError| {
-        EngineError::BadOverride(format!("{path} does not parse: {e}"))
-    })?;
-    let table = rota_table(&mut document, request.rota).ok_or_else(|| {
-        EngineError::BadOverride(format!(
-            "rota {} is not written as a [[rotas]] table in {path}, so it cannot be edited here",
-            request.rota
-        ))
-    })?;
+    let (mut document, path) = editable(config_path)?;
+    let table = rota_to_edit(&mut document, request.rota, &path)?;
     let mut entry = InlineTable::new();
     entry.insert("layer", Value::from(request.layer));
     entry.insert("person", Value::from(covering.as_str()));
@@ -144,7 +135,6 @@ pub fn remove_override(
     config: &Config,
     request: RemoveRequest<'_>,
 ) -> Result<()> {
-    let path = config_path.display().to_string();
     let rota = config
         .rotas
         .iter()
@@ -176,16 +166,8 @@ pub fn remove_override(
                 rota.wall_clock_text(request.to)
             ))
         })?;
-    let current = crate::files::read_config_text(config_path)?;
-    let mut document: DocumentMut = current.parse().map_err(|e: toml_edit::TomlError| {
-        EngineError::BadOverride(format!("{path} does not parse: {e}"))
-    })?;
-    let table = rota_table(&mut document, request.rota).ok_or_else(|| {
-        EngineError::BadOverride(format!(
-            "rota {} is not written as a [[rotas]] table in {path}, so it cannot be edited here",
-            request.rota
-        ))
-    })?;
+    let (mut document, path) = editable(config_path)?;
+    let table = rota_to_edit(&mut document, request.rota, &path)?;
     match table.get_mut("overrides") {
         Some(Item::ArrayOfTables(overrides)) if position < overrides.len() => {
             overrides.remove(position);
@@ -217,6 +199,29 @@ pub fn remove_override(
         )));
     }
     write_atomically(config_path, text.as_bytes())
+}
+
+/// The config file parsed for editing (comments and layout kept), and its path as errors say it.
+fn editable(config_path: &Path) -> Result<(DocumentMut, String)> {
+    let path = config_path.display().to_string();
+    let current = crate::files::read_config_text(config_path)?;
+    let document = current.parse().map_err(|e: toml_edit::TomlError| {
+        EngineError::BadOverride(format!("{path} does not parse: {e}"))
+    })?;
+    Ok((document, path))
+}
+
+/// The `[[rotas]]` table of `rota` to edit, or why it cannot be.
+fn rota_to_edit<'d>(
+    document: &'d mut DocumentMut,
+    rota: &str,
+    path: &str,
+) -> Result<&'d mut Table> {
+    rota_table(document, rota).ok_or_else(|| {
+        EngineError::BadOverride(format!(
+            "rota {rota} is not written as a [[rotas]] table in {path}, so it cannot be edited here"
+        ))
+    })
 }
 
 /// The `[[rotas]]` table with this id.
