@@ -93,16 +93,22 @@ describe("the report's charts", () => {
   });
 
   it("plot time to restore as a point per incident, in minutes, by when it opened", () => {
-    const config = restoreChart(report.restores);
+    const config = restoreChart(report.restores, report.from, report.to);
     expect(config.type).toBe("scatter");
     expect(config.data.datasets[0].data).toEqual([{ x: Date.parse("2026-11-28T09:50:00Z"), y: 130 }]);
     expect(config.data.datasets[0]).not.toHaveProperty("showLine", true);
   });
 
-  it("have legends, and write money on the axis as everywhere else", () => {
-    for (const config of [costChart(report.teams, "GBP"), availabilityChart(report.applications), restoreChart(report.restores)]) {
+  it("have legends (the cost chart's while it has a dozen applications at most), and write money on the axis as everywhere else", () => {
+    for (const config of [costChart(report.teams, "GBP"), availabilityChart(report.applications), restoreChart(report.restores, report.from, report.to)]) {
       expect(config.options?.plugins?.legend).toMatchObject({ display: true });
     }
+    // Over the report's period, even with one incident.
+    const x = restoreChart(report.restores, report.from, report.to).options?.scales?.x as { min: number; max: number };
+    expect([x.min, x.max]).toEqual([Date.parse(report.from), Date.parse(report.to)]);
+    // A legend of dozens of applications would crowd out the bars: the tooltips name them then.
+    const many = [{ ...report.teams[0], lines: Array.from({ length: 13 }, (_, i) => ({ ...report.teams[0].lines[0], application_name: `App ${i}` })) }];
+    expect(costChart(many, "GBP").options?.plugins?.legend).toMatchObject({ display: false });
     const ticks = costChart(report.teams, "GBP").options?.scales?.y?.ticks as { callback: (v: number) => string };
     expect(ticks.callback(12000)).toBe("GBP 12,000");
   });

@@ -61,7 +61,7 @@ export function Reports({ version }: { version: number }) {
       data && {
         cost: costChart(data.teams, data.currency),
         availability: availabilityChart(data.applications),
-        restore: restoreChart(data.restores),
+        restore: restoreChart(data.restores, data.from, data.to),
       },
     [data],
   );

@@ -23,6 +23,9 @@ const LEGEND = { display: true, position: "bottom" as const, labels: { boxWidth:
  * On-call cost per team, each bar stacked by application: one dataset per application, with its
  * cost at its team and nothing elsewhere. The legend names each application with its team.
  */
+/** More entries than this and a legend would crowd out its chart: the bars' tooltips name them. */
+const MOST_IN_A_LEGEND = 12;
+
 export function costChart(teams: TeamCostView[], currency: string): ChartConfiguration<"bar"> {
   const labels = teams.map((t) => t.team_name);
   const datasets = teams.flatMap((team, teamIndex) =>
@@ -42,8 +45,14 @@ export function costChart(teams: TeamCostView[], currency: string): ChartConfigu
       maintainAspectRatio: false,
       plugins: {
         // Applications that cost nothing on a team are left out of its tooltip.
-        legend: LEGEND,
-        title: { display: true, text: `On-call cost per team (${currency}), by application` },
+        legend: { ...LEGEND, display: datasets.length <= MOST_IN_A_LEGEND },
+        title: {
+          display: true,
+          text:
+            datasets.length <= MOST_IN_A_LEGEND
+              ? `On-call cost per team (${currency}), by application`
+              : `On-call cost per team (${currency}), by application: point at a bar to see which`,
+        },
         tooltip: {
           filter: (item: TooltipItem<"bar">) => Number(item.raw) > 0,
           callbacks: { label: (item: TooltipItem<"bar">) => `${item.dataset.label}: ${money(Number(item.raw), currency)}` },
@@ -102,9 +111,10 @@ export function availabilityChart(apps: ApplicationReportView[]): ChartConfigura
   };
 }
 
-/** Time to restore: one point per restored incident, at when it opened, in minutes. Points, not
- *  a line: incidents are separate events, and a line through them would suggest a trend. */
-export function restoreChart(restores: RestoreView[]): ChartConfiguration<"scatter"> {
+/** Time to restore: one point per restored incident, at when it opened, in minutes, over the
+ *  report's period `[from, to)`. Points, not a line: incidents are separate events, and a line
+ *  through them would suggest a trend. */
+export function restoreChart(restores: RestoreView[], from: string, to: string): ChartConfiguration<"scatter"> {
   const dateOf = (ms: number) => new Date(ms).toLocaleDateString(locale(), { day: "numeric", month: "short" });
   return {
     type: "scatter",
@@ -137,7 +147,13 @@ export function restoreChart(restores: RestoreView[]): ChartConfiguration<"scatt
         },
       },
       scales: {
-        x: { type: "linear", ticks: { callback: (value) => dateOf(Number(value)), maxTicksLimit: 8 } },
+        // The report's period, however few incidents there are to place in it.
+        x: {
+          type: "linear",
+          min: Date.parse(from),
+          max: Date.parse(to),
+          ticks: { callback: (value) => dateOf(Number(value)), maxTicksLimit: 8 },
+        },
         y: { beginAtZero: true, title: { display: true, text: "minutes" } },
       },
     },
