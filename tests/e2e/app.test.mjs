@@ -147,7 +147,7 @@ test("roles, step assignment and a severity change made in the app are what the 
     return holder === "Aisha Adeyemi";
   }, 5_000);
   await choose("Who does: Diagnose", "carla");
-  await driver.wait(until.elementLocated(By.xpath("//ol[@class='timeline']//li[contains(., 'carla')]")), 5_000);
+  await driver.wait(until.elementLocated(By.xpath("//ol[@class='timeline']//li[contains(., 'assigned to Carla Castillo')]")), 5_000);
   await driver.findElement(By.xpath("//button[text()='Join the swarm']")).click();
   await driver.wait(until.elementLocated(By.xpath("//button[text()='Leave the swarm']")), 5_000);
   await driver.findElement(By.xpath("//summary[text()='Change severity']")).click();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import { IncidentPanel } from "./Incident";
+import { IncidentPanel, withNames } from "./Incident";
 import type { AlertView, IncidentView, RoleView, StepView } from "./bindings";
 import { clock } from "./time";
 
@@ -437,5 +437,16 @@ describe("the incident panel", () => {
     // A person's note reads differently from Stopline's own entries.
     expect(screen.getByText("Rolling back 1.42").closest("li")!.className).toContain("note-entry");
     expect(screen.getByText("opened by alert").closest("li")!.className).toContain("system-entry");
+  });
+
+  it("names people in Stopline's entries, and leaves a person's note as written", () => {
+    expect(withNames("paged aisha (primary on payments-oncall)", PEOPLE)).toBe(
+      "paged Aisha Adeyemi (primary on payments-oncall)",
+    );
+    expect(withNames("incident commander: handed over from aisha to ben", PEOPLE)).toBe(
+      "incident commander: handed over from Aisha Adeyemi to Ben Berg",
+    );
+    // Only whole ids: "benchmark" and "payments-oncall" stay.
+    expect(withNames("benchmark on payments-oncall", PEOPLE)).toBe("benchmark on payments-oncall");
   });
 });

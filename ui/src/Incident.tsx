@@ -429,6 +429,16 @@ function CopyStatus({ view, people, line }: { view: IncidentView; people: Person
   );
 }
 
+/** A system entry's words with each person's id, as a whole word, written as their name
+ *  ("paged dmitri (primary on payments-oncall)" reads "paged Dmitri Dubois (…)"). A person's
+ *  note is left exactly as they wrote it. */
+export function withNames(detail: string, people: PersonOption[]): string {
+  if (people.length === 0) return detail;
+  const byId = new Map(people.map((p) => [p.id, p.name]));
+  // Ids are slugs: letters, digits, hyphens and underscores; a word boundary is anything else.
+  return detail.replace(/[A-Za-z0-9_-]+/g, (word) => byId.get(word) ?? word);
+}
+
 /** What happened, oldest first: people's notes stand out from Stopline's own entries. */
 function Timeline({ entries, people }: { entries: TimelineEntry[]; people: PersonOption[] }) {
   return (
@@ -441,7 +451,7 @@ function Timeline({ entries, people }: { entries: TimelineEntry[]; people: Perso
               {clock(e.at)}
             </time>{" "}
             <strong>{e.who === null ? "Stopline" : nameOf(people, e.who)}</strong>{" "}
-            <span className="detail">{e.detail}</span>
+            <span className="detail">{e.kind === "note" ? e.detail : withNames(e.detail, people)}</span>
           </li>
         ))}
       </ol>
