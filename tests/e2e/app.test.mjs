@@ -53,6 +53,8 @@ test("acknowledging in the app updates the view, and the CLI agrees", async () =
   const picker = await driver.findElement(By.css("label.me select"));
   await picker.findElement(By.css('option[value="ben"]')).click();
   await driver.wait(async () => JSON.parse(stopline("whoami", "--json")).person === "ben", 5_000);
+  // Someone sits here and alerts arrive: the first-run card goes, and the queue moves up.
+  await driver.wait(async () => (await driver.findElements(By.css(".first-run"))).length === 0, 10_000);
 
   await driver.findElement(By.xpath("//td[@class='id']/button[text()='INC-1']")).click();
   const panel = await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-1"]')), 5_000);
