@@ -10,9 +10,9 @@ use crate::args::{OpenArgs, RouteArgs, StateFilter};
 use crate::context::Context;
 use crate::failure::Result;
 use crate::output::{
-    AlertJson, EscalationJson, HubActionJson, IncidentDetailJson, IncidentJson, NamedJson,
-    PageJson, RoleJson, RouteJson, SilenceJson, StepJson, TimelineEventJson, age, emit, local_time,
-    print_json, print_table,
+    AlertJson, ContactMessageJson, EscalationJson, HubActionJson, IncidentDetailJson, IncidentJson,
+    NamedJson, PageJson, RoleJson, RouteJson, SilenceJson, StepJson, TimelineEventJson, age, emit,
+    local_time, print_json, print_table,
 };
 
 pub fn route(cx: &Context, args: RouteArgs) -> Result {
@@ -179,6 +179,11 @@ pub fn show(cx: &Context, id: IncidentId) -> Result {
             severity_reason: view.severity_reason.clone(),
             silences: view.silences.iter().map(SilenceJson::from).collect(),
             outbox_waiting: view.outbox_waiting,
+            contacts: view
+                .contact_messages
+                .iter()
+                .map(ContactMessageJson::from)
+                .collect(),
             hub_actions: view.hub_actions.iter().map(HubActionJson::from).collect(),
             situation: view.situation.clone(),
         });
@@ -238,6 +243,26 @@ pub fn show(cx: &Context, id: IncidentId) -> Result {
         })
         .collect();
     print_table(&["WHEN", "WHO", "WHAT", "DETAIL"], &rows);
+    if !view.contact_messages.is_empty() {
+        emit("");
+        out!("Beyond the desk:");
+        for m in &view.contact_messages {
+            let when = m.finished_at.unwrap_or(m.hold_until);
+            let what = match (&m.outcome, &m.last_error) {
+                (Some(outcome), _) => format!(": {outcome}"),
+                (None, Some(error)) => format!(" (try {} failed: {error})", m.attempts),
+                (None, None) => String::new(),
+            };
+            out!(
+                "  {}  {} {} ({})  {}{what}",
+                local_time(when, &zone),
+                m.channel,
+                m.person,
+                m.address,
+                m.status.as_str().replace('_', " "),
+            );
+        }
+    }
     let unsettled: Vec<_> = view
         .hub_actions
         .iter()

@@ -115,6 +115,8 @@ pub struct IncidentDetailJson {
     pub silences: Vec<SilenceJson>,
     /// Outbox actions for it still waiting to reach their source.
     pub outbox_waiting: u64,
+    /// Pages to people's contacts away from the desk (email, webhooks), oldest first.
+    pub contacts: Vec<ContactMessageJson>,
     /// On a desktop joined to a hub: this person's actions on it, newest first, with where
     /// each stands (`pending`, `applied`, `refused` with the hub's reason).
     pub hub_actions: Vec<HubActionJson>,
@@ -225,6 +227,45 @@ pub struct PageJson {
     pub repeat: u32,
     pub paged_at: Timestamp,
     pub delivered_at: Option<Timestamp>,
+}
+
+/// A page to a contact away from the desk, and what became of it.
+#[derive(Debug, Serialize)]
+pub struct ContactMessageJson {
+    pub person: String,
+    /// `email`, `ntfy`, `slack` or `json`.
+    pub channel: String,
+    /// The address, or a webhook's host: never a secret.
+    pub address: String,
+    /// `waiting`, `sending`, `sent`, `failed`, `not_needed` (the desktop showed the page within
+    /// the grace), `cancelled` (acknowledged or resolved first), `summarised` (sent in a summary
+    /// when the rate limit was reached) or `unknown` (Stopline stopped while emailing it).
+    pub status: &'static str,
+    pub queued_at: Timestamp,
+    /// Not sent before this: the desktop grace.
+    pub hold_until: Timestamp,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// What the server said, in words: `delivered to the SMTP server (250 …)`.
+    pub outcome: Option<String>,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl From<&stopline_store::ContactMessage> for ContactMessageJson {
+    fn from(m: &stopline_store::ContactMessage) -> Self {
+        Self {
+            person: m.person.to_string(),
+            channel: m.channel.clone(),
+            address: m.address.clone(),
+            status: m.status.as_str(),
+            queued_at: m.created_at,
+            hold_until: m.hold_until,
+            attempts: m.attempts,
+            last_error: m.last_error.clone(),
+            outcome: m.outcome.clone(),
+            finished_at: m.finished_at,
+        }
+    }
 }
 
 impl From<&Page> for PageJson {

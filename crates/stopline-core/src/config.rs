@@ -12,6 +12,7 @@ mod parse;
 mod pay;
 mod problems;
 mod raw;
+mod reach;
 mod rotas;
 mod sources;
 mod swarm;

@@ -26,6 +26,7 @@ pub mod mutation;
 pub mod pay;
 pub mod payload;
 pub mod pipeline;
+pub mod reach;
 pub mod rota;
 pub mod routing;
 pub mod settings;

@@ -16,6 +16,10 @@ pub struct Person {
     pub time_zone: Option<String>,
     /// May manage people's hub tokens (on the hub's `/v1/tokens`); nothing else needs it.
     pub admin: bool,
+    /// How pages reach them away from their desk (`contacts = [...]`), in the file's order.
+    pub contacts: Vec<crate::reach::Contact>,
+    /// Out of hours, their contacts are paged at once rather than after the desktop grace.
+    pub contacts_first_out_of_hours: bool,
 }
 
 /// A delivery team builds and runs applications; the service desk routes customer reports.

@@ -8,6 +8,8 @@
 use jiff::Timestamp;
 use stopline_core::config::Config;
 use stopline_core::escalation::{EscalationDecision, decide};
+use stopline_core::ids::PersonId;
+use stopline_core::reach::{PlannedMessage, plan};
 use stopline_store::{StepOutcome, Store};
 
 use crate::Result;
@@ -28,8 +30,20 @@ const MAX_ROUNDS_PER_PASS: usize = 100;
 /// Records every escalation step due at `now`. Each round decides for every due escalation,
 /// then records all the decisions in one transaction; a further round runs only for steps that
 /// paged nobody (a layer no one holds yet), which move straight on.
-pub fn escalate(store: &mut Store, config: &Config, now: Timestamp) -> Result<EscalationPass> {
+///
+/// With `contacts` on, each page also queues messages to its person's contacts, held for the
+/// desktop grace when the person sits at this desktop (`stopline_core::reach::plan`). A desktop
+/// joined to a hub, escalating alone while the hub is away, leaves contacts to the hub.
+pub fn escalate(
+    store: &mut Store,
+    config: &Config,
+    now: Timestamp,
+    contacts: bool,
+) -> Result<EscalationPass> {
     let mut pass = EscalationPass::default();
+    let here = store
+        .desktop_setting(crate::pager::WHOAMI_KEY)?
+        .and_then(|id| PersonId::new(id).ok());
     for _ in 0..MAX_ROUNDS_PER_PASS {
         let decisions: Vec<EscalationDecision> = store
             .due_escalations(now)?
@@ -39,7 +53,18 @@ pub fn escalate(store: &mut Store, config: &Config, now: Timestamp) -> Result<Es
         if decisions.is_empty() {
             break;
         }
-        let outcomes = store.record_escalations(&decisions, now)?;
+        let planned: Vec<Vec<PlannedMessage>> = decisions
+            .iter()
+            .map(|decision| match decision {
+                EscalationDecision::Step { record, .. } if contacts => record
+                    .recipients
+                    .iter()
+                    .flat_map(|r| plan(config, &r.person, now, here.as_ref() == Some(&r.person)))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let outcomes = store.record_escalations(&decisions, &planned, now)?;
         let mut again = false;
         for (decision, outcome) in decisions.iter().zip(outcomes) {
             if outcome != StepOutcome::Recorded {

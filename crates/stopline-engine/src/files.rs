@@ -15,6 +15,8 @@ pub const STORE_FILE: &str = "stopline.db";
 pub const TOKEN_FILE: &str = "webhook-token";
 /// Written by `stopline connect` (see `crate::hub_link`): while it exists, this desktop is
 /// joined to a hub and uses [`REPLICA_FILE`].
+/// The key acknowledge links are signed with (mode 0600, made on first use).
+pub const ACK_LINK_KEY_FILE: &str = "ack-links.key";
 pub const HUB_LINK_FILE: &str = "hub.json";
 /// The replica's store file, used while joined to a hub.
 pub const REPLICA_FILE: &str = "replica.db";
@@ -77,6 +79,14 @@ impl DataDir {
     pub fn webhook_token(&self) -> Result<String> {
         create_private_dir(&self.root)?;
         crate::secrets::load_or_create_token(&self.token_path())
+    }
+
+    /// The key that signs the acknowledge links pages carry away from the desk: the one stored
+    /// here, or a new random one stored now. Replacing the file voids every link sent.
+    pub fn ack_link_key(&self) -> Result<Vec<u8>> {
+        create_private_dir(&self.root)?;
+        crate::secrets::load_or_create_token(&self.root.join(ACK_LINK_KEY_FILE))
+            .map(String::into_bytes)
     }
 
     /// Takes the engine lock, or says which process holds it. The lock lasts as long as the

@@ -18,6 +18,7 @@
 //! the program what it did through typed `events`. The rules it applies are `stopline-core`'s. It
 //! never depends on Tauri.
 
+pub mod ack_link;
 pub mod alertmanager;
 pub mod api;
 pub mod away;
@@ -26,6 +27,7 @@ pub mod away;
 pub use stopline_http::auth_failures;
 pub mod backup;
 pub mod blind;
+pub mod contacts;
 pub mod desk;
 pub mod escalation;
 pub mod events;

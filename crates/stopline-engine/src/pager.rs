@@ -35,7 +35,7 @@ use crate::hub_link::HubLink;
 use crate::live::LiveConfig;
 use crate::notify::{
     ACTION_ACKNOWLEDGE, ACTION_OPEN, DesktopNotification, InvokedAction, Loudness, Notifier,
-    on_the_terminal,
+    NotifierStatus, on_the_terminal,
 };
 use crate::shared_store::SharedStore;
 use crate::{EngineError, Result, desk};
@@ -65,6 +65,41 @@ pub fn notification_settings(store: &Store, config: &Config) -> Result<Notificat
     }
     Ok(settings)
 }
+/// What a page is about, as its notification's summary (and an email's subject) says it: the
+/// application and the alert, `Payment Gateway: HighErrorRate`.
+pub(crate) fn notification_summary(config: &Config, incident: &Incident) -> String {
+    match incident
+        .application
+        .as_ref()
+        .and_then(|id| config.application(id))
+    {
+        Some(app) => format!("{}: {}", app.name, incident.title),
+        None => incident.title.clone(),
+    }
+}
+
+/// The owning team's name, or "no team".
+pub(crate) fn team_name(config: &Config, incident: &Incident) -> String {
+    incident
+        .team
+        .as_ref()
+        .map(|t| config.team(t).map_or(t.to_string(), |t| t.name.clone()))
+        .unwrap_or_else(|| "no team".to_owned())
+}
+
+/// The application's estimated loss per hour, `GBP 780,000/h`; `None` without an application.
+pub(crate) fn loss_per_hour(config: &Config, incident: &Incident) -> Option<String> {
+    let app = incident
+        .application
+        .as_ref()
+        .and_then(|id| config.application(id))?;
+    Some(format!(
+        "{} {}/h",
+        config.workspace.currency,
+        group_thousands(app.exposure_per_hour.0)
+    ))
+}
+
 /// The longest the pager sleeps between ticks: how soon it notices an acknowledgement made by
 /// another process.
 const MAX_IDLE: Duration = Duration::from_secs(1);
@@ -180,6 +215,11 @@ impl Pager {
         &self.notifier
     }
 
+    /// Whether notifications reach a screen (a notification server answered), not a terminal.
+    fn on_screen(&self) -> bool {
+        matches!(self.notifier.status(), NotifierStatus::Available { .. })
+    }
+
     async fn with_store<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Store, &Config) -> Result<T> + Send + 'static,
@@ -214,7 +254,7 @@ impl Pager {
                     };
                     let done = (
                         crate::swarm::raise_severities(store, config, now)?.len(),
-                        escalate(store, config, now)?,
+                        escalate(store, config, now, !joined)?,
                     );
                     if joined {
                         store.mark_written_while_away(mark)?;
@@ -253,13 +293,18 @@ impl Pager {
             }
         }
         let mut delivered = Vec::new();
+        let mut shown_to_their_person = Vec::new();
         for pending in pending {
             let to = Recipient {
                 me: me.as_ref(),
                 notifications,
             };
-            self.deliver(&mut delivery, &pending, to, now, &mut tick)
-                .await;
+            if self
+                .deliver(&mut delivery, &pending, to, now, &mut tick)
+                .await
+            {
+                shown_to_their_person.push(pending.page.id);
+            }
             delivered.push(pending.page.id);
         }
         if !delivered.is_empty() {
@@ -267,6 +312,8 @@ impl Pager {
             self.with_store(move |store, _| {
                 store.exclusively(|store| {
                     store.mark_pages_delivered(&delivered, now)?;
+                    // Shown within the grace: the person's contacts need not be paged.
+                    store.contacts_not_needed(&shown_to_their_person, now)?;
                     // The hub learns each of its pages was shown here (its receipt).
                     if receipts {
                         store.queue_page_receipts(&delivered, now)?;
@@ -282,6 +329,8 @@ impl Pager {
         Ok(tick)
     }
 
+    /// Shows one page; returns whether its own person now has it on screen (a notification
+    /// of theirs for the incident, or the flood summary).
     async fn deliver(
         &self,
         delivery: &mut Delivery,
@@ -289,19 +338,19 @@ impl Pager {
         to: Recipient<'_>,
         now: Timestamp,
         tick: &mut Tick,
-    ) {
+    ) -> bool {
         let page = &pending.page;
         let mine = to.me == Some(&page.person);
         let notifications = to.notifications;
         if !mine && !notifications.teammates {
-            return;
+            return false;
         }
         // One notification per incident per repeat: all hands after the primary, for the same
         // person, is not a second notification.
         if let Some((_, cycle)) = delivery.shown.get(&page.incident)
             && *cycle >= page.cycle
         {
-            return;
+            return mine && self.on_screen();
         }
         let loudness = if mine {
             Loudness::Page
@@ -321,9 +370,9 @@ impl Pager {
                 >= usize::try_from(notifications.flood_threshold).unwrap_or(usize::MAX);
             delivery.recent.push_back(now);
             if flooding {
-                self.summarise(delivery, &summary, page.incident).await;
+                let shown = self.summarise(delivery, &summary, page.incident).await;
                 tick.summarised += 1;
-                return;
+                return shown;
             }
         }
         let mut actions = Vec::new();
@@ -353,11 +402,15 @@ impl Pager {
                 self.events.publish(EngineEvent::PageShown {
                     incident: page.incident,
                 });
+                // A line on a terminal (no notification server) is not a desktop showing it.
+                mine && self.on_screen()
             }
             Err(error) => {
                 // The page must still reach the person: a bell and a line, as with no server.
+                // That is not a desktop showing it: their contacts still get it after the grace.
                 tracing::warn!(%error, "notification failed; paging on the terminal instead");
                 on_the_terminal(&notification);
+                false
             }
         }
     }
@@ -367,28 +420,11 @@ impl Pager {
     fn describe(&self, pending: &Pending, mine: bool, now: Timestamp) -> (String, String) {
         let incident = &pending.incident;
         let config = self.config.current();
-        let application = incident
-            .application
-            .as_ref()
-            .and_then(|id| config.application(id));
-        let summary = match application {
-            Some(app) => format!("{}: {}", app.name, incident.title),
-            None => incident.title.clone(),
-        };
-        let team = incident
-            .team
-            .as_ref()
-            .map(|t| config.team(t).map_or(t.to_string(), |t| t.name.clone()))
-            .unwrap_or_else(|| "no team".to_owned());
-        let loss = application.map_or_else(
+        let summary = notification_summary(&config, incident);
+        let team = team_name(&config, incident);
+        let loss = loss_per_hour(&config, incident).map_or_else(
             || "loss unknown".to_owned(),
-            |app| {
-                format!(
-                    "est. loss {} {}/h",
-                    config.workspace.currency,
-                    group_thousands(app.exposure_per_hour.0)
-                )
-            },
+            |loss| format!("est. loss {loss}"),
         );
         let age = format_duration(now.duration_since(incident.opened_at));
         let who = if mine {
@@ -408,7 +444,7 @@ impl Pager {
     }
 
     /// Folds a page into the one summary notification of a flood.
-    async fn summarise(&self, delivery: &mut Delivery, line: &str, incident: IncidentId) {
+    async fn summarise(&self, delivery: &mut Delivery, line: &str, incident: IncidentId) -> bool {
         let (replaces, mut lines) = delivery.summary.take().unwrap_or_default();
         lines.push(format!("{incident} {line}"));
         // Only the latest few are shown; older ones need not be kept.
@@ -434,11 +470,15 @@ impl Pager {
             replaces: (replaces != 0).then_some(replaces),
         };
         match self.notifier.show(notification.clone()).await {
-            Ok(id) => delivery.summary = Some((id, lines)),
+            Ok(id) => {
+                delivery.summary = Some((id, lines));
+                self.on_screen()
+            }
             Err(error) => {
                 tracing::warn!(%error, "summary notification failed");
                 on_the_terminal(&notification);
                 delivery.summary = Some((replaces, lines));
+                false
             }
         }
     }

@@ -103,6 +103,15 @@ impl ServeOptions {
         settings
             .allowed_hosts
             .extend(self.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()));
+        // Acknowledge links arrive under the public address pages name.
+        if let Some(host) = self
+            .config
+            .as_ref()
+            .and_then(|c| c.paging.ack_url_base.as_deref())
+            .and_then(|base| stopline_http::host_name(stopline_core::reach::url_host(base)))
+        {
+            settings.allowed_hosts.push(host);
+        }
         settings
     }
 }
@@ -126,6 +135,9 @@ pub struct Engine {
     /// The hub this desktop has joined, and how to reach it: it then takes alerts and
     /// escalates, and this engine keeps the replica in step instead.
     hub: Option<HubSync>,
+    /// Carries pages to people's contacts (email, webhooks); on a desktop with a config and no
+    /// hub (a joined desktop's hub pages people away from their desks).
+    contacts: Option<crate::contacts::ContactWorker>,
 }
 
 impl Engine {
@@ -237,6 +249,20 @@ impl Engine {
                 },
             }),
         });
+        let link_key = Arc::new(data_dir.ack_link_key()?);
+        let contacts = match (&live, &link) {
+            (Some(config), None) => Some(crate::contacts::ContactWorker {
+                store: store.clone(),
+                config: config.clone(),
+                clock: Arc::clone(&clock),
+                events: events.clone(),
+                env: options.env.clone(),
+                keyring: options.secret_store(),
+                link_key: Arc::clone(&link_key),
+                http: stopline_alertmanager::http_client()?,
+            }),
+            _ => None,
+        };
         let watched = options.config_path.clone().zip(live);
         let state = WebhookState {
             store: store.clone(),
@@ -253,6 +279,7 @@ impl Engine {
             replays: Mutex::new(crate::replay::ReplayCache::default()),
             auth_failures: Mutex::new(crate::auth_failures::AuthFailures::default()),
             joined_hub: link.as_ref().map(|l| l.url.clone()),
+            link_key,
         };
         let server = WebhookServer::bind(settings.listen, state).await?;
         if !server.local_addr().ip().is_loopback() {
@@ -274,6 +301,7 @@ impl Engine {
             sources,
             pipeline,
             hub,
+            contacts,
         })
     }
 
@@ -308,6 +336,9 @@ impl Engine {
         }
         if let Some((path, live)) = self.watched.take() {
             tasks.push(tokio::spawn(crate::live::watch(path, live)));
+        }
+        if let Some(contacts) = self.contacts.take() {
+            tasks.push(tokio::spawn(contacts.run()));
         }
         let joined = self.hub.is_some();
         if let Some(hub) = self.hub.take() {

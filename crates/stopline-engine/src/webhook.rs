@@ -56,6 +56,8 @@ pub struct WebhookState {
     /// The hub this desktop has joined: alerts go there, and deliveries here are refused (a
     /// replica takes incidents only from its hub).
     pub joined_hub: Option<String>,
+    /// The key acknowledge links are signed with (`DataDir::ack_link_key`).
+    pub link_key: Arc<Vec<u8>>,
 }
 
 /// A delivery to a desktop joined to a hub: refused (409) with where to send it.
@@ -101,6 +103,10 @@ impl WebhookServer {
             .route("/healthz", get(healthz))
             .route("/v1/teams/{team}/line", get(team_line))
             .route("/v1/calendar/{kind}/{file}", get(calendar))
+            .route(
+                "/v1/ack/{token}",
+                get(crate::ack_link::show).post(crate::ack_link::acknowledge),
+            )
             .fallback(not_found)
             .with_state(Arc::new(state));
         Ok(Self {
@@ -139,7 +145,7 @@ impl WebhookServer {
 }
 
 /// The checks of the webhook's token-authenticated routes, with its settings.
-fn gate(state: &WebhookState) -> Gate<'_> {
+pub(crate) fn gate(state: &WebhookState) -> Gate<'_> {
     Gate {
         name: "webhook",
         allowed_hosts: &state.allowed_hosts,
@@ -522,7 +528,7 @@ async fn not_found(request: Request) -> Response {
     Refusal::new(
         StatusCode::NOT_FOUND,
         format!(
-            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue, GET /v1/teams/TEAM/line, GET /v1/calendar/people/PERSON.ics, GET /v1/calendar/rotas/ROTA.ics and GET /healthz",
+            "no route {}: the routes are POST /v1/alertmanager, POST /v1/grafana, POST /v2/enqueue, GET /v1/teams/TEAM/line, GET /v1/calendar/people/PERSON.ics, GET /v1/calendar/rotas/ROTA.ics, GET and POST /v1/ack/TOKEN (links in pages sent away from the desk) and GET /healthz",
             request.uri().path()
         ),
         ".",

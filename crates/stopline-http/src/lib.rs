@@ -6,6 +6,7 @@
 //! problem, and an accept loop that caps connections and cuts off clients too slow to send
 //! their request ([`serve`]).
 
+pub mod ack_page;
 pub mod auth_failures;
 
 pub use tokio_rustls::TlsAcceptor;

@@ -13,6 +13,7 @@
 //! integrity constraints and triggers that keep the data sound.
 
 mod alerts;
+mod contacts;
 mod degraded;
 mod hub_overrides;
 mod incidents;
@@ -38,6 +39,7 @@ use stopline_core::severity::SeverityError;
 use stopline_core::swarm::SwarmError;
 
 pub use alerts::{AlertCounts, AlertFilter, StoredAlert};
+pub use contacts::{ContactMessage, ContactStatus};
 pub use incidents::{Act, IncidentDetail, IncidentFilter};
 pub use ingest::{AlertObservation, IngestPolicy, IngestSummary, Receipt};
 pub use migrations::SCHEMA_VERSION;

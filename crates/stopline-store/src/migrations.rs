@@ -333,6 +333,45 @@ const MIGRATIONS: &[&str] = &[
         hub         INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 11: pages beyond the desk. Each page to a person with contacts queues one message per
+    // contact in the step's own transaction, held until `hold_until` (the desktop grace) and
+    // dropped if their desktop shows the page before then. `sending` is the marker written
+    // before a message leaves: a crash after it never sends an email twice. A summary (a flood
+    // held by the rate limit) is a row of its own, with no incident, that the rows it stands
+    // for point to. An acknowledge link, once used, is remembered by its message.
+    r#"
+    CREATE TABLE contact_messages (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id     INTEGER REFERENCES incidents (id),
+        page_id         INTEGER REFERENCES pages (id),
+        person          TEXT NOT NULL,
+        contact         TEXT NOT NULL,
+        channel         TEXT NOT NULL,
+        address         TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('waiting', 'sending', 'sent',
+                            'failed', 'not_needed', 'cancelled', 'summarised', 'unknown')),
+        created_at      INTEGER NOT NULL,
+        hold_until      INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        outcome         TEXT,
+        finished_at     INTEGER,
+        summary_id      INTEGER REFERENCES contact_messages (id),
+        UNIQUE (page_id, contact)
+    ) STRICT;
+    CREATE INDEX contact_messages_waiting ON contact_messages (next_attempt_at)
+        WHERE status = 'waiting';
+    CREATE INDEX contact_messages_sent ON contact_messages (person, contact, finished_at)
+        WHERE status = 'sent';
+    CREATE INDEX contact_messages_by_incident ON contact_messages (incident_id);
+    CREATE TABLE ack_links_used (
+        message_id  INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL,
+        person      TEXT NOT NULL,
+        used_at     INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,6 +14,7 @@ use stopline_core::escalation::{
 };
 use stopline_core::ids::{PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
+use stopline_core::reach::PlannedMessage;
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 
 use crate::rows::{append, incident_id, load, parse_id, sql_id};
@@ -137,17 +138,23 @@ impl Store {
     /// disk however many incidents page at once. Each decision is recorded only while its
     /// incident is still triggered and its step is still the one due; the outcomes come back in
     /// order.
+    ///
+    /// `contacts` holds, beside each decision, the messages its pages queue for their people's
+    /// contacts (`stopline_core::reach::plan`): queued in the same transaction as the page.
     pub fn record_escalations(
         &mut self,
         decisions: &[EscalationDecision],
+        contacts: &[Vec<PlannedMessage>],
         now: Timestamp,
     ) -> Result<Vec<StepOutcome>> {
         self.write(|tx| {
             decisions
                 .iter()
-                .map(|decision| match decision {
+                .enumerate()
+                .map(|(i, decision)| match decision {
                     EscalationDecision::Step { incident, record } => {
-                        record_step(tx, *incident, record, now)
+                        let planned = contacts.get(i).map_or(&[][..], Vec::as_slice);
+                        record_step(tx, *incident, record, planned, now)
                     }
                     EscalationDecision::Defer {
                         incident,
@@ -235,24 +242,33 @@ fn record_step(
     tx: &rusqlite::Connection,
     incident: IncidentId,
     record: &EscalationStepRecord,
+    contacts: &[PlannedMessage],
     now: Timestamp,
 ) -> Result<StepOutcome> {
     if !step_is_current(tx, incident, record.step)? {
         return Ok(StepOutcome::Skipped);
     }
     for recipient in &record.recipients {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO pages (incident_id, step, cycle, person, reason, paged_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            sql_id(incident),
-            record.step,
-            record.cycle,
-            recipient.person.as_str(),
-            recipient.reason,
-            to_millis(now),
-        ])?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO pages (incident_id, step, cycle, person, reason, paged_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                sql_id(incident),
+                record.step,
+                record.cycle,
+                recipient.person.as_str(),
+                recipient.reason,
+                to_millis(now),
+            ])?;
+        let theirs: Vec<&PlannedMessage> = contacts
+            .iter()
+            .filter(|m| m.person == recipient.person)
+            .collect();
+        if inserted == 1 && !theirs.is_empty() {
+            crate::contacts::queue(tx, incident, tx.last_insert_rowid(), &theirs, now)?;
+        }
     }
     let after = record.after(now);
     tx.prepare_cached(

@@ -584,6 +584,7 @@ fn clear_replica(tx: &Connection, pull: &Pull) -> Result<()> {
          DELETE FROM checklist_steps WHERE incident_id IN {HUBS};
          DELETE FROM silences WHERE incident_id IN {HUBS};
          DELETE FROM outbox WHERE incident_id IN {HUBS};
+         DELETE FROM contact_messages WHERE incident_id IN {HUBS};
          DELETE FROM timeline WHERE hub_id IS NOT NULL
              OR (mutation_id = {away} AND incident_id IN {HUBS});
          DELETE FROM roles WHERE hub_id IS NOT NULL

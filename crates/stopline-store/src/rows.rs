@@ -199,8 +199,9 @@ pub(crate) fn from_json(text: &str) -> Result<BTreeMap<String, String>> {
 
 /// The tables holding an incident's rows (by `incident_id`), in an order that deletes them
 /// without breaking a reference (the outbox first); its alerts are not among them.
-pub(crate) const INCIDENT_ROWS: [&str; 8] = [
+pub(crate) const INCIDENT_ROWS: [&str; 9] = [
     "outbox",
+    "contact_messages",
     "silences",
     "pages",
     "timeline",

@@ -12,6 +12,7 @@ mod hostile;
 mod hub;
 mod outbox;
 mod paging;
+mod reach;
 mod report;
 mod serve;
 mod swarm;

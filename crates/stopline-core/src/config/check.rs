@@ -25,7 +25,10 @@ use super::raw::*;
 impl Checker<'_> {
     pub(super) fn check(&mut self, raw: RawConfig) -> Config {
         let workspace = self.workspace(raw.workspace);
-        let people = self.people(raw.people);
+        let smtp_configured = raw.smtp.is_some();
+        let people = self.people(raw.people, smtp_configured);
+        let paging = self.paging(raw.paging);
+        let smtp = self.smtp(raw.smtp);
         let escalation = self.escalation(
             raw.escalation.as_ref(),
             "escalation",
@@ -69,6 +72,8 @@ impl Checker<'_> {
             checklist,
             line_stops_on,
             pay,
+            paging,
+            smtp,
             routing,
             mapping_index,
         }
@@ -173,7 +178,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn people(&mut self, raw: Vec<RawPerson>) -> Vec<Person> {
+    pub(super) fn people(&mut self, raw: Vec<RawPerson>, smtp: bool) -> Vec<Person> {
         let mut seen = HashMap::new();
         let mut people = Vec::new();
         for (i, person) in raw.into_iter().enumerate() {
@@ -189,12 +194,15 @@ impl Checker<'_> {
             if let Some(zone) = &person.time_zone {
                 self.time_zone(zone, &format!("{key}.time_zone"));
             }
+            let contacts = self.contacts(person.contacts, &key, smtp);
             if let Some(id) = id {
                 people.push(Person {
                     id,
                     name,
                     time_zone: person.time_zone.map(Spanned::into_inner),
                     admin: person.admin,
+                    contacts,
+                    contacts_first_out_of_hours: person.contacts_first_out_of_hours,
                 });
             }
         }

@@ -40,6 +40,10 @@ pub struct Config {
     pub line_stops_on: LineStopsOn,
     /// The workspace's pay model and how standby is split into application lines.
     pub pay: PaySettings,
+    /// How pages reach people away from their desk (`[paging]`).
+    pub paging: crate::reach::PagingSettings,
+    /// The relay email pages go through (`[smtp]`); `None`: no email.
+    pub smtp: Option<crate::reach::SmtpSettings>,
     /// The applications followed by one copy per `[[routes]]` entry (with the route's matchers):
     /// what the mapping routes over.
     pub(super) routing: Vec<Application>,

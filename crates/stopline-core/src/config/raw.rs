@@ -44,6 +44,10 @@ pub(super) struct RawConfig {
     pub(super) routes: Vec<RawRoute>,
     #[serde(default)]
     pub(super) pay: Option<pay::RawPay>,
+    #[serde(default)]
+    pub(super) paging: Option<super::reach::RawPaging>,
+    #[serde(default)]
+    pub(super) smtp: Option<Spanned<super::reach::RawSmtp>>,
 }
 
 /// More labels that send alerts to an application (`stopline assign --save` writes these).
@@ -90,6 +94,10 @@ pub(super) struct RawPerson {
     pub(super) time_zone: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) admin: bool,
+    #[serde(default)]
+    pub(super) contacts: Vec<Spanned<super::reach::RawContact>>,
+    #[serde(default)]
+    pub(super) contacts_first_out_of_hours: bool,
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use serde_json::json;
 use stopline_core::incident::{Incident, IncidentId, Transition};
 use stopline_core::swarm::{ChecklistStep, LineState, Role, RoleHolding, StepState};
 use stopline_core::timeline::TimelineEvent;
-use stopline_store::{AlertFilter, HubAction, Page, SilenceRecord, StoredAlert};
+use stopline_store::{AlertFilter, ContactMessage, HubAction, Page, SilenceRecord, StoredAlert};
 
 use super::queue::IncidentSummary;
 use super::situation::{Situation, situation};
@@ -33,6 +33,8 @@ pub struct IncidentView {
     pub silences: Vec<SilenceRecord>,
     /// Outbox actions for it still waiting to reach their source.
     pub outbox_waiting: u64,
+    /// Its pages to people's contacts away from the desk (email, webhooks), oldest first.
+    pub contact_messages: Vec<ContactMessage>,
     /// Its alerts, most recently seen first.
     pub alerts: Vec<StoredAlert>,
     /// On a desktop joined to a hub: the person's actions on it, newest first, with where each
@@ -107,6 +109,7 @@ impl Workspace {
                 severity_reason: store.severity_reason(id)?,
                 silences: store.silences(id)?,
                 outbox_waiting: store.outbox_waiting_for(id)?,
+                contact_messages: store.contact_messages_of(id)?,
                 alerts,
                 hub_actions: store.hub_actions(Some(id), 200)?,
                 situation,

@@ -167,7 +167,9 @@ impl World {
     }
 
     fn escalate(&mut self, at: Timestamp) -> usize {
-        escalate(&mut self.store, &self.config, at).unwrap().pages
+        escalate(&mut self.store, &self.config, at, true)
+            .unwrap()
+            .pages
     }
 
     /// Who was paged for `incident`, in order, with the step's reason.

@@ -740,7 +740,7 @@ fn the_service_desk_opens_by_journey_and_the_owning_team_is_paged() {
         11,
         "the swarm starts at once"
     );
-    let pass = escalation::escalate(&mut w.store, &w.config, t0).unwrap();
+    let pass = escalation::escalate(&mut w.store, &w.config, t0, true).unwrap();
     assert_eq!(pass.pages, 1);
     let page = &w.store.pages(incident.id).unwrap()[0];
     assert_eq!(page.reason, "primary on payments-oncall");
