@@ -360,6 +360,28 @@ pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
                 .run(until_stopped()),
             ));
         }
+        // Every hub with a config sends pages beyond the desk; each message is claimed by one.
+        if let Some(config) = pollers.config.clone() {
+            let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+            let secrets: stopline_hub::SecretResolver = Arc::new(move |secret, what| {
+                stopline_engine::secrets::resolve(
+                    secret,
+                    what,
+                    &env,
+                    &stopline_engine::secrets::OsKeyring,
+                )
+                .map_err(|e| e.to_string())
+            });
+            tasks.push(tokio::spawn(
+                stopline_hub::ContactSender {
+                    database: pollers.database.clone(),
+                    config,
+                    clock: Arc::clone(&pollers.clock),
+                    secrets,
+                }
+                .run(until_stopped()),
+            ));
+        }
         for source in alertmanager_sources {
             tracing::info!(source = %source.name, urls = %source.urls.join(", "), every = ?source.poll_interval, "polling");
             let pollers = pollers.clone();

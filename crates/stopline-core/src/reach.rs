@@ -111,6 +111,16 @@ fn secret_key(secret: &SecretRef) -> String {
     }
 }
 
+/// A message as the timeline names it: `emailed aisha at aisha@example.org`, or `sent to
+/// aisha's ntfy (ntfy.example.org)`.
+pub fn described(person: &str, channel: &str, address: &str) -> String {
+    if channel == "email" {
+        format!("emailed {person} at {address}")
+    } else {
+        format!("sent to {person}'s {channel} ({address})")
+    }
+}
+
 /// The host (and port) of an `http(s)://` URL.
 pub fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);

@@ -23,6 +23,17 @@ pub struct EscalationPass {
     pub deferred: usize,
 }
 
+/// Whether pages reach people's contacts (`stopline_core::reach::plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contacts<'a> {
+    /// A desktop joined to a hub, escalating alone while the hub is away: the hub pages
+    /// people away from their desks.
+    Off,
+    /// On, with who sits at this desktop: their messages wait out the desktop grace; anyone
+    /// else has no desktop here, and theirs go at once.
+    On { here: Option<&'a PersonId> },
+}
+
 /// A pass never takes more rounds than this, so a config where nobody holds any layer cannot
 /// spin: the rest waits for the next tick.
 const MAX_ROUNDS_PER_PASS: usize = 100;
@@ -30,20 +41,15 @@ const MAX_ROUNDS_PER_PASS: usize = 100;
 /// Records every escalation step due at `now`. Each round decides for every due escalation,
 /// then records all the decisions in one transaction; a further round runs only for steps that
 /// paged nobody (a layer no one holds yet), which move straight on.
-///
-/// With `contacts` on, each page also queues messages to its person's contacts, held for the
-/// desktop grace when the person sits at this desktop (`stopline_core::reach::plan`). A desktop
-/// joined to a hub, escalating alone while the hub is away, leaves contacts to the hub.
+/// Each page also queues messages to its person's contacts, unless `contacts` is off (see
+/// [`Contacts`]).
 pub fn escalate(
     store: &mut Store,
     config: &Config,
     now: Timestamp,
-    contacts: bool,
+    contacts: Contacts<'_>,
 ) -> Result<EscalationPass> {
     let mut pass = EscalationPass::default();
-    let here = store
-        .desktop_setting(crate::pager::WHOAMI_KEY)?
-        .and_then(|id| PersonId::new(id).ok());
     for _ in 0..MAX_ROUNDS_PER_PASS {
         let decisions: Vec<EscalationDecision> = store
             .due_escalations(now)?
@@ -56,11 +62,14 @@ pub fn escalate(
         let planned: Vec<Vec<PlannedMessage>> = decisions
             .iter()
             .map(|decision| match decision {
-                EscalationDecision::Step { record, .. } if contacts => record
-                    .recipients
-                    .iter()
-                    .flat_map(|r| plan(config, &r.person, now, here.as_ref() == Some(&r.person)))
-                    .collect(),
+                EscalationDecision::Step { record, .. } => match contacts {
+                    Contacts::Off => Vec::new(),
+                    Contacts::On { here } => record
+                        .recipients
+                        .iter()
+                        .flat_map(|r| plan(config, &r.person, now, here == Some(&r.person)))
+                        .collect(),
+                },
                 _ => Vec::new(),
             })
             .collect();

@@ -18,7 +18,6 @@
 //! the program what it did through typed `events`. The rules it applies are `stopline-core`'s. It
 //! never depends on Tauri.
 
-pub mod ack_link;
 pub mod alertmanager;
 pub mod api;
 pub mod away;

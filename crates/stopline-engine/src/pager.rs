@@ -22,14 +22,14 @@ use stopline_core::config::Config;
 use stopline_core::cover::with_overrides;
 use stopline_core::ids::PersonId;
 use stopline_core::incident::{Incident, IncidentId, IncidentState, Transition};
-use stopline_core::money::group_thousands;
+use stopline_core::reach::message::{loss_per_hour, summary_of, team_name};
 use stopline_core::settings::NotificationSettings;
 use stopline_core::target::format_duration;
 use stopline_store::{Page, Store};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::away::Away;
-use crate::escalation::{EscalationPass, escalate};
+use crate::escalation::{Contacts, EscalationPass, escalate};
 use crate::events::{EngineEvent, EngineEvents};
 use crate::hub_link::HubLink;
 use crate::live::LiveConfig;
@@ -65,41 +65,6 @@ pub fn notification_settings(store: &Store, config: &Config) -> Result<Notificat
     }
     Ok(settings)
 }
-/// What a page is about, as its notification's summary (and an email's subject) says it: the
-/// application and the alert, `Payment Gateway: HighErrorRate`.
-pub(crate) fn notification_summary(config: &Config, incident: &Incident) -> String {
-    match incident
-        .application
-        .as_ref()
-        .and_then(|id| config.application(id))
-    {
-        Some(app) => format!("{}: {}", app.name, incident.title),
-        None => incident.title.clone(),
-    }
-}
-
-/// The owning team's name, or "no team".
-pub(crate) fn team_name(config: &Config, incident: &Incident) -> String {
-    incident
-        .team
-        .as_ref()
-        .map(|t| config.team(t).map_or(t.to_string(), |t| t.name.clone()))
-        .unwrap_or_else(|| "no team".to_owned())
-}
-
-/// The application's estimated loss per hour, `GBP 780,000/h`; `None` without an application.
-pub(crate) fn loss_per_hour(config: &Config, incident: &Incident) -> Option<String> {
-    let app = incident
-        .application
-        .as_ref()
-        .and_then(|id| config.application(id))?;
-    Some(format!(
-        "{} {}/h",
-        config.workspace.currency,
-        group_thousands(app.exposure_per_hour.0)
-    ))
-}
-
 /// The longest the pager sleeps between ticks: how soon it notices an acknowledgement made by
 /// another process.
 const MAX_IDLE: Duration = Duration::from_secs(1);
@@ -239,6 +204,14 @@ impl Pager {
             .with_store(move |store, config| {
                 // A joined desktop's hub raises and escalates, once for everyone; while it
                 // is away, the desktop does, and the hub's account replaces it on return.
+                let me = store
+                    .desktop_setting(WHOAMI_KEY)?
+                    .and_then(|id| PersonId::new(id).ok());
+                let contacts = if joined {
+                    Contacts::Off
+                } else {
+                    Contacts::On { here: me.as_ref() }
+                };
                 let (raised, escalation) = if joined && !alone {
                     (0, EscalationPass::default())
                 } else {
@@ -254,16 +227,13 @@ impl Pager {
                     };
                     let done = (
                         crate::swarm::raise_severities(store, config, now)?.len(),
-                        escalate(store, config, now, !joined)?,
+                        escalate(store, config, now, contacts)?,
                     );
                     if joined {
                         store.mark_written_while_away(mark)?;
                     }
                     done
                 };
-                let me = store
-                    .desktop_setting(WHOAMI_KEY)?
-                    .and_then(|id| PersonId::new(id).ok());
                 let mut pending = Vec::new();
                 for page in store.undelivered_pages()? {
                     let incident = store.incident_record(page.incident)?;
@@ -420,7 +390,7 @@ impl Pager {
     fn describe(&self, pending: &Pending, mine: bool, now: Timestamp) -> (String, String) {
         let incident = &pending.incident;
         let config = self.config.current();
-        let summary = notification_summary(&config, incident);
+        let summary = summary_of(&config, incident);
         let team = team_name(&config, incident);
         let loss = loss_per_hour(&config, incident).map_or_else(
             || "loss unknown".to_owned(),

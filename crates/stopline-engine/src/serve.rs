@@ -259,7 +259,7 @@ impl Engine {
                 env: options.env.clone(),
                 keyring: options.secret_store(),
                 link_key: Arc::clone(&link_key),
-                http: stopline_alertmanager::http_client()?,
+                sender: crate::contacts::sender()?,
             }),
             _ => None,
         };

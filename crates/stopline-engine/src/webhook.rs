@@ -7,6 +7,8 @@
 //! after the alerts are committed; a store failure answers 503, since a retry can help. A rejected
 //! request stores nothing and the server keeps serving.
 
+mod ack_link;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -105,7 +107,7 @@ impl WebhookServer {
             .route("/v1/calendar/{kind}/{file}", get(calendar))
             .route(
                 "/v1/ack/{token}",
-                get(crate::ack_link::show).post(crate::ack_link::acknowledge),
+                get(ack_link::show).post(ack_link::acknowledge),
             )
             .fallback(not_found)
             .with_state(Arc::new(state));
@@ -145,7 +147,7 @@ impl WebhookServer {
 }
 
 /// The checks of the webhook's token-authenticated routes, with its settings.
-pub(crate) fn gate(state: &WebhookState) -> Gate<'_> {
+fn gate(state: &WebhookState) -> Gate<'_> {
     Gate {
         name: "webhook",
         allowed_hosts: &state.allowed_hosts,

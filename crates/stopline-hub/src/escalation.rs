@@ -14,6 +14,7 @@ use stopline_core::escalation::{
 };
 use stopline_core::ids::RotaId;
 use stopline_core::incident::IncidentId;
+use stopline_core::reach::{PlannedMessage, plan};
 use stopline_core::timeline::{TimelineEvent, TimelineKind};
 use tokio_postgres::{GenericClient, Row, Transaction};
 
@@ -172,10 +173,28 @@ async fn escalate_round(tx: &Transaction<'_>, config: &Config, now: Timestamp) -
         return Ok(round);
     }
     round.changed = true;
+    // Whose desktops can show a page first: those whose contacts wait out the grace.
+    let paged: Vec<&str> = decisions
+        .iter()
+        .filter_map(|(decision, _)| match decision {
+            EscalationDecision::Step { record, .. } => Some(record),
+            EscalationDecision::Defer { .. } => None,
+        })
+        .flat_map(|record| record.recipients.iter().map(|r| r.person.as_str()))
+        .collect();
+    let with_desktops = crate::contacts::with_desktops(tx, &paged).await?;
     for (decision, status) in &decisions {
         match decision {
             EscalationDecision::Step { incident, record } => {
-                round.pages += record_step(tx, *incident, record, now, version).await?;
+                let contacts: Vec<PlannedMessage> = record
+                    .recipients
+                    .iter()
+                    .flat_map(|r| {
+                        let has_desktop = with_desktops.contains(r.person.as_str());
+                        plan(config, &r.person, now, has_desktop)
+                    })
+                    .collect();
+                round.pages += record_step(tx, *incident, record, &contacts, now, version).await?;
                 round.again |= record.recipients.is_empty() && record.next_due.is_some();
             }
             EscalationDecision::Defer {
@@ -213,6 +232,7 @@ async fn record_step(
     tx: &Transaction<'_>,
     incident: IncidentId,
     record: &EscalationStepRecord,
+    contacts: &[PlannedMessage],
     now: Timestamp,
     version: i64,
 ) -> Result<usize> {
@@ -221,11 +241,12 @@ async fn record_step(
     let cycle = i32::try_from(record.cycle).map_err(|_| corrupt("an escalation cycle"))?;
     let mut paged = 0;
     for recipient in &record.recipients {
-        paged += tx
-            .execute(
+        let page = tx
+            .query_opt(
                 "INSERT INTO pages (incident_id, step, cycle, person, reason, paged_at, version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (incident_id, step, cycle, person) DO NOTHING",
+                 ON CONFLICT (incident_id, step, cycle, person) DO NOTHING
+                 RETURNING id",
                 &[
                     &id,
                     &step,
@@ -237,6 +258,16 @@ async fn record_step(
                 ],
             )
             .await?;
+        let Some(page) = page else { continue };
+        paged += 1;
+        // The page's messages to the person's contacts, in the same transaction.
+        let theirs: Vec<&PlannedMessage> = contacts
+            .iter()
+            .filter(|m| m.person == recipient.person)
+            .collect();
+        if !theirs.is_empty() {
+            crate::contacts::queue(tx, id, page.get(0), &theirs, now).await?;
+        }
     }
     let after = record.after(now);
     tx.execute(
@@ -258,7 +289,7 @@ async fn record_step(
     if after.status == EscalationStatus::Exhausted {
         append(tx, incident, now, after.note, version).await?;
     }
-    Ok(usize::try_from(paged).unwrap_or(0))
+    Ok(paged)
 }
 
 async fn append(

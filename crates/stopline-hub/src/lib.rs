@@ -11,7 +11,9 @@
 //! which keeps `stopline-http`'s contract as a desktop's `stopline serve` does. The rules the
 //! hub applies are `stopline-core`'s, the same a desktop applies.
 
+mod ack_link;
 mod audit;
+mod contacts;
 mod database;
 mod error;
 mod escalation;
@@ -31,6 +33,7 @@ mod tokens;
 mod writeback;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use contacts::{ContactSender, SecretResolver};
 pub use database::Database;
 pub use error::HubError;
 pub use escalation::{EscalationPass, escalate_every};

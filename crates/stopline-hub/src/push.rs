@@ -14,6 +14,7 @@ use stopline_core::config::Config;
 use stopline_core::cover::CoverRequest;
 use stopline_core::ids::PersonId;
 use stopline_core::mutation::{Change, Mutation, Push};
+use stopline_core::reach::link::{AckLink, Unusable};
 use stopline_core::swarm::{StepChange, StepState};
 use tokio_postgres::Transaction;
 
@@ -105,6 +106,114 @@ impl Database {
             pushed.outcomes.push(outcome);
         }
         Ok(pushed)
+    }
+}
+
+/// What the audit calls an acknowledgement from a link (it comes from no desktop).
+const BY_LINK: &str = "acknowledge link";
+
+impl Database {
+    /// Acknowledges the incident of `link` as its person, from an acknowledge link a page
+    /// carried away from the desk: checked again under lock (unused, this hub's, the incident
+    /// still triggered), acknowledged by the same rule as a push, remembered as used, said on
+    /// the timeline and in the audit, in one transaction.
+    pub async fn acknowledge_by_link(
+        &self,
+        config: &Config,
+        link: &AckLink,
+        now: Timestamp,
+    ) -> Result<std::result::Result<(), Unusable>> {
+        let mut client = self.client().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = client.transaction().await?;
+            let done = async {
+                let version = bump_version(&*tx).await?;
+                if let Err(why) = crate::contacts::check_link(&*tx, config, link, true).await? {
+                    return Ok(Err(why));
+                }
+                let context = Context {
+                    config: Some(config),
+                    person: &link.person,
+                    desktop: BY_LINK,
+                    now,
+                };
+                let step = Step {
+                    tx: &tx,
+                    context: &context,
+                    version,
+                    made: now,
+                };
+                if let Err(Refused(reason)) = step.acknowledge(link.incident, now).await? {
+                    return Err(HubError::Corrupt(format!(
+                        "an acknowledgement checked as possible was refused: {reason}"
+                    )));
+                }
+                let message = link.message;
+                let incident = sql_id(link.incident)?;
+                tx.execute(
+                    "INSERT INTO ack_links_used (message_id, incident_id, person, used_at)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&message, &incident, &link.person.as_str(), &to_time(now)],
+                )
+                .await?;
+                let sent = tx
+                    .query_one(
+                        "SELECT channel, address FROM contact_messages WHERE id = $1",
+                        &[&message],
+                    )
+                    .await?;
+                let (channel, address): (String, String) = (sent.get(0), sent.get(1));
+                let event = stopline_core::timeline::TimelineEvent {
+                    at: now,
+                    who: None,
+                    kind: stopline_core::timeline::TimelineKind::Paging,
+                    detail: format!(
+                        "{} acknowledged from the link in the page sent by {channel} ({address})",
+                        link.person
+                    ),
+                };
+                crate::rows::append_event(&*tx, incident, &event, version).await?;
+                tx.execute(
+                    "INSERT INTO audit (at, made_at, person, desktop_id, mutation_id, name, args,
+                         incident_id, outcome, reason, version)
+                     VALUES ($1, $1, $2, NULL, NULL, 'acknowledge', ($3::text)::jsonb, $4,
+                         'applied', NULL, $5)",
+                    &[
+                        &to_time(now),
+                        &link.person.as_str(),
+                        &serde_json::json!({"incident": link.incident.to_string(), "via": BY_LINK})
+                            .to_string(),
+                        &incident,
+                        &version,
+                    ],
+                )
+                .await?;
+                Ok::<_, HubError>(Ok(()))
+            }
+            .await;
+            match done {
+                Ok(Ok(())) => match tx.commit().await {
+                    Ok(()) => return Ok(Ok(())),
+                    Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {}
+                    Err(e) => return Err(e.into()),
+                },
+                Ok(Err(why)) => return Ok(Err(why)),
+                Err(HubError::Database(e)) if attempt < ATTEMPTS && is_retryable(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether `link` may acknowledge now (for the page a `GET` shows), and what it names.
+    pub async fn link_state(
+        &self,
+        config: &Config,
+        link: &AckLink,
+    ) -> Result<std::result::Result<stopline_core::incident::Incident, Unusable>> {
+        let client = self.client().await?;
+        crate::contacts::check_link(&**client, config, link, false).await
     }
 }
 

@@ -345,6 +345,52 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE incidents ADD COLUMN opened_by_desktop text;
     ALTER TABLE incidents ADD COLUMN opened_by_mutation bigint;
     "#,
+    // 9: pages beyond the desk, as on a desktop (its store's migration 11): one message per
+    // contact of a paged person, queued with the escalation step, held for the desktop grace
+    // and dropped when a desktop of theirs receipts the page within it. `sending_since` is the
+    // marker written before a message leaves: a hub that died meanwhile leaves it, and after
+    // twice the send timeout another treats it as interrupted. The link key signs acknowledge
+    // links; a used link is remembered by its message.
+    r#"
+    CREATE TABLE contact_messages (
+        id              bigserial PRIMARY KEY,
+        incident_id     bigint REFERENCES incidents (id),
+        page_id         bigint REFERENCES pages (id),
+        person          text NOT NULL,
+        contact         text NOT NULL,
+        channel         text NOT NULL,
+        address         text NOT NULL,
+        status          text NOT NULL CHECK (status IN ('waiting', 'sending', 'sent', 'failed',
+                            'not_needed', 'cancelled', 'summarised', 'unknown')),
+        created_at      timestamptz NOT NULL,
+        hold_until      timestamptz NOT NULL,
+        next_attempt_at timestamptz NOT NULL,
+        sending_since   timestamptz,
+        attempts        integer NOT NULL DEFAULT 0,
+        last_error      text,
+        outcome         text,
+        finished_at     timestamptz,
+        summary_id      bigint REFERENCES contact_messages (id),
+        UNIQUE (page_id, contact)
+    );
+    CREATE INDEX contact_messages_waiting ON contact_messages (next_attempt_at)
+        WHERE status = 'waiting';
+    CREATE INDEX contact_messages_sent ON contact_messages (person, contact, finished_at)
+        WHERE status = 'sent';
+    CREATE TABLE ack_links_used (
+        message_id  bigint PRIMARY KEY,
+        incident_id bigint NOT NULL,
+        person      text NOT NULL,
+        used_at     timestamptz NOT NULL
+    );
+    CREATE TABLE hub_keys (
+        name  text PRIMARY KEY,
+        value text NOT NULL
+    );
+    -- 244 bits from PostgreSQL's strong random source (two version 4 UUIDs).
+    INSERT INTO hub_keys (name, value)
+        VALUES ('ack_links', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
+    "#,
 ];
 
 /// What a migration did: the schema version before and after (equal when it was up to date).

@@ -7,7 +7,8 @@
 //! Routes: `POST /v1/alertmanager`, `POST /v1/grafana`, `POST /v2/enqueue` (PagerDuty Events
 //! v2, authenticated by routing key), `GET /healthz`; and the desktops' `POST /v1/push`,
 //! `POST /v1/pull`, `GET /v1/stream`, authenticated by a person's token, and an admin's
-//! `/v1/tokens` (`protocol`).
+//! `/v1/tokens` (`protocol`); and `GET`/`POST /v1/ack/TOKEN`, the acknowledge links in pages
+//! sent away from the desk (`ack_link`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,6 +66,10 @@ impl HubServer {
                 post(protocol::create_token).get(protocol::list_tokens),
             )
             .route("/v1/tokens/{id}", delete(protocol::revoke_token))
+            .route(
+                "/v1/ack/{token}",
+                get(crate::ack_link::show).post(crate::ack_link::acknowledge),
+            )
             .route("/healthz", get(healthz))
             .fallback(not_found)
             .with_state(Arc::clone(&state));
@@ -255,7 +260,7 @@ async fn not_found(request: Request) -> Response {
         format!(
             "no route {}: the hub's routes are POST /v1/alertmanager, POST /v1/grafana, \
              POST /v2/enqueue, POST /v1/push, POST /v1/pull, GET /v1/stream, GET /v1/oncall, GET /v1/whoami, POST and GET \
-             /v1/tokens, DELETE /v1/tokens/ID and GET /healthz",
+             /v1/tokens, DELETE /v1/tokens/ID, GET and POST /v1/ack/TOKEN and GET /healthz",
             request.uri().path()
         ),
         ".",

@@ -56,10 +56,18 @@ impl HubState {
         clock: Arc<dyn Clock>,
         token: String,
     ) -> Self {
-        let webhook = config
+        let mut webhook = config
             .as_ref()
             .map(|c| c.webhook.clone())
             .unwrap_or_default();
+        // Acknowledge links arrive under the public address pages name.
+        if let Some(host) = config
+            .as_ref()
+            .and_then(|c| c.paging.ack_url_base.as_deref())
+            .and_then(|base| stopline_http::host_name(stopline_core::reach::url_host(base)))
+        {
+            webhook.allowed_hosts.push(host);
+        }
         Self {
             database,
             config: config.map(Arc::new),

@@ -179,16 +179,8 @@ fn timeline(at: Timestamp, detail: String) -> TimelineEvent {
     }
 }
 
-/// `emailed aisha at aisha@example.org` or `sent to aisha's ntfy (ntfy.example.org)`.
 fn described(message: &ContactMessage) -> String {
-    if message.channel == "email" {
-        format!("emailed {} at {}", message.person, message.address)
-    } else {
-        format!(
-            "sent to {}'s {} ({})",
-            message.person, message.channel, message.address
-        )
-    }
+    stopline_core::reach::described(message.person.as_str(), &message.channel, &message.address)
 }
 
 impl Store {

@@ -72,12 +72,14 @@ fn layers_point_one_way() {
     // core ← store ← engine ← hosts (cli, desktop), and core ← hub ← cli: the hub applies the
     // same rules on PostgreSQL, never through the desktop's SQLite store. Both servers keep one
     // HTTP contract, `stopline-http` (on core), and talk to Alertmanager with one client,
-    // `stopline-alertmanager` (on core). A crate may use only the layers listed here.
+    // `stopline-alertmanager` (on core), and send pages beyond the desk with one sender,
+    // `stopline-reach` (on core). A crate may use only the layers listed here.
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("stopline-core", &[][..]),
         ("stopline-store", &["stopline-core"][..]),
         ("stopline-http", &["stopline-core"][..]),
         ("stopline-alertmanager", &["stopline-core"][..]),
+        ("stopline-reach", &["stopline-core"][..]),
         (
             "stopline-engine",
             &[
@@ -85,11 +87,17 @@ fn layers_point_one_way() {
                 "stopline-store",
                 "stopline-http",
                 "stopline-alertmanager",
+                "stopline-reach",
             ][..],
         ),
         (
             "stopline-hub",
-            &["stopline-core", "stopline-http", "stopline-alertmanager"][..],
+            &[
+                "stopline-core",
+                "stopline-http",
+                "stopline-alertmanager",
+                "stopline-reach",
+            ][..],
         ),
         (
             "stopline-cli",

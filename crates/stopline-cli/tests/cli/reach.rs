@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::support::{NotificationServer, Sandbox, Served, payments_primary};
 
 /// A port nothing listens on now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -25,13 +25,13 @@ fn free_port() -> u16 {
 }
 
 /// A real SMTP server on loopback that keeps what it receives in a maildir.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     maildir: PathBuf,
 }
 
 impl SmtpServer {
-    fn start(dir: &Path, port: u16) -> Self {
+    pub(crate) fn start(dir: &Path, port: u16) -> Self {
         let maildir = dir.join("maildir");
         let child = Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
@@ -51,11 +51,11 @@ impl SmtpServer {
     }
 
     /// The emails received, oldest first, as Python's email parser reads them.
-    fn emails(&self) -> Vec<Value> {
+    pub(crate) fn emails(&self) -> Vec<Value> {
         read_maildir(&self.maildir)
     }
 
-    fn wait_for_emails(&self, count: usize) -> Vec<Value> {
+    pub(crate) fn wait_for_emails(&self, count: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let emails = self.emails();
@@ -225,10 +225,10 @@ fn read_request(stream: &mut TcpStream) -> Option<Received> {
     })
 }
 
-/// An HTTP/1.0 request to the engine as a phone reaches it through a proxy: `Host` is the
-/// public name. Returns the status and the body.
-fn through_proxy(served: &Served, method: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(&served.address).unwrap();
+/// An HTTP/1.0 request to the server at `address` as a phone reaches it through a proxy:
+/// `Host` is the public name. Returns the status and the body.
+pub(crate) fn through_proxy_to(address: &str, method: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.0\r\nHost: stopline.example.org\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n"
@@ -243,19 +243,33 @@ fn through_proxy(served: &Served, method: &str, path: &str) -> (u16, String) {
     )
 }
 
-/// The demo workspace sending email through the SMTP server on `smtp_port`, with `paging`
-/// lines in `[paging]` and `contacts` on the payments primary; returns the primary.
-fn configure(sandbox: &Sandbox, smtp_port: u16, paging: &str, contacts: &str) -> String {
-    let me = payments_primary(sandbox);
-    let config = sandbox.read_config();
-    let entry = format!("id = \"{me}\"\n");
+fn through_proxy(served: &Served, method: &str, path: &str) -> (u16, String) {
+    through_proxy_to(&served.address, method, path)
+}
+
+/// `config` (the demo's) with `contacts` on `person`, email through the SMTP server on
+/// `smtp_port`, links under `https://stopline.example.org`, and `paging` lines in `[paging]`.
+pub(crate) fn with_contacts(
+    config: &str,
+    person: &str,
+    contacts: &str,
+    smtp_port: u16,
+    paging: &str,
+) -> String {
+    let entry = format!("id = \"{person}\"\n");
     let at = config.find(&entry).unwrap() + entry.len();
     let name_end = at + config[at..].find('\n').unwrap() + 1;
-    let config = format!(
+    format!(
         "{}contacts = [{contacts}]\n{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nsecurity = \"none\"\nfrom = \"Stopline <stopline@example.org>\"\n\n[paging]\nack_url_base = \"https://stopline.example.org\"\n{paging}\n",
         &config[..name_end],
         &config[name_end..]
-    );
+    )
+}
+
+/// The demo workspace with [`with_contacts`] on the payments primary; returns the primary.
+fn configure(sandbox: &Sandbox, smtp_port: u16, paging: &str, contacts: &str) -> String {
+    let me = payments_primary(sandbox);
+    let config = with_contacts(&sandbox.read_config(), &me, contacts, smtp_port, paging);
     sandbox.write_config(&config);
     sandbox.ok(&["check"]);
     me
@@ -296,7 +310,7 @@ fn timeline_says(incident: &Value, words: &str) -> bool {
 }
 
 /// The path of the acknowledge link in an email's body.
-fn link_path(body: &str) -> String {
+pub(crate) fn link_path(body: &str) -> String {
     let start = body.find("https://stopline.example.org/v1/ack/").unwrap();
     let link = body[start..].split_whitespace().next().unwrap();
     link.trim_start_matches("https://stopline.example.org")

@@ -10,8 +10,20 @@ use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use sha2::Sha256;
 
+use crate::config::Config;
 use crate::ids::PersonId;
-use crate::incident::IncidentId;
+use crate::incident::{Incident, IncidentId, IncidentState};
+
+/// `2026-12-04 03:02:15 Europe/London`: a moment as the link's pages say it, in the
+/// workspace's zone.
+pub fn local_time(config: &Config, at: Timestamp) -> String {
+    let local = config.workspace.time_zone.to_datetime(at);
+    format!(
+        "{} {}",
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        config.workspace.time_zone_name
+    )
+}
 
 /// How long a link works, at most.
 pub const LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
@@ -40,6 +52,57 @@ pub enum LinkRefusal {
     Tampered,
     #[error("this link expired at {at} (links work for 24 hours)")]
     Expired { at: Timestamp },
+}
+
+/// Why a genuine link that has not expired acknowledges nothing now: what the store (or the
+/// hub's database) found when the link was used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error("This link was already used, at {at}. Each link works once.")]
+    Used { at: String },
+    #[error("This link was not sent from this Stopline.")]
+    NotOurs,
+    #[error("{incident} is already {settled}{}, so this link no longer acknowledges anything.", by.as_ref().map(|name| format!(" by {name}")).unwrap_or_default())]
+    Settled {
+        incident: IncidentId,
+        /// `acknowledged` or `resolved`.
+        settled: &'static str,
+        /// Who acknowledged it, by name.
+        by: Option<String>,
+    },
+}
+
+impl Unusable {
+    /// Why `incident` no longer takes an acknowledgement, if it does not.
+    pub fn settled(config: &Config, incident: &Incident) -> Option<Unusable> {
+        let settled = match incident.state {
+            IncidentState::Triggered => return None,
+            IncidentState::Acknowledged => "acknowledged",
+            IncidentState::Resolved => "resolved",
+        };
+        let by = incident
+            .acknowledged
+            .as_ref()
+            .and_then(|stamp| stamp.by.as_ref())
+            .map(|p| {
+                config
+                    .person(p)
+                    .map_or_else(|| p.to_string(), |p| p.name.clone())
+            });
+        Some(Unusable::Settled {
+            incident: incident.id,
+            settled,
+            by,
+        })
+    }
+
+    /// The HTTP status of its page: 403 for a link from elsewhere, 410 (Gone) otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            Unusable::NotOurs => 403,
+            Unusable::Used { .. } | Unusable::Settled { .. } => 410,
+        }
+    }
 }
 
 impl AckLink {

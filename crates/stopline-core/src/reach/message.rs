@@ -9,9 +9,46 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use crate::config::Config;
 use crate::ids::PersonId;
-use crate::incident::IncidentId;
+use crate::incident::{Incident, IncidentId};
+use crate::money::group_thousands;
 use crate::text::escape_controls;
+
+/// What a page is about, as its notification's summary (and an email's subject) says it: the
+/// application and the alert, `Payment Gateway: HighErrorRate`.
+pub fn summary_of(config: &Config, incident: &Incident) -> String {
+    match incident
+        .application
+        .as_ref()
+        .and_then(|id| config.application(id))
+    {
+        Some(app) => format!("{}: {}", app.name, incident.title),
+        None => incident.title.clone(),
+    }
+}
+
+/// The owning team's name, or "no team".
+pub fn team_name(config: &Config, incident: &Incident) -> String {
+    incident
+        .team
+        .as_ref()
+        .map(|t| config.team(t).map_or(t.to_string(), |t| t.name.clone()))
+        .unwrap_or_else(|| "no team".to_owned())
+}
+
+/// The application's estimated loss per hour, `GBP 780,000/h`; `None` without an application.
+pub fn loss_per_hour(config: &Config, incident: &Incident) -> Option<String> {
+    let app = incident
+        .application
+        .as_ref()
+        .and_then(|id| config.application(id))?;
+    Some(format!(
+        "{} {}/h",
+        config.workspace.currency,
+        group_thousands(app.exposure_per_hour.0)
+    ))
+}
 
 /// One page as its messages tell it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +67,32 @@ pub struct PageText {
     pub reason: String,
     /// The acknowledge link, when `[paging] ack_url_base` is set.
     pub ack_link: Option<String>,
+}
+
+impl PageText {
+    /// The page to `person` (paged as `reason`) about `incident`, as the config names things.
+    pub fn new(
+        config: &Config,
+        incident: &Incident,
+        person: &PersonId,
+        reason: &str,
+        ack_link: Option<String>,
+    ) -> Self {
+        PageText {
+            incident: incident.id,
+            summary: summary_of(config, incident),
+            team: team_name(config, incident),
+            severity: incident.severity.as_str().to_owned(),
+            loss_per_hour: loss_per_hour(config, incident),
+            opened_at: incident.opened_at,
+            person: person.clone(),
+            person_name: config
+                .person(person)
+                .map_or_else(|| person.to_string(), |p| p.name.clone()),
+            reason: reason.to_owned(),
+            ack_link,
+        }
+    }
 }
 
 /// A message: one page, or the summary of several a flood held back.

@@ -8,7 +8,7 @@ use stopline_core::escalation::EscalationStatus;
 use stopline_core::ids::{ApplicationId, PersonId};
 use stopline_core::incident::{IncidentId, Severity, Transition};
 use stopline_core::timeline::TimelineKind;
-use stopline_engine::escalation::escalate;
+use stopline_engine::escalation::{Contacts, escalate};
 use stopline_store::{NewIncident, Store};
 
 /// The people of this workspace, as `(id, name)`.
@@ -167,9 +167,14 @@ impl World {
     }
 
     fn escalate(&mut self, at: Timestamp) -> usize {
-        escalate(&mut self.store, &self.config, at, true)
-            .unwrap()
-            .pages
+        escalate(
+            &mut self.store,
+            &self.config,
+            at,
+            Contacts::On { here: None },
+        )
+        .unwrap()
+        .pages
     }
 
     /// Who was paged for `incident`, in order, with the step's reason.

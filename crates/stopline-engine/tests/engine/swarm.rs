@@ -740,7 +740,13 @@ fn the_service_desk_opens_by_journey_and_the_owning_team_is_paged() {
         11,
         "the swarm starts at once"
     );
-    let pass = escalation::escalate(&mut w.store, &w.config, t0, true).unwrap();
+    let pass = escalation::escalate(
+        &mut w.store,
+        &w.config,
+        t0,
+        escalation::Contacts::On { here: None },
+    )
+    .unwrap();
     assert_eq!(pass.pages, 1);
     let page = &w.store.pages(incident.id).unwrap()[0];
     assert_eq!(page.reason, "primary on payments-oncall");

@@ -397,6 +397,8 @@ impl Step<'_> {
                 ],
             )
             .await?;
+        // Shown within the grace: the person's contacts need not be paged.
+        crate::contacts::shown(self.tx, page_id, self.made, self.version).await?;
         Ok(Ok(()))
     }
 

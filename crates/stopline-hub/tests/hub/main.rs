@@ -45,9 +45,9 @@ async fn an_empty_database_is_migrated_once_and_again_changes_nothing() {
     );
     assert_eq!(
         tables,
-        "alerts,audit,checklist_steps,desktops,escalations,hub_schema,incidents,org_version,\
-         outbox,overrides,page_receipts,pages,roles,silences,source_polls,timeline,tokens,\
-         write_back"
+        "ack_links_used,alerts,audit,checklist_steps,contact_messages,desktops,escalations,\
+         hub_keys,hub_schema,incidents,org_version,outbox,overrides,page_receipts,pages,roles,\
+         silences,source_polls,timeline,tokens,write_back"
     );
     assert_eq!(
         db.migrate().await.unwrap(),

@@ -18,6 +18,7 @@ mod desk;
 mod faults;
 mod outage;
 mod overnight;
+mod reach;
 mod sharing;
 
 /// The senders' token of the hubs these tests start.

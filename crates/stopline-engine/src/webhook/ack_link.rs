@@ -12,15 +12,14 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use jiff::Timestamp;
 use stopline_core::config::Config;
-use stopline_core::incident::{IncidentState, Transition};
-use stopline_core::reach::link::{AckLink, LinkRefusal};
+use stopline_core::incident::Transition;
+use stopline_core::reach::link::{AckLink, LinkRefusal, Unusable, local_time};
 use stopline_http::ack_page;
 use stopline_store::{Store, StoreError};
 
+use super::{WebhookState, gate};
 use crate::events::EngineEvent;
-use crate::webhook::{WebhookState, gate};
 use crate::{EngineError, desk};
 
 /// A link that may be used: what its page names.
@@ -83,7 +82,7 @@ pub(crate) async fn acknowledge(
                     now,
                 )?;
                 store.mark_ack_link_used(link.message, link.incident, &link.person, now)?;
-                Ok::<_, EngineError>(Ok(at_in_zone(&config, now)))
+                Ok::<_, EngineError>(Ok(local_time(&config, now)))
             })
         })
         .await;
@@ -156,7 +155,7 @@ async fn usable(
                 let incident = store.incident_record(checked.incident);
                 (
                     incident
-                        .map(|i| crate::pager::notification_summary(&config, &i))
+                        .map(|i| stopline_core::reach::message::summary_of(&config, &i))
                         .unwrap_or_default(),
                     config
                         .person(&checked.person)
@@ -186,14 +185,14 @@ fn still_usable(
     config: &Config,
     link: &AckLink,
 ) -> Result<Result<(), Refused>, EngineError> {
+    let unusable = |why: Unusable| {
+        let status = StatusCode::from_u16(why.status()).unwrap_or(StatusCode::GONE);
+        Ok(Err(Refused(status, why.to_string())))
+    };
     if let Some(used) = store.ack_link_used(link.message)? {
-        return Ok(Err(Refused(
-            StatusCode::GONE,
-            format!(
-                "This link was already used, at {}. Each link works once.",
-                at_in_zone(config, used)
-            ),
-        )));
+        return unusable(Unusable::Used {
+            at: local_time(config, used),
+        });
     }
     let message = match store.contact_message(link.message) {
         Ok(message) => Some(message),
@@ -201,42 +200,11 @@ fn still_usable(
         Err(error) => return Err(error.into()),
     };
     if message.is_none_or(|m| m.incident != Some(link.incident) || m.person != link.person) {
-        return Ok(Err(Refused(
-            StatusCode::FORBIDDEN,
-            "This link was not sent from this Stopline.".to_owned(),
-        )));
+        return unusable(Unusable::NotOurs);
     }
     let incident = store.incident_record(link.incident)?;
-    let settled = match incident.state {
-        IncidentState::Triggered => return Ok(Ok(())),
-        IncidentState::Acknowledged => "acknowledged",
-        IncidentState::Resolved => "resolved",
-    };
-    let by = incident
-        .acknowledged
-        .as_ref()
-        .and_then(|stamp| stamp.by.as_ref())
-        .map(|p| {
-            config
-                .person(p)
-                .map_or_else(|| p.to_string(), |p| p.name.clone())
-        })
-        .map_or_else(String::new, |name| format!(" by {name}"));
-    Ok(Err(Refused(
-        StatusCode::GONE,
-        format!(
-            "{} is already {settled}{by}, so this link no longer acknowledges anything.",
-            incident.id
-        ),
-    )))
-}
-
-/// `03:02:15 Europe/London` in the workspace's zone.
-fn at_in_zone(config: &Config, at: Timestamp) -> String {
-    let local = config.workspace.time_zone.to_datetime(at);
-    format!(
-        "{} {}",
-        local.strftime("%Y-%m-%d %H:%M:%S"),
-        config.workspace.time_zone_name
-    )
+    match Unusable::settled(config, &incident) {
+        None => Ok(Ok(())),
+        Some(why) => unusable(why),
+    }
 }
