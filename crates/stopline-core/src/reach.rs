@@ -77,8 +77,10 @@ impl Contact {
     pub fn key(&self) -> String {
         match self {
             Contact::Email { to } => format!("email:{to}"),
+            // A webhook's URL may itself be a secret (Slack's is): the key keeps a digest of
+            // it, never the URL, since it is stored with every message.
             Contact::Webhook { url, format, .. } => match url {
-                WebhookUrl::Given(url) => format!("{}:{url}", format.as_str()),
+                WebhookUrl::Given(url) => format!("{}:{}", format.as_str(), digest(url)),
                 WebhookUrl::Secret(secret) => format!("{}:{}", format.as_str(), secret_key(secret)),
             },
         }
@@ -102,6 +104,15 @@ impl Contact {
             },
         }
     }
+}
+
+/// 16 hex digits of the SHA-256 of `text`: tells URLs apart without keeping them.
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn secret_key(secret: &SecretRef) -> String {
@@ -200,7 +211,7 @@ impl Default for PagingSettings {
     }
 }
 
-/// At most `messages` to one person within any `per`.
+/// At most `messages` to one person (all their contacts together) within any `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub messages: u32,
@@ -317,7 +328,7 @@ pub fn plan(
         .collect()
 }
 
-/// What to send to one contact now, given what it was sent recently and what is due.
+/// What to send to one contact now, given what its person was sent recently and what is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Batch {
     /// Each due message on its own.
@@ -329,10 +340,11 @@ pub enum Batch {
     Wait { until: Timestamp },
 }
 
-/// The rate rule: at most `limit.messages` to one contact within any `limit.per`. While the
+/// The rate rule: at most `limit.messages` to one person within any `limit.per`. While the
 /// due messages fit with a place to spare, each goes on its own; otherwise what is due goes as
 /// one summary, and what comes due after a full window waits for a place and is summarised
-/// then. `sent` holds when the contact's recent messages went, oldest first.
+/// then. `sent` holds when the person's recent messages went (to any of their contacts),
+/// oldest first.
 pub fn batch(sent: &[Timestamp], due: usize, limit: RateLimit, now: Timestamp) -> Batch {
     let window = SignedDuration::try_from(limit.per).unwrap_or(SignedDuration::MAX);
     let recent: Vec<Timestamp> = sent

@@ -76,7 +76,7 @@ impl ContactWorker {
             ),
             Err(error) => tracing::error!(%error, "cannot check for interrupted messages"),
         }
-        let busy: Arc<Mutex<HashSet<(PersonId, String)>>> = Arc::default();
+        let busy = Busy::default();
         loop {
             if let Err(error) = self.round(&busy).await {
                 tracing::warn!(%error, "the contact worker's round failed; trying again");
@@ -85,84 +85,97 @@ impl ContactWorker {
         }
     }
 
-    /// One round: the due messages, grouped by contact; each contact not already busy gets a
-    /// task that sends its batch in order.
-    async fn round(
-        &self,
-        busy: &Arc<Mutex<HashSet<(PersonId, String)>>>,
-    ) -> Result<(), crate::EngineError> {
+    /// One round: the due messages, by person and contact. Each person's batches are decided
+    /// together by the rate rule (counting what was sent, what is leaving and what this worker
+    /// has allotted but not yet sent); then each contact not already busy gets a task that
+    /// sends its batches in order, each marked `sending` just before it leaves.
+    async fn round(&self, busy: &Busy) -> Result<(), crate::EngineError> {
         let now = self.clock.now();
         let due = self
             .store
             .run(move |store| Ok::<_, crate::EngineError>(store.due_contact_messages(now, ROUND)?))
             .await?;
-        let mut by_contact: BTreeMap<(PersonId, String), Vec<ContactMessage>> = BTreeMap::new();
+        let mut by_person: BTreeMap<PersonId, BTreeMap<String, Vec<ContactMessage>>> =
+            BTreeMap::new();
         for message in due {
-            by_contact
-                .entry((message.person.clone(), message.contact.clone()))
+            by_person
+                .entry(message.person.clone())
+                .or_default()
+                .entry(message.contact.clone())
                 .or_default()
                 .push(message);
         }
-        for (contact, messages) in by_contact {
-            if !lock(busy).insert(contact.clone()) {
+        let limit = self.config.current().paging.rate_limit;
+        let since = now - SignedDuration::try_from(limit.per).unwrap_or(SignedDuration::ZERO);
+        for (person, contacts) in by_person {
+            let free: Vec<(String, Vec<ContactMessage>)> = contacts
+                .into_iter()
+                .filter(|(contact, _)| {
+                    !lock(&busy.contacts).contains(&(person.clone(), contact.clone()))
+                })
+                .collect();
+            if free.is_empty() {
                 continue;
             }
-            let worker = self.clone();
-            let busy = Arc::clone(busy);
-            tokio::spawn(async move {
-                if let Err(error) = worker.serve_contact(&contact, messages).await {
-                    tracing::warn!(%error, person = %contact.0, "sending to a contact failed");
+            let who = person.clone();
+            let mut counted = self
+                .store
+                .run(move |store| {
+                    Ok::<_, crate::EngineError>(store.contact_sent_times(&who, since, now)?)
+                })
+                .await?;
+            let allotted = lock(&busy.allotted).get(&person).copied().unwrap_or(0);
+            counted.extend(std::iter::repeat_n(now, allotted));
+            for (contact, messages) in free {
+                let sends = batches(&counted, messages, limit, now);
+                if sends.is_empty() {
+                    continue;
                 }
-                lock(&busy).remove(&contact);
-            });
+                counted.extend(std::iter::repeat_n(now, sends.len()));
+                *lock(&busy.allotted).entry(person.clone()).or_default() += sends.len();
+                let key = (person.clone(), contact);
+                lock(&busy.contacts).insert(key.clone());
+                let (worker, busy) = (self.clone(), busy.clone());
+                tokio::spawn(async move {
+                    if let Err(error) = worker.serve_contact(&key.0, sends, &busy).await {
+                        tracing::warn!(%error, person = %key.0, "sending to a contact failed");
+                    }
+                    lock(&busy.contacts).remove(&key);
+                });
+            }
         }
         Ok(())
     }
 
-    /// Sends one contact's due messages: each alone, or one summary, by the rate rule.
+    /// Sends one contact's batches in order, each marked `sending` just before it leaves.
     async fn serve_contact(
         &self,
-        (person, contact): &(PersonId, String),
-        messages: Vec<ContactMessage>,
+        person: &PersonId,
+        sends: Vec<(Vec<i64>, bool)>,
+        busy: &Busy,
     ) -> Result<(), crate::EngineError> {
-        let now = self.clock.now();
-        let limit = self.config.current().paging.rate_limit;
-        let since = now - SignedDuration::try_from(limit.per).unwrap_or(SignedDuration::ZERO);
-        let (who, key) = (person.clone(), contact.clone());
-        let sent = self
-            .store
-            .run(move |store| {
-                Ok::<_, crate::EngineError>(store.contact_sent_times(&who, &key, since)?)
-            })
-            .await?;
-        // A summary already waiting to be tried again goes on its own, first.
-        let (retries, fresh): (Vec<_>, Vec<_>) =
-            messages.into_iter().partition(|m| m.incident.is_none());
-        let mut sends: Vec<(Vec<i64>, bool)> =
-            retries.iter().map(|m| (vec![m.id], false)).collect();
-        match batch(&sent, fresh.len(), limit, now) {
-            Batch::Each => sends.extend(fresh.iter().map(|m| (vec![m.id], false))),
-            Batch::Summary if !fresh.is_empty() => {
-                sends.push((fresh.iter().map(|m| m.id).collect(), true));
+        let mut left = sends.len();
+        let result = async {
+            for (ids, summary) in sends {
+                let now = self.clock.now();
+                let started = self
+                    .store
+                    .run(move |store| {
+                        Ok::<_, crate::EngineError>(store.begin_sending(&ids, summary, now)?)
+                    })
+                    .await;
+                // Marked (or gone): the store counts it from here.
+                left -= 1;
+                unallot(busy, person, 1);
+                if let Some(id) = started? {
+                    self.send(id).await?;
+                }
             }
-            Batch::Summary => {}
-            Batch::Wait { until } => {
-                tracing::debug!(person = %person, %until, "rate limit reached: waiting for a place");
-            }
+            Ok(())
         }
-        for (ids, summary) in sends {
-            let now = self.clock.now();
-            let started = self
-                .store
-                .run(move |store| {
-                    Ok::<_, crate::EngineError>(store.begin_sending(&ids, summary, now)?)
-                })
-                .await?;
-            if let Some(id) = started {
-                self.send(id).await?;
-            }
-        }
-        Ok(())
+        .await;
+        unallot(busy, person, left);
+        result
     }
 
     /// Sends the message `id` (marked `sending`) and records what became of it.
@@ -304,6 +317,48 @@ fn page_text(
 /// The sender of a worker.
 pub fn sender() -> Result<Sender, crate::EngineError> {
     Sender::new().map_err(|e| crate::EngineError::Http(crate::alertmanager::HttpClientError(e)))
+}
+
+/// What the worker has under way: the contacts a task is serving, and per person the batches
+/// decided but not yet marked `sending` (which the rate rule counts as sent).
+#[derive(Debug, Clone, Default)]
+struct Busy {
+    contacts: Arc<Mutex<HashSet<(PersonId, String)>>>,
+    allotted: Arc<Mutex<HashMap<PersonId, usize>>>,
+}
+
+fn unallot(busy: &Busy, person: &PersonId, count: usize) {
+    let mut allotted = lock(&busy.allotted);
+    if let Some(left) = allotted.get_mut(person) {
+        *left = left.saturating_sub(count);
+        if *left == 0 {
+            allotted.remove(person);
+        }
+    }
+}
+
+/// One contact's due messages as batches by the rate rule, given when its person's recent
+/// messages went: each alone, or one summary, or nothing yet. A summary already waiting to be
+/// tried again goes first, on its own.
+fn batches(
+    counted: &[jiff::Timestamp],
+    messages: Vec<ContactMessage>,
+    limit: stopline_core::reach::RateLimit,
+    now: jiff::Timestamp,
+) -> Vec<(Vec<i64>, bool)> {
+    let (retries, fresh): (Vec<_>, Vec<_>) =
+        messages.into_iter().partition(|m| m.incident.is_none());
+    let mut sends: Vec<(Vec<i64>, bool)> = retries.iter().map(|m| (vec![m.id], false)).collect();
+    let mut sorted = counted.to_vec();
+    sorted.sort();
+    match batch(&sorted, fresh.len(), limit, now) {
+        Batch::Each => sends.extend(fresh.iter().map(|m| (vec![m.id], false))),
+        Batch::Summary if !fresh.is_empty() => {
+            sends.push((fresh.iter().map(|m| m.id).collect(), true));
+        }
+        Batch::Summary | Batch::Wait { .. } => {}
+    }
+    sends
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

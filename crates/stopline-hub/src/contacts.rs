@@ -4,12 +4,12 @@
 //! (they hold a token) and dropped when one of their desktops receipts the page within it.
 //!
 //! Every hub runs a sender. A round claims the due messages (`FOR UPDATE SKIP LOCKED`, so no
-//! two hubs take the same one), decides each contact's batch by the rate rule
-//! (`stopline_core::reach::batch`), marks them `sending` and commits, and only then sends
-//! (`stopline-reach`); each outcome is its own transaction, on the incident's timeline so
+//! two hubs take the same one) and, for each contact with nothing leaving, decides by the rate
+//! rule (`stopline_core::reach::batch`) the one message (or summary) it sends next, marks it
+//! `sending` and commits, and only then sends (`stopline-reach`); each outcome is its own transaction, on the incident's timeline so
 //! desktops pull it. A message a dead hub left `sending` for longer than twice the send
 //! timeout is interrupted: an email is never sent again (`unknown`), a webhook goes again under
-//! its idempotency key. Two hubs claiming different messages of one contact at the same instant
+//! its idempotency key. Two hubs claiming different messages of one person at the same instant
 //! may each count the other's as unsent: the rate limit holds to within one round.
 
 use std::collections::{BTreeMap, HashSet};
@@ -218,24 +218,38 @@ impl Database {
         let since = now - SignedDuration::try_from(limit.per).unwrap_or_default();
         let mut claimed = Vec::new();
         for ((person, contact), messages) in by_contact {
+            // One message at a time per contact, across hubs: a contact with one leaving waits.
+            let leaving = tx
+                .query_opt(
+                    "SELECT 1 FROM contact_messages
+                     WHERE person = $1 AND contact = $2 AND status = 'sending' LIMIT 1",
+                    &[&person, &contact],
+                )
+                .await?;
+            if leaving.is_some() {
+                continue;
+            }
             let sent: Vec<Timestamp> = tx
                 .query(
                     "SELECT COALESCE(finished_at, sending_since) FROM contact_messages
-                     WHERE person = $1 AND contact = $2
-                       AND ((status = 'sent' AND finished_at >= $3) OR status = 'sending')
+                     WHERE person = $1
+                       AND ((status = 'sent' AND finished_at >= $2) OR status = 'sending')
                      ORDER BY 1",
-                    &[&person, &contact, &to_time(since)],
+                    &[&person, &to_time(since)],
                 )
                 .await?
                 .iter()
                 .map(|row| from_time(row.get::<_, SystemTime>(0)))
                 .collect::<Result<_>>()?;
-            // A summary waiting to be tried again goes on its own, first.
+            // A summary waiting to be tried again goes first, alone; else the oldest message,
+            // or one summary of them all. The rest wait for the next round: each is marked
+            // `sending` only in the round it leaves.
             let (retries, fresh): (Vec<_>, Vec<_>) =
                 messages.into_iter().partition(|m| m.incident.is_none());
-            let mut sends: Vec<i64> = retries.iter().map(|m| m.id).collect();
+            let mut sends: Vec<i64> = retries.iter().take(1).map(|m| m.id).collect();
             match batch(&sent, fresh.len(), limit, now) {
-                Batch::Each => sends.extend(fresh.iter().map(|m| m.id)),
+                _ if !sends.is_empty() => {}
+                Batch::Each => sends.extend(fresh.iter().take(1).map(|m| m.id)),
                 Batch::Summary if !fresh.is_empty() => {
                     let summary: i64 = tx
                         .query_one(

@@ -375,7 +375,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX contact_messages_waiting ON contact_messages (next_attempt_at)
         WHERE status = 'waiting';
-    CREATE INDEX contact_messages_sent ON contact_messages (person, contact, finished_at)
+    CREATE INDEX contact_messages_sent ON contact_messages (person, finished_at)
         WHERE status = 'sent';
     CREATE TABLE ack_links_used (
         message_id  bigint PRIMARY KEY,

@@ -146,7 +146,10 @@ impl Sender {
                     Sent::Temporary(words)
                 }
             }
-            Err(error) => Sent::Temporary(format!("{host}: {}", describe_http(&error))),
+            // Without the URL: a Slack URL is a secret, and this reaches the log and timeline.
+            Err(error) => {
+                Sent::Temporary(format!("{host}: {}", describe_http(&error.without_url())))
+            }
         }
     }
 }

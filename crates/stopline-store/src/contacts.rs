@@ -261,23 +261,25 @@ impl Store {
         next.map(from_millis).transpose()
     }
 
-    /// When messages to this contact of this person were sent since `since`, oldest first: what
-    /// the rate limit counts.
+    /// When messages to this person (any of their contacts) were sent since `since`, oldest
+    /// first, with those leaving counted as sent at `now`: what the rate limit counts.
     pub fn contact_sent_times(
         &self,
         person: &PersonId,
-        contact: &str,
         since: Timestamp,
+        now: Timestamp,
     ) -> Result<Vec<Timestamp>> {
         self.conn
             .prepare_cached(
-                "SELECT finished_at FROM contact_messages
-                 WHERE person = ?1 AND contact = ?2 AND status = 'sent' AND finished_at >= ?3
-                 ORDER BY finished_at",
+                "SELECT COALESCE(finished_at, ?3) AS at FROM contact_messages
+                 WHERE person = ?1
+                   AND ((status = 'sent' AND finished_at >= ?2) OR status = 'sending')
+                 ORDER BY at",
             )?
-            .query_map(params![person.as_str(), contact, to_millis(since)], |row| {
-                row.get::<_, i64>(0)
-            })?
+            .query_map(
+                params![person.as_str(), to_millis(since), to_millis(now)],
+                |row| row.get::<_, i64>(0),
+            )?
             .map(|at| from_millis(at?))
             .collect()
     }

@@ -362,7 +362,7 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX contact_messages_waiting ON contact_messages (next_attempt_at)
         WHERE status = 'waiting';
-    CREATE INDEX contact_messages_sent ON contact_messages (person, contact, finished_at)
+    CREATE INDEX contact_messages_sent ON contact_messages (person, finished_at)
         WHERE status = 'sent';
     CREATE INDEX contact_messages_by_incident ON contact_messages (incident_id);
     CREATE TABLE ack_links_used (

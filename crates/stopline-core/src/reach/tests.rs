@@ -56,6 +56,9 @@ fn contacts_paging_and_smtp_read_as_written() {
     assert_eq!(aisha.contacts.len(), 3);
     assert_eq!(aisha.contacts[0].key(), "email:aisha@example.org");
     assert_eq!(aisha.contacts[1].channel(), "ntfy");
+    // The key names the URL by a digest: a URL may be a secret, and keys are stored.
+    assert!(aisha.contacts[1].key().starts_with("ntfy:"));
+    assert!(!aisha.contacts[1].key().contains("ntfy.example.org"));
     assert_eq!(aisha.contacts[1].address(), "ntfy.example.org");
     assert_eq!(aisha.contacts[2].key(), "slack:env:AISHA_SLACK");
     assert_eq!(
