@@ -63,3 +63,16 @@ pub struct TimelineEvent {
     pub kind: TimelineKind,
     pub detail: String,
 }
+
+impl TimelineEvent {
+    /// What paging did, said by Stopline itself: who was paged, a deferral, a message to a
+    /// person's contacts and what became of it.
+    pub fn paging(at: Timestamp, detail: String) -> Self {
+        TimelineEvent {
+            at,
+            who: None,
+            kind: TimelineKind::Paging,
+            detail,
+        }
+    }
+}

@@ -182,10 +182,27 @@ impl ContactWorker {
     async fn send(&self, id: i64) -> Result<(), crate::EngineError> {
         let config = self.config.current();
         let key = Arc::clone(&self.link_key);
-        let composed = self
+        let composed = match self
             .store
             .run(move |store| compose(store, &config, id, &key))
-            .await?;
+            .await
+        {
+            Ok(composed) => composed,
+            Err(error) => {
+                // Nothing has left: back in the queue, rather than taken for sent by a restart.
+                let (words, now) = (error.to_string(), self.clock.now());
+                self.store
+                    .run(move |store| {
+                        Ok::<_, crate::EngineError>(store.contact_retry(
+                            id,
+                            &words,
+                            now + backoff(0),
+                        )?)
+                    })
+                    .await?;
+                return Err(error);
+            }
+        };
         let config = self.config.current();
         let outcome = match &composed.contact {
             None => Sent::Permanent(format!(

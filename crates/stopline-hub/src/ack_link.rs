@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
+use stopline_core::config::Config;
 use stopline_core::reach::link::{AckLink, LinkRefusal, local_time};
 use stopline_core::reach::message::summary_of;
 use stopline_http::{Refusal, ack_page, peer_of};
@@ -20,13 +21,9 @@ pub(crate) async fn show(
     Path(token): Path<String>,
     request: Request,
 ) -> Response {
-    let (headers, peer) = (request.headers().clone(), peer_of(&request));
-    let link = match read(&state, &token, &headers, peer).await {
-        Ok(link) => link,
+    let (link, config) = match read(&state, &token, request).await {
+        Ok(read) => read,
         Err(refused) => return refused,
-    };
-    let Some(config) = state.config.clone() else {
-        return unavailable("the hub runs without a config");
     };
     match state.database.link_state(&config, &link).await {
         Ok(Ok(incident)) => {
@@ -49,13 +46,9 @@ pub(crate) async fn acknowledge(
     Path(token): Path<String>,
     request: Request,
 ) -> Response {
-    let (headers, peer) = (request.headers().clone(), peer_of(&request));
-    let link = match read(&state, &token, &headers, peer).await {
-        Ok(link) => link,
+    let (link, config) = match read(&state, &token, request).await {
+        Ok(read) => read,
         Err(refused) => return refused,
-    };
-    let Some(config) = state.config.clone() else {
-        return unavailable("the hub runs without a config");
     };
     let now = state.clock.now();
     match state
@@ -78,14 +71,17 @@ pub(crate) async fn acknowledge(
     }
 }
 
-/// The host, then the token's signature and age; a changed token counts as a failed
-/// authentication, slowed like a wrong token.
+/// The host, then the token's signature and age (a changed token counts as a failed
+/// authentication, slowed like a wrong token); the link, with the config it is read by.
 async fn read(
     state: &Arc<HubState>,
     token: &str,
-    headers: &HeaderMap,
-    peer: std::net::IpAddr,
-) -> Result<AckLink, Response> {
+    request: Request,
+) -> Result<(AckLink, Arc<Config>), Response> {
+    let (headers, peer) = (request.headers(), peer_of(&request));
+    let Some(config) = state.config.clone() else {
+        return Err(unavailable("the hub runs without a config"));
+    };
     if let Err(refusal) = state.gate().check_host(headers) {
         return Err(ack_page::refused(refusal.status, &refusal.error));
     }
@@ -94,7 +90,7 @@ async fn read(
         Err(error) => return Err(unavailable(&error.to_string())),
     };
     match AckLink::read(token, &key, state.clock.now()) {
-        Ok(link) => Ok(link),
+        Ok(link) => Ok((link, config)),
         Err(refusal @ LinkRefusal::Expired { .. }) => {
             Err(ack_page::refused(StatusCode::GONE, &format!("{refusal}.")))
         }

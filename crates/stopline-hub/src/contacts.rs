@@ -25,7 +25,7 @@ use stopline_core::reach::link::{AckLink, Unusable, local_time};
 use stopline_core::reach::message::{Message, PageText};
 use stopline_core::reach::{Batch, PlannedMessage, batch, described};
 use stopline_core::settings::SecretRef;
-use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use stopline_core::timeline::TimelineEvent;
 use stopline_reach::{GIVE_UP_AFTER, SEND_TIMEOUT, Sender, Sent, backoff, idempotency_key};
 use tokio_postgres::{GenericClient, Row, Transaction};
 
@@ -115,7 +115,7 @@ pub(crate) async fn shown(
         append_event(
             tx,
             row.get(0),
-            &timeline(
+            &TimelineEvent::paging(
                 shown_at,
                 format!("{person}'s desktop showed the page: their contacts are not paged"),
             ),
@@ -124,15 +124,6 @@ pub(crate) async fn shown(
         .await?;
     }
     Ok(())
-}
-
-fn timeline(at: Timestamp, detail: String) -> TimelineEvent {
-    TimelineEvent {
-        at,
-        who: None,
-        kind: TimelineKind::Paging,
-        detail,
-    }
 }
 
 /// One message as the sender reads it.
@@ -421,6 +412,20 @@ impl Database {
         Ok((message, text))
     }
 
+    /// Puts message `id`, marked `sending` but never sent, back in the queue.
+    async fn release(&self, id: i64, error: &str, now: Timestamp) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE contact_messages SET status = 'waiting', sending_since = NULL,
+                     attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+                 WHERE id = $1 AND status = 'sending'",
+                &[&id, &error, &to_time(now + backoff(0))],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Records what became of message `id`, on the timeline of each incident it carried.
     async fn record(&self, message: &Queued, sent: Sent, now: Timestamp) -> Result<()> {
         let mut client = self.client().await?;
@@ -515,7 +520,13 @@ async fn finish(
             .collect(),
     };
     for incident in incidents {
-        append_event(tx, incident, &timeline(now, say(message)), version).await?;
+        append_event(
+            tx,
+            incident,
+            &TimelineEvent::paging(now, say(message)),
+            version,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -589,7 +600,16 @@ impl ContactSender {
 
     async fn send(&self, sender: &Sender, id: i64, link_key: &[u8]) -> Result<()> {
         let config = &self.config;
-        let (message, text) = self.database.compose(config, id, link_key).await?;
+        let (message, text) = match self.database.compose(config, id, link_key).await {
+            Ok(composed) => composed,
+            Err(error) => {
+                // Nothing has left: back in the queue, rather than taken for sent after 30 s.
+                self.database
+                    .release(id, &error.to_string(), self.clock.now())
+                    .await?;
+                return Err(error);
+            }
+        };
         let contact = config
             .people
             .iter()

@@ -15,7 +15,7 @@ use stopline_core::escalation::{
 use stopline_core::ids::RotaId;
 use stopline_core::incident::IncidentId;
 use stopline_core::reach::{PlannedMessage, plan};
-use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use stopline_core::timeline::TimelineEvent;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use crate::Result;
@@ -299,12 +299,7 @@ async fn append(
     detail: String,
     version: i64,
 ) -> Result<()> {
-    let event = TimelineEvent {
-        at: now,
-        who: None,
-        kind: TimelineKind::Paging,
-        detail,
-    };
+    let event = TimelineEvent::paging(now, detail);
     append_event(tx, sql_id(incident)?, &event, version).await
 }
 

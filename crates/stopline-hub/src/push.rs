@@ -165,15 +165,13 @@ impl Database {
                     )
                     .await?;
                 let (channel, address): (String, String) = (sent.get(0), sent.get(1));
-                let event = stopline_core::timeline::TimelineEvent {
-                    at: now,
-                    who: None,
-                    kind: stopline_core::timeline::TimelineKind::Paging,
-                    detail: format!(
+                let event = stopline_core::timeline::TimelineEvent::paging(
+                    now,
+                    format!(
                         "{} acknowledged from the link in the page sent by {channel} ({address})",
                         link.person
                     ),
-                };
+                );
                 crate::rows::append_event(&*tx, incident, &event, version).await?;
                 tx.execute(
                     "INSERT INTO audit (at, made_at, person, desktop_id, mutation_id, name, args,

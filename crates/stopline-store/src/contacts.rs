@@ -13,7 +13,7 @@ use rusqlite::{OptionalExtension, params};
 use stopline_core::ids::PersonId;
 use stopline_core::incident::IncidentId;
 use stopline_core::reach::PlannedMessage;
-use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use stopline_core::timeline::TimelineEvent;
 
 use crate::rows::{append, incident_id, parse_id, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
@@ -170,15 +170,6 @@ pub(crate) fn queue(
     Ok(())
 }
 
-fn timeline(at: Timestamp, detail: String) -> TimelineEvent {
-    TimelineEvent {
-        at,
-        who: None,
-        kind: TimelineKind::Paging,
-        detail,
-    }
-}
-
 fn described(message: &ContactMessage) -> String {
     stopline_core::reach::described(message.person.as_str(), &message.channel, &message.address)
 }
@@ -207,7 +198,7 @@ impl Store {
                     append(
                         tx,
                         incident_id(incident)?,
-                        &timeline(
+                        &TimelineEvent::paging(
                             now,
                             format!(
                                 "{person}'s desktop showed the page: their contacts are not paged"
@@ -406,7 +397,7 @@ impl Store {
             let mut said = std::collections::BTreeSet::new();
             for incident in carried {
                 if said.insert(incident) {
-                    append(tx, incident, &timeline(now, say(&message)))?;
+                    append(tx, incident, &TimelineEvent::paging(now, say(&message)))?;
                 }
             }
             Ok(())
@@ -512,7 +503,7 @@ impl Store {
             append(
                 tx,
                 incident,
-                &timeline(
+                &TimelineEvent::paging(
                     now,
                     format!(
                         "{person} acknowledged from the link in the page sent by {} ({})",

@@ -15,7 +15,7 @@ use stopline_core::escalation::{
 use stopline_core::ids::{PersonId, RotaId};
 use stopline_core::incident::{Incident, IncidentId};
 use stopline_core::reach::PlannedMessage;
-use stopline_core::timeline::{TimelineEvent, TimelineKind};
+use stopline_core::timeline::TimelineEvent;
 
 use crate::rows::{append, incident_id, load, parse_id, sql_id};
 use crate::{Result, Store, StoreError, from_millis, to_millis};
@@ -343,10 +343,5 @@ fn step_is_current(tx: &rusqlite::Connection, incident: IncidentId, step: u32) -
 }
 
 fn paging_event(at: Timestamp, detail: String) -> TimelineEvent {
-    TimelineEvent {
-        at,
-        who: None,
-        kind: TimelineKind::Paging,
-        detail,
-    }
+    TimelineEvent::paging(at, detail)
 }

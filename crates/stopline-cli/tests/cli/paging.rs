@@ -6,7 +6,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    NotificationServer, Sandbox, Served, XorShift, integrity_ok, payments_primary,
+    NotificationServer, Sandbox, Served, XorShift, incident, integrity_ok, payments_primary,
+    wait_for_incident,
 };
 use serde_json::Value;
 
@@ -22,23 +23,6 @@ fn payments_teammate(primary: &str) -> &'static str {
 fn add_config(sandbox: &Sandbox, extra: &str) {
     let config = sandbox.read_config() + extra;
     sandbox.write_config(&config);
-}
-
-fn incident(sandbox: &Sandbox, id: &str) -> Value {
-    sandbox.json(&["incident", "show", id])
-}
-
-/// Waits until `check` holds of the incident; returns it.
-fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let shown = incident(sandbox, id);
-        if check(&shown) {
-            return shown;
-        }
-        assert!(Instant::now() < deadline, "{id} never got there: {shown:#}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The desk of whoever is primary on the payments rota now: a notification server that shows

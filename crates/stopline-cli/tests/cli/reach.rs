@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{NotificationServer, Sandbox, Served, payments_primary};
+use crate::support::{
+    NotificationServer, Sandbox, Served, incident, payments_primary, wait_for_incident,
+};
 
 /// A port nothing listens on now.
 pub(crate) fn free_port() -> u16 {
@@ -275,23 +277,6 @@ fn configure(sandbox: &Sandbox, smtp_port: u16, paging: &str, contacts: &str) ->
     me
 }
 
-fn incident(sandbox: &Sandbox, id: &str) -> Value {
-    sandbox.json(&["incident", "show", id])
-}
-
-/// Waits until `check` holds of the incident; returns it.
-fn wait_for(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let shown = incident(sandbox, id);
-        if check(&shown) {
-            return shown;
-        }
-        assert!(Instant::now() < deadline, "{id} never got there: {shown:#}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn statuses(incident: &Value) -> Vec<String> {
     incident["contacts"]
         .as_array()
@@ -406,7 +391,7 @@ fn a_page_nobody_sees_at_a_desk_reaches_email_and_webhooks_and_the_link_acknowle
     assert_eq!(keys.len(), 3);
 
     // `incident show` tells what became of each; the timeline too.
-    let shown = wait_for(&sandbox, "INC-1", |i| {
+    let shown = wait_for_incident(&sandbox, "INC-1", |i| {
         statuses(i).iter().all(|s| s == "sent") && statuses(i).len() == 4
     });
     assert!(timeline_says(
@@ -468,17 +453,24 @@ fn a_page_nobody_sees_at_a_desk_reaches_email_and_webhooks_and_the_link_acknowle
     assert_eq!(smtp.emails().len(), 1, "nothing sent twice");
 }
 
-#[test]
-fn a_page_shown_on_the_desktop_within_the_grace_sends_nothing_else() {
+/// The demo workspace whose payments primary has one email contact, `paging` in `[paging]`,
+/// and the SMTP server it sends to; with the primary.
+fn emailing(paging: &str) -> (Sandbox, SmtpServer, String) {
     let sandbox = Sandbox::demo();
     let smtp_port = free_port();
     let smtp = SmtpServer::start(sandbox.dir.path(), smtp_port);
     let me = configure(
         &sandbox,
         smtp_port,
-        "desktop_grace = \"4s\"",
+        paging,
         "{ kind = \"email\", to = \"oncall@example.org\" }",
     );
+    (sandbox, smtp, me)
+}
+
+#[test]
+fn a_page_shown_on_the_desktop_within_the_grace_sends_nothing_else() {
+    let (sandbox, smtp, me) = emailing("desktop_grace = \"4s\"");
     let server = NotificationServer::start(sandbox.dir.path(), "body actions");
     sandbox.ok(&["whoami", "--set", &me]);
     let served = Served::start_with_env(&sandbox, &[], &server.env);
@@ -489,7 +481,7 @@ fn a_page_shown_on_the_desktop_within_the_grace_sends_nothing_else() {
         &[("HighErrorRate", &[("service", "payment-gateway")])],
     );
     server.wait_for_notifications(1);
-    let shown = wait_for(&sandbox, "INC-1", |i| statuses(i) == ["not_needed"]);
+    let shown = wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["not_needed"]);
     assert!(timeline_says(&shown, "desktop showed the page"));
     // Well past the grace: still nothing sent.
     std::thread::sleep(Duration::from_secs(6));
@@ -499,15 +491,7 @@ fn a_page_shown_on_the_desktop_within_the_grace_sends_nothing_else() {
 
 #[test]
 fn with_nothing_to_show_it_the_page_waits_out_the_grace_then_goes_by_email() {
-    let sandbox = Sandbox::demo();
-    let smtp_port = free_port();
-    let smtp = SmtpServer::start(sandbox.dir.path(), smtp_port);
-    let me = configure(
-        &sandbox,
-        smtp_port,
-        "desktop_grace = \"3s\"",
-        "{ kind = \"email\", to = \"oncall@example.org\" }",
-    );
+    let (sandbox, smtp, me) = emailing("desktop_grace = \"3s\"");
     // Signed in here, but no notification server: a line on a terminal is not a desktop
     // showing the page.
     sandbox.ok(&["whoami", "--set", &me]);
@@ -518,7 +502,7 @@ fn with_nothing_to_show_it_the_page_waits_out_the_grace_then_goes_by_email() {
         &token,
         &[("HighErrorRate", &[("service", "payment-gateway")])],
     );
-    let waiting = wait_for(&sandbox, "INC-1", |i| statuses(i) == ["waiting"]);
+    let waiting = wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["waiting"]);
     let (queued, hold) = (
         waiting["contacts"][0]["queued_at"].as_str().unwrap(),
         waiting["contacts"][0]["hold_until"].as_str().unwrap(),
@@ -548,7 +532,7 @@ fn an_smtp_server_down_for_a_minute_gets_the_page_once_when_it_is_back() {
     );
     // The relay being down delays nothing else: the webhook has it already.
     receiver.wait_for("/gateway", 1);
-    let failing = wait_for(&sandbox, "INC-1", |i| {
+    let failing = wait_for_incident(&sandbox, "INC-1", |i| {
         i["contacts"][0]["attempts"].as_u64().unwrap_or(0) >= 2
     });
     assert_eq!(failing["contacts"][0]["status"], "waiting");
@@ -562,7 +546,7 @@ fn an_smtp_server_down_for_a_minute_gets_the_page_once_when_it_is_back() {
     std::thread::sleep(Duration::from_secs(50));
     let smtp = SmtpServer::start(sandbox.dir.path(), smtp_port);
     smtp.wait_for_emails(1);
-    wait_for(&sandbox, "INC-1", |i| statuses(i) == ["sent", "sent"]);
+    wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["sent", "sent"]);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(smtp.emails().len(), 1);
     assert_eq!(receiver.received().len(), 1);
@@ -599,7 +583,7 @@ fn a_webhook_that_fails_is_tried_again_under_the_same_idempotency_key() {
     );
     receiver.answer(200);
     receiver.wait_for("/gateway", 1);
-    wait_for(&sandbox, "INC-1", |i| statuses(i) == ["sent"]);
+    wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["sent"]);
     let all = receiver.all();
     assert!(
         all.iter()
@@ -627,7 +611,7 @@ fn killed_between_queueing_and_sending_the_engine_sends_each_page_once() {
         &[("HighErrorRate", &[("service", "payment-gateway")])],
     );
     // Queued, held for the grace: killed before it leaves.
-    wait_for(&sandbox, "INC-1", |i| statuses(i) == ["waiting", "waiting"]);
+    wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["waiting", "waiting"]);
     served.child.kill().unwrap(); // SIGKILL
     served.child.wait().unwrap();
     std::thread::sleep(Duration::from_secs(3));
@@ -635,7 +619,7 @@ fn killed_between_queueing_and_sending_the_engine_sends_each_page_once() {
     let served = Served::start(&sandbox, &[]);
     smtp.wait_for_emails(1);
     receiver.wait_for("/gateway", 1);
-    wait_for(&sandbox, "INC-1", |i| statuses(i) == ["sent", "sent"]);
+    wait_for_incident(&sandbox, "INC-1", |i| statuses(i) == ["sent", "sent"]);
 
     // Then killed at random moments while pages keep coming: no email ever arrives twice,
     // and a webhook sent again carries the key it had.
@@ -703,15 +687,7 @@ fn killed_between_queueing_and_sending_the_engine_sends_each_page_once() {
 
 #[test]
 fn a_flood_to_one_person_becomes_one_summary_within_the_rate_limit() {
-    let sandbox = Sandbox::demo();
-    let smtp_port = free_port();
-    let smtp = SmtpServer::start(sandbox.dir.path(), smtp_port);
-    configure(
-        &sandbox,
-        smtp_port,
-        "rate_limit = { messages = 3, per = \"10m\" }",
-        "{ kind = \"email\", to = \"oncall@example.org\" }",
-    );
+    let (sandbox, smtp, _) = emailing("rate_limit = { messages = 3, per = \"10m\" }");
     // One incident per alert name: ten pages to the same person at once.
     sandbox.write_config(&(sandbox.read_config() + "\n[alerts]\ngroup_by = [\"alertname\"]\n"));
     let served = Served::start(&sandbox, &[]);

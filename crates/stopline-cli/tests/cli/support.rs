@@ -712,3 +712,21 @@ pub fn usage(pid: u32) -> (u64, u64) {
     let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     (rss, ticks)
 }
+
+/// `stopline incident show ID --json`.
+pub fn incident(sandbox: &Sandbox, id: &str) -> Value {
+    sandbox.json(&["incident", "show", id])
+}
+
+/// Waits (a minute at most) until `check` holds of the incident; returns it.
+pub fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shown = incident(sandbox, id);
+        if check(&shown) {
+            return shown;
+        }
+        assert!(Instant::now() < deadline, "{id} never got there: {shown:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
