@@ -69,6 +69,7 @@ bench: setup
 	$(CARGO) bench --locked -p stopline-engine --bench alert_storm
 	$(CARGO) bench --locked -p stopline-engine --bench report
 	$(CARGO) bench --locked -p stopline-cli --bench page_latency
+	$(CARGO) bench --locked -p stopline-cli --bench contact_latency
 	$(CARGO) bench --locked -p stopline-cli --bench cli_during_storm
 	$(CARGO) bench --locked -p stopline-hub --bench intake
 	$(CARGO) bench --locked -p stopline-cli --bench hub_streams

@@ -77,11 +77,30 @@ impl ContactWorker {
             Err(error) => tracing::error!(%error, "cannot check for interrupted messages"),
         }
         let busy = Busy::default();
+        // Woken at once when the pager records pages; else every tick, for holds that end
+        // and retries that come due.
+        let mut events = self.events.subscribe();
         loop {
             if let Err(error) = self.round(&busy).await {
                 tracing::warn!(%error, "the contact worker's round failed; trying again");
             }
-            tokio::time::sleep(TICK).await;
+            let woken = async {
+                loop {
+                    match events.recv().await {
+                        Ok(EngineEvent::Escalated)
+                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                        Ok(_) => {}
+                        // No sender left: only the tick wakes it.
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(TICK) => {}
+                () = woken => {}
+            }
         }
     }
 

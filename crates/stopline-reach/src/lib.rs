@@ -8,6 +8,7 @@
 //! temporary (try again: no connection, a 4xx SMTP reply, HTTP 5xx, 408 or 429, no answer in
 //! time) or permanent (a 5xx SMTP reply, any other HTTP 4xx).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -44,10 +45,27 @@ pub enum Sent {
 /// Reads a secret the config names (`what` says what it is for, in messages).
 pub type Secrets<'a> = &'a (dyn Fn(&SecretRef, &str) -> Result<String, String> + Sync);
 
-/// Sends messages; one per process, its HTTP connections reused.
-#[derive(Debug, Clone)]
+/// Sends messages; one per process, its HTTP and SMTP connections reused.
+#[derive(Clone)]
 pub struct Sender {
     http: reqwest::Client,
+    /// The SMTP transport (a pool of connections) for the settings and password it was made
+    /// with; made again when either changes (a reloaded config, a new password).
+    smtp: Arc<Mutex<Option<MadeTransport>>>,
+}
+
+/// An SMTP transport and the settings and password it was made with.
+type MadeTransport = (
+    SmtpSettings,
+    Option<String>,
+    AsyncSmtpTransport<Tokio1Executor>,
+);
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password.
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
 }
 
 impl Sender {
@@ -60,7 +78,10 @@ impl Sender {
             .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            smtp: Arc::default(),
+        })
     }
 
     /// Sends `text` to `contact` under `key`, within [`SEND_TIMEOUT`].
@@ -79,7 +100,7 @@ impl Sender {
                     None => {
                         Sent::Permanent("no [smtp] is configured to send email through".to_owned())
                     }
-                    Some(smtp) => email(smtp, to, text, key, secrets).await,
+                    Some(smtp) => self.email(smtp, to, text, key, secrets).await,
                 },
                 Contact::Webhook { url, format, token } => {
                     self.webhook(url, *format, token.as_ref(), text, key, secrets, now)
@@ -91,6 +112,89 @@ impl Sender {
             Ok(sent) => sent,
             Err(_) => Sent::Temporary(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
         }
+    }
+
+    async fn email(
+        &self,
+        smtp: &SmtpSettings,
+        to: &str,
+        text: &Message,
+        key: &str,
+        secrets: Secrets<'_>,
+    ) -> Sent {
+        let built = (|| -> Result<lettre::Message, String> {
+            let from: Mailbox = smtp
+                .from
+                .parse()
+                .map_err(|e| format!("smtp.from {:?}: {e}", smtp.from))?;
+            let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
+            let domain = from.email.domain().to_owned();
+            MessageBuilder::new()
+                .from(from)
+                .to(to)
+                .subject(text.subject())
+                .message_id(Some(format!("<{key}@{domain}>")))
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.body())
+                .map_err(|e| e.to_string())
+        })();
+        let message = match built {
+            Ok(message) => message,
+            Err(error) => return Sent::Permanent(error),
+        };
+        let transport = match self.smtp_transport(smtp, secrets) {
+            Ok(transport) => transport,
+            Err(error) => return Sent::Temporary(error),
+        };
+        match transport.send(message).await {
+            Ok(response) => Sent::Delivered(format!(
+                "delivered to the SMTP server ({} {})",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(error) if error.is_permanent() => Sent::Permanent(format!(
+                "the SMTP server refused it: {}",
+                with_sources(&error)
+            )),
+            Err(error) => Sent::Temporary(format!("SMTP: {}", with_sources(&error))),
+        }
+    }
+
+    /// The transport for `smtp`: the one made before, while the settings and the password are
+    /// the same.
+    fn smtp_transport(
+        &self,
+        smtp: &SmtpSettings,
+        secrets: Secrets<'_>,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let password = match (&smtp.username, &smtp.password) {
+            (Some(_), Some(password)) => Some(secrets(password, "the SMTP password")?),
+            _ => None,
+        };
+        let mut made = self.smtp.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((settings, secret, transport)) = made.as_ref()
+            && settings == smtp
+            && *secret == password
+        {
+            return Ok(transport.clone());
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = || TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string());
+        let security = match smtp.security {
+            SmtpSecurity::StartTls => Tls::Required(tls()?),
+            SmtpSecurity::Tls => Tls::Wrapper(tls()?),
+            SmtpSecurity::None => Tls::None,
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+            .port(smtp.port)
+            .tls(security)
+            .timeout(Some(SEND_TIMEOUT));
+        if let (Some(user), Some(password)) = (&smtp.username, &password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        let transport = builder.build();
+        *made = Some((smtp.clone(), password, transport.clone()));
+        Ok(transport)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -152,73 +256,6 @@ impl Sender {
             }
         }
     }
-}
-
-async fn email(
-    smtp: &SmtpSettings,
-    to: &str,
-    text: &Message,
-    key: &str,
-    secrets: Secrets<'_>,
-) -> Sent {
-    let built = (|| -> Result<lettre::Message, String> {
-        let from: Mailbox = smtp
-            .from
-            .parse()
-            .map_err(|e| format!("smtp.from {:?}: {e}", smtp.from))?;
-        let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
-        let domain = from.email.domain().to_owned();
-        MessageBuilder::new()
-            .from(from)
-            .to(to)
-            .subject(text.subject())
-            .message_id(Some(format!("<{key}@{domain}>")))
-            .header(ContentType::TEXT_PLAIN)
-            .body(text.body())
-            .map_err(|e| e.to_string())
-    })();
-    let message = match built {
-        Ok(message) => message,
-        Err(error) => return Sent::Permanent(error),
-    };
-    let transport = match smtp_transport(smtp, secrets) {
-        Ok(transport) => transport,
-        Err(error) => return Sent::Temporary(error),
-    };
-    match transport.send(message).await {
-        Ok(response) => Sent::Delivered(format!(
-            "delivered to the SMTP server ({} {})",
-            response.code(),
-            response.message().collect::<Vec<_>>().join(" ")
-        )),
-        Err(error) if error.is_permanent() => Sent::Permanent(format!(
-            "the SMTP server refused it: {}",
-            with_sources(&error)
-        )),
-        Err(error) => Sent::Temporary(format!("SMTP: {}", with_sources(&error))),
-    }
-}
-
-fn smtp_transport(
-    smtp: &SmtpSettings,
-    secrets: Secrets<'_>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls = || TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string());
-    let security = match smtp.security {
-        SmtpSecurity::StartTls => Tls::Required(tls()?),
-        SmtpSecurity::Tls => Tls::Wrapper(tls()?),
-        SmtpSecurity::None => Tls::None,
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-        .port(smtp.port)
-        .tls(security)
-        .timeout(Some(SEND_TIMEOUT));
-    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-        let password = secrets(password, "the SMTP password")?;
-        builder = builder.credentials(Credentials::new(user.clone(), password));
-    }
-    Ok(builder.build())
 }
 
 /// A message's idempotency key: unique to the sender's store (from its link key) and the

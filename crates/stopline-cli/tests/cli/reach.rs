@@ -6,107 +6,15 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::{
-    NotificationServer, Sandbox, Served, incident, payments_primary, wait_for_incident,
+    NotificationServer, Sandbox, Served, SmtpServer, free_port, incident, payments_primary,
+    wait_for_incident,
 };
-
-/// A port nothing listens on now.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A real SMTP server on loopback that keeps what it receives in a maildir.
-pub(crate) struct SmtpServer {
-    child: Child,
-    maildir: PathBuf,
-}
-
-impl SmtpServer {
-    pub(crate) fn start(dir: &Path, port: u16) -> Self {
-        let maildir = dir.join("maildir");
-        let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3-aiosmtpd is missing: run scripts/setup");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the SMTP server never listened");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, maildir }
-    }
-
-    /// The emails received, oldest first, as Python's email parser reads them.
-    pub(crate) fn emails(&self) -> Vec<Value> {
-        read_maildir(&self.maildir)
-    }
-
-    pub(crate) fn wait_for_emails(&self, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let emails = self.emails();
-            if emails.len() >= count {
-                return emails;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} emails, expected {count}",
-                emails.len()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const READ_MAILDIR: &str = r#"
-import email, email.policy, json, os, sys
-new = os.path.join(sys.argv[1], "new")
-names = sorted(os.listdir(new), key=lambda n: os.stat(os.path.join(new, n)).st_mtime_ns) if os.path.isdir(new) else []
-out = []
-for name in names:
-    with open(os.path.join(new, name), "rb") as f:
-        m = email.message_from_binary_file(f, policy=email.policy.default)
-    out.append({"subject": str(m["subject"]), "to": str(m["to"]), "from": str(m["from"]),
-                "message_id": str(m["message-id"]), "body": m.get_body(("plain",)).get_content()})
-print(json.dumps(out))
-"#;
-
-fn read_maildir(maildir: &Path) -> Vec<Value> {
-    let output = Command::new("/usr/bin/python3")
-        .args(["-c", READ_MAILDIR])
-        .arg(maildir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]

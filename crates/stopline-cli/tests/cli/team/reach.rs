@@ -4,7 +4,8 @@
 //! the hub from emailing at all.
 
 use super::*;
-use crate::reach::{SmtpServer, free_port, link_path, through_proxy_to, with_contacts};
+use crate::reach::{link_path, through_proxy_to, with_contacts};
+use crate::support::{SmtpServer, free_port};
 
 /// An organisation whose payments primary has an email contact, and its SMTP server; the hub
 /// is started after the config has the contact.
