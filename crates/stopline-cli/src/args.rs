@@ -234,6 +234,13 @@ pub enum Command {
     },
     /// Send a test page to this desktop's notifications; exit 1 when they are unavailable.
     NotifyTest,
+    /// Send a test message to each of a person's contacts (email, webhooks) now, through the
+    /// config's [smtp] and webhooks; exit 1 when one does not take it. No incident is opened.
+    ContactTest {
+        /// The person whose contacts to try, such as aisha.
+        #[arg(long)]
+        person: String,
+    },
     /// Show an incident's Stop The Line checklist.
     Checklist {
         /// The incident, such as INC-42.

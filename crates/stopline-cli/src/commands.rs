@@ -114,6 +114,7 @@ pub fn run(cli: Cli) -> Result {
             reset,
         } => oncall::notifications(&cx, teammates, flood_threshold, reset),
         Command::NotifyTest => oncall::notify_test(&cx),
+        Command::ContactTest { person } => oncall::contact_test(&cx, &person),
         Command::Checklist { id } => swarm::checklist(&cx, parse_id(&id)?),
         Command::Step {
             id,

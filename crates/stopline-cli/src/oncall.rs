@@ -1,5 +1,5 @@
 //! The on-call subcommands: `whoami`, `oncall`, `shifts`, `override`, `notifications`,
-//! `notify-test` and `status`.
+//! `notify-test`, `contact-test` and `status`.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -367,6 +367,66 @@ pub fn notify_test(cx: &Context) -> Result {
             "{status}; pages show as a bell and a line from `stopline serve` instead"
         ))),
     }
+}
+
+/// Sends a test message to each of a person's contacts, and says what each server said.
+pub fn contact_test(cx: &Context, person: &str) -> Result {
+    let config = cx.ws.config()?;
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let runtime = crate::engine::runtime()?;
+    let tried = runtime.block_on(stopline_engine::contacts::test_contacts(
+        &config,
+        person,
+        &env,
+        &stopline_engine::secrets::OsKeyring,
+        cx.ws.now(),
+    ))?;
+    if tried.is_empty() {
+        return Err(Failure::refused(format!(
+            "{person} has no contacts: add `contacts = [{{ kind = \"email\", to = \"…\" }}]` to them in the config (docs/paging.md)"
+        )));
+    }
+    if cx.json {
+        print_json(&serde_json::json!(
+            tried
+                .iter()
+                .map(|t| serde_json::json!({
+                    "channel": t.channel,
+                    "address": t.address,
+                    "delivered": t.outcome.is_ok(),
+                    "outcome": match &t.outcome { Ok(words) | Err(words) => words },
+                }))
+                .collect::<Vec<_>>()
+        ));
+    } else {
+        let rows: Vec<Vec<String>> = tried
+            .iter()
+            .map(|t| {
+                let (result, words) = match &t.outcome {
+                    Ok(words) => ("sent", words),
+                    Err(error) => ("FAILED", error),
+                };
+                vec![
+                    t.channel.to_owned(),
+                    t.address.clone(),
+                    result.to_owned(),
+                    words.clone(),
+                ]
+            })
+            .collect();
+        print_table(
+            &["CHANNEL", "ADDRESS", "RESULT", "WHAT THE SERVER SAID"],
+            &rows,
+        );
+    }
+    let failed = tried.iter().filter(|t| t.outcome.is_err()).count();
+    if failed > 0 {
+        return Err(Failure::refused(format!(
+            "{failed} of {} contacts did not take the test message",
+            tried.len()
+        )));
+    }
+    Ok(())
 }
 
 fn status_json(status: &NotifierStatus) -> serde_json::Value {

@@ -400,3 +400,53 @@ fn batches(
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// What a test message to one contact came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactTest {
+    pub channel: &'static str,
+    /// The address, or a webhook's host: never a secret.
+    pub address: String,
+    /// What the server said when it took it, or why it did not.
+    pub outcome: Result<String, String>,
+}
+
+/// Sends a test message to each of `person`'s contacts now, through the config's `[smtp]` and
+/// webhooks, one after another: what an administrator runs to see that a contact works.
+/// Nothing is stored and no incident is opened.
+pub async fn test_contacts(
+    config: &Config,
+    person: &str,
+    env: &HashMap<String, String>,
+    keyring: &dyn SecretStore,
+    now: jiff::Timestamp,
+) -> Result<Vec<ContactTest>, crate::EngineError> {
+    let id = crate::lookup::person(config, person)?;
+    let Some(who) = config.person(&id) else {
+        return Err(crate::EngineError::UnknownPerson(person.to_owned()));
+    };
+    let sender = sender()?;
+    let text = Message::Test {
+        person_name: who.name.clone(),
+        workspace: config.workspace.name.clone(),
+    };
+    let key = format!("stopline-test-{}-{}", id, now.as_millisecond());
+    let secrets = |secret: &SecretRef, what: &str| {
+        resolve(secret, what, env, keyring).map_err(|e| e.to_string())
+    };
+    let mut tried = Vec::new();
+    for contact in &who.contacts {
+        let sent = sender
+            .send(config, contact, &text, &key, &secrets, now)
+            .await;
+        tried.push(ContactTest {
+            channel: contact.channel(),
+            address: contact.address(),
+            outcome: match sent {
+                Sent::Delivered(words) => Ok(words),
+                Sent::Temporary(error) | Sent::Permanent(error) => Err(error),
+            },
+        });
+    }
+    Ok(tried)
+}

@@ -665,3 +665,63 @@ fn contacts_are_checked_where_they_are_written() {
     assert!(errors.contains("people[0].contacts[1].url"), "{errors}");
     assert!(errors.contains("an email contact needs [smtp]"), "{errors}");
 }
+
+#[test]
+fn contact_test_sends_each_contact_a_test_and_says_which_did_not_take_it() {
+    let sandbox = Sandbox::demo();
+    let smtp_port = free_port();
+    let smtp = SmtpServer::start(sandbox.dir.path(), smtp_port);
+    let receiver = Receiver::start();
+    let nobody = format!("http://127.0.0.1:{}/hook", free_port());
+    let contacts = format!(
+        "{{ kind = \"email\", to = \"oncall@example.org\" }}, \
+         {{ kind = \"webhook\", url = \"{}\", format = \"ntfy\" }}, \
+         {{ kind = \"webhook\", url = \"{nobody}\", format = \"slack\" }}",
+        receiver.url("/ntfy/oncall-pages"),
+    );
+    let me = configure(&sandbox, smtp_port, "", &contacts);
+    let output = sandbox.run(&["contact-test", "--person", &me]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.contains("delivered to the SMTP server (250"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(stdout.contains("cannot connect"), "{stdout}");
+    assert!(
+        stderr.contains("1 of 3 contacts did not take the test message"),
+        "{stderr}"
+    );
+    let email = &smtp.wait_for_emails(1)[0];
+    assert!(
+        email["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Stopline test page for ")
+    );
+    assert!(email["body"].as_str().unwrap().contains("Nothing is wrong"));
+    let ntfy = &receiver.wait_for("/ntfy", 1)[0];
+    assert_eq!(ntfy.body["priority"], 3);
+    // No incident: a test pages nobody.
+    assert_eq!(
+        sandbox.json(&["incidents", "--state", "all"]),
+        serde_json::json!([])
+    );
+
+    // JSON, and a person without contacts.
+    let tried = sandbox
+        .command(&["contact-test", "--person", &me, "--json"])
+        .output()
+        .unwrap();
+    let tried: Value = serde_json::from_slice(&tried.stdout).unwrap();
+    assert_eq!(tried[0]["channel"], "email");
+    assert_eq!(tried[0]["delivered"], true);
+    assert_eq!(tried[2]["delivered"], false);
+    let other = if me == "aisha" { "ben" } else { "aisha" };
+    let refused = sandbox.fails(&["contact-test", "--person", other], 1);
+    assert!(refused.contains("has no contacts"), "{refused}");
+    let unknown = sandbox.fails(&["contact-test", "--person", "nobody-here"], 2);
+    assert!(unknown.contains("nobody-here"), "{unknown}");
+}

@@ -95,11 +95,16 @@ impl PageText {
     }
 }
 
-/// A message: one page, or the summary of several a flood held back.
+/// A message: one page, the summary of several a flood held back, or a test an
+/// administrator sends (`stopline contact-test`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Page(PageText),
     Summary(Vec<PageText>),
+    Test {
+        person_name: String,
+        workspace: String,
+    },
 }
 
 fn clean(text: &str) -> String {
@@ -128,6 +133,9 @@ impl Message {
         match self {
             Message::Page(page) => format!("{} ({})", clean(&page.summary), page.incident),
             Message::Summary(pages) => summary_title(pages.len()),
+            Message::Test { person_name, .. } => {
+                format!("Stopline test page for {}", clean(person_name))
+            }
         }
     }
 
@@ -178,18 +186,29 @@ impl Message {
                 );
                 body
             }
+            Message::Test {
+                person_name,
+                workspace,
+            } => format!(
+                "This is a test of the pages Stopline sends {} away from the desk, for {}.\n\
+                 Nothing is wrong: no incident is open. If this reached you, this contact works.\n",
+                clean(person_name),
+                clean(workspace)
+            ),
         }
     }
 
     /// The body of an ntfy JSON publish to `topic`: priority max, a siren tag, and an
     /// Acknowledge button that calls the link (ntfy's `http` action, a POST).
     pub fn ntfy(&self, topic: &str) -> Value {
+        let test = matches!(self, Message::Test { .. });
         let mut body = json!({
             "topic": topic,
             "title": self.subject(),
             "message": self.body(),
-            "priority": 5,
-            "tags": ["rotating_light", "stopline"],
+            // A test is not an emergency: ntfy's default priority.
+            "priority": if test { 3 } else { 5 },
+            "tags": if test { json!(["stopline"]) } else { json!(["rotating_light", "stopline"]) },
         });
         if let Message::Page(page) = self
             && let Some(link) = &page.ack_link
@@ -249,6 +268,13 @@ impl Message {
                 "sent_at": sent_at.to_string(),
                 "title": summary_title(pages.len()),
                 "pages": pages.iter().map(page_json).collect::<Vec<_>>(),
+            }),
+            Message::Test { .. } => json!({
+                "type": "test",
+                "idempotency_key": idempotency_key,
+                "sent_at": sent_at.to_string(),
+                "title": self.subject(),
+                "message": self.body(),
             }),
         }
     }
