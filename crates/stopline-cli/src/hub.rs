@@ -363,6 +363,15 @@ pub fn serve(cx: &Context, args: &HubArgs, url: Option<&str>) -> Result {
         // Every hub with a config sends pages beyond the desk; each message is claimed by one.
         if let Some(config) = pollers.config.clone() {
             let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+            for missing in stopline_engine::contacts::missing_secrets(
+                &config,
+                &env,
+                &stopline_engine::secrets::OsKeyring,
+            ) {
+                tracing::error!(
+                    "pages beyond the desk: {missing}; messages to it fail until it is there"
+                );
+            }
             let secrets: stopline_hub::SecretResolver = Arc::new(move |secret, what| {
                 stopline_engine::secrets::resolve(
                     secret,

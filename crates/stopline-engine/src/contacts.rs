@@ -450,3 +450,41 @@ pub async fn test_contacts(
     }
     Ok(tried)
 }
+
+/// The secrets pages beyond the desk need that cannot be read now (the SMTP password, a
+/// webhook's token or URL), each said with whose contact needs it: logged when an engine or
+/// hub starts, since a message to such a contact fails until the secret is there.
+pub fn missing_secrets(
+    config: &Config,
+    env: &HashMap<String, String>,
+    keyring: &dyn SecretStore,
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut check = |secret: &SecretRef, what: String| {
+        if let Err(error) = resolve(secret, &what, env, keyring) {
+            missing.push(error.to_string());
+        }
+    };
+    if let Some(password) = config.smtp.as_ref().and_then(|s| s.password.as_ref()) {
+        check(password, "the SMTP password ([smtp])".to_owned());
+    }
+    for person in &config.people {
+        for contact in &person.contacts {
+            if let Contact::Webhook { url, token, .. } = contact {
+                if let stopline_core::reach::WebhookUrl::Secret(secret) = url {
+                    check(
+                        secret,
+                        format!("the URL of {}'s {} contact", person.id, contact.channel()),
+                    );
+                }
+                if let Some(token) = token {
+                    check(
+                        token,
+                        format!("the token of {}'s {} contact", person.id, contact.channel()),
+                    );
+                }
+            }
+        }
+    }
+    missing
+}

@@ -250,6 +250,17 @@ impl Engine {
             }),
         });
         let link_key = Arc::new(data_dir.ack_link_key()?);
+        if let (Some(config), None) = (&options.config, &link) {
+            for missing in crate::contacts::missing_secrets(
+                config,
+                &options.env,
+                options.secret_store().as_ref(),
+            ) {
+                tracing::error!(
+                    "pages beyond the desk: {missing}; messages to it fail until it is there"
+                );
+            }
+        }
         let contacts = match (&live, &link) {
             (Some(config), None) => Some(crate::contacts::ContactWorker {
                 store: store.clone(),

@@ -725,3 +725,31 @@ fn contact_test_sends_each_contact_a_test_and_says_which_did_not_take_it() {
     let unknown = sandbox.fails(&["contact-test", "--person", "nobody-here"], 2);
     assert!(unknown.contains("nobody-here"), "{unknown}");
 }
+
+#[test]
+fn a_secret_a_contact_needs_that_is_not_there_is_named_when_the_engine_starts() {
+    let sandbox = Sandbox::demo();
+    let receiver = Receiver::start();
+    let contacts = format!(
+        "{{ kind = \"webhook\", url = \"{}\", format = \"json\", token_env = \"STOPLINE_TEST_GATEWAY_TOKEN\" }}",
+        receiver.url("/gateway")
+    );
+    let me = configure(&sandbox, free_port(), "", &contacts);
+    let served = Served::start(&sandbox, &[]);
+    let said = served.wait_for_log("pages beyond the desk:");
+    assert!(said.contains("STOPLINE_TEST_GATEWAY_TOKEN"), "{said}");
+    assert!(said.contains(&format!("{me}'s json contact")), "{said}");
+    // The engine runs all the same: the page is on the desktop, the message waits for the token.
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    served.post_alerts(
+        &token,
+        &[("HighErrorRate", &[("service", "payment-gateway")])],
+    );
+    let waiting = wait_for_incident(&sandbox, "INC-1", |i| {
+        i["contacts"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("STOPLINE_TEST_GATEWAY_TOKEN"))
+    });
+    assert_eq!(waiting["contacts"][0]["status"], "waiting");
+    assert!(receiver.all().is_empty());
+}
