@@ -213,12 +213,24 @@ impl Store {
     }
 
     /// The messages due at `now`, oldest first, at most `limit`. First, those whose incident
-    /// was acknowledged or resolved meanwhile are cancelled: they never leave.
+    /// was acknowledged or resolved meanwhile are cancelled: they never leave. With nothing
+    /// due (nearly always), the write lock is not taken.
     pub fn due_contact_messages(
         &mut self,
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<ContactMessage>> {
+        let any_due: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM contact_messages
+                 WHERE status = 'waiting' AND next_attempt_at <= ?1 LIMIT 1",
+            )?
+            .query_row([to_millis(now)], |row| row.get(0))
+            .optional()?;
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
         self.write(|tx| {
             tx.prepare_cached(
                 "UPDATE contact_messages SET status = 'cancelled', finished_at = ?1,
@@ -240,16 +252,6 @@ impl Store {
             .map(|row| row?)
             .collect()
         })
-    }
-
-    /// When the next waiting message comes due, if any waits.
-    pub fn next_contact_message_due(&self) -> Result<Option<Timestamp>> {
-        let next: Option<i64> = self.conn.query_row(
-            "SELECT min(next_attempt_at) FROM contact_messages WHERE status = 'waiting'",
-            [],
-            |row| row.get(0),
-        )?;
-        next.map(from_millis).transpose()
     }
 
     /// When messages to this person (any of their contacts) were sent since `since`, oldest
