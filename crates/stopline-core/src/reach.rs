@@ -132,10 +132,23 @@ pub fn described(person: &str, channel: &str, address: &str) -> String {
     }
 }
 
-/// The host (and port) of an `http(s)://` URL.
+/// The host (and port) of an `http(s)://` URL, without any `user:password@` before it.
 pub fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// Whether `url` may carry pages: an `http(s)://` URL with a host, `https` unless it points at
+/// this machine. `Err` says why not, without repeating the URL (it may be a secret).
+pub fn check_webhook_url(url: &str) -> Result<String, &'static str> {
+    let parsed = crate::settings::parse_http_url(url).ok_or("it is not an http(s) URL")?;
+    if !parsed.starts_with("https://") && !is_loopback_host(url_host(&parsed)) {
+        return Err("it is plain http to another machine: use https");
+    }
+    Ok(parsed)
 }
 
 /// Whether `host` (a name, an address, with or without a port) is this machine.

@@ -65,7 +65,9 @@ impl ContactWorker {
         let now = self.clock.now();
         match self
             .store
-            .run(move |store| Ok::<_, crate::EngineError>(store.recover_interrupted_contacts(now)?))
+            .run(move |store| {
+                Ok::<_, crate::EngineError>(store.recover_interrupted_contacts(now, now)?)
+            })
             .await
         {
             Ok((0, 0)) => {}
@@ -110,6 +112,16 @@ impl ContactWorker {
     /// sends its batches in order, each marked `sending` just before it leaves.
     async fn round(&self, busy: &Busy) -> Result<(), crate::EngineError> {
         let now = self.clock.now();
+        // A message left leaving longer than any send takes (its outcome could not be
+        // recorded): settled as after a crash.
+        let stale = now
+            - SignedDuration::try_from(2 * stopline_reach::SEND_TIMEOUT)
+                .unwrap_or(SignedDuration::ZERO);
+        self.store
+            .run(move |store| {
+                Ok::<_, crate::EngineError>(store.recover_interrupted_contacts(stale, now)?)
+            })
+            .await?;
         let due = self
             .store
             .run(move |store| Ok::<_, crate::EngineError>(store.due_contact_messages(now, ROUND)?))
@@ -146,7 +158,15 @@ impl ContactWorker {
             let allotted = lock(&busy.allotted).get(&person).copied().unwrap_or(0);
             counted.extend(std::iter::repeat_n(now, allotted));
             for (contact, messages) in free {
-                let sends = batches(&counted, messages, limit, now);
+                let (sends, hold) = batches(&counted, messages, limit, now);
+                if let Some((ids, until)) = hold {
+                    // The window is full: they wait for a place, out of the way of others.
+                    self.store
+                        .run(move |store| {
+                            Ok::<_, crate::EngineError>(store.hold_contact_messages(&ids, until)?)
+                        })
+                        .await?;
+                }
                 if sends.is_empty() {
                     continue;
                 }
@@ -170,7 +190,7 @@ impl ContactWorker {
     async fn serve_contact(
         &self,
         person: &PersonId,
-        sends: Vec<(Vec<i64>, bool)>,
+        sends: Vec<Send>,
         busy: &Busy,
     ) -> Result<(), crate::EngineError> {
         let mut left = sends.len();
@@ -376,25 +396,31 @@ fn unallot(busy: &Busy, person: &PersonId, count: usize) {
 /// One contact's due messages as batches by the rate rule, given when its person's recent
 /// messages went: each alone, or one summary, or nothing yet. A summary already waiting to be
 /// tried again goes first, on its own.
+/// What one contact sends next: the messages and whether they go as one summary.
+type Send = (Vec<i64>, bool);
+
+/// With the messages to hold until a place frees, when the window is full.
 fn batches(
     counted: &[jiff::Timestamp],
     messages: Vec<ContactMessage>,
     limit: stopline_core::reach::RateLimit,
     now: jiff::Timestamp,
-) -> Vec<(Vec<i64>, bool)> {
+) -> (Vec<Send>, Option<(Vec<i64>, jiff::Timestamp)>) {
     let (retries, fresh): (Vec<_>, Vec<_>) =
         messages.into_iter().partition(|m| m.incident.is_none());
-    let mut sends: Vec<(Vec<i64>, bool)> = retries.iter().map(|m| (vec![m.id], false)).collect();
+    let mut sends: Vec<Send> = retries.iter().map(|m| (vec![m.id], false)).collect();
     let mut sorted = counted.to_vec();
     sorted.sort();
+    let mut hold = None;
     match batch(&sorted, fresh.len(), limit, now) {
         Batch::Each => sends.extend(fresh.iter().map(|m| (vec![m.id], false))),
         Batch::Summary if !fresh.is_empty() => {
             sends.push((fresh.iter().map(|m| m.id).collect(), true));
         }
-        Batch::Summary | Batch::Wait { .. } => {}
+        Batch::Summary => {}
+        Batch::Wait { until } => hold = Some((fresh.iter().map(|m| m.id).collect(), until)),
     }
-    sends
+    (sends, hold)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -124,8 +124,9 @@ impl std::fmt::Debug for Pager {
 /// What this desktop has on screen.
 #[derive(Debug, Default)]
 struct Delivery {
-    /// The notification showing for each incident, and the repeat it belongs to.
-    shown: HashMap<IncidentId, (u32, u32)>,
+    /// The notification showing for each incident, the repeat it belongs to, and whether it is
+    /// a page to the person here (not a teammate's, shown quietly).
+    shown: HashMap<IncidentId, (u32, u32, bool)>,
     /// When recent page notifications were shown, for the flood rule.
     recent: VecDeque<Timestamp>,
     /// The flood summary on screen, and the lines it lists.
@@ -257,7 +258,7 @@ impl Pager {
             ..Tick::default()
         };
         for id in settled {
-            if let Some((notification, _)) = delivery.shown.remove(&id) {
+            if let Some((notification, _, _)) = delivery.shown.remove(&id) {
                 self.notifier.close(notification).await;
                 tick.closed += 1;
             }
@@ -284,9 +285,11 @@ impl Pager {
                     store.mark_pages_delivered(&delivered, now)?;
                     // Shown within the grace: the person's contacts need not be paged.
                     store.contacts_not_needed(&shown_to_their_person, now)?;
-                    // The hub learns each of its pages was shown here (its receipt).
+                    // The hub learns each of its pages shown on this screen (its receipt),
+                    // which keeps it from paging the person's contacts. A page that only
+                    // reached a terminal gets none.
                     if receipts {
-                        store.queue_page_receipts(&delivered, now)?;
+                        store.queue_page_receipts(&shown_to_their_person, now)?;
                     }
                     Ok(())
                 })
@@ -317,10 +320,12 @@ impl Pager {
         }
         // One notification per incident per repeat: all hands after the primary, for the same
         // person, is not a second notification.
-        if let Some((_, cycle)) = delivery.shown.get(&page.incident)
+        // A teammate's quiet notification does not stand for a page to the person here.
+        if let Some((_, cycle, theirs)) = delivery.shown.get(&page.incident)
             && *cycle >= page.cycle
+            && (*theirs || !mine)
         {
-            return mine && self.on_screen();
+            return mine && *theirs && self.on_screen();
         }
         let loudness = if mine {
             Loudness::Page
@@ -360,13 +365,13 @@ impl Pager {
             actions,
             replaces: None,
         };
-        let old = delivery.shown.get(&page.incident).map(|(id, _)| *id);
+        let old = delivery.shown.get(&page.incident).map(|(id, _, _)| *id);
         match self.notifier.show(notification.clone()).await {
             Ok(id) => {
                 if let Some(old) = old {
                     self.notifier.close(old).await;
                 }
-                delivery.shown.insert(page.incident, (id, page.cycle));
+                delivery.shown.insert(page.incident, (id, page.cycle, mine));
                 tick.shown += 1;
                 tracing::info!(incident = %page.incident, person = %page.person, "page shown");
                 self.events.publish(EngineEvent::PageShown {
@@ -510,7 +515,7 @@ impl Pager {
                     }
                 }
                 let mut delivery = self.delivery.lock().await;
-                if let Some((id, _)) = delivery.shown.remove(&incident) {
+                if let Some((id, _, _)) = delivery.shown.remove(&incident) {
                     self.notifier.close(id).await;
                 }
                 Ok(())

@@ -185,6 +185,16 @@ impl Database {
             &[&to_time(now)],
         )
         .await?;
+        tx.execute(
+            "UPDATE contact_messages s SET status = 'cancelled', finished_at = $1,
+                 outcome = 'every incident in it was acknowledged or resolved before it was sent'
+             WHERE s.status = 'waiting' AND s.incident_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM contact_messages m
+                               JOIN incidents i ON i.id = m.incident_id
+                               WHERE m.summary_id = s.id AND i.state = 'triggered')",
+            &[&to_time(now)],
+        )
+        .await?;
         let due = tx
             .query(
                 &format!(
@@ -261,14 +271,24 @@ impl Database {
                     tx.execute(
                         "UPDATE contact_messages SET status = 'summarised', summary_id = $2,
                              finished_at = $3,
-                             outcome = 'sent in a summary: the rate limit was reached'
+                             outcome = 'held by the rate limit: it goes in a summary'
                          WHERE id = ANY($1)",
                         &[&ids, &summary, &to_time(now)],
                     )
                     .await?;
                     sends.push(summary);
                 }
-                Batch::Summary | Batch::Wait { .. } => {}
+                Batch::Summary => {}
+                Batch::Wait { until } => {
+                    // The window is full: they wait for a place, out of the way of others.
+                    let ids: Vec<i64> = fresh.iter().map(|m| m.id).collect();
+                    tx.execute(
+                        "UPDATE contact_messages SET next_attempt_at = GREATEST(next_attempt_at, $2)
+                         WHERE id = ANY($1) AND status = 'waiting'",
+                        &[&ids, &to_time(until)],
+                    )
+                    .await?;
+                }
             }
             if !sends.is_empty() {
                 tx.execute(
@@ -328,7 +348,7 @@ impl Database {
             } else {
                 tx.execute(
                     "UPDATE contact_messages SET status = 'waiting', sending_since = NULL,
-                         next_attempt_at = $2 WHERE id = $1",
+                         next_attempt_at = $2 WHERE id = $1 AND status = 'sending'",
                     &[&message.id, &to_time(now)],
                 )
                 .await?;
@@ -456,7 +476,7 @@ impl Database {
                 tx.execute(
                     "UPDATE contact_messages SET status = 'waiting', sending_since = NULL,
                          attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-                     WHERE id = $1",
+                     WHERE id = $1 AND status = 'sending'",
                     &[&message.id, &error, &to_time(now + backoff(attempts))],
                 )
                 .await?;
@@ -475,7 +495,7 @@ async fn fail(
     version: i64,
 ) -> Result<()> {
     tx.execute(
-        "UPDATE contact_messages SET last_error = $2 WHERE id = $1",
+        "UPDATE contact_messages SET last_error = $2 WHERE id = $1 AND status = 'sending'",
         &[&message.id, &error],
     )
     .await?;
@@ -499,13 +519,18 @@ async fn finish(
     version: i64,
     say: impl Fn(&Queued) -> String,
 ) -> Result<()> {
-    tx.execute(
-        "UPDATE contact_messages SET status = $2, attempts = attempts + 1, finished_at = $3,
-             outcome = $4, sending_since = NULL
-         WHERE id = $1",
-        &[&message.id, &status, &to_time(now), &outcome],
-    )
-    .await?;
+    // Only a message still leaving: another hub may have taken it over meanwhile.
+    let changed = tx
+        .execute(
+            "UPDATE contact_messages SET status = $2, attempts = attempts + 1, finished_at = $3,
+                 outcome = $4, sending_since = NULL
+             WHERE id = $1 AND status = 'sending'",
+            &[&message.id, &status, &to_time(now), &outcome],
+        )
+        .await?;
+    if changed == 0 {
+        return Ok(());
+    }
     let incidents: Vec<i64> = match message.incident {
         Some(incident) => vec![incident],
         None => tx

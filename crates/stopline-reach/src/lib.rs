@@ -20,7 +20,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use stopline_core::config::Config;
 use stopline_core::reach::message::Message;
 use stopline_core::reach::{
-    Contact, SmtpSecurity, SmtpSettings, WebhookFormat, WebhookUrl, url_host,
+    Contact, SmtpSecurity, SmtpSettings, WebhookFormat, WebhookUrl, check_webhook_url, url_host,
 };
 use stopline_core::settings::SecretRef;
 
@@ -211,7 +211,11 @@ impl Sender {
         let url = match url {
             WebhookUrl::Given(url) => url.clone(),
             WebhookUrl::Secret(secret) => match secrets(secret, "the webhook URL") {
-                Ok(url) => url,
+                // Checked here, as the config checks a URL written in the file.
+                Ok(url) => match check_webhook_url(&url) {
+                    Ok(url) => url,
+                    Err(why) => return Sent::Permanent(format!("the URL in {secret}: {why}")),
+                },
                 Err(error) => return Sent::Temporary(error),
             },
         };

@@ -170,6 +170,31 @@ pub(crate) fn queue(
     Ok(())
 }
 
+/// Cancels the waiting messages whose incidents are no longer triggered, and the waiting
+/// summaries none of whose incidents are: they never leave.
+fn cancel_settled(tx: &rusqlite::Connection, now: Timestamp) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE contact_messages SET status = 'cancelled', finished_at = ?1,
+             outcome = 'the incident was ' || (SELECT state FROM incidents
+                 WHERE id = contact_messages.incident_id) || ' before it was sent'
+         WHERE status = 'waiting' AND incident_id IS NOT NULL
+           AND (SELECT state FROM incidents WHERE id = contact_messages.incident_id)
+               <> 'triggered'",
+    )?
+    .execute([to_millis(now)])?;
+    tx.prepare_cached(
+        "UPDATE contact_messages SET status = 'cancelled', finished_at = ?1,
+             outcome = 'every incident in it was acknowledged or resolved before it was sent'
+         WHERE status = 'waiting' AND incident_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM contact_messages m
+                           JOIN incidents i ON i.id = m.incident_id
+                           WHERE m.summary_id = contact_messages.id
+                             AND i.state = 'triggered')",
+    )?
+    .execute([to_millis(now)])?;
+    Ok(())
+}
+
 fn described(message: &ContactMessage) -> String {
     stopline_core::reach::described(message.person.as_str(), &message.channel, &message.address)
 }
@@ -232,15 +257,7 @@ impl Store {
             return Ok(Vec::new());
         }
         self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE contact_messages SET status = 'cancelled', finished_at = ?1,
-                     outcome = 'the incident was ' || (SELECT state FROM incidents
-                         WHERE id = contact_messages.incident_id) || ' before it was sent'
-                 WHERE status = 'waiting' AND incident_id IS NOT NULL
-                   AND (SELECT state FROM incidents WHERE id = contact_messages.incident_id)
-                       <> 'triggered'",
-            )?
-            .execute([to_millis(now)])?;
+            cancel_settled(tx, now)?;
             tx.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM {FROM}
                  WHERE m.status = 'waiting' AND m.next_attempt_at <= ?1 ORDER BY m.id LIMIT ?2"
@@ -278,9 +295,11 @@ impl Store {
     }
 
     /// Marks messages as leaving (the marker a crash leaves behind), committed before anything
-    /// is sent. One message: it, if still waiting. Several with `summary`: a new summary row
-    /// that stands for those still waiting. Returns the id to send, or `None` when nothing was
-    /// still waiting.
+    /// is sent. One message: it, if still waiting and its incident still triggered (else it is
+    /// cancelled). Several with `summary`: a new summary row that stands for those still
+    /// waiting whose incidents are still triggered. A summary retried: it, if any incident it
+    /// stands for is still triggered (else it is cancelled). Returns the id to send, or `None`
+    /// when nothing is left to send.
     pub fn begin_sending(
         &mut self,
         ids: &[i64],
@@ -288,14 +307,15 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<i64>> {
         self.write(|tx| {
+            cancel_settled(tx, now)?;
             if !summary {
                 let Some(id) = ids.first() else {
                     return Ok(None);
                 };
                 let changed = tx.execute(
-                    "UPDATE contact_messages SET status = 'sending'
+                    "UPDATE contact_messages SET status = 'sending', sending_since = ?2
                      WHERE id = ?1 AND status = 'waiting'",
-                    [id],
+                    params![id, to_millis(now)],
                 )?;
                 return Ok((changed == 1).then_some(*id));
             }
@@ -317,8 +337,8 @@ impl Store {
             };
             tx.execute(
                 "INSERT INTO contact_messages (person, contact, channel, address, status,
-                     created_at, hold_until, next_attempt_at)
-                 SELECT person, contact, channel, address, 'sending', ?2, ?2, ?2
+                     created_at, hold_until, next_attempt_at, sending_since)
+                 SELECT person, contact, channel, address, 'sending', ?2, ?2, ?2, ?2
                  FROM contact_messages WHERE id = ?1",
                 params![first, to_millis(now)],
             )?;
@@ -326,12 +346,27 @@ impl Store {
             for id in &waiting {
                 tx.execute(
                     "UPDATE contact_messages SET status = 'summarised', summary_id = ?2,
-                         finished_at = ?3, outcome = 'sent in a summary: the rate limit was reached'
+                         finished_at = ?3,
+                         outcome = 'held by the rate limit: it goes in a summary'
                      WHERE id = ?1",
                     params![id, summary_id, to_millis(now)],
                 )?;
             }
             Ok(Some(summary_id))
+        })
+    }
+
+    /// The window of the rate limit is full: these messages wait until `until`.
+    pub fn hold_contact_messages(&mut self, ids: &[i64], until: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            let mut hold = tx.prepare_cached(
+                "UPDATE contact_messages SET next_attempt_at = max(next_attempt_at, ?2)
+                 WHERE id = ?1 AND status = 'waiting'",
+            )?;
+            for id in ids {
+                hold.execute(params![id, to_millis(until)])?;
+            }
+            Ok(())
         })
     }
 
@@ -389,13 +424,17 @@ impl Store {
                 .collect(),
         };
         self.write(|tx| {
-            tx.execute(
+            // Only a message still leaving: an outcome recorded twice says nothing twice.
+            let changed = tx.execute(
                 "UPDATE contact_messages SET status = ?2, attempts = attempts + 1,
-                     finished_at = ?3, outcome = ?4, last_error = CASE WHEN ?2 = 'failed'
-                         THEN ?4 ELSE last_error END
-                 WHERE id = ?1",
+                     finished_at = ?3, outcome = ?4, sending_since = NULL,
+                     last_error = CASE WHEN ?2 = 'failed' THEN ?4 ELSE last_error END
+                 WHERE id = ?1 AND status = 'sending'",
                 params![id, status.as_str(), to_millis(now), outcome],
             )?;
+            if changed == 0 {
+                return Ok(());
+            }
             let mut said = std::collections::BTreeSet::new();
             for incident in carried {
                 if said.insert(incident) {
@@ -411,8 +450,8 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE contact_messages SET status = 'waiting', attempts = attempts + 1,
-                     last_error = ?2, next_attempt_at = ?3
-                 WHERE id = ?1",
+                     last_error = ?2, next_attempt_at = ?3, sending_since = NULL
+                 WHERE id = ?1 AND status = 'sending'",
                 params![id, error, to_millis(retry_at)],
             )?;
             Ok(())
@@ -422,13 +461,21 @@ impl Store {
     /// After a restart: messages a crash caught leaving. An email may have arrived and is
     /// never sent twice (`unknown`, said on the timeline); a webhook goes again under the same
     /// idempotency key, which its receiver uses to drop a repeat. Returns how many of each.
-    pub fn recover_interrupted_contacts(&mut self, now: Timestamp) -> Result<(usize, usize)> {
+    ///
+    /// `stale_before`: only messages marked before it (at a restart: now; while running: what
+    /// no send could still be working on).
+    pub fn recover_interrupted_contacts(
+        &mut self,
+        stale_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<(usize, usize)> {
         let interrupted: Vec<ContactMessage> = self
             .conn
-            .prepare(&format!(
-                "SELECT {COLUMNS} FROM {FROM} WHERE m.status = 'sending' ORDER BY m.id"
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM {FROM}
+                 WHERE m.status = 'sending' AND COALESCE(m.sending_since, 0) <= ?1 ORDER BY m.id"
             ))?
-            .query_map([], read)?
+            .query_map([to_millis(stale_before)], read)?
             .map(|row| row?)
             .collect::<Result<_>>()?;
         let (mut unknown, mut again) = (0, 0);
@@ -450,8 +497,9 @@ impl Store {
             } else {
                 self.write(|tx| {
                     tx.execute(
-                        "UPDATE contact_messages SET status = 'waiting', next_attempt_at = ?2
-                         WHERE id = ?1",
+                        "UPDATE contact_messages SET status = 'waiting', next_attempt_at = ?2,
+                             sending_since = NULL
+                         WHERE id = ?1 AND status = 'sending'",
                         params![message.id, to_millis(now)],
                     )?;
                     Ok(())

@@ -353,6 +353,7 @@ const MIGRATIONS: &[&str] = &[
         created_at      INTEGER NOT NULL,
         hold_until      INTEGER NOT NULL,
         next_attempt_at INTEGER NOT NULL,
+        sending_since   INTEGER,
         attempts        INTEGER NOT NULL DEFAULT 0,
         last_error      TEXT,
         outcome         TEXT,

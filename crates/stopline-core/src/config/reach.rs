@@ -249,6 +249,20 @@ impl Checker<'_> {
             );
             return None;
         };
+        let authority = parsed.split_once("://").map_or("", |(_, rest)| rest);
+        if authority
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .contains('@')
+        {
+            self.problem(
+                url.span(),
+                key,
+                "a URL with a user name or password in it would be a secret in the file: give the token with token_env or token_keyring, or the whole URL with url_env or url_keyring",
+            );
+            return None;
+        }
         if !parsed.starts_with("https://") && !is_loopback_host(url_host(&parsed)) {
             self.problem(
                 url.span(),

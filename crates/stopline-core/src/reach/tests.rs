@@ -260,6 +260,24 @@ fn a_flood_becomes_one_summary_and_the_limit_holds() {
 }
 
 #[test]
+fn a_url_never_shows_its_credentials_and_the_file_refuses_them() {
+    assert_eq!(
+        url_host("https://user:secret@ntfy.example.org/a"),
+        "ntfy.example.org"
+    );
+    assert_eq!(url_host("http://127.0.0.1:8080/x?y"), "127.0.0.1:8080");
+    let found = problems(&BASE.replace(
+        "https://ntfy.example.org/aisha",
+        "https://aisha:hunter2@ntfy.example.org/aisha",
+    ));
+    assert!(found[0].contains("user name or password"), "{found:#?}");
+    assert!(check_webhook_url("https://hooks.example.org/T/B/X").is_ok());
+    assert!(check_webhook_url("http://127.0.0.1:9/x").is_ok());
+    assert!(check_webhook_url("http://hooks.example.org/x").is_err());
+    assert!(check_webhook_url("hooks.example.org").is_err());
+}
+
+#[test]
 fn loopback_hosts_are_recognised_with_or_without_a_port() {
     for local in [
         "localhost",

@@ -453,3 +453,101 @@ fn an_incident_with_no_team_is_not_paged() {
     assert_eq!(w.escalate(t0 + 1.hours()), 0);
     assert!(w.store.escalation(id).unwrap().is_none());
 }
+
+/// The workspace with an email contact for ben (payments' primary on Friday morning).
+fn config_with_contacts() -> Config {
+    let text = config().replacen(
+        "name = \"Ben\"\n",
+        "name = \"Ben\"\ncontacts = [{ kind = \"email\", to = \"ben@example.org\" }]\n",
+        1,
+    ) + "\n[smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\nfrom = \"stopline@example.org\"\n";
+    Config::parse("test.toml", &text).unwrap()
+}
+
+fn statuses(w: &World, id: IncidentId) -> Vec<&'static str> {
+    w.store
+        .contact_messages_of(id)
+        .unwrap()
+        .iter()
+        .map(|m| m.status.as_str())
+        .collect()
+}
+
+#[test]
+fn a_page_queues_its_contacts_with_the_step_and_nothing_leaves_after_an_acknowledgement() {
+    let mut w = World::new();
+    w.config = config_with_contacts();
+    let ben = PersonId::new("ben").unwrap();
+    let t0 = at(FRIDAY_MORNING);
+
+    // Ben sits at this desktop: his email waits out the 30 s grace, queued with the page.
+    let held = w.open("checkout", t0);
+    escalate(
+        &mut w.store,
+        &w.config,
+        t0,
+        Contacts::On { here: Some(&ben) },
+    )
+    .unwrap();
+    let queued = w.store.contact_messages_of(held).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].hold_until, t0 + 30.seconds());
+    assert!(
+        w.store
+            .due_contact_messages(t0 + 29.seconds(), 10)
+            .unwrap()
+            .is_empty()
+    );
+    // Acknowledged within the grace: it never leaves.
+    w.act(held, Transition::Acknowledge, "alice", t0 + 20.seconds());
+    assert!(
+        w.store
+            .due_contact_messages(t0 + 31.seconds(), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(statuses(&w, held), ["cancelled"]);
+
+    // Nobody here: due at once. Acknowledged between being read and leaving: still never sent.
+    let t1 = t0 + 1.hours();
+    let at_once = w.open("checkout", t1);
+    escalate(&mut w.store, &w.config, t1, Contacts::On { here: None }).unwrap();
+    let due = w.store.due_contact_messages(t1, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    w.act(at_once, Transition::Acknowledge, "ben", t1 + 1.seconds());
+    let started = w
+        .store
+        .begin_sending(&[due[0].id], false, t1 + 2.seconds())
+        .unwrap();
+    assert_eq!(started, None);
+    assert_eq!(statuses(&w, at_once), ["cancelled"]);
+
+    // A summary that failed once is not tried again once none of its incidents waits.
+    let t2 = t0 + 2.hours();
+    let (a, b) = (w.open("checkout", t2), w.open("ledger", t2));
+    escalate(&mut w.store, &w.config, t2, Contacts::On { here: None }).unwrap();
+    let due: Vec<i64> = w
+        .store
+        .due_contact_messages(t2, 10)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(due.len(), 2, "ben is paged for both");
+    let summary = w.store.begin_sending(&due, true, t2).unwrap().unwrap();
+    w.store
+        .contact_retry(summary, "SMTP: connection refused", t2 + 1.seconds())
+        .unwrap();
+    w.act(a, Transition::Acknowledge, "ben", t2 + 1.seconds());
+    w.act(b, Transition::Acknowledge, "ben", t2 + 1.seconds());
+    assert!(
+        w.store
+            .due_contact_messages(t2 + 5.seconds(), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        w.store.contact_message(summary).unwrap().status.as_str(),
+        "cancelled"
+    );
+}
