@@ -558,6 +558,8 @@ pub struct SettingsView {
     pub start_at_login_detail: String,
     /// The team hub this desktop joined; `null` when it works alone.
     pub hub: Option<HubView>,
+    /// This build: `0.1.0 (commit 1a2b3c4d5e6f)`.
+    pub version: String,
 }
 
 /// A change to this desktop's settings; `null` leaves a setting as it is.

@@ -433,6 +433,7 @@ impl SettingsView {
             start_at_login: autostart.is_on(),
             start_at_login_detail: autostart.detail(),
             hub,
+            version: stopline_engine::VERSION.to_owned(),
         }
     }
 }

@@ -30,6 +30,7 @@ const settings: SettingsView = {
   notifications_chosen_here: false,
   start_at_login: false,
   start_at_login_detail: "",
+  version: "0.1.0 (commit 1a2b3c4d5e6f)",
   hub: null,
 };
 

@@ -18,6 +18,7 @@ describe("the settings view", () => {
     notifications_chosen_here: false,
     start_at_login: false,
     start_at_login_detail: "/home/ben/.config/autostart/stopline.desktop",
+    version: "0.1.0 (commit 1a2b3c4d5e6f)",
     hub: null,
   };
 
@@ -41,6 +42,8 @@ describe("the settings view", () => {
       throw new Error(`unexpected command ${cmd}`);
     });
     render(<Settings version={0} onPersonChosen={() => Promise.resolve()} />);
+    // Which build this is, and the commit it came from.
+    expect(await screen.findByText("Stopline 0.1.0 (commit 1a2b3c4d5e6f)")).toBeTruthy();
     fireEvent.click(await screen.findByLabelText(/Also show my teammates' pages/));
     expect(await screen.findByText("Chosen on this desktop.")).toBeTruthy();
     fireEvent.change(screen.getByLabelText(/Pages a minute/), { target: { value: "0" } });

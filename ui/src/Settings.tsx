@@ -161,6 +161,7 @@ export function Settings({
           </label>
         ))}
       </fieldset>
+      <p className="hint version">Stopline {data.version}</p>
     </section>
   );
 }

@@ -242,7 +242,11 @@ start_at_login_detail: string,
 /**
  * The team hub this desktop joined; `null` when it works alone.
  */
-hub: HubView | null, };
+hub: HubView | null, 
+/**
+ * This build: `0.1.0 (commit 1a2b3c4d5e6f)`.
+ */
+version: string, };
 
 export type HubView = { url: string, 
 /**

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "stopline",
-    version,
+    version = stopline_engine::VERSION,
     about = "Incident command for teams that build and run their own software",
     long_about = "Incident command for teams that build and run their own software.\n\n\
         Configuration is a TOML file (see docs/config.md); incidents live in a local SQLite store \

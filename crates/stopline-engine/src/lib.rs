@@ -18,6 +18,14 @@
 //! the program what it did through typed `events`. The rules it applies are `stopline-core`'s. It
 //! never depends on Tauri.
 
+/// This build's version and the commit it was built from: `0.1.0 (commit 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("STOPLINE_BUILD_COMMIT"),
+    ")"
+);
+
 pub mod alertmanager;
 pub mod api;
 pub mod away;

@@ -116,3 +116,26 @@ fn without_a_config_commands_say_how_to_make_one() {
         assert!(stderr.contains("stopline init"), "{stderr}");
     }
 }
+
+#[test]
+fn version_names_the_release_and_the_commit_it_was_built_from() {
+    let sandbox = Sandbox::new();
+    let said = sandbox.ok(&["--version"]);
+    let said = said.trim();
+    let expected = format!("stopline {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(said.starts_with(&expected), "{said}");
+    let commit = said.trim_start_matches(&expected).trim_end_matches(')');
+    // Built in this repository: its HEAD, or what the packager named (STOPLINE_COMMIT).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match (std::env::var("STOPLINE_COMMIT").ok(), head) {
+        (Some(named), _) if !named.trim().is_empty() => assert_eq!(commit, named.trim()),
+        (_, Some(head)) => assert_eq!(commit, head),
+        (_, None) => assert_eq!(commit, "unknown"),
+    }
+}
