@@ -8,7 +8,7 @@ CLI := target/debug/stopline
 # Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean hub
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean hub package
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -22,6 +22,16 @@ run:
 
 setup:
 	@scripts/setup
+
+# Release packages (.deb and .rpm) with the Tauri bundler, in target/release/bundle/: the desktop
+# app, the `stopline` CLI, the desktop entry and icons, AppStream metainfo, and the hub's systemd
+# unit (installed disabled). The commit is the repository's; set STOPLINE_COMMIT to name another.
+package: ui
+	$(CARGO) build --locked --release -p stopline-cli
+	mkdir -p target/package
+	sed 's#/usr/local/bin/stopline#/usr/bin/stopline#g' deploy/stopline-hub.service > target/package/stopline-hub.service
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
+	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 
 # A throwaway team hub: PostgreSQL in target/hub, migrated, and `stopline hub` on
 # 127.0.0.1:9178 with the demo workspace until Ctrl-C (docs/hub.md).

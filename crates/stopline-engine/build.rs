@@ -21,16 +21,19 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-env-changed=STOPLINE_COMMIT");
     // Built again when HEAD moves: a new commit, a checkout.
+    // (Only files that exist: Cargo runs the script on every build for one that does not.)
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         let dir = Path::new(&dir);
-        println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
-        println!(
-            "cargo:rerun-if-changed={}",
-            dir.join("packed-refs").display()
-        );
+        let mut watched = vec![dir.join("HEAD"), dir.join("packed-refs")];
         if let Some(head) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={}", dir.join(head).display());
+            watched.push(dir.join(head));
         }
+        for path in watched.iter().filter(|p| p.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    } else {
+        // Not in a repository: nothing to watch but the environment.
+        println!("cargo:rerun-if-changed=build.rs");
     }
     let commit = std::env::var("STOPLINE_COMMIT")
         .ok()
