@@ -22,7 +22,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{Sandbox, Served, SmtpServer, free_port, payments_primary, percentile};
+use stopline_tests::free_port;
+use support::{Sandbox, Served, SmtpServer, payments_primary, print_latencies};
 
 const INCIDENTS: usize = 100;
 const WARM_UP: usize = 5;
@@ -155,29 +156,16 @@ fn main() {
     drop(served);
     drop(smtp);
 
-    for list in [&mut to_email, &mut to_webhook] {
-        list.sort_by(f64::total_cmp);
-    }
     println!(
         "pages beyond the desk over {INCIDENTS} single-alert incidents ({WARM_UP} warm-up posts not counted)"
     );
-    println!("| measure | p50 | p90 | p99 | max |");
-    println!("|---|---|---|---|---|");
-    for (name, list) in [
+    print_latencies(&mut [
         (
             "webhook POST → email in the SMTP server's maildir",
-            &to_email,
+            to_email,
         ),
-        ("webhook POST → JSON webhook received", &to_webhook),
-    ] {
-        println!(
-            "| {name} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
-            percentile(list, 50.0),
-            percentile(list, 90.0),
-            percentile(list, 99.0),
-            list[list.len() - 1]
-        );
-    }
+        ("webhook POST → JSON webhook received", to_webhook),
+    ]);
     println!(
         "storm: {STORM} incidents in one delivery → {STORM} emails and {STORM} webhooks delivered in {:.2} s ({:.0} messages/s)",
         storm.as_secs_f64(),

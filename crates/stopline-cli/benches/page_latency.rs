@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{NotificationServer, Sandbox, Served, percentile};
+use support::{NotificationServer, Sandbox, Served, print_latencies};
 
 const INCIDENTS: usize = 200;
 const WARM_UP: usize = 10;
@@ -104,24 +104,11 @@ fn main() {
     let _ = monitor.wait();
     drop(served);
 
-    for list in [&mut to_notify, &mut to_answer] {
-        list.sort_by(f64::total_cmp);
-    }
     println!(
         "page latency over {INCIDENTS} single-alert incidents ({WARM_UP} warm-up posts not counted)"
     );
-    println!("| measure | p50 | p90 | p99 | max |");
-    println!("|---|---|---|---|---|");
-    for (name, list) in [
-        ("webhook POST → Notify on the bus", &to_notify),
-        ("webhook POST → HTTP answer (committed)", &to_answer),
-    ] {
-        println!(
-            "| {name} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
-            percentile(list, 50.0),
-            percentile(list, 90.0),
-            percentile(list, 99.0),
-            list[list.len() - 1]
-        );
-    }
+    print_latencies(&mut [
+        ("webhook POST → Notify on the bus", to_notify),
+        ("webhook POST → HTTP answer (committed)", to_answer),
+    ]);
 }

@@ -20,7 +20,6 @@ use jiff::SignedDuration;
 use stopline_core::clock::Clock;
 use stopline_core::config::Config;
 use stopline_core::ids::PersonId;
-use stopline_core::reach::link::AckLink;
 use stopline_core::reach::message::{Message, PageText};
 use stopline_core::reach::{Batch, Contact, batch};
 use stopline_core::settings::SecretRef;
@@ -352,21 +351,13 @@ fn page_text(
         StoreError::Corrupt(format!("contact message {} has no incident", message.id))
     })?;
     let incident = store.incident_record(incident_id)?;
-    let ack_link = config.paging.ack_url_base.as_ref().map(|base| {
-        AckLink {
-            incident: incident.id,
-            person: message.person.clone(),
-            issued_at: message.created_at,
-            message: message.id,
-        }
-        .url(base, link_key)
-    });
-    Ok(PageText::new(
+    Ok(PageText::of_message(
         config,
         &incident,
         &message.person,
         message.reason.as_deref().unwrap_or_default(),
-        ack_link,
+        (message.id, message.created_at),
+        link_key,
     ))
 }
 

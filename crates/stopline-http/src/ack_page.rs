@@ -7,6 +7,34 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use stopline_core::reach::link::{AckLink, LinkRefusal};
+
+use crate::{Gate, Refusal};
+
+/// Reads an acknowledge link's token, signed with `key`, at `now`, as both servers do: an
+/// expired link is 410; a changed or cut one is 403 and counts as a failed authentication from
+/// `peer`, slowed like a wrong token (guessing links is guessing tokens). The refusal comes back
+/// as its status and the words of its page.
+pub async fn read_link(
+    gate: &Gate<'_>,
+    peer: std::net::IpAddr,
+    token: &str,
+    key: &[u8],
+    now: jiff::Timestamp,
+) -> Result<AckLink, (StatusCode, String)> {
+    match AckLink::read(token, key, now) {
+        Ok(link) => Ok(link),
+        Err(refusal @ LinkRefusal::Expired { .. }) => {
+            Err((StatusCode::GONE, format!("{refusal}.")))
+        }
+        Err(refusal) => {
+            let words = format!("{refusal}.");
+            let failed = Refusal::new(StatusCode::FORBIDDEN, words.clone(), "token");
+            gate.failed(peer, "acknowledge link", failed).await;
+            Err((StatusCode::FORBIDDEN, words))
+        }
+    }
+}
 
 /// Inline style only (no script at all), forms only to this same address, never framed.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \

@@ -10,9 +10,9 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use stopline_core::config::Config;
-use stopline_core::reach::link::{AckLink, LinkRefusal, local_time};
+use stopline_core::reach::link::{AckLink, local_time};
 use stopline_core::reach::message::summary_of;
-use stopline_http::{Refusal, ack_page, peer_of};
+use stopline_http::{ack_page, peer_of};
 
 use crate::state::HubState;
 
@@ -89,18 +89,10 @@ async fn read(
         Ok(key) => key,
         Err(error) => return Err(unavailable(&error.to_string())),
     };
-    match AckLink::read(token, &key, state.clock.now()) {
-        Ok(link) => Ok((link, config)),
-        Err(refusal @ LinkRefusal::Expired { .. }) => {
-            Err(ack_page::refused(StatusCode::GONE, &format!("{refusal}.")))
-        }
-        Err(refusal) => {
-            let words = format!("{refusal}.");
-            let failed = Refusal::new(StatusCode::FORBIDDEN, words.clone(), "token");
-            state.gate().failed(peer, "acknowledge link", failed).await;
-            Err(ack_page::refused(StatusCode::FORBIDDEN, &words))
-        }
-    }
+    let link = ack_page::read_link(&state.gate(), peer, token, &key, state.clock.now())
+        .await
+        .map_err(|(status, words)| ack_page::refused(status, &words))?;
+    Ok((link, config))
 }
 
 fn status(code: u16) -> StatusCode {

@@ -407,21 +407,13 @@ impl Database {
             let incident = read_incident(&row)?;
             let person = PersonId::new(member.person.clone())
                 .map_err(|_| corrupt("the person of a contact message"))?;
-            let ack_link = config.paging.ack_url_base.as_ref().map(|base| {
-                AckLink {
-                    incident: incident.id,
-                    person: person.clone(),
-                    issued_at: member.created_at,
-                    message: member.id,
-                }
-                .url(base, link_key)
-            });
-            pages.push(PageText::new(
+            pages.push(PageText::of_message(
                 config,
                 &incident,
                 &person,
                 member.reason.as_deref().unwrap_or_default(),
-                ack_link,
+                (member.id, member.created_at),
+                link_key,
             ));
         }
         let text = if message.incident.is_some() {

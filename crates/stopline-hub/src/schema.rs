@@ -377,6 +377,9 @@ const MIGRATIONS: &[&str] = &[
         WHERE status = 'waiting';
     CREATE INDEX contact_messages_sent ON contact_messages (person, finished_at)
         WHERE status = 'sent';
+    -- What each hub looks for four times a second: a marker a dead hub left behind.
+    CREATE INDEX contact_messages_sending ON contact_messages (sending_since)
+        WHERE status = 'sending';
     CREATE TABLE ack_links_used (
         message_id  bigint PRIMARY KEY,
         incident_id bigint NOT NULL,

@@ -366,6 +366,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX contact_messages_sent ON contact_messages (person, finished_at)
         WHERE status = 'sent';
     CREATE INDEX contact_messages_by_incident ON contact_messages (incident_id);
+    -- What the worker looks for four times a second: a marker left behind.
+    CREATE INDEX contact_messages_sending ON contact_messages (sending_since)
+        WHERE status = 'sending';
     CREATE TABLE ack_links_used (
         message_id  INTEGER PRIMARY KEY,
         incident_id INTEGER NOT NULL,

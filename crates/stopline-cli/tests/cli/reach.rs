@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use stopline_tests::free_port;
 
 use crate::support::{
-    NotificationServer, Sandbox, Served, SmtpServer, free_port, incident, payments_primary,
-    wait_for_incident,
+    NotificationServer, Sandbox, Served, SmtpServer, incident, payments_primary, wait_for_incident,
 };
 
 /// One request the receiver got.

@@ -731,13 +731,22 @@ pub fn wait_for_incident(sandbox: &Sandbox, id: &str, check: impl Fn(&Value) -> 
     }
 }
 
-/// A port nothing listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A latency table in Markdown: each measure's p50, p90, p99 and max, in milliseconds (each
+/// list is sorted here). For the benches, which include this file; no test prints one.
+#[allow(dead_code)]
+pub fn print_latencies(rows: &mut [(&str, Vec<f64>)]) {
+    println!("| measure | p50 | p90 | p99 | max |");
+    println!("|---|---|---|---|---|");
+    for (name, list) in rows.iter_mut() {
+        list.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+            percentile(list, 50.0),
+            percentile(list, 90.0),
+            percentile(list, 99.0),
+            list[list.len() - 1]
+        );
+    }
 }
 
 /// A real SMTP server on loopback that keeps what it receives in a maildir.

@@ -70,6 +70,28 @@ pub struct PageText {
 }
 
 impl PageText {
+    /// The page queued as message `message` at `queued_at`, with its acknowledge link (signed
+    /// with `link_key`) when `[paging] ack_url_base` is set.
+    pub fn of_message(
+        config: &Config,
+        incident: &Incident,
+        person: &PersonId,
+        reason: &str,
+        (message, queued_at): (i64, Timestamp),
+        link_key: &[u8],
+    ) -> Self {
+        let ack_link = config.paging.ack_url_base.as_ref().map(|base| {
+            crate::reach::link::AckLink {
+                incident: incident.id,
+                person: person.clone(),
+                issued_at: queued_at,
+                message,
+            }
+            .url(base, link_key)
+        });
+        Self::new(config, incident, person, reason, ack_link)
+    }
+
     /// The page to `person` (paged as `reason`) about `incident`, as the config names things.
     pub fn new(
         config: &Config,

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use stopline_core::config::Config;
 use stopline_core::incident::Transition;
-use stopline_core::reach::link::{AckLink, LinkRefusal, Unusable, local_time};
+use stopline_core::reach::link::{AckLink, Unusable, local_time};
 use stopline_http::ack_page;
 use stopline_store::{Store, StoreError};
 
@@ -122,24 +122,9 @@ async fn usable(
         ));
     }
     let now = state.clock.now();
-    let link = match AckLink::read(token, &state.link_key, now) {
-        Ok(link) => link,
-        Err(refusal @ LinkRefusal::Expired { .. }) => {
-            return Err(Refused(StatusCode::GONE, format!("{refusal}.")));
-        }
-        Err(refusal) => {
-            // Counted and slowed like a wrong token: guessing links is guessing tokens.
-            let words = format!("{refusal}.");
-            gate(state)
-                .failed(
-                    peer,
-                    "acknowledge link",
-                    stopline_http::Refusal::new(StatusCode::FORBIDDEN, words.clone(), "token"),
-                )
-                .await;
-            return Err(Refused(StatusCode::FORBIDDEN, words));
-        }
-    };
+    let link = stopline_http::ack_page::read_link(&gate(state), peer, token, &state.link_key, now)
+        .await
+        .map_err(|(status, words)| Refused(status, words))?;
     let Some(config) = state.routing.config() else {
         return Err(Refused(
             StatusCode::NOT_FOUND,

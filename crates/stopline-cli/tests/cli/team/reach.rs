@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::reach::{link_path, through_proxy_to, with_contacts};
-use crate::support::{SmtpServer, free_port};
+use crate::support::SmtpServer;
+use stopline_tests::free_port;
 
 /// An organisation whose payments primary has an email contact, and its SMTP server; the hub
 /// is started after the config has the contact.
