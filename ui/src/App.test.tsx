@@ -426,6 +426,8 @@ describe("age", () => {
   });
 
   it("filters the queue by words and chips, `/` focuses the filter, and Enter opens the first kept", async () => {
+    // Distinct ages, so "Oldest first" does not hang on which incident was made a millisecond earlier.
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60000).toISOString();
     const calls: string[] = [];
     mockIPC((cmd) => {
       calls.push(cmd);
@@ -434,10 +436,11 @@ describe("age", () => {
           me: "ben",
           my_teams: ["payments"],
           incidents: [
-            incident({ id: "INC-3", title: "Disk full", team: "search", team_name: "Search", severity: "minor" }),
+            incident({ id: "INC-3", title: "Disk full", team: "search", team_name: "Search", severity: "minor", opened_at: minutesAgo(5) }),
             incident({
               id: "INC-2",
               title: "HighErrorRate",
+              opened_at: minutesAgo(20),
               team: "payments",
               team_name: "Payments",
               labels: { alertname: "HighErrorRate", region: "eu-west" },
@@ -445,7 +448,7 @@ describe("age", () => {
               firing_alerts: 3,
               alerts: 4,
             }),
-            incident({ id: "INC-1", title: "Latency", team: "payments", team_name: "Payments", state: "acknowledged", acknowledged_by: "ben" }),
+            incident({ id: "INC-1", title: "Latency", team: "payments", team_name: "Payments", state: "acknowledged", acknowledged_by: "ben", opened_at: minutesAgo(10) }),
           ],
         });
       }
@@ -486,7 +489,7 @@ describe("age", () => {
     fireEvent.change(screen.getByRole("combobox", { name: /Sort/ }), { target: { value: "severity" } });
     expect(rows()).toEqual(["INC-2", "INC-1", "INC-3"]);
     fireEvent.change(screen.getByRole("combobox", { name: /Sort/ }), { target: { value: "age" } });
-    expect(rows()[0]).toBe("INC-2");
+    expect(rows()).toEqual(["INC-2", "INC-1", "INC-3"]);
     // Enter in the filter opens the first row kept, beside the queue.
     fireEvent.change(field, { target: { value: "disk" } });
     fireEvent.keyDown(field, { key: "Enter" });
