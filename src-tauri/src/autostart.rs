@@ -1,93 +1,159 @@
-//! Start at login: an XDG autostart entry (`~/.config/autostart/stopline.desktop`), which GNOME,
-//! KDE, Xfce and most other Linux desktops run when the person logs in. The entry starts the app
-//! hidden in the tray (`--hidden`), on the same config and data directory as now, so pages arrive
-//! from the moment of login without a window in the way.
+//! Start at login, hidden in the tray (`--hidden`), so pages arrive from the moment the person
+//! logs in without a window in the way. This module is the one place that knows how each
+//! platform does it:
 //!
-//! No plugin: the entry is one small text file, written atomically, and removing it turns the
-//! setting off.
+//! - **Linux**: an XDG autostart entry, `$XDG_CONFIG_HOME/autostart/stopline.desktop` (GNOME,
+//!   KDE, Xfce and most other desktops run it at login), starting the app on the same config and
+//!   data directory as now. Written here rather than by `tauri-plugin-autostart`, whose Linux
+//!   side does a smaller job: it writes under `~/.config` whatever `XDG_CONFIG_HOME` says, puts
+//!   the program and its arguments on the `Exec` line unquoted (a path with a space breaks the
+//!   entry), and cannot carry the config and data directory the app runs on. The entry is one
+//!   small file, written atomically; removing it turns the setting off.
+//! - **macOS and Windows**: `tauri-plugin-autostart` (a launch agent; the `Run` registry key),
+//!   registered by [`register`] on those platforms only, starting `stopline-desktop --hidden` on
+//!   the default config and data directory. That code is not built by this project's CI, which
+//!   runs on Linux.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(target_os = "linux")]
+use std::path::PathBuf;
+
+use crate::launch::HIDDEN;
 
 /// Why start at login cannot be turned on or off here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct AutostartError(pub String);
 
-/// The file name of the entry in the autostart directory.
-const ENTRY: &str = "stopline.desktop";
-/// The argument that starts the app in the tray, without its window.
-pub const HIDDEN: &str = "--hidden";
-
 /// Where start at login is set up for this person, or why it cannot be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Autostart {
     /// The entry's path; it exists when start at login is on.
+    #[cfg(target_os = "linux")]
     Entry(PathBuf),
+    /// The platform's login items, through `tauri-plugin-autostart`.
+    #[cfg(not(target_os = "linux"))]
+    Launcher(tauri::AppHandle),
     Unsupported(String),
 }
 
+/// Adds what start at login needs to the app: nothing on Linux, the plugin elsewhere.
+pub fn register(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_autostart::Builder::new().arg(HIDDEN).build());
+    builder
+}
+
 impl Autostart {
-    /// This person's autostart entry, from the XDG config directory.
-    pub fn for_this_user() -> Self {
-        if !cfg!(target_os = "linux") {
-            return Self::Unsupported(
-                "start at login is set up by the Linux desktop's autostart folder; on this system, add Stopline to the login items yourself".to_owned(),
-            );
+    /// This person's start at login. `app` is the running app (the plugin lives there on macOS
+    /// and Windows); Linux does not need it.
+    pub fn for_this_user(app: Option<&tauri::AppHandle>) -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = app;
+            match dirs::config_dir() {
+                Some(dir) => Self::in_config_dir(&dir),
+                None => {
+                    Self::Unsupported("there is no config directory (HOME is unset)".to_owned())
+                }
+            }
         }
-        match dirs::config_dir() {
-            Some(dir) => Self::in_config_dir(&dir),
-            None => Self::Unsupported("there is no config directory (HOME is unset)".to_owned()),
+        #[cfg(not(target_os = "linux"))]
+        match app {
+            Some(app) => Self::Launcher(app.clone()),
+            None => Self::Unsupported("the app is still starting".to_owned()),
         }
     }
 
+    #[cfg(target_os = "linux")]
     pub fn in_config_dir(config_dir: &Path) -> Self {
         Self::Entry(config_dir.join("autostart").join(ENTRY))
     }
 
     pub fn is_on(&self) -> bool {
-        matches!(self, Self::Entry(path) if path.exists())
+        match self {
+            #[cfg(target_os = "linux")]
+            Self::Entry(path) => path.exists(),
+            #[cfg(not(target_os = "linux"))]
+            Self::Launcher(app) => {
+                use tauri_plugin_autostart::ManagerExt;
+                app.autolaunch().is_enabled().unwrap_or(false)
+            }
+            Self::Unsupported(_) => false,
+        }
     }
 
     /// What to tell the person: where the entry is, or why there is none.
     pub fn detail(&self) -> String {
         match self {
+            #[cfg(target_os = "linux")]
             Self::Entry(path) => path.display().to_string(),
+            #[cfg(not(target_os = "linux"))]
+            Self::Launcher(_) => "this system's login items".to_owned(),
             Self::Unsupported(reason) => reason.clone(),
         }
     }
 
-    /// Turns start at login on (writing an entry that starts `executable` with the environment
-    /// variables that point it at this config and data directory) or off (removing the entry).
+    /// Turns start at login on or off. On Linux the entry starts `executable` with the
+    /// environment variables in `env` (the config and data directory the app runs on); the
+    /// plugin elsewhere starts the installed app on its defaults.
     pub fn set(
         &self,
         on: bool,
         executable: &Path,
         env: &[(&str, String)],
     ) -> Result<(), AutostartError> {
-        let path = match self {
-            Self::Entry(path) => path,
-            Self::Unsupported(reason) => return Err(AutostartError(reason.clone())),
-        };
-        if !on {
-            return match std::fs::remove_file(path) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(AutostartError(format!(
-                    "cannot remove {}: {e}",
-                    path.display()
-                ))),
-            };
+        match self {
+            #[cfg(target_os = "linux")]
+            Self::Entry(path) => set_entry(path, on, executable, env),
+            #[cfg(not(target_os = "linux"))]
+            Self::Launcher(app) => {
+                use tauri_plugin_autostart::ManagerExt;
+                let _ = (executable, env);
+                let manager = app.autolaunch();
+                let done = if on {
+                    manager.enable()
+                } else {
+                    manager.disable()
+                };
+                done.map_err(|e| AutostartError(e.to_string()))
+            }
+            Self::Unsupported(reason) => Err(AutostartError(reason.clone())),
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| AutostartError(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        stopline_engine::files::write_atomically(path, entry(executable, env).as_bytes())
-            .map_err(|e| AutostartError(e.to_string()))
     }
 }
 
+/// The file name of the entry in the autostart directory.
+#[cfg(target_os = "linux")]
+const ENTRY: &str = "stopline.desktop";
+
+#[cfg(target_os = "linux")]
+fn set_entry(
+    path: &Path,
+    on: bool,
+    executable: &Path,
+    env: &[(&str, String)],
+) -> Result<(), AutostartError> {
+    if !on {
+        return match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(AutostartError(format!(
+                "cannot remove {}: {e}",
+                path.display()
+            ))),
+        };
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AutostartError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    stopline_engine::files::write_atomically(path, entry(executable, env).as_bytes())
+        .map_err(|e| AutostartError(e.to_string()))
+}
+
 /// The text of the autostart entry.
+#[cfg(target_os = "linux")]
 fn entry(executable: &Path, env: &[(&str, String)]) -> String {
     let mut command: Vec<String> = Vec::new();
     if !env.is_empty() {
@@ -114,6 +180,7 @@ fn entry(executable: &Path, env: &[(&str, String)]) -> String {
 /// One argument of an `Exec` line: quoted when it needs to be, with the characters the Desktop
 /// Entry Specification reserves inside quotes escaped. `%` is doubled everywhere, since a single
 /// one starts a field code.
+#[cfg(target_os = "linux")]
 fn quote(argument: &str) -> String {
     let escaped = argument.replace('%', "%%");
     let plain = escaped
@@ -134,7 +201,7 @@ fn quote(argument: &str) -> String {
     quoted.replace('\\', "\\\\")
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 

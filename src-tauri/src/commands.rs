@@ -81,8 +81,8 @@ fn hub_view(ws: &Workspace) -> Result<Option<HubView>, CommandError> {
 
 /// This desktop's settings as they are now.
 async fn settings_now(state: &State<'_, AppState>) -> Result<SettingsView, CommandError> {
+    let autostart = crate::autostart::Autostart::for_this_user(state.app.get());
     with_workspace(state, move |ws| {
-        let autostart = crate::autostart::Autostart::for_this_user();
         Ok(SettingsView::new(
             ws.settings().map_err(command_error)?,
             &autostart,
@@ -336,11 +336,7 @@ ipc_commands! {
 
     /// This desktop's settings: who sits here, how pages show, whether Stopline starts at login.
     async fn settings(state: State<'_, AppState>) -> Result<SettingsView, CommandError> {
-        with_workspace(&state, move |ws| {
-            let autostart = crate::autostart::Autostart::for_this_user();
-            Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart, hub_view(ws)?))
-        })
-        .await
+        settings_now(&state).await
     }
 
     /// Changes this desktop's settings; answers with all of them after the change.
@@ -349,6 +345,7 @@ ipc_commands! {
         change: SettingsChange,
     ) -> Result<SettingsView, CommandError> {
         let data_dir = state.workspace.data_dir().root().to_owned();
+        let autostart = crate::autostart::Autostart::for_this_user(state.app.get());
         with_workspace(&state, move |ws| {
             let notifications = NotificationsChange {
                 teammates: change.teammates,
@@ -366,14 +363,13 @@ ipc_commands! {
                     ("STOPLINE_CONFIG", ws.config_path().display().to_string()),
                     ("STOPLINE_DATA_DIR", data_dir.display().to_string()),
                 ];
-                crate::autostart::Autostart::for_this_user()
+                autostart
                     .set(on, &executable, &env)
                     .map_err(|e| CommandError {
                         code: ErrorCode::Refused,
                         message: e.to_string(),
                     })?;
             }
-            let autostart = crate::autostart::Autostart::for_this_user();
             Ok(SettingsView::new(ws.settings().map_err(command_error)?, &autostart, hub_view(ws)?))
         })
         .await

@@ -1,73 +1,51 @@
-//! One app per data directory. The first app to start holds a lock file there and listens on a
-//! Unix socket beside it; a second start (from the launcher, from login, from a notification's
-//! Open button while `stopline serve` hosts the engine) finds the lock taken, asks the first to
-//! bring its window forward, on an incident if it was started for one, and exits.
+//! One app per data directory. A second start (from the launcher, from login, from a
+//! notification's Open button while `stopline serve` hosts the engine) hands its arguments to
+//! the app that runs, which comes forward (on the incident of `--open`), and ends.
 //!
-//! The lock, not the socket, decides who is first: the operating system releases it when the
-//! process ends, even on `kill -9`, so a stale socket file never keeps the app from starting.
+//! Two parts, each doing one job:
+//! - **Who is first**: a lock file in the data directory (`desktop.lock`, holding the pid). The
+//!   operating system releases it when the process ends, even on `kill -9`, so nothing stale
+//!   keeps the app from starting. It works the same on every platform.
+//! - **The hand-over**: `tauri-plugin-single-instance`. On Linux it owns a D-Bus name on the
+//!   session bus, which this module names after the data directory (two people's desktops on one
+//!   machine, or a test's, do not meet); on macOS it listens on a socket, on Windows it uses a
+//!   window message, both named after the app's identifier, so there it is one app per user.
+//!
+//! Where the plugin cannot hand over (Linux without a session bus), a second start that found
+//! the lock taken says so and exits with an error instead of running a second engine beside the
+//! first.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::path::Path;
 
-/// Why this app cannot take (or hand over to) the single instance of its data directory.
+use crate::launch::Launch;
+
+/// Why this app cannot take the lock of its data directory.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InstanceError(pub String);
-
-/// What a second start asks of the first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Bring the window forward.
-    Show,
-    /// Bring the window forward on this incident.
-    Open(String),
-}
-
-impl Request {
-    fn line(&self) -> String {
-        match self {
-            Self::Show => "show\n".to_owned(),
-            Self::Open(id) => format!("open {id}\n"),
-        }
-    }
-
-    fn parse(line: &str) -> Option<Self> {
-        let line = line.trim();
-        match line.split_once(' ') {
-            None if line == "show" => Some(Self::Show),
-            Some(("open", id)) if !id.trim().is_empty() => Some(Self::Open(id.trim().to_owned())),
-            _ => None,
-        }
-    }
-}
 
 /// The outcome of trying to be the app of a data directory.
 #[derive(Debug)]
 pub enum Claim {
     /// This process is the app; keep the value alive as long as it runs.
     First(FirstInstance),
-    /// Another app runs (its pid, when known) and was told `request`.
-    Forwarded { pid: String },
+    /// Another app holds the data directory (its pid, when known).
+    Second { pid: String },
 }
 
-/// The lock held by the first app, and where it listens.
+/// The lock held by the first app.
 #[derive(Debug)]
 pub struct FirstInstance {
     _lock: File,
-    socket: PathBuf,
 }
 
-fn paths(data_dir: &Path) -> (PathBuf, PathBuf) {
-    (data_dir.join("desktop.lock"), data_dir.join("desktop.sock"))
-}
-
-/// Becomes the app of `data_dir`, or forwards `request` to the app that already is.
-pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, InstanceError> {
+/// Becomes the app of `data_dir`, or finds that another already is.
+pub fn claim(data_dir: &Path) -> Result<Claim, InstanceError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| InstanceError(format!("cannot create {}: {e}", data_dir.display())))?;
-    let (lock_path, socket) = paths(data_dir);
+    let lock_path = data_dir.join("desktop.lock");
     let mut lock = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -80,19 +58,14 @@ pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, InstanceError>
             // The pid, for the message a second start prints.
             let _ = lock.set_len(0);
             let _ = writeln!(lock, "{}", std::process::id());
-            Ok(Claim::First(FirstInstance {
-                _lock: lock,
-                socket,
-            }))
+            Ok(Claim::First(FirstInstance { _lock: lock }))
         }
-        Err(TryLockError::WouldBlock) => {
-            let pid = std::fs::read_to_string(&lock_path)
+        Err(TryLockError::WouldBlock) => Ok(Claim::Second {
+            pid: std::fs::read_to_string(&lock_path)
                 .unwrap_or_default()
                 .trim()
-                .to_owned();
-            forward(&socket, request)?;
-            Ok(Claim::Forwarded { pid })
-        }
+                .to_owned(),
+        }),
         Err(TryLockError::Error(e)) => Err(InstanceError(format!(
             "cannot lock {}: {e}",
             lock_path.display()
@@ -100,72 +73,38 @@ pub fn claim(data_dir: &Path, request: &Request) -> Result<Claim, InstanceError>
     }
 }
 
-/// Sends the request to the first app, waiting briefly for it to listen (it may be starting).
-#[cfg(unix)]
-fn forward(socket: &Path, request: &Request) -> Result<(), InstanceError> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match std::os::unix::net::UnixStream::connect(socket) {
-            Ok(mut stream) => {
-                return stream
-                    .write_all(request.line().as_bytes())
-                    .map_err(|e| InstanceError(format!("cannot reach the running app: {e}")));
+/// The plugin that carries a second start's arguments to the first app, which comes forward on
+/// them. Registered before anything else: in a second start it hands over and ends the process
+/// while the app is being built.
+pub fn plugin(data_dir: &Path) -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_single_instance::Builder::new()
+        .dbus_id(dbus_id(data_dir))
+        .callback(|app, argv, _cwd| {
+            // argv[0] is the program. Words this version does not know (a newer app started
+            // while an older one runs) still bring the window forward.
+            let launch = Launch::parse(argv.iter().skip(1)).unwrap_or_default();
+            match launch.open {
+                Some(id) => crate::tray::open_incident(app, &id),
+                None => crate::tray::show_window(app),
             }
-            Err(e) if Instant::now() >= deadline => {
-                return Err(InstanceError(format!(
-                    "another Stopline app holds this data directory but does not answer on {}: {e}",
-                    socket.display()
-                )));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+        })
+        .build()
 }
 
-#[cfg(not(unix))]
-fn forward(_socket: &Path, _request: &Request) -> Result<(), InstanceError> {
-    Ok(())
-}
-
-impl FirstInstance {
-    /// Listens for second starts on a thread of its own, calling `on_request` for each.
-    #[cfg(unix)]
-    pub fn listen(
-        &self,
-        on_request: impl Fn(Request) + Send + 'static,
-    ) -> Result<(), InstanceError> {
-        // The lock is ours, so a socket file left here is from an app that died: replace it.
-        let _ = std::fs::remove_file(&self.socket);
-        let listener = std::os::unix::net::UnixListener::bind(&self.socket).map_err(|e| {
-            InstanceError(format!("cannot listen on {}: {e}", self.socket.display()))
-        })?;
-        std::thread::Builder::new()
-            .name("single-instance".to_owned())
-            .spawn(move || {
-                for stream in listener.incoming().flatten() {
-                    let mut line = String::new();
-                    // One short line per connection; a peer that sends nothing is dropped.
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                    if BufReader::new(stream).read_line(&mut line).is_ok()
-                        && let Some(request) = Request::parse(&line)
-                    {
-                        on_request(request);
-                    }
-                }
-            })
-            .map_err(|e| {
-                InstanceError(format!("cannot start the single-instance listener: {e}"))
-            })?;
-        Ok(())
-    }
-
-    #[cfg(not(unix))]
-    pub fn listen(
-        &self,
-        _on_request: impl Fn(Request) + Send + 'static,
-    ) -> Result<(), InstanceError> {
-        Ok(())
-    }
+/// The D-Bus name's stem for one data directory: the app's identifier and a digest of the
+/// directory's path (FNV-1a, the same in every build, so an upgraded app finds an older one).
+/// Used on Linux only; the plugin ignores it elsewhere.
+fn dbus_id(data_dir: &Path) -> String {
+    let path = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let digest = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    // A D-Bus name's element may not start with a digit, hence the `d`.
+    format!("org.stopline.desktop.d{digest:016x}")
 }
 
 #[cfg(test)]
@@ -173,44 +112,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_second_start_forwards_its_request_to_the_first_and_the_lock_outlives_no_process() {
+    fn the_first_start_holds_the_lock_and_it_outlives_no_process() {
         let dir = tempfile::tempdir().unwrap();
-        let Claim::First(first) = claim(dir.path(), &Request::Show).unwrap() else {
+        let Claim::First(first) = claim(dir.path()).unwrap() else {
             panic!("the first claim wins");
         };
-        let (sender, received) = std::sync::mpsc::channel();
-        first
-            .listen(move |request| sender.send(request).unwrap())
-            .unwrap();
-
-        let second = claim(dir.path(), &Request::Open("INC-7".to_owned())).unwrap();
-        let Claim::Forwarded { pid } = second else {
-            panic!("a second claim forwards");
+        let Claim::Second { pid } = claim(dir.path()).unwrap() else {
+            panic!("a second claim finds the first");
         };
         assert_eq!(pid, std::process::id().to_string());
-        let request = received.recv_timeout(Duration::from_secs(5)).unwrap();
-        assert_eq!(request, Request::Open("INC-7".to_owned()));
-        claim(dir.path(), &Request::Show).unwrap();
-        assert_eq!(
-            received.recv_timeout(Duration::from_secs(5)).unwrap(),
-            Request::Show
-        );
-
-        // When the first ends, the next start is first again, despite the socket file left.
         drop(first);
-        assert!(dir.path().join("desktop.sock").exists());
-        let Claim::First(again) = claim(dir.path(), &Request::Show).unwrap() else {
-            panic!("the lock went with the first app");
-        };
-        again.listen(|_| {}).unwrap();
+        assert!(matches!(claim(dir.path()).unwrap(), Claim::First(_)));
     }
 
     #[test]
-    fn requests_read_back_as_sent_and_junk_is_ignored() {
-        for request in [Request::Show, Request::Open("INC-12".to_owned())] {
-            assert_eq!(Request::parse(&request.line()), Some(request));
-        }
-        assert_eq!(Request::parse("open \n"), None);
-        assert_eq!(Request::parse("rm -rf /"), None);
+    fn each_data_directory_has_a_name_of_its_own_on_the_bus() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        assert_eq!(dbus_id(a.path()), dbus_id(a.path()));
+        assert_ne!(dbus_id(a.path()), dbus_id(b.path()));
+        let name = dbus_id(a.path());
+        assert!(name.starts_with("org.stopline.desktop.d"), "{name}");
+        assert_eq!(name.len(), "org.stopline.desktop.d".len() + 16);
     }
 }

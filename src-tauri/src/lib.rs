@@ -2,7 +2,8 @@
 //! uses. It runs the engine itself (`host`) unless a `stopline serve` already holds the data
 //! directory, and keeps running in the tray when its window is closed, so pages still arrive.
 //! One app runs per data directory (`instance`): starting it again brings the window forward.
-//! It can start at login, hidden in the tray (`autostart`).
+//! It can start at login, hidden in the tray (`autostart`). What it is started with is read by
+//! `launch`. The platform-specific code lives in `instance` and `autostart`, one module each.
 //! This is the only crate that depends on Tauri. It wires things together and maps results to
 //! transport types (`dto`); it holds no business rule.
 
@@ -13,6 +14,7 @@ pub mod commands;
 pub mod dto;
 pub mod host;
 pub mod instance;
+pub mod launch;
 mod links;
 mod present;
 mod tray;
@@ -53,15 +55,18 @@ pub struct AppState {
     pub demo_written: bool,
     /// The engine this app runs, or why it does not.
     pub host: host::Host,
-    /// The incident to show first (`STOPLINE_OPEN_INCIDENT`, set when a notification's Open
-    /// button started the app); taken by the first overview.
+    /// The incident to show first (`--open`, given when a notification's Open button started
+    /// the app); taken by the first overview.
     pub open_on_start: std::sync::Mutex<Option<String>>,
+    /// The running app, once it is built: what the platform code behind start at login needs
+    /// on macOS and Windows.
+    pub app: std::sync::OnceLock<tauri::AppHandle>,
 }
 
 impl AppState {
     /// Resolves the locations and, on a first start with no config, writes the demo workspace so
     /// there is something real to explore (the same file `stopline init --demo` writes).
-    pub fn prepare() -> Result<Self, StartError> {
+    pub fn prepare(open: Option<String>) -> Result<Self, StartError> {
         let config_path = std::env::var_os("STOPLINE_CONFIG")
             .map(PathBuf::from)
             .or_else(files::default_config_path)
@@ -70,7 +75,12 @@ impl AppState {
             .map(PathBuf::from)
             .or_else(files::default_data_dir)
             .ok_or(StartError::NoDataDirectory)?;
-        Self::prepare_at(config_path, data_dir)
+        let state = Self::prepare_at(config_path, data_dir)?;
+        *state
+            .open_on_start
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = open;
+        Ok(state)
     }
 
     /// As [`AppState::prepare`], with the locations given.
@@ -89,11 +99,8 @@ impl AppState {
             )),
             demo_written,
             host: host::Host::default(),
-            open_on_start: std::sync::Mutex::new(
-                std::env::var("STOPLINE_OPEN_INCIDENT")
-                    .ok()
-                    .filter(|id| !id.trim().is_empty()),
-            ),
+            open_on_start: std::sync::Mutex::new(None),
+            app: std::sync::OnceLock::new(),
         })
     }
 
@@ -145,6 +152,24 @@ pub(crate) fn queue_requested() {
 
 pub fn run() -> ExitCode {
     let _ = STARTED.set(std::time::Instant::now());
+    let launch = match launch::Launch::parse(std::env::args().skip(1)) {
+        Ok(launch) => launch,
+        Err(problem) => {
+            eprintln!("stopline-desktop: {problem}\n{}", launch::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    if launch.help {
+        println!(
+            "{}\n\n  --hidden          start in the tray, without the window (start at login)\n  --open INCIDENT   show this incident first\n  --version         print the version and the commit it was built from\n\nThe config and data directory are those of the `stopline` command (STOPLINE_CONFIG, STOPLINE_DATA_DIR).",
+            launch::USAGE
+        );
+        return ExitCode::SUCCESS;
+    }
+    if launch.version {
+        println!("stopline-desktop {}", stopline_engine::VERSION);
+        return ExitCode::SUCCESS;
+    }
     if !has_display() {
         eprintln!(
             "stopline-desktop: no display (DISPLAY and WAYLAND_DISPLAY are unset). Stopline is a \
@@ -152,39 +177,32 @@ pub fn run() -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    let state = match AppState::prepare() {
+    let state = match AppState::prepare(launch.open.clone()) {
         Ok(state) => state,
         Err(message) => {
             eprintln!("stopline-desktop: {message}");
             return ExitCode::from(1);
         }
     };
-    // One app per data directory: a second start brings the first one's window forward (on the
-    // incident it was started for) and ends here.
-    let request = match state
-        .open_on_start
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    {
-        Some(id) => instance::Request::Open(id),
-        None => instance::Request::Show,
-    };
-    let first = match instance::claim(state.workspace.data_dir().root(), &request) {
-        Ok(instance::Claim::First(first)) => Some(first),
-        Ok(instance::Claim::Forwarded { pid }) => {
+    // One app per data directory: a second start hands its arguments to the first (the
+    // single-instance plugin, registered first below, does so and ends this process while the
+    // app is being built).
+    let data_dir = state.workspace.data_dir().root().to_owned();
+    let (first, running) = match instance::claim(&data_dir) {
+        Ok(instance::Claim::First(first)) => (Some(first), None),
+        Ok(instance::Claim::Second { pid }) => {
             eprintln!(
-                "stopline-desktop: Stopline already runs on {} (pid {pid}): its window was brought forward",
-                state.workspace.data_dir().root().display()
+                "stopline-desktop: Stopline already runs on {} (pid {pid}): bringing its window forward",
+                data_dir.display()
             );
-            return ExitCode::SUCCESS;
+            (None, Some(pid))
         }
         Err(problem) => {
             eprintln!("stopline-desktop: {problem}; starting anyway");
-            None
+            (None, None)
         }
     };
-    let hidden = std::env::args().any(|a| a == autostart::HIDDEN);
+    let hidden = launch.hidden;
     if state.demo_written {
         eprintln!(
             "stopline-desktop: no config yet, so the demo workspace was written to {}",
@@ -192,10 +210,22 @@ pub fn run() -> ExitCode {
         );
     }
     let host = state.host.clone();
-    let app = tauri::Builder::default()
+    let builder = tauri::Builder::default().plugin(instance::plugin(&data_dir));
+    let app = autostart::register(builder)
         .manage(state)
         .invoke_handler(commands::handler())
         .setup(move |app| {
+            if let Some(pid) = running {
+                // Still here: the plugin found no way to hand over (no D-Bus session bus). Two
+                // apps on one data directory would run two engines on one store. (An error from
+                // setup would be a panic, so this start ends itself.)
+                eprintln!(
+                    "stopline-desktop: the app already running (pid {pid}) cannot be reached without a D-Bus session bus; use its window or tray icon, or end it first"
+                );
+                app.cleanup_before_exit();
+                std::process::exit(1);
+            }
+            let _ = tauri::Manager::state::<AppState>(app).app.set(app.handle().clone());
             start_engine(app.handle());
             // Without a tray to reopen it from, closing the window quits as usual.
             if let Err(error) = tray::create(app.handle()) {
@@ -205,14 +235,6 @@ pub fn run() -> ExitCode {
                 let _ = window.hide();
             }
             if let Some(first) = first {
-                let handle = app.handle().clone();
-                let listening = first.listen(move |request| match request {
-                    instance::Request::Show => tray::show_window(&handle),
-                    instance::Request::Open(id) => tray::open_incident(&handle, &id),
-                });
-                if let Err(problem) = listening {
-                    eprintln!("stopline-desktop: {problem}: a second start cannot reach this one");
-                }
                 tauri::Manager::manage(app, first);
             }
             Ok(())

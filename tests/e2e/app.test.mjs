@@ -4,7 +4,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
@@ -208,16 +208,27 @@ test("settings made in the app: teammates' pages and start at login", async () =
 });
 
 test("starting the app again brings the running one forward on the incident", async () => {
-  const second = spawn(session.app, [], {
-    env: { ...session.env, STOPLINE_OPEN_INCIDENT: "INC-2" },
+  const second = spawn(session.app, ["--open", "INC-2"], {
+    env: session.env,
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
   second.stderr.on("data", (chunk) => (stderr += chunk));
   const code = await new Promise((resolve) => second.on("exit", resolve));
   assert.equal(code, 0, stderr);
-  assert.match(stderr, /Stopline already runs on .* its window was brought forward/);
+  assert.match(stderr, /Stopline already runs on .* \(pid \d+\): bringing its window forward/);
   await driver.wait(until.elementLocated(By.css('[data-incident-panel="INC-2"]')), 5_000);
+
+  // With no session bus to hand over on, a second start refuses rather than run a second engine
+  // on the same store.
+  const unreachable = spawnSync(session.app, [], {
+    env: { ...session.env, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(unreachable.status, 1, unreachable.stderr);
+  assert.match(unreachable.stderr, /cannot be reached without a D-Bus session bus/);
+  await driver.findElement(By.css('[data-incident-panel="INC-2"]'));
 });
 
 test("the service desk finds an owner by labels, and routes an unrouted alert for good", async () => {

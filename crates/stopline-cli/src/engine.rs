@@ -186,7 +186,7 @@ pub fn serve(cx: &Context, args: ServeArgs) -> Result {
 }
 
 /// What a notification's Open button does under `stopline serve`: start the desktop app on the
-/// same config and data directory, naming the incident in `STOPLINE_OPEN_INCIDENT`. The app is
+/// same config and data directory, with `--open INCIDENT`. The app is
 /// `$STOPLINE_DESKTOP` when set (empty: no Open button), else `stopline-desktop` beside this
 /// binary; with neither, notifications offer Acknowledge only.
 fn desktop_opener(cx: &Context) -> Option<OpenIncident> {
@@ -206,7 +206,8 @@ fn desktop_opener(cx: &Context) -> Option<OpenIncident> {
         let started = std::process::Command::new(&app)
             .env("STOPLINE_CONFIG", &config)
             .env("STOPLINE_DATA_DIR", &data_dir)
-            .env("STOPLINE_OPEN_INCIDENT", incident.to_string())
+            .arg("--open")
+            .arg(incident.to_string())
             .stdin(std::process::Stdio::null())
             .spawn();
         match started {

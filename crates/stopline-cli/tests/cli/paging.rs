@@ -186,7 +186,7 @@ fn open_starts_the_desktop_app_on_the_incident() {
     std::fs::write(
         &app,
         format!(
-            "#!/bin/sh\nenv | grep '^STOPLINE_' > '{}'\n",
+            "#!/bin/sh\n{{ echo \"args: $*\"; env | grep '^STOPLINE_'; }} > '{}'\n",
             started.display()
         ),
     )
@@ -213,7 +213,7 @@ fn open_starts_the_desktop_app_on_the_incident() {
     }
     std::thread::sleep(Duration::from_millis(100));
     let env = std::fs::read_to_string(&started).unwrap();
-    assert!(env.contains("STOPLINE_OPEN_INCIDENT=INC-1"), "{env}");
+    assert!(env.starts_with("args: --open INC-1\n"), "{env}");
     assert!(
         env.contains(&format!(
             "STOPLINE_DATA_DIR={}",
