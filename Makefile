@@ -8,7 +8,7 @@ CLI := target/debug/stopline
 # Where `cargo install` puts tools such as tauri-driver (scripts/setup installs it).
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean hub package
+.PHONY: run test setup ui build lint check-layering test-rust test-ui test-e2e bindings bench fuzz soak clean hub package package-test package-sizes
 
 run:
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
@@ -32,6 +32,18 @@ package: ui
 	sed 's#/usr/local/bin/stopline#/usr/bin/stopline#g' deploy/stopline-hub.service > target/package/stopline-hub.service
 	cd src-tauri && ../ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
 	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+# The .deb installed in a fresh Debian 12 root (debootstrap), checked as a person would use it:
+# versions, first use, serve, the app to its queue under Xvfb (a screenshot in
+# target/package-test), the desktop entry, upgrade and removal. Needs root. CI runs it after
+# `make test` (scripts/package-test says what it checks).
+package-test: package
+	scripts/package-test
+
+# Binary and .deb sizes of the tuned release profile against Cargo's untuned defaults (and, with
+# FAT=1, fat LTO with one codegen unit), built in target/sizes/ (docs/performance.md#packages).
+package-sizes: package
+	scripts/package-sizes $(if $(FAT),--fat)
 
 # A throwaway team hub: PostgreSQL in target/hub, migrated, and `stopline hub` on
 # 127.0.0.1:9178 with the demo workspace until Ctrl-C (docs/hub.md).

@@ -192,14 +192,12 @@ impl AlertmanagerClient {
 /// The HTTP client for talking to Alertmanagers (polling, the outbox): short timeouts, so a hung
 /// source never hangs the engine.
 pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
-    // rustls needs a process-wide crypto provider; installing it twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(10))
-        .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| HttpClientError(e.to_string()))
+    stopline_http::client::client(|builder| {
+        builder
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+    })
+    .map_err(HttpClientError)
 }
 
 /// The HTTP client cannot be set up (no TLS backend, a broken system configuration).

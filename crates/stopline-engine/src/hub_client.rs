@@ -47,13 +47,12 @@ pub struct PushAnswer {
 impl HubClient {
     pub fn new(url: &str, token: &str) -> Result<Self> {
         let build = |read_timeout: Duration| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .read_timeout(read_timeout)
-                .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| stopline_alertmanager::HttpClientError(e.to_string()))
+            stopline_http::client::client(|builder| {
+                builder
+                    .connect_timeout(Duration::from_secs(3))
+                    .read_timeout(read_timeout)
+            })
+            .map_err(stopline_alertmanager::HttpClientError)
         };
         Ok(Self {
             // No limit on a whole request: a full resync of a large organisation may take a

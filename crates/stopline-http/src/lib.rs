@@ -4,10 +4,12 @@
 //! constant time, failures counted and slowed per address: [`auth_failures`]), the content type
 //! (415), the body limit and read timeout (413, 408), refusals as `{"error", "path"}` naming the
 //! problem, and an accept loop that caps connections and cuts off clients too slow to send
-//! their request ([`serve`]).
+//! their request ([`serve`]). And the one way Stopline builds the HTTP clients it talks out with
+//! ([`client`]).
 
 pub mod ack_page;
 pub mod auth_failures;
+pub mod client;
 
 pub use tokio_rustls::TlsAcceptor;
 

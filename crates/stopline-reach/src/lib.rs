@@ -70,14 +70,11 @@ impl std::fmt::Debug for Sender {
 
 impl Sender {
     pub fn new() -> Result<Self, String> {
-        // rustls needs a process-wide crypto provider; installing it twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(SEND_TIMEOUT)
-            .user_agent(concat!("stopline/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = stopline_http::client::client(|builder| {
+            builder
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(SEND_TIMEOUT)
+        })?;
         Ok(Self {
             http,
             smtp: Arc::default(),

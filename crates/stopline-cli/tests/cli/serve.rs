@@ -1,6 +1,7 @@
 //! `stopline serve` and `stopline sync` as an operator runs them: routing without a config, a
 //! clean stop on SIGTERM, broken config and bad URLs refused, secrets from the OS keyring, the line
-//! endpoint a pipeline asks, and a config reloaded (or kept) while it runs.
+//! endpoint a pipeline asks, a config reloaded (or kept) while it runs, and a system without CA
+//! certificates.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -357,4 +358,29 @@ fn a_running_engine_keeps_its_config_when_the_file_breaks() {
         sandbox.json(&["incident", "show", "INC-1"])["team"],
         "payments"
     );
+}
+
+#[test]
+fn serve_runs_without_ca_certificates_and_says_what_to_install() {
+    // A minimal system without the ca-certificates package: the webhook, loopback sources and
+    // notifications need no trust store, so the engine serves; HTTPS would fail request by
+    // request. (rustls reads the trust store from these two variables when they are set.)
+    let sandbox = Sandbox::demo();
+    let empty = sandbox.dir.path().join("no-certificates");
+    std::fs::create_dir(&empty).unwrap();
+    let env = [
+        (
+            "SSL_CERT_FILE".to_owned(),
+            empty.join("none.pem").display().to_string(),
+        ),
+        ("SSL_CERT_DIR".to_owned(), empty.display().to_string()),
+    ];
+    let served = Served::start_with_env(&sandbox, &[], &env);
+    let warning = served.wait_for_log("ca-certificates");
+    assert!(warning.contains("No CA certificates"), "{warning}");
+    let (status, body) = served.request("GET", "/healthz", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    let token = sandbox.ok(&["token"]).trim().to_owned();
+    let (status, body) = served.post_alerts(&token, &[("Down", &[("service", "payment-gateway")])]);
+    assert!((200..300).contains(&status), "{status} {body}");
 }
