@@ -89,7 +89,13 @@ impl Autostart {
             #[cfg(target_os = "linux")]
             Self::Entry(path) => path.display().to_string(),
             #[cfg(not(target_os = "linux"))]
-            Self::Launcher(_) => "this system's login items".to_owned(),
+            Self::Launcher(app) => {
+                use tauri_plugin_autostart::ManagerExt;
+                match app.autolaunch().is_enabled() {
+                    Ok(_) => "this system's login items".to_owned(),
+                    Err(error) => format!("cannot read this system's login items: {error}"),
+                }
+            }
             Self::Unsupported(reason) => reason.clone(),
         }
     }

@@ -8,12 +8,13 @@
 //!   keeps the app from starting. It works the same on every platform.
 //! - **The hand-over**: `tauri-plugin-single-instance`. On Linux it owns a D-Bus name on the
 //!   session bus, which this module names after the data directory (two people's desktops on one
-//!   machine, or a test's, do not meet); on macOS it listens on a socket, on Windows it uses a
-//!   window message, both named after the app's identifier, so there it is one app per user.
+//!   machine, or a test's, do not meet); on macOS it listens on a socket in `/tmp`, on Windows
+//!   it uses a named mutex and a window message, both named after the app's identifier alone.
 //!
-//! Where the plugin cannot hand over (Linux without a session bus), a second start that found
-//! the lock taken says so and exits with an error instead of running a second engine beside the
-//! first.
+//! The plugin decides first (it runs while the app is built); the lock is taken after it, so of
+//! two starts at once the one that hands over is never the one left holding the lock. Where the
+//! plugin cannot hand over (Linux without a session bus), a start that then finds the lock
+//! taken says so and exits with an error instead of running a second engine beside the first.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
@@ -41,6 +42,22 @@ pub struct FirstInstance {
     _lock: File,
 }
 
+/// The pid of the app holding `data_dir`, when one does; takes nothing.
+pub fn running(data_dir: &Path) -> Option<String> {
+    let lock_path = data_dir.join("desktop.lock");
+    let lock = File::open(&lock_path).ok()?;
+    match lock.try_lock_shared() {
+        // Free: dropping the file lets it go again.
+        Ok(()) => None,
+        Err(_) => Some(
+            std::fs::read_to_string(&lock_path)
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        ),
+    }
+}
+
 /// Becomes the app of `data_dir`, or finds that another already is.
 pub fn claim(data_dir: &Path) -> Result<Claim, InstanceError> {
     std::fs::create_dir_all(data_dir)
@@ -53,7 +70,19 @@ pub fn claim(data_dir: &Path) -> Result<Claim, InstanceError> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| InstanceError(format!("cannot open {}: {e}", lock_path.display())))?;
-    match lock.try_lock() {
+    // A start that only looks ([`running`]) holds a shared lock for an instant: try a few times
+    // before taking the lock for another app's.
+    let mut attempt = 0;
+    let locked = loop {
+        match lock.try_lock() {
+            Err(TryLockError::WouldBlock) if attempt < 4 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other,
+        }
+    };
+    match locked {
         Ok(()) => {
             // The pid, for the message a second start prints.
             let _ = lock.set_len(0);
@@ -85,6 +114,8 @@ pub fn plugin(data_dir: &Path) -> tauri::plugin::TauriPlugin<tauri::Wry> {
             let launch = Launch::parse(argv.iter().skip(1)).unwrap_or_default();
             match launch.open {
                 Some(id) => crate::tray::open_incident(app, &id),
+                // Started at login while already running: stay as it is.
+                None if launch.hidden => {}
                 None => crate::tray::show_window(app),
             }
         })
@@ -114,6 +145,7 @@ mod tests {
     #[test]
     fn the_first_start_holds_the_lock_and_it_outlives_no_process() {
         let dir = tempfile::tempdir().unwrap();
+        assert_eq!(running(dir.path()), None, "nothing ran here yet");
         let Claim::First(first) = claim(dir.path()).unwrap() else {
             panic!("the first claim wins");
         };
@@ -121,7 +153,9 @@ mod tests {
             panic!("a second claim finds the first");
         };
         assert_eq!(pid, std::process::id().to_string());
+        assert_eq!(running(dir.path()), Some(pid));
         drop(first);
+        assert_eq!(running(dir.path()), None, "looking takes nothing");
         assert!(matches!(claim(dir.path()).unwrap(), Claim::First(_)));
     }
 

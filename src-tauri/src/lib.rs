@@ -184,24 +184,16 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // One app per data directory: a second start hands its arguments to the first (the
-    // single-instance plugin, registered first below, does so and ends this process while the
-    // app is being built).
+    // One app per data directory. A second start says so here; the single-instance plugin,
+    // registered first below, then hands its arguments to the running app and ends this process
+    // while the app is built.
     let data_dir = state.workspace.data_dir().root().to_owned();
-    let (first, running) = match instance::claim(&data_dir) {
-        Ok(instance::Claim::First(first)) => (Some(first), None),
-        Ok(instance::Claim::Second { pid }) => {
-            eprintln!(
-                "stopline-desktop: Stopline already runs on {} (pid {pid}): bringing its window forward",
-                data_dir.display()
-            );
-            (None, Some(pid))
-        }
-        Err(problem) => {
-            eprintln!("stopline-desktop: {problem}; starting anyway");
-            (None, None)
-        }
-    };
+    if let Some(pid) = instance::running(&data_dir) {
+        eprintln!(
+            "stopline-desktop: Stopline already runs on {} (pid {pid}): bringing its window forward",
+            data_dir.display()
+        );
+    }
     let hidden = launch.hidden;
     if state.demo_written {
         eprintln!(
@@ -215,17 +207,9 @@ pub fn run() -> ExitCode {
         .manage(state)
         .invoke_handler(commands::handler())
         .setup(move |app| {
-            if let Some(pid) = running {
-                // Still here: the plugin found no way to hand over (no D-Bus session bus). Two
-                // apps on one data directory would run two engines on one store. (An error from
-                // setup would be a panic, so this start ends itself.)
-                eprintln!(
-                    "stopline-desktop: the app already running (pid {pid}) cannot be reached without a D-Bus session bus; use its window or tray icon, or end it first"
-                );
-                app.cleanup_before_exit();
-                std::process::exit(1);
-            }
-            let _ = tauri::Manager::state::<AppState>(app).app.set(app.handle().clone());
+            let _ = tauri::Manager::state::<AppState>(app)
+                .app
+                .set(app.handle().clone());
             start_engine(app.handle());
             // Without a tray to reopen it from, closing the window quits as usual.
             if let Err(error) = tray::create(app.handle()) {
@@ -233,9 +217,6 @@ pub fn run() -> ExitCode {
             } else if hidden && let Some(window) = tauri::Manager::get_webview_window(app, "main") {
                 // Started at login: wait in the tray until a page or the person calls.
                 let _ = window.hide();
-            }
-            if let Some(first) = first {
-                tauri::Manager::manage(app, first);
             }
             Ok(())
         })
@@ -256,6 +237,24 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Still here, so this start holds the hand-over name, or there is no session bus to hand
+    // over on. The lock decides whether it also holds the data directory: two apps on one would
+    // run two engines on one store. Taken only now, after the plugin, so that of two starts at
+    // once the one that hands over is never the one left holding the lock. No window is open yet.
+    match instance::claim(&data_dir) {
+        Ok(instance::Claim::First(first)) => {
+            tauri::Manager::manage(&app, first);
+        }
+        Ok(instance::Claim::Second { pid }) => {
+            eprintln!(
+                "stopline-desktop: Stopline already runs on {} (pid {pid}) but cannot be reached without a D-Bus session bus shared with it; use its window or tray icon, or end it first",
+                data_dir.display()
+            );
+            app.cleanup_before_exit();
+            return ExitCode::from(1);
+        }
+        Err(problem) => eprintln!("stopline-desktop: {problem}; starting anyway"),
+    }
     app.run(move |_, event| {
         if let tauri::RunEvent::Exit = event {
             host.stop();

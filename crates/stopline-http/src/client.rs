@@ -31,7 +31,8 @@ pub fn client(
     if !WARNED.swap(true, Ordering::Relaxed) {
         tracing::warn!(
             "{cause}: HTTPS requests (to alert sources, the hub, webhooks) will fail until CA \
-             certificates are installed (the ca-certificates package); plain HTTP works"
+             certificates are installed (the ca-certificates package) and Stopline restarted; \
+             plain HTTP works"
         );
     }
     builder()
