@@ -11,6 +11,15 @@ pub const OPEN: &str = "--open";
 /// The usage line printed by `--help` and after a wrong argument.
 pub const USAGE: &str = "usage: stopline-desktop [--hidden] [--open INCIDENT] [--version] [--help]";
 
+/// What `--help` prints.
+pub const HELP: &str = "usage: stopline-desktop [--hidden] [--open INCIDENT] [--version] [--help]
+
+  --hidden          start in the tray, without the window (start at login)
+  --open INCIDENT   show this incident first
+  --version         print the version and the commit it was built from
+
+The config and data directory are those of the `stopline` command (STOPLINE_CONFIG, STOPLINE_DATA_DIR).";
+
 /// What one start asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Launch {
@@ -86,6 +95,14 @@ mod tests {
             }
         );
         assert!(Launch::parse(["--version"]).unwrap().version);
+    }
+
+    #[test]
+    fn the_help_starts_with_the_usage_and_names_every_argument() {
+        assert!(HELP.starts_with(USAGE));
+        for argument in [HIDDEN, OPEN, "--version"] {
+            assert!(HELP.contains(&format!("\n  {argument}")), "{argument}");
+        }
     }
 
     #[test]

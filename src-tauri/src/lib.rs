@@ -160,10 +160,7 @@ pub fn run() -> ExitCode {
         }
     };
     if launch.help {
-        println!(
-            "{}\n\n  --hidden          start in the tray, without the window (start at login)\n  --open INCIDENT   show this incident first\n  --version         print the version and the commit it was built from\n\nThe config and data directory are those of the `stopline` command (STOPLINE_CONFIG, STOPLINE_DATA_DIR).",
-            launch::USAGE
-        );
+        println!("{}", launch::HELP);
         return ExitCode::SUCCESS;
     }
     if launch.version {
